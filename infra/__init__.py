@@ -1,0 +1,1 @@
+"""CDK Terrain stacks of the ML governance blueprint."""

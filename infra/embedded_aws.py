@@ -1,0 +1,77 @@
+"""An embedded AWS for offline deploys: moto in server mode on 127.0.0.1, in its own process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+MOTO_ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True)
+class EmbeddedAws:
+    endpoint: str
+    region: str
+
+    def client(self, service: str, region: str | None = None):  # type: ignore[no-untyped-def]
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service,
+            region_name=region or self.region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+        )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def embedded_aws(region: str, *, log_path: str | os.PathLike[str] | None = None) -> Iterator[EmbeddedAws]:
+    """Start moto_server on a free loopback port; stop it on exit."""
+    port = _free_port()
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    env = {**os.environ, **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region, "MOTO_ALLOW_NONEXISTENT_REGION": "false"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"moto_server exited with code {process.returncode} before it served requests")
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"moto_server did not answer on {endpoint} within 30 s") from None
+                time.sleep(0.1)
+        yield EmbeddedAws(endpoint=endpoint, region=region)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log is not subprocess.DEVNULL:
+            log.close()

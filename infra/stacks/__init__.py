@@ -1,0 +1,1 @@
+"""One stack per governance concern; each composes constructs and reads only the policy."""

@@ -1,0 +1,149 @@
+"""Foundation: customer-managed keys, the lineage and audit buckets, access logs, the alerts topic, the trail."""
+
+from __future__ import annotations
+
+import json
+
+from cdktn import TerraformOutput
+from cdktn_provider_aws.cloudtrail import Cloudtrail
+from cdktn_provider_aws.sns_topic import SnsTopic
+from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktn_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
+
+from infra.constructs.encrypted_bucket import EncryptedBucket, ObjectLock, Retention
+from infra.constructs.managed_key import ManagedKey
+from infra.stacks.base import BackendSettings, GovernanceStack
+from policies.model import GovernancePolicy
+
+CLOUDTRAIL_PREFIX = "cloudtrail"
+
+
+class FoundationStack(GovernanceStack):
+    def __init__(self, scope: Construct, stack_name: str, *, policy: GovernancePolicy, backend: BackendSettings) -> None:
+        super().__init__(scope, stack_name, policy=policy, backend=backend)
+        names = self.names
+        retention_days = policy.audit.retention_years * 365
+
+        self.keys = {
+            "data": ManagedKey(self, "data-key", names=names, purpose="data", description="ML lineage data, SageMaker job volumes and outputs"),
+            "audit": ManagedKey(self, "audit-key", names=names, purpose="audit", description="Governance audit trail and CloudTrail logs"),
+            "ops": ManagedKey(self, "ops-key", names=names, purpose="ops", description="Governance alerts, queues, tables, Lambda environments and logs"),
+        }
+
+        lineage_name, audit_name = names.lineage_bucket, names.audit_bucket
+        self.access_logs = EncryptedBucket(
+            self,
+            "access-logs",
+            names=names,
+            purpose="access-logs",
+            kms_key_arn=None,
+            access_logs_bucket=None,
+            retention=Retention(transition_to_infrequent_access=90, expire_current=retention_days, expire_noncurrent=30),
+            extra_policy_statements=[
+                {
+                    "Sid": "S3ServerAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"{names.bucket_arn(names.access_logs_bucket)}/*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": names.account},
+                        "ArnLike": {"aws:SourceArn": [names.bucket_arn(lineage_name), names.bucket_arn(audit_name)]},
+                    },
+                }
+            ],
+        )
+        self.lineage = EncryptedBucket(
+            self,
+            "lineage",
+            names=names,
+            purpose="lineage",
+            kms_key_arn=self.keys["data"].arn,
+            access_logs_bucket=self.access_logs.name,
+            retention=Retention(transition_to_infrequent_access=90, expire_noncurrent=365),
+            depends_on=[self.access_logs.bucket],
+        )
+        trail_arn = f"arn:{names.partition}:cloudtrail:{names.region}:{names.account}:trail/{names.trail}"
+        trail_statements = [
+            {
+                "Sid": "CloudTrailChecksBucketAcl",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": names.bucket_arn(audit_name),
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            },
+            {
+                "Sid": "CloudTrailDeliversLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{names.bucket_arn(audit_name)}/{CLOUDTRAIL_PREFIX}/AWSLogs/{names.account}/*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+        ]
+        self.audit = EncryptedBucket(
+            self,
+            "audit",
+            names=names,
+            purpose="audit",
+            kms_key_arn=self.keys["audit"].arn,
+            access_logs_bucket=self.access_logs.name,
+            object_lock=ObjectLock(mode=policy.audit.object_lock_mode.value, years=policy.audit.retention_years),
+            retention=Retention(transition_to_infrequent_access=90, transition_to_glacier=365, expire_noncurrent=retention_days),
+            extra_policy_statements=trail_statements if policy.create_cloudtrail else [],
+            depends_on=[self.access_logs.bucket],
+        )
+
+        self.alerts = SnsTopic(self, "alerts", name=names.alerts_topic, kms_master_key_id=self.keys["ops"].arn)
+        SnsTopicPolicy(
+            self,
+            "alerts-policy",
+            arn=self.alerts.arn,
+            policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AlarmsAndRulesPublishAlerts",
+                            "Effect": "Allow",
+                            "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+                            "Action": "sns:Publish",
+                            "Resource": names.alerts_topic_arn,
+                            "Condition": {"StringEquals": {"aws:SourceAccount": names.account}},
+                        },
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "sns:Publish",
+                            "Resource": names.alerts_topic_arn,
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                    ],
+                }
+            ),
+        )
+        for i, email in enumerate(policy.notifications.emails):
+            SnsTopicSubscription(self, f"alerts-email-{i}", topic_arn=self.alerts.arn, protocol="email", endpoint=email)
+
+        if policy.create_cloudtrail:
+            Cloudtrail(
+                self,
+                "trail",
+                name=names.trail,
+                s3_bucket_name=self.audit.name,
+                s3_key_prefix=CLOUDTRAIL_PREFIX,
+                kms_key_id=self.keys["audit"].arn,
+                is_multi_region_trail=True,
+                include_global_service_events=True,
+                enable_log_file_validation=True,
+                depends_on=[self.audit.policy],
+            )
+
+        for purpose, key in self.keys.items():
+            TerraformOutput(self, f"{purpose}-key-arn", value=key.arn)
+        TerraformOutput(self, "lineage-bucket", value=self.lineage.name)
+        TerraformOutput(self, "audit-bucket", value=self.audit.name)
+        TerraformOutput(self, "alerts-topic-arn", value=self.alerts.arn)

@@ -1,0 +1,131 @@
+"""Names and ARNs of everything the blueprint creates, in the policy's words.
+
+Every stack, Lambda, pipeline and check derives names from here, so a name is never
+spelled twice. ``account`` and ``partition`` may be literal values or Terraform
+interpolations (``${data.aws_caller_identity.current.account_id}``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from policies.model import GovernancePolicy, MonitoredEndpoint, Project
+
+PERSONAS: tuple[str, ...] = ("data-scientist", "ml-engineer", "model-approver", "auditor")
+ENFORCEMENT_HANDLERS: tuple[str, ...] = ("approval-gate", "classification-tags", "region-guard")
+KEY_PURPOSES: tuple[str, ...] = ("data", "audit", "ops")
+
+
+def bounded(name: str, limit: int) -> str:
+    """``name`` if it fits in ``limit`` characters, else a prefix plus a stable hash suffix."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9].rstrip('-')}-{digest}"
+
+
+@dataclass(frozen=True)
+class Names:
+    policy: GovernancePolicy
+    account: str
+    partition: str = "aws"
+
+    @property
+    def org(self) -> str:
+        return self.policy.organization.name
+
+    @property
+    def region(self) -> str:
+        return self.policy.regions.home
+
+    # ---- KMS --------------------------------------------------------------------------
+    def key_alias(self, purpose: str) -> str:
+        assert purpose in KEY_PURPOSES, purpose
+        return f"alias/{self.org}-ml-{purpose}"
+
+    # ---- S3 ---------------------------------------------------------------------------
+    def bucket(self, purpose: str) -> str:
+        return f"{self.org}-ml-{purpose}-{self.account}-{self.region}"
+
+    @property
+    def lineage_bucket(self) -> str:
+        return self.bucket("lineage")
+
+    @property
+    def audit_bucket(self) -> str:
+        return self.bucket("audit")
+
+    @property
+    def access_logs_bucket(self) -> str:
+        return self.bucket("access-logs")
+
+    def bucket_arn(self, bucket: str) -> str:
+        return f"arn:{self.partition}:s3:::{bucket}"
+
+    # ---- IAM --------------------------------------------------------------------------
+    @property
+    def boundary_policy(self) -> str:
+        return f"{self.org}-ml-permissions-boundary"
+
+    @property
+    def boundary_policy_arn(self) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:policy/{self.boundary_policy}"
+
+    def persona_role(self, persona: str) -> str:
+        assert persona in PERSONAS, persona
+        return f"{self.org}-{persona}"
+
+    def execution_role(self, project: Project) -> str:
+        return bounded(f"{self.org}-{project.name}-sagemaker-execution", 64)
+
+    def handler_role(self, handler: str) -> str:
+        assert handler in ENFORCEMENT_HANDLERS, handler
+        return f"{self.org}-{handler}"
+
+    @property
+    def event_forwarding_role(self) -> str:
+        return f"{self.org}-governance-event-forwarding"
+
+    def role_arn(self, role: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:role/{role}"
+
+    # ---- SageMaker --------------------------------------------------------------------
+    def model_package_group(self, project: Project) -> str:
+        return project.name
+
+    def model_package_group_arn(self, project: Project) -> str:
+        return f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:model-package-group/{project.name}"
+
+    def model_packages_arn(self, project: Project) -> str:
+        return f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:model-package/{project.name}/*"
+
+    def data_quality_job_definition(self, endpoint: MonitoredEndpoint) -> str:
+        return bounded(f"{endpoint.name}-data-quality", 63)
+
+    def monitoring_schedule(self, endpoint: MonitoredEndpoint) -> str:
+        return bounded(f"{endpoint.name}-data-quality", 63)
+
+    # ---- operations ---------------------------------------------------------------------
+    @property
+    def alerts_topic(self) -> str:
+        return f"{self.org}-governance-alerts"
+
+    @property
+    def alerts_topic_arn(self) -> str:
+        return f"arn:{self.partition}:sns:{self.region}:{self.account}:{self.alerts_topic}"
+
+    @property
+    def trail(self) -> str:
+        return f"{self.org}-governance-trail"
+
+    @property
+    def idempotency_table(self) -> str:
+        return f"{self.org}-governance-idempotency"
+
+    def handler_function(self, handler: str) -> str:
+        assert handler in ENFORCEMENT_HANDLERS, handler
+        return f"{self.org}-{handler}"
+
+    def dead_letter_queue(self, handler: str) -> str:
+        return f"{self.org}-{handler}-dlq"
