@@ -2,48 +2,58 @@
 
 ``python -m infra.app`` is the ``app`` command in cdktf.json (``cdktn synth``) and what
 ``make synth`` runs. The policy file is ``$GOVERNANCE_POLICY`` or policies/governance.yaml.
+The policy is validated before cdktn is imported, so a bad policy fails in a fraction of a
+second and nothing is written.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-
-import infra.node  # noqa: F401  (selects the bundled Node.js before cdktn starts jsii)
-from cdktn import App
-from constructs import Construct
+from typing import TYPE_CHECKING
 
 from infra.stack_order import STACK_NAMES
-from infra.stacks.base import BackendSettings, GovernanceStack
-from infra.stacks.foundation import FoundationStack
-from infra.stacks.identity import IdentityStack
-from infra.stacks.monitoring import MonitoringStack
-from infra.stacks.registry import ModelRegistryStack
 from policies.errors import PolicyError
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 
-StackFactory = Callable[..., GovernanceStack]
+if TYPE_CHECKING:
+    from constructs import Construct
 
-# Deployment order: each stack only looks up what the stacks before it created.
-STACKS: tuple[tuple[str, StackFactory], ...] = (
-    ("foundation", FoundationStack),
-    ("identity", IdentityStack),
-    ("model-registry", ModelRegistryStack),
-    ("monitoring", MonitoringStack),
-)
-assert tuple(name for name, _ in STACKS) == STACK_NAMES, "infra/stack_order.py is out of step with STACKS"
+    from infra.stacks.base import BackendSettings, GovernanceStack
+
+
+def stack_classes() -> dict[str, type[GovernanceStack]]:
+    """Stacks in deployment order: each only looks up what the stacks before it created."""
+    import infra.node  # noqa: F401  (selects the bundled Node.js before cdktn starts jsii)
+    from infra.stacks.foundation import FoundationStack
+    from infra.stacks.identity import IdentityStack
+    from infra.stacks.monitoring import MonitoringStack
+    from infra.stacks.registry import ModelRegistryStack
+
+    classes: dict[str, type[GovernanceStack]] = {
+        "foundation": FoundationStack,
+        "identity": IdentityStack,
+        "model-registry": ModelRegistryStack,
+        "monitoring": MonitoringStack,
+    }
+    assert tuple(classes) == STACK_NAMES, "infra/stack_order.py is out of step with the stacks"
+    return classes
 
 
 def build(scope: Construct, policy: GovernancePolicy, backend: BackendSettings | None = None) -> dict[str, GovernanceStack]:
+    from infra.stacks.base import BackendSettings
+
     backend = backend or BackendSettings.from_env()
-    return {name: factory(scope, name, policy=policy, backend=backend) for name, factory in STACKS}
+    return {name: cls(scope, name, policy=policy, backend=backend) for name, cls in stack_classes().items()}
 
 
 def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings | None = None) -> Path:
     """Synthesize every stack into ``outdir``; returns the directory holding ``stacks/<name>/cdk.tf.json``."""
-    app = App(outdir=str(outdir), skip_validation=False)
+    stack_classes()
+    from cdktn import App
+
+    app = App(outdir=str(outdir))
     build(app, policy, backend)
     app.synth()
     return Path(outdir)
@@ -55,6 +65,9 @@ def main() -> int:
     except PolicyError as exc:
         print(exc, file=sys.stderr)
         return 2
+    stack_classes()
+    from cdktn import App
+
     app = App()
     try:
         build(app, policy)

@@ -115,6 +115,7 @@ def validate(outdir: Path, order: Sequence[str]) -> list[StackResult]:
     terraform = terraform_binary()
     if terraform is None:
         raise TerraformError("terraform is not on PATH")
+    outdir = outdir.resolve()
     cli_config = write_cli_config(outdir / ".terraform-cli")
     env = _tf_env(cli_config)
     results = []
@@ -151,6 +152,7 @@ def local_override(config: Mapping[str, Any], endpoint: str, state_path: str) ->
             "skip_requesting_account_id": True,
             "skip_region_validation": True,
             "s3_use_path_style": True,
+            "max_retries": 2,
             "endpoints": [{service: endpoint for service in EMBEDDED_ENDPOINT_SERVICES}],
         }
         if "alias" in block:
@@ -164,7 +166,8 @@ def deploy_local(outdir: Path, order: Sequence[str], workdir: Path, endpoint: st
     terraform = terraform_binary()
     if terraform is None:
         raise TerraformError("terraform is not on PATH")
-    sources = stack_dirs(outdir, order)
+    sources = stack_dirs(outdir.resolve(), order)
+    workdir = workdir.resolve()
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)

@@ -331,7 +331,7 @@ def model_package_group_policy(names: Names, project: Project) -> Document:
         {
             "Sid": "OnlyApproversChangeApprovalStatus",
             "Effect": "Deny",
-            "Principal": "*",
+            "Principal": {"AWS": "*"},
             "Action": "sagemaker:UpdateModelPackage",
             "Resource": names.model_packages_arn(project),
             "Condition": {

@@ -195,7 +195,7 @@ class EncryptedBucket(Construct):
             {
                 "Sid": "DenyInsecureTransport",
                 "Effect": "Deny",
-                "Principal": "*",
+                "Principal": {"AWS": "*"},
                 "Action": "s3:*",
                 "Resource": resources,
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
@@ -203,7 +203,7 @@ class EncryptedBucket(Construct):
             {
                 "Sid": "DenyOutdatedTls",
                 "Effect": "Deny",
-                "Principal": "*",
+                "Principal": {"AWS": "*"},
                 "Action": "s3:*",
                 "Resource": resources,
                 "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
@@ -214,7 +214,7 @@ class EncryptedBucket(Construct):
                 {
                     "Sid": "DenyUploadsNotEncryptedWithKms",
                     "Effect": "Deny",
-                    "Principal": "*",
+                    "Principal": {"AWS": "*"},
                     "Action": "s3:PutObject",
                     "Resource": f"{bucket_arn}/*",
                     "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
@@ -222,7 +222,7 @@ class EncryptedBucket(Construct):
                 {
                     "Sid": "DenyUploadsWithAnotherKmsKey",
                     "Effect": "Deny",
-                    "Principal": "*",
+                    "Principal": {"AWS": "*"},
                     "Action": "s3:PutObject",
                     "Resource": f"{bucket_arn}/*",
                     "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}},

@@ -116,7 +116,7 @@ class FoundationStack(GovernanceStack):
                         {
                             "Sid": "DenyInsecureTransport",
                             "Effect": "Deny",
-                            "Principal": "*",
+                            "Principal": {"AWS": "*"},
                             "Action": "sns:Publish",
                             "Resource": names.alerts_topic_arn,
                             "Condition": {"Bool": {"aws:SecureTransport": "false"}},

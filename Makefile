@@ -1,0 +1,67 @@
+# ML governance blueprint. Needs only Python 3.11+, make, and access to PyPI.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON     ?= python3
+UV_VERSION := 0.13.8
+UV         := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+VENV       := .venv
+PY         := $(VENV)/bin/python
+OUT        := cdktf.out
+REPORTS    := reports
+CHECKOV    := $(UV) tool run --from checkov==3.3.30 checkov
+
+export PYTHONPATH := $(CURDIR)
+export CHECKPOINT_DISABLE := 1
+
+.PHONY: help install synth demo validate deploy-local scan lint typecheck pytest test bench schema iam-review clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "uv not found: installing uv $(UV_VERSION) into .tools/"
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(VENV)/.synced ## Create .venv from uv.lock (bootstraps uv if missing)
+
+synth: install ## Synthesize every stack into cdktf.out/ from policies/governance.yaml
+	$(PY) -m infra.app
+
+demo: synth ## Synthesize and print what the policy produced
+	$(PY) -m infra.summary $(OUT)
+
+validate: synth ## terraform init + validate every stack (offline through the provider mirror)
+	$(PY) -m infra.terraform_cli validate --outdir $(OUT)
+
+deploy-local: synth ## terraform apply every stack into an embedded AWS (moto) and read it back
+	$(PY) -m infra.terraform_cli deploy-local --outdir $(OUT)
+
+scan: synth ## checkov over every stack (pinned, isolated, offline); reports in reports/checkov/
+	$(PY) -m policies.scan --outdir $(OUT) --reports $(REPORTS)/checkov
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install ## mypy (strict on the policy model and decision rules)
+	$(VENV)/bin/mypy
+
+pytest: install ## pytest (includes validate, deploy-local and the checkov scan)
+	$(VENV)/bin/pytest
+
+test: lint typecheck pytest ## Everything CI runs
+
+bench: install ## Benchmarks: synth time and memory, handler latency, pipeline build time
+	$(PY) -m tests.benchmarks.bench_synth
+
+schema: install ## Regenerate policies/governance.schema.json
+	$(PY) -m policies.schema --write
+
+clean: ## Remove generated output (keeps .venv)
+	rm -rf $(OUT) $(REPORTS) .local-aws .local-aws-moto.log .pytest_cache .mypy_cache .ruff_cache

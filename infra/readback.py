@@ -1,0 +1,140 @@
+"""Read the deployed blueprint back through the AWS APIs and check the policy's guarantees hold.
+
+Used by ``make deploy-local`` (against the embedded AWS) and usable against a real account
+(``verify_deployment(aws, policy)`` with any object whose ``client(service)`` returns boto3 clients).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from policies.model import GovernancePolicy
+from policies.naming import PERSONAS, Names
+
+
+class ClientFactory(Protocol):
+    def client(self, service: str, region: str | None = None) -> Any: ...
+
+
+def _account(aws: ClientFactory) -> str:
+    return str(aws.client("sts").get_caller_identity()["Account"])
+
+
+def verify_deployment(aws: ClientFactory, policy: GovernancePolicy) -> list[str]:
+    names = Names(policy, account=_account(aws))
+    problems: list[str] = []
+    problems += _verify_keys(aws, names)
+    problems += _verify_buckets(aws, names)
+    problems += _verify_identity(aws, names)
+    problems += _verify_registry(aws, names)
+    problems += _verify_monitoring(aws, names)
+    return problems
+
+
+def key_arn_by_alias(aws: ClientFactory, alias: str) -> str | None:
+    try:
+        meta = aws.client("kms").describe_key(KeyId=alias)["KeyMetadata"]
+    except Exception:  # noqa: BLE001 - a missing key is reported, not raised
+        return None
+    return str(meta["Arn"])
+
+
+def _verify_keys(aws: ClientFactory, names: Names) -> list[str]:
+    kms = aws.client("kms")
+    problems = []
+    for purpose in ("data", "audit", "ops"):
+        alias = names.key_alias(purpose)
+        arn = key_arn_by_alias(aws, alias)
+        if arn is None:
+            problems.append(f"KMS key {alias} does not exist")
+            continue
+        if not kms.get_key_rotation_status(KeyId=arn)["KeyRotationEnabled"]:
+            problems.append(f"KMS key {alias} does not rotate")
+        if kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyManager"] != "CUSTOMER":
+            problems.append(f"KMS key {alias} is not customer-managed")
+    return problems
+
+
+def _verify_buckets(aws: ClientFactory, names: Names) -> list[str]:
+    s3 = aws.client("s3")
+    problems: list[str] = []
+    expected_keys = {
+        names.lineage_bucket: key_arn_by_alias(aws, names.key_alias("data")),
+        names.audit_bucket: key_arn_by_alias(aws, names.key_alias("audit")),
+        names.access_logs_bucket: None,
+    }
+    for bucket, key_arn in expected_keys.items():
+        rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        default = rule["ApplyServerSideEncryptionByDefault"]
+        if key_arn is not None:
+            if default.get("SSEAlgorithm") != "aws:kms" or default.get("KMSMasterKeyID") != key_arn:
+                problems.append(f"bucket {bucket} is not encrypted with its customer-managed key {key_arn}: {default}")
+            if not rule.get("BucketKeyEnabled"):
+                problems.append(f"bucket {bucket} has no S3 bucket key")
+        elif default.get("SSEAlgorithm") != "AES256":
+            problems.append(f"access-log bucket {bucket} should use SSE-S3, has {default}")
+        if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+            problems.append(f"bucket {bucket} is not versioned")
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        if not all(block.get(flag) for flag in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")):
+            problems.append(f"bucket {bucket} does not block all public access: {block}")
+        statements = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+        if not any(s.get("Sid") == "DenyInsecureTransport" and s.get("Effect") == "Deny" for s in statements):
+            problems.append(f"bucket {bucket} policy does not deny insecure transport")
+        if key_arn is not None:
+            logging = s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled", {})
+            if logging.get("TargetBucket") != names.access_logs_bucket:
+                problems.append(f"bucket {bucket} does not log access to {names.access_logs_bucket}: {logging}")
+    lock = s3.get_object_lock_configuration(Bucket=names.audit_bucket)["ObjectLockConfiguration"]
+    retention = lock.get("Rule", {}).get("DefaultRetention", {})
+    audit = names.policy.audit
+    if lock.get("ObjectLockEnabled") != "Enabled" or retention.get("Mode") != audit.object_lock_mode.value or retention.get("Years") != audit.retention_years:
+        problems.append(f"audit bucket Object Lock is {lock}, policy wants {audit.object_lock_mode.value} for {audit.retention_years} years")
+    return problems
+
+
+def _verify_identity(aws: ClientFactory, names: Names) -> list[str]:
+    iam = aws.client("iam")
+    problems: list[str] = []
+    boundary_arn = f"arn:aws:iam::{names.account}:policy/{names.boundary_policy}"
+    version = iam.get_policy(PolicyArn=boundary_arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=boundary_arn, VersionId=version)["PolicyVersion"]["Document"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    region_deny = next((s for s in document["Statement"] if s.get("Sid") == "DenyOutsideAllowedRegions"), None)
+    allowed = (region_deny or {}).get("Condition", {}).get("StringNotEquals", {}).get("aws:RequestedRegion")
+    if sorted(allowed or []) != sorted(names.policy.regions.allowed):
+        problems.append(f"boundary denies Regions outside {allowed}, policy allows {names.policy.regions.allowed}")
+    expected_roles = [names.persona_role(p) for p in PERSONAS] + [names.execution_role(p) for p in names.policy.projects]
+    for role_name in expected_roles:
+        role = iam.get_role(RoleName=role_name)["Role"]
+        attached = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        if attached != boundary_arn:
+            problems.append(f"role {role_name} carries boundary {attached!r}, expected {boundary_arn}")
+    return problems
+
+
+def _verify_registry(aws: ClientFactory, names: Names) -> list[str]:
+    sagemaker = aws.client("sagemaker")
+    problems: list[str] = []
+    tag_key = names.policy.classification.tag_key
+    for project in names.policy.projects:
+        group = sagemaker.describe_model_package_group(ModelPackageGroupName=names.model_package_group(project))
+        tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=group["ModelPackageGroupArn"])["Tags"]}
+        if tags.get(tag_key) != project.classification:
+            problems.append(f"model package group {project.name} has {tag_key}={tags.get(tag_key)!r}, policy says {project.classification!r}")
+        if tags.get("owner-team") != project.owner_team:
+            problems.append(f"model package group {project.name} has owner-team={tags.get('owner-team')!r}, policy says {project.owner_team!r}")
+    return problems
+
+
+def _verify_monitoring(aws: ClientFactory, names: Names) -> list[str]:
+    sagemaker = aws.client("sagemaker")
+    problems: list[str] = []
+    for project in names.policy.projects:
+        for endpoint in project.endpoints:
+            definition = sagemaker.describe_data_quality_job_definition(JobDefinitionName=names.data_quality_job_definition(endpoint))
+            if definition["DataQualityJobInput"]["EndpointInput"]["EndpointName"] != endpoint.name:
+                problems.append(f"data-quality job definition for {endpoint.name} watches another endpoint")
+    return problems
