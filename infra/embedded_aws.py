@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO, Any
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 MOTO_ACCOUNT_ID = "123456789012"
@@ -21,11 +22,11 @@ class EmbeddedAws:
     endpoint: str
     region: str
 
-    def client(self, service: str, region: str | None = None):  # type: ignore[no-untyped-def]
+    def client(self, service: str, region: str | None = None) -> Any:
         import boto3
         from botocore.config import Config
 
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]
             service,
             region_name=region or self.region,
             endpoint_url=self.endpoint,
@@ -45,7 +46,7 @@ def _free_port() -> int:
 def embedded_aws(region: str, *, log_path: str | os.PathLike[str] | None = None) -> Iterator[EmbeddedAws]:
     """Start moto_server on a free loopback port; stop it on exit."""
     port = _free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    log: IO[bytes] | int = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     env = {**os.environ, **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region, "MOTO_ALLOW_NONEXISTENT_REGION": "false"}
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -60,7 +61,7 @@ def embedded_aws(region: str, *, log_path: str | os.PathLike[str] | None = None)
             if process.poll() is not None:
                 raise RuntimeError(f"moto_server exited with code {process.returncode} before it served requests")
             try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=1).read()
+                urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=1).read()  # noqa: S310 (fixed http://127.0.0.1 URL)
                 break
             except OSError:
                 if time.monotonic() > deadline:
@@ -73,5 +74,5 @@ def embedded_aws(region: str, *, log_path: str | os.PathLike[str] | None = None)
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        if log is not subprocess.DEVNULL:
+        if not isinstance(log, int):
             log.close()

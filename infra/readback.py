@@ -77,7 +77,9 @@ def _verify_buckets(aws: ClientFactory, names: Names) -> list[str]:
         if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
             problems.append(f"bucket {bucket} is not versioned")
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-        if not all(block.get(flag) for flag in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")):
+        if not all(
+            block.get(flag) for flag in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        ):
             problems.append(f"bucket {bucket} does not block all public access: {block}")
         statements = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
         if not any(s.get("Sid") == "DenyInsecureTransport" and s.get("Effect") == "Deny" for s in statements):
@@ -89,8 +91,14 @@ def _verify_buckets(aws: ClientFactory, names: Names) -> list[str]:
     lock = s3.get_object_lock_configuration(Bucket=names.audit_bucket)["ObjectLockConfiguration"]
     retention = lock.get("Rule", {}).get("DefaultRetention", {})
     audit = names.policy.audit
-    if lock.get("ObjectLockEnabled") != "Enabled" or retention.get("Mode") != audit.object_lock_mode.value or retention.get("Years") != audit.retention_years:
-        problems.append(f"audit bucket Object Lock is {lock}, policy wants {audit.object_lock_mode.value} for {audit.retention_years} years")
+    if (
+        lock.get("ObjectLockEnabled") != "Enabled"
+        or retention.get("Mode") != audit.object_lock_mode.value
+        or retention.get("Years") != audit.retention_years
+    ):
+        problems.append(
+            f"audit bucket Object Lock is {lock}, policy wants {audit.object_lock_mode.value} for {audit.retention_years} years"
+        )
     return problems
 
 
@@ -123,9 +131,13 @@ def _verify_registry(aws: ClientFactory, names: Names) -> list[str]:
         group = sagemaker.describe_model_package_group(ModelPackageGroupName=names.model_package_group(project))
         tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=group["ModelPackageGroupArn"])["Tags"]}
         if tags.get(tag_key) != project.classification:
-            problems.append(f"model package group {project.name} has {tag_key}={tags.get(tag_key)!r}, policy says {project.classification!r}")
+            problems.append(
+                f"model package group {project.name} has {tag_key}={tags.get(tag_key)!r}, policy says {project.classification!r}"
+            )
         if tags.get("owner-team") != project.owner_team:
-            problems.append(f"model package group {project.name} has owner-team={tags.get('owner-team')!r}, policy says {project.owner_team!r}")
+            problems.append(
+                f"model package group {project.name} has owner-team={tags.get('owner-team')!r}, policy says {project.owner_team!r}"
+            )
     return problems
 
 
@@ -134,7 +146,9 @@ def _verify_monitoring(aws: ClientFactory, names: Names) -> list[str]:
     problems: list[str] = []
     for project in names.policy.projects:
         for endpoint in project.endpoints:
-            definition = sagemaker.describe_data_quality_job_definition(JobDefinitionName=names.data_quality_job_definition(endpoint))
+            definition = sagemaker.describe_data_quality_job_definition(
+                JobDefinitionName=names.data_quality_job_definition(endpoint)
+            )
             if definition["DataQualityJobInput"]["EndpointInput"]["EndpointName"] != endpoint.name:
                 problems.append(f"data-quality job definition for {endpoint.name} watches another endpoint")
     return problems

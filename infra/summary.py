@@ -43,14 +43,14 @@ def render(policy: GovernancePolicy, stacks: dict[str, dict[str, Any]], source: 
     out.append("")
     regions = boundary_regions(stacks)
     out.append(f"Home Region        {policy.regions.home}")
-    out.append(f"Enforced Regions   {', '.join(regions) or '(no identity stack)'}  (permissions boundary denies every other Region)")
-    out.append(f"Watched Regions    {len(policy.regions.watched)}: SageMaker API calls there are forwarded to {policy.regions.home} and checked")
     out.append(
-        f"Classification     tag '{policy.classification.tag_key}', levels {' < '.join(policy.classification.levels)}"
+        f"Enforced Regions   {', '.join(regions) or '(no identity stack)'}  (permissions boundary denies every other Region)"
     )
     out.append(
-        f"Audit trail        S3 Object Lock {policy.audit.object_lock_mode.value}, {policy.audit.retention_years} years"
+        f"Watched Regions    {len(policy.regions.watched)}: SageMaker API calls there are forwarded to {policy.regions.home} and checked"
     )
+    out.append(f"Classification     tag '{policy.classification.tag_key}', levels {' < '.join(policy.classification.levels)}")
+    out.append(f"Audit trail        S3 Object Lock {policy.audit.object_lock_mode.value}, {policy.audit.retention_years} years")
     modes = ", ".join(f"{rule.replace('_', ' ')}: {mode.value}" for rule, mode in policy.enforcement)
     out.append(f"Enforcement        {modes}")
     out.append("")
@@ -64,7 +64,9 @@ def render(policy: GovernancePolicy, stacks: dict[str, dict[str, Any]], source: 
     for project in policy.projects:
         bounds = ", ".join(f"{m} {t.describe()}" for m, t in policy.approval_requirements(project).items()) or "no metric bounds"
         endpoints = ", ".join(f"{e.name} [{e.schedule}]" for e in project.endpoints) or "no endpoints monitored"
-        out.append(f"  {project.name:<20} team {project.owner_team:<20} {project.classification:<13} {tagged[project.name]:>3} tagged resources")
+        out.append(
+            f"  {project.name:<20} team {project.owner_team:<20} {project.classification:<13} {tagged[project.name]:>3} tagged resources"
+        )
         out.append(f"  {'':<20} approval needs {bounds}")
         out.append(f"  {'':<20} monitoring: {endpoints}")
     out.append("")
@@ -77,7 +79,9 @@ def render(policy: GovernancePolicy, stacks: dict[str, dict[str, Any]], source: 
         for rtype, count in sorted(counts.items()):
             out.append(f"      {count:>4}  {rtype}")
     out.append("")
-    out.append("Next: make validate (terraform validate offline), make deploy-local (apply into an embedded AWS), make scan, make test")
+    out.append(
+        "Next: make validate (terraform validate offline), make deploy-local (apply into an embedded AWS), make scan, make test"
+    )
     return "\n".join(out)
 
 

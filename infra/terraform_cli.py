@@ -90,7 +90,7 @@ def stack_dirs(outdir: Path, order: Sequence[str]) -> list[Path]:
 
 
 def _run(args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(list(args), cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _tf_env(cli_config: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -132,7 +132,9 @@ def validate(outdir: Path, order: Sequence[str]) -> list[StackResult]:
             for d in report.get("diagnostics", [])
             if d.get("severity") == "error"
         ]
-        results.append(StackResult(stack_dir.name, bool(report.get("valid")) and not problems, "\n".join(problems), time.monotonic() - start))
+        results.append(
+            StackResult(stack_dir.name, bool(report.get("valid")) and not problems, "\n".join(problems), time.monotonic() - start)
+        )
     return results
 
 
@@ -186,7 +188,11 @@ def deploy_local(outdir: Path, order: Sequence[str], workdir: Path, endpoint: st
         excluded = {a: EMBEDDED_AWS_EXCLUSIONS[a.split(".")[0]] for a in addresses if a.split(".")[0] in EMBEDDED_AWS_EXCLUSIONS}
         applied = [a for a in addresses if a not in excluded]
         if log:
-            print(f"[deploy-local] {source.name}: applying {len(applied)} resources, excluding {len(excluded)}", file=log, flush=True)
+            print(
+                f"[deploy-local] {source.name}: applying {len(applied)} resources, excluding {len(excluded)}",
+                file=log,
+                flush=True,
+            )
         init = _run([terraform, "init", "-input=false", "-no-color"], target, env)
         if init.returncode != 0:
             results.append(StackResult(source.name, False, init.stderr.strip(), time.monotonic() - start))

@@ -389,7 +389,9 @@ def key_policy(names: Names, purpose: str) -> Document:
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": account},
-                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{names.partition}:cloudtrail:*:{account}:trail/*"},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{names.partition}:cloudtrail:*:{account}:trail/*"
+                    },
                 },
             }
         )

@@ -63,7 +63,11 @@ def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], duplicates: l
             key = str(key_node.value)
             if key in seen:
                 duplicates.append(
-                    PolicyIssue(loc + (key,), "key appears twice in the same mapping; YAML would silently keep only the last one", key_node.start_mark.line + 1)
+                    PolicyIssue(
+                        loc + (key,),
+                        "key appears twice in the same mapping; YAML would silently keep only the last one",
+                        key_node.start_mark.line + 1,
+                    )
                 )
             seen.add(key)
             _index_lines(value_node, loc + (key,), lines, duplicates)

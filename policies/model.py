@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from enum import StrEnum
 from functools import cached_property
@@ -23,9 +24,7 @@ SLUG = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 METRIC_NAME = r"^[a-z][a-z0-9_]*$"
 # SageMaker accepts only these schedule shapes for monitoring schedules:
 # hourly "cron(0 * ? * * *)", daily at hour H "cron(0 H ? * * *)", every N hours "cron(0 H/N ? * * *)".
-SAGEMAKER_MONITORING_CRON = re.compile(
-    r"^cron\(0 (\*|(0?\d|1\d|2[0-3])(/([1-9]|1\d|2[0-4]))?) \? \* \* \*\)$"
-)
+SAGEMAKER_MONITORING_CRON = re.compile(r"^cron\(0 (\*|(0?\d|1\d|2[0-3])(/([1-9]|1\d|2[0-4]))?) \? \* \* \*\)$")
 TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
 
 
@@ -54,7 +53,7 @@ class _Strict(BaseModel):
 
 def _check_region(value: str) -> str:
     if value not in AWS_REGIONS:
-        close = sorted(r for r in AWS_REGIONS if r.split("-")[0] == value.split("-")[0])
+        close = sorted(r for r in AWS_REGIONS if r.split("-")[0] == value.split("-", maxsplit=1)[0])
         hint = f"; Regions with that prefix: {', '.join(close)}" if close else ""
         raise ValueError(f"{value!r} is not an AWS Region name (commercial partition){hint}")
     return value
@@ -177,7 +176,7 @@ class MetricThreshold(_Strict):
         return " and ".join(parts)
 
     def admits(self, value: float) -> bool:
-        if value != value:  # NaN never meets a threshold
+        if math.isnan(value):  # NaN never meets a threshold
             return False
         if self.minimum is not None and value < self.minimum:
             return False
@@ -312,7 +311,10 @@ class GovernancePolicy(_Strict):
             loc: Loc = ("projects", i)
             if project.name in seen_projects:
                 issues.append(
-                    PolicyIssue(loc + ("name",), f"duplicate project {project.name!r} (also projects[{seen_projects[project.name]}]); project names must be unique")
+                    PolicyIssue(
+                        loc + ("name",),
+                        f"duplicate project {project.name!r} (also projects[{seen_projects[project.name]}]); project names must be unique",
+                    )
                 )
             seen_projects.setdefault(project.name, i)
             if project.classification not in levels:

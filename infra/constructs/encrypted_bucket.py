@@ -111,9 +111,7 @@ class EncryptedBucket(Construct):
                 sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
             )
         else:
-            by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="AES256"
-            )
+            by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(sse_algorithm="AES256")
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
@@ -126,9 +124,7 @@ class EncryptedBucket(Construct):
             ],
         )
         if access_logs_bucket is not None:
-            S3BucketLoggingA(
-                self, "access-logging", bucket=bucket_id, target_bucket=access_logs_bucket, target_prefix=f"{name}/"
-            )
+            S3BucketLoggingA(self, "access-logging", bucket=bucket_id, target_bucket=access_logs_bucket, target_prefix=f"{name}/")
         if object_lock is not None:
             S3BucketObjectLockConfigurationA(
                 self,
@@ -187,9 +183,7 @@ class EncryptedBucket(Construct):
         )
 
     @staticmethod
-    def policy_document(
-        bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict[str, Any]] = ()
-    ) -> dict[str, Any]:
+    def policy_document(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
         resources = [bucket_arn, f"{bucket_arn}/*"]
         statements: list[dict[str, Any]] = [
             {

@@ -26,9 +26,19 @@ class FoundationStack(GovernanceStack):
         retention_days = policy.audit.retention_years * 365
 
         self.keys = {
-            "data": ManagedKey(self, "data-key", names=names, purpose="data", description="ML lineage data, SageMaker job volumes and outputs"),
-            "audit": ManagedKey(self, "audit-key", names=names, purpose="audit", description="Governance audit trail and CloudTrail logs"),
-            "ops": ManagedKey(self, "ops-key", names=names, purpose="ops", description="Governance alerts, queues, tables, Lambda environments and logs"),
+            "data": ManagedKey(
+                self, "data-key", names=names, purpose="data", description="ML lineage data, SageMaker job volumes and outputs"
+            ),
+            "audit": ManagedKey(
+                self, "audit-key", names=names, purpose="audit", description="Governance audit trail and CloudTrail logs"
+            ),
+            "ops": ManagedKey(
+                self,
+                "ops-key",
+                names=names,
+                purpose="ops",
+                description="Governance alerts, queues, tables, Lambda environments and logs",
+            ),
         }
 
         lineage_name, audit_name = names.lineage_bucket, names.audit_bucket

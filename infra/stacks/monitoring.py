@@ -19,7 +19,12 @@ class MonitoringStack(GovernanceStack):
         image = model_monitor_image(policy.regions.home)
         if monitored and image is None:
             raise PolicyError(
-                [PolicyIssue(("regions", "home"), f"SageMaker Model Monitor has no analyzer image in {policy.regions.home}; monitor endpoints from a Region that has one")]
+                [
+                    PolicyIssue(
+                        ("regions", "home"),
+                        f"SageMaker Model Monitor has no analyzer image in {policy.regions.home}; monitor endpoints from a Region that has one",
+                    )
+                ]
             )
         keys = self.key_arns() if monitored else {}
         self.endpoints = [

@@ -1,0 +1,102 @@
+"""Shared fixtures. Offline by construction: fake AWS credentials for every test, no profile."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies.loader import DEFAULT_POLICY_PATH, load_policy
+from policies.model import GovernancePolicy
+
+REPO = Path(__file__).resolve().parents[1]
+
+OFFLINE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": "eu-west-1",
+}
+for _key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "GOVERNANCE_STATE_BUCKET", "GOVERNANCE_POLICY"):
+    os.environ.pop(_key, None)
+os.environ.update(OFFLINE_ENV)
+
+
+@pytest.fixture(autouse=True)
+def _offline_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in OFFLINE_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture(scope="session")
+def policy() -> GovernancePolicy:
+    return load_policy(DEFAULT_POLICY_PATH)
+
+
+def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def policy_variant(policy: GovernancePolicy, **changes: Any) -> GovernancePolicy:
+    """The policy with sections replaced or merged, validated like a file would be."""
+    return GovernancePolicy.model_validate(deep_merge(policy.model_dump(mode="json"), changes))
+
+
+@dataclass
+class Synthesized:
+    outdir: Path
+    stacks: dict[str, dict[str, Any]]
+
+    def resources(self, rtype: str, stack: str | None = None) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for name, config in self.stacks.items():
+            if stack is None or name == stack:
+                found.update(config.get("resource", {}).get(rtype, {}))
+        return found
+
+    def all_resources(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+        for stack, config in self.stacks.items():
+            for rtype, items in config.get("resource", {}).items():
+                for name, body in items.items():
+                    yield stack, rtype, name, body
+
+    def one(self, rtype: str, stack: str | None = None) -> dict[str, Any]:
+        items = self.resources(rtype, stack)
+        assert len(items) == 1, f"expected one {rtype}, found {sorted(items)}"
+        return next(iter(items.values()))
+
+
+SynthesizeFn = Callable[[GovernancePolicy], Synthesized]
+
+
+@pytest.fixture(scope="session")
+def synthesize(tmp_path_factory: pytest.TempPathFactory) -> SynthesizeFn:
+    """Synthesize a policy in this process (the provider import is paid once per session)."""
+    from infra.app import synth
+    from infra.stack_order import STACK_NAMES
+
+    def _synth(policy: GovernancePolicy) -> Synthesized:
+        outdir = synth(policy, tmp_path_factory.mktemp("cdktf.out"))
+        stacks = {name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text()) for name in STACK_NAMES}
+        return Synthesized(outdir, stacks)
+
+    return _synth
+
+
+@pytest.fixture(scope="session")
+def synthesized(synthesize: SynthesizeFn, policy: GovernancePolicy) -> Synthesized:
+    return synthesize(policy)

@@ -1,0 +1,176 @@
+"""Assertions on the synthesized Terraform JSON of the default policy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.stacks.base import AWS_PROVIDER_CONSTRAINT
+from policies.model import GovernancePolicy
+from tests.conftest import Synthesized
+
+BOUNDARY_REF = "${aws_iam_policy.permissions-boundary.arn}"
+
+
+def by_bucket(synthesized: Synthesized, rtype: str) -> dict[str, dict[str, Any]]:
+    """Resources of ``rtype`` keyed by the bucket purpose they configure (lineage, audit, access-logs)."""
+    out = {}
+    for name, body in synthesized.resources(rtype, "foundation").items():
+        out[name.split("_")[0]] = body
+    return out
+
+
+def test_stacks_are_pinned_to_home_region_with_standard_tags(synthesized: Synthesized, policy: GovernancePolicy) -> None:
+    for name, config in synthesized.stacks.items():
+        (provider,) = config["provider"]["aws"]
+        assert provider["region"] == policy.regions.home
+        tags = provider["default_tags"][0]["tags"]
+        assert tags["data-classification"] == "restricted", name  # most sensitive governed project
+        assert tags["cost-center"] == "ml-platform"
+        assert tags["governance-stack"] == name
+        assert config["terraform"]["required_providers"]["aws"] == {"source": "hashicorp/aws", "version": AWS_PROVIDER_CONSTRAINT}
+        assert config["terraform"]["backend"] == {"local": {"path": f"terraform.{name}.tfstate"}}
+
+
+def test_keys_rotate_and_have_explicit_policies(synthesized: Synthesized) -> None:
+    keys = synthesized.resources("aws_kms_key", "foundation")
+    assert len(keys) == 3
+    for key in keys.values():
+        assert key["enable_key_rotation"] is True
+        statements = json.loads(key["policy"])["Statement"]
+        assert statements[0]["Sid"] == "AccountAdministersKeyThroughIam"
+        assert all(s["Principal"] != "*" and s["Principal"] != {"AWS": "*"} for s in statements)
+    aliases = sorted(a["name"] for a in synthesized.resources("aws_kms_alias", "foundation").values())
+    assert aliases == ["alias/acme-ml-audit", "alias/acme-ml-data", "alias/acme-ml-ops"]
+
+
+def test_every_bucket_is_encrypted_versioned_private_and_tls_only(synthesized: Synthesized) -> None:
+    buckets = by_bucket(synthesized, "aws_s3_bucket")
+    assert set(buckets) == {"lineage", "audit", "access-logs"}
+    encryption = by_bucket(synthesized, "aws_s3_bucket_server_side_encryption_configuration")
+    for purpose, key in (("lineage", "data-key"), ("audit", "audit-key")):
+        (rule,) = encryption[purpose]["rule"]
+        assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+        assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"].startswith(f"${{aws_kms_key.{key}_")
+        assert rule["bucket_key_enabled"] is True
+    # S3 server access logging cannot deliver to an SSE-KMS bucket: the log bucket uses SSE-S3.
+    (log_rule,) = encryption["access-logs"]["rule"]
+    assert log_rule["apply_server_side_encryption_by_default"] == {"sse_algorithm": "AES256"}
+
+    for purpose in buckets:
+        assert by_bucket(synthesized, "aws_s3_bucket_versioning")[purpose]["versioning_configuration"] == {"status": "Enabled"}
+        block = by_bucket(synthesized, "aws_s3_bucket_public_access_block")[purpose]
+        assert all(
+            block[flag] is True
+            for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+        )
+        ownership = by_bucket(synthesized, "aws_s3_bucket_ownership_controls")[purpose]
+        assert ownership["rule"] == {"object_ownership": "BucketOwnerEnforced"}
+        statements = {
+            s["Sid"]: s for s in json.loads(by_bucket(synthesized, "aws_s3_bucket_policy")[purpose]["policy"])["Statement"]
+        }
+        assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
+        (lifecycle,) = by_bucket(synthesized, "aws_s3_bucket_lifecycle_configuration")[purpose]["rule"]
+        assert lifecycle["status"] == "Enabled"
+        assert lifecycle["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
+        assert by_bucket(synthesized, "aws_s3_bucket_notification")[purpose]["eventbridge"] is True
+    for purpose in ("lineage", "audit"):
+        statements = {
+            s["Sid"] for s in json.loads(by_bucket(synthesized, "aws_s3_bucket_policy")[purpose]["policy"])["Statement"]
+        }
+        assert {"DenyUploadsNotEncryptedWithKms", "DenyUploadsWithAnotherKmsKey"} <= statements
+        logging = by_bucket(synthesized, "aws_s3_bucket_logging")[purpose]
+        assert logging["target_bucket"] == "acme-ml-access-logs-${data.aws_caller_identity.current.account_id}-eu-west-1"
+
+
+def test_audit_bucket_has_object_lock_from_the_policy(synthesized: Synthesized, policy: GovernancePolicy) -> None:
+    assert by_bucket(synthesized, "aws_s3_bucket")["audit"]["object_lock_enabled"] is True
+    assert by_bucket(synthesized, "aws_s3_bucket")["lineage"]["object_lock_enabled"] is False
+    lock = synthesized.one("aws_s3_bucket_object_lock_configuration", "foundation")
+    assert lock["rule"]["default_retention"] == {"mode": "COMPLIANCE", "years": policy.audit.retention_years}
+
+
+def test_boundary_denies_exactly_the_regions_outside_the_policy(synthesized: Synthesized, policy: GovernancePolicy) -> None:
+    boundary = synthesized.one("aws_iam_policy", "identity")
+    statements = {s["Sid"]: s for s in json.loads(boundary["policy"])["Statement"]}
+    region_deny = statements["DenyOutsideAllowedRegions"]
+    assert region_deny["Effect"] == "Deny"
+    assert region_deny["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}
+    assert region_deny["NotAction"] == sorted(policy.regions.global_service_actions)
+    without_boundary = statements["DenyPrincipalsWithoutBoundary"]
+    assert without_boundary["Condition"]["StringNotEquals"]["iam:PermissionsBoundary"].endswith(
+        ":policy/acme-ml-permissions-boundary"
+    )
+    assert set(statements["DenyBoundaryRemoval"]["Action"]) == {
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:DeleteUserPermissionsBoundary",
+    }
+    approval = statements["DenyApprovalStatusChangeByNonApprovers"]
+    assert approval["Action"] == ["sagemaker:UpdateModelPackage"]
+    approvers = approval["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert [a.rsplit("/", 1)[1] for a in approvers] == ["acme-model-approver", "acme-approval-gate"]
+
+
+def test_every_role_carries_the_boundary(synthesized: Synthesized, policy: GovernancePolicy) -> None:
+    roles = {body["name"]: body for _, rtype, _, body in synthesized.all_resources() if rtype == "aws_iam_role"}
+    expected = {"acme-data-scientist", "acme-ml-engineer", "acme-model-approver", "acme-auditor"}
+    expected |= {f"acme-{p.name}-sagemaker-execution" for p in policy.projects}
+    assert expected <= set(roles)
+    for name, role in roles.items():
+        assert role.get("permissions_boundary"), f"role {name} has no permissions boundary"
+    identity_roles = synthesized.resources("aws_iam_role", "identity")
+    assert all(role["permissions_boundary"] == BOUNDARY_REF for role in identity_roles.values())
+
+
+def test_one_model_package_group_per_project_with_its_tags(synthesized: Synthesized, policy: GovernancePolicy) -> None:
+    groups = {g["model_package_group_name"]: g for g in synthesized.resources("aws_sagemaker_model_package_group").values()}
+    assert sorted(groups) == sorted(p.name for p in policy.projects)
+    for project in policy.projects:
+        tags = groups[project.name]["tags"]
+        assert tags["data-classification"] == project.classification
+        assert tags["owner-team"] == project.owner_team
+        assert tags["ml-project"] == project.name
+    policies = synthesized.resources("aws_sagemaker_model_package_group_policy")
+    assert len(policies) == len(policy.projects)
+    for body in policies.values():
+        (statement,) = json.loads(body["resource_policy"])["Statement"]
+        assert statement["Effect"] == "Deny" and statement["Action"] == "sagemaker:UpdateModelPackage"
+
+
+def test_one_schedule_per_declared_endpoint(synthesized: Synthesized, policy: GovernancePolicy) -> None:
+    declared = {e.name: e for p in policy.projects for e in p.endpoints}
+    schedules = synthesized.resources("aws_sagemaker_monitoring_schedule", "monitoring")
+    assert len(schedules) == len(declared) == 2
+    by_name = {s["name"]: s for s in schedules.values()}
+    for name, endpoint in declared.items():
+        config = by_name[f"{name}-data-quality"]["monitoring_schedule_config"]
+        assert config["schedule_config"]["schedule_expression"] == endpoint.schedule
+        assert config["monitoring_type"] == "DataQuality"
+    definitions = {d["name"]: d for d in synthesized.resources("aws_sagemaker_data_quality_job_definition").values()}
+    for name in declared:
+        definition = definitions[f"{name}-data-quality"]
+        assert definition["data_quality_job_input"]["endpoint_input"]["endpoint_name"] == name
+        assert definition["data_quality_job_output_config"]["kms_key_id"] == "${data.aws_kms_alias.key-data.target_key_arn}"
+        assert definition["network_config"] == {
+            "enable_inter_container_traffic_encryption": True,
+            "enable_network_isolation": True,
+        }
+    alarms = synthesized.resources("aws_cloudwatch_metric_alarm", "monitoring")
+    assert len(alarms) == 2 * len(declared)
+    assert all(
+        a["alarm_actions"]
+        == [
+            "arn:${data.aws_partition.partition.partition}:sns:eu-west-1:${data.aws_caller_identity.current.account_id}:acme-governance-alerts"
+        ]
+        for a in alarms.values()
+    )
+
+
+def test_alerts_topic_and_trail_are_encrypted(synthesized: Synthesized) -> None:
+    topic = synthesized.one("aws_sns_topic", "foundation")
+    assert topic["kms_master_key_id"].startswith("${aws_kms_key.ops-key_")
+    trail = synthesized.one("aws_cloudtrail", "foundation")
+    assert trail["is_multi_region_trail"] is True
+    assert trail["enable_log_file_validation"] is True
+    assert trail["kms_key_id"].startswith("${aws_kms_key.audit-key_")
