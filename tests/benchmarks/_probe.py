@@ -1,0 +1,87 @@
+"""One measured synth in a fresh process; prints a JSON line. Run by bench_synth.py, not by pytest."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _descendant_peaks_kib() -> int:
+    """Sum of peak RSS (VmHWM) of this process's live descendants: the jsii Node processes."""
+    parents: dict[str, str] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[entry.name] = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            except (OSError, IndexError):
+                continue
+    mine = {str(os.getpid())}
+    changed = True
+    while changed:
+        found = {pid for pid, ppid in parents.items() if ppid in mine} - mine
+        changed = bool(found)
+        mine |= found
+    total = 0
+    for pid in mine - {str(os.getpid())}:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def main() -> None:
+    mode, projects = sys.argv[1], int(sys.argv[2])
+    start = time.perf_counter()
+    import infra.node  # noqa: F401
+    from cdktn import App, TerraformStack
+    from cdktn_provider_aws.provider import AwsProvider
+
+    if mode == "blueprint":
+        from infra.app import build, stack_classes
+
+        stack_classes()
+    imported = time.perf_counter()
+    with tempfile.TemporaryDirectory() as outdir:
+        app = App(outdir=outdir)
+        if mode == "floor":
+            stack = TerraformStack(app, "empty")
+            AwsProvider(stack, "aws", region="eu-west-1")
+            resources = 0
+        else:
+            from tests.benchmarks.bench_synth import policy_with_projects
+
+            build(app, policy_with_projects(projects))
+        app.synth()
+        if mode == "blueprint":
+            resources = sum(
+                len(items)
+                for stack_dir in (Path(outdir) / "stacks").iterdir()
+                for items in json.loads((stack_dir / "cdk.tf.json").read_text()).get("resource", {}).values()
+            )
+    done = time.perf_counter()
+    python_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "projects": projects,
+                "resources": resources,
+                "import_s": round(imported - start, 2),
+                "synth_s": round(done - imported, 2),
+                "python_peak_mib": round(python_peak / 1024),
+                "node_peak_mib": round(_descendant_peaks_kib() / 1024),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
