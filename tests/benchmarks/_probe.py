@@ -40,7 +40,7 @@ def _descendant_peaks_kib() -> int:
 def main() -> None:
     mode, projects = sys.argv[1], int(sys.argv[2])
     start = time.perf_counter()
-    import infra.node  # noqa: F401
+    import infra.node  # noqa: F401, I001  (the bundled Node.js must be chosen before cdktn loads)
     from cdktn import App, TerraformStack
     from cdktn_provider_aws.provider import AwsProvider
 

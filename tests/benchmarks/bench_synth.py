@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per row; the median is reported")
     args = parser.parse_args(argv)
     rows = [("floor", 0), ("blueprint", 1), ("blueprint", 10), ("blueprint", 100)]
-    print(f"synth benchmark: {args.repeat} fresh processes per row, median reported (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
+    print(
+        f"synth benchmark: {args.repeat} fresh processes per row, median reported (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
+    )
     print("| case | resources | wall time (s) | import (s) | build + synth (s) | peak RSS python (MiB) | peak RSS node (MiB) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for mode, projects in rows:
@@ -65,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         def median(key: str, runs: list[dict[str, float]] = runs) -> float:
             return statistics.median(r[key] for r in runs)
 
-        label = "floor (provider import + empty stack)" if mode == "floor" else f"blueprint, {projects} project{'s' if projects > 1 else ''}"
+        label = (
+            "floor (provider import + empty stack)"
+            if mode == "floor"
+            else f"blueprint, {projects} project{'s' if projects > 1 else ''}"
+        )
         print(
             f"| {label} | {int(median('resources'))} | {median('wall_s'):.2f} | {median('import_s'):.2f} | "
             f"{median('synth_s'):.2f} | {median('python_peak_mib'):.0f} | {median('node_peak_mib'):.0f} |",
