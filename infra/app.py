@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 def stack_classes() -> dict[str, type[GovernanceStack]]:
     """Stacks in deployment order: each only looks up what the stacks before it created."""
     import infra.node  # noqa: F401  (selects the bundled Node.js before cdktn starts jsii)
+    from infra.stacks.enforcement import EnforcementStack
     from infra.stacks.foundation import FoundationStack
     from infra.stacks.identity import IdentityStack
     from infra.stacks.monitoring import MonitoringStack
@@ -36,6 +37,7 @@ def stack_classes() -> dict[str, type[GovernanceStack]]:
         "identity": IdentityStack,
         "model-registry": ModelRegistryStack,
         "monitoring": MonitoringStack,
+        "enforcement": EnforcementStack,
     }
     assert tuple(classes) == STACK_NAMES, "infra/stack_order.py is out of step with the stacks"
     return classes

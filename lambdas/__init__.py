@@ -1,0 +1,1 @@
+"""Run-time enforcement: EventBridge-triggered handlers that apply the governance policy."""

@@ -25,6 +25,8 @@ METRIC_NAME = r"^[a-z][a-z0-9_]*$"
 # SageMaker accepts only these schedule shapes for monitoring schedules:
 # hourly "cron(0 * ? * * *)", daily at hour H "cron(0 H ? * * *)", every N hours "cron(0 H/N ? * * *)".
 SAGEMAKER_MONITORING_CRON = re.compile(r"^cron\(0 (\*|(0?\d|1\d|2[0-3])(/([1-9]|1\d|2[0-4]))?) \? \* \* \*\)$")
+PROJECT_TAG_KEY = "ml-project"
+OWNER_TAG_KEY = "owner-team"
 TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
 
 
@@ -382,8 +384,8 @@ class GovernancePolicy(_Strict):
         return {
             **self.organization.standard_tags,
             self.classification.tag_key: project.classification,
-            "ml-project": project.name,
-            "owner-team": project.owner_team,
+            PROJECT_TAG_KEY: project.name,
+            OWNER_TAG_KEY: project.owner_team,
         }
 
     @cached_property

@@ -1,0 +1,1 @@
+"""Approval gate: a model version that becomes Approved must meet the policy's approval rules."""

@@ -1,0 +1,177 @@
+"""Approval gate: on "SageMaker Model Package State Change" to Approved, check the approval rules.
+
+parse -> gather evidence -> decide (policies.rules.approval) -> act -> record.
+A violation sets the version back to Rejected with every violated rule in its
+ApprovalDescription (enforce mode) or only records and notifies (report mode). When the
+gate cannot decide, the version is set to PendingManualApproval and the event is retried,
+then lands in the dead-letter queue: a model never stays Approved on an undecided event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+
+from lambdas.approval_gate.evidence import describe_package, gather
+from lambdas.shared import aws
+from lambdas.shared.events import MODEL_PACKAGE_ARN, MalformedEvent, parse_model_package_event
+from lambdas.shared.idempotency import once_per_event
+from lambdas.shared.policy import governance_policy
+from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
+from lambdas.shared.settings import settings
+from policies.rules.approval import decide_approval, undecidable_approval
+from policies.rules.outcome import Action, Decision
+
+SERVICE = "approval-gate"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+
+MAX_DESCRIPTION = 1024
+
+
+class GateUndecided(RuntimeError):
+    """The gate could not decide; the version was held back and the event will be retried."""
+
+
+def _description(prefix: str, text: str) -> str:
+    full = f"{prefix}: {text}"
+    return full if len(full) <= MAX_DESCRIPTION else full[: MAX_DESCRIPTION - 1] + "…"
+
+
+def _set_status(arn: str, region: str, status: str, description: str) -> None:
+    aws.client("sagemaker", region).update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus=status, ApprovalDescription=description
+    )
+
+
+def act(decision: Decision, region: str, current_status: str) -> str:
+    if decision.action is Action.NONE:
+        return "none: compliant"
+    if decision.action is Action.REPORT_ONLY:
+        return "none: report mode, recorded and notified only"
+    if current_status != "Approved":
+        return f"none: the version is already {current_status}"
+    if decision.action is Action.REJECT_MODEL:
+        _set_status(decision.subject, region, "Rejected", _description("Rejected by the approval gate", decision.explanation()))
+        return "set to Rejected"
+    if decision.action is Action.REVERT_TO_PENDING:
+        _set_status(
+            decision.subject, region, "PendingManualApproval", _description("Held by the approval gate", decision.explanation())
+        )
+        return "set to PendingManualApproval"
+    raise ValueError(f"the approval gate cannot perform {decision.action}")
+
+
+def _event_time(event: dict[str, Any]) -> datetime:
+    raw = event.get("time")
+    try:
+        return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else datetime.now(UTC)
+    except ValueError:
+        return datetime.now(UTC)
+
+
+def _hold_back(arn: str, region: str, reason: str, event: dict[str, Any], context: Any) -> None:
+    """Undecidable: take the version out of Approved (enforce mode), record, notify.
+
+    When even its status cannot be read, the version is set to PendingManualApproval anyway:
+    at worst a rejected version becomes pending, never approved.
+    """
+    decision = undecidable_approval(governance_policy(), arn, reason)
+    result = "none: report mode, recorded and notified only"
+    if decision.action is Action.REVERT_TO_PENDING:
+        try:
+            try:
+                status = str(describe_package(arn, region).get("ModelApprovalStatus", "unknown"))
+            except Exception:
+                status = "unknown"
+            if status in {"Approved", "unknown"}:
+                _set_status(
+                    arn, region, "PendingManualApproval", _description("Held by the approval gate", decision.explanation())
+                )
+                result = "set to PendingManualApproval"
+            else:
+                result = f"none: the version is already {status}"
+        except Exception as exc:
+            logger.exception("could not hold back the model version", extra={"model_package": arn})
+            result = f"failed: {type(exc).__name__}: {exc}"
+    try:
+        conclude(
+            decision,
+            event=event,
+            event_time=_event_time(event),
+            actor=None,
+            action_result=result,
+            context=context,
+            logger=logger,
+            metrics=metrics,
+        )
+    except Exception:
+        logger.exception("could not record the undecided event; it goes to the dead-letter queue")
+
+
+def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    parsed = parse_model_package_event(event)
+    arn, region = parsed.detail.ModelPackageArn, parsed.region
+    config = settings()
+    try:
+        package = describe_package(arn, region)
+        facts = gather(package, region, config.lineage_bucket)
+        decision = decide_approval(governance_policy(), facts, lineage_bucket=config.lineage_bucket)
+        result = act(decision, region, str(package.get("ModelApprovalStatus")))
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        _hold_back(arn, region, reason, event, context)
+        raise GateUndecided(reason) from exc
+    return conclude(
+        decision,
+        event=event,
+        event_time=parsed.time,
+        actor=facts.approved_by,
+        action_result=result,
+        context=context,
+        logger=logger,
+        metrics=metrics,
+    )
+
+
+def _package_in_unparsed(event: Any) -> tuple[str, str] | None:
+    """Best effort on an event that failed validation: which model version, in which Region?"""
+    if not isinstance(event, dict):
+        return None
+    detail = event.get("detail")
+    resources = event.get("resources")
+    candidates = [detail.get("ModelPackageArn") if isinstance(detail, dict) else None]
+    candidates += resources if isinstance(resources, list) else []
+    for candidate in candidates:
+        if isinstance(candidate, str) and re.match(MODEL_PACKAGE_ARN, candidate):
+            return candidate, candidate.split(":")[3]
+    return None
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        parsed = parse_model_package_event(event)
+    except MalformedEvent as exc:
+        logger.error("rejected a malformed event", extra={"reason": str(exc)})
+        found = _package_in_unparsed(event)
+        if found is not None:
+            fallback = dict(event)
+            fallback.setdefault(
+                "id", "malformed-" + hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()[:32]
+            )
+            _hold_back(found[0], found[1], f"malformed event: {exc}", fallback, context)
+        raise
+    if parsed.detail.ModelApprovalStatus != "Approved":
+        logger.info("not an approval: nothing to check", extra={"status": parsed.detail.ModelApprovalStatus})
+        return {"decision": "skipped", "subject": parsed.detail.ModelPackageArn}
+    return once_per_event(gate, event, context)

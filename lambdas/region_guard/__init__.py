@@ -1,0 +1,1 @@
+"""Region guard: SageMaker work outside the allowed Regions is stopped or deleted."""

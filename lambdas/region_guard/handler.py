@@ -1,0 +1,56 @@
+"""Region guard: on SageMaker create calls in a Region outside the policy's allowed list.
+
+Events from other Regions reach the home Region through the EventBridge forwarding rules the
+enforcement stack creates. In enforce mode training, processing and transform jobs are
+stopped and endpoints deleted; other resources are recorded and notified. In report mode
+every violation is recorded and notified only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+
+from lambdas.shared.api_call_handler import handle_create_call
+from lambdas.shared.events import MalformedEvent, parse_api_call_event
+from lambdas.shared.idempotency import once_per_event
+from lambdas.shared.runtime import METRICS_NAMESPACE
+from lambdas.shared.sagemaker_resources import delete_endpoint, stop_job
+from policies.rules.outcome import Action, Decision
+from policies.rules.region import decide_region
+from policies.rules.resources import ResourceFacts
+
+SERVICE = "region-guard"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+
+
+def act(decision: Decision, resource: ResourceFacts) -> str:
+    if decision.action is Action.NONE:
+        return "none: allowed Region"
+    if decision.action is Action.REPORT_ONLY:
+        return "none: recorded and notified only"
+    if decision.action is Action.STOP_JOB:
+        return stop_job(resource)
+    if decision.action is Action.DELETE_ENDPOINT:
+        return delete_endpoint(resource)
+    raise ValueError(f"the region guard cannot perform {decision.action}")
+
+
+def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle_create_call(event, context, decide=decide_region, act=act, logger=logger, metrics=metrics)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        parse_api_call_event(event)
+    except MalformedEvent as exc:
+        logger.error("rejected a malformed event", extra={"reason": str(exc)})
+        raise
+    return once_per_event(guard, event, context)

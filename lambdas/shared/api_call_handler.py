@@ -1,0 +1,43 @@
+"""The shape both CloudTrail-driven handlers share: parse the create call, look at the resource, decide, act, record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+
+from lambdas.shared.events import actor, parse_api_call_event, resource_from_call
+from lambdas.shared.policy import governance_policy
+from lambdas.shared.runtime import conclude
+from lambdas.shared.sagemaker_resources import current_tags
+from policies.model import GovernancePolicy
+from policies.rules.outcome import Decision
+from policies.rules.resources import ResourceFacts
+
+Decide = Callable[[GovernancePolicy, ResourceFacts], Decision]
+Act = Callable[[Decision, ResourceFacts], str]
+
+
+def handle_create_call(
+    event: dict[str, Any], context: Any, *, decide: Decide, act: Act, logger: Logger, metrics: Metrics
+) -> dict[str, Any]:
+    parsed = parse_api_call_event(event)
+    resource = resource_from_call(parsed)
+    tags = current_tags(resource)
+    exists = tags is not None
+    if exists:
+        resource = replace(resource, tags={**resource.tags, **(tags or {})})
+    decision = decide(governance_policy(), resource)
+    result = act(decision, resource) if exists else "none: the resource no longer exists"
+    return conclude(
+        decision,
+        event=event,
+        event_time=parsed.time,
+        actor=actor(parsed.detail),
+        action_result=result,
+        context=context,
+        logger=logger,
+        metrics=metrics,
+    )

@@ -1,0 +1,110 @@
+"""The events the handlers accept, as pydantic models on top of Powertools' EventBridge envelope.
+
+Shapes follow AWS's documentation (SageMaker developer guide: "Events that SageMaker sends to
+EventBridge"; CloudTrail user guide: "AWS API Call via CloudTrail"); see tests/events/README.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from policies.rules.resources import SAGEMAKER_CREATE_CALLS, ResourceFacts
+
+MODEL_PACKAGE_ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[^/]+/\d+$"
+
+
+class MalformedEvent(ValueError):
+    """The event is not one the handler can act on; it is logged and sent to the dead-letter queue."""
+
+
+class _GovernanceEvent(EventBridgeModel):
+    @field_validator("source", mode="before")
+    @classmethod
+    def _single_source(cls, value: Any) -> Any:
+        # AWS's documented model package sample carries "source" twice, the last as a list.
+        if isinstance(value, list) and len(value) == 1:
+            return value[0]
+        return value
+
+
+class ModelPackageStateChange(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    ModelPackageGroupName: str = Field(min_length=1)
+    ModelPackageArn: str = Field(pattern=MODEL_PACKAGE_ARN)
+    ModelApprovalStatus: Literal["Approved", "Rejected", "PendingManualApproval"]
+    ModelPackageVersion: int | None = None
+
+
+class ModelPackageStateChangeEvent(_GovernanceEvent):
+    detail_type: Literal["SageMaker Model Package State Change"] = Field(alias="detail-type")
+    detail: ModelPackageStateChange
+
+
+class SageMakerApiCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    eventSource: Literal["sagemaker.amazonaws.com"]
+    eventName: str
+    awsRegion: str = Field(min_length=1)
+    eventID: str = Field(min_length=1)
+    userIdentity: dict[str, Any] = Field(default_factory=dict)
+    requestParameters: dict[str, Any] | None = None
+    responseElements: dict[str, Any] | None = None
+    errorCode: str | None = None
+
+
+class SageMakerApiCallEvent(_GovernanceEvent):
+    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
+    detail: SageMakerApiCall
+
+
+def _explain(exc: ValidationError) -> str:
+    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
+    return "; ".join(problems)
+
+
+def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
+    try:
+        return ModelPackageStateChangeEvent.model_validate(event)
+    except ValidationError as exc:
+        raise MalformedEvent(f"not a SageMaker Model Package State Change event: {_explain(exc)}") from None
+
+
+def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
+    try:
+        parsed = SageMakerApiCallEvent.model_validate(event)
+    except ValidationError as exc:
+        raise MalformedEvent(f"not a SageMaker 'AWS API Call via CloudTrail' event: {_explain(exc)}") from None
+    if parsed.detail.eventName not in SAGEMAKER_CREATE_CALLS:
+        raise MalformedEvent(f"{parsed.detail.eventName} is not a SageMaker create call the rules watch")
+    return parsed
+
+
+def actor(call: SageMakerApiCall) -> str | None:
+    identity = call.userIdentity
+    session_issuer = (
+        identity.get("sessionContext", {}).get("sessionIssuer", {}) if isinstance(identity.get("sessionContext"), dict) else {}
+    )
+    arn = identity.get("arn") or session_issuer.get("arn")
+    return str(arn) if arn else None
+
+
+def resource_from_call(event: SageMakerApiCallEvent) -> ResourceFacts:
+    """The resource a successful create call made, as far as the event tells (tags from the request)."""
+    call = event.detail
+    kind, name_field, arn_field = SAGEMAKER_CREATE_CALLS[call.eventName]
+    request = call.requestParameters or {}
+    response = call.responseElements or {}
+    name = request.get(name_field)
+    arn = response.get(arn_field)
+    if not isinstance(name, str) or not name:
+        raise MalformedEvent(f"{call.eventName} event has no requestParameters.{name_field}")
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        raise MalformedEvent(f"{call.eventName} event has no responseElements.{arn_field}")
+    raw_tags = request.get("tags") or []
+    if not isinstance(raw_tags, list):
+        raise MalformedEvent(f"{call.eventName} event has requestParameters.tags that is not a list")
+    tags = {str(t.get("key")): str(t.get("value", "")) for t in raw_tags if isinstance(t, dict) and "key" in t}
+    return ResourceFacts(kind=kind, name=name, arn=arn, region=call.awsRegion, tags=tags, created_by=actor(call))

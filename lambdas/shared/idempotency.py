@@ -1,0 +1,39 @@
+"""EventBridge delivers at least once: the same event id is processed once (Powertools idempotency, DynamoDB)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
+
+from lambdas.shared import aws
+from lambdas.shared.settings import settings
+
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+
+
+@cache
+def _persistence(table: str) -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=table, boto3_client=aws.client("dynamodb"))
+
+
+def reset() -> None:
+    _persistence.cache_clear()
+
+
+def once_per_event(
+    process: Callable[[dict[str, Any], Any], dict[str, Any]], event: dict[str, Any], context: Any
+) -> dict[str, Any]:
+    """Run ``process(event=..., context=...)`` once per event id; a redelivery gets the stored result."""
+    config = IdempotencyConfig(
+        event_key_jmespath="id", raise_on_no_idempotency_key=True, expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS
+    )
+    if context is not None:
+        config.register_lambda_context(context)
+    guarded = idempotent_function(
+        data_keyword_argument="event", persistence_store=_persistence(settings().idempotency_table), config=config
+    )(process)
+    result: dict[str, Any] = guarded(event=event, context=context)
+    return result

@@ -1,0 +1,71 @@
+"""The common end of every handler: record the decision, notify on violations, count the outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lambdas.shared.audit import audit_key, build_record, write_record
+from lambdas.shared.notify import publish
+from lambdas.shared.policy import governance_policy
+from lambdas.shared.settings import settings
+from policies.rules.outcome import Decision, Verdict
+
+METRICS_NAMESPACE = "MLGovernance"
+
+
+def conclude(
+    decision: Decision,
+    *,
+    event: dict[str, Any],
+    event_time: Any,
+    actor: str | None,
+    action_result: str,
+    context: Any,
+    logger: Logger,
+    metrics: Metrics,
+) -> dict[str, Any]:
+    """Audit record (exactly one per decision), notification for anything but an allow, one metric per outcome."""
+    config = settings()
+    record = build_record(
+        decision,
+        event=event,
+        actor=actor,
+        action_result=action_result,
+        policy_version=governance_policy().version,
+        function=getattr(context, "function_name", None),
+        request_id=getattr(context, "aws_request_id", None),
+    )
+    key = audit_key(decision, str(event.get("id")), event_time)
+    written = write_record(config.audit_bucket, key, record)
+    if decision.verdict is not Verdict.ALLOW and written:
+        publish(
+            config.alerts_topic_arn,
+            f"[{decision.rule_set.value}] {decision.verdict.value}: {decision.subject.rsplit('/', 1)[-1]}",
+            {**record, "audit_record": f"s3://{config.audit_bucket}/{key}"},
+        )
+    metrics.add_dimension(name="RuleSet", value=decision.rule_set.value)
+    metrics.add_metric(name=decision.verdict.value.capitalize(), unit=MetricUnit.Count, value=1)
+    logger.info(
+        "governance decision",
+        extra={
+            "rule_set": decision.rule_set.value,
+            "subject": decision.subject,
+            "decision": decision.verdict.value,
+            "violations": [v.rule for v in decision.violations],
+            "action": decision.action.value,
+            "action_result": action_result,
+            "audit_record": key,
+            "first_record": written,
+        },
+    )
+    return {
+        "decision": decision.verdict.value,
+        "subject": decision.subject,
+        "action": decision.action.value,
+        "action_result": action_result,
+        "audit_record": key,
+        "explanation": decision.explanation(),
+    }

@@ -1,0 +1,34 @@
+"""The handlers' environment contract, validated on first use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+ENV = {
+    "audit_bucket": "GOVERNANCE_AUDIT_BUCKET",
+    "lineage_bucket": "GOVERNANCE_LINEAGE_BUCKET",
+    "alerts_topic_arn": "GOVERNANCE_ALERTS_TOPIC_ARN",
+    "idempotency_table": "GOVERNANCE_IDEMPOTENCY_TABLE",
+}
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    audit_bucket: str
+    lineage_bucket: str
+    alerts_topic_arn: str
+    idempotency_table: str
+
+
+@cache
+def settings() -> Settings:
+    missing = [var for var in ENV.values() if not os.environ.get(var)]
+    if missing:
+        raise SettingsError(f"environment variables not set: {', '.join(missing)} (the enforcement stack sets them)")
+    return Settings(**{field: os.environ[var] for field, var in ENV.items()})

@@ -1,0 +1,180 @@
+"""May this model version be approved? The approval gate's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from policies.model import GovernancePolicy, Mode
+from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
+
+
+@dataclass(frozen=True)
+class ModelVersionFacts:
+    """What the approval gate knows about a model version, gathered by its adapter."""
+
+    package_arn: str
+    group_name: str
+    group_tags: Mapping[str, str] = field(default_factory=dict)
+    metrics_report_uri: str | None = None
+    """Where ModelMetrics.ModelQuality.Statistics points; None when nothing is attached."""
+    metrics_report_found: bool | None = None
+    """Whether that object exists; None when it was not looked up."""
+    metrics: Mapping[str, float] | None = None
+    """Metric values read from the report; None when it was not read or could not be parsed."""
+    metrics_report_error: str | None = None
+    """Why the report could not be parsed, when it could not."""
+    training_data_uri: str | None = None
+    training_data_found: bool | None = None
+    created_by: str | None = None
+    approved_by: str | None = None
+
+
+# CustomerMetadataProperties keys the governed pipeline writes and the approval gate reads.
+TRAINING_DATA_URI_KEY = "lineage:training-data-uri"
+TRAINING_DATA_SHA256_KEY = "lineage:training-data-sha256"
+VALIDATION_REPORT_URI_KEY = "lineage:validation-report-uri"
+CODE_VERSION_KEY = "lineage:code-version"
+
+
+def _s3_bucket(uri: str) -> str | None:
+    if not uri.startswith("s3://"):
+        return None
+    return uri[5:].split("/", 1)[0] or None
+
+
+def governed_project(policy: GovernancePolicy, facts: ModelVersionFacts) -> list[Violation]:
+    if policy.project(facts.group_name) is None:
+        governed = ", ".join(p.name for p in policy.projects) or "none"
+        return [
+            Violation(
+                "governed-project", f"model package group {facts.group_name!r} is not a governed project (governed: {governed})"
+            )
+        ]
+    return []
+
+
+def classification_tag(policy: GovernancePolicy, facts: ModelVersionFacts) -> list[Violation]:
+    project = policy.project(facts.group_name)
+    key = policy.classification.tag_key
+    level = facts.group_tags.get(key)
+    if level is None:
+        return [Violation("classification-tag", f"the model package group has no {key!r} tag")]
+    if level not in policy.classification.levels:
+        return [
+            Violation(
+                "classification-tag", f"{key}={level!r} is not a classification level ({', '.join(policy.classification.levels)})"
+            )
+        ]
+    if project is not None and policy.classification.rank(level) < policy.classification.rank(project.classification):
+        return [Violation("classification-tag", f"{key}={level!r} is below the project's level {project.classification!r}")]
+    return []
+
+
+def metric_thresholds(policy: GovernancePolicy, facts: ModelVersionFacts) -> list[Violation]:
+    project = policy.project(facts.group_name)
+    if project is None:
+        return []
+    required = policy.approval_requirements(project)
+    if not required:
+        return []
+    if facts.metrics_report_uri is None:
+        return [Violation("metric-thresholds", "no evaluation report is attached (ModelMetrics.ModelQuality.Statistics)")]
+    if facts.metrics_report_found is False:
+        return [Violation("metric-thresholds", f"the evaluation report {facts.metrics_report_uri} does not exist")]
+    if facts.metrics_report_error is not None:
+        return [
+            Violation(
+                "metric-thresholds",
+                f"the evaluation report {facts.metrics_report_uri} is unreadable: {facts.metrics_report_error}",
+            )
+        ]
+    if facts.metrics is None:
+        return [
+            Violation(
+                "metric-thresholds",
+                f"the evaluation report {facts.metrics_report_uri} was not read: it is outside the lineage bucket",
+            )
+        ]
+    metrics = facts.metrics
+    violations = []
+    for name, threshold in required.items():
+        value = metrics.get(name)
+        if value is None:
+            violations.append(
+                Violation("metric-thresholds", f"{name} is missing from the evaluation report (required {threshold.describe()})")
+            )
+        elif not threshold.admits(value):
+            violations.append(Violation("metric-thresholds", f"{name} = {value:g} does not meet {threshold.describe()}"))
+    return violations
+
+
+def lineage_evidence(policy: GovernancePolicy, facts: ModelVersionFacts, lineage_bucket: str) -> list[Violation]:
+    if not policy.approval.require_lineage_evidence:
+        return []
+    violations = []
+    uri = facts.training_data_uri
+    if not uri:
+        violations.append(Violation("lineage-evidence", "the model version does not name its training data"))
+    elif _s3_bucket(uri) != lineage_bucket:
+        violations.append(Violation("lineage-evidence", f"the training data {uri} is not in the lineage bucket {lineage_bucket}"))
+    elif facts.training_data_found is False:
+        violations.append(Violation("lineage-evidence", f"the training data {uri} does not exist"))
+    report = facts.metrics_report_uri
+    if report and _s3_bucket(report) != lineage_bucket:
+        violations.append(
+            Violation("lineage-evidence", f"the evaluation report {report} is not in the lineage bucket {lineage_bucket}")
+        )
+    return violations
+
+
+def separation_of_duties(policy: GovernancePolicy, facts: ModelVersionFacts) -> list[Violation]:
+    if not policy.approval.separation_of_duties:
+        return []
+    if not facts.created_by or not facts.approved_by:
+        missing = "registered" if not facts.created_by else "approved"
+        return [Violation("separation-of-duties", f"cannot establish who {missing} the model version")]
+    if facts.created_by == facts.approved_by:
+        return [Violation("separation-of-duties", f"{facts.approved_by} approved a model version it registered itself")]
+    return []
+
+
+def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, lineage_bucket: str) -> Decision:
+    """The approval gate's decision for a model version that just became Approved."""
+    violations: list[Violation] = []
+    violations += governed_project(policy, facts)
+    violations += classification_tag(policy, facts)
+    violations += metric_thresholds(policy, facts)
+    violations += lineage_evidence(policy, facts, lineage_bucket)
+    violations += separation_of_duties(policy, facts)
+    found = tuple(violations)
+    mode = policy.enforcement.approval_gate
+    return Decision(
+        rule_set=RuleSet.APPROVAL_GATE,
+        subject=facts.package_arn,
+        verdict=Verdict.DENY if found else Verdict.ALLOW,
+        action=enforcement_action(mode, found, Action.REJECT_MODEL),
+        mode=mode,
+        violations=found,
+        evidence={
+            "model_package_group": facts.group_name,
+            "metrics": dict(facts.metrics or {}),
+            "metrics_report": facts.metrics_report_uri,
+            "training_data": facts.training_data_uri,
+            "created_by": facts.created_by,
+            "approved_by": facts.approved_by,
+        },
+    )
+
+
+def undecidable_approval(policy: GovernancePolicy, package_arn: str, reason: str) -> Decision:
+    """The gate could not decide: in enforce mode the model version must not stay Approved."""
+    mode = policy.enforcement.approval_gate
+    return Decision(
+        rule_set=RuleSet.APPROVAL_GATE,
+        subject=package_arn,
+        verdict=Verdict.UNDECIDABLE,
+        action=Action.REVERT_TO_PENDING if mode is Mode.ENFORCE else Action.REPORT_ONLY,
+        mode=mode,
+        violations=(Violation("undecidable", reason),),
+    )

@@ -1,0 +1,80 @@
+"""What a governance decision says: the verdict, every violated rule in plain words, and the action."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from policies.model import Mode
+
+
+class Verdict(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    UNDECIDABLE = "undecidable"
+
+
+class Action(StrEnum):
+    NONE = "none"
+    REJECT_MODEL = "reject-model"
+    REVERT_TO_PENDING = "revert-to-pending"
+    TAG_RESOURCE = "tag-resource"
+    STOP_JOB = "stop-job"
+    DELETE_ENDPOINT = "delete-endpoint"
+    REPORT_ONLY = "report-only"
+
+
+class RuleSet(StrEnum):
+    APPROVAL_GATE = "approval-gate"
+    DATA_CLASSIFICATION = "data-classification"
+    REGION_RESTRICTION = "region-restriction"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule_set: RuleSet
+    subject: str
+    verdict: Verdict
+    action: Action
+    mode: Mode
+    violations: tuple[Violation, ...] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    remediation: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is Verdict.ALLOW
+
+    def explanation(self) -> str:
+        """Every violated rule in plain words, for approval descriptions and notifications."""
+        if not self.violations:
+            return "compliant with the governance policy"
+        return "; ".join(f"{v.rule}: {v.message}" for v in self.violations)
+
+    def digest(self) -> str:
+        """Stable identity of the decision's content (not its timing): equal decisions, equal digests."""
+        content = {
+            "rule_set": self.rule_set.value,
+            "subject": self.subject,
+            "verdict": self.verdict.value,
+            "action": self.action.value,
+            "mode": self.mode.value,
+            "violations": [[v.rule, v.message] for v in self.violations],
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def enforcement_action(mode: Mode, violations: tuple[Violation, ...], on_violation: Action) -> Action:
+    if not violations:
+        return Action.NONE
+    return on_violation if mode is Mode.ENFORCE else Action.REPORT_ONLY

@@ -1,0 +1,223 @@
+"""A governed AWS account in moto, and the handlers wired to it.
+
+moto records one fixed fake user profile as every model package's CreatedBy/LastModifiedBy;
+``World.set_identities`` sets them on moto's model package to model distinct IAM identities,
+which is what separation of duties is about.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.backends import get_backend
+
+from lambdas.shared import aws, idempotency
+from lambdas.shared import policy as packaged_policy
+from lambdas.shared.settings import settings
+from policies.model import GovernancePolicy
+from policies.naming import Names
+from policies.rules.approval import TRAINING_DATA_URI_KEY
+from policies.rules.metrics import evaluation_report
+from tests.lambdas.moto_extensions import install_missing_sagemaker_operations
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+CREATOR = f"arn:aws:sts::{ACCOUNT}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
+APPROVER = f"arn:aws:sts::{ACCOUNT}:assumed-role/acme-model-approver/alice"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "acme-test-function"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:acme-test-function"
+    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
+
+
+def reset_handler_state() -> None:
+    aws.reset()
+    idempotency.reset()
+    packaged_policy.reset()
+    settings.cache_clear()
+
+
+@dataclass
+class World:
+    policy: GovernancePolicy
+    names: Names
+    notifications_queue: str
+
+    def sagemaker(self, region: str = REGION) -> Any:
+        return boto3.client("sagemaker", region_name=region)
+
+    @property
+    def s3(self) -> Any:
+        return boto3.client("s3", region_name=REGION)
+
+    def put_lineage(self, key: str, body: bytes | str) -> str:
+        self.s3.put_object(Bucket=self.names.lineage_bucket, Key=key, Body=body)
+        return f"s3://{self.names.lineage_bucket}/{key}"
+
+    def register(
+        self,
+        group: str,
+        *,
+        metrics: dict[str, float] | None = None,
+        report_uri: str | None = "default",
+        training_uri: str | None = "default",
+        status: str = "Approved",
+        region: str = REGION,
+    ) -> str:
+        """Register a model version the way the governed pipeline does, then set its status."""
+        if report_uri == "default":
+            report_uri = self.put_lineage(
+                f"projects/{group}/evaluation/{len(self.packages(group))}.json",
+                json.dumps(
+                    evaluation_report("binary_classification_metrics", metrics or {"auc": 0.91, "accuracy": 0.88, "f1": 0.8})
+                ),
+            )
+        if training_uri == "default":
+            training_uri = self.put_lineage(f"projects/{group}/data/train.csv", "a,b\n1,2\n")
+        kwargs: dict[str, Any] = {
+            "ModelPackageGroupName": group,
+            "ModelApprovalStatus": "PendingManualApproval",
+            "InferenceSpecification": {
+                "Containers": [{"Image": f"141502667606.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1"}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        }
+        if report_uri:
+            kwargs["ModelMetrics"] = {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report_uri}}}
+        if training_uri:
+            kwargs["CustomerMetadataProperties"] = {TRAINING_DATA_URI_KEY: training_uri}
+        arn: str = self.sagemaker(region).create_model_package(**kwargs)["ModelPackageArn"]
+        self.set_identities(arn, created_by=CREATOR, approved_by=None)
+        if status != "PendingManualApproval":
+            self.sagemaker(region).update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
+            self.set_identities(arn, created_by=CREATOR, approved_by=APPROVER)
+        return arn
+
+    def packages(self, group: str, region: str = REGION) -> list[dict[str, Any]]:
+        try:
+            return list(self.sagemaker(region).list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"])
+        except Exception:  # noqa: BLE001 - no group yet
+            return []
+
+    def set_identities(self, arn: str, *, created_by: str | None, approved_by: str | None) -> None:
+        region = arn.split(":")[3]
+        backend = get_backend("sagemaker")[ACCOUNT][region]
+        package = next(p for p in backend.model_packages.values() if p.arn == arn)
+        package.created_by = {"IamIdentity": {"Arn": created_by}} if created_by else {}
+        package.last_modified_by = {"IamIdentity": {"Arn": approved_by}} if approved_by else None
+
+    def status(self, arn: str) -> str:
+        return str(self.sagemaker(arn.split(":")[3]).describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"])
+
+    def description(self, arn: str) -> str:
+        return str(self.sagemaker(arn.split(":")[3]).describe_model_package(ModelPackageName=arn).get("ApprovalDescription", ""))
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        records = []
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.names.audit_bucket, Prefix="decisions/"):
+            for item in page.get("Contents", []):
+                body = self.s3.get_object(Bucket=self.names.audit_bucket, Key=item["Key"])["Body"].read()
+                records.append({"key": item["Key"], **json.loads(body)})
+        return records
+
+    def audit_versions(self) -> int:
+        versions = self.s3.list_object_versions(Bucket=self.names.audit_bucket, Prefix="decisions/")
+        return len(versions.get("Versions", []))
+
+    def notifications(self) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs", region_name=REGION)
+        found = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.notifications_queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                found.append({"subject": envelope.get("Subject"), **json.loads(envelope["Message"])})
+                sqs.delete_message(QueueUrl=self.notifications_queue, ReceiptHandle=message["ReceiptHandle"])
+
+
+def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> World:
+    names = Names(policy, account=ACCOUNT)
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text(policy.model_dump_json())
+    env = {
+        "GOVERNANCE_AUDIT_BUCKET": names.audit_bucket,
+        "GOVERNANCE_LINEAGE_BUCKET": names.lineage_bucket,
+        "GOVERNANCE_ALERTS_TOPIC_ARN": names.alerts_topic_arn,
+        "GOVERNANCE_IDEMPOTENCY_TABLE": names.idempotency_table,
+        "GOVERNANCE_POLICY_FILE": str(policy_file),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "MLGovernance",
+        "POWERTOOLS_DEV": "false",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    reset_handler_state()
+
+    s3 = boto3.client("s3", region_name=REGION)
+    location = {"LocationConstraint": REGION}
+    s3.create_bucket(Bucket=names.lineage_bucket, CreateBucketConfiguration=location)
+    s3.create_bucket(Bucket=names.audit_bucket, CreateBucketConfiguration=location, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=names.audit_bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 7}},
+        },
+    )
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name=names.alerts_topic)["TopicArn"]
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName=names.idempotency_table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    for project in policy.projects:
+        sagemaker.create_model_package_group(
+            ModelPackageGroupName=project.name,
+            Tags=[{"Key": k, "Value": v} for k, v in policy.project_tags(project).items()],
+        )
+    return World(policy=policy, names=names, notifications_queue=queue_url)
+
+
+@pytest.fixture
+def world_for(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``world_for(policy)`` builds a governed account in moto for that policy."""
+    install_missing_sagemaker_operations()
+    with mock_aws():
+        yield lambda policy: build_world(policy, tmp_path, monkeypatch)
+    reset_handler_state()
+
+
+@pytest.fixture
+def world(world_for: Any, policy: GovernancePolicy) -> World:
+    built: World = world_for(policy)
+    return built

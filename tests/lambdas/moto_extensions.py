@@ -1,0 +1,83 @@
+"""Where moto 5.2.5's SageMaker differs from AWS in ways the enforcement tests depend on.
+
+- moto implements StopProcessingJob (status becomes "Stopped", an unknown name is a
+  ValidationException) but not StopTrainingJob or StopTransformJob, which the handlers call.
+  These two are added with the same rules on moto's own job records.
+- moto's UpdateModelPackage resets every field the request leaves out (approval status,
+  description, CustomerMetadataProperties). AWS changes only what the request sets and merges
+  CustomerMetadataProperties; the replacement below does that.
+- moto's ListTags/AddTags on an ARN of a resource that does not exist fail with an internal
+  error (500); AWS answers ValidationException, which is what the handlers handle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.sagemaker import models, responses
+
+
+def _stopper(store: str, status_field: str, label: str) -> Any:
+    def stop(self: Any, name: str) -> None:
+        jobs = getattr(self, store)
+        if name not in jobs:
+            raise models.ValidationError(message=f"Could not find {label} '{name}'.")
+        setattr(jobs[name], status_field, "Stopped")
+
+    return stop
+
+
+def _responder(operation: str, parameter: str) -> Any:
+    def respond(self: Any) -> Any:
+        getattr(self.sagemaker_backend, operation)(self._get_param(parameter))
+        return responses.EmptyResult()
+
+    return respond
+
+
+def _update_model_package(
+    self: Any,
+    model_package_arn: str,
+    model_approval_status: str | None,
+    approval_description: str | None,
+    customer_metadata_properties: dict[str, str] | None,
+    customer_metadata_properties_to_remove: list[str],
+    additional_inference_specifications_to_add: list[Any] | None,
+) -> str:
+    name = self.model_package_name_mapping.get(model_package_arn, model_package_arn)
+    package = self.model_packages.get(name)
+    if package is None:
+        raise models.ValidationError(f"Model package {model_package_arn} not found")
+    if model_approval_status is not None:
+        package.set_model_approval_status(model_approval_status)
+    if approval_description is not None:
+        package.approval_description = approval_description
+    if customer_metadata_properties:
+        package.customer_metadata_properties = {**(package.customer_metadata_properties or {}), **customer_metadata_properties}
+    package.remove_customer_metadata_property(customer_metadata_properties_to_remove)
+    package.add_additional_inference_specifications(additional_inference_specifications_to_add)
+    package.modifications_done()
+    return str(package.arn)
+
+
+_original_get_resource_from_arn = models.SageMakerModelBackend._get_resource_from_arn
+
+
+def _get_resource_from_arn(self: Any, arn: str) -> Any:
+    resource = _original_get_resource_from_arn(self, arn)
+    if resource is None:
+        raise models.ValidationError(message=f"Could not find resource {arn}")
+    return resource
+
+
+def install_missing_sagemaker_operations() -> None:
+    models.SageMakerModelBackend.update_model_package = _update_model_package
+    models.SageMakerModelBackend._get_resource_from_arn = _get_resource_from_arn
+    backend_cls = models.SageMakerModelBackend
+    response_cls = responses.SageMakerResponse
+    if not hasattr(backend_cls, "stop_training_job"):
+        backend_cls.stop_training_job = _stopper("training_jobs", "training_job_status", "training job")
+        response_cls.stop_training_job = _responder("stop_training_job", "TrainingJobName")
+    if not hasattr(backend_cls, "stop_transform_job"):
+        backend_cls.stop_transform_job = _stopper("transform_jobs", "transform_job_status", "transform job")
+        response_cls.stop_transform_job = _responder("stop_transform_job", "TransformJobName")

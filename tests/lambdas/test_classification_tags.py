@@ -1,0 +1,214 @@
+"""Data-classification enforcement on SageMaker create calls, end to end in moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from lambdas.classification_tags import handler as classification
+from lambdas.shared.events import MalformedEvent
+from policies.model import GovernancePolicy
+from tests.conftest import policy_variant
+from tests.events import api_call_event
+from tests.lambdas.conftest import REGION, World
+
+
+def tags_of(arn: str, region: str = REGION) -> dict[str, str]:
+    tags = boto3.client("sagemaker", region_name=region).list_tags(ResourceArn=arn)["Tags"]
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def create_model(name: str, tags: dict[str, str], region: str = REGION) -> str:
+    sagemaker = boto3.client("sagemaker", region_name=region)
+    arn: str = sagemaker.create_model(
+        ModelName=name,
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/acme-credit-risk-sagemaker-execution",
+        PrimaryContainer={"Image": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"},
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )["ModelArn"]
+    return arn
+
+
+def create_training_job(name: str, tags: dict[str, str], region: str = REGION) -> str:
+    sagemaker = boto3.client("sagemaker", region_name=region)
+    arn: str = sagemaker.create_training_job(
+        TrainingJobName=name,
+        AlgorithmSpecification={
+            "TrainingImage": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+            "TrainingInputMode": "File",
+        },
+        RoleArn="arn:aws:iam::123456789012:role/acme-credit-risk-sagemaker-execution",
+        OutputDataConfig={"S3OutputPath": "s3://acme-ml-lineage-123456789012-eu-west-1/projects/credit-risk/models"},
+        ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 3600},
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )["TrainingJobArn"]
+    return arn
+
+
+def job_status(name: str, region: str = REGION) -> str:
+    return str(boto3.client("sagemaker", region_name=region).describe_training_job(TrainingJobName=name)["TrainingJobStatus"])
+
+
+def model_event(name: str, tags: dict[str, str]) -> dict[str, Any]:
+    return api_call_event("CreateModel", name=name, region=REGION, tags=tags)
+
+
+def test_compliant_resource_is_left_alone_with_one_allow_record(world: World, lambda_context: Any) -> None:
+    tags = {"data-classification": "confidential", "ml-project": "credit-risk"}
+    arn = create_model("credit-risk-model-1", tags)
+    result = classification.handler(model_event("credit-risk-model-1", tags), lambda_context)
+    assert result["decision"] == "allow"
+    assert tags_of(arn) == tags
+    (record,) = world.audit_records()
+    assert (record["decision"], record["rule_set"], record["what"]) == ("allow", "data-classification", arn)
+    assert record["who"] == "arn:aws:iam::123456789012:user/intern"
+    assert record["evidence"]["required_level"] == "confidential"
+    assert world.notifications() == []
+
+
+def test_a_stricter_level_than_required_is_fine(world: World, lambda_context: Any) -> None:
+    tags = {"data-classification": "restricted", "ml-project": "churn-forecast"}
+    create_model("churn-forecast-m", tags)
+    assert classification.handler(model_event("churn-forecast-m", tags), lambda_context)["decision"] == "allow"
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected_message"),
+    [
+        pytest.param(
+            {"ml-project": "credit-risk"},
+            "model credit-risk-m has no 'data-classification' tag (project credit-risk requires 'confidential')",
+            id="missing",
+        ),
+        pytest.param(
+            {"ml-project": "credit-risk", "data-classification": "top-secret"},
+            "data-classification='top-secret' on credit-risk-m is not a classification level (public, internal, confidential, restricted)",
+            id="unknown",
+        ),
+        pytest.param(
+            {"ml-project": "credit-risk", "data-classification": "internal"},
+            "data-classification='internal' on credit-risk-m is below 'confidential' (project credit-risk)",
+            id="too-low",
+        ),
+    ],
+)
+def test_violating_model_is_tagged_with_the_project_level(
+    world: World, lambda_context: Any, tags: dict[str, str], expected_message: str
+) -> None:
+    arn = create_model("credit-risk-m", tags)
+    result = classification.handler(model_event("credit-risk-m", tags), lambda_context)
+    assert result["decision"] == "deny"
+    assert tags_of(arn)["data-classification"] == "confidential"
+    (record,) = world.audit_records()
+    assert record["violations"] == [{"rule": "classification-tag", "message": expected_message}]
+    assert record["action"]["kind"] == "tag-resource"
+    assert record["action"]["result"] == "tagged data-classification=confidential"
+    assert record["action"]["remediation"] == {"data-classification": "confidential"}
+    (alert,) = world.notifications()
+    assert alert["decision"] == "deny"
+
+
+def test_project_is_found_by_name_prefix_when_untagged(world: World, lambda_context: Any) -> None:
+    arn = create_model("claims-triage-xgb-7", {})
+    classification.handler(model_event("claims-triage-xgb-7", {}), lambda_context)
+    assert tags_of(arn)["data-classification"] == "restricted"
+
+
+def test_unattributed_resource_requires_the_unattributed_level(world: World, lambda_context: Any) -> None:
+    arn = create_model("adhoc-experiment", {"data-classification": "internal"})
+    classification.handler(model_event("adhoc-experiment", {"data-classification": "internal"}), lambda_context)
+    assert tags_of(arn)["data-classification"] == "restricted"
+    (record,) = world.audit_records()
+    assert record["evidence"]["because"] == "no governed project"
+
+
+def test_violating_training_job_is_stopped_when_the_policy_says_stop(
+    world: World, lambda_context: Any, policy: GovernancePolicy
+) -> None:
+    assert policy.classification.remediation.value == "stop"
+    create_training_job("credit-risk-train-1", {"ml-project": "credit-risk"})
+    event = api_call_event("CreateTrainingJob", name="credit-risk-train-1", region=REGION, tags={"ml-project": "credit-risk"})
+    classification.handler(event, lambda_context)
+    assert job_status("credit-risk-train-1") == "Stopped"
+    (record,) = world.audit_records()
+    assert record["action"] == {
+        "kind": "stop-job",
+        "mode": "enforce",
+        "result": "stopped training-job credit-risk-train-1",
+        "remediation": {"data-classification": "confidential"},
+    }
+
+
+def test_violating_job_is_tagged_when_the_policy_says_tag(world_for: Any, lambda_context: Any, policy: GovernancePolicy) -> None:
+    world = world_for(policy_variant(policy, classification={"remediation": "tag"}))
+    arn = create_training_job("credit-risk-train-2", {"ml-project": "credit-risk"})
+    event = api_call_event("CreateTrainingJob", name="credit-risk-train-2", region=REGION, tags={"ml-project": "credit-risk"})
+    classification.handler(event, lambda_context)
+    assert job_status("credit-risk-train-2") == "Completed"
+    assert tags_of(arn)["data-classification"] == "confidential"
+    assert world.audit_records()[0]["action"]["kind"] == "tag-resource"
+
+
+def test_report_mode_only_records_and_alerts(world_for: Any, lambda_context: Any, policy: GovernancePolicy) -> None:
+    world = world_for(policy_variant(policy, enforcement={"data_classification": "report"}))
+    arn = create_model("credit-risk-m", {"ml-project": "credit-risk"})
+    classification.handler(model_event("credit-risk-m", {"ml-project": "credit-risk"}), lambda_context)
+    assert "data-classification" not in tags_of(arn)
+    (record,) = world.audit_records()
+    assert record["action"]["kind"] == "report-only"
+    assert len(world.notifications()) == 1
+
+
+def test_tags_added_after_creation_count(world: World, lambda_context: Any) -> None:
+    """The decision reads the resource's current tags, not only those in the create request."""
+    arn = create_model("credit-risk-late", {"ml-project": "credit-risk"})
+    boto3.client("sagemaker", region_name=REGION).add_tags(
+        ResourceArn=arn, Tags=[{"Key": "data-classification", "Value": "confidential"}]
+    )
+    assert (
+        classification.handler(model_event("credit-risk-late", {"ml-project": "credit-risk"}), lambda_context)["decision"]
+        == "allow"
+    )
+
+
+def test_resource_already_deleted_is_recorded_without_action(world: World, lambda_context: Any) -> None:
+    result = classification.handler(model_event("credit-risk-gone", {"ml-project": "credit-risk"}), lambda_context)
+    assert result["decision"] == "deny"
+    assert result["action_result"] == "none: the resource no longer exists"
+    assert len(world.audit_records()) == 1
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda e: e["detail"].pop("responseElements"), id="no-response-elements"),
+        pytest.param(lambda e: e["detail"]["requestParameters"].update(tags="confidential"), id="tags-not-a-list"),
+        pytest.param(lambda e: e["detail"].update(eventName="DeleteModel"), id="not-a-create-call"),
+        pytest.param(lambda e: e["detail"].update(eventSource="s3.amazonaws.com"), id="wrong-source"),
+        pytest.param(lambda e: e.pop("detail"), id="truncated"),
+    ],
+)
+def test_malformed_events_are_rejected_without_action(world: World, lambda_context: Any, mutate: Any) -> None:
+    arn = create_model("credit-risk-m", {"ml-project": "credit-risk"})
+    event = model_event("credit-risk-m", {"ml-project": "credit-risk"})
+    mutate(event)
+    with pytest.raises(MalformedEvent):
+        classification.handler(event, lambda_context)
+    assert "data-classification" not in tags_of(arn)
+    assert world.audit_records() == []
+
+
+def test_a_burst_of_distinct_events_gives_exactly_one_record_each(world: World, lambda_context: Any) -> None:
+    tags = {"data-classification": "confidential", "ml-project": "credit-risk"}
+    create_model("credit-risk-burst", tags)
+    events = [model_event("credit-risk-burst", tags) for _ in range(1000)]
+    for event in events:
+        classification.handler(event, lambda_context)
+    for event in events[:50]:  # some are delivered twice
+        classification.handler(event, lambda_context)
+    records = world.audit_records()
+    assert len(records) == 1000
+    assert {r["event"]["id"] for r in records} == {e["id"] for e in events}
