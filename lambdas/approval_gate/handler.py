@@ -89,7 +89,7 @@ def _hold_back(arn: str, region: str, reason: str, event: dict[str, Any], contex
         try:
             try:
                 status = str(describe_package(arn, region).get("ModelApprovalStatus", "unknown"))
-            except Exception:
+            except Exception:  # noqa: BLE001 - fail closed: an unreadable status is held back too
                 status = "unknown"
             if status in {"Approved", "unknown"}:
                 _set_status(

@@ -21,7 +21,7 @@ def approval_event(package_arn: str, *, status: str = "Approved", event_id: str 
     """The documented model package state change, about ``package_arn``."""
     event = load_event("model_package_state_change")
     region, account = package_arn.split(":")[3], package_arn.split(":")[4]
-    group, version = package_arn.split("/")[-2], int(package_arn.split("/")[-1])
+    group, version = package_arn.split("/")[-2], int(package_arn.rsplit("/", maxsplit=1)[-1])
     event.update(id=event_id or str(uuid.uuid4()), region=region, account=account, resources=[package_arn])
     event["detail"].update(
         ModelPackageGroupName=group, ModelPackageVersion=version, ModelPackageArn=package_arn, ModelApprovalStatus=status
