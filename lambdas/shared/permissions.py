@@ -38,7 +38,7 @@ def shared_statements(r: HandlerResources) -> list[dict[str, Any]]:
         statement("PublishAlerts", ["sns:Publish"], [names.alerts_topic_arn]),
         statement(
             "UseIdempotencyTable",
-            ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             [r.idempotency_table_arn],
         ),
         statement("UseOpsKey", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [r.ops_key_arn]),

@@ -7,7 +7,8 @@
   description, CustomerMetadataProperties). AWS changes only what the request sets and merges
   CustomerMetadataProperties; the replacement below does that.
 - moto's ListTags/AddTags on an ARN of a resource that does not exist fail with an internal
-  error (500); AWS answers ValidationException, which is what the handlers handle.
+  error (500); AWS answers ValidationException, which is what the handlers handle. A job
+  created without tags has tags None in moto, which also fails ListTags; AWS returns no tags.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def _get_resource_from_arn(self: Any, arn: str) -> Any:
     resource = _original_get_resource_from_arn(self, arn)
     if resource is None:
         raise models.ValidationError(message=f"Could not find resource {arn}")
+    if getattr(resource, "tags", []) is None:
+        resource.tags = []
     return resource
 
 

@@ -13,43 +13,7 @@ from policies.model import GovernancePolicy
 from tests.conftest import policy_variant
 from tests.events import api_call_event
 from tests.lambdas.conftest import REGION, World
-
-
-def tags_of(arn: str, region: str = REGION) -> dict[str, str]:
-    tags = boto3.client("sagemaker", region_name=region).list_tags(ResourceArn=arn)["Tags"]
-    return {t["Key"]: t["Value"] for t in tags}
-
-
-def create_model(name: str, tags: dict[str, str], region: str = REGION) -> str:
-    sagemaker = boto3.client("sagemaker", region_name=region)
-    arn: str = sagemaker.create_model(
-        ModelName=name,
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/acme-credit-risk-sagemaker-execution",
-        PrimaryContainer={"Image": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"},
-        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
-    )["ModelArn"]
-    return arn
-
-
-def create_training_job(name: str, tags: dict[str, str], region: str = REGION) -> str:
-    sagemaker = boto3.client("sagemaker", region_name=region)
-    arn: str = sagemaker.create_training_job(
-        TrainingJobName=name,
-        AlgorithmSpecification={
-            "TrainingImage": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1",
-            "TrainingInputMode": "File",
-        },
-        RoleArn="arn:aws:iam::123456789012:role/acme-credit-risk-sagemaker-execution",
-        OutputDataConfig={"S3OutputPath": "s3://acme-ml-lineage-123456789012-eu-west-1/projects/credit-risk/models"},
-        ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
-        StoppingCondition={"MaxRuntimeInSeconds": 3600},
-        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
-    )["TrainingJobArn"]
-    return arn
-
-
-def job_status(name: str, region: str = REGION) -> str:
-    return str(boto3.client("sagemaker", region_name=region).describe_training_job(TrainingJobName=name)["TrainingJobStatus"])
+from tests.lambdas.sagemaker_fixtures import create_model, create_training_job, job_status, tags_of
 
 
 def model_event(name: str, tags: dict[str, str]) -> dict[str, Any]:
@@ -132,7 +96,7 @@ def test_violating_training_job_is_stopped_when_the_policy_says_stop(
     create_training_job("credit-risk-train-1", {"ml-project": "credit-risk"})
     event = api_call_event("CreateTrainingJob", name="credit-risk-train-1", region=REGION, tags={"ml-project": "credit-risk"})
     classification.handler(event, lambda_context)
-    assert job_status("credit-risk-train-1") == "Stopped"
+    assert job_status("training-job", "credit-risk-train-1") == "Stopped"
     (record,) = world.audit_records()
     assert record["action"] == {
         "kind": "stop-job",
@@ -147,7 +111,7 @@ def test_violating_job_is_tagged_when_the_policy_says_tag(world_for: Any, lambda
     arn = create_training_job("credit-risk-train-2", {"ml-project": "credit-risk"})
     event = api_call_event("CreateTrainingJob", name="credit-risk-train-2", region=REGION, tags={"ml-project": "credit-risk"})
     classification.handler(event, lambda_context)
-    assert job_status("credit-risk-train-2") == "Completed"
+    assert job_status("training-job", "credit-risk-train-2") == "Completed"
     assert tags_of(arn)["data-classification"] == "confidential"
     assert world.audit_records()[0]["action"]["kind"] == "tag-resource"
 

@@ -1,0 +1,94 @@
+"""The synthesized EventBridge patterns send each documented event to exactly the intended handler."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from moto.events.models import EventPattern
+
+from tests.conftest import Synthesized
+from tests.events import api_call_event, approval_event, load_event
+
+PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/3"
+
+
+def rules(synthesized: Synthesized) -> dict[str, EventPattern]:
+    """Handler rules of the enforcement stack in the home Region, by function they invoke."""
+    found = {}
+    for body in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").values():
+        if "provider" in body:  # forwarding rules in other Regions
+            continue
+        handler = body["name"].removeprefix("acme-")
+        found[handler] = EventPattern.load(body["event_pattern"])
+    return found
+
+
+def forwarding(synthesized: Synthesized) -> dict[str, list[EventPattern]]:
+    by_region: dict[str, list[EventPattern]] = {}
+    for body in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").values():
+        if "provider" in body:
+            by_region.setdefault(body["provider"].removeprefix("aws."), []).append(EventPattern.load(body["event_pattern"]))
+    return by_region
+
+
+def failed(event: dict[str, Any]) -> dict[str, Any]:
+    event["detail"]["errorCode"] = "ValidationException"
+    return event
+
+
+CASES = [
+    pytest.param(approval_event(PACKAGE), {"approval-gate"}, id="model-version-approved"),
+    pytest.param(approval_event(PACKAGE, status="Rejected"), set(), id="model-version-rejected"),
+    pytest.param(load_event("model_package_state_change"), set(), id="documented-sample-rejected"),
+    *[
+        pytest.param(
+            api_call_event(call, name="credit-risk-x", region="eu-central-1"),
+            {"classification-tags"},
+            id=f"{call}-allowed-region",
+        )
+        for call in (
+            "CreateEndpoint",
+            "CreateModel",
+            "CreateTrainingJob",
+            "CreateProcessingJob",
+            "CreateTransformJob",
+            "CreateModelPackageGroup",
+        )
+    ],
+    *[
+        pytest.param(api_call_event(call, name="credit-risk-x", region="us-west-2"), {"region-guard"}, id=f"{call}-other-region")
+        for call in (
+            "CreateEndpoint",
+            "CreateModel",
+            "CreateTrainingJob",
+            "CreateProcessingJob",
+            "CreateTransformJob",
+            "CreateModelPackageGroup",
+        )
+    ],
+    pytest.param(load_event("cloudtrail_create_endpoint"), {"region-guard"}, id="documented-create-endpoint-us-west-2"),
+    pytest.param(load_event("cloudtrail_create_model"), {"region-guard"}, id="documented-create-model-us-west-2"),
+    pytest.param(failed(api_call_event("CreateEndpoint", name="x", region="eu-west-1")), set(), id="failed-call"),
+]
+
+
+@pytest.mark.parametrize(("event", "expected"), CASES)
+def test_each_event_reaches_exactly_its_handler(synthesized: Synthesized, event: dict[str, Any], expected: set[str]) -> None:
+    patterns = rules(synthesized)
+    assert set(patterns) == {"approval-gate", "classification-tags", "region-guard"}
+    matched = {handler for handler, pattern in patterns.items() if pattern.matches_event(json.loads(json.dumps(event)))}
+    assert matched == expected
+
+
+def test_every_other_watched_region_forwards_what_the_handlers_need(synthesized: Synthesized, policy: Any) -> None:
+    by_region = forwarding(synthesized)
+    assert sorted(by_region) == sorted(r for r in policy.regions.watched if r != policy.regions.home)
+    for region, patterns in by_region.items():
+        for event in (
+            approval_event(PACKAGE.replace("eu-west-1", region)),
+            api_call_event("CreateTrainingJob", name="x", region=region),
+        ):
+            assert sum(p.matches_event(event) for p in patterns) == 1, region
+        assert not any(p.matches_event(approval_event(PACKAGE, status="Rejected")) for p in patterns)

@@ -1,0 +1,130 @@
+"""Each handler's declared IAM permissions are exactly the AWS calls it makes.
+
+The handlers run through scenarios that exercise every action they can take; a botocore
+hook records each call as an IAM action. A call without a grant fails the test (the
+handler would fail in AWS with AccessDenied), and so does a grant nothing uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from lambdas.approval_gate import handler as gate
+from lambdas.approval_gate import permissions as gate_permissions
+from lambdas.classification_tags import handler as classification
+from lambdas.classification_tags import permissions as classification_permissions
+from lambdas.region_guard import handler as guard
+from lambdas.region_guard import permissions as guard_permissions
+from lambdas.shared import aws
+from lambdas.shared.permissions import HandlerResources
+from policies.naming import Names
+from tests.events import api_call_event, approval_event
+from tests.lambdas.conftest import ACCOUNT, CREATOR, World
+from tests.lambdas.sagemaker_fixtures import (
+    create_endpoint,
+    create_model,
+    create_processing_job,
+    create_training_job,
+    create_transform_job,
+)
+from tests.lambdas.test_approval_gate import fail_calls
+
+# IAM actions that authorize an API operation of a different name.
+OPERATION_TO_ACTION = {"s3:HeadObject": "s3:GetObject"}
+# Services the handler code calls itself (KMS, SQS, X-Ray, Logs are used by AWS on its behalf).
+CODE_SERVICES = {"sagemaker", "s3", "sns", "dynamodb"}
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
+    calls: set[str] = set()
+    original = aws.client
+
+    def recording_client(service: str, region: str | None = None) -> Any:
+        client = original(service, region)
+        if not getattr(client, "_recorded", False):
+            prefix = client.meta.service_model.signing_name
+
+            def hook(model: Any, **_: Any) -> None:
+                action = f"{prefix}:{model.name}"
+                calls.add(OPERATION_TO_ACTION.get(action, action))
+
+            client.meta.events.register("before-call.*.*", hook)
+            client._recorded = True
+        return client
+
+    monkeypatch.setattr(aws, "client", recording_client)
+    yield calls
+
+
+def declared(statements_for: Callable[[HandlerResources], list[dict[str, Any]]], names: Names) -> set[str]:
+    resources = HandlerResources(names, "data-key", "audit-key", "ops-key", "dlq", "log-group", "table")
+    return {action for s in statements_for(resources) for action in s["Action"] if action.split(":")[0] in CODE_SERVICES}
+
+
+def approval_gate_scenarios(world: World, context: Any) -> None:
+    compliant = world.register("credit-risk")
+    event = approval_event(compliant)
+    gate.handler(event, context)
+    gate.handler(event, context)  # redelivery
+    gate.handler(approval_event(world.register("credit-risk", metrics={"auc": 0.1, "accuracy": 0.1})), context)
+    held = world.register("credit-risk")
+    fail_calls("eu-west-1", "s3", "GetObject", "AccessDenied")
+    with pytest.raises(gate.GateUndecided):
+        gate.handler(approval_event(held), context)
+
+
+def every_job_kind(region: str, handler: Any, context: Any) -> None:
+    create_training_job("credit-risk-t", {"ml-project": "credit-risk"}, region=region)
+    create_processing_job("credit-risk-p", region)
+    create_transform_job("credit-risk-x", region)
+    handler(api_call_event("CreateTrainingJob", name="credit-risk-t", region=region), context)
+    handler(api_call_event("CreateProcessingJob", name="credit-risk-p", region=region), context)
+    handler(api_call_event("CreateTransformJob", name="credit-risk-x", region=region), context)
+
+
+def classification_scenarios(world: World, context: Any) -> None:
+    create_model("credit-risk-m", {"ml-project": "credit-risk"})
+    event = api_call_event("CreateModel", name="credit-risk-m", region="eu-west-1")
+    classification.handler(event, context)
+    classification.handler(event, context)
+    every_job_kind("eu-west-1", classification.handler, context)
+    create_model("credit-risk-n", {"ml-project": "credit-risk"})
+    fail_calls("eu-west-1", "sagemaker", "AddTags", "ThrottlingException")
+    with pytest.raises(ClientError):
+        classification.handler(api_call_event("CreateModel", name="credit-risk-n", region="eu-west-1"), context)
+
+
+def region_guard_scenarios(world: World, context: Any) -> None:
+    every_job_kind("us-east-1", guard.handler, context)
+    redelivered = api_call_event("CreateTrainingJob", name="credit-risk-t", region="us-east-1")
+    guard.handler(redelivered, context)
+    guard.handler(redelivered, context)
+    create_endpoint("credit-risk-e", "us-east-1")
+    guard.handler(api_call_event("CreateEndpoint", name="credit-risk-e", region="us-east-1"), context)
+    create_endpoint("credit-risk-f", "us-east-1")
+    fail_calls("us-east-1", "sagemaker", "DeleteEndpoint", "ThrottlingException")
+    with pytest.raises(ClientError):
+        guard.handler(api_call_event("CreateEndpoint", name="credit-risk-f", region="us-east-1"), context)
+
+
+@pytest.mark.parametrize(
+    ("scenarios", "statements_for"),
+    [
+        pytest.param(approval_gate_scenarios, gate_permissions.statements, id="approval-gate"),
+        pytest.param(classification_scenarios, classification_permissions.statements, id="classification-tags"),
+        pytest.param(region_guard_scenarios, guard_permissions.statements, id="region-guard"),
+    ],
+)
+def test_declared_permissions_are_exactly_the_calls_made(
+    world: World, lambda_context: Any, recorded: set[str], scenarios: Any, statements_for: Any
+) -> None:
+    scenarios(world, lambda_context)
+    grants = declared(statements_for, Names(world.policy, account=ACCOUNT))
+    assert recorded - grants == set(), "calls the handler makes without a grant"
+    assert grants - recorded == set(), "grants the handler never uses"
+    assert CREATOR  # scenarios above register versions as the pipeline's execution role
