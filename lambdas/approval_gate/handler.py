@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,11 @@ tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 MAX_DESCRIPTION = 1024
+# Holding a version back is the fail-closed write: it is retried here, on top of botocore's retries.
+HOLD_BACK_ATTEMPTS = 4
+HOLD_BACK_BACKOFF_SECONDS = 0.2
+# A complete model package ARN inside JSON text: it must end where its string ends.
+ARN_IN_TEXT = r'arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9](?:-*[A-Za-z0-9])*/\d+(?=")'
 
 
 class GateUndecided(RuntimeError):
@@ -45,10 +51,17 @@ def _description(prefix: str, text: str) -> str:
     return full if len(full) <= MAX_DESCRIPTION else full[: MAX_DESCRIPTION - 1] + "…"
 
 
-def _set_status(arn: str, region: str, status: str, description: str) -> None:
-    aws.client("sagemaker", region).update_model_package(
-        ModelPackageArn=arn, ModelApprovalStatus=status, ApprovalDescription=description
-    )
+def _set_status(arn: str, region: str, status: str, description: str, *, attempts: int = 1) -> None:
+    for attempt in range(attempts):
+        try:
+            aws.client("sagemaker", region).update_model_package(
+                ModelPackageArn=arn, ModelApprovalStatus=status, ApprovalDescription=description
+            )
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(HOLD_BACK_BACKOFF_SECONDS * 2**attempt)
 
 
 def act(decision: Decision, region: str, current_status: str) -> str:
@@ -92,9 +105,8 @@ def _hold_back(arn: str, region: str, reason: str, event: dict[str, Any], contex
             except Exception:  # noqa: BLE001 - fail closed: an unreadable status is held back too
                 status = "unknown"
             if status in {"Approved", "unknown"}:
-                _set_status(
-                    arn, region, "PendingManualApproval", _description("Held by the approval gate", decision.explanation())
-                )
+                description = _description("Held by the approval gate", decision.explanation())
+                _set_status(arn, region, "PendingManualApproval", description, attempts=HOLD_BACK_ATTEMPTS)
                 result = "set to PendingManualApproval"
             else:
                 result = f"none: the version is already {status}"
@@ -142,16 +154,23 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _package_in_unparsed(event: Any) -> tuple[str, str] | None:
-    """Best effort on an event that failed validation: which model version, in which Region?"""
-    if not isinstance(event, dict):
-        return None
-    detail = event.get("detail")
-    resources = event.get("resources")
-    candidates = [detail.get("ModelPackageArn") if isinstance(detail, dict) else None]
-    candidates += resources if isinstance(resources, list) else []
+    """Best effort on an event that failed validation: which model version, in which Region?
+
+    Looks in the fields where the version belongs, then anywhere in the event's text (a
+    truncated or mangled event may still name it).
+    """
+    candidates: list[Any] = []
+    if isinstance(event, dict):
+        detail, resources = event.get("detail"), event.get("resources")
+        candidates.append(detail.get("ModelPackageArn") if isinstance(detail, dict) else None)
+        candidates += resources if isinstance(resources, list) else []
     for candidate in candidates:
         if isinstance(candidate, str) and re.match(MODEL_PACKAGE_ARN, candidate):
             return candidate, candidate.split(":")[3]
+    text = event.decode(errors="replace") if isinstance(event, bytes) else event if isinstance(event, str) else json.dumps(event, default=str)
+    found = re.search(ARN_IN_TEXT, text)
+    if found:
+        return found.group(0), found.group(0).split(":")[3]
     return None
 
 
@@ -165,7 +184,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.error("rejected a malformed event", extra={"reason": str(exc)})
         found = _package_in_unparsed(event)
         if found is not None:
-            fallback = dict(event)
+            fallback = dict(event) if isinstance(event, dict) else {"raw": str(event)[:2000]}
             fallback.setdefault(
                 "id", "malformed-" + hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()[:32]
             )
