@@ -44,6 +44,7 @@ LAYER_PACKAGES: tuple[str, ...] = (
     "typing-inspection",
 )
 
+STABLE_MTIME = 315_532_800  # 1980-01-01, the earliest time a zip entry can carry
 POLICY_MODULES = ("__init__.py", "errors.py", "model.py", "naming.py", "regions.py")
 
 
@@ -77,7 +78,7 @@ def stage_handler(handler: str, policy: GovernancePolicy) -> Path:
     _copy_py(REPO / "policies" / "rules", target / "policies" / "rules")
     (target / "policy.json").write_text(policy.model_dump_json(indent=2) + "\n")
     for path in target.rglob("*"):
-        os.utime(path, (0, 0))  # stable archive content regardless of checkout time
+        os.utime(path, (STABLE_MTIME, STABLE_MTIME))  # stable archive content regardless of checkout time
     return target
 
 
@@ -136,6 +137,6 @@ def stage_dependencies() -> Path:
     for cache in site.rglob("__pycache__"):
         shutil.rmtree(cache)
     for path in target.rglob("*"):
-        os.utime(path, (0, 0))
+        os.utime(path, (STABLE_MTIME, STABLE_MTIME))
     marker.write_text(requirements)
     return target

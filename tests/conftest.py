@@ -17,6 +17,8 @@ from policies.model import GovernancePolicy
 
 REPO = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.lambdas.world"]
+
 OFFLINE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -100,3 +102,69 @@ def synthesize(tmp_path_factory: pytest.TempPathFactory) -> SynthesizeFn:
 @pytest.fixture(scope="session")
 def synthesized(synthesize: SynthesizeFn, policy: GovernancePolicy) -> Synthesized:
     return synthesize(policy)
+
+
+# ---- the embedded deploy runs in the background while the other tests run -----------------------
+
+TERRAFORM_SELECTED = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Terraform tests go last; ``deployment`` starts their apply at the beginning of the session."""
+    items.sort(key=lambda item: item.get_closest_marker("terraform") is not None)
+    config.stash[TERRAFORM_SELECTED] = any(item.get_closest_marker("terraform") for item in items)
+
+
+class BackgroundDeployment:
+    """terraform apply of every stack into an embedded AWS, on a thread; the AWS stays up until the session ends."""
+
+    def __init__(self, outdir: Path, region: str, workdir: Path) -> None:
+        import threading
+
+        self._ready, self._release = threading.Event(), threading.Event()
+        self.aws: Any = None
+        self.results: list[Any] = []
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(outdir, region, workdir), daemon=True, name="deploy-local")
+        self._thread.start()
+
+    def _run(self, outdir: Path, region: str, workdir: Path) -> None:
+        from infra.embedded_aws import embedded_aws
+        from infra.stack_order import DEPLOY_WAVES
+        from infra.terraform_cli import deploy_local
+
+        try:
+            with embedded_aws(region, log_path=workdir / "moto.log") as aws:
+                self.aws = aws
+                self.results = deploy_local(outdir, DEPLOY_WAVES, workdir / "stacks", aws.endpoint)
+                self._ready.set()
+                self._release.wait()
+        except BaseException as exc:  # noqa: BLE001 - surfaced to the tests that wait for the deploy
+            self.error = exc
+        finally:
+            self._ready.set()
+
+    def wait(self, timeout: float = 1800) -> tuple[Any, list[Any]]:
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"deploy-local did not finish within {timeout} s")
+        if self.error is not None:
+            raise RuntimeError(f"deploy-local failed: {self.error!r}") from self.error
+        return self.aws, self.results
+
+    def stop(self) -> None:
+        self._release.set()
+        self._thread.join(timeout=60)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundDeployment | None]:
+    import shutil
+
+    if not request.config.stash.get(TERRAFORM_SELECTED, False) or shutil.which("terraform") is None:
+        yield None
+        return
+    synthesized: Synthesized = request.getfixturevalue("synthesized")
+    policy: GovernancePolicy = request.getfixturevalue("policy")
+    background = BackgroundDeployment(synthesized.outdir, policy.regions.home, tmp_path_factory.mktemp("deploy-local"))
+    yield background
+    background.stop()

@@ -167,7 +167,13 @@ def _package_in_unparsed(event: Any) -> tuple[str, str] | None:
     for candidate in candidates:
         if isinstance(candidate, str) and re.match(MODEL_PACKAGE_ARN, candidate):
             return candidate, candidate.split(":")[3]
-    text = event.decode(errors="replace") if isinstance(event, bytes) else event if isinstance(event, str) else json.dumps(event, default=str)
+    text = (
+        event.decode(errors="replace")
+        if isinstance(event, bytes)
+        else event
+        if isinstance(event, str)
+        else json.dumps(event, default=str)
+    )
     found = re.search(ARN_IN_TEXT, text)
     if found:
         return found.group(0), found.group(0).split(":")[3]

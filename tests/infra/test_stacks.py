@@ -22,7 +22,7 @@ def by_bucket(synthesized: Synthesized, rtype: str) -> dict[str, dict[str, Any]]
 
 def test_stacks_are_pinned_to_home_region_with_standard_tags(synthesized: Synthesized, policy: GovernancePolicy) -> None:
     for name, config in synthesized.stacks.items():
-        (provider,) = config["provider"]["aws"]
+        (provider,) = [p for p in config["provider"]["aws"] if "alias" not in p]
         assert provider["region"] == policy.regions.home
         tags = provider["default_tags"][0]["tags"]
         assert tags["data-classification"] == "restricted", name  # most sensitive governed project

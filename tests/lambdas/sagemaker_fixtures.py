@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from tests.lambdas.conftest import ACCOUNT, REGION
+from tests.lambdas.world import ACCOUNT, REGION
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/acme-credit-risk-sagemaker-execution"
 IMAGE = "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"

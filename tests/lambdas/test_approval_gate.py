@@ -14,7 +14,7 @@ from lambdas.shared.events import MalformedEvent
 from policies.model import GovernancePolicy
 from tests.conftest import policy_variant
 from tests.events import approval_event
-from tests.lambdas.conftest import APPROVER, CREATOR, World
+from tests.lambdas.world import APPROVER, CREATOR, World
 
 
 def run(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from lambdas.shared.events import MalformedEvent
 from policies.model import GovernancePolicy
 from tests.conftest import policy_variant
 from tests.events import api_call_event
-from tests.lambdas.conftest import REGION, World
 from tests.lambdas.sagemaker_fixtures import create_model, create_training_job, job_status, tags_of
+from tests.lambdas.world import REGION, World
 
 
 def model_event(name: str, tags: dict[str, str]) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from lambdas.shared import aws
 from lambdas.shared.permissions import HandlerResources
 from policies.naming import Names
 from tests.events import api_call_event, approval_event
-from tests.lambdas.conftest import ACCOUNT, CREATOR, World
 from tests.lambdas.sagemaker_fixtures import (
     create_endpoint,
     create_model,
@@ -32,6 +31,7 @@ from tests.lambdas.sagemaker_fixtures import (
     create_transform_job,
 )
 from tests.lambdas.test_approval_gate import fail_calls
+from tests.lambdas.world import ACCOUNT, CREATOR, World
 
 # IAM actions that authorize an API operation of a different name.
 OPERATION_TO_ACTION = {"s3:HeadObject": "s3:GetObject"}

@@ -10,7 +10,6 @@ from lambdas.region_guard import handler as guard
 from policies.model import GovernancePolicy
 from tests.conftest import policy_variant
 from tests.events import api_call_event
-from tests.lambdas.conftest import World
 from tests.lambdas.sagemaker_fixtures import (
     create_endpoint,
     create_model,
@@ -20,6 +19,7 @@ from tests.lambdas.sagemaker_fixtures import (
     endpoints,
     job_status,
 )
+from tests.lambdas.world import World
 
 OUTSIDE = "us-east-1"
 

@@ -1,4 +1,4 @@
-"""A governed AWS account in moto, and the handlers wired to it.
+"""A governed AWS account in moto, and the handlers wired to it (a pytest plugin: see tests/conftest.py).
 
 moto records one fixed fake user profile as every model package's CreatedBy/LastModifiedBy;
 ``World.set_identities`` sets them on moto's model package to model distinct IAM identities,
@@ -30,6 +30,7 @@ ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 CREATOR = f"arn:aws:sts::{ACCOUNT}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
 APPROVER = f"arn:aws:sts::{ACCOUNT}:assumed-role/acme-model-approver/alice"
+DEFAULT_METRICS = {"auc": 0.91, "accuracy": 0.88, "f1": 0.8}
 
 
 @dataclass
@@ -86,9 +87,7 @@ class World:
         if report_uri == "default":
             report_uri = self.put_lineage(
                 f"projects/{group}/evaluation/{len(self.packages(group))}.json",
-                json.dumps(
-                    evaluation_report("binary_classification_metrics", metrics or {"auc": 0.91, "accuracy": 0.88, "f1": 0.8})
-                ),
+                json.dumps(evaluation_report("binary_classification_metrics", DEFAULT_METRICS if metrics is None else metrics)),
             )
         if training_uri == "default":
             training_uri = self.put_lineage(f"projects/{group}/data/train.csv", "a,b\n1,2\n")

@@ -1,0 +1,1 @@
+"""Scripts the pipeline runs on SageMaker; each also runs locally with the same arguments."""

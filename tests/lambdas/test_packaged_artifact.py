@@ -1,0 +1,77 @@
+"""The staged Lambda packages run as deployed: only the package, the layer and what the runtime provides."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.lambda_packaging import HANDLER_PACKAGES, LAMBDA_PYTHON, handler_entrypoint, stage_dependencies, stage_handler
+from policies.model import GovernancePolicy
+
+# What the AWS Lambda Python runtime provides besides the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+PROBE = """
+import importlib, json, sys, time
+sys.path[:0] = {paths!r}
+started = time.perf_counter()
+module = importlib.import_module({module!r})
+imported = time.perf_counter() - started
+class Context:
+    function_name = "probe"; memory_limit_in_mb = 512; aws_request_id = "probe"
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:probe"
+    def get_remaining_time_in_millis(self): return 60000
+try:
+    module.handler({{"not": "an event"}}, Context())
+    outcome = "accepted"
+except Exception as exc:
+    outcome = type(exc).__name__
+foreign = sorted({{m.split(".")[0] for m in sys.modules}} & {{"yaml", "cdktn", "sagemaker", "moto", "pandas"}})
+print(json.dumps({{"imported_s": imported, "outcome": outcome, "foreign": foreign}}))
+"""
+
+
+def runtime_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "runtime"
+    target.mkdir()
+    for name in RUNTIME_PACKAGES:
+        source = Path(__import__(name).__file__)
+        if source.name == "__init__.py":
+            (target / name).symlink_to(source.parent)
+        else:
+            (target / source.name).symlink_to(source)
+    return target
+
+
+@pytest.mark.skipif(
+    f"{sys.version_info.major}.{sys.version_info.minor}" != LAMBDA_PYTHON, reason=f"the layer is built for Python {LAMBDA_PYTHON}"
+)
+@pytest.mark.parametrize("handler", sorted(HANDLER_PACKAGES))
+def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, policy: GovernancePolicy, tmp_path: Path) -> None:
+    paths = [str(stage_handler(handler, policy)), str(stage_dependencies() / "python"), str(runtime_dir(tmp_path))]
+    module = handler_entrypoint(handler).rsplit(".", 1)[0]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "GOVERNANCE_AUDIT_BUCKET": "a",
+        "GOVERNANCE_LINEAGE_BUCKET": "l",
+        "GOVERNANCE_ALERTS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:t",
+        "GOVERNANCE_IDEMPOTENCY_TABLE": "t",
+    }
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", PROBE.format(paths=paths, module=module)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["outcome"] == "MalformedEvent"
+    assert report["foreign"] == [], "the handler imports a package that is not in its deployment package"

@@ -1,0 +1,95 @@
+"""Validate -> train -> evaluate locally on the bundled dataset; the approval gate judges the result.
+
+The evaluation JSON the pipeline writes is the one the gate reads: accepted when the metrics
+meet the policy, rejected when the policy asks for more.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdas.approval_gate import handler as gate
+from pipelines import dataset
+from pipelines.local_run import LocalRun, run_locally
+from policies.model import GovernancePolicy
+from policies.rules.approval import ModelVersionFacts, decide_approval
+from policies.rules.metrics import metrics_from_report
+from tests.conftest import policy_variant
+from tests.events import approval_event
+
+LINEAGE = "acme-ml-lineage-123456789012-eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> LocalRun:
+    return run_locally(tmp_path_factory.mktemp("pipeline"))
+
+
+def facts(run: LocalRun) -> ModelVersionFacts:
+    return ModelVersionFacts(
+        package_arn="arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/1",
+        group_name="credit-risk",
+        group_tags={"data-classification": "confidential"},
+        metrics_report_uri=f"s3://{LINEAGE}/projects/credit-risk/runs/x/evaluation/evaluation.json",
+        metrics_report_found=True,
+        metrics=metrics_from_report(run.evaluation),
+        training_data_uri=f"s3://{LINEAGE}/projects/credit-risk/data/train.csv",
+        training_data_found=True,
+        created_by="arn:aws:sts::123456789012:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker",
+        approved_by="arn:aws:sts::123456789012:assumed-role/acme-model-approver/alice",
+    )
+
+
+def test_local_run_produces_the_sagemaker_artifacts(local_run: LocalRun) -> None:
+    assert local_run.validation["success"] is True
+    assert local_run.validation["rows"] == 569
+    assert local_run.validation["data_sha256"] == dataset.sha256_of(local_run.data_file)
+    assert local_run.model_file is not None and local_run.model_file.name == "model.joblib"
+    report = local_run.evaluation
+    assert report is not None
+    assert set(report) == {"binary_classification_metrics"}
+    assert set(report["binary_classification_metrics"]) == {"auc", "accuracy", "f1", "precision", "recall"}
+
+
+def test_gate_accepts_when_the_metrics_meet_the_policy(local_run: LocalRun, policy: GovernancePolicy) -> None:
+    decision = decide_approval(policy, facts(local_run), lineage_bucket=LINEAGE)
+    assert decision.allowed, decision.explanation()
+
+
+def test_gate_rejects_when_the_policy_asks_for_more(local_run: LocalRun, policy: GovernancePolicy) -> None:
+    projects = [p.model_dump(mode="json") for p in policy.projects]
+    projects[0]["metric_thresholds"]["auc"] = {"minimum": 0.9999}
+    strict = policy_variant(policy, projects=projects)
+    decision = decide_approval(strict, facts(local_run), lineage_bucket=LINEAGE)
+    assert not decision.allowed
+    assert [v.rule for v in decision.violations] == ["metric-thresholds"]
+    assert "does not meet >= 0.9999" in decision.explanation()
+
+
+def test_a_violated_contract_stops_before_training(tmp_path: Path) -> None:
+    frame = dataset.load()
+    frame.loc[0, "mean_radius"] = None
+    run = run_locally(tmp_path, frame)
+    assert run.validation["success"] is False
+    assert run.model_file is None and run.evaluation_file is None
+    assert (
+        json.loads((tmp_path / "validation" / "validation.json").read_text())["failed_expectations"][0]["column"] == "mean_radius"
+    )
+
+
+@pytest.mark.parametrize(("auc_minimum", "expected"), [(0.8, "Approved"), (0.9999, "Rejected")])
+def test_registered_the_way_the_pipeline_does_the_gate_decides_in_moto(
+    local_run: LocalRun, policy: GovernancePolicy, world_for: Any, lambda_context: Any, auc_minimum: float, expected: str
+) -> None:
+    projects = [p.model_dump(mode="json") for p in policy.projects]
+    projects[0]["metric_thresholds"]["auc"] = {"minimum": auc_minimum}
+    world = world_for(policy_variant(policy, projects=projects))
+    report = world.put_lineage("projects/credit-risk/runs/r1/evaluation/evaluation.json", local_run.evaluation_file.read_bytes())  # type: ignore[union-attr]
+    training = world.put_lineage("projects/credit-risk/data/train.csv", local_run.data_file.read_bytes())
+    arn = world.register("credit-risk", report_uri=report, training_uri=training)
+    gate.handler(approval_event(arn), lambda_context)
+    assert world.status(arn) == expected
