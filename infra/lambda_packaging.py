@@ -15,6 +15,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+from infra.tooling import uv_binary
 from policies.model import GovernancePolicy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,13 +92,6 @@ def locked_versions(packages: tuple[str, ...] = LAYER_PACKAGES, lockfile: Path =
     return {name: versions[name] for name in packages}
 
 
-def _uv() -> str:
-    for candidate in (os.environ.get("UV"), shutil.which("uv"), str(REPO / ".tools" / "bin" / "uv")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    raise PackagingError("uv is needed to build the Lambda dependencies layer: run `make install`")
-
-
 def stage_dependencies() -> Path:
     """The layer directory (``python/`` inside), built once per set of locked versions."""
     pins = locked_versions()
@@ -114,7 +108,7 @@ def stage_dependencies() -> Path:
     requirements_file = target.parent / f"{digest}.requirements.txt"
     requirements_file.write_text(requirements)
     command = [
-        _uv(),
+        uv_binary(),
         "pip",
         "install",
         "--quiet",

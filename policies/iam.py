@@ -28,7 +28,6 @@ BOUNDARY_SERVICE_CEILING: tuple[str, ...] = (
     "events:*",
     "iam:Get*",
     "iam:List*",
-    "iam:PassRole",
     "kms:*",
     "logs:*",
     "s3:*",
@@ -76,6 +75,9 @@ def permissions_boundary(names: Names) -> Document:
     governance_buckets = [names.bucket_arn(names.audit_bucket), names.bucket_arn(names.lineage_bucket)]
     return document(
         statement("MlPlatformServicesCeiling", BOUNDARY_SERVICE_CEILING, "*"),
+        statement(
+            "PassOnlyOrganizationRoles", ["iam:PassRole"], f"arn:{names.partition}:iam::{names.account}:role/{names.org}-*"
+        ),
         {
             "Sid": "DenyOutsideAllowedRegions",
             "Effect": "Deny",

@@ -1,0 +1,1 @@
+"""Custom checkov checks: the organization's rules (policies.rules.infrastructure) as checkov checks."""
