@@ -45,6 +45,9 @@ deploy-local: synth ## terraform apply every stack into an embedded AWS (moto) a
 scan: synth ## checkov over every stack (pinned, isolated, offline); reports in reports/checkov/
 	$(PY) -m policies.scan --outdir $(OUT) --reports $(REPORTS)/checkov
 
+iam-review: synth ## Regenerate docs/iam-review.md (every role's allowed actions and resources) from cdktf.out/
+	$(PY) -m policies.iam_review --outdir $(OUT) --write docs/iam-review.md
+
 lint: install ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

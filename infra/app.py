@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 def stack_classes() -> dict[str, type[GovernanceStack]]:
     """Stacks in deployment order: each only looks up what the stacks before it created."""
     import infra.node  # noqa: F401  (selects the bundled Node.js before cdktn starts jsii)
+    from infra.stacks.audit_trail import AuditTrailStack
     from infra.stacks.enforcement import EnforcementStack
     from infra.stacks.foundation import FoundationStack
     from infra.stacks.identity import IdentityStack
@@ -35,6 +36,7 @@ def stack_classes() -> dict[str, type[GovernanceStack]]:
     classes: dict[str, type[GovernanceStack]] = {
         "foundation": FoundationStack,
         "identity": IdentityStack,
+        "audit-trail": AuditTrailStack,
         "model-registry": ModelRegistryStack,
         "monitoring": MonitoringStack,
         "enforcement": EnforcementStack,

@@ -37,6 +37,7 @@ def verify_deployment(aws: ClientFactory, policy: GovernancePolicy, unverifiable
     problems += _verify_keys(aws, names)
     problems += _verify_buckets(aws, names)
     problems += _verify_identity(aws, names)
+    problems += _verify_audit_trail(aws, names)
     problems += _verify_registry(aws, names)
     problems += _verify_monitoring(aws, names)
     problems += _verify_enforcement(aws, names, skip)
@@ -131,6 +132,32 @@ def _verify_identity(aws: ClientFactory, names: Names) -> list[str]:
         attached = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         if attached != boundary_arn:
             problems.append(f"role {role_name} carries boundary {attached!r}, expected {boundary_arn}")
+    return problems
+
+
+def _verify_audit_trail(aws: ClientFactory, names: Names) -> list[str]:
+    if not names.policy.create_cloudtrail:
+        return []
+    cloudtrail, logs = aws.client("cloudtrail"), aws.client("logs")
+    trail = cloudtrail.get_trail(Name=names.trail)["Trail"]
+    problems = []
+    if not (trail.get("IsMultiRegionTrail") and trail.get("LogFileValidationEnabled")):
+        problems.append(f"trail {names.trail} is not multi-Region with log file validation")
+    if trail.get("S3BucketName") != names.audit_bucket:
+        problems.append(f"trail {names.trail} delivers to {trail.get('S3BucketName')}, not the audit bucket")
+    if trail.get("KmsKeyId") != key_arn_by_alias(aws, names.key_alias("audit")):
+        problems.append(f"trail {names.trail} is not encrypted with the audit key: {trail.get('KmsKeyId')}")
+    if not cloudtrail.get_trail_status(Name=names.trail).get("IsLogging"):
+        problems.append(f"trail {names.trail} is not logging")
+    log_group = trail.get("CloudWatchLogsLogGroupArn", "").split(":log-group:")[-1].removesuffix(":*")
+    filters = logs.describe_metric_filters(logGroupName=log_group)["metricFilters"] if log_group else []
+    alarms = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{names.org}-")["MetricAlarms"]
+    for tampering in ("trail-tampering", "boundary-removal"):
+        name = f"{names.org}-{tampering}"
+        if name not in {f["filterName"] for f in filters}:
+            problems.append(f"no metric filter {name} on the trail's log group {log_group!r}")
+        if not any(a["AlarmName"] == name and a["AlarmActions"] == [names.alerts_topic_arn] for a in alarms):
+            problems.append(f"no alarm {name} notifying {names.alerts_topic_arn}")
     return problems
 
 

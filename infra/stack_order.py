@@ -7,6 +7,6 @@ boundary by name), so the stacks of one wave can be applied at the same time.
 DEPLOY_WAVES: tuple[tuple[str, ...], ...] = (
     ("foundation",),
     ("identity",),
-    ("model-registry", "monitoring", "enforcement"),
+    ("audit-trail", "model-registry", "monitoring", "enforcement"),
 )
 STACK_NAMES: tuple[str, ...] = tuple(name for wave in DEPLOY_WAVES for name in wave)

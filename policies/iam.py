@@ -39,6 +39,14 @@ BOUNDARY_SERVICE_CEILING: tuple[str, ...] = (
 )
 
 APPROVAL_STATUS_KEY = "sagemaker:ModelApprovalStatus"
+# Denied to every role by the boundary; the audit trail also alarms on any attempt.
+BOUNDARY_REMOVAL_ACTIONS: tuple[str, ...] = ("iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary")
+TRAIL_TAMPERING_ACTIONS: tuple[str, ...] = (
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:StopLogging",
+    "cloudtrail:UpdateTrail",
+)
 
 
 def document(*statements: Mapping[str, Any]) -> Document:
@@ -94,7 +102,7 @@ def permissions_boundary(names: Names) -> Document:
         ),
         statement(
             "DenyBoundaryRemoval",
-            ["iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary"],
+            list(BOUNDARY_REMOVAL_ACTIONS),
             "*",
             effect="Deny",
         ),
@@ -136,7 +144,7 @@ def permissions_boundary(names: Names) -> Document:
         ),
         statement(
             "DenyAuditTrailTampering",
-            ["cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors", "cloudtrail:StopLogging", "cloudtrail:UpdateTrail"],
+            list(TRAIL_TAMPERING_ACTIONS),
             f"arn:{names.partition}:cloudtrail:*:{names.account}:trail/{names.trail}",
             effect="Deny",
         ),

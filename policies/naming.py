@@ -15,6 +15,7 @@ from policies.model import GovernancePolicy, MonitoredEndpoint, Project
 PERSONAS: tuple[str, ...] = ("data-scientist", "ml-engineer", "model-approver", "auditor")
 ENFORCEMENT_HANDLERS: tuple[str, ...] = ("approval-gate", "classification-tags", "region-guard")
 KEY_PURPOSES: tuple[str, ...] = ("data", "audit", "ops")
+CLOUDTRAIL_PREFIX = "cloudtrail"  # where the trail writes inside the audit bucket
 
 
 def bounded(name: str, limit: int) -> str:

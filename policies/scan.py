@@ -5,9 +5,11 @@
 checkov runs pinned (CHECKOV_VERSION) in its own tool environment (``uv tool run``), offline
 (``--skip-download``, no API key), with the custom checks in ``policies/checkov/``. The few
 findings the blueprint accepts are listed, each for one check on one resource with its
-reason, in ``policies/checkov/suppressions.yaml``; they become a checkov baseline, so they
-do not count as failures, and ``suppressions.md`` in the reports lists them for reviewers.
-A suppression that matches nothing is an error: the list cannot go stale.
+reason, in ``policies/checkov_suppressions.yaml``. checkov cannot read inline suppressions in
+Terraform JSON, so the scan marks those findings itself in every report: skipped with the
+reason in JSON and JUnit, an accepted SARIF suppression with its justification, a separate
+"accepted" list in the CLI report and in ``suppressions.md``. A suppression that matches no
+failed finding is an error: the list cannot go stale.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 CHECKOV_VERSION = "3.3.30"
 CUSTOM_CHECKS = REPO / "policies" / "checkov"
-SUPPRESSIONS = CUSTOM_CHECKS / "suppressions.yaml"
+SUPPRESSIONS = REPO / "policies" / "checkov_suppressions.yaml"
 UNIQUE_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
 
 
@@ -66,35 +68,26 @@ def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
     return found
 
 
-def synthesized_resources(stacks_dir: Path) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for config_file in sorted(stacks_dir.glob("*/cdk.tf.json")):
-        config = json.loads(config_file.read_text())
-        found[config_file.parent.name] = {f"{t}.{n}" for t, items in config.get("resource", {}).items() for n in items}
-    return found
+def finding_key(check_id: str, file_path: str, resource: str) -> tuple[str, str, str]:
+    """(check, stack, construct id) of a finding, however checkov names the resource."""
+    stack = Path(file_path).parent.name
+    name = resource.split(".", 1)[-1]
+    return check_id, stack, UNIQUE_SUFFIX.sub("", name)
 
 
-def baseline(suppressions: list[Suppression], stacks_dir: Path) -> dict[str, Any]:
-    """checkov's baseline format, resolved against the resources actually synthesized."""
-    resources = synthesized_resources(stacks_dir)
-    by_file: dict[str, dict[str, list[str]]] = {}
-    for s in suppressions:
-        matched = [r for r in resources.get(s.stack, set()) if s.matches(s.stack, r)]
-        if not matched:
-            raise ScanError(
-                f"suppression of {s.check} on {s.stack}/{s.resource} matches no synthesized resource: remove it from {SUPPRESSIONS.name}"
-            )
-        for resource in matched:
-            by_file.setdefault(f"/{s.stack}/cdk.tf.json", {}).setdefault(resource, []).append(s.check)
-    return {
-        "failed_checks": [
-            {"file": file, "findings": [{"resource": r, "check_ids": sorted(ids)} for r, ids in sorted(found.items())]}
-            for file, found in sorted(by_file.items())
-        ]
-    }
+def suppression_for(suppressions: list[Suppression], key: tuple[str, str, str]) -> Suppression | None:
+    check_id, stack, name = key
+    return next(
+        (
+            s
+            for s in suppressions
+            if s.check == check_id and s.stack == stack and UNIQUE_SUFFIX.sub("", s.resource.split(".", 1)[-1]) == name
+        ),
+        None,
+    )
 
 
-def checkov_command(stacks_dir: Path, reports: Path, baseline_file: Path) -> list[str]:
+def checkov_command(stacks_dir: Path, reports: Path) -> list[str]:
     from infra.tooling import uv_binary
 
     return [
@@ -111,8 +104,6 @@ def checkov_command(stacks_dir: Path, reports: Path, baseline_file: Path) -> lis
         "--skip-download",
         "--external-checks-dir",
         str(CUSTOM_CHECKS),
-        "--baseline",
-        str(baseline_file),
         "--output",
         "cli",
         "--output",
@@ -128,75 +119,149 @@ def checkov_command(stacks_dir: Path, reports: Path, baseline_file: Path) -> lis
 
 
 @dataclass(frozen=True)
+class Accepted:
+    finding: dict[str, Any]
+    suppression: Suppression
+
+
+@dataclass(frozen=True)
 class ScanResult:
     passed: int
     failed: list[dict[str, Any]]
-    suppressed: list[Suppression]
-    by_check: Counter[str]
+    accepted: list[Accepted]
+    custom_checks: Counter[str]
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
 
-def read_results(reports: Path, suppressions: list[Suppression]) -> ScanResult:
-    report_file = reports / "results_json.json"
-    if not report_file.exists():
+def apply_suppressions(reports: Path, suppressions: list[Suppression]) -> ScanResult:
+    """Move accepted findings out of the failures in the JSON, SARIF and JUnit reports."""
+    json_report = reports / "results_json.json"
+    if not json_report.exists():
         raise ScanError(f"checkov wrote no JSON report in {reports}")
-    data = json.loads(report_file.read_text())
-    reports_list = data if isinstance(data, list) else [data]
-    passed, failed, by_check = 0, [], Counter()
-    for report in reports_list:
-        results = report.get("results", {})
-        passed += len(results.get("passed_checks", []))
-        for check in results.get("failed_checks", []):
-            failed.append(check)
-            by_check[check["check_id"]] += 1
-    return ScanResult(passed=passed, failed=failed, suppressed=suppressions, by_check=by_check)
+    data = json.loads(json_report.read_text())
+    results = data["results"]
+    failed: list[dict[str, Any]] = []
+    accepted: list[Accepted] = []
+    for finding in results.get("failed_checks", []):
+        suppression = suppression_for(suppressions, finding_key(finding["check_id"], finding["file_path"], finding["resource"]))
+        if suppression is None:
+            failed.append(finding)
+        else:
+            accepted.append(Accepted(finding, suppression))
+            results.setdefault("skipped_checks", []).append(
+                {**finding, "check_result": {"result": "SKIPPED", "suppress_comment": suppression.reason}}
+            )
+    used = {id(a.suppression) for a in accepted}
+    stale = [s for s in suppressions if id(s) not in used]
+    if stale:
+        listed = "; ".join(f"{s.check} on {s.stack}/{s.resource}" for s in stale)
+        raise ScanError(f"suppressions that match no failed finding (remove them from {SUPPRESSIONS.name}): {listed}")
+    results["failed_checks"] = failed
+    data["summary"].update(failed=len(failed), skipped=len(results.get("skipped_checks", [])))
+    json_report.write_text(json.dumps(data, indent=2))
+    by_location = {
+        (a.finding["check_id"], Path(a.finding["file_path"]).parent.name, a.finding["file_line_range"][0]): a for a in accepted
+    }
+    _mark_sarif(reports / "results_sarif.sarif", by_location)
+    _mark_junit(reports / "results_junitxml.xml", suppressions)
+    custom = Counter(c["check_id"] for c in results.get("passed_checks", []) if c["check_id"].startswith("CKV_MLGOV_"))
+    return ScanResult(passed=len(results.get("passed_checks", [])), failed=failed, accepted=accepted, custom_checks=custom)
+
+
+def _mark_sarif(path: Path, accepted: dict[tuple[str, str, int], Accepted]) -> None:
+    sarif = json.loads(path.read_text())
+    for run in sarif.get("runs", []):
+        for result in run.get("results", []):
+            location = result["locations"][0]["physicalLocation"]
+            key = (result["ruleId"], Path(location["artifactLocation"]["uri"]).parent.name, location["region"]["startLine"])
+            if key in accepted:
+                result["suppressions"] = [
+                    {"kind": "external", "status": "accepted", "justification": accepted[key].suppression.reason}
+                ]
+    path.write_text(json.dumps(sarif, indent=2))
+
+
+def _mark_junit(path: Path, suppressions: list[Suppression]) -> None:
+    import xml.etree.ElementTree as ET
+
+    tree = ET.parse(path)  # noqa: S314 - checkov's own report, written a moment ago
+    for suite in tree.getroot().iter("testsuite"):
+        for case in suite.iter("testcase"):
+            failure = case.find("failure")
+            match = re.match(r"^\[[^]]*\]\[([^]]+)\]", case.get("name", ""))
+            where = re.match(r"^(?P<file>.*/cdk\.tf\.json)\.(?P<resource>.+)$", case.get("classname", ""))
+            if failure is None or not match or not where:
+                continue
+            suppression = suppression_for(suppressions, finding_key(match.group(1), where["file"], where["resource"]))
+            if suppression is not None:
+                case.remove(failure)
+                ET.SubElement(case, "skipped", message=f"accepted: {suppression.reason}")
+        cases = list(suite.iter("testcase"))
+        suite.set("failures", str(sum(c.find("failure") is not None for c in cases)))
+        suite.set("skipped", str(sum(c.find("skipped") is not None for c in cases)))
+    tree.write(path, encoding="unicode", xml_declaration=True)
+
+
+def render_cli(result: ScanResult) -> str:
+    lines = [
+        f"checkov {CHECKOV_VERSION}: {result.passed} passed, {len(result.failed)} failed, {len(result.accepted)} accepted",
+        "",
+    ]
+    for finding in result.failed:
+        lines.append(f"FAILED  {finding['check_id']}  {finding['check_name']}")
+        lines.append(f"        {finding['file_path']} {finding['resource']}  {'; '.join(finding.get('details') or [])}")
+    if result.accepted:
+        lines.append("Accepted (policies/checkov_suppressions.yaml):")
+    for item in result.accepted:
+        lines.append(f"  {item.finding['check_id']}  {item.finding['file_path']} {item.finding['resource']}")
+        lines.append(f"        {item.suppression.reason}")
+    lines += [
+        "",
+        "Organization checks (passed resources): " + ", ".join(f"{k} {v}" for k, v in sorted(result.custom_checks.items())),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def write_suppressions_report(reports: Path, suppressions: list[Suppression]) -> Path:
     lines = [
         "# Accepted checkov findings",
         "",
-        f"{len(suppressions)} findings are accepted, each for one check on one resource ({SUPPRESSIONS.relative_to(REPO)}):",
+        f"{len(suppressions)} findings are accepted, each for one check on one resource:",
         "",
         "| check | stack | resource | why |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {s.check} | {s.stack} | `{UNIQUE_SUFFIX.sub('', s.resource)}` | {s.reason} |" for s in suppressions]
+    lines += [f"| {s.check} | {s.stack} | `{s.resource}` | {s.reason} |" for s in suppressions]
     path = reports / "suppressions.md"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def scan(outdir: Path, reports: Path, *, policy_file: Path | None = None, quiet: bool = False) -> ScanResult:
+def scan(
+    outdir: Path,
+    reports: Path,
+    *,
+    policy_file: Path | None = None,
+    suppressions_file: Path | None = SUPPRESSIONS,
+) -> ScanResult:
     stacks_dir = outdir.resolve() / "stacks"
     if not stacks_dir.is_dir():
         raise ScanError(f"{stacks_dir} does not exist: run `make synth` first")
     reports = reports.resolve()
     reports.mkdir(parents=True, exist_ok=True)
-    suppressions = load_suppressions()
-    baseline_file = reports / "baseline.json"
-    baseline_file.write_text(json.dumps(baseline(suppressions, stacks_dir), indent=2))
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "BC_SKIP_MAPPING": "TRUE",
-        "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
-        "LOG_LEVEL": "WARNING",
-    }
+    suppressions = load_suppressions(suppressions_file) if suppressions_file is not None else []
+    env = {**os.environ, "PYTHONPATH": str(REPO), "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "WARNING"}
     if policy_file is not None:
         env["GOVERNANCE_POLICY"] = str(policy_file)
-    run = subprocess.run(
-        checkov_command(stacks_dir, reports, baseline_file), env=env, capture_output=True, text=True, check=False
-    )
+    run = subprocess.run(checkov_command(stacks_dir, reports), env=env, capture_output=True, text=True, check=False)
     (reports / "checkov-stderr.log").write_text(run.stderr)
     if run.returncode not in (0, 1):
         raise ScanError(f"checkov exited with {run.returncode}:\n{run.stderr[-3000:]}")
-    if not quiet:
-        sys.stdout.write(run.stdout)
-    result = read_results(reports, suppressions)
+    result = apply_suppressions(reports, suppressions)
+    (reports / "results_cli.txt").write_text(render_cli(result))
     write_suppressions_report(reports, suppressions)
     return result
 
@@ -205,18 +270,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policies.scan")
     parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"))
     parser.add_argument("--reports", type=Path, default=Path("reports/checkov"))
+    parser.add_argument("--suppressions", type=Path, default=SUPPRESSIONS, help="the reviewed list of accepted findings")
     args = parser.parse_args(argv)
     try:
-        result = scan(args.outdir, args.reports)
+        result = scan(args.outdir, args.reports, suppressions_file=args.suppressions)
     except ScanError as exc:
         print(exc, file=sys.stderr)
         return 2
+    sys.stdout.write(render_cli(result))
     print(
-        f"checkov {CHECKOV_VERSION}: {result.passed} passed, {len(result.failed)} failed, {len(result.suppressed)} accepted (see {args.reports}/suppressions.md)"
+        f"reports: {args.reports}/results_cli.txt, results_json.json, results_sarif.sarif, results_junitxml.xml, suppressions.md"
     )
-    for check_id, count in sorted(result.by_check.items()):
-        print(f"  FAILED {check_id}: {count}")
-    print(f"reports: {args.reports}/results_cli.txt, results_json.json, results_sarif.sarif, results_junitxml.xml")
     return 0 if result.ok else 1
 
 

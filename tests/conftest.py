@@ -109,6 +109,7 @@ def synthesized(synthesize: SynthesizeFn, policy: GovernancePolicy) -> Synthesiz
 TERRAFORM_SELECTED = pytest.StashKey[bool]()
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Terraform tests go last; ``deployment`` starts their apply at the beginning of the session."""
     items.sort(key=lambda item: item.get_closest_marker("terraform") is not None)

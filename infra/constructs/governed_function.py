@@ -15,7 +15,6 @@ from cdktn_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTargetRetryPolicy,
 )
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.lambda_function import (
@@ -30,6 +29,7 @@ from cdktn_provider_aws.sqs_queue import SqsQueue
 from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
+from infra.constructs.alarms import alarm_on_first
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, handler_entrypoint
 from lambdas.shared.permissions import HandlerResources
 from policies.iam import trust_service
@@ -198,36 +198,25 @@ class GovernedFunction(Construct):
         )
 
         alerts = [names.alerts_topic_arn]
-        CloudwatchMetricAlarm(
+        alarm_on_first(
             self,
             "dlq-alarm",
-            alarm_name=f"{queue_name}-not-empty",
-            alarm_description=f"Events the {handler} could not handle are waiting in {queue_name}",
+            name=f"{queue_name}-not-empty",
+            description=f"Events the {handler} could not handle are waiting in {queue_name}",
             namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
+            metric="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": queue_name},
             statistic="Maximum",
-            period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
             alarm_actions=alerts,
             ok_actions=alerts,
         )
-        CloudwatchMetricAlarm(
+        alarm_on_first(
             self,
             "errors-alarm",
-            alarm_name=f"{function_name}-errors",
-            alarm_description=f"The {handler} failed on an event (it is retried, then sent to {queue_name})",
+            name=f"{function_name}-errors",
+            description=f"The {handler} failed on an event (it is retried, then sent to {queue_name})",
             namespace="AWS/Lambda",
-            metric_name="Errors",
+            metric="Errors",
             dimensions={"FunctionName": function_name},
-            statistic="Sum",
-            period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
             alarm_actions=alerts,
         )

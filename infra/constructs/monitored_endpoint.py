@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
-from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktn_provider_aws.sagemaker_data_quality_job_definition import (
     SagemakerDataQualityJobDefinition,
     SagemakerDataQualityJobDefinitionDataQualityAppSpecification,
@@ -29,6 +28,7 @@ from cdktn_provider_aws.sagemaker_monitoring_schedule import (
 )
 from constructs import Construct
 
+from infra.constructs.alarms import alarm_on_first
 from policies.model import MonitoredEndpoint, Project
 from policies.naming import Names
 
@@ -136,20 +136,14 @@ class MonitoredEndpointConstruct(Construct):
                 event_pattern=json.dumps(monitoring_outcome_pattern(schedule_arn, outcome)),
                 tags=tags,
             )
-            CloudwatchMetricAlarm(
+            alarm_on_first(
                 self,
                 f"{outcome}-alarm",
-                alarm_name=f"{names.org}-{endpoint.name}-monitoring-{outcome}",
-                alarm_description=f"Model Monitor of endpoint {endpoint.name} (project {project.name}) {what}",
+                name=f"{names.org}-{endpoint.name}-monitoring-{outcome}",
+                description=f"Model Monitor of endpoint {endpoint.name} (project {project.name}) {what}",
                 namespace="AWS/Events",
-                metric_name="MatchedEvents",
+                metric="MatchedEvents",
                 dimensions={"RuleName": rule.name},
-                statistic="Sum",
-                period=300,
-                evaluation_periods=1,
-                threshold=1,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                treat_missing_data="notBreaching",
                 alarm_actions=[alerts_topic_arn],
                 tags=tags,
             )

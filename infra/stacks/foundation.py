@@ -1,11 +1,10 @@
-"""Foundation: customer-managed keys, the lineage and audit buckets, access logs, the alerts topic, the trail."""
+"""Foundation: customer-managed keys, the lineage and audit buckets, access logs, the alerts topic."""
 
 from __future__ import annotations
 
 import json
 
 from cdktn import TerraformOutput
-from cdktn_provider_aws.cloudtrail import Cloudtrail
 from cdktn_provider_aws.sns_topic import SnsTopic
 from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktn_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -15,8 +14,7 @@ from infra.constructs.encrypted_bucket import EncryptedBucket, ObjectLock, Reten
 from infra.constructs.managed_key import ManagedKey
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.model import GovernancePolicy
-
-CLOUDTRAIL_PREFIX = "cloudtrail"
+from policies.naming import CLOUDTRAIL_PREFIX
 
 
 class FoundationStack(GovernanceStack):
@@ -137,20 +135,6 @@ class FoundationStack(GovernanceStack):
         )
         for i, email in enumerate(policy.notifications.emails):
             SnsTopicSubscription(self, f"alerts-email-{i}", topic_arn=self.alerts.arn, protocol="email", endpoint=email)
-
-        if policy.create_cloudtrail:
-            Cloudtrail(
-                self,
-                "trail",
-                name=names.trail,
-                s3_bucket_name=self.audit.name,
-                s3_key_prefix=CLOUDTRAIL_PREFIX,
-                kms_key_id=self.keys["audit"].arn,
-                is_multi_region_trail=True,
-                include_global_service_events=True,
-                enable_log_file_validation=True,
-                depends_on=[self.audit.policy],
-            )
 
         for purpose, key in self.keys.items():
             TerraformOutput(self, f"{purpose}-key-arn", value=key.arn)

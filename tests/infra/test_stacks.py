@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from infra.stacks.base import AWS_PROVIDER_CONSTRAINT
@@ -170,7 +171,29 @@ def test_one_schedule_per_declared_endpoint(synthesized: Synthesized, policy: Go
 def test_alerts_topic_and_trail_are_encrypted(synthesized: Synthesized) -> None:
     topic = synthesized.one("aws_sns_topic", "foundation")
     assert topic["kms_master_key_id"].startswith("${aws_kms_key.ops-key_")
-    trail = synthesized.one("aws_cloudtrail", "foundation")
+    trail = synthesized.one("aws_cloudtrail", "audit-trail")
     assert trail["is_multi_region_trail"] is True
     assert trail["enable_log_file_validation"] is True
-    assert trail["kms_key_id"].startswith("${aws_kms_key.audit-key_")
+    assert trail["kms_key_id"] == "${data.aws_kms_alias.key-audit.target_key_arn}"
+    assert trail["s3_bucket_name"] == "acme-ml-audit-${data.aws_caller_identity.current.account_id}-eu-west-1"
+    assert trail["cloud_watch_logs_group_arn"].endswith(":*")
+    assert trail["cloud_watch_logs_role_arn"] == "${aws_iam_role.trail-logs-role.arn}"
+
+
+def test_trail_alarms_watch_exactly_what_the_boundary_denies(synthesized: Synthesized) -> None:
+    boundary = json.loads(synthesized.one("aws_iam_policy", "identity")["policy"])
+    denied = {s["Sid"]: set(s["Action"]) for s in boundary["Statement"] if s["Effect"] == "Deny" and "Action" in s}
+    filters = synthesized.resources("aws_cloudwatch_log_metric_filter", "audit-trail")
+    watched = {}
+    for body in filters.values():
+        source = re.search(r'\$\.eventSource = "([a-z0-9-]+)\.amazonaws\.com"', body["pattern"])
+        assert source, body["pattern"]
+        watched[body["name"]] = {f"{source.group(1)}:{n}" for n in re.findall(r'\$\.eventName = "(\w+)"', body["pattern"])}
+        assert body["log_group_name"] == "${aws_cloudwatch_log_group.trail-logs.name}"
+    assert watched == {
+        "acme-trail-tampering": denied["DenyAuditTrailTampering"],
+        "acme-boundary-removal": denied["DenyBoundaryRemoval"],
+    }
+    alarms = synthesized.resources("aws_cloudwatch_metric_alarm", "audit-trail")
+    assert sorted(a["alarm_name"] for a in alarms.values()) == sorted(watched)
+    assert all(a["alarm_actions"][0].endswith(":acme-governance-alerts") for a in alarms.values())

@@ -152,6 +152,34 @@ def test_readback_verifier_catches_a_removed_boundary_and_a_public_bucket(
         )
 
 
+def test_readback_verifier_catches_a_silenced_trail(
+    deployed: tuple[EmbeddedAws, list[StackResult]], policy: GovernancePolicy
+) -> None:
+    aws, _ = deployed
+    names = Names(policy, account="123456789012")
+    cloudtrail, logs = aws.client("cloudtrail"), aws.client("logs")
+    log_group = f"/aws/cloudtrail/{names.trail}"
+    (tampering_filter,) = logs.describe_metric_filters(logGroupName=log_group, filterNamePrefix=f"{names.org}-trail-tampering")[
+        "metricFilters"
+    ]
+    cloudtrail.stop_logging(Name=names.trail)
+    logs.delete_metric_filter(logGroupName=log_group, filterName=tampering_filter["filterName"])
+    try:
+        problems = verify_deployment(aws, policy, unverifiable=EMBEDDED_AWS_GAPS)
+        assert problems == [
+            f"trail {names.trail} is not logging",
+            f"no metric filter {names.org}-trail-tampering on the trail's log group '{log_group}'",
+        ]
+    finally:
+        cloudtrail.start_logging(Name=names.trail)
+        logs.put_metric_filter(
+            logGroupName=log_group,
+            filterName=tampering_filter["filterName"],
+            filterPattern=tampering_filter["filterPattern"],
+            metricTransformations=tampering_filter["metricTransformations"],
+        )
+
+
 @pytest.mark.parametrize(
     ("call", "resource_type"),
     [

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from policies.model import GovernancePolicy
 from policies.rules.infrastructure import RESOURCE_RULES, Outcome, provider_region, resource_region
 from tests.conftest import Synthesized
-from tests.policies.bad_stack import synth_bad_stack
 
-# The one place the blueprint deliberately departs from a rule (justified in policies/checkov/suppressions.yaml).
+# The one place the blueprint deliberately departs from a rule (justified in policies/checkov_suppressions.yaml).
 KNOWN_EXCEPTIONS = {("customer-managed-keys", "aws_s3_bucket_server_side_encryption_configuration", "access-logs_encryption")}
-
-
-@pytest.fixture(scope="session")
-def bad_stack(policy: GovernancePolicy, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return synth_bad_stack(policy, tmp_path_factory.mktemp("bad-stack"))
 
 
 def regions_by_alias(config: dict[str, Any]) -> dict[str, str]:

@@ -1,0 +1,120 @@
+"""Audit trail: a multi-Region CloudTrail trail into the Object-Locked audit bucket and CloudWatch Logs.
+
+In CloudWatch Logs, metric filters count attempts to silence the trail or strip a permissions
+boundary, and alarm to the governance alerts topic on the first one.
+
+EventBridge only receives SageMaker API calls that a trail records, so the run-time handlers
+depend on it. Set ``create_cloudtrail: false`` when an organization trail already records
+management events in every watched Region; the stack then stays empty.
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktn_provider_aws.cloudtrail import Cloudtrail
+from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktn_provider_aws.cloudwatch_log_metric_filter import (
+    CloudwatchLogMetricFilter,
+    CloudwatchLogMetricFilterMetricTransformation,
+)
+from cdktn_provider_aws.iam_role import IamRole
+from cdktn_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from infra.constructs.alarms import alarm_on_first
+from infra.stacks.base import BackendSettings, GovernanceStack
+from policies import iam
+from policies.model import GovernancePolicy
+from policies.naming import CLOUDTRAIL_PREFIX
+
+TRAIL_LOG_RETENTION_DAYS = 365
+
+
+def cloudtrail_filter_pattern(actions: tuple[str, ...]) -> str:
+    """A CloudWatch Logs filter pattern matching CloudTrail records of these IAM actions."""
+    services = {action.split(":")[0] for action in actions}
+    if len(services) != 1:
+        raise ValueError(f"one service per pattern: {actions}")
+    names = " || ".join(f'($.eventName = "{action.split(":")[1]}")' for action in actions)
+    return f'{{ ($.eventSource = "{services.pop()}.amazonaws.com") && ({names}) }}'
+
+
+# Alarm name -> (what it means, the actions it watches): the actions the boundary denies.
+TAMPERING_ALARMS = {
+    "trail-tampering": ("Someone tried to stop, delete or change the governance trail", iam.TRAIL_TAMPERING_ACTIONS),
+    "boundary-removal": ("Someone tried to remove a permissions boundary from a role or user", iam.BOUNDARY_REMOVAL_ACTIONS),
+}
+
+
+class AuditTrailStack(GovernanceStack):
+    def __init__(self, scope: Construct, stack_name: str, *, policy: GovernancePolicy, backend: BackendSettings) -> None:
+        super().__init__(scope, stack_name, policy=policy, backend=backend)
+        if not policy.create_cloudtrail:
+            return
+        names = self.names
+        keys = self.key_arns()
+        log_group = CloudwatchLogGroup(
+            self,
+            "trail-logs",
+            name=f"/aws/cloudtrail/{names.trail}",
+            retention_in_days=TRAIL_LOG_RETENTION_DAYS,
+            kms_key_id=keys["ops"],
+        )
+        log_group_arn = f"arn:{names.partition}:logs:{names.region}:{names.account}:log-group:/aws/cloudtrail/{names.trail}"
+        role = IamRole(
+            self,
+            "trail-logs-role",
+            name=f"{names.org}-cloudtrail-to-logs",
+            description="Lets CloudTrail deliver the governance trail to CloudWatch Logs",
+            assume_role_policy=json.dumps(iam.trust_service("cloudtrail.amazonaws.com", names.account)),
+            permissions_boundary=names.boundary_policy_arn,
+        )
+        IamRolePolicy(
+            self,
+            "trail-logs-policy",
+            name="deliver-trail-to-logs",
+            role=role.name,
+            policy=json.dumps(
+                iam.document(
+                    iam.statement(
+                        "DeliverTrailEvents", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:log-stream:*"]
+                    )
+                )
+            ),
+        )
+        Cloudtrail(
+            self,
+            "trail",
+            name=names.trail,
+            s3_bucket_name=names.audit_bucket,
+            s3_key_prefix=CLOUDTRAIL_PREFIX,
+            kms_key_id=keys["audit"],
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            cloud_watch_logs_group_arn=f"{log_group.arn}:*",
+            cloud_watch_logs_role_arn=role.arn,
+        )
+        namespace = f"{names.org}/Governance"
+        for alarm, (meaning, actions) in TAMPERING_ALARMS.items():
+            metric = "".join(part.capitalize() for part in alarm.split("-"))
+            CloudwatchLogMetricFilter(
+                self,
+                f"{alarm}-filter",
+                name=f"{names.org}-{alarm}",
+                log_group_name=log_group.name,
+                pattern=cloudtrail_filter_pattern(actions),
+                metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
+                    name=metric, namespace=namespace, value="1", default_value="0"
+                ),
+            )
+            alarm_on_first(
+                self,
+                f"{alarm}-alarm",
+                name=f"{names.org}-{alarm}",
+                description=meaning,
+                namespace=namespace,
+                metric=metric,
+                alarm_actions=[names.alerts_topic_arn],
+            )

@@ -1,0 +1,131 @@
+"""The security scan as reviewers run it: pinned checkov, built-in AWS policies plus the organization's checks."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from policies.scan import SUPPRESSIONS, ScanError, ScanResult, load_suppressions, main, scan
+from tests.conftest import Synthesized
+
+CUSTOM_CHECKS = {f"CKV_MLGOV_{n}" for n in range(1, 8)}
+
+
+@pytest.fixture(scope="module")
+def blueprint_scan(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> tuple[ScanResult, Path]:
+    reports = tmp_path_factory.mktemp("checkov-reports")
+    return scan(synthesized.outdir, reports), reports
+
+
+def test_every_stack_is_clean_with_only_the_listed_exceptions(blueprint_scan: tuple[ScanResult, Path]) -> None:
+    result, _ = blueprint_scan
+    assert result.failed == [], [(f["check_id"], f["resource"]) for f in result.failed]
+    suppressions = load_suppressions()
+    assert sorted((a.suppression.check, a.suppression.resource) for a in result.accepted) == sorted(
+        (s.check, s.resource) for s in suppressions
+    )
+    assert set(result.custom_checks) == CUSTOM_CHECKS, "every organization check ran and passed somewhere"
+
+
+def test_reports_mark_accepted_findings_with_their_reason(blueprint_scan: tuple[ScanResult, Path]) -> None:
+    result, reports = blueprint_scan
+    reasons = {s.reason for s in load_suppressions()}
+
+    sarif = json.loads((reports / "results_sarif.sarif").read_text())
+    sarif_results = [r for run in sarif["runs"] for r in run["results"]]
+    assert len(sarif_results) == len(result.accepted)
+    for item in sarif_results:
+        (suppression,) = item["suppressions"]
+        assert suppression["status"] == "accepted" and suppression["justification"] in reasons
+
+    junit = ET.parse(reports / "results_junitxml.xml").getroot()  # noqa: S314
+    cases = list(junit.iter("testcase"))
+    assert not [c.get("name") for c in cases if c.find("failure") is not None]
+    skipped = [c.find("skipped") for c in cases if c.find("skipped") is not None]
+    assert len(skipped) == len(result.accepted)
+    assert all(s is not None and s.get("message", "").removeprefix("accepted: ") in reasons for s in skipped)
+
+    data = json.loads((reports / "results_json.json").read_text())
+    runs = data if isinstance(data, list) else [data]
+    assert sum(run["summary"]["failed"] for run in runs) == 0
+    assert "Accepted (policies/checkov_suppressions.yaml)" in (reports / "results_cli.txt").read_text()
+    assert f"{len(result.accepted)} findings are accepted" in (reports / "suppressions.md").read_text()
+
+
+def test_each_organization_check_fails_on_the_non_compliant_stack(bad_stack_outdir: Path, tmp_path: Path) -> None:
+    result = scan(bad_stack_outdir, tmp_path, suppressions_file=None)
+    failed: dict[str, set[str]] = defaultdict(set)
+    details: dict[str, list[str]] = defaultdict(list)
+    for finding in result.failed:
+        if finding["check_id"] in CUSTOM_CHECKS:
+            failed[finding["check_id"]].add(finding["resource"].split(".", 1)[1])
+            details[finding["check_id"]] += finding.get("details") or []
+    assert dict(failed) == {
+        "CKV_MLGOV_1": {"group-without-classification", "group-below-project-level"},
+        "CKV_MLGOV_2": {"bucket-sse-s3-encryption", "bucket-aws-managed-key-encryption"},
+        "CKV_MLGOV_3": {"role-without-boundary", "role-with-another-boundary"},
+        "CKV_MLGOV_4": {"policy-with-star-action", "policy-passing-any-role"},
+        "CKV_MLGOV_5": {"aws"},
+        "CKV_MLGOV_6": {"bucket-in-another-region"},
+        "CKV_MLGOV_7": {"audit-bucket-without-lock", "lock-too-short"},
+    }
+    assert any("ap-east-1" in d for d in details["CKV_MLGOV_5"])
+    assert not result.ok
+
+
+def test_custom_checks_read_the_policy_file(bad_stack_outdir: Path, tmp_path: Path) -> None:
+    """The same stack under a policy that allows ap-east-1 and a one-year GOVERNANCE lock."""
+    policy_file = tmp_path / "lenient.yaml"
+    text = (Path(__file__).resolve().parents[2] / "policies" / "governance.yaml").read_text()
+    import yaml
+
+    document = yaml.safe_load(text)
+    document["regions"]["allowed"] = [*document["regions"]["allowed"], "ap-east-1"]
+    document["audit"].update(retention_years=1, object_lock_mode="GOVERNANCE")
+    policy_file.write_text(yaml.safe_dump(document))
+    result = scan(bad_stack_outdir, tmp_path / "reports", policy_file=policy_file, suppressions_file=None)
+    failed = {(f["check_id"], f["resource"].split(".", 1)[1]) for f in result.failed}
+    assert not {c for c in failed if c[0] in {"CKV_MLGOV_5", "CKV_MLGOV_6"}}
+    assert {c for c in failed if c[0] == "CKV_MLGOV_7"} == {("CKV_MLGOV_7", "audit-bucket-without-lock")}
+
+
+def test_a_stale_suppression_fails_the_scan(synthesized: Synthesized, tmp_path: Path) -> None:
+    stale = tmp_path / "suppressions.yaml"
+    stale.write_text(
+        SUPPRESSIONS.read_text()
+        + "- check: CKV_AWS_21\n  stack: foundation\n  resource: aws_s3_bucket.lineage_bucket\n"
+        + "  reason: versioning was once off on this bucket and the exception was never removed\n"
+    )
+    with pytest.raises(ScanError, match=r"match no failed finding.*CKV_AWS_21 on foundation/aws_s3_bucket.lineage_bucket"):
+        scan(synthesized.outdir, tmp_path / "reports", suppressions_file=stale)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("- check: CKV_AWS_18\n  stack: foundation\n  resource: aws_s3_bucket.x\n  reason: not needed\n", "must explain"),
+        ("- check: CKV_AWS_18\n  stack: foundation\n  resource: aws_s3_bucket.x\n", "has no reason"),
+        (
+            "- check: CKV_AWS_18\n  stack: foundation\n  resource: '*'\n  reason: "
+            + "every bucket in the stack is exempt from access logging for now\n",
+            "never a pattern",
+        ),
+    ],
+)
+def test_suppressions_must_be_narrow_and_justified(tmp_path: Path, entry: str, message: str) -> None:
+    path = tmp_path / "suppressions.yaml"
+    path.write_text(entry)
+    with pytest.raises(ScanError, match=message):
+        load_suppressions(path)
+
+
+def test_the_command_exits_non_zero_on_a_failed_check(bad_stack_outdir: Path, tmp_path: Path) -> None:
+    none = tmp_path / "none.yaml"
+    none.write_text("[]\n")
+    assert main(["--outdir", str(bad_stack_outdir), "--reports", str(tmp_path / "r"), "--suppressions", str(none)]) == 1
+    assert "FAILED  CKV_MLGOV_3" in (tmp_path / "r" / "results_cli.txt").read_text()
+    assert main(["--outdir", str(tmp_path / "missing"), "--reports", str(tmp_path / "r")]) == 2
