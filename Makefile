@@ -60,8 +60,10 @@ pytest: install ## pytest (includes validate, deploy-local and the checkov scan)
 
 test: lint typecheck pytest ## Everything CI runs
 
-bench: install ## Benchmarks: synth time and memory, handler latency, pipeline build time
+bench: install ## Benchmarks: synth time and memory, handler latency, pipeline build time (docs/benchmarks.md)
 	$(PY) -m tests.benchmarks.bench_synth
+	$(PY) -m tests.benchmarks.bench_handlers
+	$(PY) -m tests.benchmarks.bench_pipeline
 
 schema: install ## Regenerate policies/governance.schema.json
 	$(PY) -m policies.schema --write
