@@ -58,6 +58,26 @@ def cold_init(handler: str, policy: GovernancePolicy, runs: int, runtime: Path) 
     return statistics.median(samples)
 
 
+IMPORT_COSTS = ("aws_xray_sdk.core", "boto3", "policies.model", "aws_lambda_powertools", "pydantic")
+
+
+def import_costs(handler: str, policy: GovernancePolicy, runtime: Path) -> dict[str, float]:
+    """Cumulative import time (s) of the heaviest dependencies, from ``python -X importtime``."""
+    paths = [str(stage_handler(handler, policy)), str(stage_dependencies() / "python"), str(runtime)]
+    module = handler_entrypoint(handler).rsplit(".", 1)[0]
+    code = f"import sys; sys.path[:0] = {paths!r}; import {module}"
+    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "true"}
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-X", "importtime", "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    costs = {}
+    for line in out.stderr.splitlines():
+        fields = [f.strip() for f in line.removeprefix("import time:").split("|")]
+        if len(fields) == 3 and fields[2] in IMPORT_COSTS:
+            costs[fields[2]] = int(fields[1]) / 1e6
+    return costs
+
+
 def zipped_size(directory: Path) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "a.zip"
@@ -172,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             link = runtime / (name if source.name == "__init__.py" else source.name)
             link.symlink_to(source.parent if source.name == "__init__.py" else source)
         cold = {h: cold_init(h, policy, args.cold_runs, runtime) for h in sorted(HANDLER_PACKAGES)}
+        costs = {h: import_costs(h, policy, runtime) for h in sorted(HANDLER_PACKAGES)}
     decisions = {h: time_calls(calls) for h, calls in decision_inputs(policy, args.events).items()}
     import io
     from contextlib import redirect_stdout
@@ -195,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{statistics.median(h) * 1000:.1f} | {percentile(h, 0.99) * 1000:.1f} | {code / 1024:.0f} |"
         )
     print(f"shared dependencies layer zip: {layer / 1024 / 1024:.1f} MiB")
+    print()
+    print("cold import, cumulative ms per dependency (python -X importtime, one process; nested, so they overlap):")
+    print("| handler | " + " | ".join(IMPORT_COSTS) + " |")
+    print("|---|" + "---:|" * len(IMPORT_COSTS))
+    for handler in sorted(HANDLER_PACKAGES):
+        print(f"| {handler} | " + " | ".join(f"{costs[handler].get(m, 0) * 1000:.0f}" for m in IMPORT_COSTS) + " |")
     return 0
 
 
