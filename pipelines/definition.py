@@ -118,18 +118,25 @@ def build_pipeline(policy: GovernancePolicy, target: PipelineTarget, *, session:
     def run_prefix(*parts: str) -> Any:
         return Join(on="/", values=[target.uri("runs"), run_id, *parts])
 
-    source_input = ProcessingInput(
-        input_name="source",
-        s3_input=ProcessingS3Input(
-            s3_uri=target.code_prefix, local_path="/opt/ml/processing/input/source", s3_data_type="S3Prefix", s3_input_mode="File"
-        ),
-    )
-    data_input = ProcessingInput(
-        input_name="data",
-        s3_input=ProcessingS3Input(
-            s3_uri=training_data, local_path="/opt/ml/processing/input/data", s3_data_type="S3Prefix", s3_input_mode="File"
-        ),
-    )
+    def processing_input(name: str, s3_uri: Any, local_path: str) -> Any:
+        return ProcessingInput(
+            input_name=name,
+            s3_input=ProcessingS3Input(s3_uri=s3_uri, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File"),
+        )
+
+    def report(name: str) -> tuple[Any, Any, Any]:
+        """A step's JSON report: its processing output, the property file to read it, its S3 URI."""
+        output = ProcessingOutput(
+            output_name=name,
+            s3_output=ProcessingS3Output(
+                s3_uri=run_prefix(name), local_path=f"/opt/ml/processing/{name}", s3_upload_mode="EndOfJob"
+            ),
+        )
+        property_file = PropertyFile(name=f"{name.capitalize()}Report", output_name=name, path=f"{name}.json")
+        return output, property_file, Join(on="/", values=[run_prefix(name), f"{name}.json"])
+
+    source_input = processing_input("source", target.code_prefix, "/opt/ml/processing/input/source")
+    data_input = processing_input("data", training_data, "/opt/ml/processing/input/data")
     processor = ScriptProcessor(
         image_uri=image,
         command=["python3"],
@@ -141,25 +148,17 @@ def build_pipeline(policy: GovernancePolicy, target: PipelineTarget, *, session:
     )
 
     # 1. data contract (Great Expectations)
-    validation_report = PropertyFile(name="ValidationReport", output_name="validation", path="validation.json")
+    validation_output, validation_report, validation_uri = report("validation")
     validate = ProcessingStep(
         name="ValidateData",
         description="Great Expectations data contract: schema, types, nulls, ranges, row count",
         step_args=processor.run(
             code=target.code_prefix + "pipelines/steps/validate.py",
             inputs=[data_input, source_input],
-            outputs=[
-                ProcessingOutput(
-                    output_name="validation",
-                    s3_output=ProcessingS3Output(
-                        s3_uri=run_prefix("validation"), local_path="/opt/ml/processing/validation", s3_upload_mode="EndOfJob"
-                    ),
-                )
-            ],
+            outputs=[validation_output],
         ),
         property_files=[validation_report],
     )
-    validation_uri = Join(on="/", values=[run_prefix("validation"), "validation.json"])
 
     # 2. training
     trainer = ModelTrainer(
@@ -178,37 +177,21 @@ def build_pipeline(policy: GovernancePolicy, target: PipelineTarget, *, session:
     )
 
     # 3. evaluation
-    evaluation_report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
+    evaluation_output, evaluation_report, evaluation_uri = report("evaluation")
     evaluate = ProcessingStep(
         name="Evaluate",
         description="Metrics on the held-out split, in SageMaker's model quality format",
         step_args=processor.run(
             code=target.code_prefix + "pipelines/steps/evaluate.py",
             inputs=[
-                ProcessingInput(
-                    input_name="model",
-                    s3_input=ProcessingS3Input(
-                        s3_uri=train.properties.ModelArtifacts.S3ModelArtifacts,
-                        local_path="/opt/ml/processing/model",
-                        s3_data_type="S3Prefix",
-                        s3_input_mode="File",
-                    ),
-                ),
+                processing_input("model", train.properties.ModelArtifacts.S3ModelArtifacts, "/opt/ml/processing/model"),
                 data_input,
                 source_input,
             ],
-            outputs=[
-                ProcessingOutput(
-                    output_name="evaluation",
-                    s3_output=ProcessingS3Output(
-                        s3_uri=run_prefix("evaluation"), local_path="/opt/ml/processing/evaluation", s3_upload_mode="EndOfJob"
-                    ),
-                )
-            ],
+            outputs=[evaluation_output],
         ),
         property_files=[evaluation_report],
     )
-    evaluation_uri = Join(on="/", values=[run_prefix("evaluation"), "evaluation.json"])
 
     # 4. registration, with the lineage the approval gate checks
     builder = ModelBuilder(

@@ -19,7 +19,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-UNIQUE_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
+from policies.naming import construct_id
+
 REFERENCE = re.compile(r"\$\{(?P<expr>[^}]+)\}")
 
 Statement = dict[str, Any]
@@ -117,7 +118,7 @@ class Renderer:
                 return f"key {self.data.get(kind, {}).get(name, {}).get('name', name)}"
             return f"<data {kind} {name}.{attribute}>"
         if len(parts) >= 3:
-            return f"<{parts[0]} {UNIQUE_SUFFIX.sub('', parts[1])}.{parts[2]}>"
+            return f"<{parts[0]} {construct_id(parts[1])}.{parts[2]}>"
         return match.group(0)
 
 
@@ -180,7 +181,7 @@ def _collect_stack(path: Path) -> tuple[list[Role], dict[str, Boundary]]:
         policy_id = _referenced_id(boundary or "", "aws_iam_policy")
         role = Role(
             stack=path.parent.name,
-            resource_id=UNIQUE_SUFFIX.sub("", rid),
+            resource_id=construct_id(rid),
             name=body["name"],
             assumed_by=_principals(json.loads(render(body["assume_role_policy"]))),
             boundary=policies[policy_id][0] if policy_id else (render(boundary).rsplit("/", 1)[-1] if boundary else None),

@@ -8,6 +8,7 @@ interpolations (``${data.aws_caller_identity.current.account_id}``).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from policies.model import GovernancePolicy, MonitoredEndpoint, Project
@@ -16,6 +17,7 @@ PERSONAS: tuple[str, ...] = ("data-scientist", "ml-engineer", "model-approver", 
 ENFORCEMENT_HANDLERS: tuple[str, ...] = ("approval-gate", "classification-tags", "region-guard")
 KEY_PURPOSES: tuple[str, ...] = ("data", "audit", "ops")
 CLOUDTRAIL_PREFIX = "cloudtrail"  # where the trail writes inside the audit bucket
+_UNIQUE_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
 
 
 def bounded(name: str, limit: int) -> str:
@@ -24,6 +26,14 @@ def bounded(name: str, limit: int) -> str:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{name[: limit - 9].rstrip('-')}-{digest}"
+
+
+def construct_id(address: str) -> str:
+    """``aws_s3_bucket.audit_bucket_85D46CD8`` or ``audit_bucket_85D46CD8`` -> ``audit_bucket``.
+
+    A resource's name in synthesized JSON without its type and the hash suffix CDK Terrain adds.
+    """
+    return _UNIQUE_SUFFIX.sub("", address.split(".", 1)[-1])
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,10 @@ class Names:
     @property
     def trail(self) -> str:
         return f"{self.org}-governance-trail"
+
+    @property
+    def trail_log_group(self) -> str:
+        return f"/aws/cloudtrail/{self.trail}"
 
     @property
     def idempotency_table(self) -> str:

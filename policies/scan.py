@@ -27,11 +27,12 @@ from typing import Any
 
 import yaml
 
+from policies.naming import construct_id
+
 REPO = Path(__file__).resolve().parents[1]
 CHECKOV_VERSION = "3.3.30"
 CUSTOM_CHECKS = REPO / "policies" / "checkov"
 SUPPRESSIONS = REPO / "policies" / "checkov_suppressions.yaml"
-UNIQUE_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
 
 
 class ScanError(RuntimeError):
@@ -45,8 +46,9 @@ class Suppression:
     resource: str
     reason: str
 
-    def matches(self, stack: str, resource: str) -> bool:
-        return stack == self.stack and UNIQUE_SUFFIX.sub("", resource) == UNIQUE_SUFFIX.sub("", self.resource)
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.check, self.stack, construct_id(self.resource)
 
 
 def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
@@ -70,21 +72,11 @@ def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
 
 def finding_key(check_id: str, file_path: str, resource: str) -> tuple[str, str, str]:
     """(check, stack, construct id) of a finding, however checkov names the resource."""
-    stack = Path(file_path).parent.name
-    name = resource.split(".", 1)[-1]
-    return check_id, stack, UNIQUE_SUFFIX.sub("", name)
+    return check_id, Path(file_path).parent.name, construct_id(resource)
 
 
 def suppression_for(suppressions: list[Suppression], key: tuple[str, str, str]) -> Suppression | None:
-    check_id, stack, name = key
-    return next(
-        (
-            s
-            for s in suppressions
-            if s.check == check_id and s.stack == stack and UNIQUE_SUFFIX.sub("", s.resource.split(".", 1)[-1]) == name
-        ),
-        None,
-    )
+    return next((s for s in suppressions if s.key == key), None)
 
 
 def checkov_command(stacks_dir: Path, reports: Path) -> list[str]:

@@ -57,11 +57,11 @@ class AuditTrailStack(GovernanceStack):
         log_group = CloudwatchLogGroup(
             self,
             "trail-logs",
-            name=f"/aws/cloudtrail/{names.trail}",
+            name=names.trail_log_group,
             retention_in_days=TRAIL_LOG_RETENTION_DAYS,
             kms_key_id=keys["ops"],
         )
-        log_group_arn = f"arn:{names.partition}:logs:{names.region}:{names.account}:log-group:/aws/cloudtrail/{names.trail}"
+        log_group_arn = f"arn:{names.partition}:logs:{names.region}:{names.account}:log-group:{names.trail_log_group}"
         role = IamRole(
             self,
             "trail-logs-role",

@@ -13,9 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
-from lambdas.shared.api_call_handler import handle_create_call
-from lambdas.shared.events import MalformedEvent, parse_api_call_event
-from lambdas.shared.idempotency import once_per_event
+from lambdas.shared.api_call_handler import handle_api_call_event, handle_create_call
 from lambdas.shared.runtime import METRICS_NAMESPACE
 from lambdas.shared.sagemaker_resources import delete_endpoint, stop_job
 from policies.rules.outcome import Action, Decision
@@ -48,9 +46,4 @@ def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        parse_api_call_event(event)
-    except MalformedEvent as exc:
-        logger.error("rejected a malformed event", extra={"reason": str(exc)})
-        raise
-    return once_per_event(guard, event, context)
+    return handle_api_call_event(event, context, process=guard, logger=logger)

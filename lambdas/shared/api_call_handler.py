@@ -8,7 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
-from lambdas.shared.events import actor, parse_api_call_event, resource_from_call
+from lambdas.shared.events import MalformedEvent, actor, parse_api_call_event, resource_from_call
+from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import conclude
 from lambdas.shared.sagemaker_resources import current_tags
@@ -18,6 +19,18 @@ from policies.rules.resources import ResourceFacts
 
 Decide = Callable[[GovernancePolicy, ResourceFacts], Decision]
 Act = Callable[[Decision, ResourceFacts], str]
+Process = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def handle_api_call_event(event: dict[str, Any], context: Any, *, process: Process, logger: Logger) -> dict[str, Any]:
+    """The entry of a CloudTrail-driven handler: a malformed event is logged and rejected with no
+    action; any other is processed once per event id."""
+    try:
+        parse_api_call_event(event)
+    except MalformedEvent as exc:
+        logger.error("rejected a malformed event", extra={"reason": str(exc)})
+        raise
+    return once_per_event(process, event, context)
 
 
 def handle_create_call(

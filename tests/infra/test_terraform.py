@@ -115,6 +115,14 @@ def test_readback_verifier_finds_no_violation(deployed: tuple[EmbeddedAws, list[
     assert verify_deployment(aws, policy, unverifiable=EMBEDDED_AWS_GAPS) == []
 
 
+ALL_PUBLIC_ACCESS_BLOCKED = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
 def test_readback_verifier_catches_a_removed_boundary_and_a_public_bucket(
     deployed: tuple[EmbeddedAws, list[StackResult]], policy: GovernancePolicy
 ) -> None:
@@ -124,12 +132,7 @@ def test_readback_verifier_catches_a_removed_boundary_and_a_public_bucket(
     iam.delete_role_permissions_boundary(RoleName=names.persona_role("data-scientist"))
     s3.put_public_access_block(
         Bucket=names.lineage_bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": False,
-            "RestrictPublicBuckets": True,
-        },
+        PublicAccessBlockConfiguration={**ALL_PUBLIC_ACCESS_BLOCKED, "BlockPublicPolicy": False},
     )
     try:
         problems = verify_deployment(aws, policy, unverifiable=EMBEDDED_AWS_GAPS)
@@ -143,12 +146,7 @@ def test_readback_verifier_catches_a_removed_boundary_and_a_public_bucket(
         )
         s3.put_public_access_block(
             Bucket=names.lineage_bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
+            PublicAccessBlockConfiguration=ALL_PUBLIC_ACCESS_BLOCKED,
         )
 
 
@@ -158,7 +156,7 @@ def test_readback_verifier_catches_a_silenced_trail(
     aws, _ = deployed
     names = Names(policy, account="123456789012")
     cloudtrail, logs = aws.client("cloudtrail"), aws.client("logs")
-    log_group = f"/aws/cloudtrail/{names.trail}"
+    log_group = names.trail_log_group
     (tampering_filter,) = logs.describe_metric_filters(logGroupName=log_group, filterNamePrefix=f"{names.org}-trail-tampering")[
         "metricFilters"
     ]
