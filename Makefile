@@ -43,14 +43,15 @@ deploy-local: synth ## terraform apply every stack into an embedded AWS (moto) a
 	$(PY) -m infra.terraform_cli deploy-local --outdir $(OUT)
 
 scan: synth ## checkov over every stack (pinned, isolated, offline); reports in reports/checkov/
-	$(PY) -m policies.scan --outdir $(OUT) --reports $(REPORTS)/checkov
+	$(PY) -m review.scan --outdir $(OUT) --reports $(REPORTS)/checkov
 
 iam-review: synth ## Regenerate docs/iam-review.md (every role's allowed actions and resources) from cdktf.out/
-	$(PY) -m policies.iam_review --outdir $(OUT) --write docs/iam-review.md
+	$(PY) -m review.iam_review --outdir $(OUT) --write docs/iam-review.md
 
-lint: install ## ruff
+lint: install ## ruff, ruff format, import-linter (layering contracts in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install ## mypy (strict on the policy model and decision rules)
 	$(VENV)/bin/mypy

@@ -1,9 +1,11 @@
-"""Stage the enforcement Lambdas: one directory per handler and one dependencies layer.
+"""Stage the enforcement Lambdas: one code package for every handler and one dependencies layer.
 
-A handler package holds only what it runs: ``lambdas/shared``, its own package, the pure
-parts of ``policies`` (model and rules, no YAML loader) and ``policy.json``, the normalized
-policy it enforces. Third-party code (Powertools, pydantic, the X-Ray SDK) goes into one
-layer, installed by uv from the exact versions in uv.lock for the Lambda platform.
+The code package holds only what the handlers run: ``lambdas/``, the pure parts of
+``policies`` (model, naming and rules; no YAML loader), ``iam/grants.py`` and ``policy.json``,
+the normalized policy they enforce. Each function of the handler table (``lambdas/table.py``)
+runs it with its own entry point. Third-party code (Powertools, pydantic, the X-Ray SDK) goes
+into one layer, installed by uv from the exact versions in uv.lock for the Lambda platform.
+Both are staged once per content hash: a synth with unchanged sources copies nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import shutil
 import subprocess
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 from infra.tooling import uv_binary
@@ -25,13 +28,6 @@ LAMBDA_RUNTIME = "python3.11"
 LAMBDA_PYTHON = "3.11"
 LAMBDA_PLATFORM = "x86_64-manylinux2014"
 LAMBDA_ARCHITECTURE = "x86_64"
-
-# handler name (as in policies.naming) -> Python package under lambdas/
-HANDLER_PACKAGES: dict[str, str] = {
-    "approval-gate": "approval_gate",
-    "classification-tags": "classification_tags",
-    "region-guard": "region_guard",
-}
 
 # What the handlers import beyond the Lambda runtime (which provides boto3, botocore, jmespath).
 LAYER_PACKAGES: tuple[str, ...] = (
@@ -46,40 +42,46 @@ LAYER_PACKAGES: tuple[str, ...] = (
 )
 
 STABLE_MTIME = 315_532_800  # 1980-01-01, the earliest time a zip entry can carry
-POLICY_MODULES = ("__init__.py", "errors.py", "model.py", "naming.py", "regions.py")
+# Authoring-time modules of the core that the handlers never import (they read policy.json).
+AUTHORING_ONLY = ("loader.py", "schema.py")
 
 
 class PackagingError(RuntimeError):
     pass
 
 
-def handler_entrypoint(handler: str) -> str:
-    return f"lambdas.{HANDLER_PACKAGES[handler]}.handler.handler"
+def _code_files() -> Iterator[tuple[str, Path]]:
+    """(path inside the package, source file) of everything the handlers run, in a stable order."""
+    for path in sorted((REPO / "lambdas").rglob("*.py")):
+        yield str(path.relative_to(REPO)), path
+    for path in sorted((REPO / "policies").rglob("*.py")):
+        if path.parent.name == "policies" and path.name in AUTHORING_ONLY:
+            continue
+        yield str(path.relative_to(REPO)), path
+    for name in ("__init__.py", "grants.py"):
+        yield f"iam/{name}", REPO / "iam" / name
 
 
-def _copy_py(source: Path, target: Path) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.glob("*.py")):
-        shutil.copy2(path, target / path.name)
-
-
-def stage_handler(handler: str, policy: GovernancePolicy) -> Path:
-    """Directory with the handler's code and the policy it enforces (zipped by TerraformAsset at synth)."""
-    package = HANDLER_PACKAGES[handler]
-    target = BUILD / "lambda" / policy.fingerprint / handler
+def stage_code(policy: GovernancePolicy) -> Path:
+    """Directory with the handlers' code and the policy they enforce (zipped by TerraformAsset at synth)."""
+    files = [(relative, source.read_bytes()) for relative, source in _code_files()]
+    policy_json = (policy.model_dump_json(indent=2) + "\n").encode()
+    digest = hashlib.sha256()
+    for relative, body in [*files, ("policy.json", policy_json)]:
+        digest.update(relative.encode() + b"\0" + hashlib.sha256(body).digest())
+    target = BUILD / "lambda" / digest.hexdigest()[:16]
+    marker = target.with_suffix(".complete")
+    if marker.exists() and target.is_dir():
+        return target
     if target.exists():
         shutil.rmtree(target)
-    (target / "lambdas").mkdir(parents=True)
-    shutil.copy2(REPO / "lambdas" / "__init__.py", target / "lambdas" / "__init__.py")
-    _copy_py(REPO / "lambdas" / "shared", target / "lambdas" / "shared")
-    _copy_py(REPO / "lambdas" / package, target / "lambdas" / package)
-    (target / "policies").mkdir()
-    for module in POLICY_MODULES:
-        shutil.copy2(REPO / "policies" / module, target / "policies" / module)
-    _copy_py(REPO / "policies" / "rules", target / "policies" / "rules")
-    (target / "policy.json").write_text(policy.model_dump_json(indent=2) + "\n")
+    for relative, body in [*files, ("policy.json", policy_json)]:
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
     for path in target.rglob("*"):
         os.utime(path, (STABLE_MTIME, STABLE_MTIME))  # stable archive content regardless of checkout time
+    marker.write_text("")
     return target
 
 

@@ -10,8 +10,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from policies.model import GovernancePolicy
-from policies.naming import ENFORCEMENT_HANDLERS, PERSONAS, Names
+from lambdas.table import HANDLERS
+from policies.model import OWNER_TAG_KEY, GovernancePolicy
+from policies.naming import KEY_PURPOSES, PERSONAS, Names
 
 
 class ClientFactory(Protocol):
@@ -55,7 +56,7 @@ def key_arn_by_alias(aws: ClientFactory, alias: str) -> str | None:
 def _verify_keys(aws: ClientFactory, names: Names) -> list[str]:
     kms = aws.client("kms")
     problems = []
-    for purpose in ("data", "audit", "ops"):
+    for purpose in KEY_PURPOSES:
         alias = names.key_alias(purpose)
         arn = key_arn_by_alias(aws, alias)
         if arn is None:
@@ -117,7 +118,7 @@ def _verify_buckets(aws: ClientFactory, names: Names) -> list[str]:
 def _verify_identity(aws: ClientFactory, names: Names) -> list[str]:
     iam = aws.client("iam")
     problems: list[str] = []
-    boundary_arn = f"arn:aws:iam::{names.account}:policy/{names.boundary_policy}"
+    boundary_arn = names.boundary_policy_arn
     version = iam.get_policy(PolicyArn=boundary_arn)["Policy"]["DefaultVersionId"]
     document = iam.get_policy_version(PolicyArn=boundary_arn, VersionId=version)["PolicyVersion"]["Document"]
     if isinstance(document, str):
@@ -172,9 +173,9 @@ def _verify_registry(aws: ClientFactory, names: Names) -> list[str]:
             problems.append(
                 f"model package group {project.name} has {tag_key}={tags.get(tag_key)!r}, policy says {project.classification!r}"
             )
-        if tags.get("owner-team") != project.owner_team:
+        if tags.get(OWNER_TAG_KEY) != project.owner_team:
             problems.append(
-                f"model package group {project.name} has owner-team={tags.get('owner-team')!r}, policy says {project.owner_team!r}"
+                f"model package group {project.name} has {OWNER_TAG_KEY}={tags.get(OWNER_TAG_KEY)!r}, policy says {project.owner_team!r}"
             )
     return problems
 
@@ -196,8 +197,8 @@ def _verify_enforcement(aws: ClientFactory, names: Names, skip: set[str]) -> lis
     problems: list[str] = []
     lambda_, events, sqs, iam = aws.client("lambda"), aws.client("events"), aws.client("sqs"), aws.client("iam")
     ops_key = key_arn_by_alias(aws, names.key_alias("ops"))
-    boundary_arn = f"arn:aws:iam::{names.account}:policy/{names.boundary_policy}"
-    for handler in ENFORCEMENT_HANDLERS:
+    boundary_arn = names.boundary_policy_arn
+    for handler in (spec.name for spec in HANDLERS):
         function = names.handler_function(handler)
         config = lambda_.get_function_configuration(FunctionName=function)
         if config.get("TracingConfig", {}).get("Mode") != "Active":
@@ -214,16 +215,17 @@ def _verify_enforcement(aws: ClientFactory, names: Names, skip: set[str]) -> lis
         attached = iam.get_role(RoleName=role_name)["Role"].get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         if attached != boundary_arn:
             problems.append(f"role {role_name} of {function} carries boundary {attached!r}")
-        targets = events.list_targets_by_rule(Rule=f"{names.org}-{handler}")["Targets"]
+        rule = names.handler_rule(handler)
+        targets = events.list_targets_by_rule(Rule=rule)["Targets"]
         if [t["Arn"] for t in targets] != [config["FunctionArn"]]:
-            problems.append(f"rule {names.org}-{handler} does not target {function}: {[t['Arn'] for t in targets]}")
+            problems.append(f"rule {rule} does not target {function}: {[t['Arn'] for t in targets]}")
         elif "DeadLetterConfig" not in targets[0] or "RetryPolicy" not in targets[0]:
-            problems.append(f"rule {names.org}-{handler} target has no retry policy or dead-letter queue")
+            problems.append(f"rule {rule} target has no retry policy or dead-letter queue")
     table = aws.client("dynamodb").describe_table(TableName=names.idempotency_table)["Table"]
     if table.get("SSEDescription", {}).get("Status") != "ENABLED":
         problems.append(f"idempotency table {names.idempotency_table} is not encrypted with a KMS key")
     for region in names.policy.regions.forwarded:
-        rules = aws.client("events", region).list_rules(NamePrefix=f"{names.org}-forward-")["Rules"]
+        rules = aws.client("events", region).list_rules(NamePrefix=names.forwarding_rule_prefix)["Rules"]
         if len(rules) != 2:
             problems.append(f"{region} has {len(rules)} forwarding rules, expected 2")
     return problems

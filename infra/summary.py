@@ -11,7 +11,7 @@ from typing import Any
 
 from infra.stack_order import STACK_NAMES
 from policies.loader import load_policy, policy_path
-from policies.model import GovernancePolicy
+from policies.model import PROJECT_TAG_KEY, GovernancePolicy
 
 
 def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
@@ -56,7 +56,7 @@ def render(policy: GovernancePolicy, stacks: dict[str, dict[str, Any]], source: 
     out.append("")
     out.append(f"Governed projects ({len(policy.projects)})")
     tagged = Counter(
-        body.get("tags", {}).get("ml-project")
+        body.get("tags", {}).get(PROJECT_TAG_KEY)
         for config in stacks.values()
         for _, _, body in resources(config)
         if isinstance(body.get("tags"), dict)

@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "run-local":
         from pipelines.local_run import run_locally
-        from policies.rules.metrics import metrics_from_report
+        from policies.rules.metrics import check_metrics, metrics_from_report
 
         workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"{project.name}-"))
         run = run_locally(workdir)
@@ -144,15 +144,13 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         metrics = metrics_from_report(run.evaluation)
         print(f"artifacts in {workdir}")
-        failed = False
-        for metric, threshold in policy.approval_requirements(project).items():
-            value = metrics.get(metric)
-            ok = value is not None and threshold.admits(value)
-            failed |= not ok
+        checks = check_metrics(policy.approval_requirements(project), metrics)
+        for check in checks:
+            shown = check.value if check.value is not None else "missing"
             print(
-                f"  {metric:<10} {value if value is not None else 'missing':<22} policy {threshold.describe():<10} {'ok' if ok else 'BELOW POLICY'}"
+                f"  {check.name:<10} {shown:<22} policy {check.threshold.describe():<10} {'ok' if check.ok else 'BELOW POLICY'}"
             )
-        return 1 if failed else 0
+        return 0 if all(check.ok for check in checks) else 1
     upsert(policy, project, start=args.start)
     return 0
 

@@ -14,9 +14,19 @@ from dataclasses import dataclass
 from policies.model import GovernancePolicy, MonitoredEndpoint, Project
 
 PERSONAS: tuple[str, ...] = ("data-scientist", "ml-engineer", "model-approver", "auditor")
-ENFORCEMENT_HANDLERS: tuple[str, ...] = ("approval-gate", "classification-tags", "region-guard")
 KEY_PURPOSES: tuple[str, ...] = ("data", "audit", "ops")
+BUCKET_PURPOSES: tuple[str, ...] = ("lineage", "audit", "access-logs")
 CLOUDTRAIL_PREFIX = "cloudtrail"  # where the trail writes inside the audit bucket
+AUDIT_RECORDS_PREFIX = "decisions"  # where the handlers write one record per decision inside the audit bucket
+# Enforcement handlers the core names (the full table of handlers is lambdas/table.py).
+APPROVAL_GATE = "approval-gate"
+CLASSIFICATION_TAGS = "classification-tags"
+REGION_GUARD = "region-guard"
+# Construct id of the permissions boundary in the identity stack (its Terraform address is aws_iam_policy.<id>).
+BOUNDARY_CONSTRUCT_ID = "permissions-boundary"
+# Tag on every resource naming the stack that created it (provider default tags).
+STACK_TAG_KEY = "governance-stack"
+_HANDLER_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _UNIQUE_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
 
 
@@ -57,7 +67,13 @@ class Names:
 
     # ---- S3 ---------------------------------------------------------------------------
     def bucket(self, purpose: str) -> str:
+        assert purpose in BUCKET_PURPOSES, purpose
         return f"{self.org}-ml-{purpose}-{self.account}-{self.region}"
+
+    def is_bucket(self, purpose: str, name: str) -> bool:
+        """Whether ``name`` is the ``purpose`` bucket of this organization and Region, in any account."""
+        assert purpose in BUCKET_PURPOSES, purpose
+        return name.startswith(f"{self.org}-ml-{purpose}-") and name.endswith(f"-{self.region}")
 
     @property
     def lineage_bucket(self) -> str:
@@ -91,8 +107,7 @@ class Names:
         return bounded(f"{self.org}-{project.name}-sagemaker-execution", 64)
 
     def handler_role(self, handler: str) -> str:
-        assert handler in ENFORCEMENT_HANDLERS, handler
-        return f"{self.org}-{handler}"
+        return f"{self.org}-{_handler(handler)}"
 
     @property
     def event_forwarding_role(self) -> str:
@@ -131,6 +146,10 @@ class Names:
         return f"{self.org}-governance-trail"
 
     @property
+    def trail_delivery_role(self) -> str:
+        return f"{self.org}-cloudtrail-to-logs"
+
+    @property
     def trail_log_group(self) -> str:
         return f"/aws/cloudtrail/{self.trail}"
 
@@ -138,9 +157,52 @@ class Names:
     def idempotency_table(self) -> str:
         return f"{self.org}-governance-idempotency"
 
+    @property
+    def trail_arn(self) -> str:
+        return f"arn:{self.partition}:cloudtrail:{self.region}:{self.account}:trail/{self.trail}"
+
+    @property
+    def audit_records_prefix(self) -> str:
+        return AUDIT_RECORDS_PREFIX
+
+    @property
+    def home_event_bus_arn(self) -> str:
+        return f"arn:{self.partition}:events:{self.region}:{self.account}:event-bus/default"
+
+    def forwarding_rule(self, purpose: str) -> str:
+        return f"{self.forwarding_rule_prefix}{purpose}"
+
+    @property
+    def forwarding_rule_prefix(self) -> str:
+        return f"{self.org}-forward-"
+
+    @property
+    def idempotency_table_arn(self) -> str:
+        return f"arn:{self.partition}:dynamodb:{self.region}:{self.account}:table/{self.idempotency_table}"
+
     def handler_function(self, handler: str) -> str:
-        assert handler in ENFORCEMENT_HANDLERS, handler
-        return f"{self.org}-{handler}"
+        return f"{self.org}-{_handler(handler)}"
+
+    def handler_rule(self, handler: str) -> str:
+        return f"{self.org}-{_handler(handler)}"
+
+    def handler_rule_arn(self, handler: str) -> str:
+        return f"arn:{self.partition}:events:{self.region}:{self.account}:rule/{self.handler_rule(handler)}"
+
+    def handler_log_group(self, handler: str) -> str:
+        return f"/aws/lambda/{self.handler_function(handler)}"
+
+    def handler_log_group_arn(self, handler: str) -> str:
+        return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{self.handler_log_group(handler)}"
 
     def dead_letter_queue(self, handler: str) -> str:
-        return f"{self.org}-{handler}-dlq"
+        return f"{self.org}-{_handler(handler)}-dlq"
+
+    def dead_letter_queue_arn(self, handler: str) -> str:
+        return f"arn:{self.partition}:sqs:{self.region}:{self.account}:{self.dead_letter_queue(handler)}"
+
+
+def _handler(name: str) -> str:
+    if not _HANDLER_NAME.match(name):
+        raise ValueError(f"{name!r} is not a handler name (lowercase words joined by hyphens)")
+    return name

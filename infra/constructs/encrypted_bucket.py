@@ -35,6 +35,7 @@ from cdktn_provider_aws.s3_bucket_server_side_encryption_configuration import (
 from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
+from iam.resource_policies import bucket_policy
 from policies.naming import Names
 
 
@@ -145,7 +146,7 @@ class EncryptedBucket(Construct):
             self,
             "policy",
             bucket=bucket_id,
-            policy=json.dumps(self.policy_document(self.arn, kms_key_arn, extra_policy_statements)),
+            policy=json.dumps(bucket_policy(self.arn, kms_key_arn, extra_policy_statements)),
             depends_on=[self.public_access_block],
         )
 
@@ -181,45 +182,3 @@ class EncryptedBucket(Construct):
                 else None
             ),
         )
-
-    @staticmethod
-    def policy_document(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
-        resources = [bucket_arn, f"{bucket_arn}/*"]
-        statements: list[dict[str, Any]] = [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-            {
-                "Sid": "DenyOutdatedTls",
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": "s3:*",
-                "Resource": resources,
-                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-            },
-        ]
-        if kms_key_arn is not None:
-            statements += [
-                {
-                    "Sid": "DenyUploadsNotEncryptedWithKms",
-                    "Effect": "Deny",
-                    "Principal": {"AWS": "*"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"{bucket_arn}/*",
-                    "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-                },
-                {
-                    "Sid": "DenyUploadsWithAnotherKmsKey",
-                    "Effect": "Deny",
-                    "Principal": {"AWS": "*"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"{bucket_arn}/*",
-                    "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}},
-                },
-            ]
-        return {"Version": "2012-10-17", "Statement": statements + list(extra)}

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktn import AssetType, Fn, TerraformAsset
+from cdktn import Fn, TerraformAsset
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTarget,
@@ -29,10 +29,12 @@ from cdktn_provider_aws.sqs_queue import SqsQueue
 from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
+from iam.resource_policies import dead_letter_queue_policy
+from iam.roles import grant_arns, handler_role_policy
+from iam.trust import trust_service
 from infra.constructs.alarms import alarm_on_first
-from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, handler_entrypoint
-from lambdas.shared.permissions import HandlerResources
-from policies.iam import trust_service
+from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
+from lambdas.table import HandlerSpec
 from policies.naming import Names
 
 LOG_RETENTION_DAYS = 365
@@ -40,146 +42,148 @@ EVENT_MAX_AGE_SECONDS = 3600
 TARGET_RETRY_ATTEMPTS = 8
 ASYNC_RETRY_ATTEMPTS = 2
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+MEMORY_MB = 512
+TIMEOUT_SECONDS = 60
 
 
 class GovernedFunction(Construct):
+    """One enforcement handler of the table (``lambdas/table.py``), deployed the governed way."""
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
         names: Names,
-        handler: str,
-        code_dir: str,
+        spec: HandlerSpec,
+        code: TerraformAsset,
         layer_arn: str,
         pattern: Mapping[str, Any],
-        statements_for: Any,
         keys: Mapping[str, str],
         boundary_arn: str,
-        idempotency_table_arn: str,
         environment: Mapping[str, str],
         reserved_concurrency: int,
-        description: str,
         depends_on: Sequence[Any] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        function_name = names.handler_function(handler)
-        self.function_name = function_name
-        region, account, partition = names.region, names.account, names.partition
-        rule_name = f"{names.org}-{handler}"
-        rule_arn = f"arn:{partition}:events:{region}:{account}:rule/{rule_name}"
-        queue_name = names.dead_letter_queue(handler)
-        queue_arn = f"arn:{partition}:sqs:{region}:{account}:{queue_name}"
-        log_group_name = f"/aws/lambda/{function_name}"
-        log_group_arn = f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_name}"
-
+        self.names, self.spec = names, spec
+        self.function_name = names.handler_function(spec.name)
         self.log_group = CloudwatchLogGroup(
-            self, "logs", name=log_group_name, retention_in_days=LOG_RETENTION_DAYS, kms_key_id=keys["ops"]
+            self,
+            "logs",
+            name=names.handler_log_group(spec.name),
+            retention_in_days=LOG_RETENTION_DAYS,
+            kms_key_id=keys["ops"],
         )
-        self.dead_letter_queue = SqsQueue(
+        self.dead_letter_queue = self._dead_letter_queue(keys["ops"])
+        self.role, role_policy = self._role(keys, boundary_arn)
+        self.function = self._function(
+            code=code,
+            layer_arn=layer_arn,
+            ops_key_arn=keys["ops"],
+            environment=environment,
+            reserved_concurrency=reserved_concurrency,
+            depends_on=[self.log_group, role_policy, *depends_on],
+        )
+        self.rule = self._trigger(pattern)
+        self._alarms()
+
+    def _dead_letter_queue(self, ops_key_arn: str) -> SqsQueue:
+        names, handler = self.names, self.spec.name
+        queue = SqsQueue(
             self,
             "dlq",
-            name=queue_name,
-            kms_master_key_id=keys["ops"],
+            name=names.dead_letter_queue(handler),
+            kms_master_key_id=ops_key_arn,
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
         SqsQueuePolicy(
             self,
             "dlq-policy",
-            queue_url=self.dead_letter_queue.url,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "RuleDeliversUndeliverableEvents",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": queue_arn,
-                            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-                        },
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": {"AWS": "*"},
-                            "Action": "sqs:*",
-                            "Resource": queue_arn,
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                    ],
-                }
-            ),
+            queue_url=queue.url,
+            policy=json.dumps(dead_letter_queue_policy(names.dead_letter_queue_arn(handler), names.handler_rule_arn(handler))),
         )
+        return queue
 
-        resources = HandlerResources(
-            names=names,
-            data_key_arn=keys["data"],
-            audit_key_arn=keys["audit"],
-            ops_key_arn=keys["ops"],
-            dead_letter_queue_arn=queue_arn,
-            log_group_arn=log_group_arn,
-            idempotency_table_arn=idempotency_table_arn,
+    def _role(self, keys: Mapping[str, str], boundary_arn: str) -> tuple[IamRole, IamRolePolicy]:
+        """The role allows exactly the grants of the handler's table entry."""
+        names, handler = self.names, self.spec.name
+        arns = grant_arns(
+            names,
+            keys,
+            dead_letter_queue_arn=names.dead_letter_queue_arn(handler),
+            log_group_arn=names.handler_log_group_arn(handler),
+            idempotency_table_arn=names.idempotency_table_arn,
         )
-        self.statements: list[dict[str, Any]] = statements_for(resources)
-        self.role = IamRole(
+        self.policy_document = handler_role_policy(self.spec.grants, arns)
+        role = IamRole(
             self,
             "role",
             name=names.handler_role(handler),
             description=f"Execution role of the {handler} enforcement function",
-            assume_role_policy=json.dumps(trust_service("lambda.amazonaws.com", account)),
+            assume_role_policy=json.dumps(trust_service("lambda.amazonaws.com", names.account)),
             permissions_boundary=boundary_arn,
         )
-        role_policy = IamRolePolicy(
-            self,
-            "role-policy",
-            name=f"{handler}-permissions",
-            role=self.role.name,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": self.statements}),
+        policy = IamRolePolicy(
+            self, "role-policy", name=f"{handler}-permissions", role=role.name, policy=json.dumps(self.policy_document)
         )
+        return role, policy
 
-        code = TerraformAsset(self, "code", path=code_dir, type=AssetType.ARCHIVE)
-        self.function = LambdaFunction(
+    def _function(
+        self,
+        *,
+        code: TerraformAsset,
+        layer_arn: str,
+        ops_key_arn: str,
+        environment: Mapping[str, str],
+        reserved_concurrency: int,
+        depends_on: list[Any],
+    ) -> LambdaFunction:
+        function = LambdaFunction(
             self,
             "function",
-            function_name=function_name,
-            description=description,
+            function_name=self.function_name,
+            description=self.spec.description,
             role=self.role.arn,
             runtime=LAMBDA_RUNTIME,
             architectures=[LAMBDA_ARCHITECTURE],
-            handler=handler_entrypoint(handler),
+            handler=self.spec.entrypoint,
             filename=code.path,
             source_code_hash=Fn.filebase64sha256(code.path),
             layers=[layer_arn],
-            memory_size=512,
-            timeout=60,
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT_SECONDS,
             reserved_concurrent_executions=reserved_concurrency,
-            kms_key_arn=keys["ops"],
+            kms_key_arn=ops_key_arn,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=self.dead_letter_queue.arn),
             environment=LambdaFunctionEnvironment(variables=dict(environment)),
-            depends_on=[self.log_group, role_policy, *depends_on],
+            depends_on=depends_on,
         )
         LambdaFunctionEventInvokeConfig(
             self,
             "async-retries",
-            function_name=self.function.function_name,
+            function_name=function.function_name,
             maximum_retry_attempts=ASYNC_RETRY_ATTEMPTS,
             maximum_event_age_in_seconds=EVENT_MAX_AGE_SECONDS,
         )
+        return function
 
-        self.rule = CloudwatchEventRule(
+    def _trigger(self, pattern: Mapping[str, Any]) -> CloudwatchEventRule:
+        """The rule, its target with retries and a DLQ, and the permission to invoke."""
+        handler = self.spec.name
+        rule = CloudwatchEventRule(
             self,
             "rule",
-            name=rule_name,
-            description=description,
+            name=self.names.handler_rule(handler),
+            description=self.spec.description,
             event_pattern=json.dumps(pattern),
         )
         CloudwatchEventTarget(
             self,
             "target",
-            rule=self.rule.name,
+            rule=rule.name,
             target_id=handler,
             arn=self.function.arn,
             retry_policy=CloudwatchEventTargetRetryPolicy(
@@ -194,10 +198,13 @@ class GovernedFunction(Construct):
             action="lambda:InvokeFunction",
             function_name=self.function.function_name,
             principal="events.amazonaws.com",
-            source_arn=self.rule.arn,
+            source_arn=rule.arn,
         )
+        return rule
 
-        alerts = [names.alerts_topic_arn]
+    def _alarms(self) -> None:
+        handler, alerts = self.spec.name, [self.names.alerts_topic_arn]
+        queue_name = self.names.dead_letter_queue(handler)
         alarm_on_first(
             self,
             "dlq-alarm",
@@ -213,10 +220,10 @@ class GovernedFunction(Construct):
         alarm_on_first(
             self,
             "errors-alarm",
-            name=f"{function_name}-errors",
+            name=f"{self.function_name}-errors",
             description=f"The {handler} failed on an event (it is retried, then sent to {queue_name})",
             namespace="AWS/Lambda",
             metric="Errors",
-            dimensions={"FunctionName": function_name},
+            dimensions={"FunctionName": self.function_name},
             alarm_actions=alerts,
         )

@@ -8,7 +8,7 @@ from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from policies.iam import key_policy
+from iam.resource_policies import key_policy
 from policies.naming import Names
 
 

@@ -22,9 +22,11 @@ from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from iam.boundary import BOUNDARY_REMOVAL_ACTIONS, TRAIL_TAMPERING_ACTIONS
+from iam.roles import trail_delivery_policy
+from iam.trust import trust_service
 from infra.constructs.alarms import alarm_on_first
 from infra.stacks.base import BackendSettings, GovernanceStack
-from policies import iam
 from policies.model import GovernancePolicy
 from policies.naming import CLOUDTRAIL_PREFIX
 
@@ -42,8 +44,8 @@ def cloudtrail_filter_pattern(actions: tuple[str, ...]) -> str:
 
 # Alarm name -> (what it means, the actions it watches): the actions the boundary denies.
 TAMPERING_ALARMS = {
-    "trail-tampering": ("Someone tried to stop, delete or change the governance trail", iam.TRAIL_TAMPERING_ACTIONS),
-    "boundary-removal": ("Someone tried to remove a permissions boundary from a role or user", iam.BOUNDARY_REMOVAL_ACTIONS),
+    "trail-tampering": ("Someone tried to stop, delete or change the governance trail", TRAIL_TAMPERING_ACTIONS),
+    "boundary-removal": ("Someone tried to remove a permissions boundary from a role or user", BOUNDARY_REMOVAL_ACTIONS),
 }
 
 
@@ -65,9 +67,9 @@ class AuditTrailStack(GovernanceStack):
         role = IamRole(
             self,
             "trail-logs-role",
-            name=f"{names.org}-cloudtrail-to-logs",
+            name=names.trail_delivery_role,
             description="Lets CloudTrail deliver the governance trail to CloudWatch Logs",
-            assume_role_policy=json.dumps(iam.trust_service("cloudtrail.amazonaws.com", names.account)),
+            assume_role_policy=json.dumps(trust_service("cloudtrail.amazonaws.com", names.account)),
             permissions_boundary=names.boundary_policy_arn,
         )
         IamRolePolicy(
@@ -75,13 +77,7 @@ class AuditTrailStack(GovernanceStack):
             "trail-logs-policy",
             name="deliver-trail-to-logs",
             role=role.name,
-            policy=json.dumps(
-                iam.document(
-                    iam.statement(
-                        "DeliverTrailEvents", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:log-stream:*"]
-                    )
-                )
-            ),
+            policy=json.dumps(trail_delivery_policy(log_group_arn)),
         )
         Cloudtrail(
             self,

@@ -13,7 +13,7 @@ from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from policies.model import GovernancePolicy
-from policies.naming import KEY_PURPOSES, Names
+from policies.naming import KEY_PURPOSES, STACK_TAG_KEY, Names
 
 # The prebuilt bindings pin hashicorp/aws 6.x exactly. The offline tests validate and
 # deploy against 5.100.0 (the provider in this machine's mirror); users get 6.x.
@@ -59,7 +59,7 @@ class GovernanceStack(TerraformStack):
             self,
             "aws",
             region=policy.regions.home,
-            default_tags=[AwsProviderDefaultTags(tags={**policy.standard_tags(), "governance-stack": stack_name})],
+            default_tags=[AwsProviderDefaultTags(tags={**policy.standard_tags(), STACK_TAG_KEY: stack_name})],
         )
         self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
         backend.apply(self, stack_name, policy.regions.home)

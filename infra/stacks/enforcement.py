@@ -4,7 +4,6 @@ and forwarding rules that bring SageMaker events from every other watched Region
 from __future__ import annotations
 
 import json
-from importlib import import_module
 
 from cdktn import AssetType, Fn, TerraformAsset, TerraformOutput
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -22,19 +21,17 @@ from cdktn_provider_aws.lambda_layer_version import LambdaLayerVersion
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from iam.roles import event_forwarding_policy
+from iam.trust import trust_service
 from infra.constructs.governed_function import GovernedFunction
-from infra.event_patterns import forwarded_patterns, rule_patterns
-from infra.lambda_packaging import HANDLER_PACKAGES, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, stage_dependencies, stage_handler
+from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, stage_code, stage_dependencies
 from infra.stacks.base import BackendSettings, GovernanceStack
-from policies import iam
+from lambdas.routing import forwarded_patterns
+from lambdas.shared.settings import handler_environment
+from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
-from policies.naming import ENFORCEMENT_HANDLERS
+from policies.naming import STACK_TAG_KEY
 
-DESCRIPTIONS = {
-    "approval-gate": "Rejects model versions approved against the governance policy",
-    "classification-tags": "Keeps data-classification tags on SageMaker resources at their project's level",
-    "region-guard": "Stops or deletes SageMaker work created outside the allowed Regions",
-}
 RESERVED_CONCURRENCY = 10
 
 
@@ -43,7 +40,6 @@ class EnforcementStack(GovernanceStack):
         super().__init__(scope, stack_name, policy=policy, backend=backend)
         names = self.names
         keys = self.key_arns()
-        boundary_arn = names.boundary_policy_arn
 
         layer_code = TerraformAsset(self, "dependencies", path=str(stage_dependencies()), type=AssetType.ARCHIVE)
         self.layer = LambdaLayerVersion(
@@ -56,7 +52,6 @@ class EnforcementStack(GovernanceStack):
             compatible_runtimes=[LAMBDA_RUNTIME],
             compatible_architectures=[LAMBDA_ARCHITECTURE],
         )
-
         self.idempotency = DynamodbTable(
             self,
             "idempotency",
@@ -69,50 +64,35 @@ class EnforcementStack(GovernanceStack):
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             deletion_protection_enabled=True,
         )
-        table_arn = f"arn:{names.partition}:dynamodb:{names.region}:{names.account}:table/{names.idempotency_table}"
-
-        environment = {
-            "GOVERNANCE_AUDIT_BUCKET": names.audit_bucket,
-            "GOVERNANCE_LINEAGE_BUCKET": names.lineage_bucket,
-            "GOVERNANCE_ALERTS_TOPIC_ARN": names.alerts_topic_arn,
-            "GOVERNANCE_IDEMPOTENCY_TABLE": names.idempotency_table,
-            "POWERTOOLS_METRICS_NAMESPACE": "MLGovernance",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-        }
-        patterns = rule_patterns(policy)
+        code = TerraformAsset(self, "handler-code", path=str(stage_code(policy)), type=AssetType.ARCHIVE)
         self.functions: dict[str, GovernedFunction] = {}
-        for handler in ENFORCEMENT_HANDLERS:
-            permissions = import_module(f"lambdas.{HANDLER_PACKAGES[handler]}.permissions")
-            self.functions[handler] = GovernedFunction(
+        for spec in HANDLERS:
+            self.functions[spec.name] = GovernedFunction(
                 self,
-                handler,
+                spec.name,
                 names=names,
-                handler=handler,
-                code_dir=str(stage_handler(handler, policy)),
+                spec=spec,
+                code=code,
                 layer_arn=self.layer.arn,
-                pattern=patterns[handler],
-                statements_for=permissions.statements,
+                pattern=spec.route(policy),
                 keys=keys,
-                boundary_arn=boundary_arn,
-                idempotency_table_arn=table_arn,
-                environment={**environment, "POWERTOOLS_SERVICE_NAME": handler},
+                boundary_arn=names.boundary_policy_arn,
+                environment=handler_environment(names, spec.name),
                 reserved_concurrency=RESERVED_CONCURRENCY,
-                description=DESCRIPTIONS[handler],
                 depends_on=[self.idempotency],
             )
-            TerraformOutput(self, f"{handler}-function", value=self.functions[handler].function.arn)
+            TerraformOutput(self, f"{spec.name}-function", value=self.functions[spec.name].function.arn)
 
         self._forward_other_regions(policy)
 
     def _forward_other_regions(self, policy: GovernancePolicy) -> None:
         names = self.names
-        home_bus = f"arn:{names.partition}:events:{names.region}:{names.account}:event-bus/default"
         role = IamRole(
             self,
             "event-forwarding-role",
             name=names.event_forwarding_role,
             description="Lets EventBridge in other Regions forward SageMaker events to the home Region's default bus",
-            assume_role_policy=json.dumps(iam.trust_service("events.amazonaws.com", names.account)),
+            assume_role_policy=json.dumps(trust_service("events.amazonaws.com", names.account)),
             permissions_boundary=names.boundary_policy_arn,
         )
         IamRolePolicy(
@@ -120,9 +100,9 @@ class EnforcementStack(GovernanceStack):
             "event-forwarding-policy",
             name="forward-to-home-bus",
             role=role.name,
-            policy=json.dumps(iam.document(iam.statement("PutEventsOnHomeBus", ["events:PutEvents"], [home_bus]))),
+            policy=json.dumps(event_forwarding_policy(names)),
         )
-        tags = {**policy.standard_tags(), "governance-stack": "enforcement"}
+        tags = {**policy.standard_tags(), STACK_TAG_KEY: "enforcement"}
         for region in policy.regions.forwarded:
             provider = AwsProvider(
                 self, f"aws-{region}", alias=region, region=region, default_tags=[AwsProviderDefaultTags(tags=tags)]
@@ -132,7 +112,7 @@ class EnforcementStack(GovernanceStack):
                     self,
                     f"forward-{region}-{purpose}",
                     provider=provider,
-                    name=f"{names.org}-forward-{purpose}",
+                    name=names.forwarding_rule(purpose),
                     description=f"Forwards SageMaker {purpose.replace('-', ' ')} in {region} to {names.region} for enforcement",
                     event_pattern=json.dumps(pattern),
                 )
@@ -142,7 +122,7 @@ class EnforcementStack(GovernanceStack):
                     provider=provider,
                     rule=rule.name,
                     target_id="home-region-bus",
-                    arn=home_bus,
+                    arn=names.home_event_bus_arn,
                     role_arn=role.arn,
                     retry_policy=CloudwatchEventTargetRetryPolicy(maximum_event_age_in_seconds=3600, maximum_retry_attempts=8),
                 )

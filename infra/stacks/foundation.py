@@ -10,11 +10,11 @@ from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktn_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from iam.resource_policies import access_log_delivery, alerts_topic_policy, trail_delivery
 from infra.constructs.encrypted_bucket import EncryptedBucket, ObjectLock, Retention
 from infra.constructs.managed_key import ManagedKey
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.model import GovernancePolicy
-from policies.naming import CLOUDTRAIL_PREFIX
 
 
 class FoundationStack(GovernanceStack):
@@ -48,19 +48,7 @@ class FoundationStack(GovernanceStack):
             kms_key_arn=None,
             access_logs_bucket=None,
             retention=Retention(transition_to_infrequent_access=90, expire_current=retention_days, expire_noncurrent=30),
-            extra_policy_statements=[
-                {
-                    "Sid": "S3ServerAccessLogDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logging.s3.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"{names.bucket_arn(names.access_logs_bucket)}/*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": names.account},
-                        "ArnLike": {"aws:SourceArn": [names.bucket_arn(lineage_name), names.bucket_arn(audit_name)]},
-                    },
-                }
-            ],
+            extra_policy_statements=[access_log_delivery(names, [lineage_name, audit_name])],
         )
         self.lineage = EncryptedBucket(
             self,
@@ -72,25 +60,6 @@ class FoundationStack(GovernanceStack):
             retention=Retention(transition_to_infrequent_access=90, expire_noncurrent=365),
             depends_on=[self.access_logs.bucket],
         )
-        trail_arn = f"arn:{names.partition}:cloudtrail:{names.region}:{names.account}:trail/{names.trail}"
-        trail_statements = [
-            {
-                "Sid": "CloudTrailChecksBucketAcl",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:GetBucketAcl",
-                "Resource": names.bucket_arn(audit_name),
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
-            },
-            {
-                "Sid": "CloudTrailDeliversLogs",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"{names.bucket_arn(audit_name)}/{CLOUDTRAIL_PREFIX}/AWSLogs/{names.account}/*",
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}},
-            },
-        ]
         self.audit = EncryptedBucket(
             self,
             "audit",
@@ -100,7 +69,7 @@ class FoundationStack(GovernanceStack):
             access_logs_bucket=self.access_logs.name,
             object_lock=ObjectLock(mode=policy.audit.object_lock_mode.value, years=policy.audit.retention_years),
             retention=Retention(transition_to_infrequent_access=90, transition_to_glacier=365, expire_noncurrent=retention_days),
-            extra_policy_statements=trail_statements if policy.create_cloudtrail else [],
+            extra_policy_statements=trail_delivery(names) if policy.create_cloudtrail else [],
             depends_on=[self.access_logs.bucket],
         )
 
@@ -109,29 +78,7 @@ class FoundationStack(GovernanceStack):
             self,
             "alerts-policy",
             arn=self.alerts.arn,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AlarmsAndRulesPublishAlerts",
-                            "Effect": "Allow",
-                            "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
-                            "Action": "sns:Publish",
-                            "Resource": names.alerts_topic_arn,
-                            "Condition": {"StringEquals": {"aws:SourceAccount": names.account}},
-                        },
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": {"AWS": "*"},
-                            "Action": "sns:Publish",
-                            "Resource": names.alerts_topic_arn,
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                    ],
-                }
-            ),
+            policy=json.dumps(alerts_topic_policy(names)),
         )
         for i, email in enumerate(policy.notifications.emails):
             SnsTopicSubscription(self, f"alerts-email-{i}", topic_arn=self.alerts.arn, protocol="email", endpoint=email)

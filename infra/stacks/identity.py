@@ -10,10 +10,13 @@ from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from iam.boundary import permissions_boundary
+from iam.personas import persona_policy
+from iam.roles import execution_role_policy
+from iam.trust import trust_account_with_mfa, trust_service
 from infra.stacks.base import BackendSettings, GovernanceStack
-from policies import iam
 from policies.model import GovernancePolicy
-from policies.naming import PERSONAS
+from policies.naming import BOUNDARY_CONSTRUCT_ID, PERSONAS
 
 
 class IdentityStack(GovernanceStack):
@@ -24,10 +27,10 @@ class IdentityStack(GovernanceStack):
 
         self.boundary = IamPolicy(
             self,
-            "permissions-boundary",
+            BOUNDARY_CONSTRUCT_ID,
             name=names.boundary_policy,
             description="Ceiling for every governed principal: allowed Regions, boundary can't be dropped, approvals only by approvers",
-            policy=json.dumps(iam.permissions_boundary(names)),
+            policy=json.dumps(permissions_boundary(names)),
         )
 
         self.roles: dict[str, IamRole] = {}
@@ -37,7 +40,7 @@ class IdentityStack(GovernanceStack):
                 f"persona-{persona}",
                 name=names.persona_role(persona),
                 description=f"{persona.replace('-', ' ').capitalize()} persona of the ML platform",
-                assume_role_policy=json.dumps(iam.trust_account_with_mfa(names)),
+                assume_role_policy=json.dumps(trust_account_with_mfa(names)),
                 permissions_boundary=self.boundary.arn,
                 max_session_duration=3600,
             )
@@ -46,7 +49,7 @@ class IdentityStack(GovernanceStack):
                 f"persona-{persona}-policy",
                 name=f"{persona}-permissions",
                 role=role.name,
-                policy=json.dumps(iam.persona_policy(names, persona, keys)),
+                policy=json.dumps(persona_policy(names, persona, keys)),
             )
             self.roles[persona] = role
 
@@ -56,7 +59,7 @@ class IdentityStack(GovernanceStack):
                 f"execution-{project.name}",
                 name=names.execution_role(project),
                 description=f"SageMaker execution role of project {project.name}",
-                assume_role_policy=json.dumps(iam.trust_service("sagemaker.amazonaws.com", names.account)),
+                assume_role_policy=json.dumps(trust_service("sagemaker.amazonaws.com", names.account)),
                 permissions_boundary=self.boundary.arn,
                 tags=policy.project_tags(project),
             )
@@ -65,7 +68,7 @@ class IdentityStack(GovernanceStack):
                 f"execution-{project.name}-policy",
                 name="pipeline-permissions",
                 role=role.name,
-                policy=json.dumps(iam.execution_role_policy(names, project, keys)),
+                policy=json.dumps(execution_role_policy(names, project, keys)),
             )
             self.roles[f"execution:{project.name}"] = role
 

@@ -8,8 +8,8 @@ from cdktn_provider_aws.sagemaker_model_package_group import SagemakerModelPacka
 from cdktn_provider_aws.sagemaker_model_package_group_policy import SagemakerModelPackageGroupPolicy
 from constructs import Construct
 
+from iam.resource_policies import model_package_group_policy
 from infra.stacks.base import BackendSettings, GovernanceStack
-from policies import iam
 from policies.model import GovernancePolicy
 
 
@@ -32,6 +32,6 @@ class ModelRegistryStack(GovernanceStack):
                 self,
                 f"group-{project.name}-policy",
                 model_package_group_name=group.model_package_group_name,
-                resource_policy=json.dumps(iam.model_package_group_policy(names, project)),
+                resource_policy=json.dumps(model_package_group_policy(names, project)),
             )
             self.groups[project.name] = group

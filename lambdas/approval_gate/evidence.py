@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from iam.grants import Grant, On
 from lambdas.shared import aws
 from policies.rules.approval import TRAINING_DATA_URI_KEY, ModelVersionFacts
 from policies.rules.metrics import ReportError, metrics_from_report
 
 MAX_REPORT_BYTES = 1_000_000
+GRANTS = (
+    Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),
+    Grant("ReadModelPackageGroups", ("sagemaker:DescribeModelPackageGroup", "sagemaker:ListTags"), (On.MODEL_PACKAGE_GROUPS,)),
+    Grant("ReadLineageEvidence", ("s3:GetObject",), (On.LINEAGE_OBJECTS,)),
+    Grant("DecryptLineageEvidence", ("kms:Decrypt",), (On.DATA_KEY,)),
+)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str] | None:

@@ -12,32 +12,30 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
+from lambdas.actions import HoldModelVersion
 from lambdas.approval_gate.evidence import describe_package, gather
-from lambdas.shared import aws
 from lambdas.shared.events import MODEL_PACKAGE_ARN, MalformedEvent, parse_model_package_event
 from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
 from lambdas.shared.settings import settings
+from lambdas.table import handler_spec
+from policies.naming import APPROVAL_GATE
 from policies.rules.approval import decide_approval, undecidable_approval
 from policies.rules.outcome import Action, Decision
+from policies.rules.resources import ResourceFacts, ResourceKind
 
-SERVICE = "approval-gate"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+SPEC = handler_spec(APPROVAL_GATE)
+logger = Logger(service=SPEC.name)
+tracer = Tracer(service=SPEC.name)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 
-MAX_DESCRIPTION = 1024
-# Holding a version back is the fail-closed write: it is retried here, on top of botocore's retries.
-HOLD_BACK_ATTEMPTS = 4
-HOLD_BACK_BACKOFF_SECONDS = 0.2
 # A complete model package ARN inside JSON text: it must end where its string ends.
 ARN_IN_TEXT = r'arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9](?:-*[A-Za-z0-9])*/\d+(?=")'
 
@@ -46,40 +44,15 @@ class GateUndecided(RuntimeError):
     """The gate could not decide; the version was held back and the event will be retried."""
 
 
-def _description(prefix: str, text: str) -> str:
-    full = f"{prefix}: {text}"
-    return full if len(full) <= MAX_DESCRIPTION else full[: MAX_DESCRIPTION - 1] + "…"
-
-
-def _set_status(arn: str, region: str, status: str, description: str, *, attempts: int = 1) -> None:
-    for attempt in range(attempts):
-        try:
-            aws.client("sagemaker", region).update_model_package(
-                ModelPackageArn=arn, ModelApprovalStatus=status, ApprovalDescription=description
-            )
-            return
-        except Exception:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(HOLD_BACK_BACKOFF_SECONDS * 2**attempt)
+def model_version(arn: str, region: str) -> ResourceFacts:
+    return ResourceFacts(kind=ResourceKind.MODEL_PACKAGE, name=arn, arn=arn, region=region)
 
 
 def act(decision: Decision, region: str, current_status: str) -> str:
-    if decision.action is Action.NONE:
-        return "none: compliant"
-    if decision.action is Action.REPORT_ONLY:
-        return "none: report mode, recorded and notified only"
-    if current_status != "Approved":
+    """The gate acts only on a version that is still Approved: a later status change by a person stands."""
+    if decision.action not in (Action.NONE, Action.REPORT_ONLY) and current_status != "Approved":
         return f"none: the version is already {current_status}"
-    if decision.action is Action.REJECT_MODEL:
-        _set_status(decision.subject, region, "Rejected", _description("Rejected by the approval gate", decision.explanation()))
-        return "set to Rejected"
-    if decision.action is Action.REVERT_TO_PENDING:
-        _set_status(
-            decision.subject, region, "PendingManualApproval", _description("Held by the approval gate", decision.explanation())
-        )
-        return "set to PendingManualApproval"
-    raise ValueError(f"the approval gate cannot perform {decision.action}")
+    return SPEC.act(decision, model_version(decision.subject, region))
 
 
 def _event_time(event: dict[str, Any]) -> datetime:
@@ -105,9 +78,7 @@ def _hold_back(arn: str, region: str, reason: str, event: dict[str, Any], contex
             except Exception:  # noqa: BLE001 - fail closed: an unreadable status is held back too
                 status = "unknown"
             if status in {"Approved", "unknown"}:
-                description = _description("Held by the approval gate", decision.explanation())
-                _set_status(arn, region, "PendingManualApproval", description, attempts=HOLD_BACK_ATTEMPTS)
-                result = "set to PendingManualApproval"
+                result = HoldModelVersion.perform(decision, model_version(arn, region))
             else:
                 result = f"none: the version is already {status}"
         except Exception as exc:

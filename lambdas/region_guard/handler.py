@@ -15,31 +15,18 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.shared.api_call_handler import handle_api_call_event, handle_create_call
 from lambdas.shared.runtime import METRICS_NAMESPACE
-from lambdas.shared.sagemaker_resources import delete_endpoint, stop_job
-from policies.rules.outcome import Action, Decision
+from lambdas.table import handler_spec
+from policies.naming import REGION_GUARD
 from policies.rules.region import decide_region
-from policies.rules.resources import ResourceFacts
 
-SERVICE = "region-guard"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
-
-
-def act(decision: Decision, resource: ResourceFacts) -> str:
-    if decision.action is Action.NONE:
-        return "none: allowed Region"
-    if decision.action is Action.REPORT_ONLY:
-        return "none: recorded and notified only"
-    if decision.action is Action.STOP_JOB:
-        return stop_job(resource)
-    if decision.action is Action.DELETE_ENDPOINT:
-        return delete_endpoint(resource)
-    raise ValueError(f"the region guard cannot perform {decision.action}")
+SPEC = handler_spec(REGION_GUARD)
+logger = Logger(service=SPEC.name)
+tracer = Tracer(service=SPEC.name)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 
 
 def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle_create_call(event, context, decide=decide_region, act=act, logger=logger, metrics=metrics)
+    return handle_create_call(event, context, decide=decide_region, act=SPEC.act, logger=logger, metrics=metrics)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 _clients: dict[tuple[str, str | None], Any] = {}
 
 
 def client(service: str, region: str | None = None) -> Any:
     key = (service, region)
     if key not in _clients:
-        _clients[key] = boto3.client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+        import boto3
+        from botocore.config import Config
+
+        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+        _clients[key] = boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
     return _clients[key]
 
 

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
-
+from iam.grants import Grant, On
 from lambdas.shared import aws
 from lambdas.shared.settings import settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
+GRANTS = (
+    Grant("UseIdempotencyTable", ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), (On.IDEMPOTENCY_TABLE,)),
+)
 
 
 @cache
 def _persistence(table: str) -> DynamoDBPersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(table_name=table, boto3_client=aws.client("dynamodb"))
 
 
@@ -27,6 +34,8 @@ def once_per_event(
     process: Callable[[dict[str, Any], Any], dict[str, Any]], event: dict[str, Any], context: Any
 ) -> dict[str, Any]:
     """Run ``process(event=..., context=...)`` once per event id; a redelivery gets the stored result."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
     config = IdempotencyConfig(
         event_key_jmespath="id", raise_on_no_idempotency_key=True, expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS
     )

@@ -1,4 +1,7 @@
-"""The governance policy as packaged with the function (policy.json, written at synth)."""
+"""The governance policy as packaged with the function (policy.json, the normalized model written at synth).
+
+Handlers never read the YAML policy: parsing and its error reporting happen once, at synth.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +17,7 @@ PACKAGED_POLICY = Path(__file__).resolve().parents[2] / "policy.json"
 
 @cache
 def _load(path: str) -> GovernancePolicy:
-    text = Path(path).read_text(encoding="utf-8")
-    if path.endswith((".yaml", ".yml")):  # development: the source policy file
-        from policies.loader import parse_policy
-
-        return parse_policy(text, path)
-    return GovernancePolicy.model_validate_json(text)
+    return GovernancePolicy.model_validate_json(Path(path).read_text(encoding="utf-8"))
 
 
 def governance_policy() -> GovernancePolicy:

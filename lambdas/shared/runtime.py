@@ -10,10 +10,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas.shared.audit import audit_key, build_record, write_record
 from lambdas.shared.notify import publish
 from lambdas.shared.policy import governance_policy
-from lambdas.shared.settings import settings
+from lambdas.shared.settings import METRICS_NAMESPACE, settings
 from policies.rules.outcome import Decision, Verdict
 
-METRICS_NAMESPACE = "MLGovernance"
+__all__ = ["METRICS_NAMESPACE", "conclude"]
 
 
 def conclude(

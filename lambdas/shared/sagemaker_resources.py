@@ -1,15 +1,12 @@
-"""Reads and remedies on SageMaker resources, in the resource's own Region."""
+"""What a handler reads about a SageMaker resource, in the resource's own Region (remedies are in lambdas/actions.py)."""
 
 from __future__ import annotations
 
+from iam.grants import WATCHED, Grant
 from lambdas.shared import aws
-from policies.rules.resources import ResourceFacts, ResourceKind
+from policies.rules.resources import ResourceFacts
 
-_STOP = {
-    ResourceKind.TRAINING_JOB: ("stop_training_job", "TrainingJobName"),
-    ResourceKind.PROCESSING_JOB: ("stop_processing_job", "ProcessingJobName"),
-    ResourceKind.TRANSFORM_JOB: ("stop_transform_job", "TransformJobName"),
-}
+READ_TAGS = Grant("ReadTags", ("sagemaker:ListTags",), WATCHED)
 
 
 def current_tags(resource: ResourceFacts) -> dict[str, str] | None:
@@ -28,21 +25,3 @@ def current_tags(resource: ResourceFacts) -> dict[str, str] | None:
         token = page.get("NextToken")
         if not token:
             return tags
-
-
-def add_tags(resource: ResourceFacts, tags: dict[str, str]) -> str:
-    aws.client("sagemaker", resource.region).add_tags(
-        ResourceArn=resource.arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-    )
-    return "tagged " + ", ".join(f"{k}={v}" for k, v in tags.items())
-
-
-def stop_job(resource: ResourceFacts) -> str:
-    operation, parameter = _STOP[resource.kind]
-    getattr(aws.client("sagemaker", resource.region), operation)(**{parameter: resource.name})
-    return f"stopped {resource.kind.value} {resource.name}"
-
-
-def delete_endpoint(resource: ResourceFacts) -> str:
-    aws.client("sagemaker", resource.region).delete_endpoint(EndpointName=resource.name)
-    return f"deleted endpoint {resource.name} in {resource.region}"

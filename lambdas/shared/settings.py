@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+from policies.naming import Names
+
+METRICS_NAMESPACE = "MLGovernance"
 ENV = {
     "audit_bucket": "GOVERNANCE_AUDIT_BUCKET",
     "lineage_bucket": "GOVERNANCE_LINEAGE_BUCKET",
@@ -32,3 +35,19 @@ def settings() -> Settings:
     if missing:
         raise SettingsError(f"environment variables not set: {', '.join(missing)} (the enforcement stack sets them)")
     return Settings(**{field: os.environ[var] for field, var in ENV.items()})
+
+
+def handler_environment(names: Names, handler: str) -> dict[str, str]:
+    """The environment the enforcement stack gives a handler: the contract ``settings()`` reads."""
+    values = {
+        "audit_bucket": names.audit_bucket,
+        "lineage_bucket": names.lineage_bucket,
+        "alerts_topic_arn": names.alerts_topic_arn,
+        "idempotency_table": names.idempotency_table,
+    }
+    return {
+        **{ENV[field]: value for field, value in values.items()},
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_SERVICE_NAME": handler,
+    }

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from policies.model import GovernancePolicy, Mode
+from policies.rules.classification import RULE as CLASSIFICATION_RULE
+from policies.rules.classification import classification_problem
+from policies.rules.metrics import check_metrics
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
 
 
@@ -56,19 +59,14 @@ def governed_project(policy: GovernancePolicy, facts: ModelVersionFacts) -> list
 
 def classification_tag(policy: GovernancePolicy, facts: ModelVersionFacts) -> list[Violation]:
     project = policy.project(facts.group_name)
-    key = policy.classification.tag_key
-    level = facts.group_tags.get(key)
-    if level is None:
-        return [Violation("classification-tag", f"the model package group has no {key!r} tag")]
-    if level not in policy.classification.levels:
-        return [
-            Violation(
-                "classification-tag", f"{key}={level!r} is not a classification level ({', '.join(policy.classification.levels)})"
-            )
-        ]
-    if project is not None and policy.classification.rank(level) < policy.classification.rank(project.classification):
-        return [Violation("classification-tag", f"{key}={level!r} is below the project's level {project.classification!r}")]
-    return []
+    problem = classification_problem(
+        policy,
+        facts.group_tags,
+        required=project.classification if project else None,
+        subject=f"model package group {facts.group_name}",
+        because=f"project {facts.group_name}",
+    )
+    return [Violation(CLASSIFICATION_RULE, problem)] if problem else []
 
 
 def metric_thresholds(policy: GovernancePolicy, facts: ModelVersionFacts) -> list[Violation]:
@@ -96,17 +94,7 @@ def metric_thresholds(policy: GovernancePolicy, facts: ModelVersionFacts) -> lis
                 f"the evaluation report {facts.metrics_report_uri} was not read: it is outside the lineage bucket",
             )
         ]
-    metrics = facts.metrics
-    violations = []
-    for name, threshold in required.items():
-        value = metrics.get(name)
-        if value is None:
-            violations.append(
-                Violation("metric-thresholds", f"{name} is missing from the evaluation report (required {threshold.describe()})")
-            )
-        elif not threshold.admits(value):
-            violations.append(Violation("metric-thresholds", f"{name} = {value:g} does not meet {threshold.describe()}"))
-    return violations
+    return [Violation("metric-thresholds", check.problem) for check in check_metrics(required, facts.metrics) if check.problem]
 
 
 def lineage_evidence(policy: GovernancePolicy, facts: ModelVersionFacts, lineage_bucket: str) -> list[Violation]:

@@ -1,10 +1,35 @@
-"""Does a SageMaker resource carry a classification tag at least as strict as its project's?"""
+"""Does a resource carry a classification tag at least as strict as required? One check, three callers.
+
+``classification_problem`` is the rule itself; the approval gate (model package groups), the
+run-time classification handler (SageMaker resources) and the infrastructure check (synthesized
+Terraform) all call it.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from policies.model import PROJECT_TAG_KEY, GovernancePolicy, Remediation
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
 from policies.rules.resources import ResourceFacts, attributed_project
+
+RULE = "classification-tag"
+
+
+def classification_problem(
+    policy: GovernancePolicy, tags: Mapping[str, str], *, required: str | None, subject: str, because: str
+) -> str | None:
+    """What is wrong with ``subject``'s classification tag, or None when it carries ``required`` or stricter."""
+    key = policy.classification.tag_key
+    levels = policy.classification.levels
+    actual = tags.get(key)
+    if actual is None:
+        return f"{subject} has no {key!r} tag" + (f" ({because} requires {required!r})" if required else "")
+    if actual not in levels:
+        return f"{key}={actual!r} on {subject} is not a classification level ({', '.join(levels)})"
+    if required is not None and policy.classification.rank(actual) < policy.classification.rank(required):
+        return f"{key}={actual!r} on {subject} is below {required!r} ({because})"
+    return None
 
 
 def required_level(policy: GovernancePolicy, resource: ResourceFacts) -> tuple[str, str]:
@@ -21,24 +46,10 @@ def required_level(policy: GovernancePolicy, resource: ResourceFacts) -> tuple[s
 def decide_classification(policy: GovernancePolicy, resource: ResourceFacts) -> Decision:
     key = policy.classification.tag_key
     level, reason = required_level(policy, resource)
-    actual = resource.tags.get(key)
-    violations: list[Violation] = []
-    if actual is None:
-        violations.append(
-            Violation(
-                "classification-tag", f"{resource.kind.value} {resource.name} has no {key!r} tag ({reason} requires {level!r})"
-            )
-        )
-    elif actual not in policy.classification.levels:
-        violations.append(
-            Violation(
-                "classification-tag",
-                f"{key}={actual!r} on {resource.name} is not a classification level ({', '.join(policy.classification.levels)})",
-            )
-        )
-    elif policy.classification.rank(actual) < policy.classification.rank(level):
-        violations.append(Violation("classification-tag", f"{key}={actual!r} on {resource.name} is below {level!r} ({reason})"))
-    found = tuple(violations)
+    problem = classification_problem(
+        policy, resource.tags, required=level, subject=f"{resource.kind.value} {resource.name}", because=reason
+    )
+    found = (Violation(RULE, problem),) if problem else ()
     stop = resource.kind.is_job and policy.classification.remediation is Remediation.STOP
     mode = policy.enforcement.data_classification
     return Decision(

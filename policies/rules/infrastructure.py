@@ -16,6 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from policies.model import PROJECT_TAG_KEY, GovernancePolicy
+from policies.naming import BOUNDARY_CONSTRUCT_ID, Names
+from policies.rules.classification import classification_problem
 
 
 class Outcome(StrEnum):
@@ -57,6 +59,11 @@ IAM_POLICY_TYPES: tuple[str, ...] = ("aws_iam_policy", "aws_iam_role_policy")
 AWS_MANAGED_KEY = re.compile(r"(^|:)alias/aws/")
 
 
+def _names(policy: GovernancePolicy) -> Names:
+    """Names of the policy's resources in any account: synthesized JSON refers to the account by interpolation."""
+    return Names(policy, account="*")
+
+
 def _first(value: Any) -> Any:
     """Terraform JSON allows a nested block as an object or as a list of one object."""
     if isinstance(value, list):
@@ -68,17 +75,17 @@ def _first(value: Any) -> Any:
 def classification_tag(policy: GovernancePolicy, resource_type: str, body: Body) -> Finding:
     if resource_type not in GOVERNED_SAGEMAKER_TYPES:
         return NOT_APPLICABLE
-    key = policy.classification.tag_key
-    tags = body.get("tags") or {}
-    level = tags.get(key) if isinstance(tags, Mapping) else None
-    if level is None:
-        return failed(f"no {key!r} tag on the resource (provider default tags do not count for this check)")
-    if level not in policy.classification.levels:
-        return failed(f"{key}={level!r} is not a classification level ({', '.join(policy.classification.levels)})")
-    project = policy.project(str(tags.get(PROJECT_TAG_KEY, "")))
-    if project is not None and policy.classification.rank(level) < policy.classification.rank(project.classification):
-        return failed(f"{key}={level!r} is below project {project.name}'s level {project.classification!r}")
-    return PASSED
+    raw = body.get("tags")
+    tags = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+    project = policy.project(tags.get(PROJECT_TAG_KEY, ""))
+    problem = classification_problem(
+        policy,
+        tags,
+        required=project.classification if project else None,
+        subject="the resource",  # provider default tags do not count: checkov does not apply them
+        because=f"project {project.name}" if project else "",
+    )
+    return failed(problem) if problem else PASSED
 
 
 # ---- customer-managed keys -----------------------------------------------------------------------
@@ -120,10 +127,10 @@ def permissions_boundary(policy: GovernancePolicy, resource_type: str, body: Bod
     if resource_type != "aws_iam_role":
         return NOT_APPLICABLE
     boundary = body.get("permissions_boundary")
-    expected = f":policy/{policy.organization.name}-ml-permissions-boundary"
+    expected = f":policy/{_names(policy).boundary_policy}"
     if not boundary:
         return failed("the role has no permissions boundary")
-    if not (str(boundary).endswith(expected) or "aws_iam_policy.permissions-boundary" in str(boundary)):
+    if not (str(boundary).endswith(expected) or f"aws_iam_policy.{BOUNDARY_CONSTRUCT_ID}" in str(boundary)):
         return failed(f"the role's boundary {boundary!r} is not the organization's ({expected.lstrip(':')})")
     return PASSED
 
@@ -201,9 +208,8 @@ def resource_region(policy: GovernancePolicy, resource_type: str, body: Body, re
 
 # ---- audit trail ---------------------------------------------------------------------------------
 def audit_object_lock(policy: GovernancePolicy, resource_type: str, body: Body) -> Finding:
-    audit_prefix = f"{policy.organization.name}-ml-audit-"
     if resource_type == "aws_s3_bucket":
-        if not str(body.get("bucket", "")).startswith(audit_prefix):
+        if not _names(policy).is_bucket("audit", str(body.get("bucket", ""))):
             return NOT_APPLICABLE
         return PASSED if body.get("object_lock_enabled") is True else failed("the audit bucket is created without Object Lock")
     if resource_type == "aws_s3_bucket_object_lock_configuration":

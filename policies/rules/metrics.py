@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from policies.model import MetricThreshold
 
 
 class ReportError(ValueError):
@@ -52,3 +56,29 @@ def evaluation_report(section: str, metrics: dict[str, float], deviations: dict[
             for name, value in sorted(metrics.items())
         }
     }
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    """One required metric against its bound: the gate, the pipeline and `run-local` read the same result."""
+
+    name: str
+    threshold: MetricThreshold
+    value: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None and self.threshold.admits(self.value)
+
+    @property
+    def problem(self) -> str | None:
+        if self.value is None:
+            return f"{self.name} is missing from the evaluation report (required {self.threshold.describe()})"
+        if not self.threshold.admits(self.value):
+            return f"{self.name} = {self.value:g} does not meet {self.threshold.describe()}"
+        return None
+
+
+def check_metrics(required: Mapping[str, MetricThreshold], metrics: Mapping[str, float]) -> list[MetricCheck]:
+    """Each required metric, in the order given, with the reported value (None when missing)."""
+    return [MetricCheck(name, threshold, metrics.get(name)) for name, threshold in required.items()]

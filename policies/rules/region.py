@@ -15,8 +15,13 @@ def remedy(kind: ResourceKind) -> Action:
     return Action.REPORT_ONLY
 
 
+def allowed_regions(policy: GovernancePolicy) -> list[str]:
+    """Where SageMaker work may exist; event routing and ``decide_region`` both judge by this list."""
+    return list(policy.regions.allowed)
+
+
 def decide_region(policy: GovernancePolicy, resource: ResourceFacts) -> Decision:
-    allowed = policy.regions.allowed
+    allowed = allowed_regions(policy)
     found: tuple[Violation, ...] = ()
     if resource.region not in allowed:
         found = (

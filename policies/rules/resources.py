@@ -10,6 +10,7 @@ from policies.model import PROJECT_TAG_KEY, GovernancePolicy, Project
 
 
 class ResourceKind(StrEnum):
+    MODEL_PACKAGE = "model-package"
     MODEL_PACKAGE_GROUP = "model-package-group"
     MODEL = "model"
     ENDPOINT = "endpoint"

@@ -26,7 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from infra.lambda_packaging import HANDLER_PACKAGES, handler_entrypoint, stage_dependencies, stage_handler
+from infra.lambda_packaging import stage_code, stage_dependencies
+from lambdas.table import HANDLERS, handler_spec
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.rules.approval import ModelVersionFacts, decide_approval
@@ -42,8 +43,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def cold_init(handler: str, policy: GovernancePolicy, runs: int, runtime: Path) -> float:
-    paths = [str(stage_handler(handler, policy)), str(stage_dependencies() / "python"), str(runtime)]
-    module = handler_entrypoint(handler).rsplit(".", 1)[0]
+    paths = [str(stage_code(policy)), str(stage_dependencies() / "python"), str(runtime)]
+    module = handler_spec(handler).entrypoint.rsplit(".", 1)[0]
     env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "true"}
     samples = []
     for _ in range(runs):
@@ -63,8 +64,8 @@ IMPORT_COSTS = ("aws_xray_sdk.core", "boto3", "policies.model", "aws_lambda_powe
 
 def import_costs(handler: str, policy: GovernancePolicy, runtime: Path) -> dict[str, float]:
     """Cumulative import time (s) of the heaviest dependencies, from ``python -X importtime``."""
-    paths = [str(stage_handler(handler, policy)), str(stage_dependencies() / "python"), str(runtime)]
-    module = handler_entrypoint(handler).rsplit(".", 1)[0]
+    paths = [str(stage_code(policy)), str(stage_dependencies() / "python"), str(runtime)]
+    module = handler_spec(handler).entrypoint.rsplit(".", 1)[0]
     code = f"import sys; sys.path[:0] = {paths!r}; import {module}"
     env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "true"}
     out = subprocess.run(
@@ -191,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             source = Path(__import__(name).__file__)
             link = runtime / (name if source.name == "__init__.py" else source.name)
             link.symlink_to(source.parent if source.name == "__init__.py" else source)
-        cold = {h: cold_init(h, policy, args.cold_runs, runtime) for h in sorted(HANDLER_PACKAGES)}
-        costs = {h: import_costs(h, policy, runtime) for h in sorted(HANDLER_PACKAGES)}
+        cold = {h: cold_init(h, policy, args.cold_runs, runtime) for h in sorted(spec.name for spec in HANDLERS)}
+        costs = {h: import_costs(h, policy, runtime) for h in sorted(spec.name for spec in HANDLERS)}
     decisions = {h: time_calls(calls) for h, calls in decision_inputs(policy, args.events).items()}
     import io
     from contextlib import redirect_stdout
@@ -208,9 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         "| handler | cold init: import (ms) | decision median (µs) | decision p99 (µs) | handler in moto median (ms) | handler in moto p99 (ms) | code zip (KiB) |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for handler in sorted(HANDLER_PACKAGES):
+    for handler in sorted(spec.name for spec in HANDLERS):
         d, h = decisions[handler], handlers[handler]
-        code = zipped_size(stage_handler(handler, policy))
+        code = zipped_size(stage_code(policy))
         print(
             f"| {handler} | {cold[handler] * 1000:.0f} | {statistics.median(d) * 1e6:.1f} | {percentile(d, 0.99) * 1e6:.1f} | "
             f"{statistics.median(h) * 1000:.1f} | {percentile(h, 0.99) * 1000:.1f} | {code / 1024:.0f} |"
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     print("cold import, cumulative ms per dependency (python -X importtime, one process; nested, so they overlap):")
     print("| handler | " + " | ".join(IMPORT_COSTS) + " |")
     print("|---|" + "---:|" * len(IMPORT_COSTS))
-    for handler in sorted(HANDLER_PACKAGES):
+    for handler in sorted(spec.name for spec in HANDLERS):
         print(f"| {handler} | " + " | ".join(f"{costs[handler].get(m, 0) * 1000:.0f}" for m in IMPORT_COSTS) + " |")
     return 0
 

@@ -113,21 +113,21 @@ VIOLATIONS = [
     pytest.param(
         {},
         {"data-classification": None},
-        ["classification-tag: the model package group has no 'data-classification' tag"],
+        ["classification-tag: model package group credit-risk has no 'data-classification' tag (project credit-risk requires 'confidential')"],
         id="tag-missing",
     ),
     pytest.param(
         {},
         {"data-classification": "secret"},
         [
-            "classification-tag: data-classification='secret' is not a classification level (public, internal, confidential, restricted)"
+            "classification-tag: data-classification='secret' on model package group credit-risk is not a classification level (public, internal, confidential, restricted)"
         ],
         id="tag-unknown",
     ),
     pytest.param(
         {},
         {"data-classification": "internal"},
-        ["classification-tag: data-classification='internal' is below the project's level 'confidential'"],
+        ["classification-tag: data-classification='internal' on model package group credit-risk is below 'confidential' (project credit-risk)"],
         id="tag-too-low",
     ),
 ]

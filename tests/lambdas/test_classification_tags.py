@@ -49,12 +49,12 @@ def test_a_stricter_level_than_required_is_fine(world: World, lambda_context: An
         ),
         pytest.param(
             {"ml-project": "credit-risk", "data-classification": "top-secret"},
-            "data-classification='top-secret' on credit-risk-m is not a classification level (public, internal, confidential, restricted)",
+            "data-classification='top-secret' on model credit-risk-m is not a classification level (public, internal, confidential, restricted)",
             id="unknown",
         ),
         pytest.param(
             {"ml-project": "credit-risk", "data-classification": "internal"},
-            "data-classification='internal' on credit-risk-m is below 'confidential' (project credit-risk)",
+            "data-classification='internal' on model credit-risk-m is below 'confidential' (project credit-risk)",
             id="too-low",
         ),
     ],

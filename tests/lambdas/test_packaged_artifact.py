@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.lambda_packaging import HANDLER_PACKAGES, LAMBDA_PYTHON, handler_entrypoint, stage_dependencies, stage_handler
+from infra.lambda_packaging import LAMBDA_PYTHON, stage_code, stage_dependencies
+from lambdas.table import HANDLERS, handler_spec
 from policies.model import GovernancePolicy
 
 # What the AWS Lambda Python runtime provides besides the standard library.
@@ -50,10 +51,10 @@ def runtime_dir(tmp_path: Path) -> Path:
 @pytest.mark.skipif(
     f"{sys.version_info.major}.{sys.version_info.minor}" != LAMBDA_PYTHON, reason=f"the layer is built for Python {LAMBDA_PYTHON}"
 )
-@pytest.mark.parametrize("handler", sorted(HANDLER_PACKAGES))
+@pytest.mark.parametrize("handler", sorted(spec.name for spec in HANDLERS))
 def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, policy: GovernancePolicy, tmp_path: Path) -> None:
-    paths = [str(stage_handler(handler, policy)), str(stage_dependencies() / "python"), str(runtime_dir(tmp_path))]
-    module = handler_entrypoint(handler).rsplit(".", 1)[0]
+    paths = [str(stage_code(policy)), str(stage_dependencies() / "python"), str(runtime_dir(tmp_path))]
+    module = handler_spec(handler).entrypoint.rsplit(".", 1)[0]
     env = {
         "PATH": "/usr/bin:/bin",
         "AWS_DEFAULT_REGION": "eu-west-1",

@@ -14,14 +14,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambdas.approval_gate import handler as gate
-from lambdas.approval_gate import permissions as gate_permissions
 from lambdas.classification_tags import handler as classification
-from lambdas.classification_tags import permissions as classification_permissions
 from lambdas.region_guard import handler as guard
-from lambdas.region_guard import permissions as guard_permissions
 from lambdas.shared import aws
-from lambdas.shared.permissions import HandlerResources
-from policies.naming import Names
+from lambdas.table import HANDLERS, HandlerSpec, handler_spec
 from tests.events import api_call_event, approval_event
 from tests.lambdas.sagemaker_fixtures import (
     create_endpoint,
@@ -31,7 +27,7 @@ from tests.lambdas.sagemaker_fixtures import (
     create_transform_job,
 )
 from tests.lambdas.test_approval_gate import fail_calls
-from tests.lambdas.world import ACCOUNT, CREATOR, World
+from tests.lambdas.world import World
 
 # IAM actions that authorize an API operation of a different name.
 OPERATION_TO_ACTION = {"s3:HeadObject": "s3:GetObject"}
@@ -61,9 +57,8 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
     yield calls
 
 
-def declared(statements_for: Callable[[HandlerResources], list[dict[str, Any]]], names: Names) -> set[str]:
-    resources = HandlerResources(names, "data-key", "audit-key", "ops-key", "dlq", "log-group", "table")
-    return {action for s in statements_for(resources) for action in s["Action"] if action.split(":")[0] in CODE_SERVICES}
+def declared(spec: HandlerSpec) -> set[str]:
+    return {action for grant in spec.grants for action in grant.actions if action.split(":")[0] in CODE_SERVICES}
 
 
 def approval_gate_scenarios(world: World, context: Any) -> None:
@@ -112,19 +107,26 @@ def region_guard_scenarios(world: World, context: Any) -> None:
         guard.handler(api_call_event("CreateEndpoint", name="credit-risk-f", region="us-east-1"), context)
 
 
-@pytest.mark.parametrize(
-    ("scenarios", "statements_for"),
-    [
-        pytest.param(approval_gate_scenarios, gate_permissions.statements, id="approval-gate"),
-        pytest.param(classification_scenarios, classification_permissions.statements, id="classification-tags"),
-        pytest.param(region_guard_scenarios, guard_permissions.statements, id="region-guard"),
-    ],
-)
-def test_declared_permissions_are_exactly_the_calls_made(
-    world: World, lambda_context: Any, recorded: set[str], scenarios: Any, statements_for: Any
-) -> None:
-    scenarios(world, lambda_context)
-    grants = declared(statements_for, Names(world.policy, account=ACCOUNT))
+SCENARIOS: dict[str, Callable[[World, Any], None]] = {
+    "approval-gate": approval_gate_scenarios,
+    "classification-tags": classification_scenarios,
+    "region-guard": region_guard_scenarios,
+}
+
+
+def test_every_handler_of_the_table_has_scenarios() -> None:
+    assert sorted(SCENARIOS) == sorted(spec.name for spec in HANDLERS)
+
+
+@pytest.mark.parametrize("handler", sorted(SCENARIOS))
+def test_declared_permissions_are_exactly_the_calls_made(world: World, lambda_context: Any, recorded: set[str], handler: str) -> None:
+    SCENARIOS[handler](world, lambda_context)
+    grants = declared(handler_spec(handler))
     assert recorded - grants == set(), "calls the handler makes without a grant"
     assert grants - recorded == set(), "grants the handler never uses"
-    assert CREATOR  # scenarios above register versions as the pipeline's execution role
+
+
+def test_each_decision_action_has_exactly_one_remedy_per_handler() -> None:
+    for spec in HANDLERS:
+        performs = [remedy.performs for remedy in spec.remedies]
+        assert len(performs) == len(set(performs)), spec.name

@@ -19,7 +19,8 @@ from moto.backends import get_backend
 
 from lambdas.shared import aws, idempotency
 from lambdas.shared import policy as packaged_policy
-from lambdas.shared.settings import settings
+from lambdas.shared.policy import POLICY_FILE_ENV
+from lambdas.shared.settings import handler_environment, settings
 from policies.model import GovernancePolicy
 from policies.naming import Names
 from policies.rules.approval import TRAINING_DATA_URI_KEY
@@ -161,11 +162,8 @@ def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.Mon
     policy_file = tmp_path / "policy.json"
     policy_file.write_text(policy.model_dump_json())
     env = {
-        "GOVERNANCE_AUDIT_BUCKET": names.audit_bucket,
-        "GOVERNANCE_LINEAGE_BUCKET": names.lineage_bucket,
-        "GOVERNANCE_ALERTS_TOPIC_ARN": names.alerts_topic_arn,
-        "GOVERNANCE_IDEMPOTENCY_TABLE": names.idempotency_table,
-        "GOVERNANCE_POLICY_FILE": str(policy_file),
+        **handler_environment(names, "test"),
+        POLICY_FILE_ENV: str(policy_file),
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "MLGovernance",
         "POWERTOOLS_DEV": "false",

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from policies.model import GovernancePolicy
-from tests.policies.bad_stack import BAD_STACK, synth_bad_stack
+from tests.review.bad_stack import BAD_STACK, synth_bad_stack
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from policies.model import GovernancePolicy
 from policies.rules.infrastructure import RESOURCE_RULES, Outcome, provider_region, resource_region
 from tests.conftest import Synthesized
 
-# The one place the blueprint deliberately departs from a rule (justified in policies/checkov_suppressions.yaml).
+# The one place the blueprint deliberately departs from a rule (justified in review/checkov_suppressions.yaml).
 KNOWN_EXCEPTIONS = {("customer-managed-keys", "aws_s3_bucket_server_side_encryption_configuration", "access-logs_encryption")}
 
 

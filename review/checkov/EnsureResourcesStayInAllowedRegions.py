@@ -7,8 +7,8 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from policies.checkov._adapter import governance_policy, to_result, unwrap
 from policies.rules.infrastructure import resource_region
+from review.checkov._adapter import governance_policy, to_result, unwrap
 
 
 class EnsureResourcesStayInAllowedRegions(BaseResourceCheck):

@@ -9,16 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from policies.scan import SUPPRESSIONS, ScanError, ScanResult, load_suppressions, main, scan
+from policies.loader import load_policy
+from policies.model import GovernancePolicy
+from review.scan import SUPPRESSIONS, ScanError, ScanResult, load_suppressions, main, scan
 from tests.conftest import Synthesized
 
 CUSTOM_CHECKS = {f"CKV_MLGOV_{n}" for n in range(1, 8)}
 
 
 @pytest.fixture(scope="module")
-def blueprint_scan(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> tuple[ScanResult, Path]:
+def blueprint_scan(
+    synthesized: Synthesized, policy: GovernancePolicy, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[ScanResult, Path]:
     reports = tmp_path_factory.mktemp("checkov-reports")
-    return scan(synthesized.outdir, reports), reports
+    return scan(synthesized.outdir, reports, policy=policy), reports
 
 
 def test_every_stack_is_clean_with_only_the_listed_exceptions(blueprint_scan: tuple[ScanResult, Path]) -> None:
@@ -52,12 +56,14 @@ def test_reports_mark_accepted_findings_with_their_reason(blueprint_scan: tuple[
     data = json.loads((reports / "results_json.json").read_text())
     runs = data if isinstance(data, list) else [data]
     assert sum(run["summary"]["failed"] for run in runs) == 0
-    assert "Accepted (policies/checkov_suppressions.yaml)" in (reports / "results_cli.txt").read_text()
+    assert "Accepted (review/checkov_suppressions.yaml)" in (reports / "results_cli.txt").read_text()
     assert f"{len(result.accepted)} findings are accepted" in (reports / "suppressions.md").read_text()
 
 
-def test_each_organization_check_fails_on_the_non_compliant_stack(bad_stack_outdir: Path, tmp_path: Path) -> None:
-    result = scan(bad_stack_outdir, tmp_path, suppressions_file=None)
+def test_each_organization_check_fails_on_the_non_compliant_stack(
+    bad_stack_outdir: Path, policy: GovernancePolicy, tmp_path: Path
+) -> None:
+    result = scan(bad_stack_outdir, tmp_path, policy=policy, suppressions_file=None)
     failed: dict[str, set[str]] = defaultdict(set)
     details: dict[str, list[str]] = defaultdict(list)
     for finding in result.failed:
@@ -77,7 +83,7 @@ def test_each_organization_check_fails_on_the_non_compliant_stack(bad_stack_outd
     assert not result.ok
 
 
-def test_custom_checks_read_the_policy_file(bad_stack_outdir: Path, tmp_path: Path) -> None:
+def test_custom_checks_read_the_policy_they_are_given(bad_stack_outdir: Path, tmp_path: Path) -> None:
     """The same stack under a policy that allows ap-east-1 and a one-year GOVERNANCE lock."""
     policy_file = tmp_path / "lenient.yaml"
     text = (Path(__file__).resolve().parents[2] / "policies" / "governance.yaml").read_text()
@@ -87,13 +93,13 @@ def test_custom_checks_read_the_policy_file(bad_stack_outdir: Path, tmp_path: Pa
     document["regions"]["allowed"] = [*document["regions"]["allowed"], "ap-east-1"]
     document["audit"].update(retention_years=1, object_lock_mode="GOVERNANCE")
     policy_file.write_text(yaml.safe_dump(document))
-    result = scan(bad_stack_outdir, tmp_path / "reports", policy_file=policy_file, suppressions_file=None)
+    result = scan(bad_stack_outdir, tmp_path / "reports", policy=load_policy(policy_file), suppressions_file=None)
     failed = {(f["check_id"], f["resource"].split(".", 1)[1]) for f in result.failed}
     assert not {c for c in failed if c[0] in {"CKV_MLGOV_5", "CKV_MLGOV_6"}}
     assert {c for c in failed if c[0] == "CKV_MLGOV_7"} == {("CKV_MLGOV_7", "audit-bucket-without-lock")}
 
 
-def test_a_stale_suppression_fails_the_scan(synthesized: Synthesized, tmp_path: Path) -> None:
+def test_a_stale_suppression_fails_the_scan(synthesized: Synthesized, policy: GovernancePolicy, tmp_path: Path) -> None:
     stale = tmp_path / "suppressions.yaml"
     stale.write_text(
         SUPPRESSIONS.read_text()
@@ -101,7 +107,7 @@ def test_a_stale_suppression_fails_the_scan(synthesized: Synthesized, tmp_path: 
         + "  reason: versioning was once off on this bucket and the exception was never removed\n"
     )
     with pytest.raises(ScanError, match=r"match no failed finding.*CKV_AWS_21 on foundation/aws_s3_bucket.lineage_bucket"):
-        scan(synthesized.outdir, tmp_path / "reports", suppressions_file=stale)
+        scan(synthesized.outdir, tmp_path / "reports", policy=policy, suppressions_file=stale)
 
 
 @pytest.mark.parametrize(

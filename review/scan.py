@@ -1,11 +1,11 @@
 """The security scan: checkov over every synthesized stack, with the organization's own checks.
 
-    python -m policies.scan [--outdir cdktf.out] [--reports reports/checkov]      (make scan)
+    python -m review.scan [--outdir cdktf.out] [--reports reports/checkov]      (make scan)
 
 checkov runs pinned (CHECKOV_VERSION) in its own tool environment (``uv tool run``), offline
-(``--skip-download``, no API key), with the custom checks in ``policies/checkov/``. The few
+(``--skip-download``, no API key), with the custom checks in ``review/checkov/``. The few
 findings the blueprint accepts are listed, each for one check on one resource with its
-reason, in ``policies/checkov_suppressions.yaml``. checkov cannot read inline suppressions in
+reason, in ``review/checkov_suppressions.yaml``. checkov cannot read inline suppressions in
 Terraform JSON, so the scan marks those findings itself in every report: skipped with the
 reason in JSON and JUnit, an accepted SARIF suppression with its justification, a separate
 "accepted" list in the CLI report and in ``suppressions.md``. A suppression that matches no
@@ -27,12 +27,16 @@ from typing import Any
 
 import yaml
 
+from policies.errors import PolicyError
+from policies.loader import load_policy
+from policies.model import GovernancePolicy
 from policies.naming import construct_id
+from review.checkov._adapter import POLICY_JSON_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKOV_VERSION = "3.3.30"
-CUSTOM_CHECKS = REPO / "policies" / "checkov"
-SUPPRESSIONS = REPO / "policies" / "checkov_suppressions.yaml"
+CUSTOM_CHECKS = REPO / "review" / "checkov"
+SUPPRESSIONS = REPO / "review" / "checkov_suppressions.yaml"
 
 
 class ScanError(RuntimeError):
@@ -206,7 +210,7 @@ def render_cli(result: ScanResult) -> str:
         lines.append(f"FAILED  {finding['check_id']}  {finding['check_name']}")
         lines.append(f"        {finding['file_path']} {finding['resource']}  {'; '.join(finding.get('details') or [])}")
     if result.accepted:
-        lines.append("Accepted (policies/checkov_suppressions.yaml):")
+        lines.append("Accepted (review/checkov_suppressions.yaml):")
     for item in result.accepted:
         lines.append(f"  {item.finding['check_id']}  {item.finding['file_path']} {item.finding['resource']}")
         lines.append(f"        {item.suppression.reason}")
@@ -236,9 +240,10 @@ def scan(
     outdir: Path,
     reports: Path,
     *,
-    policy_file: Path | None = None,
+    policy: GovernancePolicy,
     suppressions_file: Path | None = SUPPRESSIONS,
 ) -> ScanResult:
+    """checkov over ``outdir``'s stacks; the organization checks read ``policy`` (the one synth used), never a YAML file."""
     stacks_dir = outdir.resolve() / "stacks"
     if not stacks_dir.is_dir():
         raise ScanError(f"{stacks_dir} does not exist: run `make synth` first")
@@ -246,8 +251,9 @@ def scan(
     reports.mkdir(parents=True, exist_ok=True)
     suppressions = load_suppressions(suppressions_file) if suppressions_file is not None else []
     env = {**os.environ, "PYTHONPATH": str(REPO), "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "WARNING"}
-    if policy_file is not None:
-        env["GOVERNANCE_POLICY"] = str(policy_file)
+    policy_json = reports / "policy.json"
+    policy_json.write_text(policy.model_dump_json())
+    env[POLICY_JSON_ENV] = str(policy_json)
     run = subprocess.run(checkov_command(stacks_dir, reports), env=env, capture_output=True, text=True, check=False)
     (reports / "checkov-stderr.log").write_text(run.stderr)
     if run.returncode not in (0, 1):
@@ -259,14 +265,14 @@ def scan(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m policies.scan")
+    parser = argparse.ArgumentParser(prog="python -m review.scan")
     parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"))
     parser.add_argument("--reports", type=Path, default=Path("reports/checkov"))
     parser.add_argument("--suppressions", type=Path, default=SUPPRESSIONS, help="the reviewed list of accepted findings")
     args = parser.parse_args(argv)
     try:
-        result = scan(args.outdir, args.reports, suppressions_file=args.suppressions)
-    except ScanError as exc:
+        result = scan(args.outdir, args.reports, policy=load_policy(), suppressions_file=args.suppressions)
+    except (ScanError, PolicyError) as exc:
         print(exc, file=sys.stderr)
         return 2
     sys.stdout.write(render_cli(result))

@@ -1,21 +1,29 @@
-"""What every custom check shares: the policy (loaded once), checkov's conf unwrapped, results mapped."""
+"""What every custom check shares: the policy the scan hands over, checkov's conf unwrapped, results mapped.
+
+The scan (``review/scan.py``) writes the already-parsed policy as JSON and names the file in
+``$GOVERNANCE_POLICY_JSON``; checks never parse the YAML policy themselves.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from checkov.common.models.enums import CheckResult
-
-from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.rules.infrastructure import Finding, Outcome
+
+POLICY_JSON_ENV = "GOVERNANCE_POLICY_JSON"
 
 
 @cache
 def governance_policy() -> GovernancePolicy:
-    """The policy file in use ($GOVERNANCE_POLICY or policies/governance.yaml), parsed once per scan."""
-    return load_policy()
+    """The policy the scan was started with (the normalized JSON of the parsed model)."""
+    path = os.environ.get(POLICY_JSON_ENV)
+    if not path:
+        raise RuntimeError(f"${POLICY_JSON_ENV} is not set: run the organization checks through `make scan` (review/scan.py)")
+    return GovernancePolicy.model_validate_json(Path(path).read_text(encoding="utf-8"))
 
 
 def unwrap(value: Any) -> Any:
@@ -27,7 +35,9 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-def to_result(check: Any, finding: Finding) -> CheckResult:
+def to_result(check: Any, finding: Finding) -> Any:
+    from checkov.common.models.enums import CheckResult
+
     if finding.outcome is Outcome.NOT_APPLICABLE:
         return CheckResult.UNKNOWN
     if finding.outcome is Outcome.FAILED:

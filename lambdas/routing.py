@@ -1,8 +1,9 @@
-"""EventBridge patterns of the enforcement rules, derived from the policy.
+"""EventBridge patterns that route events to the handlers, derived from the policy and the Region rule.
 
 Each event goes to exactly one handler: approvals to the approval gate, SageMaker create
 calls in allowed Regions to data-classification enforcement, and create calls anywhere else
-to the region guard.
+to the region guard. The split is ``policies.rules.region.allowed_regions``, the same list
+``decide_region`` judges by.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from policies.model import GovernancePolicy
+from policies.rules.region import allowed_regions
 from policies.rules.resources import API_CALL_VIA_CLOUDTRAIL, MODEL_PACKAGE_STATE_CHANGE, SAGEMAKER_CREATE_CALLS
 
 Pattern = dict[str, Any]
 
 
-def approvals() -> Pattern:
+def approvals(policy: GovernancePolicy | None = None) -> Pattern:
     return {
         "source": ["aws.sagemaker"],
         "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
@@ -34,14 +36,12 @@ def sagemaker_create_calls(region_condition: list[Any] | None = None) -> Pattern
     return {"source": ["aws.sagemaker"], "detail-type": [API_CALL_VIA_CLOUDTRAIL], "detail": detail}
 
 
-def rule_patterns(policy: GovernancePolicy) -> dict[str, Pattern]:
-    """Handler name -> the pattern of the rule that invokes it."""
-    allowed = list(policy.regions.allowed)
-    return {
-        "approval-gate": approvals(),
-        "classification-tags": sagemaker_create_calls(allowed),
-        "region-guard": sagemaker_create_calls([{"anything-but": allowed}]),
-    }
+def create_calls_in_allowed_regions(policy: GovernancePolicy) -> Pattern:
+    return sagemaker_create_calls(allowed_regions(policy))
+
+
+def create_calls_outside_allowed_regions(policy: GovernancePolicy) -> Pattern:
+    return sagemaker_create_calls([{"anything-but": allowed_regions(policy)}])
 
 
 def forwarded_patterns() -> dict[str, Pattern]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.iam_review import COMMAND, collect, main, render_markdown
+from review.iam_review import COMMAND, collect, main, render_markdown
 from policies.model import GovernancePolicy
 from tests.conftest import Synthesized, SynthesizeFn, policy_variant
 

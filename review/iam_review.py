@@ -1,6 +1,6 @@
 """The IAM review: every role the blueprint creates, who assumes it, and what it may do on what.
 
-    python -m policies.iam_review [--outdir cdktf.out] [--write docs/iam-review.md]      (make iam-review)
+    python -m review.iam_review [--outdir cdktf.out] [--write docs/iam-review.md]      (make iam-review)
 
 Read from the synthesized Terraform JSON, never from the Python that produced it, so the table
 shows what would be deployed. Each allowed statement is checked against the permissions
@@ -290,7 +290,7 @@ COMMAND = "make iam-review"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m policies.iam_review")
+    parser = argparse.ArgumentParser(prog="python -m review.iam_review")
     parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"))
     parser.add_argument("--write", type=Path, help="write the review to this file instead of printing it")
     args = parser.parse_args(argv)

@@ -1,0 +1,188 @@
+"""Resource policies: buckets, keys, the alerts topic, dead-letter queues, model package groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from iam.boundary import APPROVAL_STATUS_KEY, approver_principals
+from iam.documents import Document, deny_insecure_transport, document
+from policies.model import Project
+from policies.naming import CLOUDTRAIL_PREFIX, Names
+
+
+def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict[str, Any]] = ()) -> Document:
+    """TLS 1.2+ only; with a KMS key, uploads asking for another algorithm or another key are denied."""
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    statements: list[dict[str, Any]] = [
+        deny_insecure_transport("s3:*", resources),
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+    ]
+    if kms_key_arn is not None:
+        statements += [
+            {
+                "Sid": "DenyUploadsNotEncryptedWithKms",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            },
+            {
+                "Sid": "DenyUploadsWithAnotherKmsKey",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}},
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements + list(extra)}
+
+
+def access_log_delivery(names: Names, source_buckets: Sequence[str]) -> dict[str, Any]:
+    """The access-log bucket accepts S3 server access logs of the governed buckets, from this account only."""
+    return {
+        "Sid": "S3ServerAccessLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"{names.bucket_arn(names.access_logs_bucket)}/*",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": names.account},
+            "ArnLike": {"aws:SourceArn": [names.bucket_arn(b) for b in source_buckets]},
+        },
+    }
+
+
+def trail_delivery(names: Names) -> list[dict[str, Any]]:
+    """The governance trail may check the audit bucket's ACL and write under its prefix."""
+    audit = names.bucket_arn(names.audit_bucket)
+    return [
+        {
+            "Sid": "CloudTrailChecksBucketAcl",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:GetBucketAcl",
+            "Resource": audit,
+            "Condition": {"StringEquals": {"aws:SourceArn": names.trail_arn}},
+        },
+        {
+            "Sid": "CloudTrailDeliversLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{audit}/{CLOUDTRAIL_PREFIX}/AWSLogs/{names.account}/*",
+            "Condition": {"StringEquals": {"aws:SourceArn": names.trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}},
+        },
+    ]
+
+
+def key_policy(names: Names, purpose: str) -> Document:
+    """Key policy of a customer-managed key: the account administers it through IAM; services get only what they use."""
+    account = names.account
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{names.partition}:iam::{account}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    if purpose == "ops":
+        statements.append(
+            {
+                "Sid": "CloudWatchLogsEncryptGovernanceLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{names.region}.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{names.partition}:logs:{names.region}:{account}:log-group:*"
+                    }
+                },
+            }
+        )
+        statements.append(
+            {
+                "Sid": "AlarmsAndEventsPublishToEncryptedTopicsAndQueues",
+                "Effect": "Allow",
+                "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }
+        )
+    if purpose == "audit":
+        statements.append(
+            {
+                "Sid": "CloudTrailEncryptsTrailLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": ["kms:DescribeKey", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{names.partition}:cloudtrail:*:{account}:trail/*"
+                    },
+                },
+            }
+        )
+    return document(*statements)
+
+
+def alerts_topic_policy(names: Names) -> Document:
+    """Alarms and EventBridge rules of this account publish to the alerts topic, over TLS."""
+    return document(
+        {
+            "Sid": "AlarmsAndRulesPublishAlerts",
+            "Effect": "Allow",
+            "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+            "Action": "sns:Publish",
+            "Resource": names.alerts_topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": names.account}},
+        },
+        deny_insecure_transport("sns:Publish", names.alerts_topic_arn),
+    )
+
+
+def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> Document:
+    """Only the handler's own rule delivers undeliverable events to its dead-letter queue."""
+    return document(
+        {
+            "Sid": "RuleDeliversUndeliverableEvents",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+        },
+        deny_insecure_transport("sqs:*", queue_arn),
+    )
+
+
+def model_package_group_policy(names: Names, project: Project) -> Document:
+    """Resource policy of a model package group: only approvers change approval status."""
+    return document(
+        {
+            "Sid": "OnlyApproversChangeApprovalStatus",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "sagemaker:UpdateModelPackage",
+            "Resource": names.model_packages_arn(project),
+            "Condition": {
+                "Null": {APPROVAL_STATUS_KEY: "false"},
+                "ArnNotEquals": {"aws:PrincipalArn": approver_principals(names)},
+            },
+        }
+    )

@@ -1,0 +1,123 @@
+"""Identity policies of the blueprint's service roles: project execution roles, handler roles, forwarding, trail delivery."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from iam.documents import Document, document, statement
+from iam.grants import Grant, On
+from iam.personas import Keys, sagemaker_arn
+from policies.model import Project
+from policies.naming import Names
+
+
+def execution_role_policy(names: Names, project: Project, keys: Keys) -> Document:
+    """What a project's SageMaker pipeline jobs may do: its own lineage prefix, its own model package group."""
+    lineage = names.bucket_arn(names.lineage_bucket)
+    own_role = names.role_arn(names.execution_role(project))
+    return document(
+        statement("ReadWriteProjectLineage", ["s3:GetObject", "s3:PutObject"], [f"{lineage}/projects/{project.name}/*"]),
+        statement(
+            "ListProjectLineage",
+            ["s3:ListBucket"],
+            [lineage],
+            condition={"StringLike": {"s3:prefix": [f"projects/{project.name}/*"]}},
+        ),
+        statement(
+            "RunPipelineJobs",
+            [
+                "sagemaker:AddTags",
+                "sagemaker:CreateProcessingJob",
+                "sagemaker:CreateTrainingJob",
+                "sagemaker:DescribeProcessingJob",
+                "sagemaker:DescribeTrainingJob",
+            ],
+            [sagemaker_arn(names, "processing-job"), sagemaker_arn(names, "training-job")],
+        ),
+        statement(
+            "RegisterInOwnModelPackageGroup",
+            ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup"],
+            [names.model_package_group_arn(project), names.model_packages_arn(project)],
+        ),
+        statement(
+            "PassOwnRoleToJobs",
+            ["iam:PassRole"],
+            [own_role],
+            condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        ),
+        statement("UseDataKey", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], [keys["data"]]),
+        statement(
+            "PullSageMakerImages",
+            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            [f"arn:{names.partition}:ecr:*:*:repository/*"],
+        ),
+        statement("GetEcrToken", ["ecr:GetAuthorizationToken"], "*"),
+        statement(
+            "WriteJobLogs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            [f"arn:{names.partition}:logs:*:{names.account}:log-group:/aws/sagemaker/*"],
+        ),
+        statement(
+            "PublishJobMetrics",
+            ["cloudwatch:PutMetricData"],
+            "*",
+            condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
+        ),
+    )
+
+
+def grant_arns(
+    names: Names, keys: Keys, *, dead_letter_queue_arn: str, log_group_arn: str, idempotency_table_arn: str
+) -> dict[On, list[str]]:
+    """What each ``On`` means for one handler in one account."""
+    sagemaker = {
+        On.MODEL_PACKAGES: [sagemaker_arn(names, "model-package", "*/*")],
+        On.MODEL_PACKAGE_GROUPS: [sagemaker_arn(names, "model-package-group")],
+        On.MODELS: [sagemaker_arn(names, "model")],
+        On.ENDPOINTS: [sagemaker_arn(names, "endpoint")],
+        On.ENDPOINT_CONFIGS: [sagemaker_arn(names, "endpoint-config")],
+        On.TRAINING_JOBS: [sagemaker_arn(names, "training-job")],
+        On.PROCESSING_JOBS: [sagemaker_arn(names, "processing-job")],
+        On.TRANSFORM_JOBS: [sagemaker_arn(names, "transform-job")],
+    }
+    return {
+        **sagemaker,
+        On.LINEAGE_OBJECTS: [f"{names.bucket_arn(names.lineage_bucket)}/*"],
+        On.AUDIT_RECORDS: [f"{names.bucket_arn(names.audit_bucket)}/{names.audit_records_prefix}/*"],
+        On.DATA_KEY: [keys["data"]],
+        On.AUDIT_KEY: [keys["audit"]],
+        On.OPS_KEY: [keys["ops"]],
+        On.ALERTS_TOPIC: [names.alerts_topic_arn],
+        On.IDEMPOTENCY_TABLE: [idempotency_table_arn],
+        On.OWN_DEAD_LETTER_QUEUE: [dead_letter_queue_arn],
+        On.OWN_LOG_GROUP: [f"{log_group_arn}:*"],
+        On.ANY: ["*"],
+    }
+
+
+def grant_statements(grants: Iterable[Grant], arns: Mapping[On, list[str]]) -> list[dict[str, object]]:
+    """One statement per distinct grant, in declaration order; ``*`` stays a bare string (IAM's own spelling)."""
+    out: list[dict[str, object]] = []
+    seen: set[Grant] = set()
+    for grant in grants:
+        if grant in seen:
+            continue
+        seen.add(grant)
+        resources = [arn for on in grant.on for arn in arns[on]]
+        out.append(statement(grant.sid, grant.actions, "*" if resources == ["*"] else resources))
+    return out
+
+
+def handler_role_policy(grants: Iterable[Grant], arns: Mapping[On, list[str]]) -> Document:
+    return document(*grant_statements(grants, arns))
+
+
+def event_forwarding_policy(names: Names) -> Document:
+    """EventBridge in other Regions may put events on the home Region's default bus, nothing else."""
+    return document(statement("PutEventsOnHomeBus", ["events:PutEvents"], [names.home_event_bus_arn]))
+
+
+def trail_delivery_policy(log_group_arn: str) -> Document:
+    return document(
+        statement("DeliverTrailEvents", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:log-stream:*"])
+    )

@@ -1,0 +1,136 @@
+"""Remediation actions: what a handler does about a violation, each with the IAM grants it needs.
+
+In the style of Cloud Custodian's actions: one small class per action, ``perform`` and its
+permissions side by side. A handler's role is generated from the actions it lists in
+``lambdas/table.py``; ``tests/lambdas/test_permissions.py`` fails when a call is not granted.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from iam.grants import JOBS, WATCHED, Grant, On
+from lambdas.shared import aws
+from policies.rules.outcome import Action, Decision
+from policies.rules.resources import ResourceFacts, ResourceKind
+
+MAX_DESCRIPTION = 1024
+
+
+class RemediationAction:
+    """Base of every action: ``performs`` is the decision's action it carries out."""
+
+    performs: ClassVar[Action]
+    grants: ClassVar[tuple[Grant, ...]]
+
+    @classmethod
+    def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        raise NotImplementedError
+
+
+def _description(prefix: str, text: str) -> str:
+    full = f"{prefix}: {text}"
+    return full if len(full) <= MAX_DESCRIPTION else full[: MAX_DESCRIPTION - 1] + "…"
+
+
+class SetApprovalStatus(RemediationAction):
+    """Set a model version's approval status, with every violated rule in its ApprovalDescription."""
+
+    status: ClassVar[str]
+    prefix: ClassVar[str]
+    grants: ClassVar[tuple[Grant, ...]] = (Grant("SetModelVersionApprovalStatus", ("sagemaker:UpdateModelPackage",), (On.MODEL_PACKAGES,)),)
+    attempts: ClassVar[int] = 1
+    backoff_seconds: ClassVar[float] = 0.2
+
+    @classmethod
+    def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        description = _description(cls.prefix, decision.explanation())
+        for attempt in range(cls.attempts):
+            try:
+                aws.client("sagemaker", target.region).update_model_package(
+                    ModelPackageArn=target.arn, ModelApprovalStatus=cls.status, ApprovalDescription=description
+                )
+                return f"set to {cls.status}"
+            except Exception:
+                if attempt == cls.attempts - 1:
+                    raise
+                time.sleep(cls.backoff_seconds * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+class RejectModelVersion(SetApprovalStatus):
+    performs = Action.REJECT_MODEL
+    status = "Rejected"
+    prefix = "Rejected by the approval gate"
+
+
+class HoldModelVersion(SetApprovalStatus):
+    """Undecidable: take the version out of Approved. This is the fail-closed write, so it is retried here too."""
+
+    performs = Action.REVERT_TO_PENDING
+    status = "PendingManualApproval"
+    prefix = "Held by the approval gate"
+    attempts = 4
+
+
+class TagResource(RemediationAction):
+    """Apply the required classification tag."""
+
+    performs = Action.TAG_RESOURCE
+    grants: ClassVar[tuple[Grant, ...]] = (Grant("SetClassificationTags", ("sagemaker:AddTags",), WATCHED),)
+
+    @classmethod
+    def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        tags = dict(decision.remediation)
+        aws.client("sagemaker", target.region).add_tags(
+            ResourceArn=target.arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+        )
+        return "tagged " + ", ".join(f"{k}={v}" for k, v in tags.items())
+
+
+_STOP_OPERATIONS = {
+    ResourceKind.TRAINING_JOB: ("stop_training_job", "TrainingJobName"),
+    ResourceKind.PROCESSING_JOB: ("stop_processing_job", "ProcessingJobName"),
+    ResourceKind.TRANSFORM_JOB: ("stop_transform_job", "TransformJobName"),
+}
+
+
+class StopJob(RemediationAction):
+    """Stop a training, processing or transform job."""
+
+    performs = Action.STOP_JOB
+    grants: ClassVar[tuple[Grant, ...]] = (
+        Grant("StopJobs", ("sagemaker:StopProcessingJob", "sagemaker:StopTrainingJob", "sagemaker:StopTransformJob"), JOBS),
+    )
+
+    @classmethod
+    def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        operation, parameter = _STOP_OPERATIONS[target.kind]
+        getattr(aws.client("sagemaker", target.region), operation)(**{parameter: target.name})
+        return f"stopped {target.kind.value} {target.name}"
+
+
+class StopJobOrTagIfEnded(StopJob):
+    """Stop the job; one that already ended gets the required tag instead, so its record is right."""
+
+    grants: ClassVar[tuple[Grant, ...]] = StopJob.grants + TagResource.grants
+
+    @classmethod
+    def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        try:
+            return super().perform(decision, target)
+        except Exception as exc:
+            if aws.error_code(exc) != "ValidationException":
+                raise
+            return f"job already finished ({exc}); " + TagResource.perform(decision, target)
+
+
+class DeleteEndpoint(RemediationAction):
+    performs = Action.DELETE_ENDPOINT
+    grants: ClassVar[tuple[Grant, ...]] = (Grant("DeleteEndpoints", ("sagemaker:DeleteEndpoint",), (On.ENDPOINTS,)),)
+
+    @classmethod
+    def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        aws.client("sagemaker", target.region).delete_endpoint(EndpointName=target.name)
+        return f"deleted endpoint {target.name} in {target.region}"

@@ -1,0 +1,108 @@
+"""The handler table: every enforcement handler, what triggers it, what it reads and what it may do.
+
+Naming, packaging (``infra/lambda_packaging.py``), the enforcement stack and the permission
+tests read this table. Adding a handler is one entry here plus its package under ``lambdas/``
+(recipe in docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from iam.grants import Grant, On
+from lambdas import actions, routing
+from lambdas.approval_gate import evidence
+from lambdas.shared import audit, idempotency, notify, sagemaker_resources
+from policies.model import GovernancePolicy
+from policies.naming import APPROVAL_GATE, CLASSIFICATION_TAGS, REGION_GUARD
+from policies.rules.outcome import Action, Decision
+from policies.rules.resources import ResourceFacts
+
+# What every handler's code does through the shared runtime: record, notify, deduplicate.
+RUNTIME_GRANTS: tuple[Grant, ...] = (*audit.GRANTS, *notify.GRANTS, *idempotency.GRANTS)
+# What the Lambda platform does with the function's role: decrypt its environment and use the
+# encrypted table, send failed async events to the DLQ, write logs and traces.
+PLATFORM_GRANTS: tuple[Grant, ...] = (
+    Grant("UseOpsKey", ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), (On.OPS_KEY,)),
+    Grant("SendFailedEventsToDeadLetterQueue", ("sqs:SendMessage",), (On.OWN_DEAD_LETTER_QUEUE,)),
+    Grant("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (On.OWN_LOG_GROUP,)),
+    # X-Ray has no resource-level permissions for these two actions.
+    Grant("SendTraces", ("xray:PutTelemetryRecords", "xray:PutTraceSegments"), (On.ANY,)),
+)
+
+Route = Callable[[GovernancePolicy], routing.Pattern]
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    name: str
+    """The handler's name in the policy's words; function, role, rule and queue names derive from it (policies/naming.py)."""
+    package: str
+    """Python package under lambdas/ holding ``handler.handler``."""
+    description: str
+    route: Route
+    """The EventBridge pattern of the rule that invokes it."""
+    reads: tuple[Grant, ...]
+    """What gathering the facts needs."""
+    remedies: tuple[type[actions.RemediationAction], ...]
+    """The actions it may take, one per decision action."""
+
+    @property
+    def entrypoint(self) -> str:
+        return f"lambdas.{self.package}.handler.handler"
+
+    @property
+    def grants(self) -> tuple[Grant, ...]:
+        """Everything the handler's role allows, in statement order."""
+        remedies = tuple(g for remedy in self.remedies for g in remedy.grants)
+        return (*RUNTIME_GRANTS, *PLATFORM_GRANTS, *self.reads, *remedies)
+
+    def remedy_for(self, action: Action) -> type[actions.RemediationAction]:
+        for remedy in self.remedies:
+            if remedy.performs is action:
+                return remedy
+        raise ValueError(f"the {self.name} handler cannot perform {action}")
+
+    def act(self, decision: Decision, target: ResourceFacts) -> str:
+        """Carry out the decision: nothing when compliant or in report mode, else the action's remedy."""
+        if decision.action is Action.NONE:
+            return "none: compliant"
+        if decision.action is Action.REPORT_ONLY:
+            return "none: report mode, recorded and notified only"
+        return self.remedy_for(decision.action).perform(decision, target)
+
+
+HANDLERS: tuple[HandlerSpec, ...] = (
+    HandlerSpec(
+        name=APPROVAL_GATE,
+        package="approval_gate",
+        description="Rejects model versions approved against the governance policy",
+        route=routing.approvals,
+        reads=evidence.GRANTS,
+        remedies=(actions.RejectModelVersion, actions.HoldModelVersion),
+    ),
+    HandlerSpec(
+        name=CLASSIFICATION_TAGS,
+        package="classification_tags",
+        description="Keeps data-classification tags on SageMaker resources at their project's level",
+        route=routing.create_calls_in_allowed_regions,
+        reads=(sagemaker_resources.READ_TAGS,),
+        remedies=(actions.TagResource, actions.StopJobOrTagIfEnded),
+    ),
+    HandlerSpec(
+        name=REGION_GUARD,
+        package="region_guard",
+        description="Stops or deletes SageMaker work created outside the allowed Regions",
+        route=routing.create_calls_outside_allowed_regions,
+        reads=(sagemaker_resources.READ_TAGS,),
+        remedies=(actions.StopJob, actions.DeleteEndpoint),
+    ),
+)
+
+
+def handler_spec(name: str) -> HandlerSpec:
+    for spec in HANDLERS:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no enforcement handler named {name!r}; handlers: {', '.join(s.name for s in HANDLERS)}")

@@ -1,0 +1,1 @@
+"""Reviews of the synthesized infrastructure that need no AWS account."""
