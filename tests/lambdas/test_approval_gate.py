@@ -6,15 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from lambdas.approval_gate import handler as gate
-from lambdas.shared import aws
 from lambdas.shared.events import MalformedEvent
 from policies.model import GovernancePolicy
 from tests.conftest import policy_variant
 from tests.events import approval_event
-from tests.lambdas.world import APPROVER, CREATOR, World
+from tests.lambdas.world import APPROVER, CREATOR, World, fail_calls
 
 
 def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -113,7 +111,9 @@ VIOLATIONS = [
     pytest.param(
         {},
         {"data-classification": None},
-        ["classification-tag: model package group credit-risk has no 'data-classification' tag (project credit-risk requires 'confidential')"],
+        [
+            "classification-tag: model package group credit-risk has no 'data-classification' tag (project credit-risk requires 'confidential')"
+        ],
         id="tag-missing",
     ),
     pytest.param(
@@ -127,7 +127,9 @@ VIOLATIONS = [
     pytest.param(
         {},
         {"data-classification": "internal"},
-        ["classification-tag: data-classification='internal' on model package group credit-risk is below 'confidential' (project credit-risk)"],
+        [
+            "classification-tag: data-classification='internal' on model package group credit-risk is below 'confidential' (project credit-risk)"
+        ],
         id="tag-too-low",
     ),
 ]
@@ -228,21 +230,6 @@ def test_documented_sample_event_parses(world: World, lambda_context: Any) -> No
 
 
 # ---- faults: the version never stays Approved when the gate cannot decide ----------------------
-
-
-def fail_calls(region: str, service: str, operation: str, code: str, *, times: int | None = None) -> list[int]:
-    """Make ``operation`` on the handler's client raise ``code`` (``times`` times, or always)."""
-    calls = [0]
-
-    def hook(**_: Any) -> None:
-        calls[0] += 1
-        if times is None or calls[0] <= times:
-            raise ClientError(
-                {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation
-            )
-
-    aws.client(service, region).meta.events.register(f"before-call.{service}.{operation}", hook)
-    return calls
 
 
 @pytest.mark.parametrize(

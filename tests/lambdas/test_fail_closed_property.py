@@ -21,8 +21,7 @@ from moto import mock_aws
 from lambdas.approval_gate import handler as gate
 from policies.model import GovernancePolicy
 from tests.events import approval_event
-from tests.lambdas.test_approval_gate import fail_calls
-from tests.lambdas.world import APPROVER, CREATOR, build_world
+from tests.lambdas.world import APPROVER, CREATOR, build_world, fail_calls
 
 LEVELS = ["public", "internal", "confidential", "restricted"]
 

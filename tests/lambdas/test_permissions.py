@@ -26,8 +26,7 @@ from tests.lambdas.sagemaker_fixtures import (
     create_training_job,
     create_transform_job,
 )
-from tests.lambdas.test_approval_gate import fail_calls
-from tests.lambdas.world import World
+from tests.lambdas.world import World, fail_calls
 
 # IAM actions that authorize an API operation of a different name.
 OPERATION_TO_ACTION = {"s3:HeadObject": "s3:GetObject"}
@@ -119,7 +118,9 @@ def test_every_handler_of_the_table_has_scenarios() -> None:
 
 
 @pytest.mark.parametrize("handler", sorted(SCENARIOS))
-def test_declared_permissions_are_exactly_the_calls_made(world: World, lambda_context: Any, recorded: set[str], handler: str) -> None:
+def test_declared_permissions_are_exactly_the_calls_made(
+    world: World, lambda_context: Any, recorded: set[str], handler: str
+) -> None:
     SCENARIOS[handler](world, lambda_context)
     grants = declared(handler_spec(handler))
     assert recorded - grants == set(), "calls the handler makes without a grant"

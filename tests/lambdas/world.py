@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.backends import get_backend
 
@@ -218,3 +219,18 @@ def world_for(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def world(world_for: Any, policy: GovernancePolicy) -> World:
     built: World = world_for(policy)
     return built
+
+
+def fail_calls(region: str, service: str, operation: str, code: str, *, times: int | None = None) -> list[int]:
+    """Make ``operation`` on the handler's client raise ``code`` (``times`` times, or always)."""
+    calls = [0]
+
+    def hook(**_: Any) -> None:
+        calls[0] += 1
+        if times is None or calls[0] <= times:
+            raise ClientError(
+                {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation
+            )
+
+    aws.client(service, region).meta.events.register(f"before-call.{service}.{operation}", hook)
+    return calls

@@ -13,6 +13,6 @@ def test_vendored_regions_match_botocore() -> None:
     assert set(commercial["regions"]) == AWS_REGIONS, "update policies/regions.py from botocore's endpoints.json"
 
 
-def test_default_enabled_and_opt_in_do_not_overlap() -> None:
+def test_every_region_is_either_enabled_by_default_or_opt_in() -> None:
     assert not set(DEFAULT_ENABLED_REGIONS) & set(OPT_IN_REGIONS)
-    assert len(DEFAULT_ENABLED_REGIONS) == 17
+    assert set(DEFAULT_ENABLED_REGIONS) | set(OPT_IN_REGIONS) == AWS_REGIONS, "classify every new Region in policies/regions.py"
