@@ -1,6 +1,19 @@
-"""The permissions boundary every governed role carries: the ceiling of what it may ever do."""
+"""The permissions boundaries: the ceiling of what a governed role may ever do, and the guardrails no role crosses.
+
+Two boundaries share one set of guardrails (``governance_guardrails``), which the multi-account
+service control policies reuse:
+
+- the **ML boundary** on people, project execution roles and the deployer: ML platform services,
+  only in the allowed Regions, deployment only by the deployer, approval only by approvers;
+- the **enforcement boundary** on the enforcement handlers: exactly the actions the handler table
+  declares, in every Region (SageMaker work outside the allowed Regions is what they stop), and never
+  setting a model version to Approved.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from iam.documents import Document, document, statement
 from policies.naming import APPROVAL_GATE, Names
@@ -19,6 +32,9 @@ BOUNDARY_SERVICE_CEILING: tuple[str, ...] = (
     "iam:Get*",
     "iam:List*",
     "kms:*",
+    "lambda:GetFunction",
+    "lambda:InvokeFunction",
+    "lambda:ListFunctions",
     "logs:*",
     "s3:*",
     "sagemaker:*",
@@ -29,7 +45,7 @@ BOUNDARY_SERVICE_CEILING: tuple[str, ...] = (
 )
 
 APPROVAL_STATUS_KEY = "sagemaker:ModelApprovalStatus"
-# Denied to every role by the boundary; the audit trail also alarms on any attempt.
+# Denied to every role by the boundaries; the audit trail also alarms on any attempt.
 BOUNDARY_REMOVAL_ACTIONS: tuple[str, ...] = ("iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary")
 BOUNDARY_TAMPERING_ACTIONS: tuple[str, ...] = (
     "iam:CreatePolicyVersion",
@@ -51,6 +67,46 @@ GOVERNANCE_BUCKET_TAMPERING_ACTIONS: tuple[str, ...] = (
     "s3:PutEncryptionConfiguration",
     "s3:PutLifecycleConfiguration",
 )
+AUDIT_RECORD_TAMPERING_ACTIONS: tuple[str, ...] = (
+    "s3:BypassGovernanceRetention",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention",
+)
+RULE_TAMPERING_ACTIONS: tuple[str, ...] = (
+    "events:DeleteRule",
+    "events:DisableRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+)
+FUNCTION_TAMPERING_ACTIONS: tuple[str, ...] = (
+    "lambda:AddPermission",
+    "lambda:DeleteFunction",
+    "lambda:DeleteFunctionConcurrency",
+    "lambda:PutFunctionConcurrency",
+    "lambda:RemovePermission",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+)
+QUEUE_TAMPERING_ACTIONS: tuple[str, ...] = ("sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:SetQueueAttributes")
+KEY_TAMPERING_ACTIONS: tuple[str, ...] = (
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+)
+# Calls that put a model behind an endpoint: only the deployer makes them (IAM cannot tie them to an approval).
+DEPLOYMENT_ACTIONS: tuple[str, ...] = (
+    "sagemaker:CreateEndpoint",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateInferenceComponent",
+    "sagemaker:CreateModel",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:UpdateEndpointWeightsAndCapacities",
+    "sagemaker:UpdateInferenceComponent",
+)
 
 
 def approver_principals(names: Names) -> list[str]:
@@ -58,10 +114,70 @@ def approver_principals(names: Names) -> list[str]:
     return [names.role_arn(names.persona_role("model-approver")), names.role_arn(names.handler_role(APPROVAL_GATE))]
 
 
-def permissions_boundary(names: Names) -> Document:
+def boundary_arns(names: Names) -> list[str]:
+    return [names.boundary_policy_arn, names.enforcement_boundary_policy_arn]
+
+
+def governance_guardrails(names: Names, handlers: Sequence[str]) -> list[dict[str, Any]]:
+    """Deny statements that keep governance on: no role may drop a boundary, stop the trail, change the
+    governance buckets, keys, enforcement rules, functions and queues, or touch a written audit record."""
+    partition, account = names.partition, names.account
+    return [
+        statement(
+            "DenyPrincipalsWithoutBoundary",
+            ["iam:CreateRole", "iam:CreateUser", "iam:PutRolePermissionsBoundary", "iam:PutUserPermissionsBoundary"],
+            "*",
+            effect="Deny",
+            condition={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arns(names)}},
+        ),
+        statement("DenyBoundaryRemoval", BOUNDARY_REMOVAL_ACTIONS, "*", effect="Deny"),
+        statement("DenyBoundaryTampering", BOUNDARY_TAMPERING_ACTIONS, boundary_arns(names), effect="Deny"),
+        statement(
+            "DenyGovernanceTampering",
+            GOVERNANCE_BUCKET_TAMPERING_ACTIONS,
+            [names.bucket_arn(names.audit_bucket), names.bucket_arn(names.lineage_bucket)],
+            effect="Deny",
+        ),
+        statement(
+            "DenyAuditRecordTampering", AUDIT_RECORD_TAMPERING_ACTIONS, f"{names.bucket_arn(names.audit_bucket)}/*", effect="Deny"
+        ),
+        statement(
+            "DenyAuditTrailTampering",
+            TRAIL_TAMPERING_ACTIONS,
+            f"arn:{partition}:cloudtrail:*:{account}:trail/{names.trail}",
+            effect="Deny",
+        ),
+        statement(
+            "DenyEnforcementTampering",
+            [*RULE_TAMPERING_ACTIONS, *FUNCTION_TAMPERING_ACTIONS, *QUEUE_TAMPERING_ACTIONS],
+            [
+                *(f"arn:{partition}:events:*:{account}:rule/{names.handler_rule(h)}" for h in handlers),
+                f"arn:{partition}:events:*:{account}:rule/{names.forwarding_rule_prefix}*",
+                *(f"arn:{partition}:lambda:*:{account}:function:{names.handler_function(h)}" for h in handlers),
+                *(f"arn:{partition}:sqs:*:{account}:{names.dead_letter_queue(h)}" for h in handlers),
+            ],
+            effect="Deny",
+        ),
+        statement(
+            "DenyGovernanceKeyTampering",
+            KEY_TAMPERING_ACTIONS,
+            "*",
+            effect="Deny",
+            condition={"ForAnyValue:StringLike": {"kms:ResourceAliases": names.key_alias_pattern}},
+        ),
+        statement(
+            "DenyRegisteringPreApprovedModels",
+            ["sagemaker:CreateModelPackage"],
+            "*",
+            effect="Deny",
+            condition={"StringEquals": {APPROVAL_STATUS_KEY: "Approved"}},
+        ),
+    ]
+
+
+def permissions_boundary(names: Names, handlers: Sequence[str]) -> Document:
+    """The ML boundary: people, project execution roles, the deployer."""
     policy = names.policy
-    boundary_arn = names.boundary_policy_arn
-    governance_buckets = [names.bucket_arn(names.audit_bucket), names.bucket_arn(names.lineage_bucket)]
     return document(
         statement("MlPlatformServicesCeiling", BOUNDARY_SERVICE_CEILING, "*"),
         statement(
@@ -74,15 +190,7 @@ def permissions_boundary(names: Names) -> Document:
             "Resource": "*",
             "Condition": {"StringNotEquals": {"aws:RequestedRegion": list(policy.regions.allowed)}},
         },
-        statement(
-            "DenyPrincipalsWithoutBoundary",
-            ["iam:CreateRole", "iam:CreateUser", "iam:PutRolePermissionsBoundary", "iam:PutUserPermissionsBoundary"],
-            "*",
-            effect="Deny",
-            condition={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
-        ),
-        statement("DenyBoundaryRemoval", BOUNDARY_REMOVAL_ACTIONS, "*", effect="Deny"),
-        statement("DenyBoundaryTampering", BOUNDARY_TAMPERING_ACTIONS, boundary_arn, effect="Deny"),
+        *governance_guardrails(names, handlers),
         statement(
             "DenyApprovalStatusChangeByNonApprovers",
             ["sagemaker:UpdateModelPackage"],
@@ -94,17 +202,27 @@ def permissions_boundary(names: Names) -> Document:
             },
         ),
         statement(
-            "DenyRegisteringPreApprovedModels",
-            ["sagemaker:CreateModelPackage"],
+            "DenyDeploymentExceptByTheDeployer",
+            DEPLOYMENT_ACTIONS,
+            "*",
+            effect="Deny",
+            condition={"ArnNotEquals": {"aws:PrincipalArn": names.role_arn(names.deployer_role)}},
+        ),
+    )
+
+
+def enforcement_boundary(names: Names, handlers: Sequence[str], ceiling: Sequence[str]) -> Document:
+    """The enforcement boundary: the handler table's actions (``ceiling``) in every Region, the same guardrails,
+    and no way to approve a model version."""
+    return document(
+        statement("EnforcementActionsCeiling", sorted(set(ceiling)), "*"),
+        *governance_guardrails(names, handlers),
+        statement(
+            "DenyApprovingModelVersions",
+            ["sagemaker:UpdateModelPackage"],
             "*",
             effect="Deny",
             condition={"StringEquals": {APPROVAL_STATUS_KEY: "Approved"}},
         ),
-        statement("DenyGovernanceTampering", GOVERNANCE_BUCKET_TAMPERING_ACTIONS, governance_buckets, effect="Deny"),
-        statement(
-            "DenyAuditTrailTampering",
-            TRAIL_TAMPERING_ACTIONS,
-            f"arn:{names.partition}:cloudtrail:*:{names.account}:trail/{names.trail}",
-            effect="Deny",
-        ),
+        statement("DenyDeployment", DEPLOYMENT_ACTIONS, "*", effect="Deny"),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,3 +43,12 @@ def deny_insecure_transport(actions: str, resources: Sequence[str] | str) -> dic
         "Resource": resources if isinstance(resources, str) else list(resources),
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+
+
+_IAM_VARIABLE = re.compile(r"\$\{(?=[A-Za-z0-9-]+:[^}]*\})")
+
+
+def render(doc: Document) -> str:
+    """The document as a Terraform string attribute: IAM policy variables (``${aws:PrincipalTag/x}``) are
+    escaped as ``$${...}`` so Terraform passes them through; its own interpolations (``${data.x.y}``) stay."""
+    return _IAM_VARIABLE.sub("$${", json.dumps(doc))

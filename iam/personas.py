@@ -10,7 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from iam.documents import Document, document, statement
-from policies.naming import Names
+from policies.model import PROJECT_TAG_KEY
+from policies.naming import LINEAGE_PEOPLE_PREFIXES, MODEL_DEPLOYER, Names
 
 Keys = Mapping[str, str]
 
@@ -37,16 +38,6 @@ def _registry_read(names: Names) -> dict[str, Any]:
     )
 
 
-def _pass_execution_roles(names: Names) -> dict[str, Any]:
-    execution_roles = [names.role_arn(names.execution_role(p)) for p in names.policy.projects]
-    return statement(
-        "PassProjectExecutionRolesToSageMaker",
-        ["iam:PassRole"],
-        execution_roles or [names.role_arn(f"{names.org}-no-projects")],
-        condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-    )
-
-
 def _lineage(names: Names) -> str:
     return names.bucket_arn(names.lineage_bucket)
 
@@ -59,15 +50,23 @@ def _use_data_key(keys: Keys) -> dict[str, Any]:
     return statement("UseDataKey", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], [keys["data"]])
 
 
+OWN_PROJECT = f"${{aws:PrincipalTag/{PROJECT_TAG_KEY}}}"
+"""The project of the session: the identity provider passes it as the ``ml-project`` session tag (iam.trust)."""
+
+
 def data_scientist(names: Names, keys: Keys) -> Document:
-    """Builds, trains and registers models (as PendingManualApproval); cannot approve or deploy."""
+    """Builds and trains models of the project named by the session tag, and starts its governed pipeline.
+
+    Registration and evidence come from the pipeline (the project's execution role), never from a person:
+    a data scientist uploads candidate data and code, and cannot write evidence, approve or deploy.
+    """
+    own = f"{_lineage(names)}/{names.lineage_project_prefix(OWN_PROJECT)}"
     return document(
         _registry_read(names),
         statement(
-            "BuildAndRegisterModels",
+            "BuildInOwnProject",
             [
                 "sagemaker:AddTags",
-                "sagemaker:CreateModelPackage",
                 "sagemaker:CreateProcessingJob",
                 "sagemaker:CreateTrainingJob",
                 "sagemaker:DescribeProcessingJob",
@@ -75,63 +74,84 @@ def data_scientist(names: Names, keys: Keys) -> Document:
                 "sagemaker:StopProcessingJob",
                 "sagemaker:StopTrainingJob",
             ],
-            _sagemaker_arns(names, ["training-job", "processing-job", "model-package", "model-package-group"]),
+            [sagemaker_arn(names, kind, f"{OWN_PROJECT}-*") for kind in ("training-job", "processing-job")],
         ),
-        statement("ReadWriteLineageData", ["s3:GetObject", "s3:PutObject"], [f"{_lineage(names)}/projects/*"]),
+        statement(
+            "RunOwnGovernedPipeline",
+            ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution"],
+            [
+                sagemaker_arn(names, "pipeline", f"{OWN_PROJECT}-governed"),
+                sagemaker_arn(names, "pipeline", f"{OWN_PROJECT}-governed/*"),
+            ],
+        ),
+        statement("ReadOwnProjectLineage", ["s3:GetObject"], [f"{own}/*"]),
+        statement("UploadCandidateDataAndCode", ["s3:PutObject"], [f"{own}/{prefix}/*" for prefix in LINEAGE_PEOPLE_PREFIXES]),
         _list_lineage(names),
-        _pass_execution_roles(names),
+        statement(
+            "PassOwnProjectExecutionRole",
+            ["iam:PassRole"],
+            [names.role_arn(f"{names.org}-*")],
+            condition={
+                "StringEquals": {
+                    "iam:PassedToService": "sagemaker.amazonaws.com",
+                    f"aws:ResourceTag/{PROJECT_TAG_KEY}": OWN_PROJECT,
+                }
+            },
+        ),
         _use_data_key(keys),
     )
 
 
 def ml_engineer(names: Names, keys: Keys) -> Document:
-    """Deploys model versions to endpoints."""
+    """Operates endpoints and asks the deployer for deployments; creates no model or endpoint itself."""
     return document(
         _registry_read(names),
         statement(
-            "DeployApprovedModels",
+            "InspectDeployments",
             [
-                "sagemaker:AddTags",
-                "sagemaker:CreateEndpoint",
-                "sagemaker:CreateEndpointConfig",
-                "sagemaker:CreateModel",
-                "sagemaker:CreateTransformJob",
-                "sagemaker:DeleteEndpoint",
                 "sagemaker:DescribeEndpoint",
                 "sagemaker:DescribeEndpointConfig",
                 "sagemaker:DescribeModel",
-                "sagemaker:UpdateEndpoint",
+                "sagemaker:ListEndpoints",
+                "sagemaker:ListTags",
             ],
-            _sagemaker_arns(names, ["endpoint", "endpoint-config", "model", "transform-job"]),
+            [sagemaker_arn(names, kind) for kind in ("endpoint", "endpoint-config", "model")],
         ),
-        statement("ReadLineageData", ["s3:GetObject"], [f"{_lineage(names)}/*"]),
+        statement(
+            "RequestDeploymentsFromTheDeployer",
+            ["lambda:InvokeFunction"],
+            [f"arn:{names.partition}:lambda:{names.region}:{names.account}:function:{names.handler_function(MODEL_DEPLOYER)}"],
+        ),
+        statement("ReadEvaluationReports", ["s3:GetObject"], [f"{_lineage(names)}/projects/*/runs/*"]),
         _list_lineage(names),
-        _pass_execution_roles(names),
-        _use_data_key(keys),
+        statement("DecryptLineageEvidence", ["kms:Decrypt", "kms:DescribeKey"], [keys["data"]]),
     )
 
 
 def model_approver(names: Names, keys: Keys) -> Document:
-    """Reads the evidence and approves or rejects model versions."""
+    """Reads the evidence reports and approves or rejects model versions; does not read training data."""
     return document(
         _registry_read(names),
         statement(
             "ApproveOrRejectModelVersions", ["sagemaker:UpdateModelPackage"], [sagemaker_arn(names, "model-package", "*/*")]
         ),
-        statement("ReadLineageEvidence", ["s3:GetObject"], [f"{_lineage(names)}/*"]),
+        statement("ReadEvaluationReports", ["s3:GetObject"], [f"{_lineage(names)}/projects/*/runs/*"]),
         _list_lineage(names),
         statement("DecryptLineageEvidence", ["kms:Decrypt", "kms:DescribeKey"], [keys["data"]]),
     )
 
 
 def auditor(names: Names, keys: Keys) -> Document:
-    """Reads the registry and the audit trail; changes nothing."""
+    """Reads the registry, the audit trail and every project's lineage (restricted data included); changes nothing."""
     audit = names.bucket_arn(names.audit_bucket)
     return document(
         _registry_read(names),
         statement("ReadAuditTrail", ["s3:GetObject", "s3:GetObjectRetention", "s3:GetObjectVersion"], [f"{audit}/*"]),
         statement("ListAuditTrail", ["s3:ListBucket", "s3:ListBucketVersions"], [audit]),
         statement("DecryptAuditTrail", ["kms:Decrypt", "kms:DescribeKey"], [keys["audit"]]),
+        statement("ReadLineage", ["s3:GetObject", "s3:GetObjectVersion"], [f"{_lineage(names)}/*"]),
+        _list_lineage(names),
+        statement("DecryptLineage", ["kms:Decrypt", "kms:DescribeKey"], [keys["data"]]),
     )
 
 

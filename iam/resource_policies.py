@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from iam.boundary import APPROVAL_STATUS_KEY, approver_principals
+from iam.boundary import APPROVAL_STATUS_KEY, AUDIT_RECORD_TAMPERING_ACTIONS, approver_principals
 from iam.documents import Document, deny_insecure_transport, document
-from policies.model import Project
-from policies.naming import CLOUDTRAIL_PREFIX, Names
+from policies.model import PROJECT_TAG_KEY, Project
+from policies.naming import CLOUDTRAIL_PREFIX, LINEAGE_EVIDENCE_PREFIXES, Names
 
 
 def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict[str, Any]] = ()) -> Document:
@@ -45,6 +45,73 @@ def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict
             },
         ]
     return {"Version": "2012-10-17", "Statement": statements + list(extra)}
+
+
+def audit_record_guardrails(names: Names) -> list[dict[str, Any]]:
+    """Audit records are written once and never changed: for everyone, whatever their IAM policies say.
+
+    ``s3:if-none-match`` is present only on a conditional write (``If-None-Match: *``), which S3
+    refuses when the key exists; with Object Lock, no version can be deleted or its retention shortened.
+    """
+    records = f"{names.bucket_arn(names.audit_bucket)}/{names.audit_records_prefix}/*"
+    return [
+        {
+            "Sid": "DenyAuditRecordChanges",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": sorted(AUDIT_RECORD_TAMPERING_ACTIONS),
+            "Resource": f"{names.bucket_arn(names.audit_bucket)}/*",
+        },
+        {
+            "Sid": "AuditRecordsAreWrittenOnce",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:PutObject",
+            "Resource": records,
+            "Condition": {"Null": {"s3:if-none-match": "true"}},
+        },
+    ]
+
+
+def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage_writers: Sequence[str]) -> list[dict[str, Any]]:
+    """Evidence comes only from a project's governed pipeline, and a project's data stays in the project.
+
+    - evidence prefixes (``projects/*/{data,runs,models,baselines}``) are written only by execution roles;
+    - every write lands in the writer's own project (the ``ml-project`` tag of the role or session),
+      except for the enforcement roles in ``lineage_writers`` (drift reports);
+    - objects are read only inside the reader's own project, except evaluation and validation reports
+      (``runs/``, for approvers) and for ``evidence_readers`` (the auditor, the approval gate).
+    """
+    bucket = names.bucket_arn(names.lineage_bucket)
+    own = f"{bucket}/{names.lineage_project_prefix(f'${{aws:PrincipalTag/{PROJECT_TAG_KEY}}}')}/*"
+    writes = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"]
+    execution_roles = [names.role_arn(names.execution_role(p)) for p in names.policy.projects]
+    return [
+        {
+            "Sid": "EvidenceOnlyFromGovernedPipelines",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": writes,
+            "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in LINEAGE_EVIDENCE_PREFIXES],
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": execution_roles or [names.role_arn(f"{names.org}-no-projects")]}},
+        },
+        {
+            "Sid": "WritesStayInTheirProject",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": writes,
+            "NotResource": [own],
+            **({"Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(lineage_writers)}}} if lineage_writers else {}),
+        },
+        {
+            "Sid": "ReadsStayInTheirProject",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "NotResource": [own, f"{bucket}/{names.lineage_project_prefix('*')}/runs/*"],
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(evidence_readers)}},
+        },
+    ]
 
 
 def access_log_delivery(names: Names, source_buckets: Sequence[str]) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from iam.documents import Document, document
+from policies.model import PROJECT_TAG_KEY
 from policies.naming import Names
 
 
@@ -18,14 +21,35 @@ def trust_service(service: str, account: str) -> Document:
     )
 
 
-def trust_account_with_mfa(names: Names) -> Document:
-    """Persona roles: principals of the account that signed in with MFA. Replace with your identity provider's federation."""
-    return document(
+def trust_people(names: Names, *, project_scoped: bool) -> Document:
+    """Persona roles: principals of the account signed in with MFA, each session naming its person.
+
+    ``sts:SourceIdentity`` is required and persists across role chaining: separation of duties
+    compares people, not role sessions. A project-scoped persona's session must carry the
+    ``ml-project`` tag with a governed project. Replace the account principal with your identity
+    provider's federation; it must pass the source identity (and the project tag) on sign-in.
+    """
+    account_root = {"AWS": f"arn:{names.partition}:iam::{names.account}:root"}
+    statements: list[dict[str, Any]] = [
         {
-            "Sid": "AssumedByAccountPrincipalsWithMfa",
+            "Sid": "AssumedByPeopleWithMfaAndSourceIdentity",
             "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{names.partition}:iam::{names.account}:root"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            "Principal": account_root,
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}, "Null": {"sts:SourceIdentity": "false"}},
         }
-    )
+    ]
+    if project_scoped:
+        statements.append(
+            {
+                "Sid": "SessionNamesAGovernedProject",
+                "Effect": "Allow",
+                "Principal": account_root,
+                "Action": "sts:TagSession",
+                "Condition": {
+                    "StringEquals": {f"aws:RequestTag/{PROJECT_TAG_KEY}": [p.name for p in names.policy.projects]},
+                    "ForAllValues:StringEquals": {"aws:TagKeys": [PROJECT_TAG_KEY]},
+                },
+            }
+        )
+    return document(*statements)

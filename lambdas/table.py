@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from iam.grants import Grant, On
 from lambdas import actions, routing
 from lambdas.approval_gate import evidence
-from lambdas.shared import audit, idempotency, notify, sagemaker_resources
+from lambdas.shared import sagemaker_resources
+from lambdas.shared.grants import RUNTIME_GRANTS
 from policies.model import GovernancePolicy
 from policies.naming import APPROVAL_GATE, CLASSIFICATION_TAGS, REGION_GUARD
 from policies.rules.outcome import Action, Decision
 from policies.rules.resources import ResourceFacts
 
-# What every handler's code does through the shared runtime: record, notify, deduplicate.
-RUNTIME_GRANTS: tuple[Grant, ...] = (*audit.GRANTS, *notify.GRANTS, *idempotency.GRANTS)
 # What the Lambda platform does with the function's role: decrypt its environment and use the
 # encrypted table, send failed async events to the DLQ, write logs and traces.
 PLATFORM_GRANTS: tuple[Grant, ...] = (

@@ -18,12 +18,18 @@ KEY_PURPOSES: tuple[str, ...] = ("data", "audit", "ops")
 BUCKET_PURPOSES: tuple[str, ...] = ("lineage", "audit", "access-logs")
 CLOUDTRAIL_PREFIX = "cloudtrail"  # where the trail writes inside the audit bucket
 AUDIT_RECORDS_PREFIX = "decisions"  # where the handlers write one record per decision inside the audit bucket
+# Lineage bucket layout, per project under projects/<project>/: what only the project's execution role
+# (its governed pipeline) writes, and what the project's people may write.
+LINEAGE_EVIDENCE_PREFIXES: tuple[str, ...] = ("data", "runs", "models", "baselines")
+LINEAGE_PEOPLE_PREFIXES: tuple[str, ...] = ("incoming", "code", "sdk")
 # Enforcement handlers the core names (the full table of handlers is lambdas/table.py).
 APPROVAL_GATE = "approval-gate"
 CLASSIFICATION_TAGS = "classification-tags"
 REGION_GUARD = "region-guard"
+MODEL_DEPLOYER = "model-deployer"
 # Construct id of the permissions boundary in the identity stack (its Terraform address is aws_iam_policy.<id>).
 BOUNDARY_CONSTRUCT_ID = "permissions-boundary"
+ENFORCEMENT_BOUNDARY_CONSTRUCT_ID = "enforcement-permissions-boundary"
 # Tag on every resource naming the stack that created it (provider default tags).
 STACK_TAG_KEY = "governance-stack"
 _HANDLER_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -65,6 +71,11 @@ class Names:
         assert purpose in KEY_PURPOSES, purpose
         return f"alias/{self.org}-ml-{purpose}"
 
+    @property
+    def key_alias_pattern(self) -> str:
+        """Matches the aliases of every governance key (``kms:ResourceAliases`` conditions)."""
+        return f"alias/{self.org}-ml-*"
+
     # ---- S3 ---------------------------------------------------------------------------
     def bucket(self, purpose: str) -> str:
         assert purpose in BUCKET_PURPOSES, purpose
@@ -87,6 +98,19 @@ class Names:
     def access_logs_bucket(self) -> str:
         return self.bucket("access-logs")
 
+    @staticmethod
+    def lineage_project_prefix(project: str) -> str:
+        return f"projects/{project}"
+
+    @classmethod
+    def lineage_training_data(cls, project: str, filename: str) -> str:
+        return f"{cls.lineage_project_prefix(project)}/data/{filename}"
+
+    @classmethod
+    def lineage_run_report(cls, project: str, run: str, report: str) -> str:
+        """Where a pipeline run's report lands: ``runs/<run>/<report>/<report>.json`` (pipelines/definition.py)."""
+        return f"{cls.lineage_project_prefix(project)}/runs/{run}/{report}/{report}.json"
+
     def bucket_arn(self, bucket: str) -> str:
         return f"arn:{self.partition}:s3:::{bucket}"
 
@@ -98,6 +122,19 @@ class Names:
     @property
     def boundary_policy_arn(self) -> str:
         return f"arn:{self.partition}:iam::{self.account}:policy/{self.boundary_policy}"
+
+    @property
+    def enforcement_boundary_policy(self) -> str:
+        return f"{self.org}-enforcement-permissions-boundary"
+
+    @property
+    def enforcement_boundary_policy_arn(self) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:policy/{self.enforcement_boundary_policy}"
+
+    @property
+    def deployer_role(self) -> str:
+        """The one role that creates models, endpoint configs and endpoints (the model-deployer function)."""
+        return f"{self.org}-{MODEL_DEPLOYER}"
 
     def persona_role(self, persona: str) -> str:
         assert persona in PERSONAS, persona

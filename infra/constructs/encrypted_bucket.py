@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +34,7 @@ from cdktn_provider_aws.s3_bucket_server_side_encryption_configuration import (
 from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
+from iam.documents import render
 from iam.resource_policies import bucket_policy
 from policies.naming import Names
 
@@ -146,7 +146,7 @@ class EncryptedBucket(Construct):
             self,
             "policy",
             bucket=bucket_id,
-            policy=json.dumps(bucket_policy(self.arn, kms_key_arn, extra_policy_statements)),
+            policy=render(bucket_policy(self.arn, kms_key_arn, extra_policy_statements)),
             depends_on=[self.public_access_block],
         )
 

@@ -29,6 +29,7 @@ from cdktn_provider_aws.sqs_queue import SqsQueue
 from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
+from iam.documents import render
 from iam.resource_policies import dead_letter_queue_policy
 from iam.roles import grant_arns, handler_role_policy
 from iam.trust import trust_service
@@ -102,7 +103,7 @@ class GovernedFunction(Construct):
             self,
             "dlq-policy",
             queue_url=queue.url,
-            policy=json.dumps(dead_letter_queue_policy(names.dead_letter_queue_arn(handler), names.handler_rule_arn(handler))),
+            policy=render(dead_letter_queue_policy(names.dead_letter_queue_arn(handler), names.handler_rule_arn(handler))),
         )
         return queue
 
@@ -122,11 +123,11 @@ class GovernedFunction(Construct):
             "role",
             name=names.handler_role(handler),
             description=f"Execution role of the {handler} enforcement function",
-            assume_role_policy=json.dumps(trust_service("lambda.amazonaws.com", names.account)),
+            assume_role_policy=render(trust_service("lambda.amazonaws.com", names.account)),
             permissions_boundary=boundary_arn,
         )
         policy = IamRolePolicy(
-            self, "role-policy", name=f"{handler}-permissions", role=role.name, policy=json.dumps(self.policy_document)
+            self, "role-policy", name=f"{handler}-permissions", role=role.name, policy=render(self.policy_document)
         )
         return role, policy
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
+from iam.documents import render
 from iam.resource_policies import key_policy
 from policies.naming import Names
 
@@ -22,7 +21,7 @@ class ManagedKey(Construct):
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=30,
-            policy=json.dumps(key_policy(names, purpose)),
+            policy=render(key_policy(names, purpose)),
         )
         self.alias = KmsAlias(self, "alias", name=names.key_alias(purpose), target_key_id=self.key.key_id)
 

@@ -10,8 +10,6 @@ management events in every watched Region; the stack then stays empty.
 
 from __future__ import annotations
 
-import json
-
 from cdktn_provider_aws.cloudtrail import Cloudtrail
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.cloudwatch_log_metric_filter import (
@@ -23,6 +21,7 @@ from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from iam.boundary import BOUNDARY_REMOVAL_ACTIONS, TRAIL_TAMPERING_ACTIONS
+from iam.documents import render
 from iam.roles import trail_delivery_policy
 from iam.trust import trust_service
 from infra.constructs.alarms import alarm_on_first
@@ -69,7 +68,7 @@ class AuditTrailStack(GovernanceStack):
             "trail-logs-role",
             name=names.trail_delivery_role,
             description="Lets CloudTrail deliver the governance trail to CloudWatch Logs",
-            assume_role_policy=json.dumps(trust_service("cloudtrail.amazonaws.com", names.account)),
+            assume_role_policy=render(trust_service("cloudtrail.amazonaws.com", names.account)),
             permissions_boundary=names.boundary_policy_arn,
         )
         IamRolePolicy(
@@ -77,7 +76,7 @@ class AuditTrailStack(GovernanceStack):
             "trail-logs-policy",
             name="deliver-trail-to-logs",
             role=role.name,
-            policy=json.dumps(trail_delivery_policy(log_group_arn)),
+            policy=render(trail_delivery_policy(log_group_arn)),
         )
         Cloudtrail(
             self,

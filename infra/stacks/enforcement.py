@@ -21,6 +21,7 @@ from cdktn_provider_aws.lambda_layer_version import LambdaLayerVersion
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from iam.documents import render
 from iam.roles import event_forwarding_policy
 from iam.trust import trust_service
 from infra.constructs.governed_function import GovernedFunction
@@ -76,7 +77,7 @@ class EnforcementStack(GovernanceStack):
                 layer_arn=self.layer.arn,
                 pattern=spec.route(policy),
                 keys=keys,
-                boundary_arn=names.boundary_policy_arn,
+                boundary_arn=names.enforcement_boundary_policy_arn,
                 environment=handler_environment(names, spec.name),
                 reserved_concurrency=RESERVED_CONCURRENCY,
                 depends_on=[self.idempotency],
@@ -92,7 +93,7 @@ class EnforcementStack(GovernanceStack):
             "event-forwarding-role",
             name=names.event_forwarding_role,
             description="Lets EventBridge in other Regions forward SageMaker events to the home Region's default bus",
-            assume_role_policy=json.dumps(trust_service("events.amazonaws.com", names.account)),
+            assume_role_policy=render(trust_service("events.amazonaws.com", names.account)),
             permissions_boundary=names.boundary_policy_arn,
         )
         IamRolePolicy(
@@ -100,7 +101,7 @@ class EnforcementStack(GovernanceStack):
             "event-forwarding-policy",
             name="forward-to-home-bus",
             role=role.name,
-            policy=json.dumps(event_forwarding_policy(names)),
+            policy=render(event_forwarding_policy(names)),
         )
         tags = {**policy.standard_tags(), STACK_TAG_KEY: "enforcement"}
         for region in policy.regions.forwarded:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import json
-
 from cdktn import TerraformOutput
 from cdktn_provider_aws.sns_topic import SnsTopic
 from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktn_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from iam.resource_policies import access_log_delivery, alerts_topic_policy, trail_delivery
+from iam.documents import render
+from iam.resource_policies import (
+    access_log_delivery,
+    alerts_topic_policy,
+    audit_record_guardrails,
+    lineage_guardrails,
+    trail_delivery,
+)
 from infra.constructs.encrypted_bucket import EncryptedBucket, ObjectLock, Retention
 from infra.constructs.managed_key import ManagedKey
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.model import GovernancePolicy
+from policies.naming import APPROVAL_GATE
 
 
 class FoundationStack(GovernanceStack):
@@ -58,6 +64,14 @@ class FoundationStack(GovernanceStack):
             kms_key_arn=self.keys["data"].arn,
             access_logs_bucket=self.access_logs.name,
             retention=Retention(transition_to_infrequent_access=90, expire_noncurrent=365),
+            extra_policy_statements=lineage_guardrails(
+                names,
+                evidence_readers=[
+                    names.role_arn(names.persona_role("auditor")),
+                    names.role_arn(names.handler_role(APPROVAL_GATE)),
+                ],
+                lineage_writers=[],
+            ),
             depends_on=[self.access_logs.bucket],
         )
         self.audit = EncryptedBucket(
@@ -69,7 +83,10 @@ class FoundationStack(GovernanceStack):
             access_logs_bucket=self.access_logs.name,
             object_lock=ObjectLock(mode=policy.audit.object_lock_mode.value, years=policy.audit.retention_years),
             retention=Retention(transition_to_infrequent_access=90, transition_to_glacier=365, expire_noncurrent=retention_days),
-            extra_policy_statements=trail_delivery(names) if policy.create_cloudtrail else [],
+            extra_policy_statements=[
+                *audit_record_guardrails(names),
+                *(trail_delivery(names) if policy.create_cloudtrail else []),
+            ],
             depends_on=[self.access_logs.bucket],
         )
 
@@ -78,7 +95,7 @@ class FoundationStack(GovernanceStack):
             self,
             "alerts-policy",
             arn=self.alerts.arn,
-            policy=json.dumps(alerts_topic_policy(names)),
+            policy=render(alerts_topic_policy(names)),
         )
         for i, email in enumerate(policy.notifications.emails):
             SnsTopicSubscription(self, f"alerts-email-{i}", topic_arn=self.alerts.arn, protocol="email", endpoint=email)

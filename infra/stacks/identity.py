@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import json
-
 from cdktn import TerraformOutput
 from cdktn_provider_aws.iam_policy import IamPolicy
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from iam.boundary import permissions_boundary
+from iam.boundary import enforcement_boundary, permissions_boundary
+from iam.documents import render
 from iam.personas import persona_policy
 from iam.roles import execution_role_policy
-from iam.trust import trust_account_with_mfa, trust_service
+from iam.trust import trust_people, trust_service
 from infra.stacks.base import BackendSettings, GovernanceStack
+from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
-from policies.naming import BOUNDARY_CONSTRUCT_ID, PERSONAS
+from policies.naming import BOUNDARY_CONSTRUCT_ID, ENFORCEMENT_BOUNDARY_CONSTRUCT_ID, PERSONAS
+
+# Personas whose sessions name their project (the ml-project session tag) and are confined to it.
+PROJECT_SCOPED_PERSONAS = ("data-scientist",)
 
 
 class IdentityStack(GovernanceStack):
@@ -24,13 +27,21 @@ class IdentityStack(GovernanceStack):
         super().__init__(scope, stack_name, policy=policy, backend=backend)
         names = self.names
         keys = self.key_arns()
+        handlers = [spec.name for spec in HANDLERS]
 
         self.boundary = IamPolicy(
             self,
             BOUNDARY_CONSTRUCT_ID,
             name=names.boundary_policy,
             description="Ceiling for every governed principal: allowed Regions, boundary can't be dropped, approvals only by approvers",
-            policy=json.dumps(permissions_boundary(names)),
+            policy=render(permissions_boundary(names, handlers)),
+        )
+        self.enforcement_boundary = IamPolicy(
+            self,
+            ENFORCEMENT_BOUNDARY_CONSTRUCT_ID,
+            name=names.enforcement_boundary_policy,
+            description="Ceiling for the enforcement handlers: the handler table's actions in every Region, the same guardrails, no approving",
+            policy=render(enforcement_boundary(names, handlers, [a for s in HANDLERS for g in s.grants for a in g.actions])),
         )
 
         self.roles: dict[str, IamRole] = {}
@@ -40,7 +51,7 @@ class IdentityStack(GovernanceStack):
                 f"persona-{persona}",
                 name=names.persona_role(persona),
                 description=f"{persona.replace('-', ' ').capitalize()} persona of the ML platform",
-                assume_role_policy=json.dumps(trust_account_with_mfa(names)),
+                assume_role_policy=render(trust_people(names, project_scoped=persona in PROJECT_SCOPED_PERSONAS)),
                 permissions_boundary=self.boundary.arn,
                 max_session_duration=3600,
             )
@@ -49,7 +60,7 @@ class IdentityStack(GovernanceStack):
                 f"persona-{persona}-policy",
                 name=f"{persona}-permissions",
                 role=role.name,
-                policy=json.dumps(persona_policy(names, persona, keys)),
+                policy=render(persona_policy(names, persona, keys)),
             )
             self.roles[persona] = role
 
@@ -59,7 +70,7 @@ class IdentityStack(GovernanceStack):
                 f"execution-{project.name}",
                 name=names.execution_role(project),
                 description=f"SageMaker execution role of project {project.name}",
-                assume_role_policy=json.dumps(trust_service("sagemaker.amazonaws.com", names.account)),
+                assume_role_policy=render(trust_service("sagemaker.amazonaws.com", names.account)),
                 permissions_boundary=self.boundary.arn,
                 tags=policy.project_tags(project),
             )
@@ -68,7 +79,7 @@ class IdentityStack(GovernanceStack):
                 f"execution-{project.name}-policy",
                 name="pipeline-permissions",
                 role=role.name,
-                policy=json.dumps(execution_role_policy(names, project, keys)),
+                policy=render(execution_role_policy(names, project, keys)),
             )
             self.roles[f"execution:{project.name}"] = role
 

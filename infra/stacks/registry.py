@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from cdktn_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
 from cdktn_provider_aws.sagemaker_model_package_group_policy import SagemakerModelPackageGroupPolicy
 from constructs import Construct
 
+from iam.documents import render
 from iam.resource_policies import model_package_group_policy
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.model import GovernancePolicy
@@ -32,6 +31,6 @@ class ModelRegistryStack(GovernanceStack):
                 self,
                 f"group-{project.name}-policy",
                 model_package_group_name=group.model_package_group_name,
-                resource_policy=json.dumps(model_package_group_policy(names, project)),
+                resource_policy=render(model_package_group_policy(names, project)),
             )
             self.groups[project.name] = group

@@ -11,17 +11,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from iam.grants import Grant, On
 from lambdas.shared import aws
 from policies.naming import AUDIT_RECORDS_PREFIX
 from policies.rules.outcome import Decision
 
 AUDIT_SCHEMA = "ml-governance-audit/1"
 AUDIT_PREFIX = AUDIT_RECORDS_PREFIX
-GRANTS = (
-    Grant("WriteAuditRecords", ("s3:PutObject",), (On.AUDIT_RECORDS,)),
-    Grant("EncryptAuditRecords", ("kms:GenerateDataKey",), (On.AUDIT_KEY,)),
-)
 
 
 def audit_key(decision: Decision, event_id: str, event_time: datetime) -> str:

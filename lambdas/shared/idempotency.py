@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from iam.grants import Grant, On
 from lambdas.shared import aws
 from lambdas.shared.settings import settings
 
@@ -14,9 +13,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
-GRANTS = (
-    Grant("UseIdempotencyTable", ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), (On.IDEMPOTENCY_TABLE,)),
-)
 
 
 @cache

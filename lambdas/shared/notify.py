@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from iam.grants import Grant, On
 from lambdas.shared import aws
-
-GRANTS = (Grant("PublishAlerts", ("sns:Publish",), (On.ALERTS_TOPIC,)),)
 
 
 def publish(topic_arn: str, subject: str, message: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from policies.model import PROJECT_TAG_KEY, GovernancePolicy
-from policies.naming import BOUNDARY_CONSTRUCT_ID, Names
+from policies.naming import BOUNDARY_CONSTRUCT_ID, ENFORCEMENT_BOUNDARY_CONSTRUCT_ID, Names
 from policies.rules.classification import classification_problem
 
 
@@ -126,12 +126,15 @@ def customer_managed_keys(policy: GovernancePolicy, resource_type: str, body: Bo
 def permissions_boundary(policy: GovernancePolicy, resource_type: str, body: Body) -> Finding:
     if resource_type != "aws_iam_role":
         return NOT_APPLICABLE
-    boundary = body.get("permissions_boundary")
-    expected = f":policy/{_names(policy).boundary_policy}"
+    boundary = str(body.get("permissions_boundary") or "")
+    names = _names(policy)
+    expected = (names.boundary_policy, names.enforcement_boundary_policy)
     if not boundary:
         return failed("the role has no permissions boundary")
-    if not (str(boundary).endswith(expected) or f"aws_iam_policy.{BOUNDARY_CONSTRUCT_ID}" in str(boundary)):
-        return failed(f"the role's boundary {boundary!r} is not the organization's ({expected.lstrip(':')})")
+    by_name = any(boundary.endswith(f":policy/{name}") for name in expected)
+    by_reference = any(f"aws_iam_policy.{cid}." in boundary for cid in (BOUNDARY_CONSTRUCT_ID, ENFORCEMENT_BOUNDARY_CONSTRUCT_ID))
+    if not (by_name or by_reference):
+        return failed(f"the role's boundary {boundary!r} is not one of the organization's ({', '.join(expected)})")
     return PASSED
 
 

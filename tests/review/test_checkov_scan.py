@@ -91,6 +91,7 @@ def test_custom_checks_read_the_policy_they_are_given(bad_stack_outdir: Path, tm
 
     document = yaml.safe_load(text)
     document["regions"]["allowed"] = [*document["regions"]["allowed"], "ap-east-1"]
+    document["regions"]["watched"] = [*document["regions"]["watched"], "ap-east-1"]
     document["audit"].update(retention_years=1, object_lock_mode="GOVERNANCE")
     policy_file.write_text(yaml.safe_dump(document))
     result = scan(bad_stack_outdir, tmp_path / "reports", policy=load_policy(policy_file), suppressions_file=None)

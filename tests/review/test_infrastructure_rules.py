@@ -81,7 +81,7 @@ def test_rules_read_the_policy(bad_stack: dict[str, Any], policy: GovernancePoli
 
     lenient = policy_variant(
         policy,
-        regions={"allowed": ["eu-west-1", "eu-central-1", "ap-east-1"]},
+        regions={"allowed": ["eu-west-1", "eu-central-1", "ap-east-1"], "watched": [*policy.regions.watched, "ap-east-1"]},
         audit={"retention_years": 1, "object_lock_mode": "GOVERNANCE"},
     )
     results = run_rules(lenient, bad_stack)

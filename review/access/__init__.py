@@ -1,0 +1,1 @@
+"""Offline IAM access evaluation of policy documents."""

@@ -1,0 +1,210 @@
+"""What the blueprint promises about access, checked over the access matrix.
+
+Each invariant returns the cells that break it, in words a reviewer can act on. The tests assert
+none is broken for the shipped policy and for generated ones, and that each fails when the
+synthesized JSON is mutated the way an attacker or a careless change would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lambdas.table import HANDLERS
+from policies.model import PROJECT_TAG_KEY
+from policies.naming import APPROVAL_GATE, Names
+from review.access.matrix import AccessMatrix
+from review.access.requests import GovernedRequest
+
+Check = Callable[[AccessMatrix], list[str]]
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str
+    promise: str
+    check: Check
+
+
+def _names(matrix: AccessMatrix) -> Names:
+    return Names(matrix.policy, account=matrix.account.account, partition=matrix.account.partition)
+
+
+def _rows(matrix: AccessMatrix, group: str) -> list[GovernedRequest]:
+    return [r for r in matrix.requests if r.group == group]
+
+
+def _boundaried(matrix: AccessMatrix) -> set[str]:
+    return {c.label for c in matrix.callers if matrix.account.roles[c.role].boundary is not None}
+
+
+def handlers_can_act_everywhere(matrix: AccessMatrix) -> list[str]:
+    names = _names(matrix)
+    out = []
+    for request in _rows(matrix, "remediation"):
+        role = names.handler_role(str(request.handler))
+        allowed = set(matrix.allowed_regions(role, request))
+        missing = [r for r in matrix.policy.regions.watched if r not in allowed]
+        if missing:
+            reason = matrix.cell(role, request, missing[0]).deciding
+            out.append(f"{role} cannot {request.label} in {', '.join(missing)} ({reason})")
+    return out
+
+
+def only_approvers_approve(matrix: AccessMatrix) -> list[str]:
+    names = _names(matrix)
+    approver = names.persona_role("model-approver")
+    gate = names.handler_role(APPROVAL_GATE)
+    out = []
+    for request in _rows(matrix, "approval"):
+        who = set(matrix.who_may(request))
+        status = str(request.context.get("sagemaker:ModelApprovalStatus"))
+        if request.action == "sagemaker:CreateModelPackage":
+            expected, label = set(), "nobody"
+        elif status == "Approved":
+            expected, label = {approver}, approver
+        else:
+            expected, label = {approver, gate}, f"{approver} and {gate}"
+        if who != expected:
+            out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {label}")
+    return out
+
+
+def evidence_written_only_by_its_pipeline(matrix: AccessMatrix) -> list[str]:
+    names = _names(matrix)
+    out = []
+    for request in _rows(matrix, "evidence"):
+        project = matrix.policy.project(str(request.project))
+        assert project is not None
+        who = set(matrix.who_may(request))
+        expected = {names.execution_role(project)} if request.action == "s3:PutObject" else set()
+        if who != expected:
+            out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {sorted(expected) or 'nobody'}")
+    return out
+
+
+def _in_project(matrix: AccessMatrix, project: str) -> set[str]:
+    """Callers that belong to ``project``: its execution role and its people's tagged sessions."""
+    names = _names(matrix)
+    found = matrix.policy.project(project)
+    assert found is not None
+    return {names.execution_role(found)} | {c.label for c in matrix.callers if c.session_tags.get(PROJECT_TAG_KEY) == project}
+
+
+def data_stays_in_its_project(matrix: AccessMatrix) -> list[str]:
+    """A project's data is read by that project (execution role, tagged people), the auditor and the approval gate only."""
+    names = _names(matrix)
+    readers = {names.persona_role("auditor"), names.handler_role(APPROVAL_GATE)}
+    out = []
+    for request in _rows(matrix, "data"):
+        project = str(request.project)
+        who = set(matrix.who_may(request))
+        if intruders := sorted(who - _in_project(matrix, project) - readers):
+            out.append(f"{request.label}: also readable by {intruders}")
+        if names.execution_role(matrix.policy.project(project)) not in who:  # type: ignore[arg-type]
+            out.append(f"{request.label}: its own pipeline cannot read it")
+    return out
+
+
+def people_work_in_their_project(matrix: AccessMatrix) -> list[str]:
+    """A project's people can do their work there (upload candidates, pass its role, start its pipeline), nowhere else."""
+    out = []
+    for request in _rows(matrix, "project work"):
+        project = str(request.project)
+        people = {c.label for c in matrix.callers if c.session_tags}
+        own = {c.label for c in matrix.callers if c.session_tags.get(PROJECT_TAG_KEY) == project}
+        who = set(matrix.who_may(request)) & people
+        if who != own:
+            out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {sorted(own) or 'nobody'}")
+    return out
+
+
+def governance_cannot_be_switched_off(matrix: AccessMatrix) -> list[str]:
+    """No boundaried role can touch enforcement, the boundary, the keys, the trail, or audit records after they are written."""
+    names = _names(matrix)
+    writers = {names.handler_role(spec.name) for spec in HANDLERS}
+    auditor = names.persona_role("auditor")
+    out = []
+    for request in matrix.requests:
+        if request.group not in {"enforcement", "boundary", "keys", "trail", "audit trail"}:
+            continue
+        who = set(matrix.who_may(request)) & _boundaried(matrix)
+        if request.label.startswith("write a new audit record"):
+            expected = writers
+        elif request.label == "read an audit record":
+            expected = {auditor}
+        else:
+            expected = set()
+        if who != expected:
+            out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {sorted(expected) or 'nobody'}")
+    return out
+
+
+def every_role_is_bounded(matrix: AccessMatrix) -> list[str]:
+    """Every role the blueprint creates carries one of its permissions boundaries."""
+    names = _names(matrix)
+    expected = {names.boundary_policy_arn, names.enforcement_boundary_policy_arn}
+    out = []
+    for name, role in sorted(matrix.account.roles.items()):
+        if role.boundary_arn is None:
+            out.append(f"{name} has no permissions boundary")
+        elif role.boundary_arn not in expected:
+            out.append(f"{name} carries {role.boundary_arn}, not a governance boundary")
+    return out
+
+
+def retention_cannot_be_bypassed(matrix: AccessMatrix) -> list[str]:
+    """s3:BypassGovernanceRetention is explicitly denied to every role (GOVERNANCE mode must not be a back door)."""
+    out = []
+    for request in matrix.requests:
+        if request.action != "s3:BypassGovernanceRetention":
+            continue
+        for role in matrix.roles:
+            cell = matrix.cell(role, request)
+            if cell.evaluation.decision != "explicit-deny":
+                out.append(f"{role}: {request.label} is {cell.evaluation.decision}, must be explicitly denied")
+    return out
+
+
+INVARIANTS: tuple[Invariant, ...] = (
+    Invariant("every-role-is-bounded", "every role carries the ML or the enforcement boundary", every_role_is_bounded),
+    Invariant(
+        "handlers-act-everywhere",
+        "every enforcement handler may make each call it needs, on the resources it acts on, in every watched Region",
+        handlers_can_act_everywhere,
+    ),
+    Invariant(
+        "only-approvers-approve",
+        "only the approver role sets a version to Approved; the gate only Rejected or PendingManualApproval",
+        only_approvers_approve,
+    ),
+    Invariant(
+        "evidence-from-the-pipeline",
+        "only a project's execution role writes its evidence; nobody deletes it",
+        evidence_written_only_by_its_pipeline,
+    ),
+    Invariant(
+        "data-stays-in-its-project",
+        "a project's data is read only by that project, the auditor and the approval gate",
+        data_stays_in_its_project,
+    ),
+    Invariant(
+        "people-work-in-their-project",
+        "a project's people can upload candidates, pass its execution role and start its pipeline, for no other project",
+        people_work_in_their_project,
+    ),
+    Invariant(
+        "governance-cannot-be-switched-off",
+        "no boundaried role changes enforcement, the boundary, the keys, the trail or written audit records",
+        governance_cannot_be_switched_off,
+    ),
+    Invariant(
+        "retention-cannot-be-bypassed",
+        "s3:BypassGovernanceRetention is explicitly denied to every role",
+        retention_cannot_be_bypassed,
+    ),
+)
+
+
+def check_invariants(matrix: AccessMatrix) -> list[str]:
+    return [f"{inv.name}: {problem}" for inv in INVARIANTS for problem in inv.check(matrix)]

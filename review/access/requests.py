@@ -1,0 +1,271 @@
+"""The governed requests the access matrix asks about, in the policy's words.
+
+Each is an API call on a concrete resource of the blueprint (a model version of a project, an
+audit record, a project's evidence object, an enforcement rule, a governance key...), with the
+request context AWS would send. Which Regions it is asked in: the home Region, or every watched
+Region for what the enforcement handlers must be able to do wherever SageMaker work appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from iam.grants import On
+from lambdas.table import HANDLERS
+from policies.model import GovernancePolicy
+from policies.naming import KEY_PURPOSES, Names
+from review.access.evaluator import ContextValue
+
+
+class Where(StrEnum):
+    HOME = "home"
+    WATCHED = "watched"
+
+
+@dataclass(frozen=True)
+class GovernedRequest:
+    group: str
+    """What the row is about: approval, deployment, audit trail, evidence, data, enforcement, boundary, keys, trail, remediation."""
+    label: str
+    action: str
+    resource: str
+    """ARN with ``{region}`` where the Region goes."""
+    context: Mapping[str, ContextValue] = field(default_factory=dict)
+    where: Where = Where.HOME
+    project: str | None = None
+    handler: str | None = None
+    """For remediation rows: the handler whose table entry needs it."""
+
+    def in_region(self, region: str) -> str:
+        return self.resource.replace("{region}", region)
+
+
+TLS = {"aws:SecureTransport": True, "s3:TlsVersion": "1.3"}
+# The data every project's pipeline writes, as the approval gate and auditors rely on it (naming.lineage_* prefixes).
+EVIDENCE_KINDS = ("training data", "evaluation report", "validation report")
+
+
+def _sagemaker(names: Names, kind: str, name: str) -> str:
+    return f"arn:{names.partition}:sagemaker:{{region}}:{names.account}:{kind}/{name}"
+
+
+def governed_requests(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> list[GovernedRequest]:
+    """``key_arns`` maps each governance key alias to its ARN in the account being reviewed."""
+    return [
+        *_approval(policy, names),
+        *_deployment(policy, names),
+        *_audit_trail(names, key_arns),
+        *_evidence_and_data(policy, names, key_arns),
+        *_project_work(policy, names, key_arns),
+        *_enforcement(names),
+        *_boundary_keys_trail(names, key_arns),
+        *_remediation(policy, names),
+    ]
+
+
+def _approval(policy: GovernancePolicy, names: Names) -> Iterator[GovernedRequest]:
+    for project in policy.projects:
+        version = _sagemaker(names, "model-package", f"{project.name}/1")
+        for status in ("Approved", "Rejected", "PendingManualApproval"):
+            yield GovernedRequest(
+                "approval",
+                f"set a {project.name} version to {status}",
+                "sagemaker:UpdateModelPackage",
+                version,
+                {"sagemaker:ModelApprovalStatus": status},
+                project=project.name,
+            )
+        yield GovernedRequest(
+            "approval",
+            f"register a pre-approved {project.name} version",
+            "sagemaker:CreateModelPackage",
+            version,
+            {"sagemaker:ModelApprovalStatus": "Approved"},
+            project=project.name,
+        )
+
+
+def _deployment(policy: GovernancePolicy, names: Names) -> Iterator[GovernedRequest]:
+    project = policy.projects[0].name if policy.projects else "project"
+    for action, kind in (
+        ("sagemaker:CreateModel", "model"),
+        ("sagemaker:CreateEndpointConfig", "endpoint-config"),
+        ("sagemaker:CreateEndpoint", "endpoint"),
+        ("sagemaker:UpdateEndpoint", "endpoint"),
+        ("sagemaker:UpdateEndpointWeightsAndCapacities", "endpoint"),
+        ("sagemaker:CreateInferenceComponent", "inference-component"),
+    ):
+        yield GovernedRequest(
+            "deployment", f"{action.split(':')[1]} ({kind})", action, _sagemaker(names, kind, f"{project}-live")
+        )
+
+
+def _audit_trail(names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
+    bucket = names.bucket_arn(names.audit_bucket)
+    record = f"{bucket}/{names.audit_records_prefix}/approval-gate/2026/11/25/event/digest.json"
+    audit_key = key_arns[names.key_alias("audit")]
+    put = {**TLS, "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": audit_key}
+    yield GovernedRequest(
+        "audit trail", "write a new audit record (If-None-Match: *)", "s3:PutObject", record, {**put, "s3:if-none-match": "*"}
+    )
+    yield GovernedRequest("audit trail", "overwrite an audit record", "s3:PutObject", record, put)
+    for action, label in (
+        ("s3:DeleteObject", "delete an audit record"),
+        ("s3:DeleteObjectVersion", "delete an audit record version"),
+        ("s3:BypassGovernanceRetention", "bypass Object Lock retention"),
+        ("s3:PutObjectRetention", "shorten an audit record's retention"),
+        ("s3:PutObjectLegalHold", "change a legal hold"),
+    ):
+        yield GovernedRequest("audit trail", label, action, record, TLS)
+    for action, label in (
+        ("s3:PutBucketObjectLockConfiguration", "change the audit bucket's Object Lock"),
+        ("s3:PutBucketPolicy", "replace the audit bucket policy"),
+        ("s3:DeleteBucketPolicy", "delete the audit bucket policy"),
+        ("s3:PutLifecycleConfiguration", "change the audit bucket lifecycle"),
+    ):
+        yield GovernedRequest("audit trail", label, action, bucket, TLS)
+    yield GovernedRequest("audit trail", "read an audit record", "s3:GetObject", record, TLS)
+
+
+def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
+    bucket = names.bucket_arn(names.lineage_bucket)
+    put = {
+        **TLS,
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arns[names.key_alias("data")],
+    }
+    for project in policy.projects:
+        evidence = {
+            "training data": names.lineage_training_data(project.name, "train.csv"),
+            "evaluation report": names.lineage_run_report(project.name, "run-1", "evaluation"),
+            "validation report": names.lineage_run_report(project.name, "run-1", "validation"),
+        }
+        for kind, key in evidence.items():
+            yield GovernedRequest(
+                "evidence", f"write {project.name} {kind}", "s3:PutObject", f"{bucket}/{key}", put, project=project.name
+            )
+            yield GovernedRequest(
+                "evidence", f"delete {project.name} {kind}", "s3:DeleteObject", f"{bucket}/{key}", TLS, project=project.name
+            )
+        yield GovernedRequest(
+            "data",
+            f"read {project.name} training data ({project.classification})",
+            "s3:GetObject",
+            f"{bucket}/{evidence['training data']}",
+            TLS,
+            project=project.name,
+        )
+
+
+def _project_work(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
+    """What a project's people need to do their work, and must not be able to do for another project."""
+    bucket = names.bucket_arn(names.lineage_bucket)
+    put = {
+        **TLS,
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arns[names.key_alias("data")],
+    }
+    for project in policy.projects:
+        p = project.name
+        incoming = f"{bucket}/{names.lineage_project_prefix(p)}/incoming/candidate.csv"
+        yield GovernedRequest("project work", f"upload candidate data to {p}", "s3:PutObject", incoming, put, project=p)
+        yield GovernedRequest(
+            "project work",
+            f"pass the {p} execution role to SageMaker",
+            "iam:PassRole",
+            names.role_arn(names.execution_role(project)),
+            {"iam:PassedToService": "sagemaker.amazonaws.com"},
+            project=p,
+        )
+        yield GovernedRequest(
+            "project work",
+            f"start the {p} governed pipeline",
+            "sagemaker:StartPipelineExecution",
+            _sagemaker(names, "pipeline", f"{p}-governed"),
+            project=p,
+        )
+
+
+def _enforcement(names: Names) -> Iterator[GovernedRequest]:
+    for spec in HANDLERS:
+        rule = f"arn:{names.partition}:events:{names.region}:{names.account}:rule/{names.handler_rule(spec.name)}"
+        function = f"arn:{names.partition}:lambda:{names.region}:{names.account}:function:{names.handler_function(spec.name)}"
+        for action in ("events:DisableRule", "events:DeleteRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets"):
+            yield GovernedRequest("enforcement", f"{action.split(':')[1]} {spec.name} rule", action, rule, handler=spec.name)
+        for action in (
+            "lambda:UpdateFunctionCode",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:PutFunctionConcurrency",
+            "lambda:DeleteFunction",
+        ):
+            yield GovernedRequest("enforcement", f"{action.split(':')[1]} {spec.name}", action, function, handler=spec.name)
+        yield GovernedRequest(
+            "enforcement",
+            f"purge {spec.name} dead-letter queue",
+            "sqs:PurgeQueue",
+            names.dead_letter_queue_arn(spec.name),
+            handler=spec.name,
+        )
+
+
+def _boundary_keys_trail(names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
+    boundary = names.boundary_policy_arn
+    for action in ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"):
+        yield GovernedRequest("boundary", f"{action.split(':')[1]} on the boundary", action, boundary)
+    role = names.role_arn(names.persona_role("data-scientist"))
+    yield GovernedRequest("boundary", "detach the boundary from a role", "iam:DeleteRolePermissionsBoundary", role)
+    yield GovernedRequest(
+        "boundary",
+        "replace a role's boundary",
+        "iam:PutRolePermissionsBoundary",
+        role,
+        {"iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    )
+    for purpose in KEY_PURPOSES:
+        alias = names.key_alias(purpose)
+        for action in ("kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"):
+            yield GovernedRequest(
+                "keys", f"{action.split(':')[1]} {purpose} key", action, key_arns[alias], {"kms:ResourceAliases": [alias]}
+            )
+    trail = names.trail_arn
+    for action in ("cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors"):
+        yield GovernedRequest("trail", f"{action.split(':')[1]} governance trail", action, trail)
+
+
+# Example resources of each kind a remediation acts on, in the Region it was found in.
+_REMEDIATED = {
+    On.MODEL_PACKAGES: ("model-package", "{project}/1"),
+    On.MODEL_PACKAGE_GROUPS: ("model-package-group", "{project}"),
+    On.MODELS: ("model", "{project}-model"),
+    On.ENDPOINTS: ("endpoint", "{project}-endpoint"),
+    On.TRAINING_JOBS: ("training-job", "{project}-train"),
+    On.PROCESSING_JOBS: ("processing-job", "{project}-validate"),
+    On.TRANSFORM_JOBS: ("transform-job", "{project}-batch"),
+}
+
+
+def _remediation(policy: GovernancePolicy, names: Names) -> Iterator[GovernedRequest]:
+    """Every call each handler makes on a SageMaker resource, wherever that resource may be."""
+    project = policy.projects[0].name if policy.projects else "project"
+    for spec in HANDLERS:
+        grants = [*spec.reads, *(g for remedy in spec.remedies for g in remedy.grants)]
+        for grant in grants:
+            for on in grant.on:
+                if on not in _REMEDIATED:
+                    continue
+                kind, name = _REMEDIATED[on]
+                for action in grant.actions:
+                    context: dict[str, ContextValue] = {}
+                    if action == "sagemaker:UpdateModelPackage":
+                        context["sagemaker:ModelApprovalStatus"] = "Rejected"
+                    yield GovernedRequest(
+                        "remediation",
+                        f"{spec.name}: {action.split(':')[1]} ({kind})",
+                        action,
+                        _sagemaker(names, kind, name.format(project=project)),
+                        context,
+                        where=Where.WATCHED,
+                        handler=spec.name,
+                    )

@@ -1,0 +1,220 @@
+"""Who can do what, proven from the synthesized IAM: the invariants hold, and each fails when the JSON is broken."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies.model import GovernancePolicy
+from review.access.invariants import INVARIANTS, check_invariants
+from review.access.matrix import AccessMatrix, build_matrix, render_markdown
+from review.access.terraform import read_account
+from tests.conftest import Synthesized, SynthesizeFn, policy_variant
+
+REPO = Path(__file__).resolve().parents[2]
+Stacks = dict[str, dict[str, Any]]
+
+
+def matrix_of(outdir: Path, policy: GovernancePolicy) -> AccessMatrix:
+    return build_matrix(policy, read_account(outdir))
+
+
+@pytest.fixture(scope="module")
+def shipped(synthesized: Synthesized, policy: GovernancePolicy) -> AccessMatrix:
+    return matrix_of(synthesized.outdir, policy)
+
+
+def test_every_invariant_holds_for_the_shipped_policy(shipped: AccessMatrix) -> None:
+    assert check_invariants(shipped) == []
+
+
+def test_the_committed_matrix_is_the_one_the_stacks_produce(shipped: AccessMatrix) -> None:
+    committed = (REPO / "docs" / "access-matrix.md").read_text()
+    assert committed == render_markdown(shipped, []), "docs/access-matrix.md is stale: run make access-review"
+
+
+def test_the_region_guard_can_act_in_us_east_1(shipped: AccessMatrix) -> None:
+    """The finding that started this: the ML boundary's Region deny kept the guard from acting where it exists to act."""
+    guard = "acme-region-guard"
+    rows = {r.action: r for r in shipped.requests if r.handler == "region-guard" and r.group == "remediation"}
+    assert shipped.cell(guard, rows["sagemaker:StopTrainingJob"], "us-east-1").allowed
+    assert shipped.cell(guard, rows["sagemaker:DeleteEndpoint"], "us-east-1").allowed
+
+
+def test_decisions_name_the_statement_that_decided(shipped: AccessMatrix) -> None:
+    approve = next(r for r in shipped.requests if r.label == "set a credit-risk version to Approved")
+    gate = shipped.cell("acme-approval-gate", approve)
+    assert gate.evaluation.decision == "explicit-deny"
+    assert "identity:aws_iam_policy.enforcement-permissions-boundary/DenyApprovingModelVersions" in gate.deciding
+    overwrite = next(r for r in shipped.requests if r.label == "overwrite an audit record")
+    assert "AuditRecordsAreWrittenOnce" in shipped.cell("acme-region-guard", overwrite).deciding
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param(
+            {
+                "regions": {"home": "us-east-2", "allowed": ["us-east-2", "ca-central-1"]},
+                "projects": [
+                    {
+                        "name": "fraud-detection-for-card-payments-europe",
+                        "owner_team": "payments",
+                        "classification": "restricted",
+                        "metric_thresholds": {"auc": {"minimum": 0.9}},
+                    },
+                    {"name": "churn", "owner_team": "growth", "classification": "public"},
+                ],
+            },
+            id="other-regions-and-projects",
+        ),
+        pytest.param({"audit": {"object_lock_mode": "GOVERNANCE", "retention_years": 1}}, id="governance-lock"),
+    ],
+)
+def test_invariants_hold_for_other_policies(synthesize: SynthesizeFn, policy: GovernancePolicy, changes: dict[str, Any]) -> None:
+    variant = policy_variant(policy, **changes)
+    assert check_invariants(matrix_of(synthesize(variant).outdir, variant)) == []
+
+
+# ---- mutation tests: break the synthesized JSON the way a careless change would; exactly that invariant fails ----
+
+
+def _statements(body: dict[str, Any], key: str = "policy") -> list[dict[str, Any]]:
+    document = json.loads(body[key])
+    return document["Statement"]
+
+
+def _rewrite(body: dict[str, Any], change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], key: str = "policy") -> None:
+    document = json.loads(body[key])
+    document["Statement"] = change(document["Statement"])
+    body[key] = json.dumps(document)
+
+
+def _resource(stacks: Stacks, stack: str, rtype: str, prefix: str) -> dict[str, Any]:
+    found = [body for name, body in stacks[stack]["resource"][rtype].items() if name.startswith(prefix)]
+    assert len(found) == 1, (rtype, prefix)
+    return found[0]
+
+
+def drop(sid: str) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = [s for s in statements if s.get("Sid") != sid]
+        assert len(kept) == len(statements) - 1, f"{sid} not found"
+        return kept
+
+    return change
+
+
+def grant(sid: str, actions: list[str], resource: str) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    return lambda statements: [*statements, {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}]
+
+
+def ml_boundary(stacks: Stacks) -> dict[str, Any]:
+    return stacks["identity"]["resource"]["aws_iam_policy"]["permissions-boundary"]
+
+
+def enforcement_boundary(stacks: Stacks) -> dict[str, Any]:
+    return stacks["identity"]["resource"]["aws_iam_policy"]["enforcement-permissions-boundary"]
+
+
+def persona_policy(stacks: Stacks, persona: str) -> dict[str, Any]:
+    return _resource(stacks, "identity", "aws_iam_role_policy", f"persona-{persona}-policy")
+
+
+def mutate_guard_under_the_ml_boundary(stacks: Stacks) -> None:
+    role = _resource(stacks, "enforcement", "aws_iam_role", "region-guard_role")
+    role["permissions_boundary"] = role["permissions_boundary"].replace(
+        "enforcement-permissions-boundary", "ml-permissions-boundary"
+    )
+
+
+def mutate_gate_may_approve(stacks: Stacks) -> None:
+    _rewrite(enforcement_boundary(stacks), drop("DenyApprovingModelVersions"))
+
+
+def mutate_people_write_evidence(stacks: Stacks) -> None:
+    lineage = _resource(stacks, "foundation", "aws_s3_bucket_policy", "lineage_policy")
+    _rewrite(lineage, drop("EvidenceOnlyFromGovernedPipelines"))
+    _rewrite(persona_policy(stacks, "data-scientist"), grant("Mutation", ["s3:PutObject"], "arn:*:s3:::*/projects/*"))
+
+
+def mutate_cross_project_reads(stacks: Stacks) -> None:
+    lineage = _resource(stacks, "foundation", "aws_s3_bucket_policy", "lineage_policy")
+    _rewrite(lineage, drop("ReadsStayInTheirProject"))
+    _rewrite(persona_policy(stacks, "data-scientist"), grant("Mutation", ["s3:GetObject"], "arn:*:s3:::*/projects/*"))
+
+
+def mutate_pass_any_execution_role(stacks: Stacks) -> None:
+    def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for s in statements:
+            if s["Sid"] == "PassOwnProjectExecutionRole":
+                s["Condition"]["StringEquals"].pop("aws:ResourceTag/ml-project")
+        return statements
+
+    _rewrite(persona_policy(stacks, "data-scientist"), change)
+
+
+def mutate_engineer_disables_enforcement(stacks: Stacks) -> None:
+    _rewrite(ml_boundary(stacks), drop("DenyEnforcementTampering"))
+    _rewrite(persona_policy(stacks, "ml-engineer"), grant("Mutation", ["events:*"], "*"))
+
+
+def mutate_boundary_removed(stacks: Stacks) -> None:
+    _resource(stacks, "identity", "aws_iam_role", "persona-ml-engineer").pop("permissions_boundary")
+
+
+def mutate_scientist_unbounded_with_sagemaker_star(stacks: Stacks) -> None:
+    _resource(stacks, "identity", "aws_iam_role", "persona-data-scientist").pop("permissions_boundary")
+    _rewrite(persona_policy(stacks, "data-scientist"), grant("Mutation", ["sagemaker:*"], "*"))
+
+
+def mutate_retention_deny_dropped(stacks: Stacks) -> None:
+    audit = _resource(stacks, "foundation", "aws_s3_bucket_policy", "audit_policy")
+    _rewrite(audit, drop("DenyAuditRecordChanges"))
+    _rewrite(ml_boundary(stacks), drop("DenyAuditRecordTampering"))
+    _rewrite(enforcement_boundary(stacks), drop("DenyAuditRecordTampering"))
+
+
+def mutate_records_overwritable(stacks: Stacks) -> None:
+    _rewrite(_resource(stacks, "foundation", "aws_s3_bucket_policy", "audit_policy"), drop("AuditRecordsAreWrittenOnce"))
+
+
+MUTATIONS = [
+    pytest.param(mutate_guard_under_the_ml_boundary, {"handlers-act-everywhere"}, id="guard-under-ml-boundary"),
+    pytest.param(mutate_gate_may_approve, {"only-approvers-approve"}, id="gate-may-approve"),
+    pytest.param(mutate_people_write_evidence, {"evidence-from-the-pipeline"}, id="people-write-evidence"),
+    pytest.param(mutate_cross_project_reads, {"data-stays-in-its-project"}, id="cross-project-reads"),
+    pytest.param(mutate_pass_any_execution_role, {"people-work-in-their-project"}, id="pass-any-execution-role"),
+    pytest.param(mutate_engineer_disables_enforcement, {"governance-cannot-be-switched-off"}, id="engineer-disables-rules"),
+    pytest.param(mutate_boundary_removed, {"every-role-is-bounded"}, id="boundary-removed"),
+    pytest.param(
+        mutate_scientist_unbounded_with_sagemaker_star,
+        {"every-role-is-bounded", "only-approvers-approve", "people-work-in-their-project"},
+        id="scientist-unbounded-with-sagemaker-star",
+    ),
+    pytest.param(mutate_retention_deny_dropped, {"retention-cannot-be-bypassed"}, id="retention-deny-dropped"),
+    pytest.param(mutate_records_overwritable, {"governance-cannot-be-switched-off"}, id="records-overwritable"),
+]
+
+
+def test_every_invariant_has_a_mutation_that_breaks_it() -> None:
+    broken = {name for p in MUTATIONS for name in p.values[1]}
+    assert broken == {inv.name for inv in INVARIANTS}
+
+
+@pytest.mark.parametrize(("mutate", "expected"), MUTATIONS)
+def test_a_mutation_breaks_exactly_its_invariant(
+    synthesized: Synthesized, policy: GovernancePolicy, tmp_path: Path, mutate: Callable[[Stacks], None], expected: set[str]
+) -> None:
+    stacks = copy.deepcopy(synthesized.stacks)
+    mutate(stacks)
+    for name, config in stacks.items():
+        (tmp_path / "stacks" / name).mkdir(parents=True)
+        (tmp_path / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
+    violations = check_invariants(matrix_of(tmp_path, policy))
+    assert {v.split(":", 1)[0] for v in violations} == expected, violations

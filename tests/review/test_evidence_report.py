@@ -1,0 +1,372 @@
+"""The evidence report from real audit records: collected from the moto audit bucket, counted, schema-valid."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies.model import GovernancePolicy
+from review.evidence.__main__ import main
+from review.evidence.build import build_report
+from review.evidence.collect import read_audit_records, scan_summary
+from tests.lambdas.world import World
+from tests.review.test_evidence_scenario import (
+    DAY1,
+    DAY2,
+    DAY3,
+    MARKUP_NAME,
+    POLICY_SHA256,
+    run_scenario,
+    synthetic_record,
+    validate_report,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def report_of(world: World, policy: GovernancePolicy, **kwargs: Any) -> dict[str, Any]:
+    records = read_audit_records(
+        world.s3, world.names.audit_bucket, since=kwargs.pop("since", None), until=kwargs.pop("until", None)
+    )
+    report = build_report(records, policy=policy, policy_source_sha256=POLICY_SHA256, **kwargs)
+    validate_report(report)
+    return report
+
+
+def test_the_report_counts_exactly_what_the_handlers_recorded(
+    world: World, lambda_context: Any, policy: GovernancePolicy
+) -> None:
+    run_scenario(world, lambda_context)
+    written = world.audit_records()
+    report = report_of(world, policy)
+    totals = report["totals"]
+
+    assert totals["records"] == len(written) == 13
+    assert totals["by_verdict"] == dict(Counter(r["decision"] for r in written)) == {"allow": 4, "deny": 8, "undecidable": 1}
+    assert totals["by_rule_set"] == dict(Counter(r["rule_set"] for r in written))
+    assert totals["by_rule"] == dict(Counter(v["rule"] for r in written for v in r["violations"]))
+    assert totals["by_rule"] == {
+        "classification-tag": 4,
+        "governed-project": 1,
+        "metric-thresholds": 1,
+        "region-restriction": 2,
+        "separation-of-duties": 1,
+        "undecidable": 1,
+    }
+    assert totals["violations"] == 10
+    assert totals["violations_by_project"] == {
+        "(no governed project)": 1,
+        "churn-forecast": 1,
+        "credit-risk": 6,
+        "side-project": 2,
+    }
+    assert [(d["date"], d["total"]) for d in totals["by_day"]] == [(DAY1, 2), (DAY2, 4), (DAY3, 7)]
+    assert totals["policy_versions"] == {policy.version: 13}
+
+    assert report["policy"] | {"projects": None, "enforcement": None} == {
+        "version": policy.version,
+        "fingerprint": policy.fingerprint,
+        "source_sha256": POLICY_SHA256,
+        "projects": None,
+        "enforcement": None,
+        "records_under_other_versions": 0,
+    }
+    assert report["period"] == {
+        "since": None,
+        "until": None,
+        "first_event": f"{DAY1}T09:00:00Z",
+        "last_event": f"{DAY3}T14:00:00Z",
+    }
+    assert report["source"] == {"listed": 13, "records": 13, "unreadable": []}
+
+
+def test_each_model_version_has_its_history_and_evidence(world: World, lambda_context: Any, policy: GovernancePolicy) -> None:
+    scenario = run_scenario(world, lambda_context)
+    versions = {v["subject"]: v for v in report_of(world, policy)["model_versions"]}
+    assert set(versions) == set(scenario.packages.values())
+
+    ok = versions[scenario.packages["ok"]]
+    (decision,) = ok["decisions"]
+    assert (ok["model_package_group"], ok["governed"], ok["latest_decision"]) == ("credit-risk", True, "allow")
+    assert decision["registered_by"].endswith("acme-credit-risk-sagemaker-execution/SageMaker")
+    assert decision["approved_by"].endswith("acme-model-approver/alice")
+    assert decision["evidence"]["metrics"] == {"auc": 0.91, "accuracy": 0.88}
+    assert decision["evidence"]["evaluation_report"]["uri"].startswith(f"s3://{world.names.lineage_bucket}/projects/credit-risk/")
+    assert (
+        decision["evidence"]["training_data"]["uri"] == f"s3://{world.names.lineage_bucket}/projects/credit-risk/data/train.csv"
+    )
+    assert decision["audit_key"].startswith(f"decisions/approval-gate/2025/03/03/{decision['event_id']}/")
+
+    flaky = versions[scenario.packages["flaky"]]
+    assert [d["decision"] for d in flaky["decisions"]] == ["undecidable", "allow"]
+    assert flaky["decisions"][0]["action"]["result"] == "set to PendingManualApproval"
+    assert versions[scenario.packages["ungoverned"]]["governed"] is False
+    low = versions[scenario.packages["low"]]["decisions"][0]
+    assert low["violations"] == [{"rule": "metric-thresholds", "message": "auc = 0.79 does not meet >= 0.8"}]
+    assert low["action"] == {"kind": "reject-model", "mode": "enforce", "result": "set to Rejected"}
+
+
+def test_remediations_and_controls(world: World, lambda_context: Any, policy: GovernancePolicy) -> None:
+    run_scenario(world, lambda_context)
+    report = report_of(world, policy)
+    outcomes = {(r["name"], r["outcome"]) for r in report["remediations"]}
+    assert outcomes == {
+        ("credit-risk-scorer", "tagged"),
+        ("credit-risk-train-7", "stopped"),
+        (MARKUP_NAME.lower(), "resource gone"),
+        ("credit-risk-train-x", "stopped"),
+        ("credit-risk-live", "deleted"),
+    }
+    assert report["remediations_by_outcome"] == {"deleted": 1, "resource gone": 1, "stopped": 2, "tagged": 1}
+    controls = {c["rule"]: c for c in report["controls"]}
+    evaluated = {"governed-project", "classification-tag", "metric-thresholds", "lineage-evidence", "separation-of-duties"}
+    assert set(controls) == evaluated | {"undecidable", "region-restriction"}
+    assert all(c["mapped"] for c in controls.values())
+    assert controls["classification-tag"]["violations"] == 4
+    assert controls["lineage-evidence"]["violations"] == 0
+    assert {r["clause"] for r in controls["metric-thresholds"]["frameworks"]["eu-ai-act"]} >= {"Art. 9(8)", "Art. 15(1)"}
+    assert [c["severity"] for c in report["controls"]] == sorted(
+        (c["severity"] for c in report["controls"]), key=["critical", "high", "medium", "low"].index
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "days"),
+    [(DAY2, DAY2, {DAY2}), (DAY2, None, {DAY2, DAY3}), (None, DAY1, {DAY1}), ("2025-03-06", None, set())],
+)
+def test_the_period_is_selected_by_the_date_in_the_key(
+    world: World, lambda_context: Any, policy: GovernancePolicy, since: str | None, until: str | None, days: set[str]
+) -> None:
+    run_scenario(world, lambda_context)
+    written = [r for r in world.audit_records() if r["event"]["time"][:10] in days]
+    fetched: list[str] = []
+    s3 = world.s3
+    s3.meta.events.register("before-parameter-build.s3.GetObject", lambda params, **_: fetched.append(params["Key"]))
+    first, last = (date.fromisoformat(d) if d else None for d in (since, until))
+    records = read_audit_records(s3, world.names.audit_bucket, since=first, until=last)
+    assert sorted(r["audit_key"] for r in records) == sorted(r["key"] for r in written)
+    assert sorted(fetched) == sorted(r["key"] for r in written), "only the period's objects are read"
+    assert [r["event"]["time"] for r in records] == sorted(r["event"]["time"] for r in records)
+    report = build_report(records, policy=policy, policy_source_sha256=POLICY_SHA256, since=first, until=last)
+    validate_report(report)
+    assert report["totals"]["records"] == len(written)
+    assert report["period"]["since"] == since and report["period"]["until"] == until
+
+
+def test_unreadable_objects_are_counted_and_named(world: World, lambda_context: Any, policy: GovernancePolicy) -> None:
+    run_scenario(world, lambda_context)
+    bucket = world.names.audit_bucket
+    broken = "decisions/approval-gate/2025/03/04/broken-event/0123456789abcdef.json"
+    foreign = "decisions/approval-gate/2025/03/04/other-event/fedcba9876543210.json"
+    stray = "decisions/approval-gate/notes.json"
+    world.s3.put_object(Bucket=bucket, Key=broken, Body=b'{"schema": "ml-governance-audit/1", "decis')
+    world.s3.put_object(Bucket=bucket, Key=foreign, Body=json.dumps({"schema": "someone-else/2"}).encode())
+    world.s3.put_object(Bucket=bucket, Key=stray, Body=b"{}")
+
+    report = report_of(world, policy)
+    assert report["totals"]["records"] == 13
+    assert report["source"]["listed"] == 16
+    reasons = {u["key"]: u["reason"] for u in report["source"]["unreadable"]}
+    assert reasons == {
+        broken: "not JSON",
+        foreign: "schema is 'someone-else/2', not 'ml-governance-audit/1'",
+        stray: "key does not follow decisions/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json",
+    }
+    day2 = report_of(world, policy, since=date.fromisoformat(DAY2), until=date.fromisoformat(DAY2))
+    assert {u["key"] for u in day2["source"]["unreadable"]} >= {broken, foreign}
+    assert day2["totals"]["records"] == 4
+
+
+def test_new_evidence_fields_are_reported_and_unknown_ones_kept(policy: GovernancePolicy) -> None:
+    evidence = {
+        "model_package_group": "credit-risk",
+        "metrics": {"auc": 0.9, "note": "not a number"},
+        "metrics_report": "s3://lineage/projects/credit-risk/evaluation/7.json",
+        "evaluation_report_version_id": "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY",
+        "evaluation_report_sha256": "a" * 64,
+        "training_data": "s3://lineage/projects/credit-risk/data/train.csv",
+        "training_data_version_id": "null",
+        "training_data_sha256": "b" * 64,
+        "validation_report": {"uri": "s3://lineage/projects/credit-risk/validation.json", "sha256": "c" * 64},
+        "code_version": "git:41c58f6",
+        "pipeline_execution_arn": "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/credit-risk/execution/abc",
+        "reviewer_ticket": "GOV-17",
+    }
+    report = build_report([synthetic_record(evidence=evidence)], policy=policy, policy_source_sha256=POLICY_SHA256)
+    validate_report(report)
+    (decision,) = report["model_versions"][0]["decisions"]
+    assert decision["evidence"]["metrics"] == {"auc": 0.9}
+    assert decision["evidence"]["evaluation_report"] == {
+        "uri": evidence["metrics_report"],
+        "version_id": evidence["evaluation_report_version_id"],
+        "sha256": "a" * 64,
+    }
+    assert decision["evidence"]["training_data"]["sha256"] == "b" * 64
+    assert decision["evidence"]["other"] == {"reviewer_ticket": "GOV-17"}
+    assert decision["lineage"] == {
+        "training_data_sha256": "b" * 64,
+        "validation_report": "s3://lineage/projects/credit-risk/validation.json",
+        "validation_report_sha256": "c" * 64,
+        "code_version": "git:41c58f6",
+        "pipeline_execution_arn": evidence["pipeline_execution_arn"],
+    }
+    assert report["policy"]["records_under_other_versions"] == 1
+
+    bare = synthetic_record(evidence={})
+    bare.pop("who")
+    report = build_report([bare], policy=policy, policy_source_sha256=POLICY_SHA256)
+    validate_report(report)
+    (decision,) = report["model_versions"][0]["decisions"]
+    assert decision["approved_by"] is None
+    assert decision["evidence"]["training_data"] == {"uri": None, "version_id": None, "sha256": None}
+
+
+def test_scan_and_access_summaries(policy: GovernancePolicy) -> None:
+    checkov = [
+        {
+            "check_type": "terraform",
+            "results": {
+                "passed_checks": [{"check_id": "CKV_AWS_18"}] * 40,
+                "failed_checks": [{"check_id": "CKV_MLGOV_2"}, {"check_id": "CKV_AWS_144"}],
+                "skipped_checks": [{"check_id": "CKV_AWS_117", "check_result": {"suppress_comment": "reviewed"}}],
+            },
+            "summary": {"passed": 40, "failed": 2, "skipped": 1},
+        },
+        {"check_type": "secrets", "passed": 0, "failed": 0, "skipped": 0},
+    ]
+    summary = scan_summary(checkov)
+    assert summary == {
+        "passed": 40,
+        "failed": 2,
+        "accepted": 1,
+        "failed_check_ids": ["CKV_AWS_144", "CKV_MLGOV_2"],
+        "accepted_check_ids": ["CKV_AWS_117"],
+    }
+    access = {
+        "principals": ["approver", "pipeline"],
+        "checks": 12,
+        "invariants": {"no self approval": True, "audit is append-only": {"passed": False, "detail": "x"}},
+    }
+    report = build_report([], policy=policy, policy_source_sha256=POLICY_SHA256, scan_summary=summary, access_summary=access)
+    validate_report(report)
+    assert report["scan"]["failed_rules"] == ["customer-managed-keys"]
+    controls = {c["rule"]: c for c in report["controls"]}
+    assert controls["customer-managed-keys"]["scan_failures"] == 1
+    assert {"audit-object-lock", "resource-region"} <= set(controls)
+    assert report["access"] == {
+        "principals": ["approver", "pipeline"],
+        "principal_count": 2,
+        "checks": 12,
+        "allowed": None,
+        "invariants": [
+            {"name": "no self approval", "holds": True, "detail": ""},
+            {"name": "audit is append-only", "holds": False, "detail": "x"},
+        ],
+        "invariants_failed": 1,
+    }
+    # review.access.matrix.summary(): counts and the violated invariants as "name: problem"
+    matrix = {
+        "roles": 9,
+        "requests": 30,
+        "cells": 270,
+        "allowed": 41,
+        "invariant_violations": ["only approvers approve: ci may approve"],
+    }
+    report = build_report([], policy=policy, policy_source_sha256=POLICY_SHA256, access_summary=matrix)
+    validate_report(report)
+    assert report["access"] == {
+        "principals": [],
+        "principal_count": 9,
+        "checks": 270,
+        "allowed": 41,
+        "invariants": [{"name": "only approvers approve", "holds": False, "detail": "ci may approve"}],
+        "invariants_failed": 1,
+    }
+    with pytest.raises(ValueError, match="not a checkov JSON report"):
+        scan_summary({"nothing": 1})
+
+
+# ---- the command line --------------------------------------------------------------------------------
+
+
+def test_cli_writes_the_json_and_the_html(
+    world: World, lambda_context: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_scenario(world, lambda_context)
+    scan = tmp_path / "results_json.json"
+    scan.write_text(json.dumps({"check_type": "terraform", "results": {"passed_checks": [], "failed_checks": []}}))
+    out = tmp_path / "evidence"
+    argv = ["report", "--bucket", world.names.audit_bucket, "--since", DAY2, "--region", "eu-west-1", "--scan-json", str(scan)]
+    assert main([*argv, "--output", str(out)]) == 0
+    report = json.loads((out / "evidence-report.json").read_text())
+    validate_report(report)
+    assert report["totals"]["records"] == 11
+    assert report["scan"]["failed"] == 0
+    assert (out / "evidence-report.html").read_text().startswith("<!DOCTYPE html>")
+    assert "11 decisions" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--bucket", "acme-ml-audit-nope"], "the audit bucket 'acme-ml-audit-nope' does not exist"),
+        (["--policy", "MISSING.yaml"], "invalid governance policy MISSING.yaml"),
+        (["--since", DAY3, "--until", DAY1], "--since 2025-03-05 is after --until 2025-03-03"),
+        (["--scan-json", "MISSING.json"], "cannot read the checkov report MISSING.json"),
+    ],
+)
+def test_cli_input_problems_are_one_line_and_exit_2(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    argv = ["report", "--bucket", world.names.audit_bucket, "--output", str(tmp_path), *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {message}"), err
+
+
+def test_cli_bad_policy_is_one_line(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text((REPO / "policies" / "governance.yaml").read_text().replace("home: eu-west-1", "home: mars-north-1"))
+    assert main(["report", "--bucket", world.names.audit_bucket, "--policy", str(bad), "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "regions.home" in err and "mars-north-1" in err, err
+
+
+def test_cli_without_credentials_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "review.evidence",
+            "report",
+            "--bucket",
+            "acme-ml-audit",
+            "--region",
+            "eu-west-1",
+            "--output",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: no AWS credentials found") and done.stderr.count("\n") == 1, done.stderr
+    assert "Traceback" not in done.stderr
