@@ -39,7 +39,9 @@ class SetApprovalStatus(RemediationAction):
 
     status: ClassVar[str]
     prefix: ClassVar[str]
-    grants: ClassVar[tuple[Grant, ...]] = (Grant("SetModelVersionApprovalStatus", ("sagemaker:UpdateModelPackage",), (On.MODEL_PACKAGES,)),)
+    grants: ClassVar[tuple[Grant, ...]] = (
+        Grant("SetModelVersionApprovalStatus", ("sagemaker:UpdateModelPackage",), (On.MODEL_PACKAGES,)),
+    )
     attempts: ClassVar[int] = 1
     backoff_seconds: ClassVar[float] = 0.2
 

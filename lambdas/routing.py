@@ -13,6 +13,7 @@ from typing import Any
 from policies.model import GovernancePolicy
 from policies.rules.region import allowed_regions
 from policies.rules.resources import API_CALL_VIA_CLOUDTRAIL, MODEL_PACKAGE_STATE_CHANGE, SAGEMAKER_CREATE_CALLS
+from policies.rules.tampering import TAMPER_CALLS
 
 Pattern = dict[str, Any]
 
@@ -44,6 +45,19 @@ def create_calls_outside_allowed_regions(policy: GovernancePolicy) -> Pattern:
     return sagemaker_create_calls([{"anything-but": allowed_regions(policy)}])
 
 
+def tamper_calls(policy: GovernancePolicy | None = None) -> Pattern:
+    """Calls that could switch governance off, attempted or done (policies.rules.tampering)."""
+    return {
+        "source": sorted({f"aws.{source.split('.')[0]}" for source in TAMPER_CALLS}),
+        "detail-type": [API_CALL_VIA_CLOUDTRAIL],
+        "detail": {
+            "eventSource": sorted(TAMPER_CALLS),
+            "eventName": sorted({n for calls in TAMPER_CALLS.values() for n in calls}),
+        },
+    }
+
+
 def forwarded_patterns() -> dict[str, Pattern]:
-    """What the forwarding rule in every other watched Region sends to the home Region's default bus."""
-    return {"approvals": approvals(), "sagemaker-create-calls": sagemaker_create_calls()}
+    """What the forwarding rule in every other watched Region sends to the home Region's default bus
+    (IAM's calls, for one, are only delivered in us-east-1)."""
+    return {"approvals": approvals(), "sagemaker-create-calls": sagemaker_create_calls(), "tamper-calls": tamper_calls()}

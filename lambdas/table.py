@@ -16,7 +16,7 @@ from lambdas.approval_gate import evidence
 from lambdas.shared import sagemaker_resources
 from lambdas.shared.grants import RUNTIME_GRANTS
 from policies.model import GovernancePolicy
-from policies.naming import APPROVAL_GATE, CLASSIFICATION_TAGS, REGION_GUARD
+from policies.naming import APPROVAL_GATE, CLASSIFICATION_TAGS, REGION_GUARD, TAMPER_WATCH
 from policies.rules.outcome import Action, Decision
 from policies.rules.resources import ResourceFacts
 
@@ -96,6 +96,14 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         route=routing.create_calls_outside_allowed_regions,
         reads=(sagemaker_resources.READ_TAGS,),
         remedies=(actions.StopJob, actions.DeleteEndpoint),
+    ),
+    HandlerSpec(
+        name=TAMPER_WATCH,
+        package="tamper_watch",
+        description="Records and alerts on calls that would switch governance off, attempted or done",
+        route=routing.tamper_calls,
+        reads=(Grant("ReadKeyAliases", ("kms:ListAliases",), (On.ANY,)),),  # ListAliases has no resource-level permission
+        remedies=(),
     ),
 )
 

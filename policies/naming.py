@@ -27,6 +27,7 @@ APPROVAL_GATE = "approval-gate"
 CLASSIFICATION_TAGS = "classification-tags"
 REGION_GUARD = "region-guard"
 MODEL_DEPLOYER = "model-deployer"
+TAMPER_WATCH = "tamper-watch"
 # Construct id of the permissions boundary in the identity stack (its Terraform address is aws_iam_policy.<id>).
 BOUNDARY_CONSTRUCT_ID = "permissions-boundary"
 ENFORCEMENT_BOUNDARY_CONSTRUCT_ID = "enforcement-permissions-boundary"

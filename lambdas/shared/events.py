@@ -60,6 +60,51 @@ class SageMakerApiCallEvent(_GovernanceEvent):
     detail: SageMakerApiCall
 
 
+class CloudTrailCall(BaseModel):
+    """Any service's CloudTrail record, as EventBridge delivers it."""
+
+    model_config = ConfigDict(extra="allow")
+    eventSource: str = Field(min_length=1)
+    eventName: str = Field(min_length=1)
+    awsRegion: str = Field(min_length=1)
+    eventID: str = Field(min_length=1)
+    userIdentity: dict[str, Any] = Field(default_factory=dict)
+    requestParameters: dict[str, Any] | None = None
+    responseElements: dict[str, Any] | None = None
+    errorCode: str | None = None
+
+
+# Where each service's record names the resource a tamper call acts on (requestParameters, then responseElements).
+TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
+    "events.amazonaws.com": ("name", "rule"),
+    "lambda.amazonaws.com": ("functionName",),
+    "iam.amazonaws.com": ("policyArn", "roleName"),
+    "kms.amazonaws.com": ("keyId",),
+    "s3.amazonaws.com": ("bucketName",),
+    "cloudtrail.amazonaws.com": ("name", "trailName"),
+}
+
+
+class TamperCallEvent(_GovernanceEvent):
+    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
+    detail: CloudTrailCall
+
+    @property
+    def target(self) -> str:
+        call = self.detail
+        for part in (call.responseElements or {}, call.requestParameters or {}):
+            for name in TAMPER_TARGET_FIELDS.get(call.eventSource, ()):
+                if isinstance(part.get(name), str) and part[name]:
+                    return str(part[name])
+        raise MalformedEvent(
+            f"{call.eventSource} {call.eventName} names no resource ({', '.join(TAMPER_TARGET_FIELDS.get(call.eventSource, ()))})"
+        )
+
+    @property
+    def actor(self) -> str | None:
+        return identity_arn(self.detail.userIdentity)
+
+
 def _explain(exc: ValidationError) -> str:
     problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
     return "; ".join(problems)
@@ -82,8 +127,21 @@ def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
     return parsed
 
 
+def parse_tamper_event(event: Any) -> TamperCallEvent:
+    try:
+        parsed = TamperCallEvent.model_validate(event)
+    except ValidationError as exc:
+        raise MalformedEvent(f"not an 'AWS API Call via CloudTrail' event: {_explain(exc)}") from None
+    _ = parsed.target  # a record that names no resource cannot be judged
+    return parsed
+
+
 def actor(call: SageMakerApiCall) -> str | None:
-    identity = call.userIdentity
+    return identity_arn(call.userIdentity)
+
+
+def identity_arn(identity: dict[str, Any]) -> str | None:
+    """The caller's ARN in a CloudTrail userIdentity (the session's, else its issuer's)."""
     session_issuer = (
         identity.get("sessionContext", {}).get("sessionIssuer", {}) if isinstance(identity.get("sessionContext"), dict) else {}
     )

@@ -32,6 +32,7 @@ class RuleSet(StrEnum):
     APPROVAL_GATE = "approval-gate"
     DATA_CLASSIFICATION = "data-classification"
     REGION_RESTRICTION = "region-restriction"
+    TAMPER_DETECTION = "tamper-detection"
 
 
 @dataclass(frozen=True)

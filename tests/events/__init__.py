@@ -65,3 +65,56 @@ def api_call_event(
     if tags is not None:
         detail["requestParameters"]["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
     return event
+
+
+# Tamper calls: (eventSource, eventName) -> requestParameters of the documented record of that call.
+TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "disable-rule": ("events.amazonaws.com", "DisableRule", {"name": "acme-approval-gate"}),
+    "retarget-rule": ("events.amazonaws.com", "PutTargets", {"rule": "acme-region-guard", "targets": [{"id": "x", "arn": "arn"}]}),
+    "function-code": ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", {"functionName": "acme-approval-gate"}),
+    "function-config": ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", {"functionName": "acme-region-guard"}),
+    "function-concurrency": (
+        "lambda.amazonaws.com",
+        "PutFunctionConcurrency20171031",
+        {"functionName": "acme-classification-tags", "reservedConcurrentExecutions": 0},
+    ),
+    "boundary-version": (
+        "iam.amazonaws.com",
+        "CreatePolicyVersion",
+        {"policyArn": f"arn:aws:iam::{ACCOUNT}:policy/acme-ml-permissions-boundary", "setAsDefault": True},
+    ),
+    "boundary-detached": ("iam.amazonaws.com", "DeleteRolePermissionsBoundary", {"roleName": "acme-data-scientist"}),
+    "key-deletion": ("kms.amazonaws.com", "ScheduleKeyDeletion", {"keyId": "KEY", "pendingWindowInDays": 7}),
+    "object-lock": ("s3.amazonaws.com", "PutBucketObjectLockConfiguration", {"bucketName": "acme-ml-audit-123456789012-eu-west-1"}),
+    "audit-bucket-policy": ("s3.amazonaws.com", "PutBucketPolicy", {"bucketName": "acme-ml-audit-123456789012-eu-west-1"}),
+    "trail-stopped": ("cloudtrail.amazonaws.com", "StopLogging", {"name": "acme-governance-trail"}),
+}
+
+
+def tamper_event(
+    kind: str, *, region: str = "eu-west-1", error_code: str | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A tamper call in the documented CloudTrail record layout (KMS's documented DisableKey sample, retargeted)."""
+    source, name, request = TAMPER_REQUESTS[kind]
+    event = copy.deepcopy(load_event("cloudtrail_kms_disable_key"))
+    event.update(id=str(uuid.uuid4()), region=region, account=ACCOUNT, source=f"aws.{source.split('.')[0]}", time="2026-11-25T10:00:00Z")
+    detail = event["detail"]
+    detail.update(
+        eventSource=source,
+        eventName=name,
+        awsRegion=region,
+        eventID=str(uuid.uuid4()),
+        requestParameters={**request, **(overrides or {})},
+        responseElements=None,
+        recipientAccountId=ACCOUNT,
+        resources=[],
+    )
+    detail["userIdentity"] = {
+        "type": "AssumedRole",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/AdministratorAccess/mallory",
+        "accountId": ACCOUNT,
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{ACCOUNT}:role/AdministratorAccess"}},
+    }
+    if error_code:
+        detail["errorCode"], detail["errorMessage"] = error_code, "User is not authorized to perform this operation"
+    return event

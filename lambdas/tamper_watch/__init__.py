@@ -1,0 +1,1 @@
+"""Tamper watch: calls that would switch governance off are recorded and alerted, attempted or done."""

@@ -1,0 +1,74 @@
+"""Tamper watch: on CloudTrail records of calls that change enforcement, boundaries, keys, the trail or the
+governance buckets (AWS API Call via CloudTrail, forwarded from every watched Region), record and alert.
+
+parse -> facts (the key's aliases for KMS calls) -> decide (policies.rules.tampering) -> record + notify.
+Nothing is undone automatically: the boundaries already deny these calls to governed roles, and an
+administrator's change is for a person to review.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+
+from lambdas.shared import aws
+from lambdas.shared.events import MalformedEvent, parse_tamper_event
+from lambdas.shared.idempotency import once_per_event
+from lambdas.shared.policy import governance_policy
+from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
+from lambdas.table import HANDLERS, handler_spec
+from policies.naming import TAMPER_WATCH
+from policies.rules.tampering import CallFacts, decide_tampering
+
+SPEC = handler_spec(TAMPER_WATCH)
+logger = Logger(service=SPEC.name)
+tracer = Tracer(service=SPEC.name)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
+
+
+def key_aliases(key: str, region: str) -> list[str]:
+    """Aliases of a KMS key (id or ARN); the governance keys are known by alias."""
+    if not key:
+        return []
+    key_id = key.rsplit("/", 1)[-1]
+    page = aws.client("kms", region).list_aliases(KeyId=key_id)
+    return [str(a["AliasName"]) for a in page.get("Aliases", [])]
+
+
+def watch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    parsed = parse_tamper_event(event)
+    call = parsed.detail
+    facts = CallFacts(
+        event_source=call.eventSource,
+        event_name=call.eventName,
+        target=parsed.target,
+        region=call.awsRegion,
+        actor=parsed.actor,
+        error_code=call.errorCode,
+        key_aliases=key_aliases(parsed.target, call.awsRegion) if call.eventSource == "kms.amazonaws.com" else (),
+    )
+    decision = decide_tampering(governance_policy(), facts, handlers=[spec.name for spec in HANDLERS])
+    return conclude(
+        decision,
+        event=event,
+        event_time=parsed.time,
+        actor=facts.actor,
+        action_result="none: recorded and alerted for review",
+        context=context,
+        logger=logger,
+        metrics=metrics,
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        parse_tamper_event(event)
+    except MalformedEvent as exc:
+        logger.error("rejected a malformed event", extra={"reason": str(exc)})
+        raise
+    return once_per_event(watch, event, context)

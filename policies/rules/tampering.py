@@ -1,0 +1,127 @@
+"""Did someone try to switch governance off? Calls that change enforcement, the boundaries, the keys, the trail
+or the governance buckets are each a violation, attempted (denied by the boundaries) or done.
+
+The boundaries deny these calls to every governed role; the calls that still happen come from
+principals outside them (an administrator, the deployment role) or are attempts that failed. Both
+are recorded and alerted: a reviewer wants to see the attempts as much as the changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from policies.model import GovernancePolicy, Mode
+from policies.naming import Names
+from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation
+
+RULE = "governance-tampering"
+
+# eventSource -> eventName -> what the call does. Lambda's CloudTrail event names carry their API version.
+TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
+    "events.amazonaws.com": {
+        "DisableRule": "disabled the rule",
+        "DeleteRule": "deleted the rule",
+        "PutRule": "changed the rule",
+        "PutTargets": "retargeted the rule",
+        "RemoveTargets": "removed the targets of the rule",
+    },
+    "lambda.amazonaws.com": {
+        "UpdateFunctionCode20150331v2": "replaced the code of",
+        "UpdateFunctionConfiguration20150331v2": "changed the configuration of",
+        "PutFunctionConcurrency20171031": "changed the concurrency of",
+        "DeleteFunctionConcurrency20171031": "removed the reserved concurrency of",
+        "DeleteFunction20150331": "deleted",
+        "RemovePermission20150331v2": "removed an invoke permission of",
+    },
+    "iam.amazonaws.com": {
+        "CreatePolicyVersion": "wrote a new version of the boundary",
+        "SetDefaultPolicyVersion": "switched the default version of the boundary",
+        "DeletePolicy": "deleted the boundary",
+        "DeleteRolePermissionsBoundary": "removed the permissions boundary of role",
+        "PutRolePermissionsBoundary": "replaced the permissions boundary of role",
+    },
+    "kms.amazonaws.com": {
+        "DisableKey": "disabled the governance key",
+        "ScheduleKeyDeletion": "scheduled the deletion of the governance key",
+        "PutKeyPolicy": "replaced the key policy of the governance key",
+        "DisableKeyRotation": "disabled rotation of the governance key",
+    },
+    "s3.amazonaws.com": {
+        "PutBucketObjectLockConfiguration": "changed Object Lock of",
+        "PutBucketPolicy": "replaced the bucket policy of",
+        "DeleteBucketPolicy": "deleted the bucket policy of",
+        "PutBucketVersioning": "changed versioning of",
+        "PutBucketLifecycle": "changed the lifecycle of",
+    },
+    "cloudtrail.amazonaws.com": {
+        "StopLogging": "stopped the trail",
+        "DeleteTrail": "deleted the trail",
+        "UpdateTrail": "changed the trail",
+        "PutEventSelectors": "changed the event selectors of the trail",
+    },
+}
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """A CloudTrail record of one call, as the tamper watch sees it."""
+
+    event_source: str
+    event_name: str
+    target: str
+    """The resource the call names: a rule, function, policy ARN, role, key, bucket or trail name."""
+    region: str
+    actor: str | None = None
+    error_code: str | None = None
+    key_aliases: Sequence[str] = field(default_factory=tuple)
+    """For KMS calls: the aliases of the key (governance keys are known by alias)."""
+
+
+def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequence[str]) -> bool:
+    """Whether the call names one of the blueprint's own governance resources."""
+    names = Names(policy, account="*")
+    target = facts.target.rsplit("/", 1)[-1] if facts.event_source == "events.amazonaws.com" else facts.target
+    match facts.event_source:
+        case "events.amazonaws.com":
+            return target in {names.handler_rule(h) for h in handlers} or target.startswith(names.forwarding_rule_prefix)
+        case "lambda.amazonaws.com":
+            return target.rsplit(":", 1)[-1] in {names.handler_function(h) for h in handlers}
+        case "iam.amazonaws.com":
+            if facts.event_name.endswith("PermissionsBoundary"):
+                return True  # any role: dropping or swapping a boundary is the escape hatch itself
+            return target.rsplit("/", 1)[-1] in {names.boundary_policy, names.enforcement_boundary_policy}
+        case "kms.amazonaws.com":
+            prefix = names.key_alias_pattern.removesuffix("*")
+            return any(alias.startswith(prefix) for alias in facts.key_aliases)
+        case "s3.amazonaws.com":
+            return names.is_bucket("audit", target) or names.is_bucket("lineage", target)
+        case "cloudtrail.amazonaws.com":
+            return target.rsplit("/", 1)[-1] == names.trail
+    return False
+
+
+def decide_tampering(policy: GovernancePolicy, facts: CallFacts, *, handlers: Sequence[str]) -> Decision:
+    what = TAMPER_CALLS.get(facts.event_source, {}).get(facts.event_name)
+    governed = what is not None and governed_target(policy, facts, handlers)
+    found: tuple[Violation, ...] = ()
+    if governed:
+        outcome = f"attempt denied ({facts.error_code})" if facts.error_code else "done"
+        who = facts.actor or "an unknown principal"
+        found = (Violation(RULE, f"{who} {what} {facts.target} in {facts.region}: {outcome}"),)
+    return Decision(
+        rule_set=RuleSet.TAMPER_DETECTION,
+        subject=facts.target,
+        verdict=Verdict.DENY if found else Verdict.ALLOW,
+        action=Action.REPORT_ONLY if found else Action.NONE,
+        mode=Mode.ENFORCE,  # detection only: there is nothing to switch to report mode
+        violations=found,
+        evidence={
+            "event_source": facts.event_source,
+            "event_name": facts.event_name,
+            "region": facts.region,
+            "actor": facts.actor,
+            "error_code": facts.error_code,
+            "key_aliases": list(facts.key_aliases),
+        },
+    )
