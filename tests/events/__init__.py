@@ -70,7 +70,11 @@ def api_call_event(
 # Tamper calls: (eventSource, eventName) -> requestParameters of the documented record of that call.
 TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "disable-rule": ("events.amazonaws.com", "DisableRule", {"name": "acme-approval-gate"}),
-    "retarget-rule": ("events.amazonaws.com", "PutTargets", {"rule": "acme-region-guard", "targets": [{"id": "x", "arn": "arn"}]}),
+    "retarget-rule": (
+        "events.amazonaws.com",
+        "PutTargets",
+        {"rule": "acme-region-guard", "targets": [{"id": "x", "arn": "arn"}]},
+    ),
     "function-code": ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", {"functionName": "acme-approval-gate"}),
     "function-config": ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", {"functionName": "acme-region-guard"}),
     "function-concurrency": (
@@ -85,7 +89,11 @@ TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "boundary-detached": ("iam.amazonaws.com", "DeleteRolePermissionsBoundary", {"roleName": "acme-data-scientist"}),
     "key-deletion": ("kms.amazonaws.com", "ScheduleKeyDeletion", {"keyId": "KEY", "pendingWindowInDays": 7}),
-    "object-lock": ("s3.amazonaws.com", "PutBucketObjectLockConfiguration", {"bucketName": "acme-ml-audit-123456789012-eu-west-1"}),
+    "object-lock": (
+        "s3.amazonaws.com",
+        "PutBucketObjectLockConfiguration",
+        {"bucketName": "acme-ml-audit-123456789012-eu-west-1"},
+    ),
     "audit-bucket-policy": ("s3.amazonaws.com", "PutBucketPolicy", {"bucketName": "acme-ml-audit-123456789012-eu-west-1"}),
     "trail-stopped": ("cloudtrail.amazonaws.com", "StopLogging", {"name": "acme-governance-trail"}),
 }
@@ -97,7 +105,9 @@ def tamper_event(
     """A tamper call in the documented CloudTrail record layout (KMS's documented DisableKey sample, retargeted)."""
     source, name, request = TAMPER_REQUESTS[kind]
     event = copy.deepcopy(load_event("cloudtrail_kms_disable_key"))
-    event.update(id=str(uuid.uuid4()), region=region, account=ACCOUNT, source=f"aws.{source.split('.')[0]}", time="2026-11-25T10:00:00Z")
+    event.update(
+        id=str(uuid.uuid4()), region=region, account=ACCOUNT, source=f"aws.{source.split('.')[0]}", time="2026-11-25T10:00:00Z"
+    )
     detail = event["detail"]
     detail.update(
         eventSource=source,

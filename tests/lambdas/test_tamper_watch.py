@@ -71,12 +71,14 @@ def test_the_documented_disable_key_sample_is_parsed(world: World, lambda_contex
     """AWS's sample names a key moto does not know: the alias lookup fails, the event is retried (not dropped)."""
     from tests.events import load_event
 
-    with pytest.raises(Exception, match="NotFound|not found|does not exist"):
+    with pytest.raises(Exception, match=r"NotFound|not found|does not exist"):
         tamper.handler(load_event("cloudtrail_kms_disable_key"), lambda_context)
 
 
 def tamper_rule(synthesized: Synthesized) -> EventPattern:
-    (body,) = [b for b in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").values() if b["name"] == "acme-tamper-watch"]
+    (body,) = [
+        b for b in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").values() if b["name"] == "acme-tamper-watch"
+    ]
     return EventPattern.load(body["event_pattern"])
 
 
