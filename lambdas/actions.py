@@ -108,8 +108,14 @@ class StopJob(RemediationAction):
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        """Stopping a job that already ended or is stopping (a retry of this event) raises ValidationException: done."""
         operation, parameter = _STOP_OPERATIONS[target.kind]
-        getattr(aws.client("sagemaker", target.region), operation)(**{parameter: target.name})
+        try:
+            getattr(aws.client("sagemaker", target.region), operation)(**{parameter: target.name})
+        except Exception as exc:
+            if aws.error_code(exc) != "ValidationException":
+                raise
+            return f"{target.kind.value} {target.name} had already ended or was stopping ({exc})"
         return f"stopped {target.kind.value} {target.name}"
 
 
@@ -120,12 +126,10 @@ class StopJobOrTagIfEnded(StopJob):
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
-        try:
-            return super().perform(decision, target)
-        except Exception as exc:
-            if aws.error_code(exc) != "ValidationException":
-                raise
-            return f"job already finished ({exc}); " + TagResource.perform(decision, target)
+        result = super().perform(decision, target)
+        if result.startswith("stopped "):
+            return result
+        return f"{result}; " + TagResource.perform(decision, target)
 
 
 class DeleteEndpoint(RemediationAction):
@@ -134,5 +138,10 @@ class DeleteEndpoint(RemediationAction):
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
-        aws.client("sagemaker", target.region).delete_endpoint(EndpointName=target.name)
+        try:
+            aws.client("sagemaker", target.region).delete_endpoint(EndpointName=target.name)
+        except Exception as exc:
+            if aws.error_code(exc) not in aws.SAGEMAKER_NOT_FOUND:
+                raise
+            return f"endpoint {target.name} in {target.region} was already gone"
         return f"deleted endpoint {target.name} in {target.region}"

@@ -1,33 +1,38 @@
 """Approval gate: on "SageMaker Model Package State Change" to Approved, check the approval rules.
 
-parse -> gather evidence -> decide (policies.rules.approval) -> act -> record.
-A violation sets the version back to Rejected with every violated rule in its
-ApprovalDescription (enforce mode) or only records and notifies (report mode). When the
-gate cannot decide, the version is set to PendingManualApproval and the event is retried,
-then lands in the dead-letter queue: a model never stays Approved on an undecided event.
+parse -> gather evidence (remembered for the event) -> decide (policies.rules.approval) -> act -> record.
+A violation sets the version back to Rejected with every violated rule in its ApprovalDescription
+(enforce mode) or only records and notifies (report mode).
+
+Fail closed: whenever the gate cannot finish (an unreadable policy, an AWS error, the idempotency
+store, the audit write, the alert), the version is set to PendingManualApproval, the hold is
+recorded, and the event is raised to be retried, then dead-lettered with an alarm. A retry decides
+on the facts the first attempt gathered, so it completes the record and the alert of the same
+decision instead of judging a version its own update changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from datetime import UTC, datetime
+from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
-from lambdas.actions import HoldModelVersion
-from lambdas.approval_gate.evidence import describe_package, gather
-from lambdas.shared.events import MODEL_PACKAGE_ARN, MalformedEvent, parse_model_package_event
+from lambdas.actions import HoldModelVersion, SetApprovalStatus
+from lambdas.approval_gate.evidence import describe_package, gather, identity
+from lambdas.shared import ledger
+from lambdas.shared.events import MalformedEvent, find_arn, parse_model_package_event
 from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
-from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
+from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
 from lambdas.shared.settings import settings
 from lambdas.table import handler_spec
+from policies.model import GovernancePolicy
 from policies.naming import APPROVAL_GATE
-from policies.rules.approval import decide_approval, undecidable_approval
+from policies.rules.approval import ModelVersionFacts, decide_approval, undecidable_approval
 from policies.rules.outcome import Action, Decision
 from policies.rules.resources import ResourceFacts, ResourceKind
 
@@ -38,6 +43,7 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 
 # A complete model package ARN inside JSON text: it must end where its string ends.
 ARN_IN_TEXT = r'arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9](?:-*[A-Za-z0-9])*/\d+(?=")'
+FACTS = "facts"
 
 
 class GateUndecided(RuntimeError):
@@ -49,27 +55,72 @@ def model_version(arn: str, region: str) -> ResourceFacts:
 
 
 def act(decision: Decision, region: str, current_status: str) -> str:
-    """The gate acts only on a version that is still Approved: a later status change by a person stands."""
-    if decision.action not in (Action.NONE, Action.REPORT_ONLY) and current_status != "Approved":
+    """Act on a version that is still Approved; a version already in the target status counts as done
+    (an earlier attempt of this event got there), any other status set by a person stands."""
+    if decision.action in (Action.NONE, Action.REPORT_ONLY):
+        return SPEC.act(decision, model_version(decision.subject, region))
+    remedy = SPEC.remedy_for(decision.action)
+    if issubclass(remedy, SetApprovalStatus) and current_status == remedy.status:
+        return f"set to {current_status}"
+    if current_status != "Approved":
         return f"none: the version is already {current_status}"
     return SPEC.act(decision, model_version(decision.subject, region))
 
 
-def _event_time(event: dict[str, Any]) -> datetime:
-    raw = event.get("time")
+def approver_from(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy) -> str | None:
+    """Who approved: the identity in the triggering event, else the package's last modifier, but never the gate itself."""
+    detail: dict[str, Any] = event["detail"] if isinstance(event.get("detail"), dict) else {}
+    found = identity(detail.get("LastModifiedBy")) or identity(package.get("LastModifiedBy"))
+    own_role = f"/{policy.organization.name}-{APPROVAL_GATE}/"
+    return None if found and own_role in found.replace(":role/", "/").replace(":assumed-role/", "/") else found
+
+
+def facts_for(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy, region: str) -> ModelVersionFacts:
+    """The evidence, gathered by the first attempt for this event and reused by every retry."""
+
+    def first_look() -> dict[str, Any]:
+        gathered = gather(package, region, settings().lineage_bucket)
+        return asdict(gathered) | {"approved_by": approver_from(event, package, policy)}
+
+    return ModelVersionFacts(**ledger.remembered(FACTS, str(event["id"]), first_look))
+
+
+def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    parsed = parse_model_package_event(event)
+    arn, region = parsed.detail.ModelPackageArn, parsed.region
     try:
-        return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else datetime.now(UTC)
-    except ValueError:
-        return datetime.now(UTC)
+        policy = governance_policy()
+        package = describe_package(arn, region)
+        facts = facts_for(event, package, policy, region)
+        decision = decide_approval(policy, facts, lineage_bucket=settings().lineage_bucket)
+        result = act(decision, region, str(package.get("ModelApprovalStatus")))
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        hold_back(arn, region, reason, event, context)
+        raise GateUndecided(reason) from exc
+    return conclude(
+        decision,
+        event=event,
+        event_time=parsed.time,
+        actor=facts.approved_by,
+        action_result=result,
+        context=context,
+        logger=logger,
+        metrics=metrics,
+    )
 
 
-def _hold_back(arn: str, region: str, reason: str, event: dict[str, Any], context: Any) -> None:
-    """Undecidable: take the version out of Approved (enforce mode), record, notify.
+def hold_back(arn: str, region: str, reason: str, event: dict[str, Any], context: Any) -> None:
+    """Undecidable: take the version out of Approved (enforce mode, or when the policy itself is unreadable), record, notify.
 
     When even its status cannot be read, the version is set to PendingManualApproval anyway:
     at worst a rejected version becomes pending, never approved.
     """
-    decision = undecidable_approval(governance_policy(), arn, reason)
+    try:
+        policy: GovernancePolicy | None = governance_policy()
+    except Exception:  # noqa: BLE001 - an unreadable policy is itself a reason to hold back
+        policy = None
+    decision = undecidable_approval(policy, arn, reason)
     result = "none: report mode, recorded and notified only"
     if decision.action is Action.REVERT_TO_PENDING:
         try:
@@ -88,7 +139,7 @@ def _hold_back(arn: str, region: str, reason: str, event: dict[str, Any], contex
         conclude(
             decision,
             event=event,
-            event_time=_event_time(event),
+            event_time=event_time(event),
             actor=None,
             action_result=result,
             context=context,
@@ -99,56 +150,12 @@ def _hold_back(arn: str, region: str, reason: str, event: dict[str, Any], contex
         logger.exception("could not record the undecided event; it goes to the dead-letter queue")
 
 
-def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    parsed = parse_model_package_event(event)
-    arn, region = parsed.detail.ModelPackageArn, parsed.region
-    config = settings()
-    try:
-        package = describe_package(arn, region)
-        facts = gather(package, region, config.lineage_bucket)
-        decision = decide_approval(governance_policy(), facts, lineage_bucket=config.lineage_bucket)
-        result = act(decision, region, str(package.get("ModelApprovalStatus")))
-    except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        _hold_back(arn, region, reason, event, context)
-        raise GateUndecided(reason) from exc
-    return conclude(
-        decision,
-        event=event,
-        event_time=parsed.time,
-        actor=facts.approved_by,
-        action_result=result,
-        context=context,
-        logger=logger,
-        metrics=metrics,
+def _fallback_event(event: Any) -> dict[str, Any]:
+    fallback = dict(event) if isinstance(event, dict) else {"raw": str(event)[:2000]}
+    fallback.setdefault(
+        "id", "malformed-" + hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()[:32]
     )
-
-
-def _package_in_unparsed(event: Any) -> tuple[str, str] | None:
-    """Best effort on an event that failed validation: which model version, in which Region?
-
-    Looks in the fields where the version belongs, then anywhere in the event's text (a
-    truncated or mangled event may still name it).
-    """
-    candidates: list[Any] = []
-    if isinstance(event, dict):
-        detail, resources = event.get("detail"), event.get("resources")
-        candidates.append(detail.get("ModelPackageArn") if isinstance(detail, dict) else None)
-        candidates += resources if isinstance(resources, list) else []
-    for candidate in candidates:
-        if isinstance(candidate, str) and re.match(MODEL_PACKAGE_ARN, candidate):
-            return candidate, candidate.split(":")[3]
-    text = (
-        event.decode(errors="replace")
-        if isinstance(event, bytes)
-        else event
-        if isinstance(event, str)
-        else json.dumps(event, default=str)
-    )
-    found = re.search(ARN_IN_TEXT, text)
-    if found:
-        return found.group(0), found.group(0).split(":")[3]
-    return None
+    return fallback
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
@@ -159,15 +166,17 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         parsed = parse_model_package_event(event)
     except MalformedEvent as exc:
         logger.error("rejected a malformed event", extra={"reason": str(exc)})
-        found = _package_in_unparsed(event)
+        found = find_arn(event, ARN_IN_TEXT)
         if found is not None:
-            fallback = dict(event) if isinstance(event, dict) else {"raw": str(event)[:2000]}
-            fallback.setdefault(
-                "id", "malformed-" + hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()[:32]
-            )
-            _hold_back(found[0], found[1], f"malformed event: {exc}", fallback, context)
+            hold_back(found, found.split(":")[3], f"malformed event: {exc}", _fallback_event(event), context)
         raise
     if parsed.detail.ModelApprovalStatus != "Approved":
         logger.info("not an approval: nothing to check", extra={"status": parsed.detail.ModelApprovalStatus})
         return {"decision": "skipped", "subject": parsed.detail.ModelPackageArn}
-    return once_per_event(gate, event, context)
+    try:
+        return once_per_event(gate, event, context)
+    except GateUndecided:
+        raise
+    except Exception as exc:  # the idempotency store, the audit write or the alert: nothing may stay Approved
+        hold_back(parsed.detail.ModelPackageArn, parsed.region, f"{type(exc).__name__}: {exc}", event, context)
+        raise

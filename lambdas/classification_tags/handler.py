@@ -17,6 +17,7 @@ from lambdas.shared.runtime import METRICS_NAMESPACE
 from lambdas.table import handler_spec
 from policies.naming import CLASSIFICATION_TAGS
 from policies.rules.classification import decide_classification
+from policies.rules.outcome import RuleSet
 
 SPEC = handler_spec(CLASSIFICATION_TAGS)
 logger = Logger(service=SPEC.name)
@@ -32,4 +33,6 @@ def check(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle_api_call_event(event, context, process=check, logger=logger)
+    return handle_api_call_event(
+        event, context, process=check, rule_set=RuleSet.DATA_CLASSIFICATION, logger=logger, metrics=metrics
+    )

@@ -17,6 +17,7 @@ from lambdas.shared.api_call_handler import handle_api_call_event, handle_create
 from lambdas.shared.runtime import METRICS_NAMESPACE
 from lambdas.table import handler_spec
 from policies.naming import REGION_GUARD
+from policies.rules.outcome import RuleSet
 from policies.rules.region import decide_region
 
 SPEC = handler_spec(REGION_GUARD)
@@ -26,11 +27,15 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 
 
 def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle_create_call(event, context, decide=decide_region, act=SPEC.act, logger=logger, metrics=metrics)
+    return handle_create_call(
+        event, context, decide=decide_region, act=SPEC.act, logger=logger, metrics=metrics, tags_required=False
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle_api_call_event(event, context, process=guard, logger=logger)
+    return handle_api_call_event(
+        event, context, process=guard, rule_set=RuleSet.REGION_RESTRICTION, logger=logger, metrics=metrics
+    )

@@ -1,4 +1,9 @@
-"""The shape both CloudTrail-driven handlers share: parse the create call, look at the resource, decide, act, record."""
+"""The shape the CloudTrail-driven handlers share: parse the create call, look at the resource, decide, act, record.
+
+Fail closed: a malformed event is recorded as undecidable and raised (retried, then dead-lettered
+with an alarm); the facts a decision is made on are remembered for the event (``ledger``), so a
+retry after a partial failure completes the record and the alert with the same decision.
+"""
 
 from __future__ import annotations
 
@@ -8,40 +13,86 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
-from lambdas.shared.events import MalformedEvent, actor, parse_api_call_event, resource_from_call
+from lambdas.shared import ledger
+from lambdas.shared.events import MalformedEvent, actor, find_arn, parse_api_call_event, resource_from_call
 from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
-from lambdas.shared.runtime import conclude
+from lambdas.shared.runtime import conclude, event_time
 from lambdas.shared.sagemaker_resources import current_tags
-from policies.model import GovernancePolicy
-from policies.rules.outcome import Decision
+from policies.model import GovernancePolicy, Mode
+from policies.rules.outcome import Decision, RuleSet, undecidable
 from policies.rules.resources import ResourceFacts
 
 Decide = Callable[[GovernancePolicy, ResourceFacts], Decision]
 Act = Callable[[Decision, ResourceFacts], str]
 Process = Callable[[dict[str, Any], Any], dict[str, Any]]
+FACTS = "facts"
 
 
-def handle_api_call_event(event: dict[str, Any], context: Any, *, process: Process, logger: Logger) -> dict[str, Any]:
-    """The entry of a CloudTrail-driven handler: a malformed event is logged and rejected with no
-    action; any other is processed once per event id."""
+def handle_api_call_event(
+    event: dict[str, Any], context: Any, *, process: Process, rule_set: RuleSet, logger: Logger, metrics: Metrics
+) -> dict[str, Any]:
+    """The entry of a CloudTrail-driven handler: a malformed event is recorded as undecidable and raised;
+    any other is processed once per event id."""
     try:
-        parse_api_call_event(event)
+        resource_from_call(parse_api_call_event(event))
     except MalformedEvent as exc:
         logger.error("rejected a malformed event", extra={"reason": str(exc)})
+        record_malformed(event, str(exc), rule_set=rule_set, context=context, logger=logger, metrics=metrics)
         raise
     return once_per_event(process, event, context)
 
 
+def record_malformed(event: Any, reason: str, *, rule_set: RuleSet, context: Any, logger: Logger, metrics: Metrics) -> None:
+    """One undecidable record for an event no rule can judge; a record that cannot be written is logged (the event
+    still goes to the dead-letter queue, whose alarm is the signal)."""
+    envelope = event if isinstance(event, dict) else {"raw": str(event)[:2000]}
+    subject = find_arn(event) or f"event {envelope.get('id', 'without id')}"
+    decision = undecidable(rule_set, subject, f"malformed event: {reason}", Mode.ENFORCE)
+    try:
+        conclude(
+            decision,
+            event=envelope,
+            event_time=event_time(envelope),
+            actor=None,
+            action_result="none: the event cannot be judged; retried, then sent to the dead-letter queue",
+            context=context,
+            logger=logger,
+            metrics=metrics,
+        )
+    except Exception:
+        logger.exception("could not record the malformed event")
+
+
 def handle_create_call(
-    event: dict[str, Any], context: Any, *, decide: Decide, act: Act, logger: Logger, metrics: Metrics
+    event: dict[str, Any],
+    context: Any,
+    *,
+    decide: Decide,
+    act: Act,
+    logger: Logger,
+    metrics: Metrics,
+    tags_required: bool = True,
 ) -> dict[str, Any]:
+    """``tags_required=False``: the rule does not depend on the resource's tags (the Region rule), so a failed tag
+    read does not keep the handler from acting."""
     parsed = parse_api_call_event(event)
     resource = resource_from_call(parsed)
-    tags = current_tags(resource)
+
+    def snapshot() -> dict[str, Any]:
+        try:
+            return {"tags": current_tags(resource)}
+        except Exception:
+            if tags_required:
+                raise
+            logger.warning("tags unreadable; deciding on the event's tags", extra={"resource": resource.arn})
+            return {"tags": {}}
+
+    facts = ledger.remembered(FACTS, str(event.get("id")), snapshot)
+    tags = facts["tags"]
     exists = tags is not None
     if exists:
-        resource = replace(resource, tags={**resource.tags, **(tags or {})})
+        resource = replace(resource, tags={**resource.tags, **tags})
     decision = decide(governance_policy(), resource)
     result = act(decision, resource) if exists else "none: the resource no longer exists"
     return conclude(

@@ -6,6 +6,8 @@ EventBridge"; CloudTrail user guide: "AWS API Call via CloudTrail"); see tests/e
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
@@ -110,11 +112,20 @@ def _explain(exc: ValidationError) -> str:
     return "; ".join(problems)
 
 
+def _same_place(what: str, arn: str, region: str, account: str) -> None:
+    """The resource ARN is authoritative: the event's Region and account must agree with it."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[3] != region or parts[4] != account:
+        raise MalformedEvent(f"{what} {arn} is not in the event's Region {region} and account {account}")
+
+
 def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
     try:
-        return ModelPackageStateChangeEvent.model_validate(event)
+        parsed = ModelPackageStateChangeEvent.model_validate(event)
     except ValidationError as exc:
         raise MalformedEvent(f"not a SageMaker Model Package State Change event: {_explain(exc)}") from None
+    _same_place("model package", parsed.detail.ModelPackageArn, parsed.region, parsed.account)
+    return parsed
 
 
 def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
@@ -124,6 +135,8 @@ def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
         raise MalformedEvent(f"not a SageMaker 'AWS API Call via CloudTrail' event: {_explain(exc)}") from None
     if parsed.detail.eventName not in SAGEMAKER_CREATE_CALLS:
         raise MalformedEvent(f"{parsed.detail.eventName} is not a SageMaker create call the rules watch")
+    if parsed.detail.awsRegion != parsed.region:
+        raise MalformedEvent(f"the record's awsRegion {parsed.detail.awsRegion} is not the event's Region {parsed.region}")
     return parsed
 
 
@@ -138,6 +151,30 @@ def parse_tamper_event(event: Any) -> TamperCallEvent:
 
 def actor(call: SageMakerApiCall) -> str | None:
     return identity_arn(call.userIdentity)
+
+
+SAGEMAKER_ARN_IN_TEXT = r'arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:[a-z-]+/[A-Za-z0-9](?:[-/]*[A-Za-z0-9])*(?=")'
+
+
+def find_arn(event: Any, pattern: str = SAGEMAKER_ARN_IN_TEXT) -> str | None:
+    """Best effort on an event that failed validation: which SageMaker resource does it name?
+
+    Looks where resources belong (``resources``, then anywhere in the event's JSON text): a truncated
+    or mangled event may still name it. Only a complete ARN (ending where its string ends) counts.
+    """
+    if isinstance(event, dict) and isinstance(event.get("resources"), list):
+        for candidate in event["resources"]:
+            if isinstance(candidate, str) and re.fullmatch(pattern.removesuffix('(?=")'), candidate):
+                return candidate
+    text = (
+        event.decode(errors="replace")
+        if isinstance(event, bytes)
+        else event
+        if isinstance(event, str)
+        else json.dumps(event, default=str)
+    )
+    found = re.search(pattern, text)
+    return found.group(0) if found else None
 
 
 def identity_arn(identity: dict[str, Any]) -> str | None:
@@ -161,6 +198,7 @@ def resource_from_call(event: SageMakerApiCallEvent) -> ResourceFacts:
         raise MalformedEvent(f"{call.eventName} event has no requestParameters.{name_field}")
     if not isinstance(arn, str) or not arn.startswith("arn:"):
         raise MalformedEvent(f"{call.eventName} event has no responseElements.{arn_field}")
+    _same_place(kind.value, arn, call.awsRegion, event.account)
     raw_tags = request.get("tags") or []
     if not isinstance(raw_tags, list):
         raise MalformedEvent(f"{call.eventName} event has requestParameters.tags that is not a list")

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from lambdas.shared import ledger
 from lambdas.shared.audit import audit_key, build_record, write_record
 from lambdas.shared.notify import publish
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.settings import METRICS_NAMESPACE, settings
 from policies.rules.outcome import Decision, Verdict
 
-__all__ = ["METRICS_NAMESPACE", "conclude"]
+__all__ = ["METRICS_NAMESPACE", "conclude", "policy_version"]
+ALERTED = "alerted"
+
+
+def event_time(event: dict[str, Any]) -> datetime:
+    """The event's time, or now when it has none or an unreadable one."""
+    raw = event.get("time")
+    try:
+        return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else datetime.now(UTC)
+    except ValueError:
+        return datetime.now(UTC)
+
+
+def policy_version() -> str:
+    """The version of the packaged policy, or why it cannot be read (the record says so instead of failing)."""
+    try:
+        return governance_policy().version
+    except Exception as exc:  # noqa: BLE001 - recorded as the reason, the decision already failed closed
+        return f"unreadable: {type(exc).__name__}"
 
 
 def conclude(
@@ -27,25 +47,30 @@ def conclude(
     logger: Logger,
     metrics: Metrics,
 ) -> dict[str, Any]:
-    """Audit record (exactly one per decision), notification for anything but an allow, one metric per outcome."""
+    """Audit record (exactly one per decision), notification for anything but an allow, one metric per outcome.
+
+    Safe to repeat: the record is written once (a redelivery finds it), and an alert that a failed
+    attempt did not send is sent by the retry (the ledger marks each alert after it went out).
+    """
     config = settings()
     record = build_record(
         decision,
         event=event,
         actor=actor,
         action_result=action_result,
-        policy_version=governance_policy().version,
+        policy_version=policy_version(),
         function=getattr(context, "function_name", None),
         request_id=getattr(context, "aws_request_id", None),
     )
     key = audit_key(decision, str(event.get("id")), event_time)
     written = write_record(config.audit_bucket, key, record)
-    if decision.verdict is not Verdict.ALLOW and written:
+    if decision.verdict is not Verdict.ALLOW and not ledger.seen(ALERTED, key):
         publish(
             config.alerts_topic_arn,
             f"[{decision.rule_set.value}] {decision.verdict.value}: {decision.subject.rsplit('/', 1)[-1]}",
             {**record, "audit_record": f"s3://{config.audit_bucket}/{key}"},
         )
+        ledger.mark(ALERTED, key)
     metrics.add_dimension(name="RuleSet", value=decision.rule_set.value)
     metrics.add_metric(name=decision.verdict.value.capitalize(), unit=MetricUnit.Count, value=1)
     logger.info(

@@ -9,7 +9,7 @@ from policies.model import GovernancePolicy, Mode
 from policies.rules.classification import RULE as CLASSIFICATION_RULE
 from policies.rules.classification import classification_problem
 from policies.rules.metrics import check_metrics
-from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
+from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action, undecidable
 
 
 @dataclass(frozen=True)
@@ -155,14 +155,10 @@ def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, linea
     )
 
 
-def undecidable_approval(policy: GovernancePolicy, package_arn: str, reason: str) -> Decision:
-    """The gate could not decide: in enforce mode the model version must not stay Approved."""
-    mode = policy.enforcement.approval_gate
-    return Decision(
-        rule_set=RuleSet.APPROVAL_GATE,
-        subject=package_arn,
-        verdict=Verdict.UNDECIDABLE,
-        action=Action.REVERT_TO_PENDING if mode is Mode.ENFORCE else Action.REPORT_ONLY,
-        mode=mode,
-        violations=(Violation("undecidable", reason),),
-    )
+def undecidable_approval(policy: GovernancePolicy | None, package_arn: str, reason: str) -> Decision:
+    """The gate could not decide: in enforce mode the model version must not stay Approved.
+
+    Without a readable policy the mode is unknown, so the gate holds back (enforce): failing closed.
+    """
+    mode = policy.enforcement.approval_gate if policy is not None else Mode.ENFORCE
+    return undecidable(RuleSet.APPROVAL_GATE, package_arn, reason, mode, safe_action=Action.REVERT_TO_PENDING)

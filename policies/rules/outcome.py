@@ -75,6 +75,20 @@ class Decision:
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def undecidable(
+    rule_set: RuleSet, subject: str, reason: str, mode: Mode, *, safe_action: Action = Action.REPORT_ONLY
+) -> Decision:
+    """A rule could not be applied: ``safe_action`` in enforce mode (what leaves the subject safe), report otherwise."""
+    return Decision(
+        rule_set=rule_set,
+        subject=subject,
+        verdict=Verdict.UNDECIDABLE,
+        action=safe_action if mode is Mode.ENFORCE else Action.REPORT_ONLY,
+        mode=mode,
+        violations=(Violation("undecidable", reason),),
+    )
+
+
 def enforcement_action(mode: Mode, violations: tuple[Violation, ...], on_violation: Action) -> Action:
     if not violations:
         return Action.NONE

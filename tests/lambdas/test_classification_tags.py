@@ -155,14 +155,17 @@ def test_resource_already_deleted_is_recorded_without_action(world: World, lambd
         pytest.param(lambda e: e.pop("detail"), id="truncated"),
     ],
 )
-def test_malformed_events_are_rejected_without_action(world: World, lambda_context: Any, mutate: Any) -> None:
+def test_malformed_events_are_recorded_as_undecidable_and_raised(world: World, lambda_context: Any, mutate: Any) -> None:
     arn = create_model("credit-risk-m", {"ml-project": "credit-risk"})
     event = model_event("credit-risk-m", {"ml-project": "credit-risk"})
     mutate(event)
     with pytest.raises(MalformedEvent):
         classification.handler(event, lambda_context)
     assert "data-classification" not in tags_of(arn)
-    assert world.audit_records() == []
+    (record,) = world.audit_records()
+    assert (record["decision"], record["violations"][0]["rule"]) == ("undecidable", "undecidable")
+    assert record["violations"][0]["message"].startswith("malformed event: ")
+    assert len(world.notifications()) == 1
 
 
 def test_a_burst_of_distinct_events_gives_exactly_one_record_each(world: World, lambda_context: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
+from lambdas.table import HANDLERS
 from tests.conftest import Synthesized
 from tests.events import api_call_event, approval_event, load_event
 
@@ -77,7 +78,7 @@ CASES = [
 @pytest.mark.parametrize(("event", "expected"), CASES)
 def test_each_event_reaches_exactly_its_handler(synthesized: Synthesized, event: dict[str, Any], expected: set[str]) -> None:
     patterns = rules(synthesized)
-    assert set(patterns) == {"approval-gate", "classification-tags", "region-guard"}
+    assert set(patterns) == {spec.name for spec in HANDLERS}
     matched = {handler for handler, pattern in patterns.items() if pattern.matches_event(json.loads(json.dumps(event)))}
     assert matched == expected
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -18,7 +19,8 @@ from lambdas.classification_tags import handler as classification
 from lambdas.region_guard import handler as guard
 from lambdas.shared import aws
 from lambdas.table import HANDLERS, HandlerSpec, handler_spec
-from tests.events import api_call_event, approval_event
+from lambdas.tamper_watch import handler as tamper
+from tests.events import api_call_event, approval_event, tamper_event
 from tests.lambdas.sagemaker_fixtures import (
     create_endpoint,
     create_model,
@@ -30,8 +32,10 @@ from tests.lambdas.world import World, fail_calls
 
 # IAM actions that authorize an API operation of a different name.
 OPERATION_TO_ACTION = {"s3:HeadObject": "s3:GetObject"}
-# Services the handler code calls itself (KMS, SQS, X-Ray, Logs are used by AWS on its behalf).
+# Services the handler code calls itself (SQS, X-Ray, Logs and KMS encryption are used by AWS on its behalf);
+# the one KMS call the code makes is the tamper watch's alias lookup.
 CODE_SERVICES = {"sagemaker", "s3", "sns", "dynamodb"}
+CODE_ACTIONS = {"kms:ListAliases"}
 
 
 @pytest.fixture
@@ -57,7 +61,12 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
 
 
 def declared(spec: HandlerSpec) -> set[str]:
-    return {action for grant in spec.grants for action in grant.actions if action.split(":")[0] in CODE_SERVICES}
+    return {
+        action
+        for grant in spec.grants
+        for action in grant.actions
+        if action.split(":")[0] in CODE_SERVICES or action in CODE_ACTIONS
+    }
 
 
 def approval_gate_scenarios(world: World, context: Any) -> None:
@@ -106,10 +115,26 @@ def region_guard_scenarios(world: World, context: Any) -> None:
         guard.handler(api_call_event("CreateEndpoint", name="credit-risk-f", region="us-east-1"), context)
 
 
+def tamper_watch_scenarios(world: World, context: Any) -> None:
+    kms = boto3.client("kms", region_name="eu-west-1")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/acme-ml-ops", TargetKeyId=key)
+    tamper.handler(tamper_event("key-deletion", overrides={"keyId": key}), context)
+    redelivered = tamper_event("disable-rule")
+    tamper.handler(redelivered, context)
+    tamper.handler(redelivered, context)
+    failing = tamper_event("trail-stopped")
+    fail_calls("eu-west-1", "sns", "Publish", "ThrottlingException", times=1)
+    with pytest.raises(ClientError):
+        tamper.handler(failing, context)
+    tamper.handler(failing, context)  # the retry completes the alert
+
+
 SCENARIOS: dict[str, Callable[[World, Any], None]] = {
     "approval-gate": approval_gate_scenarios,
     "classification-tags": classification_scenarios,
     "region-guard": region_guard_scenarios,
+    "tamper-watch": tamper_watch_scenarios,
 }
 
 

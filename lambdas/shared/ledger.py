@@ -1,0 +1,66 @@
+"""What a handler remembers about one event across retries, in the idempotency table.
+
+- **facts**: what the decision was made on, stored by the first attempt before it acts. A retry
+  after a partial failure decides on the same facts (not on a world its own action changed, such as
+  a model version it already rejected) and so reaches the same decision and the same audit record.
+- **alerted**: that the alert of an audit record went out, marked after the publish. A retry whose
+  record already exists still sends the alert the failed attempt did not.
+
+Items expire with the idempotency window (TTL attribute ``expiration``). An unreachable table is an
+error: the caller fails closed (holds back, or leaves the event to be retried).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lambdas.shared import aws
+from lambdas.shared.settings import settings
+
+WINDOW_SECONDS = 24 * 3600
+
+
+def _table() -> tuple[Any, str]:
+    return aws.client("dynamodb"), settings().idempotency_table
+
+
+def remembered(kind: str, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The value stored for ``kind#key``; on the first call, ``compute()`` stored (conditionally, first writer wins)."""
+    client, table = _table()
+    item_id = f"{kind}#{key}"
+    found = client.get_item(TableName=table, Key={"id": {"S": item_id}}, ConsistentRead=True).get("Item")
+    if found:
+        stored: dict[str, Any] = json.loads(found["value"]["S"])
+        return stored
+    value = compute()
+    try:
+        client.put_item(
+            TableName=table,
+            Item={
+                "id": {"S": item_id},
+                "value": {"S": json.dumps(value, sort_keys=True, default=str)},
+                "expiration": {"N": str(int(time.time()) + WINDOW_SECONDS)},
+            },
+            ConditionExpression="attribute_not_exists(id)",
+        )
+    except Exception as exc:
+        if aws.error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return remembered(kind, key, compute)  # a concurrent attempt stored first: use its facts
+    return value
+
+
+def seen(kind: str, key: str) -> bool:
+    client, table = _table()
+    return "Item" in client.get_item(TableName=table, Key={"id": {"S": f"{kind}#{key}"}}, ConsistentRead=True)
+
+
+def mark(kind: str, key: str) -> None:
+    client, table = _table()
+    client.put_item(
+        TableName=table,
+        Item={"id": {"S": f"{kind}#{key}"}, "value": {"S": "1"}, "expiration": {"N": str(int(time.time()) + WINDOW_SECONDS)}},
+    )
