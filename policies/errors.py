@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 Loc = tuple[str | int, ...]
+MAX_RENDERED_ISSUES = 50  # a file with thousands of bad entries still gives a readable message
 
 
 def format_loc(loc: Loc) -> str:
@@ -48,12 +49,16 @@ class PolicyError(Exception):
         head = f"invalid governance policy {self.source}" if self.source else "invalid governance policy"
         plural = "s" if len(self.issues) != 1 else ""
         lines = [f"{head}: {len(self.issues)} problem{plural}"]
-        lines += [f"  - {issue.render()}" for issue in self.issues]
+        lines += [f"  - {issue.render()}" for issue in self.issues[:MAX_RENDERED_ISSUES]]
+        if len(self.issues) > MAX_RENDERED_ISSUES:
+            lines.append(f"  ... and {len(self.issues) - MAX_RENDERED_ISSUES} more (fix these first)")
         return "\n".join(lines)
 
     def with_source(self, source: str, lines: dict[Loc, int] | None = None) -> PolicyError:
         lines = lines or {}
-        issues = [PolicyIssue(i.loc, i.message, _nearest_line(i.loc, lines)) for i in self.issues]
+        issues = [
+            PolicyIssue(i.loc, i.message, i.line if i.line is not None else _nearest_line(i.loc, lines)) for i in self.issues
+        ]
         return PolicyError(issues, source)
 
 

@@ -6,6 +6,8 @@ cheaply; ``tests/policies/test_regions.py`` compares it with botocore's endpoint
 
 from __future__ import annotations
 
+import re
+
 # Regions enabled by default in every account (no opt-in needed).
 DEFAULT_ENABLED_REGIONS: tuple[str, ...] = (
     "ap-northeast-1",
@@ -67,3 +69,33 @@ DEFAULT_GLOBAL_SERVICE_ACTIONS: tuple[str, ...] = (
     "support:*",
     "waf:*",
 )
+
+# Services the blueprint governs. The permissions boundary exempts regions.global_service_actions
+# from its Region deny, so none of these may appear there (directly or through a wildcard).
+GOVERNED_SERVICES: tuple[str, ...] = ("sagemaker", "s3", "kms", "events", "lambda", "cloudtrail", "logs")
+
+
+def check_region(value: str) -> str:
+    """``value`` if it names a commercial-partition Region; else a ValueError that lists similar names."""
+    if value not in AWS_REGIONS:
+        close = sorted(r for r in AWS_REGIONS if r.split("-")[0] == value.split("-", maxsplit=1)[0])
+        hint = f"; Regions with that prefix: {', '.join(close)}" if close else ""
+        raise ValueError(f"{value!r} is not an AWS Region name (commercial partition){hint}")
+    return value
+
+
+def check_global_action(value: str) -> str:
+    """``value`` if it may be exempt from the Region deny: an action pattern of a service the blueprint does not govern."""
+    if value.strip() == "*":
+        raise ValueError(
+            "'*' would exempt every service from the Region restriction; list global services one by one, e.g. 'iam:*'"
+        )
+    service = value.split(":", 1)[0].lower()
+    if service in GOVERNED_SERVICES:
+        raise ValueError(
+            f"{value!r} would exempt {service}, a service the blueprint governs, from the Region restriction of the "
+            f"permissions boundary; remove it (governed: {', '.join(GOVERNED_SERVICES)})"
+        )
+    if not re.match(r"^[a-z0-9-]+:[A-Za-z0-9*]+$", value):
+        raise ValueError(f"{value!r} is not an IAM action pattern like 'iam:*'")
+    return value

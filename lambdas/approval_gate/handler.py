@@ -25,7 +25,7 @@ from lambdas.actions import HoldModelVersion, SetApprovalStatus
 from lambdas.approval_gate.evidence import describe_package, gather, identity
 from lambdas.shared import ledger
 from lambdas.shared.events import MalformedEvent, find_arn, parse_model_package_event
-from lambdas.shared.idempotency import once_per_event
+from lambdas.shared.idempotency import EventInProgress, once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
 from lambdas.shared.settings import settings
@@ -175,7 +175,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"decision": "skipped", "subject": parsed.detail.ModelPackageArn}
     try:
         return once_per_event(gate, event, context)
-    except GateUndecided:
+    except (GateUndecided, EventInProgress):  # held back already / another delivery of this event is deciding
         raise
     except Exception as exc:  # the idempotency store, the audit write or the alert: nothing may stay Approved
         hold_back(parsed.detail.ModelPackageArn, parsed.region, f"{type(exc).__name__}: {exc}", event, context)

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
 
 
+class EventInProgress(RuntimeError):
+    """Another delivery of the same event is being processed: retry later, do nothing now."""
+
+
 @cache
 def _persistence(table: str) -> DynamoDBPersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -40,5 +44,10 @@ def once_per_event(
     guarded = idempotent_function(
         data_keyword_argument="event", persistence_store=_persistence(settings().idempotency_table), config=config
     )(process)
-    result: dict[str, Any] = guarded(event=event, context=context)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    try:
+        result: dict[str, Any] = guarded(event=event, context=context)
+    except IdempotencyAlreadyInProgressError as exc:
+        raise EventInProgress(str(exc)) from exc
     return result

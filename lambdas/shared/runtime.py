@@ -19,6 +19,15 @@ __all__ = ["METRICS_NAMESPACE", "conclude", "policy_version"]
 ALERTED = "alerted"
 
 
+def _alerted(key: str, logger: Logger) -> bool:
+    """Whether this record's alert went out; an unreadable ledger counts as not sent (a duplicate alert beats none)."""
+    try:
+        return ledger.seen(ALERTED, key)
+    except Exception:  # noqa: BLE001 - at least once: alert again rather than stay silent
+        logger.warning("alert ledger unreadable; alerting again", extra={"audit_record": key})
+        return False
+
+
 def event_time(event: dict[str, Any]) -> datetime:
     """The event's time, or now when it has none or an unreadable one."""
     raw = event.get("time")
@@ -64,7 +73,7 @@ def conclude(
     )
     key = audit_key(decision, str(event.get("id")), event_time)
     written = write_record(config.audit_bucket, key, record)
-    if decision.verdict is not Verdict.ALLOW and not ledger.seen(ALERTED, key):
+    if decision.verdict is not Verdict.ALLOW and not _alerted(key, logger):
         publish(
             config.alerts_topic_arn,
             f"[{decision.rule_set.value}] {decision.verdict.value}: {decision.subject.rsplit('/', 1)[-1]}",

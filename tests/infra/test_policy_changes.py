@@ -40,7 +40,7 @@ def test_a_new_project_gets_its_group_role_and_monitoring(synthesize: Synthesize
             "endpoints": [{"name": "fraud-detect-rt", "schedule": "cron(0 0/4 ? * * *)"}],
         }
     ]
-    out = synthesize(policy_variant(policy, projects=projects))
+    out = synthesize(policy_variant(policy, projects=projects, approval={"custom_metrics": {"false_positive_rate": {}}}))
     groups = {g["model_package_group_name"]: g for g in out.resources("aws_sagemaker_model_package_group").values()}
     assert groups["fraud-detect"]["tags"]["data-classification"] == "restricted"
     assert groups["fraud-detect"]["tags"]["owner-team"] == "payments-risk"
@@ -100,6 +100,9 @@ def test_monitoring_in_a_region_without_model_monitor_fails_before_output(policy
     import infra.node  # noqa: F401
     from infra.app import build
 
-    variant = policy_variant(policy, regions={"home": "ap-southeast-7", "allowed": ["ap-southeast-7"]})
+    variant = policy_variant(
+        policy,
+        regions={"home": "ap-southeast-7", "allowed": ["ap-southeast-7"], "watched": [*policy.regions.watched, "ap-southeast-7"]},
+    )
     with pytest.raises(PolicyError, match=r"regions.home: SageMaker Model Monitor has no analyzer image in ap-southeast-7"):
         build(Testing.app(outdir=str(tmp_path)), variant)

@@ -221,7 +221,7 @@ def world(world_for: Any, policy: GovernancePolicy) -> World:
     return built
 
 
-def fail_calls(region: str, service: str, operation: str, code: str, *, times: int | None = None) -> list[int]:
+def fail_calls(region: str | None, service: str, operation: str, code: str, *, times: int | None = None) -> list[int]:
     """Make ``operation`` on the handler's client raise ``code`` (``times`` times, or always)."""
     calls = [0]
 

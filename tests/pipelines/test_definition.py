@@ -103,7 +103,7 @@ def test_definition_changes_with_the_policy(policy: GovernancePolicy) -> None:
     projects = [p.model_dump(mode="json") for p in policy.projects]
     projects[0]["metric_thresholds"] = {"auc": {"minimum": 0.9}, "log_loss": {"maximum": 0.3}}
     projects[0]["classification"] = "restricted"
-    variant = policy_variant(policy, projects=projects)
+    variant = policy_variant(policy, projects=projects, approval={"custom_metrics": {"log_loss": {"maximum_value": None}}})
     steps = by_name(offline_definition(variant, variant.project("credit-risk")))  # type: ignore[arg-type]
     assert "AccuracyThreshold" not in steps
     assert steps["AucThreshold"]["Arguments"]["Conditions"][0]["RightValue"] == 0.9

@@ -100,7 +100,7 @@ INVALID = [
     ),
     pytest.param(
         ("object_lock_mode: COMPLIANCE", "object_lock_mode: STRICT"),
-        "audit.object_lock_mode (line 87): Input should be 'GOVERNANCE' or 'COMPLIANCE'",
+        "audit.object_lock_mode (line 87): 'STRICT' is not allowed: must be 'GOVERNANCE' or 'COMPLIANCE' (how the audit records are locked)",
         id="bad-object-lock-mode",
     ),
     pytest.param(
@@ -115,7 +115,7 @@ INVALID = [
     ),
     pytest.param(
         ("region_restriction: enforce", "region_restriction: warn"),
-        "enforcement.region_restriction (line 93): Input should be 'enforce' or 'report'",
+        "enforcement.region_restriction (line 93): 'warn' is not allowed: must be 'enforce' or 'report'",
         id="bad-mode",
     ),
 ]
