@@ -152,6 +152,7 @@ def governance_guardrails(names: Names, handlers: Sequence[str]) -> list[dict[st
             [*RULE_TAMPERING_ACTIONS, *FUNCTION_TAMPERING_ACTIONS, *QUEUE_TAMPERING_ACTIONS],
             [
                 *(f"arn:{partition}:events:*:{account}:rule/{names.handler_rule(h)}" for h in handlers),
+                *(f"arn:{partition}:events:*:{account}:rule/{names.handler_schedule_rule(h)}" for h in handlers),
                 f"arn:{partition}:events:*:{account}:rule/{names.forwarding_rule_prefix}*",
                 *(f"arn:{partition}:lambda:*:{account}:function:{names.handler_function(h)}" for h in handlers),
                 *(f"arn:{partition}:sqs:*:{account}:{names.dead_letter_queue(h)}" for h in handlers),
@@ -224,5 +225,11 @@ def enforcement_boundary(names: Names, handlers: Sequence[str], ceiling: Sequenc
             effect="Deny",
             condition={"StringEquals": {APPROVAL_STATUS_KEY: "Approved"}},
         ),
-        statement("DenyDeployment", DEPLOYMENT_ACTIONS, "*", effect="Deny"),
+        # Setting a variant's weight to zero is how the deployment guard quarantines: it can only take traffic away.
+        statement(
+            "DenyDeployment",
+            [a for a in DEPLOYMENT_ACTIONS if a != "sagemaker:UpdateEndpointWeightsAndCapacities"],
+            "*",
+            effect="Deny",
+        ),
     )

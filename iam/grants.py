@@ -23,6 +23,8 @@ class On(StrEnum):
     PROCESSING_JOBS = "sagemaker:processing-job"
     TRANSFORM_JOBS = "sagemaker:transform-job"
     LINEAGE_OBJECTS = "s3:lineage-objects"
+    LINEAGE_BUCKET = "s3:lineage-bucket"
+    LINEAGE_MONITORING = "s3:lineage-monitoring"
     AUDIT_RECORDS = "s3:audit-records"
     DATA_KEY = "kms:data"
     AUDIT_KEY = "kms:audit"
@@ -31,6 +33,8 @@ class On(StrEnum):
     IDEMPOTENCY_TABLE = "dynamodb:idempotency"
     OWN_DEAD_LETTER_QUEUE = "sqs:own-dead-letter-queue"
     OWN_LOG_GROUP = "logs:own-log-group"
+    EXECUTION_ROLES = "iam:execution-roles"
+    INFERENCE_COMPONENTS = "sagemaker:inference-component"
     ANY = "*"
 
 

@@ -83,6 +83,8 @@ def grant_arns(
     return {
         **sagemaker,
         On.LINEAGE_OBJECTS: [f"{names.bucket_arn(names.lineage_bucket)}/*"],
+        On.LINEAGE_BUCKET: [names.bucket_arn(names.lineage_bucket)],
+        On.LINEAGE_MONITORING: [f"{names.bucket_arn(names.lineage_bucket)}/{names.lineage_project_prefix('*')}/monitoring/*"],
         On.AUDIT_RECORDS: [f"{names.bucket_arn(names.audit_bucket)}/{names.audit_records_prefix}/*"],
         On.DATA_KEY: [keys["data"]],
         On.AUDIT_KEY: [keys["audit"]],
@@ -91,6 +93,9 @@ def grant_arns(
         On.IDEMPOTENCY_TABLE: [idempotency_table_arn],
         On.OWN_DEAD_LETTER_QUEUE: [dead_letter_queue_arn],
         On.OWN_LOG_GROUP: [f"{log_group_arn}:*"],
+        On.EXECUTION_ROLES: [names.role_arn(names.execution_role(p)) for p in names.policy.projects]
+        or [names.role_arn(f"{names.org}-no-projects")],
+        On.INFERENCE_COMPONENTS: [sagemaker_arn(names, "inference-component")],
         On.ANY: ["*"],
     }
 

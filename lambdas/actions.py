@@ -145,3 +145,57 @@ class DeleteEndpoint(RemediationAction):
                 raise
             return f"endpoint {target.name} in {target.region} was already gone"
         return f"deleted endpoint {target.name} in {target.region}"
+
+
+class QuarantineVariants(RemediationAction):
+    """Take the offending variants out of service: their traffic weight goes to zero (``deployment.quarantine: scale-to-zero``)."""
+
+    performs = Action.QUARANTINE_VARIANTS
+    grants: ClassVar[tuple[Grant, ...]] = (
+        Grant("QuarantineVariants", ("sagemaker:UpdateEndpointWeightsAndCapacities",), (On.ENDPOINTS,)),
+    )
+
+    @classmethod
+    def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        variants = [v for v in str(decision.remediation.get("variants", "")).split(",") if v]
+        aws.client("sagemaker", target.region).update_endpoint_weights_and_capacities(
+            EndpointName=target.name, DesiredWeightsAndCapacities=[{"VariantName": v, "DesiredWeight": 0.0} for v in variants]
+        )
+        return f"set the traffic weight of {', '.join(variants)} on {target.name} to 0"
+
+
+class DeployModelVersion(RemediationAction):
+    """What the deployer does for a cleared version: a model from the registry version, an endpoint config that captures
+    traffic (KMS-encrypted) into the project's lineage prefix, and the endpoint created or updated to it."""
+
+    performs = Action.DEPLOY
+    grants: ClassVar[tuple[Grant, ...]] = (
+        Grant(
+            "DeployClearedVersions",
+            (
+                "sagemaker:AddTags",
+                "sagemaker:CreateEndpoint",
+                "sagemaker:CreateEndpointConfig",
+                "sagemaker:CreateModel",
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:UpdateEndpoint",
+            ),
+            (On.MODELS, On.ENDPOINT_CONFIGS, On.ENDPOINTS),
+        ),
+        Grant("PassProjectExecutionRoles", ("iam:PassRole",), (On.EXECUTION_ROLES,)),
+        Grant("EncryptEndpointStorageAndCapture", ("kms:CreateGrant", "kms:DescribeKey"), (On.DATA_KEY,)),
+    )
+
+    @classmethod
+    def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        from lambdas.model_deployer.plan import deployment_plan
+
+        plan = deployment_plan(decision, target)
+        sagemaker = aws.client("sagemaker", target.region)
+        for call, request, already in plan.steps():
+            try:
+                getattr(sagemaker, call)(**request)
+            except Exception as exc:
+                if not already(exc):
+                    raise
+        return plan.describe()

@@ -57,7 +57,37 @@ def tamper_calls(policy: GovernancePolicy | None = None) -> Pattern:
     }
 
 
+DEPLOYMENT_CALLS = ("CreateEndpoint", "UpdateEndpoint")
+
+
+def deployment_calls() -> Pattern:
+    return {
+        "source": ["aws.sagemaker"],
+        "detail-type": [API_CALL_VIA_CLOUDTRAIL],
+        "detail": {
+            "eventSource": ["sagemaker.amazonaws.com"],
+            "eventName": list(DEPLOYMENT_CALLS),
+            "errorCode": [{"exists": False}],
+        },
+    }
+
+
+def deployment_changes(policy: GovernancePolicy | None = None) -> Pattern:
+    """A deployment call, or a model version leaving Approved (its clearance ends; what serves it is judged again)."""
+    revocations = {
+        "source": ["aws.sagemaker"],
+        "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
+        "detail": {"ModelApprovalStatus": ["Rejected", "PendingManualApproval"]},
+    }
+    return {"$or": [deployment_calls(), revocations]}
+
+
 def forwarded_patterns() -> dict[str, Pattern]:
     """What the forwarding rule in every other watched Region sends to the home Region's default bus
     (IAM's calls, for one, are only delivered in us-east-1)."""
-    return {"approvals": approvals(), "sagemaker-create-calls": sagemaker_create_calls(), "tamper-calls": tamper_calls()}
+    return {
+        "approvals": approvals(),
+        "sagemaker-create-calls": sagemaker_create_calls(),
+        "tamper-calls": tamper_calls(),
+        "deployment-changes": deployment_changes(),
+    }

@@ -13,10 +13,20 @@ from dataclasses import dataclass
 from iam.grants import Grant, On
 from lambdas import actions, routing
 from lambdas.approval_gate import evidence
+from lambdas.deployment_guard import trace
+from lambdas.drift_monitor import grants as drift_grants
 from lambdas.shared import sagemaker_resources
-from lambdas.shared.grants import RUNTIME_GRANTS
+from lambdas.shared.grants import IDEMPOTENCY_GRANTS, RUNTIME_GRANTS
 from policies.model import GovernancePolicy
-from policies.naming import APPROVAL_GATE, CLASSIFICATION_TAGS, REGION_GUARD, TAMPER_WATCH
+from policies.naming import (
+    APPROVAL_GATE,
+    CLASSIFICATION_TAGS,
+    DEPLOYMENT_GUARD,
+    DRIFT_MONITOR,
+    MODEL_DEPLOYER,
+    REGION_GUARD,
+    TAMPER_WATCH,
+)
 from policies.rules.outcome import Action, Decision
 from policies.rules.resources import ResourceFacts
 
@@ -31,6 +41,7 @@ PLATFORM_GRANTS: tuple[Grant, ...] = (
 )
 
 Route = Callable[[GovernancePolicy], routing.Pattern]
+Schedule = Callable[[GovernancePolicy], str]
 
 
 @dataclass(frozen=True)
@@ -40,12 +51,18 @@ class HandlerSpec:
     package: str
     """Python package under lambdas/ holding ``handler.handler``."""
     description: str
-    route: Route
-    """The EventBridge pattern of the rule that invokes it."""
+    route: Route | None
+    """The EventBridge pattern of the rule that invokes it; None for a handler people invoke directly."""
     reads: tuple[Grant, ...]
     """What gathering the facts needs."""
     remedies: tuple[type[actions.RemediationAction], ...]
     """The actions it may take, one per decision action."""
+    schedule: Schedule | None = None
+    """An EventBridge schedule expression that also invokes it (a sweep), from the policy."""
+    region_bound: bool = False
+    """Carries the ML boundary (only the allowed Regions) instead of the enforcement boundary (every Region)."""
+    at_least_once: bool = True
+    """Invoked by EventBridge (at least once): processes each event id once (Powertools idempotency)."""
 
     @property
     def entrypoint(self) -> str:
@@ -55,7 +72,8 @@ class HandlerSpec:
     def grants(self) -> tuple[Grant, ...]:
         """Everything the handler's role allows, in statement order."""
         remedies = tuple(g for remedy in self.remedies for g in remedy.grants)
-        return (*RUNTIME_GRANTS, *PLATFORM_GRANTS, *self.reads, *remedies)
+        idempotency = IDEMPOTENCY_GRANTS if self.at_least_once else ()
+        return (*RUNTIME_GRANTS, *idempotency, *PLATFORM_GRANTS, *self.reads, *remedies)
 
     def remedy_for(self, action: Action) -> type[actions.RemediationAction]:
         for remedy in self.remedies:
@@ -104,6 +122,33 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         route=routing.tamper_calls,
         reads=(Grant("ReadKeyAliases", ("kms:ListAliases",), (On.ANY,)),),  # ListAliases has no resource-level permission
         remedies=(),
+    ),
+    HandlerSpec(
+        name=MODEL_DEPLOYER,
+        package="model_deployer",
+        description="Deploys model versions the approval gate cleared; the one role allowed to create models and endpoints",
+        route=None,
+        reads=(Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),),
+        remedies=(actions.DeployModelVersion,),
+        region_bound=True,
+        at_least_once=False,
+    ),
+    HandlerSpec(
+        name=DEPLOYMENT_GUARD,
+        package="deployment_guard",
+        description="Quarantines endpoints serving model versions the approval gate has not cleared",
+        route=routing.deployment_changes,
+        reads=trace.GRANTS,
+        remedies=(actions.DeleteEndpoint, actions.QuarantineVariants),
+        schedule=lambda policy: policy.deployment.sweep_schedule,
+    ),
+    HandlerSpec(
+        name=DRIFT_MONITOR,
+        package="drift_monitor",
+        description="Compares each drift-job endpoint's captured traffic with its model version's baseline, on the endpoint's schedule",
+        route=None,  # one EventBridge Scheduler schedule per endpoint, in the monitoring stack (docs/drift.md)
+        reads=drift_grants.READS,
+        remedies=(drift_grants.QuarantineDriftingVersion,),
     ),
 )
 

@@ -28,6 +28,8 @@ CLASSIFICATION_TAGS = "classification-tags"
 REGION_GUARD = "region-guard"
 MODEL_DEPLOYER = "model-deployer"
 TAMPER_WATCH = "tamper-watch"
+DEPLOYMENT_GUARD = "deployment-guard"
+DRIFT_MONITOR = "drift-monitor"
 # Construct id of the permissions boundary in the identity stack (its Terraform address is aws_iam_policy.<id>).
 BOUNDARY_CONSTRUCT_ID = "permissions-boundary"
 ENFORCEMENT_BOUNDARY_CONSTRUCT_ID = "enforcement-permissions-boundary"
@@ -111,6 +113,16 @@ class Names:
     def lineage_run_report(cls, project: str, run: str, report: str) -> str:
         """Where a pipeline run's report lands: ``runs/<run>/<report>/<report>.json`` (pipelines/definition.py)."""
         return f"{cls.lineage_project_prefix(project)}/runs/{run}/{report}/{report}.json"
+
+    @classmethod
+    def lineage_drift_report(cls, project: str, endpoint: str, run: str) -> str:
+        """Where the drift job writes the report of one run (``run``: the scheduled time, e.g. 2026-11-20T10:00:00Z)."""
+        return f"{cls.lineage_monitoring_prefix(project, endpoint)}/drift/{run}.json"
+
+    @classmethod
+    def lineage_monitoring_prefix(cls, project: str, endpoint: str) -> str:
+        """Monitoring output of an endpoint (Model Monitor's data-quality reports, the drift job's reports)."""
+        return f"{cls.lineage_project_prefix(project)}/monitoring/{endpoint}"
 
     def bucket_arn(self, bucket: str) -> str:
         return f"arn:{self.partition}:s3:::{bucket}"
@@ -224,8 +236,36 @@ class Names:
     def handler_rule(self, handler: str) -> str:
         return f"{self.org}-{_handler(handler)}"
 
+    def handler_schedule_rule(self, handler: str) -> str:
+        """The rule that runs a handler on a schedule (the deployment guard's sweep)."""
+        return f"{self.handler_rule(handler)}-schedule"
+
+    def lineage_capture_prefix(self, project: str, endpoint: str) -> str:
+        """Where an endpoint the deployer creates captures its traffic (SageMaker data capture)."""
+        return f"{self.lineage_project_prefix(project)}/capture/{endpoint}"
+
     def handler_rule_arn(self, handler: str) -> str:
         return f"arn:{self.partition}:events:{self.region}:{self.account}:rule/{self.handler_rule(handler)}"
+
+    def handler_function_arn(self, handler: str) -> str:
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{self.handler_function(handler)}"
+
+    @property
+    def drift_schedule_group(self) -> str:
+        """The EventBridge Scheduler group holding one drift-job schedule per endpoint (the schedule is named after it)."""
+        return f"{self.org}-{DRIFT_MONITOR}"
+
+    @property
+    def drift_schedule_group_arn(self) -> str:
+        return f"arn:{self.partition}:scheduler:{self.region}:{self.account}:schedule-group/{self.drift_schedule_group}"
+
+    def drift_schedule_arn(self, endpoint: str) -> str:
+        return f"arn:{self.partition}:scheduler:{self.region}:{self.account}:schedule/{self.drift_schedule_group}/{endpoint}"
+
+    @property
+    def drift_scheduler_role(self) -> str:
+        """The role EventBridge Scheduler assumes to invoke the drift monitor."""
+        return f"{self.org}-{DRIFT_MONITOR}-scheduler"
 
     def handler_log_group(self, handler: str) -> str:
         return f"/aws/lambda/{self.handler_function(handler)}"

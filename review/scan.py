@@ -15,6 +15,7 @@ failed finding is an error: the list cannot go stale.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -23,7 +24,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -32,6 +33,9 @@ from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.naming import construct_id
 from review.checkov._adapter import POLICY_JSON_ENV
+
+if TYPE_CHECKING:
+    from infra.progress import Check
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKOV_VERSION = "3.3.30"
@@ -196,8 +200,15 @@ def _mark_junit(path: Path, suppressions: list[Suppression]) -> None:
                 case.remove(failure)
                 ET.SubElement(case, "skipped", message=f"accepted: {suppression.reason}")
         cases = list(suite.iter("testcase"))
+        suite.set("tests", str(len(cases)))
         suite.set("failures", str(sum(c.find("failure") is not None for c in cases)))
+        suite.set("errors", str(sum(c.find("error") is not None for c in cases)))
         suite.set("skipped", str(sum(c.find("skipped") is not None for c in cases)))
+    root = tree.getroot()
+    if root.tag == "testsuites":  # the root's totals are the sums of its suites, as JUnit readers expect
+        suites = list(root.iter("testsuite"))
+        for counter in ("tests", "failures", "errors", "skipped"):
+            root.set(counter, str(sum(int(suite.get(counter, "0")) for suite in suites)))
     tree.write(path, encoding="unicode", xml_declaration=True)
 
 
@@ -242,8 +253,11 @@ def scan(
     *,
     policy: GovernancePolicy,
     suppressions_file: Path | None = SUPPRESSIONS,
+    progress: bool = False,
 ) -> ScanResult:
     """checkov over ``outdir``'s stacks; the organization checks read ``policy`` (the one synth used), never a YAML file."""
+    from infra.progress import phase
+
     stacks_dir = outdir.resolve() / "stacks"
     if not stacks_dir.is_dir():
         raise ScanError(f"{stacks_dir} does not exist: run `make synth` first")
@@ -254,14 +268,44 @@ def scan(
     policy_json = reports / "policy.json"
     policy_json.write_text(policy.model_dump_json())
     env[POLICY_JSON_ENV] = str(policy_json)
-    run = subprocess.run(checkov_command(stacks_dir, reports), env=env, capture_output=True, text=True, check=False)
-    (reports / "checkov-stderr.log").write_text(run.stderr)
-    if run.returncode not in (0, 1):
-        raise ScanError(f"checkov exited with {run.returncode}:\n{run.stderr[-3000:]}")
-    result = apply_suppressions(reports, suppressions)
-    (reports / "results_cli.txt").write_text(render_cli(result))
-    write_suppressions_report(reports, suppressions)
+    stacks = sorted(p.name for p in stacks_dir.iterdir() if (p / "cdk.tf.json").is_file())
+    with phase(f"checkov {CHECKOV_VERSION} over {len(stacks)} stacks ({', '.join(stacks)})", enabled=progress) as step:
+        run = subprocess.run(checkov_command(stacks_dir, reports), env=env, capture_output=True, text=True, check=False)
+        (reports / "checkov-stderr.log").write_text(run.stderr)
+        if run.returncode not in (0, 1):
+            step.fail()
+            raise ScanError(f"checkov exited with {run.returncode}:\n{run.stderr[-3000:]}")
+    with phase("mark accepted findings in the JSON, SARIF and JUnit reports", enabled=progress) as step:
+        result = apply_suppressions(reports, suppressions)
+        (reports / "results_cli.txt").write_text(render_cli(result))
+        write_suppressions_report(reports, suppressions)
+        step.note(f"{len(result.failed)} failed, {len(result.accepted)} accepted")
     return result
+
+
+def scan_checklist(result: ScanResult, suppressions_file: Path | None) -> list[Check]:
+    """What the scan checked, for the closing checklist."""
+    from infra.progress import Check
+
+    def failed(custom: bool) -> list[str]:
+        return [
+            f"{f['check_id']} {Path(f['file_path']).parent.name}/{f['resource']}: {f['check_name']}"
+            for f in result.failed
+            if f["check_id"].startswith("CKV_MLGOV_") == custom
+        ]
+
+    builtin_passed = result.passed - sum(result.custom_checks.values())
+    custom = ", ".join(f"{k} {v}" for k, v in sorted(result.custom_checks.items()))
+    listed = suppressions_file.name if suppressions_file is not None else "no suppression file"
+    return [
+        Check(
+            "built-in checks", not failed(custom=False), f"checkov's AWS policies, {builtin_passed} passed", failed(custom=False)
+        ),
+        Check(
+            "organization checks", not failed(custom=True), f"review/checkov/ (passed: {custom or 'none'})", failed(custom=True)
+        ),
+        Check("accepted findings", True, f"{len(result.accepted)}, each one check on one resource with its reason ({listed})"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,15 +314,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=Path, default=Path("reports/checkov"))
     parser.add_argument("--suppressions", type=Path, default=SUPPRESSIONS, help="the reviewed list of accepted findings")
     args = parser.parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):  # results in order with the progress on stderr, in CI logs too
+        sys.stdout.reconfigure(line_buffering=True)
+    from infra.progress import checklist
+    from infra.tooling import ToolMissing
+
     try:
-        result = scan(args.outdir, args.reports, policy=load_policy(), suppressions_file=args.suppressions)
-    except (ScanError, PolicyError) as exc:
+        result = scan(args.outdir, args.reports, policy=load_policy(), suppressions_file=args.suppressions, progress=True)
+    except (ScanError, PolicyError, ToolMissing) as exc:
         print(exc, file=sys.stderr)
         return 2
     sys.stdout.write(render_cli(result))
     print(
         f"reports: {args.reports}/results_cli.txt, results_json.json, results_sarif.sarif, results_junitxml.xml, suppressions.md"
     )
+    checklist(scan_checklist(result, args.suppressions), title="Security scan")
     return 0 if result.ok else 1
 
 

@@ -59,7 +59,8 @@ class GovernedFunction(Construct):
         spec: HandlerSpec,
         code: TerraformAsset,
         layer_arn: str,
-        pattern: Mapping[str, Any],
+        pattern: Mapping[str, Any] | None,
+        schedule: str | None = None,
         keys: Mapping[str, str],
         boundary_arn: str,
         environment: Mapping[str, str],
@@ -86,7 +87,10 @@ class GovernedFunction(Construct):
             reserved_concurrency=reserved_concurrency,
             depends_on=[self.log_group, role_policy, *depends_on],
         )
-        self.rule = self._trigger(pattern)
+        self.rule = self._trigger(pattern, name=names.handler_rule(spec.name)) if pattern is not None else None
+        self.schedule = (
+            self._trigger(None, name=names.handler_schedule_rule(spec.name), schedule=schedule) if schedule is not None else None
+        )
         self._alarms()
 
     def _dead_letter_queue(self, ops_key_arn: str) -> SqsQueue:
@@ -171,19 +175,21 @@ class GovernedFunction(Construct):
         )
         return function
 
-    def _trigger(self, pattern: Mapping[str, Any]) -> CloudwatchEventRule:
-        """The rule, its target with retries and a DLQ, and the permission to invoke."""
+    def _trigger(self, pattern: Mapping[str, Any] | None, *, name: str, schedule: str | None = None) -> CloudwatchEventRule:
+        """A rule (an event pattern or a schedule), its target with retries and a DLQ, and the permission to invoke."""
         handler = self.spec.name
+        suffix = "" if schedule is None else "-schedule"
         rule = CloudwatchEventRule(
             self,
-            "rule",
-            name=self.names.handler_rule(handler),
+            f"rule{suffix}",
+            name=name,
             description=self.spec.description,
-            event_pattern=json.dumps(pattern),
+            event_pattern=json.dumps(pattern) if pattern is not None else None,
+            schedule_expression=schedule,
         )
         CloudwatchEventTarget(
             self,
-            "target",
+            f"target{suffix}",
             rule=rule.name,
             target_id=handler,
             arn=self.function.arn,
@@ -194,8 +200,8 @@ class GovernedFunction(Construct):
         )
         LambdaPermission(
             self,
-            "invoke-permission",
-            statement_id="AllowGovernanceRule",
+            f"invoke-permission{suffix}",
+            statement_id="AllowGovernanceRule" + ("Schedule" if schedule else ""),
             action="lambda:InvokeFunction",
             function_name=self.function.function_name,
             principal="events.amazonaws.com",

@@ -41,7 +41,11 @@ class IdentityStack(GovernanceStack):
             ENFORCEMENT_BOUNDARY_CONSTRUCT_ID,
             name=names.enforcement_boundary_policy,
             description="Ceiling for the enforcement handlers: the handler table's actions in every Region, the same guardrails, no approving",
-            policy=render(enforcement_boundary(names, handlers, [a for s in HANDLERS for g in s.grants for a in g.actions])),
+            policy=render(
+                enforcement_boundary(
+                    names, handlers, [a for s in HANDLERS if not s.region_bound for g in s.grants for a in g.actions]
+                )
+            ),
         )
 
         self.roles: dict[str, IamRole] = {}

@@ -23,7 +23,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.actions import HoldModelVersion, SetApprovalStatus
 from lambdas.approval_gate.evidence import describe_package, gather, identity
-from lambdas.shared import ledger
+from lambdas.shared import clearance, ledger
 from lambdas.shared.events import MalformedEvent, find_arn, parse_model_package_event
 from lambdas.shared.idempotency import EventInProgress, once_per_event
 from lambdas.shared.policy import governance_policy
@@ -98,7 +98,7 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         reason = f"{type(exc).__name__}: {exc}"
         hold_back(arn, region, reason, event, context)
         raise GateUndecided(reason) from exc
-    return conclude(
+    outcome = conclude(
         decision,
         event=event,
         event_time=parsed.time,
@@ -108,6 +108,9 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger=logger,
         metrics=metrics,
     )
+    if decision.allowed:  # the deployer deploys only what the gate cleared; failing here holds the version back
+        clearance.clear(arn, audit_record=str(outcome["audit_record"]), policy_version=policy.version)
+    return outcome
 
 
 def hold_back(arn: str, region: str, reason: str, event: dict[str, Any], context: Any) -> None:

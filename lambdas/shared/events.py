@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from policies.rules.resources import SAGEMAKER_CREATE_CALLS, ResourceFacts
 
+MODEL_PACKAGE_STATE_CHANGE_TYPE = "SageMaker Model Package State Change"
 MODEL_PACKAGE_ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[^/]+/\d+$"
 
 

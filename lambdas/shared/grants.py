@@ -12,9 +12,9 @@ RUNTIME_GRANTS: tuple[Grant, ...] = (
     Grant("WriteAuditRecords", ("s3:PutObject",), (On.AUDIT_RECORDS,)),  # audit.write_record
     Grant("EncryptAuditRecords", ("kms:GenerateDataKey",), (On.AUDIT_KEY,)),  # SSE-KMS of that write
     Grant("PublishAlerts", ("sns:Publish",), (On.ALERTS_TOPIC,)),  # notify.publish
-    Grant(  # idempotency.once_per_event (Powertools' DynamoDB persistence layer) and ledger (facts, alerts sent)
-        "UseIdempotencyTable",
-        ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
-        (On.IDEMPOTENCY_TABLE,),
-    ),
+    Grant("UseLedger", ("dynamodb:GetItem", "dynamodb:PutItem"), (On.IDEMPOTENCY_TABLE,)),  # ledger: facts, alerts sent
+)
+# idempotency.once_per_event (Powertools' DynamoDB persistence layer), for handlers EventBridge delivers at least once.
+IDEMPOTENCY_GRANTS: tuple[Grant, ...] = (
+    Grant("UseIdempotencyTable", ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), (On.IDEMPOTENCY_TABLE,)),
 )

@@ -64,3 +64,24 @@ def mark(kind: str, key: str) -> None:
         TableName=table,
         Item={"id": {"S": f"{kind}#{key}"}, "value": {"S": "1"}, "expiration": {"N": str(int(time.time()) + WINDOW_SECONDS)}},
     )
+
+
+def keep(kind: str, key: str, value: dict[str, Any]) -> None:
+    """Store ``value`` under ``kind#key`` with no expiry (a clearance lasts until it is revoked)."""
+    client, table = _table()
+    client.put_item(
+        TableName=table, Item={"id": {"S": f"{kind}#{key}"}, "value": {"S": json.dumps(value, sort_keys=True, default=str)}}
+    )
+
+
+def lookup(kind: str, key: str) -> dict[str, Any] | None:
+    client, table = _table()
+    found = client.get_item(TableName=table, Key={"id": {"S": f"{kind}#{key}"}}, ConsistentRead=True).get("Item")
+    return json.loads(found["value"]["S"]) if found else None
+
+
+def forget(kind: str, key: str) -> bool:
+    """Remove ``kind#key``; True when it was there."""
+    client, table = _table()
+    response = client.delete_item(TableName=table, Key={"id": {"S": f"{kind}#{key}"}}, ReturnValues="ALL_OLD")
+    return "Attributes" in response

@@ -38,6 +38,13 @@ TRAINING_DATA_URI_KEY = "lineage:training-data-uri"
 TRAINING_DATA_SHA256_KEY = "lineage:training-data-sha256"
 VALIDATION_REPORT_URI_KEY = "lineage:validation-report-uri"
 CODE_VERSION_KEY = "lineage:code-version"
+# SHA-256 (hex) of the exact bytes of the reports a version was registered on: the evaluation report
+# (ModelMetrics.ModelQuality.Statistics) and the validation report (VALIDATION_REPORT_URI_KEY).
+EVALUATION_REPORT_SHA256_KEY = "lineage:evaluation-report-sha256"
+VALIDATION_REPORT_SHA256_KEY = "lineage:validation-report-sha256"
+# The per-feature drift baseline of the training split (drift.baseline JSON) and the SHA-256 of its bytes.
+BASELINE_URI_KEY = "monitoring:baseline-uri"
+BASELINE_SHA256_KEY = "monitoring:baseline-sha256"
 
 
 def _s3_bucket(uri: str) -> str | None:

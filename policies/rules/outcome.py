@@ -25,6 +25,8 @@ class Action(StrEnum):
     TAG_RESOURCE = "tag-resource"
     STOP_JOB = "stop-job"
     DELETE_ENDPOINT = "delete-endpoint"
+    QUARANTINE_VARIANTS = "quarantine-variants"
+    DEPLOY = "deploy"
     REPORT_ONLY = "report-only"
 
 
@@ -33,6 +35,8 @@ class RuleSet(StrEnum):
     DATA_CLASSIFICATION = "data-classification"
     REGION_RESTRICTION = "region-restriction"
     TAMPER_DETECTION = "tamper-detection"
+    DATA_DRIFT = "data-drift"
+    DEPLOYMENT = "deployment"
 
 
 @dataclass(frozen=True)

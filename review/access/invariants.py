@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lambdas.table import HANDLERS
+from lambdas.table import HANDLERS, handler_spec
 from policies.model import PROJECT_TAG_KEY
-from policies.naming import APPROVAL_GATE, Names
-from review.access.matrix import AccessMatrix
+from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, MODEL_DEPLOYER, Names
+from review.access.matrix import AccessMatrix, regions_for
 from review.access.requests import GovernedRequest
 
 Check = Callable[[AccessMatrix], list[str]]
@@ -44,7 +44,7 @@ def handlers_can_act_everywhere(matrix: AccessMatrix) -> list[str]:
     for request in _rows(matrix, "remediation"):
         role = names.handler_role(str(request.handler))
         allowed = set(matrix.allowed_regions(role, request))
-        missing = [r for r in matrix.policy.regions.watched if r not in allowed]
+        missing = [r for r in regions_for(matrix.policy, request) if r not in allowed]
         if missing:
             reason = matrix.cell(role, request, missing[0]).deciding
             out.append(f"{role} cannot {request.label} in {', '.join(missing)} ({reason})")
@@ -140,6 +140,25 @@ def governance_cannot_be_switched_off(matrix: AccessMatrix) -> list[str]:
     return out
 
 
+def only_the_deployer_deploys(matrix: AccessMatrix) -> list[str]:
+    """Models, endpoint configs, endpoints and inference components come only from the deployer; people ask it."""
+    names = _names(matrix)
+    out = []
+    for request in _rows(matrix, "deployment"):
+        if request.action == "lambda:InvokeFunction":
+            expected = {names.persona_role("ml-engineer")}
+        elif request.action == "sagemaker:UpdateEndpointWeightsAndCapacities":
+            expected = {names.handler_role(DEPLOYMENT_GUARD)}  # the quarantine: weights can only take traffic away
+        else:  # the deployer's own calls are its; calls it does not make (inference components) belong to nobody
+            deployer = handler_spec(MODEL_DEPLOYER)
+            makes = {a for g in deployer.grants for a in g.actions}
+            expected = {names.deployer_role} if request.action in makes else set()
+        who = set(matrix.who_may(request))
+        if who != expected:
+            out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {sorted(expected) or 'nobody'}")
+    return out
+
+
 def every_role_is_bounded(matrix: AccessMatrix) -> list[str]:
     """Every role the blueprint creates carries one of its permissions boundaries."""
     names = _names(matrix)
@@ -168,6 +187,11 @@ def retention_cannot_be_bypassed(matrix: AccessMatrix) -> list[str]:
 
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant("every-role-is-bounded", "every role carries the ML or the enforcement boundary", every_role_is_bounded),
+    Invariant(
+        "only-the-deployer-deploys",
+        "models and endpoints are created or changed only by the deployer, which the ML engineer asks",
+        only_the_deployer_deploys,
+    ),
     Invariant(
         "handlers-act-everywhere",
         "every enforcement handler may make each call it needs, on the resources it acts on, in every watched Region",

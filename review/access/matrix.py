@@ -85,7 +85,9 @@ class AccessMatrix:
 
 
 def regions_for(policy: GovernancePolicy, request: GovernedRequest) -> list[str]:
-    return list(policy.regions.watched) if request.where is Where.WATCHED else [policy.regions.home]
+    if request.where is Where.WATCHED:
+        return list(policy.regions.watched)
+    return list(policy.regions.allowed) if request.where is Where.ALLOWED else [policy.regions.home]
 
 
 def build_matrix(

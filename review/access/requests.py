@@ -15,12 +15,13 @@ from enum import StrEnum
 from iam.grants import On
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
-from policies.naming import KEY_PURPOSES, Names
+from policies.naming import KEY_PURPOSES, MODEL_DEPLOYER, Names
 from review.access.evaluator import ContextValue
 
 
 class Where(StrEnum):
     HOME = "home"
+    ALLOWED = "allowed"
     WATCHED = "watched"
 
 
@@ -42,7 +43,7 @@ class GovernedRequest:
         return self.resource.replace("{region}", region)
 
 
-TLS = {"aws:SecureTransport": True, "s3:TlsVersion": "1.3"}
+TLS: dict[str, ContextValue] = {"aws:SecureTransport": True, "s3:TlsVersion": "1.3"}
 # The data every project's pipeline writes, as the approval gate and auditors rely on it (naming.lineage_* prefixes).
 EVIDENCE_KINDS = ("training data", "evaluation report", "validation report")
 
@@ -100,13 +101,19 @@ def _deployment(policy: GovernancePolicy, names: Names) -> Iterator[GovernedRequ
         yield GovernedRequest(
             "deployment", f"{action.split(':')[1]} ({kind})", action, _sagemaker(names, kind, f"{project}-live")
         )
+    deployer = f"arn:{names.partition}:lambda:{names.region}:{names.account}:function:{names.handler_function(MODEL_DEPLOYER)}"
+    yield GovernedRequest("deployment", "ask the deployer for a deployment", "lambda:InvokeFunction", deployer)
 
 
 def _audit_trail(names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
     bucket = names.bucket_arn(names.audit_bucket)
     record = f"{bucket}/{names.audit_records_prefix}/approval-gate/2026/11/25/event/digest.json"
     audit_key = key_arns[names.key_alias("audit")]
-    put = {**TLS, "s3:x-amz-server-side-encryption": "aws:kms", "s3:x-amz-server-side-encryption-aws-kms-key-id": audit_key}
+    put: dict[str, ContextValue] = {
+        **TLS,
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": audit_key,
+    }
     yield GovernedRequest(
         "audit trail", "write a new audit record (If-None-Match: *)", "s3:PutObject", record, {**put, "s3:if-none-match": "*"}
     )
@@ -131,7 +138,7 @@ def _audit_trail(names: Names, key_arns: Mapping[str, str]) -> Iterator[Governed
 
 def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
     bucket = names.bucket_arn(names.lineage_bucket)
-    put = {
+    put: dict[str, ContextValue] = {
         **TLS,
         "s3:x-amz-server-side-encryption": "aws:kms",
         "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arns[names.key_alias("data")],
@@ -162,7 +169,7 @@ def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping
 def _project_work(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
     """What a project's people need to do their work, and must not be able to do for another project."""
     bucket = names.bucket_arn(names.lineage_bucket)
-    put = {
+    put: dict[str, ContextValue] = {
         **TLS,
         "s3:x-amz-server-side-encryption": "aws:kms",
         "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arns[names.key_alias("data")],
@@ -246,6 +253,26 @@ _REMEDIATED = {
 }
 
 
+# Resource kinds named in SageMaker operation names, longest first (DescribeEndpointConfig acts on an endpoint config).
+_KINDS_IN_NAMES = (
+    ("ModelPackageGroup", "model-package-group"),
+    ("ModelPackage", "model-package"),
+    ("EndpointConfig", "endpoint-config"),
+    ("InferenceComponent", "inference-component"),
+    ("TrainingJob", "training-job"),
+    ("ProcessingJob", "processing-job"),
+    ("TransformJob", "transform-job"),
+    ("Endpoint", "endpoint"),
+    ("Model", "model"),
+)
+
+
+def _acts_on(action: str) -> str | None:
+    """The kind of resource a SageMaker action acts on, from its name; None for kind-agnostic ones (AddTags, ListTags)."""
+    operation = action.split(":", 1)[1]
+    return next((kind for word, kind in _KINDS_IN_NAMES if word in operation), None)
+
+
 def _remediation(policy: GovernancePolicy, names: Names) -> Iterator[GovernedRequest]:
     """Every call each handler makes on a SageMaker resource, wherever that resource may be."""
     project = policy.projects[0].name if policy.projects else "project"
@@ -257,6 +284,8 @@ def _remediation(policy: GovernancePolicy, names: Names) -> Iterator[GovernedReq
                     continue
                 kind, name = _REMEDIATED[on]
                 for action in grant.actions:
+                    if _acts_on(action) not in (None, kind):
+                        continue
                     context: dict[str, ContextValue] = {}
                     if action == "sagemaker:UpdateModelPackage":
                         context["sagemaker:ModelApprovalStatus"] = "Rejected"
@@ -266,6 +295,6 @@ def _remediation(policy: GovernancePolicy, names: Names) -> Iterator[GovernedReq
                         action,
                         _sagemaker(names, kind, name.format(project=project)),
                         context,
-                        where=Where.WATCHED,
+                        where=Where.ALLOWED if spec.region_bound else Where.WATCHED,
                         handler=spec.name,
                     )

@@ -112,12 +112,13 @@ class _Resolver:
             for body in self.resources.get("aws_kms_alias", {}).values()
             if (ref := _reference(body.get("target_key_id"))) and ref[0] == "aws_kms_key"
         }
-        default = next((p for p in config.get("provider", {}).get("aws", []) if "alias" not in p), {})
+        default: Mapping[str, Any] = next((p for p in config.get("provider", {}).get("aws", []) if "alias" not in p), {})
         self.region = str(default.get("region", account.region))
 
     def body(self, rtype: str, name: str) -> Mapping[str, Any]:
         try:
-            return self.resources[rtype][name]
+            body: Mapping[str, Any] = self.resources[rtype][name]
+            return body
         except KeyError:
             raise UnresolvedReference(f"{rtype}.{name} is not a resource of this stack") from None
 
@@ -145,9 +146,10 @@ class _Resolver:
         rtype, name, attribute = parts
         body = self.body(rtype, name)
         if rtype == "aws_kms_key" and attribute in ("arn", "key_id"):
-            alias = self.alias_of_key.get(name)
-            if alias is None:
+            found = self.alias_of_key.get(name)
+            if found is None:
                 raise UnresolvedReference(f"${{{expr}}}: the key has no alias")
+            alias = found
             arn = a.key_arns.setdefault(alias, _key_arn(a, self.region, alias))
             return arn if attribute == "arn" else arn.rsplit("/", 1)[-1]
         named = {
@@ -243,9 +245,10 @@ def _collect_resource_policies(stack: str, resources: Mapping[str, Any], r: _Res
         for qname in resources.get("aws_sqs_queue", {})
     }
     for name, body in resources.get("aws_sqs_queue_policy", {}).items():
-        arn = queue_arns.get(str(body["queue_url"]))
-        if arn is None:
+        queue = queue_arns.get(str(body["queue_url"]))
+        if queue is None:
             raise UnresolvedReference(f"{stack}:aws_sqs_queue_policy.{name}: queue {body['queue_url']} is not in the stack")
+        arn = queue
         out.resource_policies[arn] = r.document(body["policy"], f"{stack}:aws_sqs_queue_policy.{name}")
     for name, body in resources.get("aws_sagemaker_model_package_group_policy", {}).items():
         group = r.text(str(body["model_package_group_name"]))

@@ -7,10 +7,20 @@ import zipfile
 from pathlib import Path
 
 from infra.lambda_packaging import LAMBDA_RUNTIME
+from lambdas.routing import forwarded_patterns
+from lambdas.table import HANDLERS as TABLE
 from policies.model import GovernancePolicy
 from tests.conftest import Synthesized
 
-HANDLERS = ("approval-gate", "classification-tags", "region-guard")
+HANDLERS = tuple(spec.name for spec in TABLE)
+# Actions with no resource-level permission in AWS: the only ones a handler role may grant on "*".
+NO_RESOURCE_LEVEL = {
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+    "kms:ListAliases",
+    "sagemaker:ListEndpoints",
+    "sagemaker:ListInferenceComponents",
+}
 
 
 def functions(synthesized: Synthesized) -> dict[str, dict]:  # type: ignore[type-arg]
@@ -39,31 +49,28 @@ def test_each_handler_is_a_governed_function(synthesized: Synthesized) -> None:
 
 def test_roles_carry_the_boundary_and_grant_no_wildcards_where_an_arn_is_known(synthesized: Synthesized) -> None:
     roles = {r["name"]: r for r in synthesized.resources("aws_iam_role", "enforcement").values()}
-    assert set(roles) == {
-        "acme-approval-gate",
-        "acme-classification-tags",
-        "acme-region-guard",
-        "acme-governance-event-forwarding",
-    }
-    for role in roles.values():
-        assert role["permissions_boundary"].endswith(":policy/acme-ml-permissions-boundary")
+    assert set(roles) == {f"acme-{h}" for h in HANDLERS} | {"acme-governance-event-forwarding"}
+    for spec in TABLE:
+        boundary = "ml" if spec.region_bound else "enforcement"
+        assert roles[f"acme-{spec.name}"]["permissions_boundary"].endswith(f":policy/acme-{boundary}-permissions-boundary")
+    assert roles["acme-governance-event-forwarding"]["permissions_boundary"].endswith(":policy/acme-ml-permissions-boundary")
     for policy in synthesized.resources("aws_iam_role_policy", "enforcement").values():
         for statement in json.loads(policy["policy"])["Statement"]:
             assert "*" not in statement["Action"]
             if statement["Resource"] == "*":
-                assert statement["Action"] == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], statement
+                assert set(statement["Action"]) <= NO_RESOURCE_LEVEL, statement
 
 
 def test_targets_retry_then_dead_letter_and_queues_alarm(synthesized: Synthesized) -> None:
     targets = [t for t in synthesized.resources("aws_cloudwatch_event_target", "enforcement").values() if "provider" not in t]
-    assert len(targets) == 3
+    assert len(targets) == sum(spec.route is not None for spec in TABLE) + sum(spec.schedule is not None for spec in TABLE)
     for target in targets:
         assert target["retry_policy"] == {"maximum_event_age_in_seconds": 3600, "maximum_retry_attempts": 8}
         assert target["dead_letter_config"]["arn"].startswith("${aws_sqs_queue.")
     for queue in synthesized.resources("aws_sqs_queue", "enforcement").values():
         assert queue["kms_master_key_id"] == "${data.aws_kms_alias.key-ops.target_key_arn}"
     invoke = synthesized.resources("aws_lambda_function_event_invoke_config", "enforcement").values()
-    assert [(c["maximum_retry_attempts"], c["maximum_event_age_in_seconds"]) for c in invoke] == [(2, 3600)] * 3
+    assert [(c["maximum_retry_attempts"], c["maximum_event_age_in_seconds"]) for c in invoke] == [(2, 3600)] * len(HANDLERS)
     alarms = {a["alarm_name"]: a for a in synthesized.resources("aws_cloudwatch_metric_alarm", "enforcement").values()}
     for handler in HANDLERS:
         dlq = alarms[f"acme-{handler}-dlq-not-empty"]
@@ -87,7 +94,7 @@ def test_forwarding_rules_in_every_other_watched_region(synthesized: Synthesized
     assert aliases == sorted(policy.regions.forwarded)
     assert all(p["region"] == p["alias"] for p in config["provider"]["aws"] if "alias" in p)
     forwarding = [t for t in synthesized.resources("aws_cloudwatch_event_target", "enforcement").values() if "provider" in t]
-    assert len(forwarding) == 2 * len(policy.regions.forwarded)
+    assert len(forwarding) == len(forwarded_patterns()) * len(policy.regions.forwarded)
     for target in forwarding:
         assert target["arn"].endswith(":event-bus/default")
         assert ":events:eu-west-1:" in target["arn"]

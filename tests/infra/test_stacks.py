@@ -93,16 +93,18 @@ def test_audit_bucket_has_object_lock_from_the_policy(synthesized: Synthesized, 
 
 
 def test_boundary_denies_exactly_the_regions_outside_the_policy(synthesized: Synthesized, policy: GovernancePolicy) -> None:
-    boundary = synthesized.one("aws_iam_policy", "identity")
+    boundary = synthesized.resources("aws_iam_policy", "identity")["permissions-boundary"]
     statements = {s["Sid"]: s for s in json.loads(boundary["policy"])["Statement"]}
     region_deny = statements["DenyOutsideAllowedRegions"]
     assert region_deny["Effect"] == "Deny"
     assert region_deny["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}
     assert region_deny["NotAction"] == sorted(policy.regions.global_service_actions)
     without_boundary = statements["DenyPrincipalsWithoutBoundary"]
-    assert without_boundary["Condition"]["StringNotEquals"]["iam:PermissionsBoundary"].endswith(
-        ":policy/acme-ml-permissions-boundary"
-    )
+    allowed_boundaries = without_boundary["Condition"]["StringNotEquals"]["iam:PermissionsBoundary"]
+    assert [b.rsplit("/", 1)[1] for b in allowed_boundaries] == [
+        "acme-ml-permissions-boundary",
+        "acme-enforcement-permissions-boundary",
+    ]
     assert set(statements["DenyBoundaryRemoval"]["Action"]) == {
         "iam:DeleteRolePermissionsBoundary",
         "iam:DeleteUserPermissionsBoundary",
@@ -181,7 +183,7 @@ def test_alerts_topic_and_trail_are_encrypted(synthesized: Synthesized) -> None:
 
 
 def test_trail_alarms_watch_exactly_what_the_boundary_denies(synthesized: Synthesized) -> None:
-    boundary = json.loads(synthesized.one("aws_iam_policy", "identity")["policy"])
+    boundary = json.loads(synthesized.resources("aws_iam_policy", "identity")["permissions-boundary"]["policy"])
     denied = {s["Sid"]: set(s["Action"]) for s in boundary["Statement"] if s["Effect"] == "Deny" and "Action" in s}
     filters = synthesized.resources("aws_cloudwatch_log_metric_filter", "audit-trail")
     watched = {}

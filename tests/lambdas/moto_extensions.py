@@ -6,6 +6,9 @@
 - moto's UpdateModelPackage resets every field the request leaves out (approval status,
   description, CustomerMetadataProperties). AWS changes only what the request sets and merges
   CustomerMetadataProperties; the replacement below does that.
+- moto has no UpdateEndpoint (the deployer moves an endpoint to a new config) and no inference components:
+  UpdateEndpoint is added on moto's own endpoint records (the config must exist, as in AWS), and
+  ListInferenceComponents answers with none.
 - moto's ListTags/AddTags on an ARN of a resource that does not exist fail with an internal
   error (500); AWS answers ValidationException, which is what the handlers handle. A job
   created without tags has tags None in moto, which also fails ListTags; AWS returns no tags.
@@ -73,11 +76,39 @@ def _get_resource_from_arn(self: Any, arn: str) -> Any:
     return resource
 
 
+def _update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str) -> str:
+    endpoint = self.endpoints.get(endpoint_name)
+    if endpoint is None:
+        raise models.ValidationError(message=f"Could not find endpoint '{endpoint_name}'.")
+    config = self.describe_endpoint_config(endpoint_config_name)
+    endpoint.endpoint_config_name = endpoint_config_name
+    endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+    return str(endpoint.arn)
+
+
+def _respond_update_endpoint(self: Any) -> Any:
+    import json
+
+    arn = self.sagemaker_backend.update_endpoint(self._get_param("EndpointName"), self._get_param("EndpointConfigName"))
+    return json.dumps({"EndpointArn": arn})
+
+
+def _respond_no_inference_components(self: Any) -> Any:
+    import json
+
+    return json.dumps({"InferenceComponents": []})
+
+
 def install_missing_sagemaker_operations() -> None:
     models.SageMakerModelBackend.update_model_package = _update_model_package
     models.SageMakerModelBackend._get_resource_from_arn = _get_resource_from_arn
     backend_cls = models.SageMakerModelBackend
     response_cls = responses.SageMakerResponse
+    if not hasattr(backend_cls, "update_endpoint"):
+        backend_cls.update_endpoint = _update_endpoint
+        response_cls.update_endpoint = _respond_update_endpoint
+    if not hasattr(response_cls, "list_inference_components"):
+        response_cls.list_inference_components = _respond_no_inference_components
     if not hasattr(backend_cls, "stop_training_job"):
         backend_cls.stop_training_job = _stopper("training_jobs", "training_job_status", "training job")
         response_cls.stop_training_job = _responder("stop_training_job", "TrainingJobName")

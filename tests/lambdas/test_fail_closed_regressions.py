@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,11 +33,10 @@ def deliver(event: dict[str, Any], context: Any, times: int = 3) -> None:
 def test_an_unreadable_packaged_policy_holds_the_version_back_with_a_record(world: World, lambda_context: Any) -> None:
     arn = world.register("credit-risk")
     path = os.environ["GOVERNANCE_POLICY_FILE"]
-    with open(path, encoding="utf-8") as handle:
-        broken = handle.read().replace('"minimum":0.8', '"minimum":NaN')
-    assert broken != open(path, encoding="utf-8").read()
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(broken)
+    original = Path(path).read_text(encoding="utf-8")
+    broken = original.replace('"minimum":0.8', '"minimum":NaN')
+    assert broken != original
+    Path(path).write_text(broken, encoding="utf-8")
     packaged_policy.reset()
     with pytest.raises(gate.GateUndecided):
         gate.handler(approval_event(arn), lambda_context)

@@ -184,6 +184,11 @@ def mutate_records_overwritable(stacks: Stacks) -> None:
     _rewrite(_resource(stacks, "foundation", "aws_s3_bucket_policy", "audit_policy"), drop("AuditRecordsAreWrittenOnce"))
 
 
+def mutate_engineer_deploys_directly(stacks: Stacks) -> None:
+    _rewrite(ml_boundary(stacks), drop("DenyDeploymentExceptByTheDeployer"))
+    _rewrite(persona_policy(stacks, "ml-engineer"), grant("Mutation", ["sagemaker:CreateEndpoint"], "*"))
+
+
 MUTATIONS = [
     pytest.param(mutate_guard_under_the_ml_boundary, {"handlers-act-everywhere"}, id="guard-under-ml-boundary"),
     pytest.param(mutate_gate_may_approve, {"only-approvers-approve"}, id="gate-may-approve"),
@@ -194,11 +199,12 @@ MUTATIONS = [
     pytest.param(mutate_boundary_removed, {"every-role-is-bounded"}, id="boundary-removed"),
     pytest.param(
         mutate_scientist_unbounded_with_sagemaker_star,
-        {"every-role-is-bounded", "only-approvers-approve", "people-work-in-their-project"},
+        {"every-role-is-bounded", "only-approvers-approve", "people-work-in-their-project", "only-the-deployer-deploys"},
         id="scientist-unbounded-with-sagemaker-star",
     ),
     pytest.param(mutate_retention_deny_dropped, {"retention-cannot-be-bypassed"}, id="retention-deny-dropped"),
     pytest.param(mutate_records_overwritable, {"governance-cannot-be-switched-off"}, id="records-overwritable"),
+    pytest.param(mutate_engineer_deploys_directly, {"only-the-deployer-deploys"}, id="engineer-deploys-directly"),
 ]
 
 

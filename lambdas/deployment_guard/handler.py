@@ -1,0 +1,108 @@
+"""Deployment guard: an endpoint serves only model versions the approval gate cleared, or it is quarantined.
+
+Triggers (one rule, ``$or``) and a schedule:
+- CloudTrail CreateEndpoint / UpdateEndpoint: the endpoint just deployed or changed;
+- "SageMaker Model Package State Change" to Rejected or PendingManualApproval: the clearance is revoked
+  and every endpoint in that Region serving the version is judged again;
+- the sweep schedule (``deployment.sweep_schedule``): every endpoint of every allowed Region.
+
+Per endpoint: trace (lambdas/deployment_guard/trace.py, remembered for the event) -> decide
+(policies.rules.deployment) -> quarantine per ``deployment.quarantine`` -> one record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+
+from lambdas.deployment_guard.trace import endpoints_in, trace_endpoint
+from lambdas.shared import ledger
+from lambdas.shared.clearance import revoke
+from lambdas.shared.events import MODEL_PACKAGE_STATE_CHANGE_TYPE, MalformedEvent
+from lambdas.shared.idempotency import once_per_event
+from lambdas.shared.policy import governance_policy
+from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
+from lambdas.table import handler_spec
+from policies.naming import DEPLOYMENT_GUARD
+from policies.rules.deployment import EndpointFacts, ServedVersion, decide_serving
+from policies.rules.resources import ResourceFacts, ResourceKind
+
+SPEC = handler_spec(DEPLOYMENT_GUARD)
+logger = Logger(service=SPEC.name)
+tracer = Tracer(service=SPEC.name)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
+FACTS = "facts"
+
+
+def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str]], str | None]:
+    """(endpoint, Region) pairs the event is about, and the model version whose clearance it revokes, if any."""
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise MalformedEvent("the event has no detail object")
+    kind = event.get("detail-type")
+    if kind == "AWS API Call via CloudTrail":
+        name, region = (detail.get("requestParameters") or {}).get("endpointName"), detail.get("awsRegion")
+        if not isinstance(name, str) or not isinstance(region, str) or region != event.get("region"):
+            raise MalformedEvent("the deployment call names no endpoint, or its Region disagrees with the event's")
+        return [(name, region)], None
+    if kind == MODEL_PACKAGE_STATE_CHANGE_TYPE:
+        arn = detail.get("ModelPackageArn")
+        if not isinstance(arn, str) or arn.split(":")[3:4] != [event.get("region")]:
+            raise MalformedEvent("the state change names no model package of the event's Region")
+        region = arn.split(":")[3]
+        return [(name, region) for name in endpoints_in(region)], arn
+    if kind == "Scheduled Event":
+        return [(name, region) for region in governance_policy().regions.allowed for name in endpoints_in(region)], None
+    raise MalformedEvent(f"the deployment guard does not handle {kind!r} events")
+
+
+def _facts(event_id: str, name: str, region: str, account: str) -> EndpointFacts | None:
+    def trace() -> dict[str, Any]:
+        found = trace_endpoint(name, region, account)
+        return {"endpoint": asdict(found) if found else None}
+
+    stored = ledger.remembered(FACTS, f"{event_id}:{region}:{name}", trace)["endpoint"]
+    if stored is None:
+        return None
+    return EndpointFacts(**{**stored, "served": tuple(ServedVersion(**s) for s in stored["served"])})
+
+
+def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    targets, revoked = endpoints_to_judge(event)
+    if revoked is not None and revoke(revoked):
+        logger.info("clearance revoked", extra={"model_package": revoked})
+    policy = governance_policy()
+    results = []
+    for name, region in targets:
+        facts = _facts(str(event["id"]), name, region, str(event.get("account")))
+        if facts is None:
+            continue
+        if revoked is not None and not any(s.model_package == revoked for s in facts.served):
+            continue  # a revocation judges the endpoints serving that version only
+        decision = decide_serving(policy, facts)
+        target = ResourceFacts(kind=ResourceKind.ENDPOINT, name=name, arn=facts.arn, region=region)
+        results.append(
+            conclude(
+                decision,
+                event=event,
+                event_time=event_time(event),
+                actor=None,
+                action_result=SPEC.act(decision, target),
+                context=context,
+                logger=logger,
+                metrics=metrics,
+            )
+        )
+    return {"judged": len(results), "decisions": [r["decision"] for r in results], "revoked": revoked}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if not isinstance(event, dict) or not event.get("id"):
+        raise MalformedEvent("not an EventBridge event")
+    return once_per_event(guard, event, context)

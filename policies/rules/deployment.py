@@ -1,0 +1,117 @@
+"""May this model version serve traffic? The deployment gate's rules.
+
+IAM cannot tie CreateModel/CreateEndpointConfig/CreateEndpoint/UpdateEndpoint to an approved model
+package, so the gate is built in three layers: only the deployer may make those calls (the
+boundaries deny everyone else), the deployer deploys only versions the approval gate cleared, and
+the deployment guard traces every endpoint back to its versions and quarantines what is not cleared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from policies.model import GovernancePolicy, Mode, Quarantine
+from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
+
+RULE = "deployment-approval"
+
+
+@dataclass(frozen=True)
+class ServedVersion:
+    """One model behind an endpoint (a production or shadow variant, or an inference component)."""
+
+    variant: str
+    model: str
+    model_package: str | None
+    """The registry version the model was created from; None when the model names no package (raw model data)."""
+    status: str | None = None
+    """That version's approval status now; None when the version cannot be found."""
+    cleared: bool = False
+    """Whether the approval gate recorded an allow decision for the version (and it was not revoked since)."""
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointFacts:
+    name: str
+    arn: str
+    region: str
+    served: Sequence[ServedVersion] = field(default_factory=tuple)
+
+
+def version_problem(policy: GovernancePolicy, served: ServedVersion) -> str | None:
+    """Why this version may not serve, or None when it may: from the registry, governed, Approved, cleared."""
+    where = f"variant {served.variant} (model {served.model})"
+    if not served.model_package:
+        return f"{where} does not come from the model registry (no ModelPackageName)"
+    if served.project is None or policy.project(served.project) is None:
+        return f"{where} serves {served.model_package}, which is not a version of a governed project"
+    if served.status != "Approved":
+        return f"{where} serves {served.model_package}, which is {served.status or 'not found'}, not Approved"
+    if not served.cleared:
+        return f"{where} serves {served.model_package}, which the approval gate has not cleared"
+    return None
+
+
+def _quarantine_action(policy: GovernancePolicy) -> Action:
+    return {
+        Quarantine.DELETE_ENDPOINT: Action.DELETE_ENDPOINT,
+        Quarantine.SCALE_TO_ZERO: Action.QUARANTINE_VARIANTS,
+        Quarantine.REPORT: Action.REPORT_ONLY,
+    }[policy.deployment.quarantine]
+
+
+def decide_serving(policy: GovernancePolicy, endpoint: EndpointFacts) -> Decision:
+    """The deployment guard's decision for an endpoint: every version it serves must be cleared."""
+    found = tuple(Violation(RULE, p) for s in endpoint.served if (p := version_problem(policy, s)))
+    if not endpoint.served:
+        found = (Violation(RULE, f"endpoint {endpoint.name} serves no model that can be traced"),)
+    offending = [s.variant for s in endpoint.served if version_problem(policy, s)]
+    return Decision(
+        rule_set=RuleSet.DEPLOYMENT,
+        subject=endpoint.arn,
+        verdict=Verdict.DENY if found else Verdict.ALLOW,
+        action=enforcement_action(Mode.ENFORCE, found, _quarantine_action(policy)),
+        mode=Mode.REPORT if policy.deployment.quarantine is Quarantine.REPORT else Mode.ENFORCE,
+        violations=found,
+        evidence={
+            "endpoint": endpoint.name,
+            "region": endpoint.region,
+            "served": [
+                {
+                    "variant": s.variant,
+                    "model": s.model,
+                    "model_package": s.model_package,
+                    "status": s.status,
+                    "cleared": s.cleared,
+                }
+                for s in endpoint.served
+            ],
+        },
+        remediation={"variants": ",".join(offending)} if found else {},
+    )
+
+
+def decide_deployment_request(policy: GovernancePolicy, version: ServedVersion, endpoint: str) -> Decision:
+    """The deployer's decision on a request to put ``version`` behind ``endpoint``."""
+    problem = version_problem(policy, version)
+    found: list[Violation] = [Violation(RULE, problem)] if problem else []
+    project = version.project or ""
+    if project and not endpoint.startswith(f"{project}-"):
+        found.append(Violation(RULE, f"endpoint {endpoint} is not named for project {project} ({project}-...)"))
+    violations = tuple(found)
+    return Decision(
+        rule_set=RuleSet.DEPLOYMENT,
+        subject=str(version.model_package or version.model),
+        verdict=Verdict.DENY if violations else Verdict.ALLOW,
+        action=Action.REPORT_ONLY if violations else Action.DEPLOY,
+        mode=Mode.ENFORCE,
+        violations=violations,
+        evidence={
+            "endpoint": endpoint,
+            "model_package": version.model_package,
+            "status": version.status,
+            "cleared": version.cleared,
+        },
+    )

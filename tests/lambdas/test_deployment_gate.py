@@ -1,0 +1,159 @@
+"""Deployment only of approved versions: the deployer deploys what the gate cleared, refuses the rest; the guard
+quarantines an endpoint that serves anything else, including a version rejected after it was deployed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+
+from lambdas.approval_gate import handler as gate
+from lambdas.deployment_guard import handler as guard
+from lambdas.model_deployer import handler as deployer
+from lambdas.shared.clearance import clearance
+from policies.model import GovernancePolicy
+from tests.conftest import policy_variant
+from tests.events import ACCOUNT, api_call_event, approval_event
+from tests.lambdas.sagemaker_fixtures import create_endpoint, endpoints
+from tests.lambdas.world import APPROVER, REGION, World
+
+LOW = {"auc": 0.61, "accuracy": 0.9}
+
+
+def approved_by_the_gate(world: World, context: Any, *, metrics: dict[str, float] | None = None) -> str:
+    arn = world.register("credit-risk", metrics=metrics)
+    event = approval_event(arn)
+    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER}}
+    gate.handler(event, context)
+    return arn
+
+
+def request(arn: str, endpoint: str = "credit-risk-scoring") -> dict[str, Any]:
+    return {"model_package_arn": arn, "endpoint_name": endpoint, "instance_type": "ml.m5.large", "instance_count": 1}
+
+
+def sagemaker() -> Any:
+    return boto3.client("sagemaker", region_name=REGION)
+
+
+def scheduled_sweep() -> dict[str, Any]:
+    """The documented shape of a scheduled EventBridge event (EventBridge User Guide, "Creating a rule that runs on a schedule")."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": "2026-11-25T10:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/acme-deployment-guard-schedule"],
+        "detail": {},
+    }
+
+
+def deployment_records(world: World) -> list[dict[str, Any]]:
+    return [r for r in world.audit_records() if r["rule_set"] == "deployment"]
+
+
+def test_a_version_the_gate_cleared_is_deployed_from_the_registry_with_capture(world: World, lambda_context: Any) -> None:
+    arn = approved_by_the_gate(world, lambda_context)
+    assert clearance(arn) is not None
+    result = deployer.handler(request(arn), lambda_context)
+    assert result["decision"] == "allow", result
+    endpoint = sagemaker().describe_endpoint(EndpointName="credit-risk-scoring")
+    config = sagemaker().describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = sagemaker().describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    assert model["PrimaryContainer"]["ModelPackageName"] == arn
+    assert model["ExecutionRoleArn"].endswith("role/acme-credit-risk-sagemaker-execution")
+    capture = config["DataCaptureConfig"]
+    assert capture["EnableCapture"] and capture["DestinationS3Uri"].endswith("/projects/credit-risk/capture/credit-risk-scoring")
+    (record,) = deployment_records(world)
+    assert record["action"]["result"].startswith("created endpoint credit-risk-scoring")
+
+
+def test_a_second_deployment_updates_the_endpoint(world: World, lambda_context: Any) -> None:
+    first = approved_by_the_gate(world, lambda_context)
+    deployer.handler(request(first), lambda_context)
+    second = approved_by_the_gate(world, lambda_context)
+    result = deployer.handler(request(second), lambda_context)
+    assert result["action_result"].startswith("updated endpoint credit-risk-scoring")
+    config = sagemaker().describe_endpoint(EndpointName="credit-risk-scoring")["EndpointConfigName"]
+    assert config.endswith("-v2")
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        pytest.param(
+            lambda w, c: w.register("credit-risk", status="PendingManualApproval"), "PendingManualApproval", id="pending"
+        ),
+        pytest.param(lambda w, c: approved_by_the_gate(w, c, metrics=LOW), "Rejected", id="rejected-by-the-gate"),
+        pytest.param(lambda w, c: w.register("credit-risk"), "has not cleared", id="approved-without-the-gate"),
+    ],
+)
+def test_anything_else_is_refused_and_nothing_is_created(world: World, lambda_context: Any, setup: Any, reason: str) -> None:
+    arn = setup(world, lambda_context)
+    result = deployer.handler(request(arn), lambda_context)
+    assert result["decision"] == "deny" and reason in result["explanation"]
+    assert endpoints(REGION) == []
+    assert sagemaker().list_models()["Models"] == []
+    (record,) = deployment_records(world)
+    assert record["action"]["result"] == "refused: nothing was deployed"
+    assert any(n["rule_set"] == "deployment" for n in world.notifications())
+
+
+def test_an_endpoint_not_named_for_its_project_is_refused(world: World, lambda_context: Any) -> None:
+    arn = approved_by_the_gate(world, lambda_context)
+    assert deployer.handler(request(arn, "churn-forecast-live"), lambda_context)["decision"] == "deny"
+
+
+def test_a_version_rejected_after_deployment_is_quarantined(world: World, lambda_context: Any) -> None:
+    arn = approved_by_the_gate(world, lambda_context)
+    deployer.handler(request(arn), lambda_context)
+    sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
+    result = guard.handler(approval_event(arn, status="Rejected"), lambda_context)
+    assert result["revoked"] == arn and result["decisions"] == ["deny"]
+    assert clearance(arn) is None
+    assert endpoints(REGION) == [], "deployment.quarantine defaults to delete-endpoint"
+    (record,) = [r for r in deployment_records(world) if r["decision"] == "deny"]
+    assert "which is Rejected, not Approved" in record["violations"][0]["message"]
+
+
+def test_scale_to_zero_takes_the_variant_out_of_traffic(world_for: Any, lambda_context: Any, policy: GovernancePolicy) -> None:
+    world = world_for(policy_variant(policy, deployment={"quarantine": "scale-to-zero"}))
+    arn = approved_by_the_gate(world, lambda_context)
+    deployer.handler(request(arn), lambda_context)
+    sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="PendingManualApproval")
+    guard.handler(approval_event(arn, status="PendingManualApproval"), lambda_context)
+    variants = sagemaker().describe_endpoint(EndpointName="credit-risk-scoring")["ProductionVariants"]
+    assert [v["CurrentWeight"] for v in variants] == [0.0]
+
+
+def test_an_endpoint_created_outside_the_deployer_is_deleted(world: World, lambda_context: Any) -> None:
+    create_endpoint("credit-risk-shadow-it", REGION)  # a raw model, no ModelPackageName
+    result = guard.handler(api_call_event("CreateEndpoint", name="credit-risk-shadow-it", region=REGION), lambda_context)
+    assert result["decisions"] == ["deny"]
+    assert endpoints(REGION) == []
+    (record,) = deployment_records(world)
+    assert "does not come from the model registry" in record["violations"][0]["message"]
+
+
+def test_the_sweep_keeps_cleared_endpoints_and_quarantines_the_rest(world: World, lambda_context: Any) -> None:
+    arn = approved_by_the_gate(world, lambda_context)
+    deployer.handler(request(arn), lambda_context)
+    create_endpoint("credit-risk-manual", REGION)
+    result = guard.handler(scheduled_sweep(), lambda_context)
+    assert sorted(result["decisions"]) == ["allow", "deny"]
+    assert endpoints(REGION) == ["credit-risk-scoring"]
+
+
+def test_a_redelivered_revocation_records_once(world: World, lambda_context: Any) -> None:
+    arn = approved_by_the_gate(world, lambda_context)
+    deployer.handler(request(arn), lambda_context)
+    sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
+    event = approval_event(arn, status="Rejected")
+    guard.handler(event, lambda_context)
+    guard.handler(event, lambda_context)
+    assert len([r for r in deployment_records(world) if r["decision"] == "deny"]) == 1
