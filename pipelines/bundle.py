@@ -13,9 +13,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Closed under imports (tests/pipelines/test_bundle.py): what the step scripts import from this
+# repository, and nothing that needs more than the container has (numpy, pandas, scikit-learn,
+# joblib) or the requirements file installs (Great Expectations, validation step only).
 BUNDLE_FILES: tuple[str, ...] = (
     "pipelines/__init__.py",
     "pipelines/dataset.py",
+    "pipelines/evidence.py",
     "pipelines/expectations.py",
     "pipelines/modeling.py",
     "pipelines/steps/__init__.py",
@@ -23,10 +27,19 @@ BUNDLE_FILES: tuple[str, ...] = (
     "pipelines/steps/validate.py",
     "pipelines/steps/train.py",
     "pipelines/steps/evaluate.py",
+    "pipelines/steps/baseline.py",
     "pipelines/steps/requirements.txt",
     "policies/__init__.py",
     "policies/rules/__init__.py",
     "policies/rules/metrics.py",
+    # the drift baseline (numpy only): drift.baseline and what it imports
+    "drift/__init__.py",
+    "drift/baseline.py",
+    "drift/_baseline_json.py",
+    "drift/_codec.py",
+    "drift/statistics.py",
+    "drift/_kolmogorov.py",
+    "drift/_smirnov_exact.py",
 )
 
 

@@ -8,16 +8,24 @@
 drivers while building, and those uploads stay on this machine. ``upsert`` uploads the source
 bundle to the project's code prefix in the lineage bucket, then creates or updates the pipeline
 with the project's execution role and tags.
+
+The SDK needs a Region: the policy's home Region is used unless ``AWS_REGION`` or
+``AWS_DEFAULT_REGION`` says otherwise (``definition`` always builds for the home Region). The SDK's
+own logging is shown from WARNING up (``--verbose``: everything), without its notes that job
+names are left out of the definition (SageMaker sets them at execution time). Missing
+credentials, an unknown project or a bad policy end in one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +35,54 @@ from policies.model import GovernancePolicy, Project
 from policies.naming import Names
 
 PLACEHOLDER_ACCOUNT = "123456789012"
+EXIT_USAGE = 2
+
+# The SDK's notes that it leaves job and package names out of a definition: SageMaker sets them
+# at execution time (sagemaker.core.workflow.utilities.trim_request_dict and ModelStep.arguments).
+# That is the behaviour the governed pipeline wants, so the notes carry nothing for its users.
+_EXPECTED_SDK_NOTES = ("Popping out ",)
+_SDK_WARNINGS = (r"Running within a PipelineSession, there will be No Wait, No Logs, and No Job being started",)
+
+
+class CommandError(Exception):
+    """A problem the user can fix, reported as one line (with the fix) and exit code 2."""
+
+
+class _DropExpectedNotes(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_EXPECTED_SDK_NOTES)
+
+
+def configure_output(*, verbose: bool = False) -> None:
+    """Route the SDK's logging through one handler on stderr, before the SDK configures any.
+
+    sagemaker and botocore log INFO and DEBUG records (credentials found, config files, image
+    URIs); the SDK's ``logging.basicConfig`` calls are no-ops once the root logger has this handler.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    handler.addFilter(_DropExpectedNotes())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, handlers=[handler], force=True)
+    if not verbose:
+        for message in _SDK_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+
+
+def default_region(policy: GovernancePolicy) -> str:
+    """The Region the SDK and boto3 use: the environment's if set, else the policy's home Region."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        region = policy.regions.home
+        os.environ["AWS_DEFAULT_REGION"] = region
+    return region
 
 
 def _project(policy: GovernancePolicy, name: str) -> Project:
     project = policy.project(name)
     if project is None:
         governed = ", ".join(p.name for p in policy.projects)
-        raise SystemExit(f"project {name!r} is not in the policy (governed: {governed})")
+        raise CommandError(f"project {name!r} is not in the policy (governed: {governed}); pass one of them with --project")
     return project
 
 
@@ -46,8 +95,10 @@ def offline_definition(policy: GovernancePolicy, project: Project, account: str 
     from pipelines.definition import PipelineTarget, build_pipeline, governed_definition
 
     names = Names(policy, account=account)
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
-    os.environ.update(dict.fromkeys(saved, "offline"))  # moto needs some credentials; none leave this process
+    credentials = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    saved = {k: os.environ.get(k) for k in (*credentials, "AWS_DEFAULT_REGION")}
+    os.environ.update(dict.fromkeys(credentials, "offline"))  # moto needs some credentials; none leave this process
+    os.environ["AWS_DEFAULT_REGION"] = names.region  # the SDK needs a Region; the definition is for the home Region
     try:
         with mock_aws():
             boto3.client("s3", region_name=names.region).create_bucket(
@@ -64,6 +115,23 @@ def offline_definition(policy: GovernancePolicy, project: Project, account: str 
                 os.environ[key] = value
 
 
+def caller_account(region: str) -> str:
+    """The account of the credentials in use, or a CommandError that says how to provide them."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    try:
+        return str(boto3.client("sts", region_name=region).get_caller_identity()["Account"])
+    except NoCredentialsError:
+        raise CommandError(
+            "no AWS credentials: upsert creates the pipeline in your account; set AWS_PROFILE (after `aws sso login`) "
+            "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the account the stacks are deployed in "
+            "(`definition` and `run-local` need none)"
+        ) from None
+    except (ClientError, BotoCoreError) as exc:
+        raise CommandError(f"the AWS credentials in use were refused ({exc}); refresh them (e.g. `aws sso login`)") from None
+
+
 def upsert(policy: GovernancePolicy, project: Project, *, start: bool) -> str:
     import boto3
 
@@ -71,7 +139,7 @@ def upsert(policy: GovernancePolicy, project: Project, *, start: bool) -> str:
     from pipelines.definition import PipelineTarget, build_pipeline, governed_definition
 
     region = policy.regions.home
-    account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    account = caller_account(region)
     names = Names(policy, account=account)
     bundle = source_bundle()
     target = PipelineTarget(names=names, project=project, code_version=bundle.version)
@@ -117,14 +185,31 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("upsert", help="create or update the pipeline on the account in your AWS credentials")
     up.add_argument("--project", required=True)
     up.add_argument("--start", action="store_true")
+    for command in (definition, local, up):
+        command.add_argument("-v", "--verbose", action="store_true", help="show the SageMaker SDK's and botocore's logging")
     args = parser.parse_args(argv)
+    configure_output(verbose=args.verbose)
 
     try:
         policy = load_policy()
-    except PolicyError as exc:
+        project = _project(policy, args.project)
+        default_region(policy)
+        return _run(args, policy, project)
+    except (PolicyError, CommandError) as exc:
         print(exc, file=sys.stderr)
-        return 2
-    project = _project(policy, args.project)
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace, policy: GovernancePolicy, project: Project) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return _command(args, policy, project)
+    except (ClientError, BotoCoreError) as exc:
+        raise CommandError(f"{args.command} failed on AWS: {exc}") from None
+
+
+def _command(args: argparse.Namespace, policy: GovernancePolicy, project: Project) -> int:
     if args.command == "definition":
         text = json.dumps(offline_definition(policy, project, args.account), indent=2, sort_keys=True)
         if args.output:

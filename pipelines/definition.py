@@ -1,11 +1,18 @@
 """The governed SageMaker pipeline of a project, built from the governance policy (sagemaker SDK v3).
 
     ValidateData ─► DataContract ─┬─► Train ─► Evaluate ─► <Metric>Threshold ... ─► RegisterModel
+                                  ├─► Baseline ─────────────────────────────────────┘
                                   └─► DataContractViolated (fail)          └─► <Metric>BelowPolicy (fail)
 
 Every threshold comes from ``policy.approval_requirements(project)``, the classification from
 the project, the model package group is the project's: the pipeline enforces before
 registration exactly what the approval gate checks after.
+
+ValidateData copies the training data into the run's prefix; Train, Evaluate and Baseline read
+that copy, and the version names it. Each report is written with a digest.json holding the
+SHA-256 of its bytes; RegisterModel reads the digests into the version's metadata
+(pipelines.registration, pipelines.evidence). Baseline is a processing step of its own,
+beside Train: it needs the validated data, not the model, and numpy only.
 """
 
 from __future__ import annotations
@@ -15,18 +22,28 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.evidence import BASELINE, DATA, DIGEST_FILE, EVALUATION, VALIDATION, Evidence
+from pipelines.registration import (
+    DIGEST_SHA256_FIELD,
+    MODEL_QUALITY_CONTENT_TYPE,
+    TRAINING_DATA_SHA256_FIELD,
+    customer_metadata,
+)
 from policies.model import GovernancePolicy, MetricThreshold, Project
 from policies.naming import Names
-from policies.rules.approval import CODE_VERSION_KEY, TRAINING_DATA_SHA256_KEY, TRAINING_DATA_URI_KEY, VALIDATION_REPORT_URI_KEY
 
 # The ModelTrainer validates its role with IAM and uploads SDK drivers when a step is built;
 # role validation needs credentials, so it is off (the role is created by the identity stack).
 os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")
 
-SKLEARN_VERSION = "1.2-1"
+# The SageMaker scikit-learn image every job runs in: 1.9-0 has Python 3.12 (the project's
+# requires-python admits it; drift and Great Expectations 1.x need 3.10 or later, 1.2-1 had 3.9),
+# scikit-learn 1.9.0 and pandas 2.2 (aws/sagemaker-scikit-learn-container#272).
+SKLEARN_VERSION = "1.9-0"
+CONTAINER_PYTHON = (3, 12)
 PROCESSING_INSTANCE = "ml.m5.large"
+PROCESSING_SOURCE = "/opt/ml/processing/input/source"  # where processing jobs mount the source bundle (steps/_paths.py)
 TRAINING_INSTANCE = "ml.m5.large"
-CLASSIFICATION_METADATA_KEY = "governance:data-classification"
 # SageMaker SDK defaults for governed pipelines: no usage telemetry leaves the account.
 SDK_CONFIG: dict[str, Any] = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
 EVALUATION_SECTION = "binary_classification_metrics"
@@ -82,20 +99,21 @@ def build_pipeline(policy: GovernancePolicy, target: PipelineTarget, *, session:
 
     steps = _Steps(target, session or _pipeline_session(target))
     training_data = ParameterString(name="TrainingDataUri", default_value=target.uri("data") + "/")
-    validate, validation_report, validation_uri = steps.validate(training_data)
-    train = steps.train(training_data)
-    evaluate, evaluation_report, evaluation_uri = steps.evaluate(train, training_data)
-    register = steps.register(
-        train,
-        policy,
-        evaluation_uri=evaluation_uri,
-        training_data=training_data,
-        validation=(validate, validation_report, validation_uri),
+    validate = steps.validate(training_data)
+    validated_data = validate.step.properties.ProcessingOutputConfig.Outputs[DATA.output].S3Output.S3Uri
+    train = steps.train(validated_data)
+    evaluate = steps.evaluate(train, validated_data)
+    baseline = steps.baseline(validated_data)
+    register = steps.register(train, policy, validate=validate, evaluate=evaluate, baseline=baseline)
+    thresholds = _threshold_chain(policy, target.project, evaluate.step, evaluate.report, register)
+    data_contract = _data_contract(
+        validate.step, validate.report, steps.uri(VALIDATION), [train, evaluate.step, baseline.step, *thresholds]
     )
-    thresholds = _threshold_chain(policy, target.project, evaluate, evaluation_report, register)
-    data_contract = _data_contract(validate, validation_report, validation_uri, [train, evaluate, *thresholds])
     return Pipeline(
-        name=target.pipeline_name, parameters=[training_data], steps=[validate, data_contract], sagemaker_session=steps.session
+        name=target.pipeline_name,
+        parameters=[training_data],
+        steps=[validate.step, data_contract],
+        sagemaker_session=steps.session,
     )
 
 
@@ -116,7 +134,6 @@ class _Steps:
 
     def __init__(self, target: PipelineTarget, session: Any) -> None:
         from sagemaker.core import image_uris
-        from sagemaker.core.processing import ScriptProcessor
         from sagemaker.core.workflow.execution_variables import ExecutionVariables
 
         self.target, self.session = target, session
@@ -129,21 +146,34 @@ class _Steps:
             image_scope="training",
         )
         self.run_id = ExecutionVariables.PIPELINE_EXECUTION_ID
-        self.processor = ScriptProcessor(
+        self.source_input = self._input("source", target.code_prefix, PROCESSING_SOURCE)
+
+    def _processor(self, script: str) -> Any:
+        """A processor running ``script`` from the mounted source bundle.
+
+        Not a ScriptProcessor: that one downloads the script alone to /opt/ml/processing/input/code,
+        away from the modules beside it (``_paths``) and from the bundle the code version names.
+        """
+        from sagemaker.core.processing import Processor
+
+        return Processor(
             image_uri=self.image,
-            command=["python3"],
-            role=target.role_arn,
+            entrypoint=["python3", f"{PROCESSING_SOURCE}/pipelines/steps/{script}"],
+            role=self.target.role_arn,
             instance_count=1,
             instance_type=PROCESSING_INSTANCE,
-            sagemaker_session=session,
-            base_job_name=f"{target.project.name}-governed",
+            sagemaker_session=self.session,
+            base_job_name=f"{self.target.project.name}-governed",
         )
-        self.source_input = self._input("source", target.code_prefix, "/opt/ml/processing/input/source")
 
     def _run_prefix(self, *parts: str) -> Any:
         from sagemaker.core.workflow.functions import Join
 
         return Join(on="/", values=[self.target.uri("runs"), self.run_id, *parts])
+
+    def uri(self, evidence: Evidence) -> Any:
+        """The S3 URI of a run artifact: ``.../runs/<execution id>/<output>/<file>``."""
+        return self._run_prefix(evidence.output, evidence.file)
 
     @staticmethod
     def _input(name: str, s3_uri: Any, local_path: str) -> Any:
@@ -154,39 +184,66 @@ class _Steps:
             s3_input=ProcessingS3Input(s3_uri=s3_uri, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File"),
         )
 
-    def _report(self, name: str) -> tuple[Any, Any, Any]:
-        """A step's JSON report: its processing output, the property file to read it, its S3 URI."""
+    def _output(self, evidence: Evidence) -> Any:
+        """A processing output uploaded to ``.../runs/<execution id>/<output>`` when the job ends."""
         from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
-        from sagemaker.core.workflow.functions import Join
+
+        return ProcessingOutput(
+            output_name=evidence.output,
+            s3_output=ProcessingS3Output(
+                s3_uri=self._run_prefix(evidence.output),
+                local_path=f"/opt/ml/processing/{evidence.output}",
+                s3_upload_mode="EndOfJob",
+            ),
+        )
+
+    @staticmethod
+    def _property_files(evidence: Evidence, *, report: bool) -> tuple[Any, Any]:
+        """Property files on the output's report (when the pipeline reads it) and on its digest.json."""
         from sagemaker.core.workflow.properties import PropertyFile
 
-        output = ProcessingOutput(
-            output_name=name,
-            s3_output=ProcessingS3Output(
-                s3_uri=self._run_prefix(name), local_path=f"/opt/ml/processing/{name}", s3_upload_mode="EndOfJob"
-            ),
-        )
-        property_file = PropertyFile(name=f"{name.capitalize()}Report", output_name=name, path=f"{name}.json")
-        return output, property_file, Join(on="/", values=[self._run_prefix(name), f"{name}.json"])
+        stem = evidence.output.capitalize()
+        digest = PropertyFile(name=f"{stem}Digest", output_name=evidence.output, path=DIGEST_FILE)
+        return (PropertyFile(name=f"{stem}Report", output_name=evidence.output, path=evidence.file) if report else None), digest
 
-    def validate(self, training_data: Any) -> tuple[Any, Any, Any]:
-        """The data contract (Great Expectations)."""
+    def _processing(
+        self,
+        name: str,
+        description: str,
+        script: str,
+        inputs: list[Any],
+        evidence: Evidence,
+        *,
+        report: bool,
+        extra: tuple[Evidence, ...] = (),
+    ) -> _Evidenced:
         from sagemaker.mlops.workflow.steps import ProcessingStep
 
-        output, report, uri = self._report("validation")
+        report_file, digest_file = self._property_files(evidence, report=report)
         step = ProcessingStep(
-            name="ValidateData",
-            description="Great Expectations data contract: schema, types, nulls, ranges, row count",
-            step_args=self.processor.run(
-                code=self.target.code_prefix + "pipelines/steps/validate.py",
-                inputs=[self._input("data", training_data, "/opt/ml/processing/input/data"), self.source_input],
-                outputs=[output],
+            name=name,
+            description=description,
+            step_args=self._processor(script).run(
+                inputs=[*inputs, self.source_input],
+                outputs=[self._output(e) for e in (evidence, *extra)],
             ),
-            property_files=[report],
+            property_files=[f for f in (report_file, digest_file) if f is not None],
         )
-        return step, report, uri
+        return _Evidenced(step, report_file, digest_file)
 
-    def train(self, training_data: Any) -> Any:
+    def validate(self, training_data: Any) -> _Evidenced:
+        """The data contract (Great Expectations); the validated copy of the data is the run's ``data`` output."""
+        return self._processing(
+            "ValidateData",
+            "Great Expectations data contract: schema, types, nulls, ranges, row count",
+            "validate.py",
+            [self._input("data", training_data, "/opt/ml/processing/input/data")],
+            VALIDATION,
+            report=True,
+            extra=(DATA,),
+        )
+
+    def train(self, validated_data: Any) -> Any:
         from sagemaker.mlops.workflow.steps import TrainingStep
         from sagemaker.train import ModelTrainer
         from sagemaker.train.configs import Compute, InputData, OutputDataConfig, SourceCode
@@ -204,40 +261,44 @@ class _Steps:
         return TrainingStep(
             name="Train",
             description="Train on the validated data",
-            step_args=trainer.train(input_data_config=[InputData(channel_name="train", data_source=training_data)]),
+            step_args=trainer.train(input_data_config=[InputData(channel_name="train", data_source=validated_data)]),
         )
 
-    def evaluate(self, train: Any, training_data: Any) -> tuple[Any, Any, Any]:
-        from sagemaker.mlops.workflow.steps import ProcessingStep
-
-        output, report, uri = self._report("evaluation")
-        step = ProcessingStep(
-            name="Evaluate",
-            description="Metrics on the held-out split, in SageMaker's model quality format",
-            step_args=self.processor.run(
-                code=self.target.code_prefix + "pipelines/steps/evaluate.py",
-                inputs=[
-                    self._input("model", train.properties.ModelArtifacts.S3ModelArtifacts, "/opt/ml/processing/model"),
-                    self._input("data", training_data, "/opt/ml/processing/input/data"),
-                    self.source_input,
-                ],
-                outputs=[output],
-            ),
-            property_files=[report],
+    def evaluate(self, train: Any, validated_data: Any) -> _Evidenced:
+        return self._processing(
+            "Evaluate",
+            "Metrics on the held-out split, in SageMaker's model quality format",
+            "evaluate.py",
+            [
+                self._input("model", train.properties.ModelArtifacts.S3ModelArtifacts, "/opt/ml/processing/model"),
+                self._input("data", validated_data, "/opt/ml/processing/input/data"),
+            ],
+            EVALUATION,
+            report=True,
         )
-        return step, report, uri
+
+    def baseline(self, validated_data: Any) -> _Evidenced:
+        return self._processing(
+            "Baseline",
+            "Per-feature drift baseline of the training split (drift.baseline)",
+            "baseline.py",
+            [self._input("data", validated_data, "/opt/ml/processing/input/data")],
+            BASELINE,
+            report=False,
+        )
 
     def register(
-        self, train: Any, policy: GovernancePolicy, *, evaluation_uri: Any, training_data: Any, validation: tuple[Any, Any, Any]
+        self, train: Any, policy: GovernancePolicy, *, validate: _Evidenced, evaluate: _Evidenced, baseline: _Evidenced
     ) -> Any:
-        """Registration as PendingManualApproval, with the lineage the approval gate checks."""
+        """Registration as PendingManualApproval, with the evidence the approval gate checks."""
+        from sagemaker.core.metadata_properties import MetadataProperties
         from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
-        from sagemaker.core.workflow.functions import Join, JsonGet
+        from sagemaker.core.workflow.execution_variables import ExecutionVariables
         from sagemaker.mlops.workflow.model_step import ModelStep
         from sagemaker.serve.model_builder import ModelBuilder
 
         target, project = self.target, self.target.project
-        validate, validation_report, validation_uri = validation
+        by_output = {e.output: step for e, step in ((VALIDATION, validate), (EVALUATION, evaluate), (BASELINE, baseline))}
         builder = ModelBuilder(
             s3_model_data_url=train.properties.ModelArtifacts.S3ModelArtifacts,
             image_uri=self.image,
@@ -255,19 +316,38 @@ class _Steps:
                 approval_status="PendingManualApproval",
                 description=f"{project.name} model version; data classified {project.classification}",
                 model_metrics=ModelMetrics(
-                    model_statistics=MetricsSource(content_type="application/json", s3_uri=evaluation_uri)
+                    model_statistics=MetricsSource(content_type=MODEL_QUALITY_CONTENT_TYPE, s3_uri=self.uri(EVALUATION))
                 ),
-                customer_metadata_properties={
-                    TRAINING_DATA_URI_KEY: Join(on="", values=[training_data, "train.csv"]),
-                    TRAINING_DATA_SHA256_KEY: JsonGet(
-                        step_name=validate.name, property_file=validation_report, json_path="data_sha256"
-                    ),
-                    VALIDATION_REPORT_URI_KEY: validation_uri,
-                    CODE_VERSION_KEY: target.code_version,
-                    CLASSIFICATION_METADATA_KEY: project.classification,
-                },
+                # SageMaker records the execution ARN for versions a pipeline registers; setting it
+                # here puts it in the definition too, where it can be read and tested.
+                metadata_properties=MetadataProperties(generated_by=ExecutionVariables.PIPELINE_EXECUTION_ARN),
+                customer_metadata_properties=customer_metadata(
+                    uri=self.uri,
+                    sha256=lambda evidence: by_output[evidence.output].sha256(),
+                    training_data_sha256=validate.get(validate.report, TRAINING_DATA_SHA256_FIELD),
+                    code_version=target.code_version,
+                    classification=project.classification,
+                ),
             ),
         )
+
+
+@dataclass(frozen=True)
+class _Evidenced:
+    """A processing step and the property files on its report and on its digest.json."""
+
+    step: Any
+    report: Any
+    digest: Any
+
+    def get(self, property_file: Any, json_path: str) -> Any:
+        from sagemaker.core.workflow.functions import JsonGet
+
+        return JsonGet(step_name=self.step.name, property_file=property_file, json_path=json_path)
+
+    def sha256(self) -> Any:
+        """The SHA-256 of the step's report, read from its digest.json when the step has run."""
+        return self.get(self.digest, DIGEST_SHA256_FIELD)
 
 
 def _threshold_chain(

@@ -1,35 +1,126 @@
-"""Run the pipeline's scripts locally on the bundled dataset: the artifacts SageMaker would produce."""
+"""Run the pipeline's scripts locally on the bundled dataset: the artifacts SageMaker would produce.
+
+``workdir`` is laid out like a run's prefix in the lineage bucket (pipelines.evidence), plus the
+input and the model:
+
+    input/train.csv                     the input data (the pipeline's TrainingDataUri)
+    data/train.csv                      the validated copy the later steps read
+    validation/  evaluation/  baseline/ each report with its digest.json
+    model/model.joblib
+
+Upload ``LocalRun.artifacts()`` under a run prefix and register with ``local_registration(...)``:
+the model version then carries exactly the metadata the pipeline's RegisterModel step writes.
+Pure: no AWS calls.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipelines import dataset
-from pipelines.steps import evaluate, train, validate
+from pipelines.evidence import BASELINE, DATA, DIGESTED, EVALUATION, VALIDATION, Evidence, read_digest
+from pipelines.registration import DIGEST_SHA256_FIELD, TRAINING_DATA_SHA256_FIELD, customer_metadata, model_metrics
+from pipelines.steps import baseline, evaluate, train, validate
+from policies.model import Project
+
+INPUT_DIR = "input"
+MODEL_DIR = "model"
 
 
 @dataclass(frozen=True)
 class LocalRun:
-    data_file: Path
+    workdir: Path
     validation: dict[str, Any]
     model_file: Path | None
-    evaluation_file: Path | None
+
+    @property
+    def data_file(self) -> Path:
+        """The validated copy of the training data (what the version names and the gate reads)."""
+        return self.path(DATA)
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the data contract held, so the model was trained, evaluated and baselined."""
+        return self.model_file is not None
+
+    @property
+    def evaluation_file(self) -> Path | None:
+        return self.path(EVALUATION) if self.succeeded else None
+
+    @property
+    def baseline_file(self) -> Path | None:
+        return self.path(BASELINE) if self.succeeded else None
 
     @property
     def evaluation(self) -> dict[str, Any] | None:
-        return json.loads(self.evaluation_file.read_text()) if self.evaluation_file else None
+        return json.loads(self.evaluation_file.read_bytes()) if self.evaluation_file else None
+
+    def path(self, evidence: Evidence) -> Path:
+        return self.workdir / evidence.output / evidence.file
+
+    def digest(self, evidence: Evidence) -> dict[str, Any]:
+        """The digest.json a step wrote beside its report."""
+        return read_digest(self.workdir / evidence.output)
+
+    def artifacts(self) -> dict[str, Path]:
+        """What the pipeline leaves in the run prefix: key relative to the prefix -> local file."""
+        written = DIGESTED if self.succeeded else (VALIDATION,)
+        files = {DATA.key: self.path(DATA)}
+        for evidence in written:
+            files[evidence.key] = self.path(evidence)
+            files[evidence.digest_key] = self.workdir / evidence.digest_key
+        return files
 
 
 def run_locally(workdir: Path, frame: Any = None) -> LocalRun:
-    """validate -> (stop if the data contract fails) -> train -> evaluate, in ``workdir``."""
-    data_dir = workdir / "data"
-    data_file = dataset.write(data_dir, frame)
-    report = validate.run(data_dir, workdir / "validation")
+    """validate -> (stop if the data contract fails) -> train, evaluate, baseline, in ``workdir``."""
+    source = workdir / INPUT_DIR
+    dataset.write(source, frame)
+    data_dir = workdir / DATA.output
+    report = validate.run(source, workdir / VALIDATION.output, data_dir)
     if not report["success"]:
-        return LocalRun(data_file, report, None, None)
-    model_file = train.run(data_dir, workdir / "model")
-    evaluate.run(workdir / "model", data_dir, workdir / "evaluation")
-    return LocalRun(data_file, report, model_file, workdir / "evaluation" / evaluate.REPORT_FILE)
+        return LocalRun(workdir, report, None)
+    model_file = train.run(data_dir, workdir / MODEL_DIR)
+    evaluate.run(workdir / MODEL_DIR, data_dir, workdir / EVALUATION.output)
+    baseline.run(data_dir, workdir / BASELINE.output)
+    return LocalRun(workdir, report, model_file)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The parts of a CreateModelPackage request that carry a version's evidence."""
+
+    customer_metadata_properties: dict[str, str]
+    model_metrics: dict[str, Any]
+    metadata_properties: dict[str, str] = field(default_factory=dict)
+
+
+def local_registration(
+    run: LocalRun, project: Project, *, run_uri: str, code_version: str, execution_arn: str | None = None
+) -> Registration:
+    """What the pipeline's RegisterModel step would send for this run, its artifacts uploaded under ``run_uri``.
+
+    ``run_uri`` is the run prefix (``pipelines.registration.run_prefix_uri``), under which each of
+    ``run.artifacts()`` is uploaded at its key; ``code_version`` is the source bundle's
+    (``pipelines.bundle.source_bundle().version``); ``execution_arn`` stands in for the pipeline
+    execution's (MetadataProperties.GeneratedBy). The hashes are read from the digest files, as
+    the pipeline's JsonGet reads them.
+    """
+    if not run.succeeded:
+        raise ValueError("the data contract failed: the pipeline registers no model version for this run")
+    prefix = run_uri.rstrip("/")
+    metadata = customer_metadata(
+        uri=lambda evidence: f"{prefix}/{evidence.key}",
+        sha256=lambda evidence: str(run.digest(evidence)[DIGEST_SHA256_FIELD]),
+        training_data_sha256=str(json.loads(run.path(VALIDATION).read_bytes())[TRAINING_DATA_SHA256_FIELD]),
+        code_version=code_version,
+        classification=project.classification,
+    )
+    return Registration(
+        customer_metadata_properties=metadata,
+        model_metrics=model_metrics(f"{prefix}/{EVALUATION.key}"),
+        metadata_properties={"GeneratedBy": execution_arn} if execution_arn else {},
+    )

@@ -3,7 +3,8 @@
     python evaluate.py --model DIR --data DIR --output DIR
 
 The approval gate reads this file (ModelMetrics.ModelQuality.Statistics) with the same
-function that writes it: policies.rules.metrics.
+function that writes it: policies.rules.metrics. digest.json beside it holds the SHA-256 of
+its exact bytes (pipelines.evidence), which the model version records.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ import joblib
 import pandas as pd
 
 from pipelines.dataset import DATA_FILE
+from pipelines.evidence import EVALUATION, json_bytes, write_with_digest
 from pipelines.modeling import features_and_target, split
 from policies.rules.metrics import evaluation_report
 
-REPORT_FILE = "evaluation.json"
+REPORT_FILE = EVALUATION.file
 SECTION = "binary_classification_metrics"
 
 
@@ -55,8 +57,7 @@ def run(model_dir: Path, data_dir: Path, output_dir: Path) -> dict[str, object]:
         "recall": float(recall_score(target, predicted)),
     }
     report = evaluation_report(SECTION, metrics)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / REPORT_FILE).write_text(json.dumps(report, indent=2, sort_keys=True))
+    write_with_digest(output_dir, EVALUATION, json_bytes(report))
     return report
 
 

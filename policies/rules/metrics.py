@@ -12,9 +12,10 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from policies.model import MetricThreshold
+if TYPE_CHECKING:  # the pipeline's evaluate step imports this module without pydantic
+    from policies.model import MetricThreshold
 
 
 class ReportError(ValueError):

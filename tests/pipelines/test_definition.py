@@ -4,32 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from pipelines.cli import offline_definition
 from policies.model import GovernancePolicy
 from tests.conftest import policy_variant
+from tests.pipelines.definition_eval import by_name, flatten
 
-
-def flatten(steps: list[dict[str, Any]], depth: int = 0) -> list[tuple[int, dict[str, Any]]]:
-    found = []
-    for step in steps:
-        found.append((depth, step))
-        arguments = step.get("Arguments", {})
-        found += flatten(arguments.get("IfSteps", []), depth + 1)
-        found += flatten(arguments.get("ElseSteps", []), depth + 1)
-    return found
-
-
-def by_name(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {step["Name"]: step for _, step in flatten(definition["Steps"])}
-
-
-@pytest.fixture(scope="module")
-def credit_risk(policy: GovernancePolicy) -> dict[str, Any]:
-    project = policy.project("credit-risk")
-    assert project is not None
-    return offline_definition(policy, project)
+VALIDATED_DATA = {"Get": "Steps.ValidateData.ProcessingOutputConfig.Outputs['data'].S3Output.S3Uri"}
 
 
 def test_steps_run_in_the_governed_order(credit_risk: dict[str, Any]) -> None:
@@ -39,6 +19,7 @@ def test_steps_run_in_the_governed_order(credit_risk: dict[str, Any]) -> None:
         (0, "DataContract", "Condition"),
         (1, "Train", "Training"),
         (1, "Evaluate", "Processing"),
+        (1, "Baseline", "Processing"),
         (1, "AccuracyThreshold", "Condition"),
         (2, "AucThreshold", "Condition"),
         (3, "RegisterModel", "RegisterModel"),
@@ -72,6 +53,10 @@ def test_registration_is_pending_tagged_and_carries_lineage(credit_risk: dict[st
         "lineage:training-data-uri",
         "lineage:training-data-sha256",
         "lineage:validation-report-uri",
+        "lineage:validation-report-sha256",
+        "lineage:evaluation-report-sha256",
+        "monitoring:baseline-uri",
+        "monitoring:baseline-sha256",
         "lineage:code-version",
         "governance:data-classification",
     }
@@ -94,9 +79,7 @@ def test_jobs_run_as_the_project_role_with_code_from_the_lineage_bucket(credit_r
     channels = {c["ChannelName"]: c for c in steps["Train"]["Arguments"]["InputDataConfig"]}
     for channel in channels.values():
         uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
-        assert uri == {"Get": "Parameters.TrainingDataUri"} or uri.startswith(
-            "s3://acme-ml-lineage-123456789012-eu-west-1/projects/credit-risk/"
-        )
+        assert uri == VALIDATED_DATA or uri.startswith("s3://acme-ml-lineage-123456789012-eu-west-1/projects/credit-risk/")
 
 
 def test_definition_changes_with_the_policy(policy: GovernancePolicy) -> None:

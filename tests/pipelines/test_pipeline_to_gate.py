@@ -14,19 +14,16 @@ import pytest
 
 from lambdas.approval_gate import handler as gate
 from pipelines import dataset
-from pipelines.local_run import LocalRun, run_locally
+from pipelines.bundle import source_bundle
+from pipelines.local_run import LocalRun, local_registration, run_locally
+from pipelines.registration import run_prefix_uri
 from policies.model import GovernancePolicy
-from policies.rules.approval import ModelVersionFacts, decide_approval
+from policies.rules.approval import TRAINING_DATA_URI_KEY, ModelVersionFacts, decide_approval
 from policies.rules.metrics import metrics_from_report
 from tests.conftest import policy_variant
 from tests.events import approval_event
 
 LINEAGE = "acme-ml-lineage-123456789012-eu-west-1"
-
-
-@pytest.fixture(scope="module")
-def local_run(tmp_path_factory: pytest.TempPathFactory) -> LocalRun:
-    return run_locally(tmp_path_factory.mktemp("pipeline"))
 
 
 def facts(run: LocalRun) -> ModelVersionFacts:
@@ -53,6 +50,7 @@ def test_local_run_produces_the_sagemaker_artifacts(local_run: LocalRun) -> None
     assert report is not None
     assert set(report) == {"binary_classification_metrics"}
     assert set(report["binary_classification_metrics"]) == {"auc", "accuracy", "f1", "precision", "recall"}
+    assert local_run.baseline_file is not None and local_run.baseline_file.name == "baseline.json"
 
 
 def test_gate_accepts_when_the_metrics_meet_the_policy(local_run: LocalRun, policy: GovernancePolicy) -> None:
@@ -75,7 +73,7 @@ def test_a_violated_contract_stops_before_training(tmp_path: Path) -> None:
     frame.loc[0, "mean_radius"] = None
     run = run_locally(tmp_path, frame)
     assert run.validation["success"] is False
-    assert run.model_file is None and run.evaluation_file is None
+    assert run.model_file is None and run.evaluation_file is None and run.baseline_file is None
     assert (
         json.loads((tmp_path / "validation" / "validation.json").read_text())["failed_expectations"][0]["column"] == "mean_radius"
     )
@@ -88,8 +86,16 @@ def test_registered_the_way_the_pipeline_does_the_gate_decides_in_moto(
     projects = [p.model_dump(mode="json") for p in policy.projects]
     projects[0]["metric_thresholds"]["auc"] = {"minimum": auc_minimum}
     world = world_for(policy_variant(policy, projects=projects))
-    report = world.put_lineage("projects/credit-risk/runs/r1/evaluation/evaluation.json", local_run.evaluation_file.read_bytes())  # type: ignore[union-attr]
-    training = world.put_lineage("projects/credit-risk/data/train.csv", local_run.data_file.read_bytes())
-    arn = world.register("credit-risk", report_uri=report, training_uri=training)
+    run_uri = run_prefix_uri(world.names.lineage_bucket, "credit-risk", "r1")
+    for key, path in local_run.artifacts().items():
+        world.put_lineage(f"projects/credit-risk/runs/r1/{key}", path.read_bytes())
+    project = policy.project("credit-risk")
+    assert project is not None
+    registration = local_registration(local_run, project, run_uri=run_uri, code_version=source_bundle().version)
+    arn = world.register(
+        "credit-risk",
+        report_uri=registration.model_metrics["ModelQuality"]["Statistics"]["S3Uri"],
+        training_uri=registration.customer_metadata_properties[TRAINING_DATA_URI_KEY],
+    )
     gate.handler(approval_event(arn), lambda_context)
     assert world.status(arn) == expected
