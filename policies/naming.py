@@ -16,6 +16,11 @@ from policies.model import GovernancePolicy, MonitoredEndpoint, Project
 PERSONAS: tuple[str, ...] = ("data-scientist", "ml-engineer", "model-approver", "auditor")
 KEY_PURPOSES: tuple[str, ...] = ("data", "audit", "ops")
 BUCKET_PURPOSES: tuple[str, ...] = ("lineage", "audit", "access-logs")
+# Many accounts (the optional accounts section): the hub's model artifact store, read by the stages.
+ARTIFACTS_BUCKET_PURPOSE = "artifacts"
+# Ledger kinds in the hub's clearance table that the stages' deployers read (lambdas/shared/clearance.py keeps
+# "cleared"); a promotion record of a version into a stage is "promoted#<stage>#<model package ARN>".
+PROMOTED = "promoted"
 CLOUDTRAIL_PREFIX = "cloudtrail"  # where the trail writes inside the audit bucket
 AUDIT_RECORDS_PREFIX = "decisions"  # where the handlers write one record per decision inside the audit bucket
 # Lineage bucket layout, per project under projects/<project>/: what only the project's execution role
@@ -81,7 +86,7 @@ class Names:
 
     # ---- S3 ---------------------------------------------------------------------------
     def bucket(self, purpose: str) -> str:
-        assert purpose in BUCKET_PURPOSES, purpose
+        assert purpose in (*BUCKET_PURPOSES, ARTIFACTS_BUCKET_PURPOSE), purpose
         return f"{self.org}-ml-{purpose}-{self.account}-{self.region}"
 
     def is_bucket(self, purpose: str, name: str) -> bool:
@@ -181,6 +186,41 @@ class Names:
 
     def monitoring_schedule(self, endpoint: MonitoredEndpoint) -> str:
         return bounded(f"{endpoint.name}-data-quality", 63)
+
+    # ---- many accounts (the accounts section) ----------------------------------------------
+    @property
+    def artifacts_bucket(self) -> str:
+        """The hub's model artifact store: pipelines of entry stages write, the stages a project runs in read."""
+        return self.bucket(ARTIFACTS_BUCKET_PURPOSE)
+
+    @staticmethod
+    def artifacts_prefix(project: str) -> str:
+        return f"projects/{project}/models"
+
+    def artifact_key_alias(self, project: str) -> str:
+        """One key per project for its model artifacts (matches ``key_alias_pattern``: the guardrails protect it)."""
+        return f"alias/{self.org}-ml-artifacts-{project}"
+
+    @property
+    def clearance_reader_role(self) -> str:
+        """The hub role the stages' deployers assume to read the approval gate's clearances and promotions."""
+        return f"{self.org}-clearance-reader"
+
+    def guardrail_policy(self, index: int) -> str:
+        """Name of the index-th guardrail service control policy."""
+        return f"{self.org}-ml-governance-guardrails-{index}"
+
+    def hub_external_id(self, hub_account: str) -> str:
+        """``sts:ExternalId`` the hub's handlers pass when assuming a workload account's enforcement role (not a secret:
+        it keeps a role of another organization's hub from being used as a confused deputy)."""
+        return f"{self.org}-ml-governance-{hub_account}"
+
+    def event_bus_arn(self, account: str) -> str:
+        """The default bus of ``account`` in the home Region."""
+        return f"arn:{self.partition}:events:{self.region}:{account}:event-bus/default"
+
+    def promotion_record(self, stage: str, package_arn: str) -> str:
+        return f"{PROMOTED}#{stage}#{package_arn}"
 
     # ---- operations ---------------------------------------------------------------------
     @property

@@ -1,4 +1,4 @@
-"""Event fixtures in AWS's documented shapes, behind one loader (see README.md for sources)."""
+"""Events in AWS's documented shapes, behind one loader (README.md names each source); the demo and the tests share them."""
 
 from __future__ import annotations
 

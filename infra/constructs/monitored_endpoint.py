@@ -1,4 +1,6 @@
-"""A SageMaker endpoint under data-quality monitoring, with alarms on violations and failed runs."""
+"""A SageMaker endpoint under Model Monitor data-quality monitoring (engine ``model-monitor``), with alarms on
+violations and failed runs. Endpoints with the ``drift-job`` engine get a drift schedule instead
+(``infra/constructs/drift_schedule.py``)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from cdktn_provider_aws.sagemaker_monitoring_schedule import (
 from constructs import Construct
 
 from infra.constructs.alarms import alarm_on_first
-from policies.model import MonitoredEndpoint, Project
+from policies.model import MonitoredEndpoint, MonitoringEngine, Project
 from policies.naming import Names
 
 PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
@@ -65,7 +67,9 @@ class MonitoredEndpointConstruct(Construct):
         tags: dict[str, str],
     ) -> None:
         super().__init__(scope, construct_id)
-        output_uri = f"s3://{names.lineage_bucket}/projects/{project.name}/monitoring/{endpoint.name}/data-quality"
+        if endpoint.engine is not MonitoringEngine.MODEL_MONITOR:
+            raise ValueError(f"endpoint {endpoint.name} is monitored by the {endpoint.engine.value} engine, not Model Monitor")
+        output_uri = f"s3://{names.lineage_bucket}/{names.lineage_monitoring_prefix(project.name, endpoint.name)}/data-quality"
         baseline = None
         if endpoint.baseline_uri:
             prefix = endpoint.baseline_uri.rstrip("/")

@@ -1,32 +1,48 @@
-"""Monitoring: Model Monitor data-quality schedules for every endpoint a project declares, with alarms."""
+"""Monitoring of every endpoint a project declares, by its engine.
+
+- ``drift-job`` (the default): an EventBridge Scheduler schedule per endpoint runs the drift monitor (a governed
+  function of the enforcement stack) on the endpoint's schedule; no Model Monitor resource (docs/drift.md).
+- ``model-monitor``: a SageMaker Model Monitor data-quality job definition and schedule, with alarms on violations
+  and failed runs (for accounts that still have Model Monitor).
+"""
 
 from __future__ import annotations
 
 from constructs import Construct
 
+from infra.constructs.drift_schedule import DriftSchedule, DriftScheduler
 from infra.constructs.monitored_endpoint import MonitoredEndpointConstruct
 from infra.sagemaker_images import model_monitor_image
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.errors import PolicyError, PolicyIssue
-from policies.model import GovernancePolicy
+from policies.model import GovernancePolicy, MonitoringEngine
+from policies.rules.drift import drift_targets
 
 
 class MonitoringStack(GovernanceStack):
     def __init__(self, scope: Construct, stack_name: str, *, policy: GovernancePolicy, backend: BackendSettings) -> None:
         super().__init__(scope, stack_name, policy=policy, backend=backend)
         names = self.names
-        monitored = [(project, endpoint) for project in policy.projects for endpoint in project.endpoints]
-        image = model_monitor_image(policy.regions.home)
-        if monitored and image is None:
+        model_monitor = [
+            (project, endpoint)
+            for project in policy.projects
+            for endpoint in project.endpoints
+            if endpoint.engine is MonitoringEngine.MODEL_MONITOR
+        ]
+        drift_job = drift_targets(policy)
+        image = model_monitor_image(policy.regions.home) if model_monitor else None
+        if model_monitor and image is None:
+            listed = ", ".join(endpoint.name for _, endpoint in model_monitor)
             raise PolicyError(
                 [
                     PolicyIssue(
                         ("regions", "home"),
-                        f"SageMaker Model Monitor has no analyzer image in {policy.regions.home}; monitor endpoints from a Region that has one",
+                        f"SageMaker Model Monitor has no analyzer image in {policy.regions.home}; monitor endpoints from a "
+                        f"Region that has one, or give {listed} the drift-job engine",
                     )
                 ]
             )
-        keys = self.key_arns() if monitored else {}
+        keys = self.key_arns() if model_monitor or drift_job else {}
         self.endpoints = [
             MonitoredEndpointConstruct(
                 self,
@@ -39,5 +55,11 @@ class MonitoringStack(GovernanceStack):
                 alerts_topic_arn=names.alerts_topic_arn,
                 tags=policy.project_tags(project),
             )
-            for project, endpoint in monitored
+            for project, endpoint in model_monitor
+        ]
+        self.drift_scheduler = (
+            DriftScheduler(self, "drift-scheduler", names=names, ops_key_arn=keys["ops"]) if drift_job else None
+        )
+        self.drift_schedules: list[DriftSchedule] = [
+            self.drift_scheduler.schedule(target.project, target.endpoint) for target in drift_job if self.drift_scheduler
         ]

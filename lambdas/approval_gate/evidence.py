@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from iam.grants import Grant, On
 from lambdas.shared import aws
-from policies.rules.approval import TRAINING_DATA_URI_KEY, ModelVersionFacts
+from policies.rules.approval import (
+    BASELINE_SHA256_KEY,
+    BASELINE_URI_KEY,
+    EVALUATION_REPORT_SHA256_KEY,
+    TRAINING_DATA_SHA256_KEY,
+    TRAINING_DATA_URI_KEY,
+    VALIDATION_REPORT_SHA256_KEY,
+    VALIDATION_REPORT_URI_KEY,
+    ModelVersionFacts,
+)
 from policies.rules.metrics import ReportError, metrics_from_report
+from policies.rules.provenance import EvidenceFile
 
 MAX_REPORT_BYTES = 1_000_000
+MAX_EVIDENCE_BYTES = 512 * 1024 * 1024  # training data larger than this cannot be verified here (refused, fail closed)
 GRANTS = (
     Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),
     Grant("ReadModelPackageGroups", ("sagemaker:DescribeModelPackageGroup", "sagemaker:ListTags"), (On.MODEL_PACKAGE_GROUPS,)),
     Grant("ReadLineageEvidence", ("s3:GetObject",), (On.LINEAGE_OBJECTS,)),
+    Grant("ReadWhoStartedThePipeline", ("sagemaker:DescribePipelineExecution",), (On.PIPELINE_EXECUTIONS,)),
     Grant("DecryptLineageEvidence", ("kms:Decrypt",), (On.DATA_KEY,)),
 )
 
@@ -54,54 +68,99 @@ def group_tags(group: str, region: str) -> dict[str, str]:
             return tags
 
 
-def _read_report(uri: str, lineage_bucket: str, region: str) -> tuple[bool | None, dict[str, float] | None, str | None]:
-    location = split_s3_uri(uri)
+@dataclass(frozen=True)
+class Read:
+    """One evidence file as the gate read it."""
+
+    found: bool | None
+    sha256: str | None = None
+    version_id: str | None = None
+    head: bytes = b""
+    """The first MAX_REPORT_BYTES (what a report is parsed from)."""
+
+
+def read_evidence(uri: str | None, lineage_bucket: str, region: str) -> Read:
+    """Stream the object once: its SHA-256, its version, its head. Outside the lineage bucket nothing is read."""
+    location = split_s3_uri(uri) if uri else None
     if location is None or location[0] != lineage_bucket:
-        return None, None, None
+        return Read(found=None)
     try:
-        body = (
-            aws.client("s3", region)
-            .get_object(Bucket=location[0], Key=location[1], Range=f"bytes=0-{MAX_REPORT_BYTES}")["Body"]
-            .read()
-        )
+        response = aws.client("s3", region).get_object(Bucket=location[0], Key=location[1])
     except Exception as exc:
         if aws.error_code(exc) in aws.S3_NOT_FOUND:
-            return False, None, None
+            return Read(found=False)
         raise
-    try:
-        return True, metrics_from_report(body), None
-    except ReportError as exc:
-        return True, None, str(exc)
+    digest, head, size = hashlib.sha256(), bytearray(), 0
+    for chunk in response["Body"].iter_chunks(1 << 20):
+        size += len(chunk)
+        if size > MAX_EVIDENCE_BYTES:
+            return Read(found=True, version_id=response.get("VersionId"))  # too large to verify: no hash, refused
+        digest.update(chunk)
+        if len(head) < MAX_REPORT_BYTES:
+            head += chunk[: MAX_REPORT_BYTES - len(head)]
+    return Read(found=True, sha256=digest.hexdigest(), version_id=response.get("VersionId"), head=bytes(head))
 
 
-def _object_exists(uri: str, lineage_bucket: str, region: str) -> bool | None:
-    location = split_s3_uri(uri)
-    if location is None or location[0] != lineage_bucket:
+def person(context: Any) -> str | None:
+    """The person behind a SageMaker UserContext: the session's sts:SourceIdentity, else the Studio user profile name."""
+    if not isinstance(context, dict):
         return None
-    try:
-        aws.client("s3", region).head_object(Bucket=location[0], Key=location[1])
-    except Exception as exc:
-        if aws.error_code(exc) in aws.S3_NOT_FOUND:
-            return False
-        raise
-    return True
+    iam = context.get("IamIdentity")
+    if isinstance(iam, dict) and iam.get("SourceIdentity"):
+        return str(iam["SourceIdentity"])
+    return str(context["UserProfileName"]) if context.get("UserProfileName") else None
+
+
+def registrar_person(package: dict[str, Any], region: str) -> str | None:
+    """The person who registered: on the version, else the one who started the pipeline execution that registered it."""
+    found = person(package.get("CreatedBy"))
+    execution = (package.get("MetadataProperties") or {}).get("GeneratedBy")
+    if found or not execution or ":pipeline/" not in str(execution):
+        return found
+    started = aws.client("sagemaker", region).describe_pipeline_execution(PipelineExecutionArn=execution)
+    return person(started.get("CreatedBy"))
+
+
+# The files a version names as evidence: (role, URI key or None for ModelMetrics, registered SHA-256 key).
+EVIDENCE = (
+    ("evaluation report", None, EVALUATION_REPORT_SHA256_KEY),
+    ("validation report", VALIDATION_REPORT_URI_KEY, VALIDATION_REPORT_SHA256_KEY),
+    ("training data", TRAINING_DATA_URI_KEY, TRAINING_DATA_SHA256_KEY),
+    ("drift baseline", BASELINE_URI_KEY, BASELINE_SHA256_KEY),
+)
 
 
 def gather(package: dict[str, Any], region: str, lineage_bucket: str) -> ModelVersionFacts:
     group = str(package["ModelPackageGroupName"])
+    metadata = package.get("CustomerMetadataProperties") or {}
     report_uri = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri")
-    found, metrics, error = _read_report(report_uri, lineage_bucket, region) if report_uri else (None, None, None)
-    training_uri = (package.get("CustomerMetadataProperties") or {}).get(TRAINING_DATA_URI_KEY)
+    files, reads = [], {}
+    for role, uri_key, sha_key in EVIDENCE:
+        uri = report_uri if uri_key is None else metadata.get(uri_key)
+        read = read_evidence(uri, lineage_bucket, region)
+        reads[role] = read
+        files.append(EvidenceFile(role, uri, metadata.get(sha_key), read.found, read.sha256, read.version_id))
+    report = reads["evaluation report"]
+    metrics, error = None, None
+    if report.found:
+        try:
+            metrics = metrics_from_report(report.head)
+        except ReportError as exc:
+            error = str(exc)
     return ModelVersionFacts(
         package_arn=str(package["ModelPackageArn"]),
         group_name=group,
         group_tags=group_tags(group, region),
         metrics_report_uri=report_uri,
-        metrics_report_found=found,
+        metrics_report_found=report.found,
         metrics=metrics,
         metrics_report_error=error,
-        training_data_uri=training_uri,
-        training_data_found=_object_exists(training_uri, lineage_bucket, region) if training_uri else None,
+        training_data_uri=metadata.get(TRAINING_DATA_URI_KEY),
+        training_data_found=reads["training data"].found,
         created_by=identity(package.get("CreatedBy")),
         approved_by=identity(package.get("LastModifiedBy")),
+        registered_by_person=registrar_person(package, region),
+        approved_by_person=person(package.get("LastModifiedBy")),
+        pipeline_execution=(package.get("MetadataProperties") or {}).get("GeneratedBy"),
+        evidence_files=tuple(files),
     )

@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.actions import HoldModelVersion, SetApprovalStatus
-from lambdas.approval_gate.evidence import describe_package, gather, identity
+from lambdas.approval_gate.evidence import describe_package, gather, identity, person
 from lambdas.shared import clearance, ledger
 from lambdas.shared.events import MalformedEvent, find_arn, parse_model_package_event
 from lambdas.shared.idempotency import EventInProgress, once_per_event
@@ -34,6 +34,7 @@ from policies.model import GovernancePolicy
 from policies.naming import APPROVAL_GATE
 from policies.rules.approval import ModelVersionFacts, decide_approval, undecidable_approval
 from policies.rules.outcome import Action, Decision
+from policies.rules.provenance import EvidenceFile
 from policies.rules.resources import ResourceFacts, ResourceKind
 
 SPEC = handler_spec(APPROVAL_GATE)
@@ -67,12 +68,15 @@ def act(decision: Decision, region: str, current_status: str) -> str:
     return SPEC.act(decision, model_version(decision.subject, region))
 
 
-def approver_from(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy) -> str | None:
-    """Who approved: the identity in the triggering event, else the package's last modifier, but never the gate itself."""
+def approver_from(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy) -> tuple[str | None, str | None]:
+    """Who approved (identity, person): from the triggering event, else the package's last modifier, never the gate itself."""
     detail: dict[str, Any] = event["detail"] if isinstance(event.get("detail"), dict) else {}
-    found = identity(detail.get("LastModifiedBy")) or identity(package.get("LastModifiedBy"))
+    context = detail.get("LastModifiedBy") if identity(detail.get("LastModifiedBy")) else package.get("LastModifiedBy")
+    found = identity(context)
     own_role = f"/{policy.organization.name}-{APPROVAL_GATE}/"
-    return None if found and own_role in found.replace(":role/", "/").replace(":assumed-role/", "/") else found
+    if found and own_role in found.replace(":role/", "/").replace(":assumed-role/", "/"):
+        return None, None
+    return found, person(context)
 
 
 def facts_for(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy, region: str) -> ModelVersionFacts:
@@ -80,9 +84,12 @@ def facts_for(event: dict[str, Any], package: dict[str, Any], policy: Governance
 
     def first_look() -> dict[str, Any]:
         gathered = gather(package, region, settings().lineage_bucket)
-        return asdict(gathered) | {"approved_by": approver_from(event, package, policy)}
+        approver, approver_person = approver_from(event, package, policy)
+        return asdict(gathered) | {"approved_by": approver, "approved_by_person": approver_person}
 
-    return ModelVersionFacts(**ledger.remembered(FACTS, str(event["id"]), first_look))
+    stored = ledger.remembered(FACTS, str(event["id"]), first_look)
+    files = tuple(EvidenceFile(**f) for f in stored.pop("evidence_files"))
+    return ModelVersionFacts(**stored, evidence_files=files)
 
 
 def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from policies.errors import PolicyError, PolicyIssue
+from policies.model.accounts import Accounts, Promotion, Stage
 from policies.model.base import (
     EMAIL,
     ENDPOINT_NAME,
@@ -65,6 +66,7 @@ __all__ = [
     "SAGEMAKER_MONITORING_CRON",
     "SLUG",
     "TAG_TEXT",
+    "Accounts",
     "Approval",
     "Audit",
     "Classification",
@@ -83,9 +85,11 @@ __all__ = [
     "ObjectLockMode",
     "Organization",
     "Project",
+    "Promotion",
     "Quarantine",
     "Regions",
     "Remediation",
+    "Stage",
 ]
 
 
@@ -119,6 +123,9 @@ class GovernancePolicy(_Strict):
     create_cloudtrail: bool = True
     """Create a multi-Region CloudTrail trail; EventBridge only receives SageMaker API calls that a trail records.
     Set to false when an organization trail already records management events in every watched Region."""
+    accounts: Accounts | None = None
+    """Many accounts (optional): a governance hub, a workload account per stage, promotion between stages and SCPs
+    from the organization (docs/multi-account.md). Absent: everything is deployed in one account."""
 
     @field_validator("projects")
     @classmethod
@@ -191,6 +198,8 @@ class GovernancePolicy(_Strict):
             del data["approval"]["custom_metrics"]
         if data["deployment"] == Deployment().model_dump(mode="json"):
             del data["deployment"]
+        if data["accounts"] is None:
+            del data["accounts"]
         default_monitoring = {"engine": MonitoringEngine.DRIFT_JOB.value, "drift": DriftSettings().model_dump(mode="json")}
         for project in data["projects"]:
             for endpoint in project["endpoints"]:

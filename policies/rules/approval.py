@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from policies.model import GovernancePolicy, Mode
+from policies.naming import Names
 from policies.rules.classification import RULE as CLASSIFICATION_RULE
 from policies.rules.classification import classification_problem
 from policies.rules.metrics import check_metrics
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action, undecidable
+from policies.rules.provenance import EvidenceFile, evidence_provenance
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,17 @@ class ModelVersionFacts:
     training_data_uri: str | None = None
     training_data_found: bool | None = None
     created_by: str | None = None
+    """The identity (role session ARN) that registered the version."""
     approved_by: str | None = None
+    """The identity (role session ARN) that approved it."""
+    registered_by_person: str | None = None
+    """The person behind the registration (sts:SourceIdentity, or the Studio user profile)."""
+    approved_by_person: str | None = None
+    """The person behind the approval."""
+    pipeline_execution: str | None = None
+    """MetadataProperties.GeneratedBy: the pipeline execution that registered the version."""
+    evidence_files: tuple[EvidenceFile, ...] = ()
+    """The files the version names as evidence, with their registered and current SHA-256."""
 
 
 # CustomerMetadataProperties keys the governed pipeline writes and the approval gate reads.
@@ -124,14 +136,35 @@ def lineage_evidence(policy: GovernancePolicy, facts: ModelVersionFacts, lineage
 
 
 def separation_of_duties(policy: GovernancePolicy, facts: ModelVersionFacts) -> list[Violation]:
+    """The person who approves is not the person who registered: people, not role sessions (sts:SourceIdentity)."""
     if not policy.approval.separation_of_duties:
         return []
-    if not facts.created_by or not facts.approved_by:
-        missing = "registered" if not facts.created_by else "approved"
-        return [Violation("separation-of-duties", f"cannot establish who {missing} the model version")]
-    if facts.created_by == facts.approved_by:
-        return [Violation("separation-of-duties", f"{facts.approved_by} approved a model version it registered itself")]
+    if not facts.registered_by_person or not facts.approved_by_person:
+        missing = "registered" if not facts.registered_by_person else "approved"
+        who = facts.created_by if missing == "registered" else facts.approved_by
+        why = f"{who} carries no sts:SourceIdentity" if who else "no identity is recorded"
+        return [Violation("separation-of-duties", f"cannot establish the person who {missing} the model version ({why})")]
+    if facts.registered_by_person == facts.approved_by_person:
+        return [
+            Violation(
+                "separation-of-duties",
+                f"{facts.approved_by_person} approved a model version they registered ({facts.approved_by} / {facts.created_by})",
+            )
+        ]
     return []
+
+
+def provenance(policy: GovernancePolicy, facts: ModelVersionFacts, lineage_bucket: str, execution_role: str) -> list[Violation]:
+    if not policy.approval.require_lineage_evidence or policy.project(facts.group_name) is None:
+        return []
+    return evidence_provenance(
+        project=facts.group_name,
+        files=facts.evidence_files,
+        pipeline_execution=facts.pipeline_execution,
+        registered_by=facts.created_by,
+        execution_role=execution_role,
+        lineage_bucket=lineage_bucket,
+    )
 
 
 def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, lineage_bucket: str) -> Decision:
@@ -141,6 +174,9 @@ def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, linea
     violations += classification_tag(policy, facts)
     violations += metric_thresholds(policy, facts)
     violations += lineage_evidence(policy, facts, lineage_bucket)
+    project = policy.project(facts.group_name)
+    if project is not None:
+        violations += provenance(policy, facts, lineage_bucket, Names(policy, account="*").execution_role(project))
     violations += separation_of_duties(policy, facts)
     found = tuple(violations)
     mode = policy.enforcement.approval_gate
@@ -158,6 +194,14 @@ def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, linea
             "training_data": facts.training_data_uri,
             "created_by": facts.created_by,
             "approved_by": facts.approved_by,
+            "registered_by_person": facts.registered_by_person,
+            "approved_by_person": facts.approved_by_person,
+            "pipeline_execution_arn": facts.pipeline_execution,
+            **{
+                f"{f.role.replace(' ', '_')}_{part}": value
+                for f in facts.evidence_files
+                for part, value in (("uri", f.uri), ("sha256", f.sha256), ("version_id", f.version_id))
+            },
         },
     )
 

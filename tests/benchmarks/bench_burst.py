@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from policies.loader import load_policy
     from tests.conftest import OFFLINE_ENV
     from tests.events import approval_event
-    from tests.lambdas.moto_extensions import install_missing_sagemaker_operations
+    from infra.embedded_extensions import install_missing_sagemaker_operations
     from tests.lambdas.world import APPROVER, LambdaContext, build_world, reset_handler_state
 
     port = _free_port()
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
             def approved(arn: str, event_id: str) -> dict[str, object]:
                 event = approval_event(arn, event_id=event_id)
-                event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER}}
+                event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
                 return event
 
             started = time.perf_counter()

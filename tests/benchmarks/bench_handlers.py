@@ -139,7 +139,7 @@ def warm_handlers(policy: GovernancePolicy, count: int) -> dict[str, list[float]
     from lambdas.classification_tags import handler as classification
     from lambdas.region_guard import handler as guard
     from tests.events import api_call_event, approval_event
-    from tests.lambdas.moto_extensions import install_missing_sagemaker_operations
+    from infra.embedded_extensions import install_missing_sagemaker_operations
     from tests.lambdas.sagemaker_fixtures import create_model
     from tests.lambdas.world import LambdaContext, build_world
 

@@ -34,7 +34,6 @@ GATE_CALLS: tuple[tuple[str | None, str, str], ...] = (
     ("eu-west-1", "sagemaker", "DescribeModelPackageGroup"),
     ("eu-west-1", "sagemaker", "ListTags"),
     ("eu-west-1", "s3", "GetObject"),
-    ("eu-west-1", "s3", "HeadObject"),
     ("eu-west-1", "sagemaker", "UpdateModelPackage"),
     (None, "dynamodb", "GetItem"),
     (None, "dynamodb", "PutItem"),
@@ -95,7 +94,7 @@ class Outcome:
 def run_case(world: World, context: Any, call: tuple[str | None, str, str], fault: str, version: str) -> Outcome:
     arn = world.register("credit-risk", metrics=VERSIONS[version])
     event = approval_event(arn, event_id=f"{call[1]}-{call[2]}-{fault}-{version}")
-    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER}}
+    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
     region, service, operation = call
     fail_calls(region, service, operation, "InternalError", times=1 if fault == "once" else None)
     context = _LaterRetries(context)
@@ -164,9 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     import pytest
     from moto import mock_aws
 
+    from infra.embedded_extensions import install_missing_sagemaker_operations
     from policies.loader import load_policy
     from tests.conftest import OFFLINE_ENV
-    from tests.lambdas.moto_extensions import install_missing_sagemaker_operations
     from tests.lambdas.world import LambdaContext, build_world, reset_handler_state
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "CRITICAL"  # the injected failures are logged as errors by design

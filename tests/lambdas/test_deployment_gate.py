@@ -25,7 +25,7 @@ LOW = {"auc": 0.61, "accuracy": 0.9}
 def approved_by_the_gate(world: World, context: Any, *, metrics: dict[str, float] | None = None) -> str:
     arn = world.register("credit-risk", metrics=metrics)
     event = approval_event(arn)
-    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER}}
+    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
     gate.handler(event, context)
     return arn
 

@@ -22,6 +22,7 @@ from lambdas.drift_monitor.run import scheduler_input
 from lambdas.shared.events import MalformedEvent
 from lambdas.shared.settings import METRICS_NAMESPACE
 from policies.model import GovernancePolicy
+from policies.naming import Names
 from policies.rules.drift import BASELINE_SHA256_KEY, BASELINE_URI_KEY
 from tests.conftest import policy_variant
 from tests.drift.helpers import breast_cancer, capture_line, columns, csv_row
@@ -69,7 +70,7 @@ class Deployed:
     def __init__(self, world: World, *, tamper_baseline: bool = False) -> None:
         self.world = world
         baseline = build_baseline(columns(DATA.names, DATA.train), metadata={"dataset": "breast-cancer"}).to_json().encode()
-        key = f"projects/{PROJECT}/baselines/v1/baseline.json"
+        key = Names.lineage_run_report(PROJECT, "pipeline-run-1", "baseline")  # where the governed pipeline writes it
         uri = world.put_lineage(key, baseline + (b" " if tamper_baseline else b""))
         self.version = world.register(PROJECT)
         sagemaker = world.sagemaker()
@@ -77,7 +78,9 @@ class Deployed:
             ModelPackageArn=self.version,
             CustomerMetadataProperties={BASELINE_URI_KEY: uri, BASELINE_SHA256_KEY: hashlib.sha256(baseline).hexdigest()},
         )
-        sagemaker.create_model(ModelName=f"{ENDPOINT}-v1", ExecutionRoleArn=ROLE, PrimaryContainer={"ModelPackageName": self.version})
+        sagemaker.create_model(
+            ModelName=f"{ENDPOINT}-v1", ExecutionRoleArn=ROLE, PrimaryContainer={"ModelPackageName": self.version}
+        )
         sagemaker.create_endpoint_config(
             EndpointConfigName=f"{ENDPOINT}-v1",
             ProductionVariants=[
@@ -179,7 +182,9 @@ def test_three_shifted_features_are_named_alerted_and_the_version_sent_back(
     assert alert["subject"] == f"[data-drift] deny: {ENDPOINT}"
     per_feature = feature_metrics(capsys.readouterr().out)
     assert {name for name, d in per_feature.items() if d["PSI"][0] > 0.2} == set(drifted)
-    report = json.loads(quarantining.s3.get_object(Bucket=quarantining.names.lineage_bucket, Key=result["report"].split("/", 3)[3])["Body"].read())
+    report = json.loads(
+        quarantining.s3.get_object(Bucket=quarantining.names.lineage_bucket, Key=result["report"].split("/", 3)[3])["Body"].read()
+    )
     assert report["variants"][0]["report"]["breached_features"] == drifted
 
 
@@ -241,7 +246,9 @@ def test_a_version_without_a_baseline_is_undecidable(quarantining: World, lambda
     )
     drift.handler(run_event(quarantining), lambda_context)
     (record,) = quarantining.audit_records()
-    assert record["violations"][0]["message"] == f"variant {VARIANT}: the model version names no drift baseline ({BASELINE_URI_KEY})"
+    assert (
+        record["violations"][0]["message"] == f"variant {VARIANT}: the model version names no drift baseline ({BASELINE_URI_KEY})"
+    )
 
 
 def test_redelivery_and_scheduler_retries_make_one_record(quarantining: World, lambda_context: Any) -> None:

@@ -198,6 +198,32 @@ def deployment_guard_scenarios(world: World, context: Any) -> None:
         guard_deploy.handler(failing, context)
 
 
+def drift_monitor_scenarios(world: World, context: Any) -> None:
+    import os
+    from datetime import timedelta
+    from pathlib import Path
+
+    from lambdas.drift_monitor import handler as drift
+    from lambdas.shared import policy as packaged_policy
+    from lambdas.shared.policy import POLICY_FILE_ENV
+    from tests.lambdas.test_drift_monitor import DATA, RUN_TIME, Deployed, drift_policy, run_event
+
+    Path(os.environ[POLICY_FILE_ENV]).write_text(drift_policy(world.policy, on_breach="quarantine").model_dump_json())
+    packaged_policy.reset()
+    with pytest.MonkeyPatch.context() as patch:
+        # ListObjectsV2 is authorized by s3:ListBucket (Service Authorization Reference).
+        patch.setitem(OPERATION_TO_ACTION, "s3:ListObjectsV2", "s3:ListBucket")
+        deployed = Deployed(world)
+        deployed.capture(DATA.shifted())
+        event = run_event(world)
+        drift.handler(event, context)  # drift: report, record, alert, the version sent back
+        drift.handler(event, context)  # redelivery
+        world.sagemaker().update_model_package(ModelPackageArn=deployed.version, ModelApprovalStatus="Approved")
+        fail_calls("eu-west-1", "sagemaker", "UpdateModelPackage", "ThrottlingException")
+        with pytest.raises(ClientError):
+            drift.handler(run_event(world, time=RUN_TIME + timedelta(hours=1)), context)
+
+
 SCENARIOS: dict[str, Callable[[World, Any], None]] = {
     "approval-gate": approval_gate_scenarios,
     "classification-tags": classification_scenarios,
@@ -205,6 +231,7 @@ SCENARIOS: dict[str, Callable[[World, Any], None]] = {
     "tamper-watch": tamper_watch_scenarios,
     "model-deployer": model_deployer_scenarios,
     "deployment-guard": deployment_guard_scenarios,
+    "drift-monitor": drift_monitor_scenarios,
 }
 
 

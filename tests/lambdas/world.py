@@ -7,7 +7,9 @@ which is what separation of duties is about.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,22 +18,47 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.backends import get_backend
 
+from infra.embedded_extensions import install_missing_sagemaker_operations, record_user_context
 from lambdas.shared import aws, idempotency
 from lambdas.shared import policy as packaged_policy
 from lambdas.shared.policy import POLICY_FILE_ENV
 from lambdas.shared.settings import handler_environment, settings
 from policies.model import GovernancePolicy
 from policies.naming import Names
-from policies.rules.approval import TRAINING_DATA_URI_KEY
+from policies.rules.approval import (
+    BASELINE_SHA256_KEY,
+    BASELINE_URI_KEY,
+    EVALUATION_REPORT_SHA256_KEY,
+    TRAINING_DATA_SHA256_KEY,
+    TRAINING_DATA_URI_KEY,
+    VALIDATION_REPORT_SHA256_KEY,
+    VALIDATION_REPORT_URI_KEY,
+)
 from policies.rules.metrics import evaluation_report
-from tests.lambdas.moto_extensions import install_missing_sagemaker_operations
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 CREATOR = f"arn:aws:sts::{ACCOUNT}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
 APPROVER = f"arn:aws:sts::{ACCOUNT}:assumed-role/acme-model-approver/alice"
+# The person behind each session (sts:SourceIdentity): the pipeline ran for carol; alice approves.
+PEOPLE = {CREATOR: "carol", APPROVER: "alice"}
+
+
+def registrar_of(group: str) -> str:
+    """The session of the project's execution role, as the pipeline's RegisterModel step runs in it."""
+    return CREATOR.replace("acme-credit-risk-", f"acme-{group}-")
+
+
+def user_context(session: str | None) -> dict[str, Any] | None:
+    if not session:
+        return None
+    person = PEOPLE.get(session) or (
+        "carol" if session.endswith("-sagemaker-execution/SageMaker") else session.rsplit("/", 1)[-1]
+    )
+    return {"IamIdentity": {"Arn": session, "SourceIdentity": person}}
+
+
 DEFAULT_METRICS = {"auc": 0.91, "accuracy": 0.88, "f1": 0.8}
 
 
@@ -85,14 +112,29 @@ class World:
         status: str = "Approved",
         region: str = REGION,
     ) -> str:
-        """Register a model version the way the governed pipeline does, then set its status."""
-        if report_uri == "default":
-            report_uri = self.put_lineage(
-                f"projects/{group}/evaluation/{len(self.packages(group))}.json",
-                json.dumps(evaluation_report("binary_classification_metrics", DEFAULT_METRICS if metrics is None else metrics)),
-            )
-        if training_uri == "default":
-            training_uri = self.put_lineage(f"projects/{group}/data/train.csv", "a,b\n1,2\n")
+        """Register a model version the way the governed pipeline does (a run's evidence with its SHA-256, the pipeline
+        execution, the project's execution role as registrar), then set its status as a person would."""
+        run = uuid.uuid4().hex[:12]
+
+        def evidence(name: str, body: bytes) -> tuple[str, str]:
+            key = f"{Names.lineage_project_prefix(group)}/runs/{run}/{name}"
+            return self.put_lineage(key, body), hashlib.sha256(body).hexdigest()
+
+        report = json.dumps(evaluation_report("binary_classification_metrics", DEFAULT_METRICS if metrics is None else metrics))
+        default_report, report_sha = evidence("evaluation/evaluation.json", report.encode())
+        validation_uri, validation_sha = evidence("validation/validation.json", b'{"success": true}')
+        default_training, training_sha = evidence("data/train.csv", b"a,b\n1,2\n")
+        baseline_uri, baseline_sha = evidence("baseline/baseline.json", b'{"schema": "ml-governance-drift-baseline/1"}')
+        report_uri = default_report if report_uri == "default" else report_uri
+        training_uri = default_training if training_uri == "default" else training_uri
+        metadata = {
+            VALIDATION_REPORT_URI_KEY: validation_uri,
+            VALIDATION_REPORT_SHA256_KEY: validation_sha,
+            EVALUATION_REPORT_SHA256_KEY: report_sha,
+            BASELINE_URI_KEY: baseline_uri,
+            BASELINE_SHA256_KEY: baseline_sha,
+            **({TRAINING_DATA_URI_KEY: training_uri, TRAINING_DATA_SHA256_KEY: training_sha} if training_uri else {}),
+        }
         kwargs: dict[str, Any] = {
             "ModelPackageGroupName": group,
             "ModelApprovalStatus": "PendingManualApproval",
@@ -101,16 +143,19 @@ class World:
                 "SupportedContentTypes": ["text/csv"],
                 "SupportedResponseMIMETypes": ["text/csv"],
             },
+            "CustomerMetadataProperties": metadata,
+            "MetadataProperties": {
+                "GeneratedBy": f"arn:aws:sagemaker:{region}:{ACCOUNT}:pipeline/{group}-governed/execution/{run}"
+            },
         }
         if report_uri:
             kwargs["ModelMetrics"] = {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report_uri}}}
-        if training_uri:
-            kwargs["CustomerMetadataProperties"] = {TRAINING_DATA_URI_KEY: training_uri}
         arn: str = self.sagemaker(region).create_model_package(**kwargs)["ModelPackageArn"]
-        self.set_identities(arn, created_by=CREATOR, approved_by=None)
+        creator = registrar_of(group)
+        self.set_identities(arn, created_by=creator, approved_by=None)
         if status != "PendingManualApproval":
             self.sagemaker(region).update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
-            self.set_identities(arn, created_by=CREATOR, approved_by=APPROVER)
+            self.set_identities(arn, created_by=creator, approved_by=APPROVER)
         return arn
 
     def packages(self, group: str, region: str = REGION) -> list[dict[str, Any]]:
@@ -120,11 +165,9 @@ class World:
             return []
 
     def set_identities(self, arn: str, *, created_by: str | None, approved_by: str | None) -> None:
+        """The UserContexts SageMaker records (moto records a fixed fake one), each session with its person."""
         region = arn.split(":")[3]
-        backend = get_backend("sagemaker")[ACCOUNT][region]
-        package = next(p for p in backend.model_packages.values() if p.arn == arn)
-        package.created_by = {"IamIdentity": {"Arn": created_by}} if created_by else {}
-        package.last_modified_by = {"IamIdentity": {"Arn": approved_by}} if approved_by else None
+        record_user_context(ACCOUNT, region, arn, created_by=user_context(created_by), last_modified_by=user_context(approved_by))
 
     def status(self, arn: str) -> str:
         return str(self.sagemaker(arn.split(":")[3]).describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"])
@@ -176,6 +219,7 @@ def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.Mon
     s3 = boto3.client("s3", region_name=REGION)
     location = {"LocationConstraint": REGION}
     s3.create_bucket(Bucket=names.lineage_bucket, CreateBucketConfiguration=location)
+    s3.put_bucket_versioning(Bucket=names.lineage_bucket, VersioningConfiguration={"Status": "Enabled"})  # as the stack makes it
     s3.create_bucket(Bucket=names.audit_bucket, CreateBucketConfiguration=location, ObjectLockEnabledForBucket=True)
     s3.put_object_lock_configuration(
         Bucket=names.audit_bucket,

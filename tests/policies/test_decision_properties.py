@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from policies.model import GovernancePolicy
 from policies.rules.approval import ModelVersionFacts, decide_approval
 from policies.rules.outcome import Action, Verdict
+from policies.rules.provenance import EvidenceFile
 from tests.conftest import deep_merge
 
 LINEAGE = "acme-ml-lineage-123456789012-eu-west-1"
@@ -68,11 +69,21 @@ def cases(draw: Any, base: dict[str, Any]) -> Case:
     metrics = draw(st.dictionaries(st.sampled_from(METRICS), st.floats(0, 1) | st.just(math.nan), max_size=3))
     training = draw(st.sampled_from(["ok", "ok", "none", "missing", "outside"]))
     creator, approver = draw(st.sampled_from(PEOPLE + [None])), draw(st.sampled_from(PEOPLE + [None]))
-    report_uri = {"none": None, "outside": "s3://elsewhere/e.json"}.get(
-        report, f"s3://{LINEAGE}/projects/{group}/runs/1/evaluation/evaluation.json"
+    registrar = draw(
+        st.sampled_from([f"arn:aws:sts::123456789012:assumed-role/acme-{group}-sagemaker-execution/SageMaker", PEOPLE[1]])
     )
-    training_uri = {"none": None, "outside": "s3://elsewhere/t.csv"}.get(
-        training, f"s3://{LINEAGE}/projects/{group}/data/train.csv"
+    execution = draw(
+        st.sampled_from([f"arn:aws:sagemaker:eu-west-1:123456789012:pipeline/{group}-governed/execution/run1", None])
+    )
+    run = f"s3://{LINEAGE}/projects/{group}/runs/{draw(st.sampled_from(['run1', 'run0']))}"
+    report_uri = {"none": None, "outside": "s3://elsewhere/e.json"}.get(report, f"{run}/evaluation/evaluation.json")
+    training_uri = {"none": None, "outside": "s3://elsewhere/t.csv"}.get(training, f"{run}/data/train.csv")
+    edited = draw(st.booleans())
+    report_found = None if report in ("none", "outside") else report != "missing"
+    training_found = None if training in ("none", "outside") else training != "missing"
+    files = (
+        EvidenceFile("evaluation report", report_uri, "aa", report_found, "bb" if edited else "aa"),
+        EvidenceFile("training data", training_uri, "cc", training_found, "cc"),
     )
     facts = ModelVersionFacts(
         package_arn=f"arn:aws:sagemaker:eu-west-1:123456789012:model-package/{group}/1",
@@ -84,8 +95,12 @@ def cases(draw: Any, base: dict[str, Any]) -> Case:
         metrics_report_error="not JSON" if report == "garbage" else None,
         training_data_uri=training_uri,
         training_data_found=None if training in ("none", "outside") else training != "missing",
-        created_by=creator,
+        created_by=registrar,
         approved_by=approver,
+        registered_by_person=creator.rsplit("/", 1)[-1] if creator else None,
+        approved_by_person=approver.rsplit("/", 1)[-1] if approver else None,
+        pipeline_execution=execution,
+        evidence_files=files,
     )
     return Case(policy, facts)
 
@@ -115,8 +130,18 @@ def expected_rules(policy: GovernancePolicy, f: ModelVersionFacts) -> set[str]:
         )
         if outside_report or bad_training:
             broken.add("lineage-evidence")
-    if policy.approval.separation_of_duties and (not f.created_by or not f.approved_by or f.created_by == f.approved_by):
+    if policy.approval.separation_of_duties and (
+        not f.registered_by_person or not f.approved_by_person or f.registered_by_person == f.approved_by_person
+    ):
         broken.add("separation-of-duties")
+    if policy.approval.require_lineage_evidence and project:
+        run = f"s3://{LINEAGE}/projects/{f.group_name}/runs/{str(f.pipeline_execution).rsplit('/', 1)[-1]}/"
+        by_pipeline = f"assumed-role/acme-{f.group_name}-sagemaker-execution/" in str(f.created_by)
+        files_ok = all(
+            e.uri and e.uri.startswith(run) and e.found is not False and e.sha256 == e.registered_sha256 for e in f.evidence_files
+        )
+        if not f.pipeline_execution or not by_pipeline or not files_ok:
+            broken.add("evidence-provenance")
     return broken
 
 

@@ -10,6 +10,7 @@ from policies.model import GovernancePolicy
 from policies.rules.approval import ModelVersionFacts, decide_approval, undecidable_approval
 from policies.rules.classification import decide_classification
 from policies.rules.outcome import Action, Verdict
+from policies.rules.provenance import EvidenceFile
 from policies.rules.region import decide_region
 from policies.rules.resources import ResourceFacts, ResourceKind
 from tests.conftest import policy_variant
@@ -19,17 +20,35 @@ PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/3"
 REGISTRAR = "arn:aws:sts::123456789012:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
 APPROVER = "arn:aws:sts::123456789012:assumed-role/acme-model-approver/alice"
 
+RUN = f"s3://{LINEAGE}/projects/credit-risk/runs/r1"
+EXECUTION = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/credit-risk-governed/execution/r1"
+
+
+def evidence(role: str, key: str, sha: str = "ab" * 32) -> EvidenceFile:
+    return EvidenceFile(role, f"{RUN}/{key}", registered_sha256=sha, found=True, sha256=sha, version_id="v1")
+
+
+FILES = (
+    evidence("evaluation report", "evaluation/evaluation.json"),
+    evidence("validation report", "validation/validation.json"),
+    evidence("training data", "data/train.csv"),
+    evidence("drift baseline", "baseline/baseline.json"),
+)
 COMPLIANT = ModelVersionFacts(
     package_arn=PACKAGE,
     group_name="credit-risk",
     group_tags={"data-classification": "confidential", "ml-project": "credit-risk"},
-    metrics_report_uri=f"s3://{LINEAGE}/projects/credit-risk/runs/r1/evaluation/evaluation.json",
+    metrics_report_uri=f"{RUN}/evaluation/evaluation.json",
     metrics_report_found=True,
     metrics={"auc": 0.91, "accuracy": 0.88},
-    training_data_uri=f"s3://{LINEAGE}/projects/credit-risk/data/train.csv",
+    training_data_uri=f"{RUN}/data/train.csv",
     training_data_found=True,
     created_by=REGISTRAR,
     approved_by=APPROVER,
+    registered_by_person="carol",
+    approved_by_person="alice",
+    pipeline_execution=EXECUTION,
+    evidence_files=FILES,
 )
 
 
@@ -64,9 +83,57 @@ def test_a_compliant_version_is_allowed_and_left_alone(policy: GovernancePolicy)
             ["metric-thresholds", "lineage-evidence"],
             id="report-outside-lineage",
         ),
-        pytest.param({"approved_by": REGISTRAR}, ["separation-of-duties"], id="self-approval"),
-        pytest.param({"approved_by": None}, ["separation-of-duties"], id="approver-unknown"),
-        pytest.param({"created_by": None}, ["separation-of-duties"], id="registrar-unknown"),
+        pytest.param({"approved_by_person": "carol"}, ["separation-of-duties"], id="self-approval"),
+        pytest.param({"approved_by_person": None}, ["separation-of-duties"], id="approver-unknown"),
+        pytest.param({"registered_by_person": None}, ["separation-of-duties"], id="registrar-unknown"),
+        pytest.param({"pipeline_execution": None}, ["evidence-provenance"], id="no-pipeline-execution"),
+        pytest.param(
+            {"created_by": "arn:aws:sts::123456789012:assumed-role/acme-data-scientist/carol"},
+            ["evidence-provenance"],
+            id="registered-by-a-person",
+        ),
+        pytest.param(
+            {
+                "evidence_files": (
+                    EvidenceFile("evaluation report", f"{RUN}/evaluation/evaluation.json", "ab" * 32, True, "cd" * 32),
+                )
+                + FILES[1:]
+            },
+            ["evidence-provenance"],
+            id="report-edited-after-registration",
+        ),
+        pytest.param(
+            {
+                "evidence_files": (
+                    EvidenceFile(
+                        "evaluation report",
+                        f"s3://{LINEAGE}/projects/credit-risk/runs/r0/evaluation/evaluation.json",
+                        "ab" * 32,
+                        True,
+                        "ab" * 32,
+                    ),
+                )
+                + FILES[1:]
+            },
+            ["evidence-provenance"],
+            id="stale-report-of-another-run",
+        ),
+        pytest.param(
+            {
+                "evidence_files": (
+                    EvidenceFile(
+                        "evaluation report",
+                        f"s3://{LINEAGE}/projects/churn-forecast/runs/r1/evaluation/evaluation.json",
+                        "ab" * 32,
+                        True,
+                        "ab" * 32,
+                    ),
+                )
+                + FILES[1:]
+            },
+            ["evidence-provenance"],
+            id="foreign-report-of-another-project",
+        ),
     ],
 )
 def test_each_violation_is_named_and_rejects(policy: GovernancePolicy, change: dict[str, object], expected: list[str]) -> None:
@@ -79,22 +146,27 @@ def test_each_violation_is_named_and_rejects(policy: GovernancePolicy, change: d
 
 def test_report_mode_records_without_acting(policy: GovernancePolicy) -> None:
     lenient = policy_variant(policy, enforcement={"approval_gate": "report"})
-    decision = decide_approval(lenient, replace(COMPLIANT, approved_by=REGISTRAR), lineage_bucket=LINEAGE)
+    decision = decide_approval(lenient, replace(COMPLIANT, approved_by_person="carol"), lineage_bucket=LINEAGE)
     assert (decision.verdict, decision.action) == (Verdict.DENY, Action.REPORT_ONLY)
 
 
 def test_switched_off_rules_do_not_fire(policy: GovernancePolicy) -> None:
     relaxed = policy_variant(policy, approval={"separation_of_duties": False, "require_lineage_evidence": False})
-    assert rules(replace(COMPLIANT, approved_by=REGISTRAR, training_data_uri=None), relaxed) == []
+    assert rules(replace(COMPLIANT, approved_by_person="carol", training_data_uri=None, pipeline_execution=None), relaxed) == []
 
 
 def test_the_organization_floor_applies_to_every_project(policy: GovernancePolicy) -> None:
+    run = RUN.replace("credit-risk", "churn-forecast")
     churn = replace(
         COMPLIANT,
         package_arn=PACKAGE.replace("credit-risk", "churn-forecast"),
         group_name="churn-forecast",
         group_tags={"data-classification": "internal"},
         metrics={"auc": 0.74},
+        training_data_uri=f"{run}/data/train.csv",
+        created_by=REGISTRAR.replace("credit-risk", "churn-forecast"),
+        pipeline_execution=EXECUTION.replace("credit-risk", "churn-forecast"),
+        evidence_files=tuple(replace(f, uri=str(f.uri).replace("credit-risk", "churn-forecast")) for f in FILES),
     )
     assert rules(churn, policy) == ["metric-thresholds"]
     assert rules(replace(churn, metrics={"auc": 0.75}), policy) == []

@@ -1,0 +1,149 @@
+"""Service control policies for the accounts the blueprint governs: the boundary's guardrails, for everyone.
+
+A permissions boundary caps only the roles that carry it; an account's administrator (AdministratorAccess and
+no boundary) is capped by nothing but SCPs. These SCPs, attached to the stages' OUs (and the hub's), deny in
+every account below them:
+
+- requests outside the allowed Regions (the policy's global-service exemptions apart), except for the
+  deployment role (forwarding rules live in every watched Region) and the enforcement roles (the region guard
+  stops work wherever it appears);
+- every guardrail of ``iam.boundary.governance_guardrails``: dropping a boundary, changing the trail, the
+  governance buckets, keys, enforcement rules, functions and queues, touching a written audit record;
+- changing a governance role (its trust, policies or tags), leaving the organization, and
+  ``s3:BypassGovernanceRetention`` on anything.
+
+Each deny except the last two is scoped with ``ArnNotLike aws:PrincipalArn`` so the named deployment role,
+which Terraform assumes, can still deploy and change the blueprint. Names are those of any account (``*``):
+one set of SCPs serves every account of an OU.
+
+SCPs hold at most 5,120 characters (AWS counts the policy as submitted; these are minified) and an OU takes
+at most five, one of which is usually FullAWSAccess: ``service_control_policies`` packs the statements into as
+few documents as fit, splitting a statement's resources when one alone is too large, and refuses more than four.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from iam.boundary import governance_guardrails
+from iam.documents import Document, document, statement
+from policies.model import GovernancePolicy
+from policies.naming import Names
+
+SCP_MAX_CHARACTERS = 5120
+MAX_SCPS_PER_TARGET = 5
+# AWS attaches FullAWSAccess to every root, OU and account by default; it takes one of the five places.
+FREE_SCP_PLACES = MAX_SCPS_PER_TARGET - 1
+FULL_AWS_ACCESS: Document = document({"Effect": "Allow", "Action": "*", "Resource": "*"})
+"""AWS's managed FullAWSAccess SCP (p-FullAWSAccess): the allow every level needs for a deny-list strategy."""
+ANY_ACCOUNT = "*"
+ROLE_TAMPERING_ACTIONS: tuple[str, ...] = (
+    "iam:AttachRolePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+)
+_NEGATED_EXACT = {"StringNotEquals": "StringNotLike", "ArnNotEquals": "ArnNotLike"}
+
+
+def minified(doc: Mapping[str, Any]) -> str:
+    """The SCP as submitted: JSON without whitespace (what the size limit counts)."""
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def scp_size(doc: Mapping[str, Any]) -> int:
+    return len(minified(doc))
+
+
+def any_account_names(policy: GovernancePolicy, partition: str = "aws") -> Names:
+    return Names(policy, account=ANY_ACCOUNT, partition=partition)
+
+
+def deployment_role_pattern(policy: GovernancePolicy, partition: str = "aws") -> str:
+    role = policy.accounts.deployment_role if policy.accounts else "governance-deployer"
+    return f"arn:{partition}:iam::{ANY_ACCOUNT}:role/{role}"
+
+
+def enforcement_role_patterns(names: Names, handlers: Sequence[str]) -> list[str]:
+    """The enforcement handlers' roles in any account: in the hub, their functions' roles; in a workload account,
+    the roles of the same name the hub's handlers assume (``iam.cross_account``)."""
+    return [names.role_arn(names.handler_role(h)) for h in handlers]
+
+
+def _exempt(stmt: dict[str, Any], principals: Sequence[str]) -> dict[str, Any]:
+    """``stmt`` with ``ArnNotLike aws:PrincipalArn`` added, and exact negated matches on wildcard ARNs made Like."""
+    condition: dict[str, Any] = {}
+    for operator, tests in stmt.get("Condition", {}).items():
+        wildcard = any("*" in str(v) for values in tests.values() for v in (values if isinstance(values, list) else [values]))
+        condition[_NEGATED_EXACT.get(operator, operator) if wildcard else operator] = dict(tests)
+    condition.setdefault("ArnNotLike", {})["aws:PrincipalArn"] = list(principals)
+    return {**stmt, "Condition": condition}
+
+
+def guardrail_statements(
+    policy: GovernancePolicy, handlers: Sequence[str], everywhere: Sequence[str], *, partition: str = "aws"
+) -> list[dict[str, Any]]:
+    """Every statement the guardrail SCPs carry, in order. ``handlers``: every enforcement handler (whose rules,
+    functions and queues are protected); ``everywhere``: those that act in every Region (not region-bound)."""
+    names = any_account_names(policy, partition)
+    deployer = deployment_role_pattern(policy, partition)
+    region_deny = {
+        "Sid": "DenyOutsideAllowedRegions",
+        "Effect": "Deny",
+        "NotAction": sorted(policy.regions.global_service_actions),
+        "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": list(policy.regions.allowed)}},
+    }
+    guardrails = governance_guardrails(names, handlers)
+    role_tampering = statement(
+        "DenyGovernanceRoleTampering", ROLE_TAMPERING_ACTIONS, names.role_arn(f"{names.org}-*"), effect="Deny"
+    )
+    return [
+        _exempt(region_deny, [deployer, *enforcement_role_patterns(names, everywhere)]),
+        *(_exempt(s, [deployer]) for s in [*guardrails, role_tampering]),
+        statement("DenyLeavingTheOrganization", ["organizations:LeaveOrganization"], "*", effect="Deny"),
+        statement("DenyGovernanceRetentionBypass", ["s3:BypassGovernanceRetention"], "*", effect="Deny"),
+    ]
+
+
+def _split(stmt: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    """``stmt`` as one or more statements that each fit an SCP of ``limit`` characters (resources halved)."""
+    if scp_size(document(stmt)) <= limit:
+        return [stmt]
+    resources = stmt.get("Resource")
+    if not isinstance(resources, list) or len(resources) < 2:
+        raise ValueError(f"SCP statement {stmt.get('Sid')} alone is {scp_size(document(stmt))} characters (limit {limit})")
+    half = len(resources) // 2
+    parts = [{**stmt, "Resource": resources[:half]}, {**stmt, "Resource": resources[half:]}]
+    out = [piece for part in parts for piece in _split(part, limit)]
+    return [{**piece, "Sid": f"{stmt['Sid']}{i + 1}"} for i, piece in enumerate(out)]
+
+
+def service_control_policies(
+    policy: GovernancePolicy,
+    handlers: Sequence[str],
+    everywhere: Sequence[str],
+    *,
+    partition: str = "aws",
+    limit: int = SCP_MAX_CHARACTERS,
+) -> list[Document]:
+    """The guardrail statements packed into as few SCPs of at most ``limit`` characters as fit (order kept)."""
+    docs: list[list[dict[str, Any]]] = [[]]
+    statements_ = guardrail_statements(policy, handlers, everywhere, partition=partition)
+    for stmt in (piece for s in statements_ for piece in _split(s, limit)):
+        if docs[-1] and scp_size(document(*docs[-1], stmt)) > limit:
+            docs.append([])
+        docs[-1].append(stmt)
+    if len(docs) > FREE_SCP_PLACES:
+        raise ValueError(
+            f"the guardrails need {len(docs)} SCPs; an OU takes {MAX_SCPS_PER_TARGET}, one of them FullAWSAccess: "
+            "shorten organization.name or regions.global_service_actions"
+        )
+    return [document(*statements) for statements in docs]

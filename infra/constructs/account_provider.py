@@ -1,0 +1,31 @@
+"""Point every AWS provider of a stack at one account: assume the deployment role there, refuse any other account."""
+
+from __future__ import annotations
+
+from cdktn import TerraformStack
+from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
+
+from policies.model import GovernancePolicy
+
+# Role ARNs in provider blocks cannot read a data source: the commercial partition, as the SCPs.
+PARTITION = "aws"
+
+
+def deployment_role_arn(policy: GovernancePolicy, account: str) -> str:
+    assert policy.accounts is not None
+    return f"arn:{PARTITION}:iam::{account}:role/{policy.accounts.deployment_role}"
+
+
+def assume_account(stack: TerraformStack, policy: GovernancePolicy, account: str) -> None:
+    """Every provider of ``stack`` (the default one and each Region alias) assumes the deployment role in ``account``
+    and refuses credentials of any other account (``allowed_account_ids``). Call it once the stack is built."""
+    providers = [node for node in stack.node.find_all() if isinstance(node, AwsProvider)]
+    if not providers:
+        raise ValueError(f"stack {stack.node.id} has no AWS provider")
+    for provider in providers:
+        provider.assume_role = [
+            AwsProviderAssumeRole(
+                role_arn=deployment_role_arn(policy, account), session_name=f"{policy.organization.name}-governance-deploy"
+            )
+        ]
+        provider.allowed_account_ids = [account]

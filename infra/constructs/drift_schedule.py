@@ -1,0 +1,115 @@
+"""The drift job's triggers: one EventBridge Scheduler schedule per drift-job endpoint, invoking the drift monitor.
+
+The function lives in the enforcement stack; the schedules name it by its ARN (``policies/naming.py``). Scheduler
+invokes a Lambda function with its execution role (an identity policy), so no resource-based permission on the
+function is needed and the monitoring and enforcement stacks stay independent (same deployment wave): a schedule
+that fires before the function exists fails, is retried, then lands in the function's dead-letter queue, whose
+alarm notifies. Why Scheduler and not a scheduled EventBridge rule: docs/drift.md.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdktn_provider_aws.iam_role import IamRole
+from cdktn_provider_aws.iam_role_policy import IamRolePolicy
+from cdktn_provider_aws.scheduler_schedule import (
+    SchedulerSchedule,
+    SchedulerScheduleFlexibleTimeWindow,
+    SchedulerScheduleTarget,
+    SchedulerScheduleTargetDeadLetterConfig,
+    SchedulerScheduleTargetRetryPolicy,
+)
+from cdktn_provider_aws.scheduler_schedule_group import SchedulerScheduleGroup
+from constructs import Construct
+
+from iam.documents import Document, document, render, statement
+from lambdas.drift_monitor.run import scheduler_input
+from policies.model import MonitoredEndpoint, Project
+from policies.naming import DRIFT_MONITOR, Names
+
+SCHEDULER = "scheduler.amazonaws.com"
+# As the governed functions' EventBridge targets (infra/constructs/governed_function.py).
+EVENT_MAX_AGE_SECONDS = 3600
+RETRY_ATTEMPTS = 8
+
+
+def scheduler_trust(names: Names) -> Document:
+    """Only EventBridge Scheduler, for schedules of the drift group in this account (confused-deputy conditions)."""
+    return document(
+        {
+            "Sid": "AssumedByDriftSchedules",
+            "Effect": "Allow",
+            "Principal": {"Service": SCHEDULER},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": names.account},
+                "ArnEquals": {"aws:SourceArn": names.drift_schedule_group_arn},
+            },
+        }
+    )
+
+
+def scheduler_policy(names: Names, ops_key_arn: str) -> Document:
+    """Invoke the drift monitor; dead-letter a run it could not deliver into the function's own queue (ops-key encrypted),
+    and read the schedules' input, encrypted with the ops key."""
+    return document(
+        statement("InvokeDriftMonitor", ["lambda:InvokeFunction"], [names.handler_function_arn(DRIFT_MONITOR)]),
+        statement("DeadLetterUndeliveredRuns", ["sqs:SendMessage"], [names.dead_letter_queue_arn(DRIFT_MONITOR)]),
+        statement("UseOpsKey", ["kms:Decrypt", "kms:GenerateDataKey"], [ops_key_arn]),
+    )
+
+
+class DriftScheduler(Construct):
+    """The schedule group holding every drift schedule and the role the schedules run with."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, names: Names, ops_key_arn: str) -> None:
+        super().__init__(scope, construct_id)
+        self.names, self.ops_key_arn = names, ops_key_arn
+        self.group = SchedulerScheduleGroup(self, "group", name=names.drift_schedule_group)
+        self.role = IamRole(
+            self,
+            "role",
+            name=names.drift_scheduler_role,
+            description="EventBridge Scheduler runs the drift monitor on each drift-job endpoint's schedule",
+            assume_role_policy=render(scheduler_trust(names)),
+            permissions_boundary=names.boundary_policy_arn,
+        )
+        self.policy_document = scheduler_policy(names, ops_key_arn)
+        IamRolePolicy(self, "role-policy", name="run-drift-monitor", role=self.role.name, policy=render(self.policy_document))
+
+    def schedule(self, project: Project, endpoint: MonitoredEndpoint) -> DriftSchedule:
+        return DriftSchedule(self, f"schedule-{endpoint.name}", scheduler=self, project=project, endpoint=endpoint)
+
+
+class DriftSchedule(Construct):
+    """Runs the drift monitor for one endpoint on the endpoint's schedule (UTC, as Model Monitor's)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, scheduler: DriftScheduler, project: Project, endpoint: MonitoredEndpoint
+    ) -> None:
+        super().__init__(scope, construct_id)
+        names = scheduler.names
+        self.input: dict[str, Any] = scheduler_input(names, project.name, endpoint.name)
+        self.schedule = SchedulerSchedule(
+            self,
+            "schedule",
+            name=endpoint.name,
+            group_name=scheduler.group.name,
+            description=f"Drift check of endpoint {endpoint.name} (project {project.name}) against its model version's baseline",
+            schedule_expression=endpoint.schedule,
+            schedule_expression_timezone="UTC",
+            flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
+            kms_key_arn=scheduler.ops_key_arn,
+            state="ENABLED",
+            target=SchedulerScheduleTarget(
+                arn=names.handler_function_arn(DRIFT_MONITOR),
+                role_arn=scheduler.role.arn,
+                input=json.dumps(self.input, sort_keys=True),
+                retry_policy=SchedulerScheduleTargetRetryPolicy(
+                    maximum_event_age_in_seconds=EVENT_MAX_AGE_SECONDS, maximum_retry_attempts=RETRY_ATTEMPTS
+                ),
+                dead_letter_config=SchedulerScheduleTargetDeadLetterConfig(arn=names.dead_letter_queue_arn(DRIFT_MONITOR)),
+            ),
+        )

@@ -1,0 +1,442 @@
+"""Many accounts: the stacks of the policy's ``accounts`` section, their deployment order, and a local apply.
+
+    python -m infra.multi_account layout        [policy: $GOVERNANCE_POLICY]
+    python -m infra.multi_account deploy-local  [--outdir cdktf.out] [--workdir .local-aws-accounts]
+
+Stacks, each deployable on its own by the team that owns the account (every provider assumes
+``accounts.deployment_role`` in its account and refuses any other, ``infra.constructs.account_provider``):
+
+- ``organization`` (organization admin account): the guardrail SCPs and their attachments;
+- ``hub-foundation``, ``hub-identity``, ``hub-audit-trail``, ``hub-enforcement`` (the single-account stacks, in the
+  hub), ``hub-registry`` and ``hub-cross-account`` (``infra.stacks.hub``);
+- per workload account ``spoke-<stages>-foundation``, ``-identity``, ``-audit-trail`` (the single-account stacks,
+  with the projects that run there) and ``spoke-<stages>-workload`` (``infra.stacks.workload_account``), where
+  ``<stages>`` are the stages sharing the account (``spoke-dev``, or ``spoke-dev-staging``).
+
+``deploy_local`` applies them into an embedded AWS (moto server), each account reached the way Terraform reaches
+it for real: the provider assumes the deployment role there (moto's AssumeRole hands out credentials of the role's
+account). ``read_back`` then checks the cross-account guarantees moto can show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policies.model import GovernancePolicy
+
+if TYPE_CHECKING:
+    from constructs import Construct
+
+    from infra.embedded_aws import EmbeddedAws
+    from infra.stacks.base import BackendSettings, GovernanceStack
+    from infra.terraform_cli import StackResult
+
+ORGANIZATION = "organization"
+HUB = "hub"
+SINGLE_ACCOUNT_PARTS = ("foundation", "identity", "audit-trail")
+
+# Resource types of the multi-account layout the embedded AWS (moto 5.2.5) cannot create, each with the reason
+# (besides infra.terraform_cli.EMBEDDED_AWS_EXCLUSIONS). tests/multi_account checks each is still unsupported.
+MULTI_ACCOUNT_EXCLUSIONS: Mapping[str, str] = {
+    "aws_sagemaker_model_package_group_policy": "moto has no PutModelPackageGroupPolicy",
+}
+# Guarantees applied into the embedded AWS that it cannot show (read-back reports them, not checks them).
+MULTI_ACCOUNT_GAPS: Mapping[str, str] = {
+    "cross-account-registry": "moto resolves SageMaker calls in the caller's account: a workload account cannot "
+    "register into or describe the hub's model package groups (AWS allows it through the group policy)",
+    "bus-policy-enforced": "moto stores the hub bus policy but delivers cross-account events whatever it says",
+    "forwarded-event-origin": "moto re-puts a forwarded event from its source, detail-type and detail only: the "
+    "hub sees no origin account or Region (AWS keeps account and region of the workload account)",
+    "scp-enforced": "moto's Organizations stores and attaches SCPs but never enforces them (the offline IAM evaluator does)",
+}
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    name: str
+    kind: str
+    """organization, hub-<part> (foundation, identity, audit-trail, enforcement, registry, cross-account), spoke-<part>"""
+    account: str
+
+
+def account_prefix(policy: GovernancePolicy, account: str) -> str:
+    """``hub`` or ``spoke-<stages sharing the account>``."""
+    accounts = policy.accounts
+    assert accounts is not None
+    if account == accounts.hub:
+        return HUB
+    return "spoke-" + "-".join(accounts.workload_accounts[account])
+
+
+def layout(policy: GovernancePolicy) -> list[StackPlan]:
+    """Every stack of the multi-account layout, in deployment order."""
+    accounts = policy.accounts
+    if accounts is None:
+        raise ValueError("the policy has no accounts section: it deploys the single-account stacks (infra.app)")
+    return [plan for wave in _waves(policy) for plan in wave]
+
+
+def _waves(policy: GovernancePolicy) -> list[list[StackPlan]]:
+    accounts = policy.accounts
+    assert accounts is not None
+    hub, workloads = accounts.hub, list(accounts.workload_accounts)
+
+    def plan(account: str, part: str) -> StackPlan:
+        prefix = account_prefix(policy, account)
+        return StackPlan(f"{prefix}-{part}", f"{'hub' if account == hub else 'spoke'}-{part}", account)
+
+    return [
+        [StackPlan(ORGANIZATION, ORGANIZATION, accounts.organization_admin), plan(hub, "foundation")]
+        + [plan(a, "foundation") for a in workloads],
+        [plan(hub, "identity")] + [plan(a, "identity") for a in workloads],
+        # the workload accounts' enforcement roles trust the hub's handler roles, which IAM checks exist
+        [plan(hub, "audit-trail"), plan(hub, "enforcement")] + [plan(a, "audit-trail") for a in workloads],
+        [plan(a, "workload") for a in workloads],
+        # group, key, bus and trust policies name the workload accounts' roles, which must exist first
+        [plan(hub, "registry"), plan(hub, "cross-account")],
+    ]
+
+
+def deploy_waves(policy: GovernancePolicy) -> tuple[tuple[str, ...], ...]:
+    """Stack names wave by wave: a stack only names what earlier waves created."""
+    return tuple(tuple(p.name for p in wave) for wave in _waves(policy))
+
+
+def stack_names(policy: GovernancePolicy) -> tuple[str, ...]:
+    return tuple(p.name for p in layout(policy))
+
+
+def stacks_of_account(policy: GovernancePolicy, account: str) -> list[str]:
+    return [p.name for p in layout(policy) if p.account == account and p.kind != ORGANIZATION]
+
+
+def account_policy(policy: GovernancePolicy, account: str) -> GovernancePolicy:
+    """The policy as the reused single-account stacks of ``account`` see it: only the projects that run there."""
+    accounts = policy.accounts
+    assert accounts is not None
+    if account == accounts.hub:
+        return policy
+    stages = set(accounts.workload_accounts[account])
+    projects = [p for p in policy.projects if stages & set(accounts.stages_of(p.name))]
+    return policy.model_copy(update={"projects": projects})
+
+
+# ---- synth ---------------------------------------------------------------------------------------------------
+def build(scope: Construct, policy: GovernancePolicy, backend: BackendSettings | None = None) -> dict[str, GovernanceStack]:
+    """Every stack of the layout, in one app, each provider pointed at its account."""
+    from infra.app import stack_classes
+    from infra.constructs.account_provider import assume_account
+    from infra.stacks.base import BackendSettings
+    from infra.stacks.hub import HubCrossAccountStack, HubRegistryStack
+    from infra.stacks.organization import OrganizationStack
+    from infra.stacks.workload_account import WorkloadAccountStack
+
+    backend = backend or BackendSettings.from_env()
+    single = stack_classes()
+    stacks: dict[str, GovernanceStack] = {}
+    for plan in layout(policy):
+        part = plan.kind.split("-", 1)[-1]
+        if plan.kind == ORGANIZATION:
+            stack: GovernanceStack = OrganizationStack(scope, plan.name, policy=policy, backend=backend)
+        elif plan.kind == "hub-registry":
+            stack = HubRegistryStack(scope, plan.name, policy=policy, backend=backend)
+        elif plan.kind == "hub-cross-account":
+            stack = HubCrossAccountStack(scope, plan.name, policy=policy, backend=backend)
+        elif plan.kind == "spoke-workload":
+            stack = WorkloadAccountStack(scope, plan.name, policy=policy, backend=backend, account=plan.account)
+        else:  # a single-account stack, reused as it is
+            stack = single[part](scope, plan.name, policy=account_policy(policy, plan.account), backend=backend)
+        assume_account(stack, policy, plan.account)
+        stacks[plan.name] = stack
+    earlier: list[str] = []
+    for wave in deploy_waves(policy):
+        for name in wave:
+            for dependency in earlier:
+                stacks[name].add_dependency(stacks[dependency])
+        earlier += wave
+    return stacks
+
+
+def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings | None = None) -> Path:
+    from infra.app import stack_classes
+
+    stack_classes()
+    from cdktn import App
+
+    app = App(outdir=str(outdir))
+    build(app, policy, backend)
+    app.synth()
+    return Path(outdir)
+
+
+# ---- the embedded AWS ----------------------------------------------------------------------------------------
+def embedded_override(config: Mapping[str, Any], endpoint: str, state_path: str) -> dict[str, Any]:
+    """``infra.terraform_cli.local_override`` for a stack that assumes a role in its account: the same endpoints
+    (Organizations added), and the account requested after the assume, so ``allowed_account_ids`` is checked."""
+    from infra.terraform_cli import local_override
+
+    override = local_override(config, endpoint, state_path)
+    for block in override["provider"]["aws"]:
+        block["skip_requesting_account_id"] = False
+        block["endpoints"][0]["organizations"] = endpoint
+    return override
+
+
+def prepare_organization(aws: EmbeddedAws, policy: GovernancePolicy) -> dict[str, str]:
+    """An organization in the embedded AWS, run from the organization admin account, with one OU per SCP target;
+    returns the policy's OU ids -> the embedded AWS's (moto picks OU ids itself)."""
+    accounts = policy.accounts
+    assert accounts is not None
+    orgs = account_client(aws, accounts.organization_admin, "organizations", policy)
+    orgs.create_organization(FeatureSet="ALL")
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    created = {}
+    for ou in accounts.scp_targets:
+        created[ou] = orgs.create_organizational_unit(ParentId=root, Name=ou)["OrganizationalUnit"]["Id"]
+    return created
+
+
+def account_client(aws: EmbeddedAws, account: str, service: str, policy: GovernancePolicy, region: str | None = None) -> Any:
+    """A client acting in ``account`` the way Terraform does: through the deployment role there."""
+    import boto3
+
+    from infra.constructs.account_provider import deployment_role_arn
+
+    sts = aws.client("sts")
+    credentials = sts.assume_role(RoleArn=deployment_role_arn(policy, account), RoleSessionName="governance-check")["Credentials"]
+    return boto3.client(
+        service,
+        region_name=region or aws.region,
+        endpoint_url=aws.endpoint,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def _apply(
+    source: Path,
+    workdir: Path,
+    endpoint: str,
+    *,
+    terraform: str,
+    env: Mapping[str, str],
+    ou_ids: Mapping[str, str],
+    exclusions: Mapping[str, str],
+) -> StackResult:
+    """``infra.terraform_cli._apply_stack``, with the multi-account provider override and the embedded OU ids."""
+    from infra import terraform_cli
+
+    start = time.monotonic()
+    target = workdir / source.name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
+    text = (target / "cdk.tf.json").read_text()
+    for ou, embedded in ou_ids.items():
+        text = text.replace(f'"{ou}"', f'"{embedded}"')
+    config = json.loads(text)
+    (target / "cdk.tf.json").write_text(json.dumps(config, indent=2))
+    (target / "embedded_aws_override.tf.json").write_text(json.dumps(embedded_override(config, endpoint, "terraform.tfstate")))
+    addresses = terraform_cli.resource_addresses(config)
+    excluded = {a: exclusions[a.split(".")[0]] for a in addresses if a.split(".")[0] in exclusions}
+    applied = [a for a in addresses if a not in excluded]
+    init = terraform_cli._run([terraform, "init", "-input=false", "-no-color"], target, env)
+    if init.returncode != 0:
+        return terraform_cli.StackResult(source.name, False, init.stderr.strip(), time.monotonic() - start)
+    targets = [f"-target={a}" for a in applied] if excluded else []
+    apply = terraform_cli._run(
+        [terraform, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", *targets], target, env, timeout=1800
+    )
+    ok = apply.returncode == 0
+    detail = "" if ok else terraform_cli._error_summary(apply.stdout + apply.stderr)
+    return terraform_cli.StackResult(source.name, ok, detail, time.monotonic() - start, applied if ok else [], excluded)
+
+
+def deploy_local(
+    outdir: Path, policy: GovernancePolicy, workdir: Path, aws: EmbeddedAws, *, progress: bool = False
+) -> list[StackResult]:
+    """Apply every stack of the layout into the embedded AWS at ``aws``, wave by wave (a wave's stacks at once)."""
+    from infra import terraform_cli
+    from infra.progress import phase
+
+    terraform = terraform_cli.require_terraform()
+    waves = deploy_waves(policy)
+    root = outdir.resolve()
+    terraform_cli.stack_dirs(root, [name for wave in waves for name in wave])
+    workdir = workdir.resolve()
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    env = terraform_cli._tf_env(
+        terraform_cli.write_cli_config(workdir / ".terraform-cli"), {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    )
+    ou_ids = prepare_organization(aws, policy)
+    exclusions = {**terraform_cli.EMBEDDED_AWS_EXCLUSIONS, **MULTI_ACCOUNT_EXCLUSIONS}
+    results: list[StackResult] = []
+    for wave in waves:
+        with phase(f"apply {', '.join(wave)}", enabled=progress) as step, ThreadPoolExecutor(max_workers=len(wave)) as pool:
+            futures = [
+                pool.submit(
+                    _apply,
+                    root / "stacks" / name,
+                    workdir,
+                    aws.endpoint,
+                    terraform=terraform,
+                    env=env,
+                    ou_ids=ou_ids,
+                    exclusions=exclusions,
+                )
+                for name in wave
+            ]
+            wave_results = [f.result() for f in futures]
+            if not all(r.ok for r in wave_results):
+                step.fail()
+        results += wave_results
+        if not all(r.ok for r in wave_results):
+            break
+    return results
+
+
+# ---- read-back of the cross-account guarantees ----------------------------------------------------------------
+def read_back(aws: EmbeddedAws, policy: GovernancePolicy) -> list[str]:
+    """Problems with the cross-account guarantees as deployed (empty: they hold, except ``MULTI_ACCOUNT_GAPS``)."""
+    from iam.cross_account import hub_bus_policy
+    from iam.organizations import scp_size
+    from policies.naming import Names
+
+    accounts = policy.accounts
+    assert accounts is not None
+    problems: list[str] = []
+    hub = Names(policy, account=accounts.hub)
+
+    # every account answers as itself through the deployment role
+    for account in [accounts.hub, *accounts.workload_accounts]:
+        seen = account_client(aws, account, "sts", policy).get_caller_identity()["Account"]
+        if seen != account:
+            problems.append(f"account {account}: the deployment role's credentials act in {seen}")
+
+    # the hub's bus accepts the workload accounts' forwarding roles, inside the organization, nothing else
+    events = account_client(aws, accounts.hub, "events", policy)
+    stored = events.describe_event_bus(Name="default").get("Policy")
+    expected = hub_bus_policy(hub, [Names(policy, account=a).role_arn(hub.event_forwarding_role) for a in accounts.workload_accounts], accounts.organization_id)
+    if stored is None:
+        problems.append("hub bus has no policy")
+    elif json.loads(stored)["Statement"] != expected["Statement"]:
+        problems.append(f"hub bus policy differs from the synthesized one: {stored}")
+
+    # every workload account forwards to the hub from every watched Region, and its enforcement roles trust the hub only
+    for account in accounts.workload_accounts:
+        local = Names(policy, account=account)
+        for region in policy.regions.watched:
+            client = account_client(aws, account, "events", policy, region)
+            rules = [r["Name"] for r in client.list_rules(NamePrefix=local.forwarding_rule_prefix)["Rules"]]
+            for rule in rules:
+                targets = [t["Arn"] for t in client.list_targets_by_rule(Rule=rule)["Targets"]]
+                if targets != [hub.event_bus_arn(accounts.hub)]:
+                    problems.append(f"{account} {region} rule {rule} targets {targets}, not the hub bus")
+            if not rules:
+                problems.append(f"{account} has no forwarding rule in {region}")
+        iam = account_client(aws, account, "iam", policy)
+        for role in iam.list_roles()["Roles"]:
+            trust = role["AssumeRolePolicyDocument"]
+            principals = [p for s in trust["Statement"] for p in _aws_principals(s)]
+            foreign = [p for p in principals if p.split(":")[4] != account]
+            for principal in foreign:
+                if principal != hub.role_arn(role["RoleName"]):
+                    problems.append(f"{account} role {role['RoleName']} trusts {principal}, not the hub's {role['RoleName']}")
+            if foreign and not all("aws:PrincipalOrgID" in s.get("Condition", {}).get("StringEquals", {}) for s in trust["Statement"]):
+                problems.append(f"{account} role {role['RoleName']} trusts another account outside aws:PrincipalOrgID")
+
+    # the SCPs are attached to every target OU and each fits the size limit
+    orgs = account_client(aws, accounts.organization_admin, "organizations", policy)
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    ou_ids = {ou["Name"]: ou["Id"] for ou in orgs.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]}
+    scps = [p for p in orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] if p["Name"].startswith(hub.guardrail_policy(0)[:-1])]
+    if not scps:
+        problems.append("no guardrail SCP in the organization")
+    for scp in scps:
+        content = orgs.describe_policy(PolicyId=scp["Id"])["Policy"]["Content"]
+        if scp_size(json.loads(content)) > 5120 or len(content) > 5120:
+            problems.append(f"SCP {scp['Name']} is {len(content)} characters (limit 5,120)")
+        targets = {t["TargetId"] for t in orgs.list_targets_for_policy(PolicyId=scp["Id"])["Targets"]}
+        wanted = {ou_ids.get(ou, ou) for ou in accounts.scp_targets}
+        if targets != wanted:
+            problems.append(f"SCP {scp['Name']} is attached to {sorted(targets)}, not {sorted(wanted)}")
+
+    # the artifact keys let exactly the deploy roles of their project's stages decrypt
+    kms = account_client(aws, accounts.hub, "kms", policy)
+    for project in policy.projects:
+        alias = hub.artifact_key_alias(project.name)
+        try:
+            key = kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"]
+        except Exception:  # noqa: BLE001 - a missing key is a problem to report
+            problems.append(f"artifact key {alias} does not exist")
+            continue
+        doc = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+        decrypters = {p for s in doc["Statement"] if "kms:Decrypt" in _list(s.get("Action")) for p in _aws_principals(s)}
+        wanted = set()
+        for stage in accounts.stages_of(project.name):
+            names = Names(policy, account=accounts.account_of(stage))
+            wanted |= {names.role_arn(names.deployer_role), names.role_arn(names.execution_role(project))}
+        if decrypters != wanted:
+            problems.append(f"artifact key {alias} lets {sorted(decrypters)} decrypt, not {sorted(wanted)}")
+    return problems
+
+
+def _list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _aws_principals(statement: Mapping[str, Any]) -> list[str]:
+    principal = statement.get("Principal", {})
+    return _list(principal.get("AWS")) if isinstance(principal, Mapping) else []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.multi_account")
+    parser.add_argument("command", choices=["layout", "synth", "deploy-local"])
+    parser.add_argument("--outdir", default="cdktf.out", type=Path)
+    parser.add_argument("--workdir", default=".local-aws-accounts", type=Path)
+    args = parser.parse_args(argv)
+    from infra.embedded_aws import embedded_aws
+    from infra.terraform_cli import TerraformError, _print_results
+    from policies.errors import PolicyError
+    from policies.loader import load_policy
+
+    try:
+        policy = load_policy()
+        if args.command == "layout":
+            for wave, names in enumerate(deploy_waves(policy), start=1):
+                accounts = {p.name: p.account for p in layout(policy)}
+                print(f"wave {wave}: " + ", ".join(f"{n} ({accounts[n]})" for n in names))
+            return 0
+        if args.command == "synth":
+            synth(policy, args.outdir)
+            print(f"{len(layout(policy))} stacks in {args.outdir}/stacks")
+            return 0
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        with embedded_aws(policy.regions.home, log_path=args.workdir.parent / f"{args.workdir.name}-moto.log") as aws:
+            results = deploy_local(args.outdir, policy, args.workdir / "stacks", aws, progress=True)
+            ok = _print_results(results, "terraform apply")
+            problems = read_back(aws, policy) if ok else []
+        for problem in problems:
+            print(f"  FAILED: {problem}")
+        for gap, reason in MULTI_ACCOUNT_GAPS.items():
+            print(f"  not verifiable here: {gap}: {reason}")
+        return 0 if ok and not problems else 1
+    except (PolicyError, TerraformError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""The governance hub's own stacks (besides foundation, identity, audit trail and enforcement, reused as they are).
+
+- ``hub-registry``: one model package group per project with its one resource policy (approvers only change
+  approval status; the entry stages' pipelines register; the stages' deploy roles describe versions), the
+  model artifact store (a bucket and one KMS key per project whose key policy names the roles that may use it).
+- ``hub-cross-account``: the default bus's policy (the workload accounts' forwarding roles, inside the
+  organization), the clearance reader the stages' deployers assume, and the hub handlers' permission to assume
+  their namesakes in the workload accounts.
+
+Both name roles of the workload accounts, which IAM and KMS check exist: they are deployed after the
+workload accounts' stacks (``infra.multi_account.deploy_waves``).
+"""
+
+from __future__ import annotations
+
+from cdktn import TerraformOutput
+from cdktn_provider_aws.cloudwatch_event_bus_policy import CloudwatchEventBusPolicy
+from cdktn_provider_aws.iam_role import IamRole
+from cdktn_provider_aws.iam_role_policy import IamRolePolicy
+from cdktn_provider_aws.kms_alias import KmsAlias
+from cdktn_provider_aws.kms_key import KmsKey
+from cdktn_provider_aws.s3_bucket import S3Bucket
+from cdktn_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
+from cdktn_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktn_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktn_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from cdktn_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
+from cdktn_provider_aws.sagemaker_model_package_group_policy import SagemakerModelPackageGroupPolicy
+from constructs import Construct
+
+from iam.cross_account import (
+    artifact_key_policy,
+    artifacts_bucket_statements,
+    assume_workload_roles_policy,
+    clearance_reader_policy,
+    hub_bus_policy,
+    hub_model_package_group_policy,
+    trust_roles,
+    unique,
+)
+from iam.documents import render
+from iam.resource_policies import bucket_policy
+from infra.stacks.base import BackendSettings, GovernanceStack
+from lambdas.shared.clearance import CLEARED
+from lambdas.table import HANDLERS
+from policies.model import GovernancePolicy, Project
+from policies.naming import PROMOTED, Names
+
+
+class HubStack(GovernanceStack):
+    """A stack of the hub account: names in the hub's literal account, and the workload accounts' names."""
+
+    def __init__(self, scope: Construct, stack_name: str, *, policy: GovernancePolicy, backend: BackendSettings) -> None:
+        super().__init__(scope, stack_name, policy=policy, backend=backend)
+        assert policy.accounts is not None, "hub stacks need the policy's accounts section"
+        self.accounts = policy.accounts
+        self.hub = Names(policy, account=self.accounts.hub, partition=self.names.partition)
+
+    def workload(self, account: str) -> Names:
+        return Names(self.policy, account=account, partition=self.names.partition)
+
+    def registrants(self, project: Project) -> list[str]:
+        """Execution roles of ``project`` in its entry stages: they register versions and write artifacts."""
+        accounts = self.accounts
+        entry = [s for s in accounts.stages_of(project.name) if s in accounts.entry_stages]
+        return unique([self.workload(accounts.account_of(s)).role_arn(self.hub.execution_role(project)) for s in entry])
+
+    def deployers(self, project: Project) -> list[str]:
+        """The deployer role of every stage ``project`` runs in."""
+        accounts = self.accounts
+        return unique([self.workload(accounts.account_of(s)).role_arn(self.hub.deployer_role) for s in accounts.stages_of(project.name)])
+
+    def deploy_roles(self, project: Project) -> list[str]:
+        """Who deploys ``project``'s versions in its stages: each stage's deployer, and the execution role it passes to
+        CreateModel (SageMaker loads the model artifacts with it)."""
+        accounts = self.accounts
+        roles = []
+        for stage in accounts.stages_of(project.name):
+            names = self.workload(accounts.account_of(stage))
+            roles += [names.role_arn(names.deployer_role), names.role_arn(names.execution_role(project))]
+        return unique(roles)
+
+
+class HubRegistryStack(HubStack):
+    def __init__(self, scope: Construct, stack_name: str, *, policy: GovernancePolicy, backend: BackendSettings) -> None:
+        super().__init__(scope, stack_name, policy=policy, backend=backend)
+        hub, organization = self.hub, self.accounts.organization_id
+        self.groups: dict[str, SagemakerModelPackageGroup] = {}
+        self.keys: dict[str, KmsKey] = {}
+        bucket_statements = []
+        for project in policy.projects:
+            group = SagemakerModelPackageGroup(
+                self,
+                f"group-{project.name}",
+                model_package_group_name=hub.model_package_group(project),
+                model_package_group_description=(
+                    f"Model versions of {project.name}, owned by {project.owner_team}, data classified {project.classification}; "
+                    f"registered from {', '.join(s for s in self.accounts.stages_of(project.name) if s in self.accounts.entry_stages)}"
+                ),
+                tags=policy.project_tags(project),
+            )
+            SagemakerModelPackageGroupPolicy(
+                self,
+                f"group-{project.name}-policy",
+                model_package_group_name=group.model_package_group_name,
+                resource_policy=render(
+                    hub_model_package_group_policy(
+                        hub,
+                        project,
+                        registrants=self.registrants(project),
+                        deployers=self.deployers(project),
+                        organization_id=organization,
+                    )
+                ),
+            )
+            key = KmsKey(
+                self,
+                f"artifact-key-{project.name}",
+                description=f"Model artifacts of {project.name}: encrypted by its entry stages' pipelines, decrypted by its stages' deploy roles",
+                enable_key_rotation=True,
+                rotation_period_in_days=365,
+                deletion_window_in_days=30,
+                policy=render(artifact_key_policy(hub, writers=self.registrants(project), readers=self.deploy_roles(project))),
+                tags=policy.project_tags(project),
+            )
+            KmsAlias(self, f"artifact-key-{project.name}-alias", name=hub.artifact_key_alias(project.name), target_key_id=key.key_id)
+            bucket_statements += artifacts_bucket_statements(
+                hub, project.name, key_arn=key.arn, writers=self.registrants(project), readers=self.deploy_roles(project)
+            )
+            self.groups[project.name] = group
+            self.keys[project.name] = key
+        self._artifact_store(bucket_statements)
+
+    def _artifact_store(self, statements: list[dict[str, object]]) -> None:
+        """Private, versioned, bucket-owner-enforced; every upload names its project's key (the bucket policy)."""
+        hub = self.hub
+        bucket = S3Bucket(self, "artifacts", bucket=hub.artifacts_bucket)
+        S3BucketOwnershipControls(
+            self, "artifacts-ownership", bucket=bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
+        )
+        block = S3BucketPublicAccessBlock(
+            self,
+            "artifacts-public-access-block",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketVersioningA(
+            self,
+            "artifacts-versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "artifacts-encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms"
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        S3BucketPolicy(
+            self,
+            "artifacts-policy",
+            bucket=bucket.id,
+            policy=render(bucket_policy(hub.bucket_arn(hub.artifacts_bucket), None, statements)),
+            depends_on=[block],
+        )
+        TerraformOutput(self, "artifacts-bucket", value=bucket.bucket)
+
+
+class HubCrossAccountStack(HubStack):
+    def __init__(self, scope: Construct, stack_name: str, *, policy: GovernancePolicy, backend: BackendSettings) -> None:
+        super().__init__(scope, stack_name, policy=policy, backend=backend)
+        hub, accounts = self.hub, self.accounts
+        workloads = [self.workload(account) for account in accounts.workload_accounts]
+        CloudwatchEventBusPolicy(
+            self,
+            "bus-policy",
+            event_bus_name="default",
+            policy=render(
+                hub_bus_policy(hub, [w.role_arn(w.event_forwarding_role) for w in workloads], accounts.organization_id)
+            ),
+        )
+        keys = self.key_arns()
+        reader = IamRole(
+            self,
+            "clearance-reader",
+            name=hub.clearance_reader_role,
+            description="Assumed by the stages' deployers to read the approval gate's clearances and promotion records",
+            assume_role_policy=render(
+                trust_roles("AssumedByStageDeployers", [w.role_arn(w.deployer_role) for w in workloads], accounts.organization_id)
+            ),
+            permissions_boundary=hub.boundary_policy_arn,
+            max_session_duration=3600,
+        )
+        IamRolePolicy(
+            self,
+            "clearance-reader-policy",
+            name="read-clearances",
+            role=reader.name,
+            policy=render(clearance_reader_policy(hub.idempotency_table_arn, keys["ops"], (CLEARED, PROMOTED), hub.region)),
+        )
+        for spec in HANDLERS:
+            if spec.region_bound:
+                continue  # the deployer runs in each workload account itself
+            IamRolePolicy(
+                self,
+                f"{spec.name}-act-in-workload-accounts",
+                name="act-in-workload-accounts",
+                role=hub.handler_role(spec.name),
+                policy=render(assume_workload_roles_policy([w.role_arn(w.handler_role(spec.name)) for w in workloads])),
+            )
+        TerraformOutput(self, "clearance-reader-arn", value=reader.arn)

@@ -1,0 +1,192 @@
+"""A workload account's link to the hub (``spoke-<stages>-workload``), besides its foundation, identity and trail.
+
+- **forwarding**: a rule per event kind in every watched Region (home included) sends SageMaker events to the
+  hub's default bus, with a role that may only put events there;
+- **enforcement roles**: one role per enforcement handler that acts everywhere, with the handler's name, its
+  table grants (what it reads and remedies, in this account) under the enforcement boundary, assumable only by
+  the hub's role of that name with the hub's external id;
+- **the stage's deployer**: the model-deployer function (ML boundary), which may also describe the hub's
+  versions of the account's projects and assume the hub's clearance reader;
+- **the projects' execution roles** may register in the hub's groups and write artifacts (entry stages), and
+  read their project's artifacts.
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktn import AssetType, Fn, TerraformAsset, TerraformOutput
+from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget, CloudwatchEventTargetRetryPolicy
+from cdktn_provider_aws.iam_role import IamRole
+from cdktn_provider_aws.iam_role_policy import IamRolePolicy
+from cdktn_provider_aws.lambda_layer_version import LambdaLayerVersion
+from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from iam.cross_account import forward_to_hub_policy, stage_deployer_policy, stage_pipeline_policy, workload_enforcement_trust
+from iam.documents import render
+from iam.roles import grant_arns, handler_role_policy
+from iam.trust import trust_service
+from infra.constructs.governed_function import GovernedFunction
+from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, stage_code, stage_dependencies
+from infra.stacks.base import BackendSettings, GovernanceStack
+from lambdas.routing import forwarded_patterns
+from lambdas.shared.settings import handler_environment
+from lambdas.table import HANDLERS, HandlerSpec, handler_spec
+from policies.model import GovernancePolicy
+from policies.naming import MODEL_DEPLOYER, STACK_TAG_KEY, Names
+
+RESERVED_CONCURRENCY = 10
+FORWARD_MAX_EVENT_AGE_SECONDS = 3600
+FORWARD_RETRY_ATTEMPTS = 8
+
+
+def acting_grants(spec: HandlerSpec) -> tuple:  # type: ignore[type-arg]
+    """What a handler does in a workload account: what it reads and its remedies (its runtime stays in the hub)."""
+    return (*spec.reads, *(grant for remedy in spec.remedies for grant in remedy.grants))
+
+
+class WorkloadAccountStack(GovernanceStack):
+    def __init__(
+        self,
+        scope: Construct,
+        stack_name: str,
+        *,
+        policy: GovernancePolicy,
+        backend: BackendSettings,
+        account: str,
+    ) -> None:
+        super().__init__(scope, stack_name, policy=policy, backend=backend)
+        accounts = policy.accounts
+        assert accounts is not None, "workload account stacks need the policy's accounts section"
+        self.account = account
+        self.stages = accounts.workload_accounts[account]
+        self.local = Names(policy, account=account, partition=self.names.partition)
+        self.hub = Names(policy, account=accounts.hub, partition=self.names.partition)
+        self.projects = [p for p in policy.projects if set(accounts.stages_of(p.name)) & set(self.stages)]
+        keys = self.key_arns()
+        self._forward_to_hub(policy)
+        self._enforcement_roles(keys)
+        self._deployer(policy, keys)
+        entry = set(accounts.entry_stages)
+        for project in self.projects:
+            registers = bool(entry & set(self.stages) & set(accounts.stages_of(project.name)))
+            IamRolePolicy(
+                self,
+                f"execution-{project.name}-hub",
+                name="hub-registry-and-artifacts",
+                role=self.local.execution_role(project),
+                policy=render(stage_pipeline_policy(self.hub, project, registers=registers)),
+            )
+
+    def _forward_to_hub(self, policy: GovernancePolicy) -> None:
+        local, hub = self.local, self.hub
+        role = IamRole(
+            self,
+            "event-forwarding-role",
+            name=local.event_forwarding_role,
+            description="Lets EventBridge in every watched Region forward SageMaker events to the governance hub's bus",
+            assume_role_policy=render(trust_service("events.amazonaws.com", self.account)),
+            permissions_boundary=local.boundary_policy_arn,
+        )
+        IamRolePolicy(self, "event-forwarding-policy", name="forward-to-hub-bus", role=role.name, policy=render(forward_to_hub_policy(hub)))
+        tags = {**policy.standard_tags(), STACK_TAG_KEY: self.node.id}
+        for region in policy.regions.watched:
+            provider = (
+                self.provider
+                if region == policy.regions.home
+                else AwsProvider(self, f"aws-{region}", alias=region, region=region, default_tags=[AwsProviderDefaultTags(tags=tags)])
+            )
+            for purpose, pattern in forwarded_patterns().items():
+                rule = CloudwatchEventRule(
+                    self,
+                    f"forward-{region}-{purpose}",
+                    provider=provider,
+                    name=local.forwarding_rule(purpose),
+                    description=f"Forwards SageMaker {purpose.replace('-', ' ')} in {region} to the governance hub {hub.account}",
+                    event_pattern=json.dumps(pattern),
+                )
+                CloudwatchEventTarget(
+                    self,
+                    f"forward-{region}-{purpose}-target",
+                    provider=provider,
+                    rule=rule.name,
+                    target_id="governance-hub-bus",
+                    arn=hub.event_bus_arn(hub.account),
+                    role_arn=role.arn,
+                    retry_policy=CloudwatchEventTargetRetryPolicy(
+                        maximum_event_age_in_seconds=FORWARD_MAX_EVENT_AGE_SECONDS, maximum_retry_attempts=FORWARD_RETRY_ATTEMPTS
+                    ),
+                )
+
+    def _enforcement_roles(self, keys: dict[str, str]) -> None:
+        local, accounts = self.local, self.policy.accounts
+        assert accounts is not None
+        self.enforcement_roles: dict[str, IamRole] = {}
+        for spec in HANDLERS:
+            if spec.region_bound:
+                continue
+            arns = grant_arns(
+                local,
+                keys,
+                dead_letter_queue_arn=local.dead_letter_queue_arn(spec.name),
+                log_group_arn=local.handler_log_group_arn(spec.name),
+                idempotency_table_arn=local.idempotency_table_arn,
+            )
+            role = IamRole(
+                self,
+                f"enforcement-{spec.name}",
+                name=local.handler_role(spec.name),
+                description=f"Assumed by the governance hub's {spec.name} to act in this account",
+                assume_role_policy=render(workload_enforcement_trust(self.hub, spec.name, accounts.organization_id)),
+                permissions_boundary=local.enforcement_boundary_policy_arn,
+                max_session_duration=3600,
+            )
+            grants = acting_grants(spec)
+            if grants:
+                IamRolePolicy(
+                    self,
+                    f"enforcement-{spec.name}-policy",
+                    name=f"{spec.name}-in-workload-account",
+                    role=role.name,
+                    policy=render(handler_role_policy(grants, arns)),
+                )
+            self.enforcement_roles[spec.name] = role
+
+    def _deployer(self, policy: GovernancePolicy, keys: dict[str, str]) -> None:
+        local = self.local
+        spec = handler_spec(MODEL_DEPLOYER)
+        layer_code = TerraformAsset(self, "dependencies", path=str(stage_dependencies()), type=AssetType.ARCHIVE)
+        layer = LambdaLayerVersion(
+            self,
+            "dependencies-layer",
+            layer_name=f"{local.org}-governance-dependencies",
+            description="aws-lambda-powertools, pydantic and the X-Ray SDK, at the versions in uv.lock",
+            filename=layer_code.path,
+            source_code_hash=Fn.filebase64sha256(layer_code.path),
+            compatible_runtimes=[LAMBDA_RUNTIME],
+            compatible_architectures=[LAMBDA_ARCHITECTURE],
+        )
+        code = TerraformAsset(self, "handler-code", path=str(stage_code(policy)), type=AssetType.ARCHIVE)
+        self.deployer = GovernedFunction(
+            self,
+            spec.name,
+            names=local,
+            spec=spec,
+            code=code,
+            layer_arn=layer.arn,
+            pattern=None,
+            keys=keys,
+            boundary_arn=local.boundary_policy_arn,
+            environment=handler_environment(local, spec.name),
+            reserved_concurrency=RESERVED_CONCURRENCY,
+        )
+        IamRolePolicy(
+            self,
+            "deployer-hub",
+            name="hub-registry-and-clearances",
+            role=self.deployer.role.name,
+            policy=render(stage_deployer_policy(self.hub, self.projects)),
+        )
+        TerraformOutput(self, "deployer-function", value=self.deployer.function.arn)
