@@ -20,7 +20,7 @@ DEPLOY_FLAGS ?=
 export PYTHONPATH := $(CURDIR)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help install synth demo validate deploy-local preflight deploy scan lint typecheck pytest test bench schema iam-review clean
+.PHONY: help install synth demo validate deploy-local preflight deploy scan lint typecheck pytest test bench schema access-review iam-review clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ deploy: preflight ## Deploy every stack to the account in your AWS credentials, 
 
 scan: synth ## checkov over every stack (pinned, isolated, offline); reports in reports/checkov/
 	$(PY) -m review.scan --outdir $(OUT) --reports $(REPORTS)/checkov
+
+access-review: synth ## Who may do what: evaluate the synthesized IAM (docs/access-matrix.md, reports/access-matrix.json); fails on a broken invariant
+	$(PY) -m review.access.matrix --outdir $(OUT) --write docs/access-matrix.md --json $(REPORTS)/access-matrix.json
 
 iam-review: synth ## Regenerate docs/iam-review.md (every role's allowed actions and resources) from cdktf.out/
 	$(PY) -m review.iam_review --outdir $(OUT) --write docs/iam-review.md

@@ -145,7 +145,12 @@ class Lifecycle:
             ExecutionRoleArn=self.names.role_arn(f"{self.policy.organization.name}-credit-risk-sagemaker-execution"),
             PrimaryContainer={"Image": IMAGE.format(region=region), "ModelDataUrl": "s3://somewhere/model.tar.gz"},
         )
-        variant = {"VariantName": "AllTraffic", "ModelName": f"{name}-model", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        variant = {
+            "VariantName": "AllTraffic",
+            "ModelName": f"{name}-model",
+            "InstanceType": "ml.m5.large",
+            "InitialInstanceCount": 1,
+        }
         sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant])
         sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
         self.bus.put(api_call_event("CreateEndpoint", name=name, region=region))

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from iam.documents import Document, document, statement
-from policies.naming import APPROVAL_GATE, Names
+from policies.naming import APPROVAL_GATE, DRIFT_MONITOR, Names
 
 # The ceiling of what any governed principal may ever do: ML platform services only.
 # A boundary grants nothing by itself; each role's own policy grants the narrow subset.
@@ -90,6 +90,11 @@ FUNCTION_TAMPERING_ACTIONS: tuple[str, ...] = (
     "lambda:UpdateFunctionCode",
     "lambda:UpdateFunctionConfiguration",
 )
+SCHEDULE_TAMPERING_ACTIONS: tuple[str, ...] = (
+    "scheduler:DeleteSchedule",
+    "scheduler:DeleteScheduleGroup",
+    "scheduler:UpdateSchedule",
+)
 QUEUE_TAMPERING_ACTIONS: tuple[str, ...] = ("sqs:DeleteQueue", "sqs:PurgeQueue", "sqs:SetQueueAttributes")
 KEY_TAMPERING_ACTIONS: tuple[str, ...] = (
     "kms:DisableKey",
@@ -110,8 +115,13 @@ DEPLOYMENT_ACTIONS: tuple[str, ...] = (
 
 
 def approver_principals(names: Names) -> list[str]:
-    """Principals allowed to change a model version's approval status."""
-    return [names.role_arn(names.persona_role("model-approver")), names.role_arn(names.handler_role(APPROVAL_GATE))]
+    """Principals allowed to change a model version's approval status: the approver; the approval gate and the drift
+    monitor (to Rejected or PendingManualApproval only: the enforcement boundary denies them Approved)."""
+    return [
+        names.role_arn(names.persona_role("model-approver")),
+        names.role_arn(names.handler_role(APPROVAL_GATE)),
+        names.role_arn(names.handler_role(DRIFT_MONITOR)),
+    ]
 
 
 def boundary_arns(names: Names) -> list[str]:
@@ -156,6 +166,15 @@ def governance_guardrails(names: Names, handlers: Sequence[str]) -> list[dict[st
                 f"arn:{partition}:events:*:{account}:rule/{names.forwarding_rule_prefix}*",
                 *(f"arn:{partition}:lambda:*:{account}:function:{names.handler_function(h)}" for h in handlers),
                 *(f"arn:{partition}:sqs:*:{account}:{names.dead_letter_queue(h)}" for h in handlers),
+            ],
+            effect="Deny",
+        ),
+        statement(
+            "DenyDriftScheduleTampering",
+            SCHEDULE_TAMPERING_ACTIONS,
+            [
+                f"arn:{partition}:scheduler:*:{account}:schedule-group/{names.drift_schedule_group}",
+                f"arn:{partition}:scheduler:*:{account}:schedule/{names.drift_schedule_group}/*",
             ],
             effect="Deny",
         ),

@@ -6,9 +6,9 @@ Who may cross which account line, each limited to the organization (``aws:Princi
   stages register versions (never pre-approved), and the deploy roles of every stage the project runs in
   describe them; only approvers change approval status (``iam.resource_policies.model_package_group_policy``);
 - **artifacts**: one KMS key per project in the hub, whose key policy lets the entry stages' execution roles
-  encrypt and the deploy roles of the project's stages (the stage's deployer and the execution role it passes
-  to CreateModel) decrypt, and nobody else use it; the hub's artifact bucket keeps each project's prefix to
-  those roles and that key;
+  encrypt and the roles the project's stages deploy it with decrypt (the execution role each stage's deployer
+  passes to CreateModel: SageMaker loads the artifacts with it; the deployer never reads them), and nobody else
+  use it; the hub's artifact bucket keeps each project's prefix to those roles and that key;
 - **events**: the hub's default bus accepts PutEvents from the workload accounts' forwarding roles only;
 - **enforcement**: in each workload account a role per enforcement handler, with the handler's role name, that only
   the hub's role of that name may assume (with the hub's external id);
@@ -130,7 +130,7 @@ def hub_model_package_group_policy(
 # ---- model artifacts -------------------------------------------------------------------------------
 def artifact_key_policy(hub: Names, *, writers: Sequence[str], readers: Sequence[str]) -> Document:
     """Key policy of a project's artifact key: the hub administers it without using it; the entry stages'
-    pipelines encrypt; the deploy roles of the project's stages decrypt. Nothing else may use the key."""
+    pipelines encrypt; the roles the project's stages deploy it with decrypt. Nothing else may use the key."""
     return document(
         {
             "Sid": "HubAdministersKeyWithoutUsingIt",
@@ -147,7 +147,7 @@ def artifact_key_policy(hub: Names, *, writers: Sequence[str], readers: Sequence
             "Resource": "*",
         },
         {
-            "Sid": "StageDeployRolesDecryptArtifacts",
+            "Sid": "StagesServingRolesDecryptArtifacts",
             "Effect": "Allow",
             "Principal": _principals(readers),
             "Action": ["kms:Decrypt", "kms:DescribeKey"],
@@ -160,7 +160,7 @@ def artifacts_bucket_statements(
     hub: Names, project: str, *, key_arn: str, writers: Sequence[str], readers: Sequence[str]
 ) -> list[dict[str, Any]]:
     """A project's prefix of the hub's artifact bucket: written by its entry stages' pipelines with its key only,
-    read by its stages' deploy roles."""
+    read by the roles its stages deploy it with."""
     objects = f"{hub.bucket_arn(hub.artifacts_bucket)}/{hub.artifacts_prefix(project)}/*"
     sid = "".join(part.capitalize() for part in project.split("-"))
     return [

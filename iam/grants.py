@@ -25,6 +25,8 @@ class On(StrEnum):
     LINEAGE_OBJECTS = "s3:lineage-objects"
     LINEAGE_BUCKET = "s3:lineage-bucket"
     LINEAGE_MONITORING = "s3:lineage-monitoring"
+    LINEAGE_CAPTURE = "s3:lineage-capture"
+    LINEAGE_BASELINES = "s3:lineage-baselines"
     AUDIT_RECORDS = "s3:audit-records"
     DATA_KEY = "kms:data"
     AUDIT_KEY = "kms:audit"

@@ -133,15 +133,17 @@ def service_control_policies(
     *,
     partition: str = "aws",
     limit: int = SCP_MAX_CHARACTERS,
+    places: int = FREE_SCP_PLACES,
 ) -> list[Document]:
-    """The guardrail statements packed into as few SCPs of at most ``limit`` characters as fit (order kept)."""
+    """The guardrail statements packed into as few SCPs of at most ``limit`` characters as fit (order kept), at most
+    ``places`` of them (what an OU has left beside FullAWSAccess)."""
     docs: list[list[dict[str, Any]]] = [[]]
     statements_ = guardrail_statements(policy, handlers, everywhere, partition=partition)
     for stmt in (piece for s in statements_ for piece in _split(s, limit)):
         if docs[-1] and scp_size(document(*docs[-1], stmt)) > limit:
             docs.append([])
         docs[-1].append(stmt)
-    if len(docs) > FREE_SCP_PLACES:
+    if len(docs) > places:
         raise ValueError(
             f"the guardrails need {len(docs)} SCPs; an OU takes {MAX_SCPS_PER_TARGET}, one of them FullAWSAccess: "
             "shorten organization.name or regions.global_service_actions"

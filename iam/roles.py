@@ -8,7 +8,7 @@ from iam.documents import Document, document, statement
 from iam.grants import Grant, On
 from iam.personas import Keys, sagemaker_arn
 from policies.model import Project
-from policies.naming import Names
+from policies.naming import BASELINE_REPORT, Names
 
 
 def execution_role_policy(names: Names, project: Project, keys: Keys) -> Document:
@@ -85,6 +85,8 @@ def grant_arns(
         On.LINEAGE_OBJECTS: [f"{names.bucket_arn(names.lineage_bucket)}/*"],
         On.LINEAGE_BUCKET: [names.bucket_arn(names.lineage_bucket)],
         On.LINEAGE_MONITORING: [f"{names.bucket_arn(names.lineage_bucket)}/{names.lineage_project_prefix('*')}/monitoring/*"],
+        On.LINEAGE_CAPTURE: [f"{names.bucket_arn(names.lineage_bucket)}/{names.lineage_project_prefix('*')}/capture/*"],
+        On.LINEAGE_BASELINES: [f"{names.bucket_arn(names.lineage_bucket)}/{names.lineage_run_report('*', '*', BASELINE_REPORT)}"],
         On.AUDIT_RECORDS: [f"{names.bucket_arn(names.audit_bucket)}/{names.audit_records_prefix}/*"],
         On.DATA_KEY: [keys["data"]],
         On.AUDIT_KEY: [keys["audit"]],

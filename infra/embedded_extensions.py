@@ -1,3 +1,5 @@
+# mypy: disable-error-code="attr-defined,method-assign"
+# (this module patches moto's SageMaker backend and response classes at run time)
 """Where moto 5.2.5 differs from AWS in ways the handlers depend on, fixed on moto's own records for the embedded AWS.
 
 - moto implements StopProcessingJob (status becomes "Stopped", an unknown name is a
@@ -39,7 +41,7 @@ def _responder(operation: str, parameter: str) -> Any:
     return respond
 
 
-def _update_model_package(
+def _update_model_package(  # noqa: PLR0917 - the positional signature of moto's SageMakerModelBackend.update_model_package
     self: Any,
     model_package_arn: str,
     model_approval_status: str | None,

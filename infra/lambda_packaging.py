@@ -15,8 +15,9 @@ import os
 import shutil
 import subprocess
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 from infra.tooling import uv_binary
 from policies.model import GovernancePolicy
@@ -53,6 +54,8 @@ class PackagingError(RuntimeError):
 def _code_files() -> Iterator[tuple[str, Path]]:
     """(path inside the package, source file) of everything the handlers run, in a stable order."""
     for path in sorted((REPO / "lambdas").rglob("*.py")):
+        yield str(path.relative_to(REPO)), path
+    for path in sorted((REPO / "drift").rglob("*.py")):  # the drift monitor's statistics (numpy, from its layer)
         yield str(path.relative_to(REPO)), path
     for path in sorted((REPO / "policies").rglob("*.py")):
         if path.parent.name == "policies" and path.name in AUTHORING_ONLY:
@@ -94,14 +97,20 @@ def locked_versions(packages: tuple[str, ...] = LAYER_PACKAGES, lockfile: Path =
     return {name: versions[name] for name in packages}
 
 
-def stage_dependencies() -> Path:
-    """The layer directory (``python/`` inside), built once per set of locked versions."""
-    pins = locked_versions()
+# numpy for the drift monitor, in a layer of its own: the last numpy with manylinux2014 wheels for CPython 3.11
+# (the Lambda python3.11 runtime runs on Amazon Linux 2, glibc 2.26; newer numpy wheels need glibc 2.28).
+NUMERIC_LAYER_PINS: Mapping[str, str] = MappingProxyType({"numpy": "2.2.6"})
+NUMERIC_LAYER = "lambda-numeric-layer"  # its build directory under build/
+
+
+def stage_dependencies(pins: Mapping[str, str] | None = None, *, name: str = "lambda-layer") -> Path:
+    """A layer directory (``python/`` inside), built once per set of versions (default: the locked handler dependencies)."""
+    pins = dict(pins) if pins is not None else locked_versions()
     requirements = "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
     digest = hashlib.sha256(f"{LAMBDA_PYTHON}|{LAMBDA_PLATFORM}|{requirements}".encode()).hexdigest()[:16]
-    target = BUILD / "lambda-layer" / digest
-    marker = target / ".complete"
-    if marker.exists():
+    target = BUILD / name / digest
+    marker = target.with_suffix(".complete")
+    if marker.exists() and target.is_dir():
         return target
     if target.exists():
         shutil.rmtree(target)

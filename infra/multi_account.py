@@ -27,11 +27,39 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infra.stack_order import (
+    HUB,
+    ORGANIZATION,
+    StackPlan,
+    account_prefix,
+    deploy_waves,
+    layout,
+    stack_names,
+    stacks_of_account,
+)
 from policies.model import GovernancePolicy
+
+__all__ = [
+    "HUB",
+    "MULTI_ACCOUNT_EXCLUSIONS",
+    "MULTI_ACCOUNT_GAPS",
+    "ORGANIZATION",
+    "StackPlan",
+    "account_client",
+    "account_prefix",
+    "build",
+    "deploy_local",
+    "deploy_waves",
+    "deployment_role_arn",
+    "layout",
+    "read_back",
+    "stack_names",
+    "stacks_of_account",
+    "synth",
+]
 
 if TYPE_CHECKING:
     from constructs import Construct
@@ -40,9 +68,16 @@ if TYPE_CHECKING:
     from infra.stacks.base import BackendSettings, GovernanceStack
     from infra.terraform_cli import StackResult
 
-ORGANIZATION = "organization"
-HUB = "hub"
+# Role ARNs in provider blocks cannot read a data source: the commercial partition, as in the SCPs.
+PARTITION = "aws"
 SINGLE_ACCOUNT_PARTS = ("foundation", "identity", "audit-trail")
+
+
+def deployment_role_arn(policy: GovernancePolicy, account: str) -> str:
+    """The role Terraform (and the read-back) assumes in ``account``."""
+    assert policy.accounts is not None
+    return f"arn:{PARTITION}:iam::{account}:role/{policy.accounts.deployment_role}"
+
 
 # Resource types of the multi-account layout the embedded AWS (moto 5.2.5) cannot create, each with the reason
 # (besides infra.terraform_cli.EMBEDDED_AWS_EXCLUSIONS). tests/multi_account checks each is still unsupported.
@@ -58,65 +93,6 @@ MULTI_ACCOUNT_GAPS: Mapping[str, str] = {
     "hub sees no origin account or Region (AWS keeps account and region of the workload account)",
     "scp-enforced": "moto's Organizations stores and attaches SCPs but never enforces them (the offline IAM evaluator does)",
 }
-
-
-@dataclass(frozen=True)
-class StackPlan:
-    name: str
-    kind: str
-    """organization, hub-<part> (foundation, identity, audit-trail, enforcement, registry, cross-account), spoke-<part>"""
-    account: str
-
-
-def account_prefix(policy: GovernancePolicy, account: str) -> str:
-    """``hub`` or ``spoke-<stages sharing the account>``."""
-    accounts = policy.accounts
-    assert accounts is not None
-    if account == accounts.hub:
-        return HUB
-    return "spoke-" + "-".join(accounts.workload_accounts[account])
-
-
-def layout(policy: GovernancePolicy) -> list[StackPlan]:
-    """Every stack of the multi-account layout, in deployment order."""
-    accounts = policy.accounts
-    if accounts is None:
-        raise ValueError("the policy has no accounts section: it deploys the single-account stacks (infra.app)")
-    return [plan for wave in _waves(policy) for plan in wave]
-
-
-def _waves(policy: GovernancePolicy) -> list[list[StackPlan]]:
-    accounts = policy.accounts
-    assert accounts is not None
-    hub, workloads = accounts.hub, list(accounts.workload_accounts)
-
-    def plan(account: str, part: str) -> StackPlan:
-        prefix = account_prefix(policy, account)
-        return StackPlan(f"{prefix}-{part}", f"{'hub' if account == hub else 'spoke'}-{part}", account)
-
-    return [
-        [StackPlan(ORGANIZATION, ORGANIZATION, accounts.organization_admin), plan(hub, "foundation")]
-        + [plan(a, "foundation") for a in workloads],
-        [plan(hub, "identity")] + [plan(a, "identity") for a in workloads],
-        # the workload accounts' enforcement roles trust the hub's handler roles, which IAM checks exist
-        [plan(hub, "audit-trail"), plan(hub, "enforcement")] + [plan(a, "audit-trail") for a in workloads],
-        [plan(a, "workload") for a in workloads],
-        # group, key, bus and trust policies name the workload accounts' roles, which must exist first
-        [plan(hub, "registry"), plan(hub, "cross-account")],
-    ]
-
-
-def deploy_waves(policy: GovernancePolicy) -> tuple[tuple[str, ...], ...]:
-    """Stack names wave by wave: a stack only names what earlier waves created."""
-    return tuple(tuple(p.name for p in wave) for wave in _waves(policy))
-
-
-def stack_names(policy: GovernancePolicy) -> tuple[str, ...]:
-    return tuple(p.name for p in layout(policy))
-
-
-def stacks_of_account(policy: GovernancePolicy, account: str) -> list[str]:
-    return [p.name for p in layout(policy) if p.account == account and p.kind != ORGANIZATION]
 
 
 def account_policy(policy: GovernancePolicy, account: str) -> GovernancePolicy:
@@ -210,11 +186,9 @@ def account_client(aws: EmbeddedAws, account: str, service: str, policy: Governa
     """A client acting in ``account`` the way Terraform does: through the deployment role there."""
     import boto3
 
-    from infra.constructs.account_provider import deployment_role_arn
-
     sts = aws.client("sts")
     credentials = sts.assume_role(RoleArn=deployment_role_arn(policy, account), RoleSessionName="governance-check")["Credentials"]
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]
         service,
         region_name=region or aws.region,
         endpoint_url=aws.endpoint,
@@ -277,7 +251,8 @@ def deploy_local(
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     env = terraform_cli._tf_env(
-        terraform_cli.write_cli_config(workdir / ".terraform-cli"), {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        terraform_cli.write_cli_config(workdir / ".terraform-cli"),
+        {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
     )
     ou_ids = prepare_organization(aws, policy)
     exclusions = {**terraform_cli.EMBEDDED_AWS_EXCLUSIONS, **MULTI_ACCOUNT_EXCLUSIONS}
@@ -309,71 +284,115 @@ def deploy_local(
 # ---- read-back of the cross-account guarantees ----------------------------------------------------------------
 def read_back(aws: EmbeddedAws, policy: GovernancePolicy) -> list[str]:
     """Problems with the cross-account guarantees as deployed (empty: they hold, except ``MULTI_ACCOUNT_GAPS``)."""
-    from iam.cross_account import hub_bus_policy
-    from iam.organizations import scp_size
-    from policies.naming import Names
+    return [
+        *_check_accounts(aws, policy),
+        *_check_bus(aws, policy),
+        *_check_workload_accounts(aws, policy),
+        *_check_scps(aws, policy),
+        *_check_artifact_keys(aws, policy),
+    ]
 
-    accounts = policy.accounts
-    assert accounts is not None
-    problems: list[str] = []
-    hub = Names(policy, account=accounts.hub)
 
-    # every account answers as itself through the deployment role
-    for account in [accounts.hub, *accounts.workload_accounts]:
+def _section(policy: GovernancePolicy) -> Any:
+    assert policy.accounts is not None, "the policy has no accounts section"
+    return policy.accounts
+
+
+def _check_accounts(aws: EmbeddedAws, policy: GovernancePolicy) -> list[str]:
+    """Every account answers as itself through its deployment role."""
+    accounts = _section(policy)
+    problems = []
+    for account in [accounts.hub, accounts.organization_admin, *accounts.workload_accounts]:
         seen = account_client(aws, account, "sts", policy).get_caller_identity()["Account"]
         if seen != account:
             problems.append(f"account {account}: the deployment role's credentials act in {seen}")
+    return problems
 
-    # the hub's bus accepts the workload accounts' forwarding roles, inside the organization, nothing else
-    events = account_client(aws, accounts.hub, "events", policy)
-    stored = events.describe_event_bus(Name="default").get("Policy")
-    expected = hub_bus_policy(hub, [Names(policy, account=a).role_arn(hub.event_forwarding_role) for a in accounts.workload_accounts], accounts.organization_id)
+
+def _check_bus(aws: EmbeddedAws, policy: GovernancePolicy) -> list[str]:
+    """The hub's bus accepts the workload accounts' forwarding roles, inside the organization, nothing else."""
+    from iam.cross_account import hub_bus_policy
+    from policies.naming import Names
+
+    accounts = _section(policy)
+    hub = Names(policy, account=accounts.hub)
+    forwarders = [Names(policy, account=a).role_arn(hub.event_forwarding_role) for a in accounts.workload_accounts]
+    stored = account_client(aws, accounts.hub, "events", policy).describe_event_bus(Name="default").get("Policy")
     if stored is None:
-        problems.append("hub bus has no policy")
-    elif json.loads(stored)["Statement"] != expected["Statement"]:
-        problems.append(f"hub bus policy differs from the synthesized one: {stored}")
+        return ["hub bus has no policy"]
+    if json.loads(stored)["Statement"] != hub_bus_policy(hub, forwarders, accounts.organization_id)["Statement"]:
+        return [f"hub bus policy differs from the synthesized one: {stored}"]
+    return []
 
-    # every workload account forwards to the hub from every watched Region, and its enforcement roles trust the hub only
+
+def _check_workload_accounts(aws: EmbeddedAws, policy: GovernancePolicy) -> list[str]:
+    """Every workload account forwards to the hub from every watched Region; its roles trust no other account but the
+    hub's namesake, inside the organization."""
+    from policies.naming import Names
+
+    accounts = _section(policy)
+    hub = Names(policy, account=accounts.hub)
+    problems = []
     for account in accounts.workload_accounts:
         local = Names(policy, account=account)
         for region in policy.regions.watched:
-            client = account_client(aws, account, "events", policy, region)
-            rules = [r["Name"] for r in client.list_rules(NamePrefix=local.forwarding_rule_prefix)["Rules"]]
-            for rule in rules:
-                targets = [t["Arn"] for t in client.list_targets_by_rule(Rule=rule)["Targets"]]
-                if targets != [hub.event_bus_arn(accounts.hub)]:
-                    problems.append(f"{account} {region} rule {rule} targets {targets}, not the hub bus")
+            events = account_client(aws, account, "events", policy, region)
+            rules = [r["Name"] for r in events.list_rules(NamePrefix=local.forwarding_rule_prefix)["Rules"]]
             if not rules:
                 problems.append(f"{account} has no forwarding rule in {region}")
-        iam = account_client(aws, account, "iam", policy)
-        for role in iam.list_roles()["Roles"]:
-            trust = role["AssumeRolePolicyDocument"]
-            principals = [p for s in trust["Statement"] for p in _aws_principals(s)]
-            foreign = [p for p in principals if p.split(":")[4] != account]
-            for principal in foreign:
-                if principal != hub.role_arn(role["RoleName"]):
-                    problems.append(f"{account} role {role['RoleName']} trusts {principal}, not the hub's {role['RoleName']}")
-            if foreign and not all("aws:PrincipalOrgID" in s.get("Condition", {}).get("StringEquals", {}) for s in trust["Statement"]):
-                problems.append(f"{account} role {role['RoleName']} trusts another account outside aws:PrincipalOrgID")
+            for rule in rules:
+                targets = [t["Arn"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]]
+                if targets != [hub.event_bus_arn(accounts.hub)]:
+                    problems.append(f"{account} {region} rule {rule} targets {targets}, not the hub bus")
+        for role in account_client(aws, account, "iam", policy).list_roles()["Roles"]:
+            problems += _trust_problems(account, role, hub)
+    return problems
 
-    # the SCPs are attached to every target OU and each fits the size limit
+
+def _trust_problems(account: str, role: Mapping[str, Any], hub: Any) -> list[str]:
+    statements = role["AssumeRolePolicyDocument"]["Statement"]
+    foreign = [p for s in statements for p in _aws_principals(s) if p.split(":")[4] != account]
+    problems = [
+        f"{account} role {role['RoleName']} trusts {principal}, not the hub's {role['RoleName']}"
+        for principal in foreign
+        if principal != hub.role_arn(role["RoleName"])
+    ]
+    if foreign and not all("aws:PrincipalOrgID" in s.get("Condition", {}).get("StringEquals", {}) for s in statements):
+        problems.append(f"{account} role {role['RoleName']} trusts another account outside aws:PrincipalOrgID")
+    return problems
+
+
+def _check_scps(aws: EmbeddedAws, policy: GovernancePolicy) -> list[str]:
+    """The guardrail SCPs fit the size limit and are attached to every target OU."""
+    from iam.organizations import SCP_MAX_CHARACTERS
+    from policies.naming import Names
+
+    accounts = _section(policy)
+    prefix = Names(policy, account=accounts.hub).guardrail_policy(0).removesuffix("0")
     orgs = account_client(aws, accounts.organization_admin, "organizations", policy)
     root = orgs.list_roots()["Roots"][0]["Id"]
     ou_ids = {ou["Name"]: ou["Id"] for ou in orgs.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]}
-    scps = [p for p in orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] if p["Name"].startswith(hub.guardrail_policy(0)[:-1])]
-    if not scps:
-        problems.append("no guardrail SCP in the organization")
+    wanted = {ou_ids.get(ou, ou) for ou in accounts.scp_targets}
+    scps = [p for p in orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] if p["Name"].startswith(prefix)]
+    problems = [] if scps else ["no guardrail SCP in the organization"]
     for scp in scps:
         content = orgs.describe_policy(PolicyId=scp["Id"])["Policy"]["Content"]
-        if scp_size(json.loads(content)) > 5120 or len(content) > 5120:
-            problems.append(f"SCP {scp['Name']} is {len(content)} characters (limit 5,120)")
+        if len(content) > SCP_MAX_CHARACTERS:
+            problems.append(f"SCP {scp['Name']} is {len(content)} characters (limit {SCP_MAX_CHARACTERS})")
         targets = {t["TargetId"] for t in orgs.list_targets_for_policy(PolicyId=scp["Id"])["Targets"]}
-        wanted = {ou_ids.get(ou, ou) for ou in accounts.scp_targets}
         if targets != wanted:
             problems.append(f"SCP {scp['Name']} is attached to {sorted(targets)}, not {sorted(wanted)}")
+    return problems
 
-    # the artifact keys let exactly the deploy roles of their project's stages decrypt
+
+def _check_artifact_keys(aws: EmbeddedAws, policy: GovernancePolicy) -> list[str]:
+    """Each project's artifact key lets exactly the roles its stages serve it with decrypt."""
+    from policies.naming import Names
+
+    accounts = _section(policy)
+    hub = Names(policy, account=accounts.hub)
     kms = account_client(aws, accounts.hub, "kms", policy)
+    problems = []
     for project in policy.projects:
         alias = hub.artifact_key_alias(project.name)
         try:
@@ -381,12 +400,12 @@ def read_back(aws: EmbeddedAws, policy: GovernancePolicy) -> list[str]:
         except Exception:  # noqa: BLE001 - a missing key is a problem to report
             problems.append(f"artifact key {alias} does not exist")
             continue
-        doc = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
-        decrypters = {p for s in doc["Statement"] if "kms:Decrypt" in _list(s.get("Action")) for p in _aws_principals(s)}
-        wanted = set()
-        for stage in accounts.stages_of(project.name):
-            names = Names(policy, account=accounts.account_of(stage))
-            wanted |= {names.role_arn(names.deployer_role), names.role_arn(names.execution_role(project))}
+        document = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+        decrypters = {p for s in document["Statement"] if "kms:Decrypt" in _list(s.get("Action")) for p in _aws_principals(s)}
+        wanted = {
+            Names(policy, account=accounts.account_of(stage)).role_arn(hub.execution_role(project))
+            for stage in accounts.stages_of(project.name)
+        }
         if decrypters != wanted:
             problems.append(f"artifact key {alias} lets {sorted(decrypters)} decrypt, not {sorted(wanted)}")
     return problems

@@ -7,12 +7,14 @@ Used by ``make deploy-local`` (against the embedded AWS) and usable against a re
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from lambdas.routing import forwarded_patterns
 from lambdas.table import HANDLERS
 from policies.model import OWNER_TAG_KEY, GovernancePolicy
-from policies.naming import KEY_PURPOSES, PERSONAS, Names
+from policies.model.projects import MonitoringEngine
+from policies.naming import DRIFT_MONITOR, KEY_PURPOSES, PERSONAS, Names
 
 
 class ClientFactory(Protocol):
@@ -30,19 +32,52 @@ EMBEDDED_AWS_GAPS: dict[str, str] = {
 }
 
 
-def verify_deployment(aws: ClientFactory, policy: GovernancePolicy, unverifiable: Mapping[str, str] | None = None) -> list[str]:
-    """Problems found; an empty list means every guarantee holds (except those named in ``unverifiable``)."""
+# The guarantee groups the read-back checks, each by one ``_verify_<group>`` function, with what it checks.
+GUARANTEES: dict[str, str] = {
+    "keys": "customer-managed KMS keys (data, audit, ops) exist and rotate",
+    "buckets": "lineage, audit and access-log buckets: SSE-KMS with a bucket key (access logs SSE-S3), versioning, public "
+    "access blocked, TLS-only policy, access logging; audit bucket Object Lock mode and retention",
+    "identity": "the permissions boundary allows only the policy's Regions; every persona and execution role carries it",
+    "audit-trail": "multi-Region trail with log file validation into the audit bucket, audit-key encrypted and logging; "
+    "tampering and boundary-removal metric filters with alarms",
+    "registry": "one model package group per project, tagged with its classification and owner",
+    "monitoring": "every declared endpoint monitored by its engine: a drift-job schedule targeting the drift monitor, "
+    "or a Model Monitor data-quality job definition watching it",
+    "enforcement": "every handler of the table traced, KMS-encrypted, dead-lettered (KMS queue) and bounded (ML or enforcement "
+    "boundary); its rules and schedules target it with retry and DLQ; idempotency table encrypted; forwarding rules in "
+    "every other watched Region",
+}
+# Which group each gap of the embedded AWS belongs to.
+GAP_GROUPS: dict[str, str] = {"lambda-dead-letter-config": "enforcement"}
+
+
+def verify_groups(
+    aws: ClientFactory, policy: GovernancePolicy, unverifiable: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Problems per guarantee group; a group whose read fails reports that, without hiding the other groups."""
     names = Names(policy, account=_account(aws))
     skip = set(unverifiable or {})
-    problems: list[str] = []
-    problems += _verify_keys(aws, names)
-    problems += _verify_buckets(aws, names)
-    problems += _verify_identity(aws, names)
-    problems += _verify_audit_trail(aws, names)
-    problems += _verify_registry(aws, names)
-    problems += _verify_monitoring(aws, names)
-    problems += _verify_enforcement(aws, names, skip)
-    return problems
+    checks: dict[str, Callable[[], list[str]]] = {
+        "keys": lambda: _verify_keys(aws, names),
+        "buckets": lambda: _verify_buckets(aws, names),
+        "identity": lambda: _verify_identity(aws, names),
+        "audit-trail": lambda: _verify_audit_trail(aws, names),
+        "registry": lambda: _verify_registry(aws, names),
+        "monitoring": lambda: _verify_monitoring(aws, names),
+        "enforcement": lambda: _verify_enforcement(aws, names, skip),
+    }
+    found: dict[str, list[str]] = {}
+    for group, check in checks.items():
+        try:
+            found[group] = check()
+        except Exception as exc:  # noqa: BLE001 - a missing resource is a finding of its group, not a crash
+            found[group] = [f"could not read back: {type(exc).__name__}: {str(exc).splitlines()[0]}"]
+    return found
+
+
+def verify_deployment(aws: ClientFactory, policy: GovernancePolicy, unverifiable: Mapping[str, str] | None = None) -> list[str]:
+    """Problems found; an empty list means every guarantee holds (except those named in ``unverifiable``)."""
+    return [problem for problems in verify_groups(aws, policy, unverifiable).values() for problem in problems]
 
 
 def key_arn_by_alias(aws: ClientFactory, alias: str) -> str | None:
@@ -181,15 +216,27 @@ def _verify_registry(aws: ClientFactory, names: Names) -> list[str]:
 
 
 def _verify_monitoring(aws: ClientFactory, names: Names) -> list[str]:
-    sagemaker = aws.client("sagemaker")
     problems: list[str] = []
+    drift_monitor = names.handler_function(DRIFT_MONITOR)
     for project in names.policy.projects:
         for endpoint in project.endpoints:
-            definition = sagemaker.describe_data_quality_job_definition(
-                JobDefinitionName=names.data_quality_job_definition(endpoint)
-            )
-            if definition["DataQualityJobInput"]["EndpointInput"]["EndpointName"] != endpoint.name:
-                problems.append(f"data-quality job definition for {endpoint.name} watches another endpoint")
+            if endpoint.engine is MonitoringEngine.MODEL_MONITOR:
+                definition = aws.client("sagemaker").describe_data_quality_job_definition(
+                    JobDefinitionName=names.data_quality_job_definition(endpoint)
+                )
+                if definition["DataQualityJobInput"]["EndpointInput"]["EndpointName"] != endpoint.name:
+                    problems.append(f"data-quality job definition for {endpoint.name} watches another endpoint")
+                continue
+            schedule = aws.client("scheduler").get_schedule(Name=endpoint.name, GroupName=names.drift_schedule_group)
+            target = schedule.get("Target", {})
+            if not target.get("Arn", "").endswith(f":function:{drift_monitor}"):
+                problems.append(f"drift schedule of {endpoint.name} targets {target.get('Arn')!r}, not {drift_monitor}")
+            if schedule.get("State") != "ENABLED":
+                problems.append(f"drift schedule of {endpoint.name} is {schedule.get('State')}")
+            if schedule.get("ScheduleExpression") != endpoint.schedule:
+                problems.append(
+                    f"drift schedule of {endpoint.name} runs {schedule.get('ScheduleExpression')!r}, policy says {endpoint.schedule!r}"
+                )
     return problems
 
 
@@ -197,8 +244,8 @@ def _verify_enforcement(aws: ClientFactory, names: Names, skip: set[str]) -> lis
     problems: list[str] = []
     lambda_, events, sqs, iam = aws.client("lambda"), aws.client("events"), aws.client("sqs"), aws.client("iam")
     ops_key = key_arn_by_alias(aws, names.key_alias("ops"))
-    boundary_arn = names.boundary_policy_arn
-    for handler in (spec.name for spec in HANDLERS):
+    for spec in HANDLERS:
+        handler = spec.name
         function = names.handler_function(handler)
         config = lambda_.get_function_configuration(FunctionName=function)
         if config.get("TracingConfig", {}).get("Mode") != "Active":
@@ -213,19 +260,22 @@ def _verify_enforcement(aws: ClientFactory, names: Names, skip: set[str]) -> lis
             problems.append(f"dead-letter queue {names.dead_letter_queue(handler)} is not KMS-encrypted")
         role_name = config["Role"].rsplit("/", 1)[-1]
         attached = iam.get_role(RoleName=role_name)["Role"].get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
-        if attached != boundary_arn:
-            problems.append(f"role {role_name} of {function} carries boundary {attached!r}")
-        rule = names.handler_rule(handler)
-        targets = events.list_targets_by_rule(Rule=rule)["Targets"]
-        if [t["Arn"] for t in targets] != [config["FunctionArn"]]:
-            problems.append(f"rule {rule} does not target {function}: {[t['Arn'] for t in targets]}")
-        elif "DeadLetterConfig" not in targets[0] or "RetryPolicy" not in targets[0]:
-            problems.append(f"rule {rule} target has no retry policy or dead-letter queue")
+        expected_boundary = names.boundary_policy_arn if spec.region_bound else names.enforcement_boundary_policy_arn
+        if attached != expected_boundary:
+            problems.append(f"role {role_name} of {function} carries boundary {attached!r}, expected {expected_boundary}")
+        rules = [names.handler_rule(handler)] if spec.route else []
+        rules += [names.handler_schedule_rule(handler)] if spec.schedule else []
+        for rule in rules:
+            targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+            if [t["Arn"] for t in targets] != [config["FunctionArn"]]:
+                problems.append(f"rule {rule} does not target {function}: {[t['Arn'] for t in targets]}")
+            elif "DeadLetterConfig" not in targets[0] or "RetryPolicy" not in targets[0]:
+                problems.append(f"rule {rule} target has no retry policy or dead-letter queue")
     table = aws.client("dynamodb").describe_table(TableName=names.idempotency_table)["Table"]
     if table.get("SSEDescription", {}).get("Status") != "ENABLED":
         problems.append(f"idempotency table {names.idempotency_table} is not encrypted with a KMS key")
     for region in names.policy.regions.forwarded:
         rules = aws.client("events", region).list_rules(NamePrefix=names.forwarding_rule_prefix)["Rules"]
-        if len(rules) != 2:
-            problems.append(f"{region} has {len(rules)} forwarding rules, expected 2")
+        if len(rules) != len(forwarded_patterns()):
+            problems.append(f"{region} has {len(rules)} forwarding rules, expected {len(forwarded_patterns())}")
     return problems

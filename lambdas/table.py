@@ -63,6 +63,10 @@ class HandlerSpec:
     """Carries the ML boundary (only the allowed Regions) instead of the enforcement boundary (every Region)."""
     at_least_once: bool = True
     """Invoked by EventBridge (at least once): processes each event id once (Powertools idempotency)."""
+    numeric: bool = False
+    """Needs numpy (the numeric layer)."""
+    memory_mb: int = 512
+    timeout_seconds: int = 60
 
     @property
     def entrypoint(self) -> str:
@@ -149,6 +153,9 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         route=None,  # one EventBridge Scheduler schedule per endpoint, in the monitoring stack (docs/drift.md)
         reads=drift_grants.READS,
         remedies=(drift_grants.QuarantineDriftingVersion,),
+        numeric=True,
+        memory_mb=1769,  # one full vCPU
+        timeout_seconds=300,
     ),
 )
 

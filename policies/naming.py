@@ -27,6 +27,7 @@ AUDIT_RECORDS_PREFIX = "decisions"  # where the handlers write one record per de
 # (its governed pipeline) writes, and what the project's people may write.
 LINEAGE_EVIDENCE_PREFIXES: tuple[str, ...] = ("data", "runs", "models", "baselines")
 LINEAGE_PEOPLE_PREFIXES: tuple[str, ...] = ("incoming", "code", "sdk")
+BASELINE_REPORT = "baseline"  # a run's drift baseline: runs/<run>/baseline/baseline.json (pipelines/evidence.py)
 # Enforcement handlers the core names (the full table of handlers is lambdas/table.py).
 APPROVAL_GATE = "approval-gate"
 CLASSIFICATION_TAGS = "classification-tags"
@@ -42,6 +43,10 @@ ENFORCEMENT_BOUNDARY_CONSTRUCT_ID = "enforcement-permissions-boundary"
 STACK_TAG_KEY = "governance-stack"
 _HANDLER_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _UNIQUE_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
+
+
+EXECUTION_ROLE_SUFFIX = "-sagemaker-execution"
+"""What ends a project's SageMaker execution role name."""
 
 
 def bounded(name: str, limit: int) -> str:
@@ -159,7 +164,7 @@ class Names:
         return f"{self.org}-{persona}"
 
     def execution_role(self, project: Project) -> str:
-        return bounded(f"{self.org}-{project.name}-sagemaker-execution", 64)
+        return bounded(f"{self.org}-{project.name}{EXECUTION_ROLE_SUFFIX}", 64)
 
     def handler_role(self, handler: str) -> str:
         return f"{self.org}-{_handler(handler)}"

@@ -10,6 +10,10 @@ Terraform JSON, so the scan marks those findings itself in every report: skipped
 reason in JSON and JUnit, an accepted SARIF suppression with its justification, a separate
 "accepted" list in the CLI report and in ``suppressions.md``. A suppression that matches no
 failed finding is an error: the list cannot go stale.
+
+``make scan`` then evaluates the synthesized IAM (review/access) and fails if an access invariant
+is broken: ``access-invariants.json`` and ``access_invariants_junitxml.xml`` (one test case per
+invariant) beside checkov's reports.
 """
 
 from __future__ import annotations
@@ -60,21 +64,25 @@ class Suppression:
 
 
 def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
+    """One Suppression per check and named resource; an entry may name several resources (``resources:``)
+    that share one reason, never a pattern."""
     entries = yaml.safe_load(path.read_text()) or []
     found = []
     for i, entry in enumerate(entries):
-        missing = [k for k in ("check", "stack", "resource", "reason") if not str(entry.get(k, "")).strip()]
+        resources = entry.get("resources") or ([entry["resource"]] if str(entry.get("resource", "")).strip() else [])
+        missing = [k for k in ("check", "stack", "reason") if not str(entry.get(k, "")).strip()]
+        missing += [] if resources else ["resource"]
         if missing:
             raise ScanError(f"{path}: suppression #{i + 1} has no {', '.join(missing)}")
         if len(str(entry["reason"]).split()) < 8:
             raise ScanError(
-                f"{path}: suppression #{i + 1} ({entry['check']} on {entry['resource']}): the reason must explain the exception"
+                f"{path}: suppression #{i + 1} ({entry['check']} on {', '.join(map(str, resources))}): "
+                "the reason must explain the exception"
             )
-        if entry["check"] in {"*", "ALL"} or "*" in str(entry["resource"]):
-            raise ScanError(f"{path}: suppression #{i + 1}: suppress one check on one resource, never a pattern")
-        found.append(
-            Suppression(str(entry["check"]), str(entry["stack"]), str(entry["resource"]), " ".join(str(entry["reason"]).split()))
-        )
+        if entry["check"] in {"*", "ALL"} or any("*" in str(resource) for resource in resources):
+            raise ScanError(f"{path}: suppression #{i + 1}: suppress one check on named resources, never a pattern")
+        reason = " ".join(str(entry["reason"]).split())
+        found += [Suppression(str(entry["check"]), str(entry["stack"]), str(resource), reason) for resource in resources]
     return found
 
 
@@ -308,6 +316,41 @@ def scan_checklist(result: ScanResult, suppressions_file: Path | None) -> list[C
     ]
 
 
+def access_review(outdir: Path, reports: Path, policy: GovernancePolicy, *, progress: bool = False) -> Check:
+    """Evaluate the synthesized IAM against the access invariants; write the JSON and JUnit results."""
+    import xml.etree.ElementTree as ET
+
+    from infra.progress import Check, phase
+    from review.access.invariants import INVARIANTS
+    from review.access.matrix import build_matrix
+    from review.access.terraform import UnresolvedReference, read_account
+
+    with phase("evaluate the synthesized IAM against the access invariants", enabled=progress) as step:
+        try:
+            matrix = build_matrix(policy, read_account(outdir))
+        except (UnresolvedReference, ValueError, FileNotFoundError) as exc:  # IAM the evaluator cannot follow is a failure
+            step.fail()
+            return Check("access invariants", False, "the synthesized IAM could not be evaluated", [str(exc)])
+        found = {inv.name: inv.check(matrix) for inv in INVARIANTS}
+        broken = sum(bool(problems) for problems in found.values())
+        step.note(f"{len(matrix.roles)} roles x {len(matrix.requests)} requests, {broken} invariant(s) broken")
+        if broken:
+            step.fail()
+    reports.mkdir(parents=True, exist_ok=True)
+    results = [{"invariant": inv.name, "promise": inv.promise, "problems": found[inv.name]} for inv in INVARIANTS]
+    (reports / "access-invariants.json").write_text(json.dumps({"roles": len(matrix.roles), "invariants": results}, indent=2))
+    suite = ET.Element("testsuite", name="access invariants", tests=str(len(results)), failures=str(broken), errors="0")
+    for result in results:
+        case = ET.SubElement(suite, "testcase", classname="review.access.invariants", name=str(result["invariant"]))
+        if result["problems"]:
+            failure = ET.SubElement(case, "failure", message=str(result["promise"]))
+            failure.text = "\n".join(result["problems"])
+    ET.ElementTree(suite).write(reports / "access_invariants_junitxml.xml", encoding="unicode", xml_declaration=True)
+    problems = [f"{name}: {problem}" for name, listed in found.items() for problem in listed]
+    what = f"{len(INVARIANTS)} invariants over {len(matrix.roles)} roles (docs/access-matrix.md)"
+    return Check("access invariants", not problems, what, problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m review.scan")
     parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"))
@@ -320,16 +363,19 @@ def main(argv: list[str] | None = None) -> int:
     from infra.tooling import ToolMissing
 
     try:
-        result = scan(args.outdir, args.reports, policy=load_policy(), suppressions_file=args.suppressions, progress=True)
+        policy = load_policy()
+        result = scan(args.outdir, args.reports, policy=policy, suppressions_file=args.suppressions, progress=True)
+        access = access_review(args.outdir, args.reports, policy, progress=True)
     except (ScanError, PolicyError, ToolMissing) as exc:
         print(exc, file=sys.stderr)
         return 2
     sys.stdout.write(render_cli(result))
     print(
-        f"reports: {args.reports}/results_cli.txt, results_json.json, results_sarif.sarif, results_junitxml.xml, suppressions.md"
+        f"reports: {args.reports}/results_cli.txt, results_json.json, results_sarif.sarif, results_junitxml.xml, "
+        "suppressions.md, access-invariants.json, access_invariants_junitxml.xml"
     )
-    checklist(scan_checklist(result, args.suppressions), title="Security scan")
-    return 0 if result.ok else 1
+    checklist([*scan_checklist(result, args.suppressions), access], title="Security scan")
+    return 0 if result.ok and access.ok else 1
 
 
 if __name__ == "__main__":

@@ -58,6 +58,15 @@ def policy_variant(policy: GovernancePolicy, **changes: Any) -> GovernancePolicy
     return GovernancePolicy.model_validate(deep_merge(policy.model_dump(mode="json"), changes))
 
 
+def with_engines(policy: GovernancePolicy, engines: dict[str, str]) -> GovernancePolicy:
+    """The policy with the named endpoints on the given monitoring engine, every other on the drift job."""
+    projects = [p.model_dump(mode="json") for p in policy.projects]
+    for project in projects:
+        for endpoint in project["endpoints"]:
+            endpoint["engine"] = engines.get(endpoint["name"], "drift-job")
+    return policy_variant(policy, projects=projects)
+
+
 @dataclass
 class Synthesized:
     outdir: Path

@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 
 from infra.progress import Check, checklist, phase
+from infra.readback import GAP_GROUPS, GUARANTEES, verify_groups
 from infra.stack_order import STACK_NAMES, stack_dependencies
-from infra.terraform_cli import GROUP_ORDER, guarantee_checklist, guarantee_group
+from infra.terraform_cli import guarantee_checklist
+from policies.loader import load_policy
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD_POLICY = REPO / "policies" / "governance.yaml"
@@ -230,39 +232,42 @@ def test_checklist_plain_and_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> N
     assert "✓ ok" in terminal.getvalue() and "bucket x is not versioned" in terminal.getvalue()
 
 
-def _readback_messages() -> dict[str, list[str]]:
-    """Every problem text infra/readback.py can produce, per ``_verify_<group>`` function, placeholders as 'x'."""
+def test_every_readback_function_is_a_documented_guarantee_group() -> None:
     tree = ast.parse((REPO / "infra" / "readback.py").read_text())
-    found: dict[str, list[str]] = {}
-    for function in tree.body:
-        if not (isinstance(function, ast.FunctionDef) and function.name.startswith("_verify_")):
-            continue
-        group = function.name.removeprefix("_verify_").replace("_", "-")
-        for node in ast.walk(function):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" and node.args:
-                message = node.args[0]
-                if isinstance(message, ast.JoinedStr):
-                    text = "".join(v.value if isinstance(v, ast.Constant) else "x" for v in message.values)
-                    found.setdefault(group, []).append(str(text))
-    return found
-
-
-def test_every_readback_problem_lands_in_its_own_guarantee_group() -> None:
-    messages = _readback_messages()
-    assert set(messages) == set(GROUP_ORDER), "a guarantee group was added to or removed from infra/readback.py"
-    misplaced = {
-        text: guarantee_group(text) for group, texts in messages.items() for text in texts if guarantee_group(text) != group
+    functions = {
+        node.name.removeprefix("_verify_").replace("_", "-")
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("_verify_")
     }
-    assert not misplaced
+    assert functions == set(GUARANTEES), "a _verify_<group> function of infra/readback.py has no GUARANTEES entry"
+    assert set(GAP_GROUPS.values()) <= set(GUARANTEES)
+
+
+def test_a_group_whose_read_fails_is_reported_without_hiding_the_others() -> None:
+    class NoTrail:
+        """Answers sts; every other service call fails like a missing resource."""
+
+        def client(self, service: str, region: str | None = None) -> object:
+            if service == "sts":
+                return type("Sts", (), {"get_caller_identity": lambda self: {"Account": "111122223333"}})()
+            raise RuntimeError(f"{service} is unreachable\nsecond line")
+
+    groups = verify_groups(NoTrail(), load_policy(REPO / "policies" / "governance.yaml"))
+    assert list(groups) == list(GUARANTEES)
+    assert all(
+        found == [f"could not read back: RuntimeError: {service} is unreachable"]
+        for found, service in [(groups["keys"], "kms"), (groups["registry"], "sagemaker"), (groups["identity"], "iam")]
+    )
 
 
 def test_guarantee_checklist_groups_problems_and_names_what_it_could_not_verify() -> None:
     checks = guarantee_checklist(
-        ["KMS key alias/acme-data does not rotate", "something new"], {"lambda-dead-letter-config": "moto does not store it"}
+        {"keys": ["KMS key alias/acme-data does not rotate"], "buckets": []},
+        {"lambda-dead-letter-config": "moto does not store it", "new-gap": "not in a group"},
     )
     by_name = {c.name: c for c in checks}
-    assert [c.name for c in checks] == [*GROUP_ORDER, "other"]
+    assert [c.name for c in checks] == [*GUARANTEES, "not verified"]
     assert by_name["keys"].ok is False and by_name["keys"].problems == ["KMS key alias/acme-data does not rotate"]
     assert by_name["buckets"].ok is True
     assert by_name["enforcement"].notes == ["not verifiable here: lambda-dead-letter-config: moto does not store it"]
-    assert by_name["other"].ok is False and by_name["other"].problems == ["something new"]
+    assert by_name["not verified"].notes == ["not verifiable here: new-gap: not in a group"]

@@ -96,6 +96,12 @@ TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "audit-bucket-policy": ("s3.amazonaws.com", "PutBucketPolicy", {"bucketName": "acme-ml-audit-123456789012-eu-west-1"}),
     "trail-stopped": ("cloudtrail.amazonaws.com", "StopLogging", {"name": "acme-governance-trail"}),
+    "drift-schedule-deleted": (
+        "scheduler.amazonaws.com",
+        "DeleteSchedule",
+        {"name": "fraud-detect-rt", "groupName": "acme-drift-monitor"},
+    ),
+    "drift-schedule-group-deleted": ("scheduler.amazonaws.com", "DeleteScheduleGroup", {"name": "acme-drift-monitor"}),
 }
 
 

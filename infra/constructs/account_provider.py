@@ -5,15 +5,10 @@ from __future__ import annotations
 from cdktn import TerraformStack
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 
+from infra.multi_account import PARTITION, deployment_role_arn
 from policies.model import GovernancePolicy
 
-# Role ARNs in provider blocks cannot read a data source: the commercial partition, as the SCPs.
-PARTITION = "aws"
-
-
-def deployment_role_arn(policy: GovernancePolicy, account: str) -> str:
-    assert policy.accounts is not None
-    return f"arn:{PARTITION}:iam::{account}:role/{policy.accounts.deployment_role}"
+__all__ = ["PARTITION", "assume_account", "deployment_role_arn"]
 
 
 def assume_account(stack: TerraformStack, policy: GovernancePolicy, account: str) -> None:

@@ -43,8 +43,6 @@ EVENT_MAX_AGE_SECONDS = 3600
 TARGET_RETRY_ATTEMPTS = 8
 ASYNC_RETRY_ATTEMPTS = 2
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
-MEMORY_MB = 512
-TIMEOUT_SECONDS = 60
 
 
 class GovernedFunction(Construct):
@@ -58,7 +56,7 @@ class GovernedFunction(Construct):
         names: Names,
         spec: HandlerSpec,
         code: TerraformAsset,
-        layer_arn: str,
+        layer_arns: Sequence[str],
         pattern: Mapping[str, Any] | None,
         schedule: str | None = None,
         keys: Mapping[str, str],
@@ -81,7 +79,7 @@ class GovernedFunction(Construct):
         self.role, role_policy = self._role(keys, boundary_arn)
         self.function = self._function(
             code=code,
-            layer_arn=layer_arn,
+            layer_arns=layer_arns,
             ops_key_arn=keys["ops"],
             environment=environment,
             reserved_concurrency=reserved_concurrency,
@@ -139,7 +137,7 @@ class GovernedFunction(Construct):
         self,
         *,
         code: TerraformAsset,
-        layer_arn: str,
+        layer_arns: Sequence[str],
         ops_key_arn: str,
         environment: Mapping[str, str],
         reserved_concurrency: int,
@@ -156,9 +154,9 @@ class GovernedFunction(Construct):
             handler=self.spec.entrypoint,
             filename=code.path,
             source_code_hash=Fn.filebase64sha256(code.path),
-            layers=[layer_arn],
-            memory_size=MEMORY_MB,
-            timeout=TIMEOUT_SECONDS,
+            layers=list(layer_arns),
+            memory_size=self.spec.memory_mb,
+            timeout=self.spec.timeout_seconds,
             reserved_concurrent_executions=reserved_concurrency,
             kms_key_arn=ops_key_arn,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from cdktn import AssetType, Fn, TerraformAsset, TerraformOutput
+from cdktn import AssetType, TerraformAsset, TerraformOutput
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget, CloudwatchEventTargetRetryPolicy
 from cdktn_provider_aws.dynamodb_table import (
@@ -17,15 +17,20 @@ from cdktn_provider_aws.dynamodb_table import (
 )
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
-from cdktn_provider_aws.lambda_layer_version import LambdaLayerVersion
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from iam.documents import render
 from iam.roles import event_forwarding_policy
 from iam.trust import trust_service
+from infra.constructs.dependency_layer import dependency_layer
 from infra.constructs.governed_function import GovernedFunction
-from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, stage_code, stage_dependencies
+from infra.lambda_packaging import (
+    NUMERIC_LAYER,
+    NUMERIC_LAYER_PINS,
+    stage_code,
+    stage_dependencies,
+)
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.routing import forwarded_patterns
 from lambdas.shared.settings import handler_environment
@@ -42,16 +47,19 @@ class EnforcementStack(GovernanceStack):
         names = self.names
         keys = self.key_arns()
 
-        layer_code = TerraformAsset(self, "dependencies", path=str(stage_dependencies()), type=AssetType.ARCHIVE)
-        self.layer = LambdaLayerVersion(
+        self.layer = dependency_layer(
             self,
-            "dependencies-layer",
+            "dependencies",
+            staged=stage_dependencies(),
             layer_name=f"{names.org}-governance-dependencies",
             description="aws-lambda-powertools, pydantic and the X-Ray SDK, at the versions in uv.lock",
-            filename=layer_code.path,
-            source_code_hash=Fn.filebase64sha256(layer_code.path),
-            compatible_runtimes=[LAMBDA_RUNTIME],
-            compatible_architectures=[LAMBDA_ARCHITECTURE],
+        )
+        self.numeric_layer = dependency_layer(
+            self,
+            "numeric-dependencies",
+            staged=stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER),
+            layer_name=f"{names.org}-governance-numeric",
+            description="numpy for the drift monitor (manylinux2014 wheels for the python3.11 runtime)",
         )
         self.idempotency = DynamodbTable(
             self,
@@ -74,7 +82,7 @@ class EnforcementStack(GovernanceStack):
                 names=names,
                 spec=spec,
                 code=code,
-                layer_arn=self.layer.arn,
+                layer_arns=[self.layer.arn, *([self.numeric_layer.arn] if spec.numeric else [])],
                 pattern=spec.route(policy) if spec.route else None,
                 schedule=spec.schedule(policy) if spec.schedule else None,
                 keys=keys,

@@ -20,7 +20,7 @@ from infra.constructs.encrypted_bucket import EncryptedBucket, ObjectLock, Reten
 from infra.constructs.managed_key import ManagedKey
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.model import GovernancePolicy
-from policies.naming import APPROVAL_GATE
+from policies.naming import APPROVAL_GATE, DRIFT_MONITOR
 
 
 class FoundationStack(GovernanceStack):
@@ -69,8 +69,9 @@ class FoundationStack(GovernanceStack):
                 evidence_readers=[
                     names.role_arn(names.persona_role("auditor")),
                     names.role_arn(names.handler_role(APPROVAL_GATE)),
+                    names.role_arn(names.handler_role(DRIFT_MONITOR)),  # capture and baselines of every project
                 ],
-                lineage_writers=[],
+                lineage_writers=[names.role_arn(names.handler_role(DRIFT_MONITOR))],  # drift reports, projects/*/monitoring/
             ),
             depends_on=[self.access_logs.bucket],
         )

@@ -73,17 +73,20 @@ class HubStack(GovernanceStack):
     def deployers(self, project: Project) -> list[str]:
         """The deployer role of every stage ``project`` runs in."""
         accounts = self.accounts
-        return unique([self.workload(accounts.account_of(s)).role_arn(self.hub.deployer_role) for s in accounts.stages_of(project.name)])
+        return unique(
+            [self.workload(accounts.account_of(s)).role_arn(self.hub.deployer_role) for s in accounts.stages_of(project.name)]
+        )
 
-    def deploy_roles(self, project: Project) -> list[str]:
-        """Who deploys ``project``'s versions in its stages: each stage's deployer, and the execution role it passes to
-        CreateModel (SageMaker loads the model artifacts with it)."""
+    def serving_roles(self, project: Project) -> list[str]:
+        """The roles ``project``'s stages deploy its versions with: the execution role the stage's deployer passes to
+        CreateModel, which SageMaker loads the model artifacts with (the deployer itself never reads them)."""
         accounts = self.accounts
-        roles = []
-        for stage in accounts.stages_of(project.name):
-            names = self.workload(accounts.account_of(stage))
-            roles += [names.role_arn(names.deployer_role), names.role_arn(names.execution_role(project))]
-        return unique(roles)
+        return unique(
+            [
+                self.workload(accounts.account_of(s)).role_arn(self.hub.execution_role(project))
+                for s in accounts.stages_of(project.name)
+            ]
+        )
 
 
 class HubRegistryStack(HubStack):
@@ -121,16 +124,18 @@ class HubRegistryStack(HubStack):
             key = KmsKey(
                 self,
                 f"artifact-key-{project.name}",
-                description=f"Model artifacts of {project.name}: encrypted by its entry stages' pipelines, decrypted by its stages' deploy roles",
+                description=f"Model artifacts of {project.name}: encrypted by its entry stages' pipelines, decrypted by the roles its stages serve it with",
                 enable_key_rotation=True,
                 rotation_period_in_days=365,
                 deletion_window_in_days=30,
-                policy=render(artifact_key_policy(hub, writers=self.registrants(project), readers=self.deploy_roles(project))),
+                policy=render(artifact_key_policy(hub, writers=self.registrants(project), readers=self.serving_roles(project))),
                 tags=policy.project_tags(project),
             )
-            KmsAlias(self, f"artifact-key-{project.name}-alias", name=hub.artifact_key_alias(project.name), target_key_id=key.key_id)
+            KmsAlias(
+                self, f"artifact-key-{project.name}-alias", name=hub.artifact_key_alias(project.name), target_key_id=key.key_id
+            )
             bucket_statements += artifacts_bucket_statements(
-                hub, project.name, key_arn=key.arn, writers=self.registrants(project), readers=self.deploy_roles(project)
+                hub, project.name, key_arn=key.arn, writers=self.registrants(project), readers=self.serving_roles(project)
             )
             self.groups[project.name] = group
             self.keys[project.name] = key
@@ -141,7 +146,10 @@ class HubRegistryStack(HubStack):
         hub = self.hub
         bucket = S3Bucket(self, "artifacts", bucket=hub.artifacts_bucket)
         S3BucketOwnershipControls(
-            self, "artifacts-ownership", bucket=bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
+            self,
+            "artifacts-ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
         block = S3BucketPublicAccessBlock(
             self,

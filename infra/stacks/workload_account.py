@@ -90,13 +90,17 @@ class WorkloadAccountStack(GovernanceStack):
             assume_role_policy=render(trust_service("events.amazonaws.com", self.account)),
             permissions_boundary=local.boundary_policy_arn,
         )
-        IamRolePolicy(self, "event-forwarding-policy", name="forward-to-hub-bus", role=role.name, policy=render(forward_to_hub_policy(hub)))
+        IamRolePolicy(
+            self, "event-forwarding-policy", name="forward-to-hub-bus", role=role.name, policy=render(forward_to_hub_policy(hub))
+        )
         tags = {**policy.standard_tags(), STACK_TAG_KEY: self.node.id}
         for region in policy.regions.watched:
             provider = (
                 self.provider
                 if region == policy.regions.home
-                else AwsProvider(self, f"aws-{region}", alias=region, region=region, default_tags=[AwsProviderDefaultTags(tags=tags)])
+                else AwsProvider(
+                    self, f"aws-{region}", alias=region, region=region, default_tags=[AwsProviderDefaultTags(tags=tags)]
+                )
             )
             for purpose, pattern in forwarded_patterns().items():
                 rule = CloudwatchEventRule(
@@ -175,7 +179,7 @@ class WorkloadAccountStack(GovernanceStack):
             names=local,
             spec=spec,
             code=code,
-            layer_arn=layer.arn,
+            layer_arns=[layer.arn],
             pattern=None,
             keys=keys,
             boundary_arn=local.boundary_policy_arn,

@@ -17,7 +17,7 @@ READS: tuple[Grant, ...] = (
     ),
     Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),
     Grant("ListCapturedTraffic", ("s3:ListBucket",), (On.LINEAGE_BUCKET,)),  # ListObjectsV2 of the window's hours
-    Grant("ReadCaptureAndBaselines", ("s3:GetObject",), (On.LINEAGE_OBJECTS,)),
+    Grant("ReadCaptureAndBaselines", ("s3:GetObject",), (On.LINEAGE_CAPTURE, On.LINEAGE_BASELINES)),
     Grant("DecryptLineage", ("kms:Decrypt",), (On.DATA_KEY,)),
     Grant("WriteDriftReports", ("s3:PutObject",), (On.LINEAGE_MONITORING,)),
     Grant("EncryptDriftReports", ("kms:GenerateDataKey",), (On.DATA_KEY,)),

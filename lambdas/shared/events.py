@@ -85,6 +85,7 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "kms.amazonaws.com": ("keyId",),
     "s3.amazonaws.com": ("bucketName",),
     "cloudtrail.amazonaws.com": ("name", "trailName"),
+    "scheduler.amazonaws.com": ("groupName", "name"),  # a schedule is known by its group; a group by its name
 }
 
 

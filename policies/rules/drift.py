@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from policies.model import DriftOnBreach, GovernancePolicy, Mode, MonitoredEndpoint, MonitoringEngine, Project
+from policies.naming import BASELINE_REPORT, Names
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation
 
 RULE = "data-drift"
@@ -162,9 +163,14 @@ def baseline_problem(uri: str | None, sha256: str | None, *, lineage_bucket: str
         return f"the model version names no drift baseline ({BASELINE_URI_KEY})"
     if not sha256:
         return f"the model version names its baseline {uri} but no SHA-256 ({BASELINE_SHA256_KEY})"
-    prefix = f"s3://{lineage_bucket}/projects/{project}/"
-    if not uri.startswith(prefix) or len(uri) == len(prefix):
-        return f"the baseline {uri} is not in the project's lineage prefix {prefix}"
+    runs = f"s3://{lineage_bucket}/{Names.lineage_project_prefix(project)}/runs/"
+    run = uri.removeprefix(runs).split("/", 1)[0]
+    if (
+        not uri.startswith(runs)
+        or not run
+        or uri != f"s3://{lineage_bucket}/{Names.lineage_run_report(project, run, BASELINE_REPORT)}"
+    ):
+        return f"the baseline {uri} is not a pipeline run's baseline of the project ({runs}<run>/{BASELINE_REPORT}/...)"
     return None
 
 

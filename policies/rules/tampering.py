@@ -54,6 +54,11 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "PutBucketVersioning": "changed versioning of",
         "PutBucketLifecycle": "changed the lifecycle of",
     },
+    "scheduler.amazonaws.com": {
+        "DeleteSchedule": "deleted a drift schedule in",
+        "UpdateSchedule": "changed a drift schedule in",
+        "DeleteScheduleGroup": "deleted the drift schedule group",
+    },
     "cloudtrail.amazonaws.com": {
         "StopLogging": "stopped the trail",
         "DeleteTrail": "deleted the trail",
@@ -98,6 +103,8 @@ def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequen
             return names.is_bucket("audit", target) or names.is_bucket("lineage", target)
         case "cloudtrail.amazonaws.com":
             return target.rsplit("/", 1)[-1] == names.trail
+        case "scheduler.amazonaws.com":
+            return target == names.drift_schedule_group
     return False
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lambdas.table import HANDLERS, handler_spec
 from policies.model import PROJECT_TAG_KEY
-from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, MODEL_DEPLOYER, Names
+from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, DRIFT_MONITOR, MODEL_DEPLOYER, Names
 from review.access.matrix import AccessMatrix, regions_for
 from review.access.requests import GovernedRequest
 
@@ -64,7 +64,8 @@ def only_approvers_approve(matrix: AccessMatrix) -> list[str]:
         elif status == "Approved":
             expected, label = {approver}, approver
         else:
-            expected, label = {approver, gate}, f"{approver} and {gate}"
+            drift = names.handler_role(DRIFT_MONITOR)
+            expected, label = {approver, gate, drift}, f"{approver}, {gate} and {drift}"
         if who != expected:
             out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {label}")
     return out

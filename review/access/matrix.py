@@ -20,7 +20,7 @@ from typing import Any
 from policies.errors import PolicyError
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
-from policies.naming import Names
+from policies.naming import EXECUTION_ROLE_SUFFIX, Names
 from review.access.evaluator import Evaluation, LabelledPolicy, Request, ScpLevel, evaluate
 from review.access.requests import GovernedRequest, Where, governed_requests
 from review.access.terraform import ACCOUNT, Role, SynthesizedAccount, read_account
@@ -155,7 +155,7 @@ def _resource_policy(account: SynthesizedAccount, resource: str) -> LabelledPoli
 
 def short(role: Role | str, org: str) -> str:
     name = role.name if isinstance(role, Role) else role
-    return name.removeprefix(f"{org}-").replace("-sagemaker-execution", " (execution)")
+    return name.removeprefix(f"{org}-").replace(EXECUTION_ROLE_SUFFIX, " (execution)")
 
 
 def _mark(matrix: AccessMatrix, role: str, request: GovernedRequest) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,25 +207,48 @@ def _reference(value: Any) -> tuple[str, str] | None:
     return (parts[0], parts[1]) if len(parts) == 3 else None
 
 
-def read_account(outdir: Path, *, account: str = ACCOUNT, partition: str = "aws") -> SynthesizedAccount:
-    """Roles and resource policies of every stack under ``outdir``, resolved for ``account``."""
-    stacks = [(name, config, None) for name, config in _stacks(outdir)]
+def read_account(
+    outdir: Path, *, account: str = ACCOUNT, partition: str = "aws", stacks: Collection[str] | None = None
+) -> SynthesizedAccount:
+    """Roles and resource policies of every stack under ``outdir`` (or only of ``stacks``: the stacks deployed in one
+    account of a multi-account layout), resolved for ``account``."""
+    found = list(_stacks(outdir))
+    if stacks is not None:
+        missing = sorted(set(stacks) - {name for name, _ in found})
+        if missing:
+            raise FileNotFoundError(f"{outdir}/stacks has no synthesized stack(s) {', '.join(missing)}")
+    selected = [(name, config) for name, config in found if stacks is None or name in stacks]
     home = next(
-        (p["region"] for _, c, _ in stacks for p in c.get("provider", {}).get("aws", []) if "alias" not in p),
+        (p["region"] for _, c in selected for p in c.get("provider", {}).get("aws", []) if "alias" not in p),
         "us-east-1",
     )
     result = SynthesizedAccount(account=account, partition=partition, region=home)
-    resolved = [(stack, config, _Resolver(config, result)) for stack, config, _ in stacks]
+    resolved = [(stack, config, _Resolver(config, result)) for stack, config in selected]
     managed: dict[str, LabelledPolicy] = {}
     for stack, config, resolver in resolved:  # managed policies (the boundary) may be attached from another stack
         for name, body in config.get("resource", {}).get("aws_iam_policy", {}).items():
             arn = resolver.expression(f"aws_iam_policy.{name}.arn")
             managed[arn] = resolver.document(body["policy"], f"{stack}:aws_iam_policy.{name}")
+    inline = {stack: _inline_policies(stack, config.get("resource", {}), resolver) for stack, config, resolver in resolved}
     for stack, config, resolver in resolved:
         resources = config.get("resource", {})
         _collect_resource_policies(stack, resources, resolver, result)
-        _collect_roles(stack, resources, resolver, result, managed)
+        # a stack may add an inline policy to a role of another stack of the account (by the role's name)
+        elsewhere: dict[str, list[LabelledPolicy]] = {}
+        for other, policies in inline.items():
+            if other != stack:
+                for role, documents in policies.items():
+                    elsewhere.setdefault(role, []).extend(documents)
+        _collect_roles(stack, resources, resolver, result, managed, elsewhere=elsewhere)
     return result
+
+
+def _inline_policies(stack: str, resources: Mapping[str, Any], r: _Resolver) -> dict[str, list[LabelledPolicy]]:
+    inline: dict[str, list[LabelledPolicy]] = {}
+    for name, body in resources.get("aws_iam_role_policy", {}).items():
+        role = r.text(str(body["role"]))
+        inline.setdefault(role, []).append(r.document(body["policy"], f"{stack}:aws_iam_role_policy.{name}"))
+    return inline
 
 
 def _collect_resource_policies(stack: str, resources: Mapping[str, Any], r: _Resolver, out: SynthesizedAccount) -> None:
@@ -263,12 +286,17 @@ def _collect_resource_policies(stack: str, resources: Mapping[str, Any], r: _Res
 
 
 def _collect_roles(
-    stack: str, resources: Mapping[str, Any], r: _Resolver, out: SynthesizedAccount, managed: Mapping[str, LabelledPolicy]
+    stack: str,
+    resources: Mapping[str, Any],
+    r: _Resolver,
+    out: SynthesizedAccount,
+    managed: Mapping[str, LabelledPolicy],
+    *,
+    elsewhere: Mapping[str, list[LabelledPolicy]] | None = None,
 ) -> None:
-    inline: dict[str, list[LabelledPolicy]] = {}
-    for name, body in resources.get("aws_iam_role_policy", {}).items():
-        role = r.text(str(body["role"]))
-        inline.setdefault(role, []).append(r.document(body["policy"], f"{stack}:aws_iam_role_policy.{name}"))
+    inline = _inline_policies(stack, resources, r)
+    for role, found in (elsewhere or {}).items():
+        inline.setdefault(role, []).extend(found)
     attached: dict[str, list[str]] = {}
     for body in resources.get("aws_iam_role_policy_attachment", {}).values():
         attached.setdefault(r.text(str(body["role"])), []).append(r.text(str(body["policy_arn"])))

@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m review.evidence", description="Evidence report of the governance decisions.")
     commands = root.add_subparsers(dest="command", required=True)
     report = commands.add_parser("report", help="build evidence-report.json and evidence-report.html from the audit bucket")
-    report.add_argument("--bucket", required=True, help="the audit bucket (<org>-ml-audit-<account>-<region>)")
+    report.add_argument("--bucket", required=True, help="the audit bucket the foundation stack created for the policy")
     report.add_argument("--since", type=_day, help="first day to include (UTC, by the date in the audit key)")
     report.add_argument("--until", type=_day, help="last day to include (UTC, inclusive)")
     report.add_argument("--region", help="AWS Region of the bucket (default: the SDK's)")

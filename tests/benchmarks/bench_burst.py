@@ -43,11 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     import pytest
     from moto.server import ThreadedMotoServer
 
+    from infra.embedded_extensions import install_missing_sagemaker_operations
     from lambdas.approval_gate import handler as gate
     from policies.loader import load_policy
     from tests.conftest import OFFLINE_ENV
     from tests.events import approval_event
-    from infra.embedded_extensions import install_missing_sagemaker_operations
     from tests.lambdas.world import APPROVER, LambdaContext, build_world, reset_handler_state
 
     port = _free_port()

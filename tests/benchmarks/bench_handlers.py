@@ -135,11 +135,11 @@ def warm_handlers(policy: GovernancePolicy, count: int) -> dict[str, list[float]
     import pytest
     from moto import mock_aws
 
+    from infra.embedded_extensions import install_missing_sagemaker_operations
     from lambdas.approval_gate import handler as gate
     from lambdas.classification_tags import handler as classification
     from lambdas.region_guard import handler as guard
     from tests.events import api_call_event, approval_event
-    from infra.embedded_extensions import install_missing_sagemaker_operations
     from tests.lambdas.sagemaker_fixtures import create_model
     from tests.lambdas.world import LambdaContext, build_world
 

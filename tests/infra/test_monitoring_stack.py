@@ -13,7 +13,7 @@ import pytest
 from lambdas.drift_monitor.run import parse_run
 from policies.errors import PolicyError
 from policies.model import GovernancePolicy
-from tests.conftest import Synthesized, SynthesizeFn, policy_variant
+from tests.conftest import Synthesized, SynthesizeFn, policy_variant, with_engines
 
 MODEL_MONITOR_TYPES = (
     "aws_sagemaker_monitoring_schedule",
@@ -24,14 +24,6 @@ MODEL_MONITOR_TYPES = (
 ACCOUNT = "${data.aws_caller_identity.current.account_id}"
 PARTITION = "${data.aws_partition.partition.partition}"
 OPS_KEY = "${data.aws_kms_alias.key-ops.target_key_arn}"
-
-
-def with_engines(policy: GovernancePolicy, engines: dict[str, str]) -> GovernancePolicy:
-    projects = [p.model_dump(mode="json") for p in policy.projects]
-    for project in projects:
-        for endpoint in project["endpoints"]:
-            endpoint["engine"] = engines.get(endpoint["name"], "drift-job")
-    return policy_variant(policy, projects=projects)
 
 
 @pytest.fixture(scope="module")

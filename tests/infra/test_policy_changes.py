@@ -5,23 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from infra.stacks.base import BackendSettings
-from policies.errors import PolicyError
 from policies.model import GovernancePolicy
-from tests.conftest import SynthesizeFn, policy_variant
+from tests.conftest import SynthesizeFn, policy_variant, with_engines
 
 
 def boundary_regions(stacks: dict) -> list[str]:  # type: ignore[type-arg]
-    (boundary,) = stacks["identity"]["resource"]["aws_iam_policy"].values()
+    (boundary,) = [
+        b for b in stacks["identity"]["resource"]["aws_iam_policy"].values() if b["name"] == "acme-ml-permissions-boundary"
+    ]
     statement = next(s for s in json.loads(boundary["policy"])["Statement"] if s["Sid"] == "DenyOutsideAllowedRegions")
     return list(statement["Condition"]["StringNotEquals"]["aws:RequestedRegion"])
 
 
 def test_region_list_follows_the_policy(synthesize: SynthesizeFn, policy: GovernancePolicy) -> None:
     variant = policy_variant(policy, regions={"home": "us-east-2", "allowed": ["us-east-2", "us-west-2", "ca-central-1"]})
-    out = synthesize(variant)
+    out = synthesize(with_engines(variant, {"credit-risk-scoring": "model-monitor"}))
     assert boundary_regions(out.stacks) == ["us-east-2", "us-west-2", "ca-central-1"]
     assert {p["region"] for c in out.stacks.values() for p in c["provider"]["aws"] if "alias" not in p} == {"us-east-2"}
     buckets = {b["bucket"] for b in out.resources("aws_s3_bucket").values()}
@@ -46,9 +45,9 @@ def test_a_new_project_gets_its_group_role_and_monitoring(synthesize: Synthesize
     assert groups["fraud-detect"]["tags"]["owner-team"] == "payments-risk"
     roles = {r["name"] for r in out.resources("aws_iam_role", "identity").values()}
     assert "acme-fraud-detect-sagemaker-execution" in roles
-    schedules = {s["name"]: s for s in out.resources("aws_sagemaker_monitoring_schedule").values()}
-    expression = schedules["fraud-detect-rt-data-quality"]["monitoring_schedule_config"]["schedule_config"]["schedule_expression"]
-    assert expression == "cron(0 0/4 ? * * *)"
+    schedules = {s["name"]: s for s in out.resources("aws_scheduler_schedule", "monitoring").values()}
+    assert schedules["fraud-detect-rt"]["schedule_expression"] == "cron(0 0/4 ? * * *)"
+    assert json.loads(schedules["fraud-detect-rt"]["target"]["input"])["detail"]["project"] == "fraud-detect"
     assert len(schedules) == 3
 
 
@@ -92,17 +91,3 @@ def test_s3_backend_with_native_locking_when_a_state_bucket_is_set(policy: Gover
             "use_lockfile": True,
         }
     }
-
-
-def test_monitoring_in_a_region_without_model_monitor_fails_before_output(policy: GovernancePolicy, tmp_path: Path) -> None:
-    from cdktn import Testing
-
-    import infra.node  # noqa: F401
-    from infra.app import build
-
-    variant = policy_variant(
-        policy,
-        regions={"home": "ap-southeast-7", "allowed": ["ap-southeast-7"], "watched": [*policy.regions.watched, "ap-southeast-7"]},
-    )
-    with pytest.raises(PolicyError, match=r"regions.home: SageMaker Model Monitor has no analyzer image in ap-southeast-7"):
-        build(Testing.app(outdir=str(tmp_path)), variant)

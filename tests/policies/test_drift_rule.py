@@ -161,9 +161,11 @@ def test_watched_features_default_to_the_whole_baseline(policy: GovernancePolicy
     [
         (None, None, f"the model version names no drift baseline ({BASELINE_URI_KEY})"),
         (f"s3://{LINEAGE}/projects/credit-risk/baselines/b.json", None, f"but no SHA-256 ({BASELINE_SHA256_KEY})"),
-        (f"s3://{LINEAGE}/projects/churn-forecast/baselines/b.json", "ab", "is not in the project's lineage prefix"),
-        ("s3://elsewhere/projects/credit-risk/b.json", "ab", "is not in the project's lineage prefix"),
-        (f"s3://{LINEAGE}/projects/credit-risk/baselines/b.json", "ab", None),
+        (f"s3://{LINEAGE}/projects/churn-forecast/runs/r1/baseline/baseline.json", "ab", "not a pipeline run's baseline"),
+        ("s3://elsewhere/projects/credit-risk/runs/r1/baseline/baseline.json", "ab", "not a pipeline run's baseline"),
+        (f"s3://{LINEAGE}/projects/credit-risk/runs/r1/data/train.csv", "ab", "not a pipeline run's baseline"),
+        (f"s3://{LINEAGE}/projects/credit-risk/runs//baseline/baseline.json", "ab", "not a pipeline run's baseline"),
+        (f"s3://{LINEAGE}/projects/credit-risk/runs/r1/baseline/baseline.json", "ab", None),
     ],
 )
 def test_baseline_reference_problems(uri: str | None, sha: str | None, problem: str | None) -> None:

@@ -224,3 +224,25 @@ def test_a_mutation_breaks_exactly_its_invariant(
         (tmp_path / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
     violations = check_invariants(matrix_of(tmp_path, policy))
     assert {v.split(":", 1)[0] for v in violations} == expected, violations
+
+
+def test_the_scan_fails_on_a_broken_invariant_and_reports_it(
+    synthesized: Synthesized, policy: GovernancePolicy, tmp_path: Path
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    from review.scan import access_review
+
+    assert access_review(synthesized.outdir, tmp_path / "ok", policy).ok is True
+    stacks = copy.deepcopy(synthesized.stacks)
+    mutate_engineer_deploys_directly(stacks)
+    for name, config in stacks.items():
+        (tmp_path / "stacks" / name).mkdir(parents=True)
+        (tmp_path / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
+    check = access_review(tmp_path, tmp_path / "reports", policy)
+    assert check.ok is False and all(p.startswith("only-the-deployer-deploys: ") for p in check.problems)
+    suite = ET.parse(tmp_path / "reports" / "access_invariants_junitxml.xml").getroot()  # noqa: S314 - written by the scan
+    failed = [case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None]
+    assert failed == ["only-the-deployer-deploys"] and suite.get("tests") == str(len(INVARIANTS))
+    results = json.loads((tmp_path / "reports" / "access-invariants.json").read_text())["invariants"]
+    assert [r["invariant"] for r in results if r["problems"]] == ["only-the-deployer-deploys"]

@@ -121,6 +121,11 @@ def test_a_stale_suppression_fails_the_scan(synthesized: Synthesized, policy: Go
             + "every bucket in the stack is exempt from access logging for now\n",
             "never a pattern",
         ),
+        (
+            "- check: CKV_AWS_117\n  stack: enforcement\n  resources: [aws_lambda_function.a, 'aws_lambda_function.*']\n"
+            "  reason: no function of the enforcement stack needs a VPC for now\n",
+            "never a pattern",
+        ),
     ],
 )
 def test_suppressions_must_be_narrow_and_justified(tmp_path: Path, entry: str, message: str) -> None:

@@ -67,6 +67,10 @@ def test_the_rule_id_collection_finds_what_the_modules_define() -> None:
         "separation-of-duties",
         "undecidable",
         "region-restriction",
+        "evidence-provenance",
+        "deployment-approval",
+        "data-drift",
+        "governance-tampering",
     }
     assert {"provider-region", "resource-region", "audit-object-lock"} <= infrastructure_rule_ids()
 
