@@ -20,7 +20,7 @@ DEPLOY_FLAGS ?=
 export PYTHONPATH := $(CURDIR)
 export CHECKPOINT_DISABLE := 1
 
-.PHONY: help install synth demo validate deploy-local preflight deploy scan lint typecheck pytest test bench schema access-review iam-review clean
+.PHONY: help install synth demo summary validate deploy-local preflight deploy scan lint typecheck pytest test bench schema access-review iam-review clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,7 +39,10 @@ install: $(VENV)/.synced ## Create .venv from uv.lock (bootstraps uv if missing)
 synth: install ## Synthesize every stack into cdktf.out/ from policies/governance.yaml
 	$(PY) -m infra.app
 
-demo: synth ## Synthesize and print what the policy produced
+demo: install ## The whole blueprint on this machine: synth, scan, deploy into an embedded AWS, play the lifecycle, evidence report
+	$(PY) -m demo --outdir $(OUT) --output $(REPORTS)/demo
+
+summary: synth ## Print what the policy produced, read from the synthesized Terraform JSON
 	$(PY) -m infra.summary $(OUT)
 
 validate: synth ## terraform init + validate every stack (offline through the provider mirror)

@@ -7,13 +7,14 @@ applied), not from Python: a rule that was not deployed delivers nothing.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from infra.embedded_aws import EmbeddedAws
 
@@ -84,8 +85,17 @@ def forwarding_patterns(aws: EmbeddedAws, region: str, prefix: str) -> list[Any]
 class Bus:
     """The home Region's default bus with its deployed rules, and the forwarding from every other watched Region."""
 
-    def __init__(self, aws: EmbeddedAws, *, rule_prefix: str, forwarding_prefix: str, regions: Sequence[str], policy_file: Path):
-        self.aws, self.home = aws, aws.region
+    def __init__(
+        self,
+        aws: EmbeddedAws,
+        *,
+        rule_prefix: str,
+        forwarding_prefix: str,
+        regions: Sequence[str],
+        policy_file: Path,
+        log: TextIO | None = None,
+    ):
+        self.aws, self.home, self.log = aws, aws.region, log
         self.rules = deployed_rules(aws, prefix=rule_prefix)
         self.forwarding = {r: forwarding_patterns(aws, r, forwarding_prefix) for r in regions if r != aws.region}
         self.policy_file = policy_file
@@ -133,9 +143,12 @@ class Bus:
         packaged.reset()
         settings.cache_clear()
         module, name = rule.handler.rsplit(".", 1)
-        handler = getattr(importlib.import_module(module), name)
         arn = f"arn:aws:lambda:{self.home}:{self.aws_account()}:function:{rule.function}"
-        return handler(event, LambdaContext(function_name=rule.function, invoked_function_arn=arn))
+        # The functions' logs and metrics (what CloudWatch would receive) go to the log, not the terminal;
+        # Powertools binds its log stream when a handler module is first imported, so the import is inside too.
+        with contextlib.redirect_stdout(self.log) if self.log else contextlib.nullcontext():
+            handler = getattr(importlib.import_module(module), name)
+            return handler(event, LambdaContext(function_name=rule.function, invoked_function_arn=arn))
 
     def aws_account(self) -> str:
         from infra.embedded_aws import MOTO_ACCOUNT_ID

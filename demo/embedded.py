@@ -8,13 +8,14 @@ would record on a model version, which moto cannot.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from infra.embedded_aws import FAKE_CREDENTIALS, MOTO_ACCOUNT_ID, EmbeddedAws
-from infra.embedded_extensions import install_missing_sagemaker_operations
+from infra.embedded_extensions import install_missing_sagemaker_operations, leave_bucket_policies_to_the_access_review
 
 ACCOUNT = MOTO_ACCOUNT_ID
 
@@ -31,6 +32,8 @@ def embedded_aws(region: str) -> Iterator[EmbeddedAws]:
     from moto.server import ThreadedMotoServer
 
     install_missing_sagemaker_operations()
+    leave_bucket_policies_to_the_access_review()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     saved = {k: os.environ.get(k) for k in [*FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"]}

@@ -10,19 +10,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from demo.delivery import Bus
 from demo.embedded import ACCOUNT
-from demo.samples import api_call_event, approval_event
+from demo.samples import api_call_event, approval_event, tamper_event
 from infra.embedded_aws import EmbeddedAws
 from infra.embedded_extensions import record_user_context
 from policies.model import GovernancePolicy, Project
 from policies.naming import MODEL_DEPLOYER, Names
 
 REGISTRAR = "dana"  # the data scientist who starts the project's pipeline
+ADMINISTRATOR = f"arn:aws:sts::{ACCOUNT}:assumed-role/AdministratorAccess/mallory"  # outside every boundary
 APPROVER = "alice"  # the model approver
 IMAGE = "141502667606.dkr.ecr.{region}.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 
@@ -34,22 +36,11 @@ def user_context(role_arn: str, session: str, person: str) -> dict[str, Any]:
 
 
 @dataclass
-class Story:
-    """What happened, as the demo asked for it; the summary compares it with the audit records."""
-
-    steps: list[tuple[str, str, str]] = field(default_factory=list)  # (project, what, outcome)
-
-    def add(self, project: str, what: str, outcome: str) -> None:
-        self.steps.append((project, what, outcome))
-
-
-@dataclass
 class Lifecycle:
     aws: EmbeddedAws
     policy: GovernancePolicy
     bus: Bus
     workdir: Path
-    story: Story = field(default_factory=Story)
 
     @property
     def names(self) -> Names:
@@ -59,31 +50,41 @@ class Lifecycle:
         return self.aws.client("sagemaker", region)
 
     # ---- the governed pipeline, locally, into the deployed lineage bucket -------------------------------
-    def pipeline_run(self, project: Project) -> Any:
-        """The pipeline's validate, train, evaluate and baseline steps on the bundled dataset, uploaded as its run."""
+    def pipeline_run(self, project: Project, frame: Any = None) -> tuple[Any, str, str]:
+        """The pipeline's validate, train, evaluate and baseline steps on the bundled dataset (or ``frame``), uploaded
+        into the deployed lineage bucket as the run's prefix: what the RegisterModel step would send, the prefix and
+        the model's URI."""
         from pipelines.bundle import source_bundle
         from pipelines.local_run import local_registration, run_locally
         from pipelines.registration import run_prefix_uri
 
         run_id = uuid.uuid4().hex[:12]
-        run = run_locally(self.workdir / project.name / run_id)
+        run = run_locally(self.workdir / project.name / run_id, frame)
         run_uri = run_prefix_uri(self.names.lineage_bucket, project.name, run_id)
+        key_prefix = run_uri.removeprefix(f"s3://{self.names.lineage_bucket}/").rstrip("/")
         s3 = self.aws.client("s3")
-        for key, path in run.artifacts().items():
-            s3.put_object(Bucket=self.names.lineage_bucket, Key=f"{run_uri.split('/', 3)[3]}/{key}", Body=path.read_bytes())
+        files = dict(run.artifacts())
+        model_key = f"model/{run.model_file.name}" if run.model_file is not None else ""
+        if run.model_file is not None:
+            files[model_key] = run.model_file
+        for key, path in files.items():
+            s3.put_object(Bucket=self.names.lineage_bucket, Key=f"{key_prefix}/{key}", Body=path.read_bytes())
         execution = f"arn:aws:sagemaker:{self.aws.region}:{ACCOUNT}:pipeline/{project.name}-governed/execution/{run_id}"
-        return local_registration(
+        registration = local_registration(
             run, project, run_uri=run_uri, code_version=source_bundle().version, execution_arn=execution
-        ), run_uri
+        )
+        return registration, run_uri.rstrip("/"), f"{run_uri.rstrip('/')}/{model_key}"
 
-    def register(self, project: Project, *, tamper: Callable[[dict[str, Any], str], None] | None = None) -> str:
+    def register(
+        self, project: Project, *, frame: Any = None, tamper: Callable[[dict[str, Any], str], None] | None = None
+    ) -> str:
         """Register the run's model version as the pipeline's RegisterModel step does (PendingManualApproval)."""
-        registration, run_uri = self.pipeline_run(project)
+        registration, run_uri, model_uri = self.pipeline_run(project, frame)
         request: dict[str, Any] = {
             "ModelPackageGroupName": self.names.model_package_group(project),
             "ModelApprovalStatus": "PendingManualApproval",
             "InferenceSpecification": {
-                "Containers": [{"Image": IMAGE.format(region=self.aws.region), "ModelDataUrl": f"{run_uri}/model/model.joblib"}],
+                "Containers": [{"Image": IMAGE.format(region=self.aws.region), "ModelDataUrl": model_uri}],
                 "SupportedContentTypes": ["text/csv"],
                 "SupportedResponseMIMETypes": ["text/csv"],
             },
@@ -99,7 +100,7 @@ class Lifecycle:
         record_user_context(ACCOUNT, self.aws.region, arn, created_by=registrar, last_modified_by=None)
         return arn
 
-    def approve(self, arn: str, *, by: str = APPROVER) -> str:
+    def approve(self, arn: str, *, by: str = APPROVER) -> list[tuple[str, dict[str, Any] | str]]:
         """A person approves the version; SageMaker emits the state change, which reaches the deployed gate."""
         self.sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
         approver = user_context(self.names.role_arn(self.names.persona_role("model-approver")), by, by)
@@ -107,42 +108,58 @@ class Lifecycle:
         record_user_context(ACCOUNT, self.aws.region, arn, created_by=registrar, last_modified_by=approver)
         event = approval_event(arn)
         event["detail"]["LastModifiedBy"] = approver
-        self.bus.put(event)
-        return self.status(arn)
+        return self.bus.put(event).results
 
     def status(self, arn: str) -> str:
         return str(self.sagemaker().describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"])
 
-    def reject(self, arn: str) -> None:
+    def reject(self, arn: str) -> list[tuple[str, dict[str, Any] | str]]:
         """A person rejects a version after it was approved (and perhaps deployed)."""
         self.sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
-        self.bus.put(approval_event(arn, status="Rejected"))
+        return self.bus.put(approval_event(arn, status="Rejected")).results
 
-    def deploy(self, arn: str, endpoint: str) -> dict[str, Any]:
-        """The ML engineer asks the deployer (the one role that may create models and endpoints)."""
+    def deploy(self, arn: str, endpoint: str) -> list[tuple[str, dict[str, Any] | str]]:
+        """The ML engineer asks the deployer (the one role that may create models and endpoints); its CreateEndpoint
+        call reaches the bus as CloudTrail records it."""
         request = {"model_package_arn": arn, "endpoint_name": endpoint, "instance_type": "ml.m5.large", "instance_count": 1}
-        return self.bus.invoke(self.names.handler_function(MODEL_DEPLOYER), request)
+        function = self.names.handler_function(MODEL_DEPLOYER)
+        results: list[tuple[str, dict[str, Any] | str]] = [(function, self.bus.invoke(function, request))]
+        if results[0][1]["decision"] == "allow":  # type: ignore[index]
+            deployer = f"arn:aws:sts::{ACCOUNT}:assumed-role/{self.names.deployer_role}/{function}"
+            results += self.bus.put(
+                api_call_event("CreateEndpoint", name=endpoint, region=self.aws.region, actor=deployer)
+            ).results
+        return results
+
+    def endpoint_exists(self, name: str, region: str | None = None) -> bool:
+        return any(e["EndpointName"] == name for e in self.sagemaker(region).list_endpoints()["Endpoints"])
 
     # ---- SageMaker work created outside the governed path ---------------------------------------------------
-    def training_job(self, name: str, *, region: str, tags: dict[str, str] | None = None) -> None:
+    def training_job(self, project: Project, name: str, *, region: str, tags: dict[str, str] | None = None) -> Any:
         """Someone starts a training job directly; CloudTrail records the call and EventBridge receives it."""
         self.sagemaker(region).create_training_job(
             TrainingJobName=name,
-            RoleArn=self.names.role_arn(f"{self.policy.organization.name}-credit-risk-sagemaker-execution"),
+            RoleArn=self.names.role_arn(self.names.execution_role(project)),
             AlgorithmSpecification={"TrainingImage": IMAGE.format(region=region), "TrainingInputMode": "File"},
-            OutputDataConfig={"S3OutputPath": f"s3://{self.names.lineage_bucket}/scratch/"},
+            OutputDataConfig={
+                "S3OutputPath": f"s3://{self.names.lineage_bucket}/{self.names.lineage_project_prefix(project.name)}/scratch/"
+            },
             ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
             StoppingCondition={"MaxRuntimeInSeconds": 3600},
             Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
         )
-        self.bus.put(api_call_event("CreateTrainingJob", name=name, region=region, tags=tags))
+        return self.bus.put(api_call_event("CreateTrainingJob", name=name, region=region, tags=tags))
 
-    def raw_endpoint(self, name: str, *, region: str) -> None:
-        """Someone with the rights the boundary removes creates an endpoint from raw model data."""
+    def training_job_status(self, name: str, region: str) -> str:
+        return str(self.sagemaker(region).describe_training_job(TrainingJobName=name)["TrainingJobStatus"])
+
+    def raw_endpoint(self, project: Project, name: str, *, region: str) -> Any:
+        """An endpoint created outside the deployer, from model data no version names (an administrator, say:
+        the boundaries deny these calls to every governed role)."""
         sagemaker = self.sagemaker(region)
         sagemaker.create_model(
             ModelName=f"{name}-model",
-            ExecutionRoleArn=self.names.role_arn(f"{self.policy.organization.name}-credit-risk-sagemaker-execution"),
+            ExecutionRoleArn=self.names.role_arn(self.names.execution_role(project)),
             PrimaryContainer={"Image": IMAGE.format(region=region), "ModelDataUrl": "s3://somewhere/model.tar.gz"},
         )
         variant = {
@@ -153,7 +170,38 @@ class Lifecycle:
         }
         sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant])
         sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
-        self.bus.put(api_call_event("CreateEndpoint", name=name, region=region))
+        return self.bus.put(api_call_event("CreateEndpoint", name=name, region=region, actor=ADMINISTRATOR))
+
+    def tamper(self, kind: str, **overrides: Any) -> Any:
+        """A call that would switch governance off, as CloudTrail records it."""
+        return self.bus.put(tamper_event(kind, region=self.aws.region, overrides=overrides))
+
+    # ---- traffic and the drift job ---------------------------------------------------------------------
+    def capture(self, project: Project, endpoint: str, *, shifted: bool, before: datetime) -> int:
+        """Requests to the endpoint in the hours before ``before``, written where its data capture writes them."""
+        from demo.traffic import capture_files
+        from demo.traffic import requests as draw
+
+        prefix = self.names.lineage_capture_prefix(project.name, endpoint)
+        files = capture_files(prefix, endpoint, "AllTraffic", draw(shifted=shifted), before=before)
+        for key, body in files.items():
+            self.aws.client("s3").put_object(Bucket=self.names.lineage_bucket, Key=key, Body=body.encode())
+        return len(files)
+
+    def drift_run(self, endpoint: str, at: datetime) -> dict[str, Any]:
+        """What the endpoint's deployed schedule delivers at ``at``: its input, read back from EventBridge Scheduler,
+        with the context attributes filled in, to the function it targets."""
+        schedule = self.aws.client("scheduler").get_schedule(Name=endpoint, GroupName=self.names.drift_schedule_group)
+        text = schedule["Target"]["Input"]
+        for attribute, value in {
+            "<aws.scheduler.scheduled-time>": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "<aws.scheduler.execution-id>": uuid.uuid4().hex[:16],
+            "<aws.scheduler.attempt-number>": "1",
+        }.items():
+            text = text.replace(attribute, value)
+        function = schedule["Target"]["Arn"].rsplit(":", 1)[-1]
+        result: dict[str, Any] = self.bus.invoke(function, json.loads(text))
+        return result
 
 
 def replace_report(metrics: dict[str, float], aws: EmbeddedAws) -> Callable[[dict[str, Any], str], None]:

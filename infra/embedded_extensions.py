@@ -14,6 +14,12 @@
 - moto's ListTags/AddTags on an ARN of a resource that does not exist fail with an internal
   error (500); AWS answers ValidationException, which is what the handlers handle. A job
   created without tags has tags None in moto, which also fails ListTags; AWS returns no tags.
+- moto evaluates a bucket policy on object calls without its principals and conditions, so every
+  conditional Deny of the lineage and audit bucket policies (uploads without SSE-KMS, evidence
+  written by anyone but the project's pipeline, records overwritten) denies every call.
+  ``leave_bucket_policies_to_the_access_review`` stops moto from applying them: the policies are
+  still applied and read back, and who may do what under them is evaluated with AWS's documented
+  logic by review/access (docs/access-matrix.md), not by moto.
 """
 
 from __future__ import annotations
@@ -117,6 +123,13 @@ def install_missing_sagemaker_operations() -> None:
     if not hasattr(backend_cls, "stop_transform_job"):
         backend_cls.stop_transform_job = _stopper("transform_jobs", "transform_job_status", "transform job")
         response_cls.stop_transform_job = _responder("stop_transform_job", "TransformJobName")
+
+
+def leave_bucket_policies_to_the_access_review() -> None:
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    FakeBucket.get_permission = lambda self, action, resource: PermissionResult.NEUTRAL
 
 
 def record_user_context(account: str, region: str, package_arn: str, *, created_by: Any, last_modified_by: Any) -> None:

@@ -1,7 +1,8 @@
 """Many accounts: the stacks of the policy's ``accounts`` section, their deployment order, and a local apply.
 
-    python -m infra.multi_account layout        [policy: $GOVERNANCE_POLICY]
-    python -m infra.multi_account deploy-local  [--outdir cdktf.out] [--workdir .local-aws-accounts]
+    python -m infra.multi_account layout                            (the policy: $GOVERNANCE_POLICY)
+    python -m infra.multi_account synth|validate  [--outdir cdktf.out]
+    python -m infra.multi_account deploy-local    [--outdir cdktf.out] [--workdir .local-aws-accounts]
 
 Stacks, each deployable on its own by the team that owns the account (every provider assumes
 ``accounts.deployment_role`` in its account and refuses any other, ``infra.constructs.account_provider``):
@@ -422,12 +423,12 @@ def _aws_principals(statement: Mapping[str, Any]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.multi_account")
-    parser.add_argument("command", choices=["layout", "synth", "deploy-local"])
+    parser.add_argument("command", choices=["layout", "synth", "validate", "deploy-local"])
     parser.add_argument("--outdir", default="cdktf.out", type=Path)
     parser.add_argument("--workdir", default=".local-aws-accounts", type=Path)
     args = parser.parse_args(argv)
     from infra.embedded_aws import embedded_aws
-    from infra.terraform_cli import TerraformError, _print_results
+    from infra.terraform_cli import TerraformError, _print_results, validate
     from policies.errors import PolicyError
     from policies.loader import load_policy
 
@@ -442,6 +443,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             synth(policy, args.outdir)
             print(f"{len(layout(policy))} stacks in {args.outdir}/stacks")
             return 0
+        if args.command == "validate":
+            return (
+                0
+                if _print_results(validate(args.outdir, stack_names(policy), progress=True), "validate", only_failures=True)
+                else 1
+            )
         args.workdir.mkdir(parents=True, exist_ok=True)
         with embedded_aws(policy.regions.home, log_path=args.workdir.parent / f"{args.workdir.name}-moto.log") as aws:
             results = deploy_local(args.outdir, policy, args.workdir / "stacks", aws, progress=True)

@@ -338,7 +338,20 @@ def access_review(outdir: Path, reports: Path, policy: GovernancePolicy, *, prog
             step.fail()
     reports.mkdir(parents=True, exist_ok=True)
     results = [{"invariant": inv.name, "promise": inv.promise, "problems": found[inv.name]} for inv in INVARIANTS]
-    (reports / "access-invariants.json").write_text(json.dumps({"roles": len(matrix.roles), "invariants": results}, indent=2))
+    summary = {  # the shape the evidence report reads (python -m review.evidence report --access-json)
+        "principals": list(matrix.roles),
+        "checks": len(matrix.cells),
+        "invariants": {
+            r["invariant"]: {
+                "holds": not r["problems"],
+                "promise": r["promise"],
+                "problems": r["problems"],
+                "detail": "; ".join(r["problems"]),
+            }
+            for r in results
+        },
+    }
+    (reports / "access-invariants.json").write_text(json.dumps(summary, indent=2))
     suite = ET.Element("testsuite", name="access invariants", tests=str(len(results)), failures=str(broken), errors="0")
     for result in results:
         case = ET.SubElement(suite, "testcase", classname="review.access.invariants", name=str(result["invariant"]))

@@ -9,6 +9,7 @@ from pathlib import Path
 from infra.lambda_packaging import LAMBDA_RUNTIME
 from lambdas.routing import forwarded_patterns
 from lambdas.table import HANDLERS as TABLE
+from lambdas.table import handler_spec
 from policies.model import GovernancePolicy
 from tests.conftest import Synthesized
 
@@ -40,7 +41,12 @@ def test_each_handler_is_a_governed_function(synthesized: Synthesized) -> None:
         assert function["kms_key_arn"] == "${data.aws_kms_alias.key-ops.target_key_arn}"
         assert function["dead_letter_config"]["target_arn"].startswith(f"${{aws_sqs_queue.{handler}_dlq_")
         assert function["source_code_hash"].startswith("${filebase64sha256(")
-        assert function["layers"] == ["${aws_lambda_layer_version.dependencies-layer.arn}"]
+        numeric = ["${aws_lambda_layer_version.numeric-dependencies-layer.arn}"] if handler_spec(handler).numeric else []
+        assert function["layers"] == ["${aws_lambda_layer_version.dependencies-layer.arn}", *numeric]
+        assert (function["memory_size"], function["timeout"]) == (
+            handler_spec(handler).memory_mb,
+            handler_spec(handler).timeout_seconds,
+        )
         env = function["environment"]["variables"]
         assert env["GOVERNANCE_AUDIT_BUCKET"] == "acme-ml-audit-${data.aws_caller_identity.current.account_id}-eu-west-1"
         assert env["GOVERNANCE_IDEMPOTENCY_TABLE"] == "acme-governance-idempotency"

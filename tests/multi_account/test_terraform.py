@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from infra.embedded_aws import EmbeddedAws, embedded_aws
+from infra.embedded_aws import EmbeddedAws
 from infra.multi_account import (
     MULTI_ACCOUNT_EXCLUSIONS,
     MULTI_ACCOUNT_GAPS,
     account_client,
-    deploy_local,
     read_back,
     stack_names,
 )
@@ -34,10 +33,11 @@ from infra.terraform_cli import (
     resource_addresses,
     write_cli_config,
 )
+from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
 from policies.naming import Names
 from policies.rules.deployment import ServedVersion, decide_deployment_request
-from tests.multi_account.conftest import ADMIN, DEV, HUB, PROD, SynthesizedAccounts
+from tests.multi_account.conftest import ADMIN, DEV, HUB, PROD, BackgroundAccountsDeployment, SynthesizedAccounts
 
 pytestmark = [
     pytest.mark.terraform,
@@ -65,12 +65,11 @@ def test_the_example_validates_offline(example: SynthesizedAccounts) -> None:
 
 
 @pytest.fixture(scope="module")
-def applied(
-    small: SynthesizedAccounts, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[EmbeddedAws, list[StackResult]]]:
-    workdir = tmp_path_factory.mktemp("deploy-accounts")
-    with embedded_aws(REGION, log_path=workdir / "moto.log") as aws:
-        yield aws, deploy_local(small.outdir, small.policy, workdir / "stacks", aws)
+def applied(accounts_deployment: BackgroundAccountsDeployment | None) -> tuple[EmbeddedAws, list[StackResult]]:
+    """The small team's layout, applied in the background from this directory's first test on (conftest.py)."""
+    assert accounts_deployment is not None
+    aws, results = accounts_deployment.wait()
+    return aws, results
 
 
 def client(aws: EmbeddedAws, policy: GovernancePolicy, account: str, service: str, region: str = REGION) -> Any:
@@ -130,10 +129,10 @@ def test_a_version_registered_for_dev_and_approved_in_the_hub_is_describable_and
         )
     # what moto can run: the version registered into the hub's group, approved there by the approver
     approved = hub_sagemaker.create_model_package(
-        ModelPackageGroupName=group, ModelApprovalStatus="PendingManualApproval", InferenceSpecification=INFERENCE
+        ModelPackageGroupName=project.name, ModelApprovalStatus="PendingManualApproval", InferenceSpecification=INFERENCE
     )["ModelPackageArn"]
     pending = hub_sagemaker.create_model_package(
-        ModelPackageGroupName=group, ModelApprovalStatus="PendingManualApproval", InferenceSpecification=INFERENCE
+        ModelPackageGroupName=project.name, ModelApprovalStatus="PendingManualApproval", InferenceSpecification=INFERENCE
     )["ModelPackageArn"]
     hub_sagemaker.update_model_package(ModelPackageArn=approved, ModelApprovalStatus="Approved")
     assert approved.startswith(f"arn:aws:sagemaker:{REGION}:{HUB}:model-package/{project.name}/")
@@ -165,40 +164,90 @@ def _create_call(region: str) -> dict[str, Any]:
     }
 
 
-def test_a_workload_accounts_events_reach_the_hub_bus_from_every_watched_region(
-    applied: tuple[EmbeddedAws, list[StackResult]], small: SynthesizedAccounts
-) -> None:
+@pytest.fixture
+def hub_rules_to_queues(applied: tuple[EmbeddedAws, list[StackResult]], small: SynthesizedAccounts) -> Iterator[dict[str, str]]:
+    """Every hub rule that targets a function, retargeted for the test to a queue of its own (moto cannot invoke a
+    Lambda target: a matching event fails the sender's PutEvents with a 500; moto also matches every event against a
+    schedule-only rule); restored afterwards. Returns handler -> queue URL for the handlers' event rules."""
     aws, _ = applied
     policy = small.policy
-    sqs, hub_events = client(aws, policy, HUB, "sqs"), client(aws, policy, HUB, "events")
-    queue = sqs.create_queue(QueueName="hub-sees")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    hub_events.put_rule(
-        Name="probe-hub-sees",
-        EventPattern=json.dumps({"source": ["aws.sagemaker"], "detail-type": ["AWS API Call via CloudTrail"]}),
-    )
-    hub_events.put_targets(Rule="probe-hub-sees", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    hub_names = Names(policy, account=HUB)
+    sqs, events = client(aws, policy, HUB, "sqs"), client(aws, policy, HUB, "events")
+    saved, queues = {}, {}
+    for rule in [r["Name"] for r in events.list_rules()["Rules"]]:
+        targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+        if not any(":lambda:" in t["Arn"] for t in targets):
+            continue
+        saved[rule] = targets
+        queue = sqs.create_queue(QueueName=f"probe-{rule}")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.remove_targets(Rule=rule, Ids=[t["Id"] for t in targets])
+        events.put_targets(Rule=rule, Targets=[{"Id": "probe", "Arn": queue_arn}])
+        queues[rule] = queue
     try:
-        for region in policy.regions.watched:
-            sent = client(aws, policy, PROD, "events", region).put_events(Entries=[_create_call(region)])
-            assert sent["FailedEntryCount"] == 0
-        received = []
-        while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-            received += [json.loads(m["Body"]) for m in batch]
-        assert sorted(e["detail"]["awsRegion"] for e in received) == sorted(policy.regions.watched)
-        # gap (forwarded-event-origin): moto re-puts the event in the hub, so it claims the hub's account and Region
-        assert {(e["account"], e["region"]) for e in received} == {(HUB, REGION)}
-        assert "forwarded-event-origin" in MULTI_ACCOUNT_GAPS
-
-        # gap (bus-policy-enforced): with the hub bus policy removed the events still arrive
-        hub_events.remove_permission(RemoveAllPermissions=True)
-        client(aws, policy, PROD, "events").put_events(Entries=[_create_call(REGION)])
-        assert sqs.receive_message(QueueUrl=queue).get("Messages"), "moto now enforces the bus policy: drop the gap"
+        yield {spec.name: queues[hub_names.handler_rule(spec.name)] for spec in HANDLERS if spec.route is not None}
     finally:
-        hub_events.remove_targets(Rule="probe-hub-sees", Ids=["queue"])
-        hub_events.delete_rule(Name="probe-hub-sees")
-        body = small.resources("aws_cloudwatch_event_bus_policy", "hub-cross-account")["bus-policy"]["policy"]
-        hub_events.put_permission(Policy=body.replace("${data.aws_partition.partition.partition}", "aws"))
+        for rule, targets in saved.items():
+            events.remove_targets(Rule=rule, Ids=["probe"])
+            events.put_targets(Rule=rule, Targets=targets)
+
+
+def _drain(sqs: Any, queue: str) -> list[dict[str, Any]]:
+    received = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        received += [json.loads(m["Body"]) for m in batch]
+        sqs.delete_message_batch(
+            QueueUrl=queue, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+        )
+    return received
+
+
+def test_a_workload_accounts_events_reach_the_hub_handlers_from_every_watched_region(
+    applied: tuple[EmbeddedAws, list[StackResult]], small: SynthesizedAccounts, hub_rules_to_queues: dict[str, str]
+) -> None:
+    """A SageMaker create call in prod, in each watched Region, goes through prod's forwarding rule to the hub's bus,
+    where the hub's own rules route it: allowed Regions to classification-tags, the others to the region guard."""
+    aws, _ = applied
+    policy = small.policy
+    sqs = client(aws, policy, HUB, "sqs")
+    for region in policy.regions.watched:
+        sent = client(aws, policy, PROD, "events", region).put_events(Entries=[_create_call(region)])
+        assert sent["FailedEntryCount"] == 0
+    routed = {handler: _drain(sqs, queue) for handler, queue in hub_rules_to_queues.items()}
+    assert sorted(e["detail"]["awsRegion"] for e in routed["classification-tags"]) == sorted(policy.regions.allowed)
+    outside = [r for r in policy.regions.watched if r not in policy.regions.allowed]
+    assert sorted(e["detail"]["awsRegion"] for e in routed["region-guard"]) == sorted(outside)
+    assert routed["approval-gate"] == routed["tamper-watch"] == []
+    # gap (forwarded-event-origin): moto re-puts the event in the hub, so it claims the hub's account and Region
+    assert {(e["account"], e["region"]) for e in routed["classification-tags"]} == {(HUB, REGION)}
+    assert "forwarded-event-origin" in MULTI_ACCOUNT_GAPS
+
+
+def test_the_hub_bus_policy_is_stored_but_not_enforced(
+    applied: tuple[EmbeddedAws, list[StackResult]], small: SynthesizedAccounts, hub_rules_to_queues: dict[str, str]
+) -> None:
+    """gap (bus-policy-enforced): with the hub bus policy removed, a workload account's events still arrive."""
+    aws, _ = applied
+    policy = small.policy
+    events, sqs = client(aws, policy, HUB, "events"), client(aws, policy, HUB, "sqs")
+    stored = events.describe_event_bus(Name="default")["Policy"]
+    events.remove_permission(RemoveAllPermissions=True)
+    try:
+        client(aws, policy, PROD, "events").put_events(Entries=[_create_call(REGION)])
+        assert _drain(sqs, hub_rules_to_queues["classification-tags"]), "moto enforces the bus policy now: drop the gap"
+        assert "bus-policy-enforced" in MULTI_ACCOUNT_GAPS
+    finally:
+        events.put_permission(Policy=stored)
+    assert json.loads(events.describe_event_bus(Name="default")["Policy"]) == json.loads(stored)
+
+
+def test_moto_still_cannot_deliver_to_a_lambda_target(
+    applied: tuple[EmbeddedAws, list[StackResult]], small: SynthesizedAccounts
+) -> None:
+    """Why the tests above retarget the hub's rules: the day this fails, let the events reach the functions."""
+    aws, _ = applied
+    with pytest.raises(ClientError, match="500"):
+        client(aws, small.policy, PROD, "events").put_events(Entries=[_create_call(REGION)])
 
 
 def test_each_multi_account_exclusion_is_still_unsupported(

@@ -7,6 +7,7 @@ meet the policy, rejected when the policy asks for more.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,27 +19,19 @@ from pipelines.bundle import source_bundle
 from pipelines.local_run import LocalRun, local_registration, run_locally
 from pipelines.registration import run_prefix_uri
 from policies.model import GovernancePolicy
-from policies.rules.approval import TRAINING_DATA_URI_KEY, ModelVersionFacts, decide_approval
+from policies.rules.approval import ModelVersionFacts, decide_approval
 from policies.rules.metrics import metrics_from_report
 from tests.conftest import policy_variant
 from tests.events import approval_event
+from tests.lambdas.world import APPROVER, registrar_of
+from tests.policies.test_decisions import COMPLIANT
 
 LINEAGE = "acme-ml-lineage-123456789012-eu-west-1"
 
 
 def facts(run: LocalRun) -> ModelVersionFacts:
-    return ModelVersionFacts(
-        package_arn="arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/1",
-        group_name="credit-risk",
-        group_tags={"data-classification": "confidential"},
-        metrics_report_uri=f"s3://{LINEAGE}/projects/credit-risk/runs/x/evaluation/evaluation.json",
-        metrics_report_found=True,
-        metrics=metrics_from_report(run.evaluation),
-        training_data_uri=f"s3://{LINEAGE}/projects/credit-risk/data/train.csv",
-        training_data_found=True,
-        created_by="arn:aws:sts::123456789012:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker",
-        approved_by="arn:aws:sts::123456789012:assumed-role/acme-model-approver/alice",
-    )
+    """A compliant version (tests/policies/test_decisions.py) carrying the metrics of this run's evaluation report."""
+    return replace(COMPLIANT, metrics=metrics_from_report(run.evaluation))
 
 
 def test_local_run_produces_the_sagemaker_artifacts(local_run: LocalRun) -> None:
@@ -91,11 +84,23 @@ def test_registered_the_way_the_pipeline_does_the_gate_decides_in_moto(
         world.put_lineage(f"projects/credit-risk/runs/r1/{key}", path.read_bytes())
     project = policy.project("credit-risk")
     assert project is not None
-    registration = local_registration(local_run, project, run_uri=run_uri, code_version=source_bundle().version)
-    arn = world.register(
-        "credit-risk",
-        report_uri=registration.model_metrics["ModelQuality"]["Statistics"]["S3Uri"],
-        training_uri=registration.customer_metadata_properties[TRAINING_DATA_URI_KEY],
+    execution = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/credit-risk-governed/execution/r1"
+    registration = local_registration(
+        local_run, project, run_uri=run_uri, code_version=source_bundle().version, execution_arn=execution
     )
+    arn = world.sagemaker().create_model_package(
+        ModelPackageGroupName="credit-risk",
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [{"Image": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelMetrics=registration.model_metrics,
+        CustomerMetadataProperties=registration.customer_metadata_properties,
+        MetadataProperties=registration.metadata_properties,
+    )["ModelPackageArn"]
+    world.sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    world.set_identities(arn, created_by=registrar_of("credit-risk"), approved_by=APPROVER)
     gate.handler(approval_event(arn), lambda_context)
-    assert world.status(arn) == expected
+    assert world.status(arn) == expected, world.description(arn)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from policies.model import GovernancePolicy
+from policies.rules.outcome import RuleSet
 from review.evidence.__main__ import main
 from review.evidence.build import build_report
 from review.evidence.collect import read_audit_records, scan_summary
@@ -51,20 +52,22 @@ def test_the_report_counts_exactly_what_the_handlers_recorded(
 
     assert totals["records"] == len(written) == 13
     assert totals["by_verdict"] == dict(Counter(r["decision"] for r in written)) == {"allow": 4, "deny": 8, "undecidable": 1}
-    assert totals["by_rule_set"] == dict(Counter(r["rule_set"] for r in written))
+    assert {k: n for k, n in totals["by_rule_set"].items() if n} == dict(Counter(r["rule_set"] for r in written))
+    assert set(totals["by_rule_set"]) == {r.value for r in RuleSet}  # every enforcement point, zero included
     assert totals["by_rule"] == dict(Counter(v["rule"] for r in written for v in r["violations"]))
     assert totals["by_rule"] == {
         "classification-tag": 4,
+        "evidence-provenance": 1,  # the self-approved version was registered by another project's role
         "governed-project": 1,
         "metric-thresholds": 1,
         "region-restriction": 2,
         "separation-of-duties": 1,
         "undecidable": 1,
     }
-    assert totals["violations"] == 10
+    assert totals["violations"] == 11
     assert totals["violations_by_project"] == {
         "(no governed project)": 1,
-        "churn-forecast": 1,
+        "churn-forecast": 2,  # self-approved, and registered by another project's role
         "credit-risk": 6,
         "side-project": 2,
     }
@@ -100,8 +103,9 @@ def test_each_model_version_has_its_history_and_evidence(world: World, lambda_co
     assert decision["approved_by"].endswith("acme-model-approver/alice")
     assert decision["evidence"]["metrics"] == {"auc": 0.91, "accuracy": 0.88}
     assert decision["evidence"]["evaluation_report"]["uri"].startswith(f"s3://{world.names.lineage_bucket}/projects/credit-risk/")
-    assert (
-        decision["evidence"]["training_data"]["uri"] == f"s3://{world.names.lineage_bucket}/projects/credit-risk/data/train.csv"
+    training = decision["evidence"]["training_data"]["uri"]  # the pipeline run's validated copy
+    assert training.startswith(f"s3://{world.names.lineage_bucket}/projects/credit-risk/runs/") and training.endswith(
+        "/data/train.csv"
     )
     assert decision["audit_key"].startswith(f"decisions/approval-gate/2025/03/03/{decision['event_id']}/")
 
@@ -127,7 +131,14 @@ def test_remediations_and_controls(world: World, lambda_context: Any, policy: Go
     }
     assert report["remediations_by_outcome"] == {"deleted": 1, "resource gone": 1, "stopped": 2, "tagged": 1}
     controls = {c["rule"]: c for c in report["controls"]}
-    evaluated = {"governed-project", "classification-tag", "metric-thresholds", "lineage-evidence", "separation-of-duties"}
+    evaluated = {
+        "governed-project",
+        "classification-tag",
+        "metric-thresholds",
+        "lineage-evidence",
+        "evidence-provenance",
+        "separation-of-duties",
+    }
     assert set(controls) == evaluated | {"undecidable", "region-restriction"}
     assert all(c["mapped"] for c in controls.values())
     assert controls["classification-tag"]["violations"] == 4
