@@ -137,18 +137,27 @@ class Bus:
         from lambdas.shared.policy import POLICY_FILE_ENV
         from lambdas.shared.settings import settings
 
-        os.environ.update({**rule.environment, POLICY_FILE_ENV: str(self.policy_file), "POWERTOOLS_TRACE_DISABLED": "true"})
-        aws.reset()
-        idempotency.reset()
-        packaged.reset()
-        settings.cache_clear()
-        module, name = rule.handler.rsplit(".", 1)
-        arn = f"arn:aws:lambda:{self.home}:{self.aws_account()}:function:{rule.function}"
-        # The functions' logs and metrics (what CloudWatch would receive) go to the log, not the terminal;
-        # Powertools binds its log stream when a handler module is first imported, so the import is inside too.
-        with contextlib.redirect_stdout(self.log) if self.log else contextlib.nullcontext():
-            handler = getattr(importlib.import_module(module), name)
-            return handler(event, LambdaContext(function_name=rule.function, invoked_function_arn=arn))
+        environment = {**rule.environment, POLICY_FILE_ENV: str(self.policy_file), "POWERTOOLS_TRACE_DISABLED": "true"}
+        saved = {key: os.environ.get(key) for key in environment}
+        os.environ.update(environment)
+        try:
+            aws.reset()
+            idempotency.reset()
+            packaged.reset()
+            settings.cache_clear()
+            module, name = rule.handler.rsplit(".", 1)
+            arn = f"arn:aws:lambda:{self.home}:{self.aws_account()}:function:{rule.function}"
+            # The functions' logs and metrics (what CloudWatch would receive) go to the log, not the terminal;
+            # Powertools binds its log stream when a handler module is first imported, so the import is inside too.
+            with contextlib.redirect_stdout(self.log) if self.log else contextlib.nullcontext():
+                handler = getattr(importlib.import_module(module), name)
+                return handler(event, LambdaContext(function_name=rule.function, invoked_function_arn=arn))
+        finally:  # the next function has its own environment, and the caller keeps its own
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     def aws_account(self) -> str:
         from infra.embedded_aws import MOTO_ACCOUNT_ID

@@ -19,7 +19,6 @@ from demo.delivery import Bus
 from demo.embedded import ACCOUNT
 from demo.samples import api_call_event, approval_event, tamper_event
 from infra.embedded_aws import EmbeddedAws
-from infra.embedded_extensions import record_user_context
 from policies.model import GovernancePolicy, Project
 from policies.naming import MODEL_DEPLOYER, Names
 
@@ -97,7 +96,7 @@ class Lifecycle:
             tamper(request, run_uri)
         arn: str = self.sagemaker().create_model_package(**request)["ModelPackageArn"]
         registrar = user_context(self.names.role_arn(self.names.execution_role(project)), "SageMaker", REGISTRAR)
-        record_user_context(ACCOUNT, self.aws.region, arn, created_by=registrar, last_modified_by=None)
+        self.aws.record_user_context(arn, created_by=registrar, last_modified_by=None)
         return arn
 
     def approve(self, arn: str, *, by: str = APPROVER) -> list[tuple[str, dict[str, Any] | str]]:
@@ -105,7 +104,7 @@ class Lifecycle:
         self.sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
         approver = user_context(self.names.role_arn(self.names.persona_role("model-approver")), by, by)
         registrar = self.sagemaker().describe_model_package(ModelPackageName=arn).get("CreatedBy")
-        record_user_context(ACCOUNT, self.aws.region, arn, created_by=registrar, last_modified_by=approver)
+        self.aws.record_user_context(arn, created_by=registrar, last_modified_by=approver)
         event = approval_event(arn)
         event["detail"]["LastModifiedBy"] = approver
         return self.bus.put(event).results

@@ -27,6 +27,10 @@ from policies.naming import (
 Result = tuple[str, dict[str, Any] | str]  # (function, the handler's answer or why it failed)
 
 
+class CannotPlay(ValueError):
+    """The policy lacks what a scenario needs."""
+
+
 @dataclass(frozen=True)
 class Expected:
     handler: str
@@ -58,7 +62,7 @@ class Cast:
         policy = lifecycle.policy
         with_endpoints = [p for p in policy.projects if p.endpoints]
         if not with_endpoints:
-            raise ValueError("the demo needs a project with an endpoint in the policy (projects[].endpoints)")
+            raise CannotPlay("the demo needs a project with an endpoint in the policy (projects[].endpoints)")
         primary = with_endpoints[0]
         secondary = next((p for p in policy.projects if p.name != primary.name), primary)
         forbidden = next((r for r in policy.regions.forwarded if r not in policy.regions.allowed), None)

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-SHIFTED_FEATURES = ("mean radius", "mean concave points", "worst radius")
+SHIFTED_FEATURES = ("mean_radius", "mean_concave_points", "worst_radius")
 
 
 def requests(*, shifted: bool, seed: int = 11) -> list[list[float]]:

@@ -91,7 +91,9 @@ MULTI_ACCOUNT_GAPS: Mapping[str, str] = {
     "register into or describe the hub's model package groups (AWS allows it through the group policy)",
     "bus-policy-enforced": "moto stores the hub bus policy but delivers cross-account events whatever it says",
     "forwarded-event-origin": "moto re-puts a forwarded event from its source, detail-type and detail only: the "
-    "hub sees no origin account or Region (AWS keeps account and region of the workload account)",
+    "hub's rules see no account and the hub's Region (AWS keeps the workload account's account and region)",
+    "lambda-targets": "moto cannot deliver an event to a Lambda target (the sender's PutEvents fails with a 500) and "
+    "matches every event against a schedule-only rule: the hub's rules are retargeted to queues to watch the routing",
     "scp-enforced": "moto's Organizations stores and attaches SCPs but never enforces them (the offline IAM evaluator does)",
 }
 

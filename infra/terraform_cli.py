@@ -213,7 +213,7 @@ def local_override(config: Mapping[str, Any], endpoint: str, state_path: str) ->
             "skip_requesting_account_id": True,
             "skip_region_validation": True,
             "s3_use_path_style": True,
-            "max_retries": 2,
+            "max_retries": 5,  # the embedded AWS is one Python process: a busy moment is retried, not a failure
             "endpoints": [{service: endpoint for service in EMBEDDED_ENDPOINT_SERVICES}],
         }
         if "alias" in block:

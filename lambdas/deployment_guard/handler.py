@@ -96,7 +96,12 @@ def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 metrics=metrics,
             )
         )
-    return {"judged": len(results), "decisions": [r["decision"] for r in results], "revoked": revoked}
+    return {
+        "judged": len(results),
+        "decisions": [r["decision"] for r in results],
+        "audit_records": [r["audit_record"] for r in results],
+        "revoked": revoked,
+    }
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)

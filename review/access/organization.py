@@ -503,10 +503,14 @@ def main(argv: Iterable[str] | None = None) -> int:
         problems = inv.check(review)
         print(f"{'ok    ' if not problems else 'FAILED'} {inv.name}: {inv.promise}")
         violations += [f"  {p}" for p in problems]
+    blocked: dict[str, list[str]] = {}
     for role, verdict in hub_handlers_reach_workload_roles(review):
         if not verdict.allowed:
-            print(f"note   the hub cannot assume {role} yet: {verdict.reason}")
-    print("\n".join(violations))
+            blocked.setdefault(verdict.reason, []).append(role)
+    for reason, roles in blocked.items():
+        print(f"note   the hub's handlers cannot assume {len(roles)} workload enforcement roles yet: {reason}")
+    if violations:
+        print("\n".join(violations))
     return 1 if violations else 0
 
 

@@ -1,0 +1,73 @@
+"""The embedded AWS's server process: moto in server mode with the fixes of ``infra/embedded_extensions.py``.
+
+    python -m infra.embedded_server --port 5000 [--host 127.0.0.1]
+
+It serves exactly what ``python -m moto.server`` serves, plus one route of its own: ``POST
+/_embedded/user-context`` with ``{"account", "region", "package_arn", "created_by",
+"last_modified_by"}`` sets the identities SageMaker records on a model version (moto records one
+fixed fake user), so the approval gate's separation of duties can be played against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+USER_CONTEXT_PATH = "/_embedded/user-context"
+
+
+def application() -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from infra.embedded_extensions import (
+        install_missing_sagemaker_operations,
+        leave_bucket_policies_to_the_access_review,
+        record_user_context,
+    )
+
+    install_missing_sagemaker_operations()
+    leave_bucket_policies_to_the_access_review()
+    moto_app = DomainDispatcherApplication(create_backend_app)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != USER_CONTEXT_PATH or environ.get("REQUEST_METHOD") != "POST":
+            return moto_app(environ, start_response)  # type: ignore[no-any-return]
+        try:
+            body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+            record_user_context(
+                body["account"],
+                body["region"],
+                body["package_arn"],
+                created_by=body.get("created_by"),
+                last_modified_by=body.get("last_modified_by"),
+            )
+        except (KeyError, ValueError, StopIteration) as exc:
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()]
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.embedded_server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import run_simple
+
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    run_simple(args.host, args.port, application(), threaded=True, use_reloader=False, request_handler=MotoRequestHandler)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
