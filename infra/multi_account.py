@@ -456,6 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = deploy_local(args.outdir, policy, args.workdir / "stacks", aws, progress=True)
             ok = _print_results(results, "terraform apply")
             problems = read_back(aws, policy) if ok else []
+        if ok:
+            print(f"read back: {'the cross-account guarantees hold' if not problems else f'{len(problems)} problem(s)'}")
         for problem in problems:
             print(f"  FAILED: {problem}")
         for gap, reason in MULTI_ACCOUNT_GAPS.items():

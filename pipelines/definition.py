@@ -17,8 +17,11 @@ beside Train: it needs the validated data, not the model, and numpy only.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,8 +95,82 @@ def _step_name(metric: str) -> str:
     return "".join(part.capitalize() for part in metric.split("_"))
 
 
+# Schemas the SageMaker SDK validates its defaults config against, each checked against its metaschema once
+# per process: id -> (the schema, a copy to notice a change, its validator).
+_CHECKED_SCHEMAS: dict[int, tuple[Any, Any, Any]] = {}
+
+
+def _validate_checking_schema_once(instance: Any, schema: Any, cls: Any = None, *args: Any, **kwargs: Any) -> None:
+    """``jsonschema.validate`` with the schema's own check done once per schema instead of on every call.
+
+    The SDK calls ``jsonschema.validate(config, SDK_SCHEMA)`` on each of the ~60 config lookups of a build, and
+    ``jsonschema.validate`` first checks the SDK's constant schema against the JSON Schema metaschema: 88 % of a
+    build. Here every config is still validated in full against the schema and fails with the same error
+    (``best_match`` of the same validator); only the unchanged schema is not checked again. Any other use
+    (a validator class or options given) goes to ``jsonschema.validate`` itself.
+    """
+    import jsonschema
+
+    if cls is not None or args or kwargs or not isinstance(schema, dict):
+        jsonschema.validate(instance, schema, cls, *args, **kwargs)
+        return
+    entry = _CHECKED_SCHEMAS.get(id(schema))
+    if entry is None or entry[0] is not schema or entry[1] != schema:
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
+        entry = (schema, copy.deepcopy(schema), validator_class(schema))
+        _CHECKED_SCHEMAS[id(schema)] = entry
+    error = jsonschema.exceptions.best_match(entry[2].iter_errors(instance))
+    if error is not None:
+        raise error
+
+
+@contextmanager
+def sdk_config_schema_checked_once() -> Iterator[None]:
+    """While building: the SDK's config validation checks its schema once (``_validate_checking_schema_once``)."""
+    import sagemaker.core.config.config
+    import sagemaker.core.config.config_manager
+    import sagemaker.core.utils.intelligent_defaults_helper
+
+    # The modules that validate the defaults config with ``jsonschema.validate``; each sees the checked-once
+    # validation through its own ``jsonschema`` name, so nothing outside the SDK is affected.
+    modules = (
+        sagemaker.core.config.config,
+        sagemaker.core.config.config_manager,
+        sagemaker.core.utils.intelligent_defaults_helper,
+    )
+    saved = [(module, module.jsonschema) for module in modules]  # type: ignore[attr-defined]
+    try:
+        for module, original in saved:
+            if not isinstance(original, _CheckedOnceJsonschema):
+                module.jsonschema = _CheckedOnceJsonschema(original)  # type: ignore[attr-defined]
+        yield
+    finally:
+        for module, original in saved:
+            module.jsonschema = original  # type: ignore[attr-defined]
+
+
+class _CheckedOnceJsonschema:
+    """The ``jsonschema`` module as the SDK sees it while building: ``validate`` checks a schema once."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    @staticmethod
+    def validate(instance: Any, schema: Any, cls: Any = None, *args: Any, **kwargs: Any) -> None:
+        _validate_checking_schema_once(instance, schema, cls, *args, **kwargs)
+
+
 def build_pipeline(policy: GovernancePolicy, target: PipelineTarget, *, session: Any = None) -> Any:
-    """The pipeline object (call ``.definition()`` for the JSON)."""
+    """The pipeline object (call ``.definition()``, or ``governed_definition``, for the JSON)."""
+    with sdk_config_schema_checked_once():
+        return _build_pipeline(policy, target, session=session)
+
+
+def _build_pipeline(policy: GovernancePolicy, target: PipelineTarget, *, session: Any = None) -> Any:
     from sagemaker.core.workflow.parameters import ParameterString
     from sagemaker.mlops.workflow.pipeline import Pipeline
 
@@ -411,7 +488,8 @@ def governed_definition(pipeline: Any, policy: GovernancePolicy, project: Projec
     ModelBuilder.register has no tags argument; CreateModelPackage does, so the RegisterModel
     request gets them here.
     """
-    definition: dict[str, Any] = json.loads(pipeline.definition())
+    with sdk_config_schema_checked_once():
+        definition: dict[str, Any] = json.loads(pipeline.definition())
     tags = [{"Key": k, "Value": v} for k, v in policy.project_tags(project).items()]
 
     def visit(steps: list[dict[str, Any]]) -> None:

@@ -292,6 +292,9 @@ class Names:
     def handler_rule_arn(self, handler: str) -> str:
         return f"arn:{self.partition}:events:{self.region}:{self.account}:rule/{self.handler_rule(handler)}"
 
+    def handler_schedule_rule_arn(self, handler: str) -> str:
+        return f"arn:{self.partition}:events:{self.region}:{self.account}:rule/{self.handler_schedule_rule(handler)}"
+
     def handler_function_arn(self, handler: str) -> str:
         return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{self.handler_function(handler)}"
 

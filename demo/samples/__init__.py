@@ -101,6 +101,12 @@ TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
         "DeleteSchedule",
         {"name": "fraud-detect-rt", "groupName": "acme-drift-monitor"},
     ),
+    "dead-letter-queue-purged": (
+        "sqs.amazonaws.com",
+        "PurgeQueue",
+        {"queueUrl": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/acme-approval-gate-dlq"},
+    ),
+    "sweep-rule-disabled": ("events.amazonaws.com", "DisableRule", {"name": "acme-deployment-guard-schedule"}),
     "drift-schedule-group-deleted": ("scheduler.amazonaws.com", "DeleteScheduleGroup", {"name": "acme-drift-monitor"}),
 }
 

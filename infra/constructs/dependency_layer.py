@@ -1,13 +1,16 @@
-"""A Lambda layer built from a staged directory (infra/lambda_packaging.py), pinned by the hash of its archive."""
+"""A Lambda layer built from a staged directory (infra/lambda_packaging.py), pinned by the hash of its archive.
+
+The archive is built once per content (infra/constructs/staged_asset.py), not on every synth."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from cdktn import AssetType, Fn, TerraformAsset
+from cdktn import Fn
 from cdktn_provider_aws.lambda_layer_version import LambdaLayerVersion
 from constructs import Construct
 
+from infra.constructs.staged_asset import staged_asset
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
 
 
@@ -15,7 +18,7 @@ def dependency_layer(
     scope: Construct, construct_id: str, *, staged: Path, layer_name: str, description: str
 ) -> LambdaLayerVersion:
     """The layer ``<construct_id>-layer`` from the archive of ``staged`` (asset ``<construct_id>``)."""
-    code = TerraformAsset(scope, construct_id, path=str(staged), type=AssetType.ARCHIVE)
+    code = staged_asset(scope, construct_id, staged)
     return LambdaLayerVersion(
         scope,
         f"{construct_id}-layer",

@@ -78,6 +78,8 @@ class DriftScheduler(Construct):
         )
         self.policy_document = scheduler_policy(names, ops_key_arn)
         IamRolePolicy(self, "role-policy", name="run-drift-monitor", role=self.role.name, policy=render(self.policy_document))
+        # Read once for every schedule: each jsii attribute read is a round trip to the Node kernel.
+        self.group_name, self.role_arn = self.group.name, self.role.arn
 
     def schedule(self, project: Project, endpoint: MonitoredEndpoint) -> DriftSchedule:
         return DriftSchedule(self, f"schedule-{endpoint.name}", scheduler=self, project=project, endpoint=endpoint)
@@ -96,7 +98,7 @@ class DriftSchedule(Construct):
             self,
             "schedule",
             name=endpoint.name,
-            group_name=scheduler.group.name,
+            group_name=scheduler.group_name,
             description=f"Drift check of endpoint {endpoint.name} (project {project.name}) against its model version's baseline",
             schedule_expression=endpoint.schedule,
             schedule_expression_timezone="UTC",
@@ -105,7 +107,7 @@ class DriftSchedule(Construct):
             state="ENABLED",
             target=SchedulerScheduleTarget(
                 arn=names.handler_function_arn(DRIFT_MONITOR),
-                role_arn=scheduler.role.arn,
+                role_arn=scheduler.role_arn,
                 input=json.dumps(self.input, sort_keys=True),
                 retry_policy=SchedulerScheduleTargetRetryPolicy(
                     maximum_event_age_in_seconds=EVENT_MAX_AGE_SECONDS, maximum_retry_attempts=RETRY_ATTEMPTS

@@ -105,9 +105,16 @@ class GovernedFunction(Construct):
             self,
             "dlq-policy",
             queue_url=queue.url,
-            policy=render(dead_letter_queue_policy(names.dead_letter_queue_arn(handler), names.handler_rule_arn(handler))),
+            policy=render(dead_letter_queue_policy(names.dead_letter_queue_arn(handler), self._rule_arns())),
         )
         return queue
+
+    def _rule_arns(self) -> list[str]:
+        """The rules that invoke the function: its event rule and its schedule, as the table declares them."""
+        names, handler = self.names, self.spec.name
+        return [names.handler_rule_arn(handler)] * bool(self.spec.route) + [names.handler_schedule_rule_arn(handler)] * bool(
+            self.spec.schedule
+        )
 
     def _role(self, keys: Mapping[str, str], boundary_arn: str) -> tuple[IamRole, IamRolePolicy]:
         """The role allows exactly the grants of the handler's table entry."""

@@ -1,11 +1,11 @@
-"""Enforcement: the three run-time handlers, their EventBridge rules, the idempotency table,
-and forwarding rules that bring SageMaker events from every other watched Region home."""
+"""Enforcement: every run-time handler of lambdas/table.py with its rules, schedule and dead-letter queue, the
+dependency layers, the idempotency table, and forwarding rules that bring events from every other watched Region home."""
 
 from __future__ import annotations
 
 import json
 
-from cdktn import AssetType, TerraformAsset, TerraformOutput
+from cdktn import TerraformOutput
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget, CloudwatchEventTargetRetryPolicy
 from cdktn_provider_aws.dynamodb_table import (
@@ -25,6 +25,7 @@ from iam.roles import event_forwarding_policy
 from iam.trust import trust_service
 from infra.constructs.dependency_layer import dependency_layer
 from infra.constructs.governed_function import GovernedFunction
+from infra.constructs.staged_asset import staged_asset
 from infra.lambda_packaging import (
     NUMERIC_LAYER,
     NUMERIC_LAYER_PINS,
@@ -73,7 +74,7 @@ class EnforcementStack(GovernanceStack):
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             deletion_protection_enabled=True,
         )
-        code = TerraformAsset(self, "handler-code", path=str(stage_code(policy)), type=AssetType.ARCHIVE)
+        code = staged_asset(self, "handler-code", stage_code(policy))
         self.functions: dict[str, GovernedFunction] = {}
         for spec in HANDLERS:
             self.functions[spec.name] = GovernedFunction(
@@ -113,6 +114,7 @@ class EnforcementStack(GovernanceStack):
             policy=render(event_forwarding_policy(names)),
         )
         tags = {**policy.standard_tags(), STACK_TAG_KEY: "enforcement"}
+        role_arn = role.arn  # read once: each jsii attribute read is a round trip to the Node kernel
         for region in policy.regions.forwarded:
             provider = AwsProvider(
                 self, f"aws-{region}", alias=region, region=region, default_tags=[AwsProviderDefaultTags(tags=tags)]
@@ -133,6 +135,6 @@ class EnforcementStack(GovernanceStack):
                     rule=rule.name,
                     target_id="home-region-bus",
                     arn=names.home_event_bus_arn,
-                    role_arn=role.arn,
+                    role_arn=role_arn,
                     retry_policy=CloudwatchEventTargetRetryPolicy(maximum_event_age_in_seconds=3600, maximum_retry_attempts=8),
                 )

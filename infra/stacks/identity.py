@@ -48,6 +48,7 @@ class IdentityStack(GovernanceStack):
             ),
         )
 
+        boundary_arn = self.boundary.arn  # one reference, read once: every jsii attribute read is a round trip to Node
         self.roles: dict[str, IamRole] = {}
         for persona in PERSONAS:
             role = IamRole(
@@ -56,7 +57,7 @@ class IdentityStack(GovernanceStack):
                 name=names.persona_role(persona),
                 description=f"{persona.replace('-', ' ').capitalize()} persona of the ML platform",
                 assume_role_policy=render(trust_people(names, project_scoped=persona in PROJECT_SCOPED_PERSONAS)),
-                permissions_boundary=self.boundary.arn,
+                permissions_boundary=boundary_arn,
                 max_session_duration=3600,
             )
             IamRolePolicy(
@@ -75,7 +76,7 @@ class IdentityStack(GovernanceStack):
                 name=names.execution_role(project),
                 description=f"SageMaker execution role of project {project.name}",
                 assume_role_policy=render(trust_service("sagemaker.amazonaws.com", names.account)),
-                permissions_boundary=self.boundary.arn,
+                permissions_boundary=boundary_arn,
                 tags=policy.project_tags(project),
             )
             IamRolePolicy(
@@ -87,4 +88,4 @@ class IdentityStack(GovernanceStack):
             )
             self.roles[f"execution:{project.name}"] = role
 
-        TerraformOutput(self, "permissions-boundary-arn", value=self.boundary.arn)
+        TerraformOutput(self, "permissions-boundary-arn", value=boundary_arn)

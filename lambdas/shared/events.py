@@ -85,7 +85,8 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "kms.amazonaws.com": ("keyId",),
     "s3.amazonaws.com": ("bucketName",),
     "cloudtrail.amazonaws.com": ("name", "trailName"),
-    "scheduler.amazonaws.com": ("groupName", "name"),  # a schedule is known by its group; a group by its name
+    "scheduler.amazonaws.com": ("groupName", "name"),
+    "sqs.amazonaws.com": ("queueUrl",),  # a schedule is known by its group; a group by its name
 }
 
 

@@ -75,9 +75,10 @@ class MonitoredEndpoint(_Strict):
     name: Annotated[str, Field(pattern=ENDPOINT_NAME)]
     """Name of the SageMaker endpoint (created by the project's deployment; data capture on)."""
     schedule: str = "cron(0 * ? * * *)"
-    """Model Monitor schedule: hourly 'cron(0 * ? * * *)', daily 'cron(0 H ? * * *)' or every N hours 'cron(0 H/N ? * * *)'."""
+    """When the endpoint is checked (the drift job's schedule, or Model Monitor's): hourly 'cron(0 * ? * * *)', daily
+    'cron(0 H ? * * *)' or every N hours 'cron(0 H/N ? * * *)'."""
     instance_type: Annotated[str, Field(pattern=INSTANCE_TYPE)] = "ml.m5.xlarge"
-    """Instance type of the monitoring job."""
+    """Instance type of the Model Monitor job (engine model-monitor)."""
     max_runtime_seconds: Annotated[int, Field(ge=1, le=3600)] = 3600
     """Seconds a monitoring run may take before SageMaker stops it (at most one hour)."""
     engine: Annotated[MonitoringEngine, Field(strict=False)] = MonitoringEngine.DRIFT_JOB
@@ -109,7 +110,7 @@ class Project(_Strict):
     metric_thresholds: dict[str, MetricThreshold] = Field(default_factory=dict)
     """Metric bounds a model version must meet to be approved (added to approval.metric_minimums)."""
     endpoints: list[MonitoredEndpoint] = Field(default_factory=list)
-    """Endpoints to monitor with SageMaker Model Monitor."""
+    """Endpoints the project serves: deployed only by the model deployer, monitored for drift by their engine."""
 
     @field_validator("owner_team")
     @classmethod

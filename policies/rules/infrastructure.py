@@ -2,8 +2,8 @@
 
 Each rule takes the policy, the resource type and the resource's body as it appears in the
 synthesized Terraform JSON, and returns a Finding: passed, failed (with the reason) or not
-applicable. The custom checkov checks in ``policies/checkov/`` are adapters around these;
-``tests/policies/test_infrastructure_rules.py`` runs them on synthesized stacks directly.
+applicable. The custom checkov checks in ``review/checkov/`` are adapters around these;
+``tests/review/test_infrastructure_rules.py`` runs them on synthesized stacks directly.
 """
 
 from __future__ import annotations

@@ -54,6 +54,11 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "PutBucketVersioning": "changed versioning of",
         "PutBucketLifecycle": "changed the lifecycle of",
     },
+    "sqs.amazonaws.com": {
+        "DeleteQueue": "deleted the dead-letter queue",
+        "PurgeQueue": "purged the dead-letter queue",
+        "SetQueueAttributes": "changed the dead-letter queue",
+    },
     "scheduler.amazonaws.com": {
         "DeleteSchedule": "deleted a drift schedule in",
         "UpdateSchedule": "changed a drift schedule in",
@@ -89,7 +94,8 @@ def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequen
     target = facts.target.rsplit("/", 1)[-1] if facts.event_source == "events.amazonaws.com" else facts.target
     match facts.event_source:
         case "events.amazonaws.com":
-            return target in {names.handler_rule(h) for h in handlers} or target.startswith(names.forwarding_rule_prefix)
+            rules = {names.handler_rule(h) for h in handlers} | {names.handler_schedule_rule(h) for h in handlers}
+            return target in rules or target.startswith(names.forwarding_rule_prefix)
         case "lambda.amazonaws.com":
             return target.rsplit(":", 1)[-1] in {names.handler_function(h) for h in handlers}
         case "iam.amazonaws.com":
@@ -103,6 +109,8 @@ def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequen
             return names.is_bucket("audit", target) or names.is_bucket("lineage", target)
         case "cloudtrail.amazonaws.com":
             return target.rsplit("/", 1)[-1] == names.trail
+        case "sqs.amazonaws.com":
+            return target.rstrip("/").rsplit("/", 1)[-1] in {names.dead_letter_queue(h) for h in handlers}
         case "scheduler.amazonaws.com":
             return target == names.drift_schedule_group
     return False

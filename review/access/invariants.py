@@ -200,7 +200,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "only-approvers-approve",
-        "only the approver role sets a version to Approved; the gate only Rejected or PendingManualApproval",
+        "only the approver role sets a version to Approved; the gate and the drift monitor only Rejected or PendingManualApproval",
         only_approvers_approve,
     ),
     Invariant(
