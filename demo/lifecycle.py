@@ -11,11 +11,11 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from demo.delivery import Bus
+from demo.delivery import Bus, Delivery
 from demo.embedded import ACCOUNT
 from demo.samples import api_call_event, approval_event, tamper_event
 from infra.embedded_aws import EmbeddedAws
@@ -107,7 +107,15 @@ class Lifecycle:
         self.aws.record_user_context(arn, created_by=registrar, last_modified_by=approver)
         event = approval_event(arn)
         event["detail"]["LastModifiedBy"] = approver
-        return self.bus.put(event).results
+        return self.send(event).results
+
+    def send(self, event: dict[str, Any]) -> Delivery:
+        """An event as its source emits it now (the samples carry AWS's documented times)."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event["time"] = now
+        if "eventTime" in event.get("detail", {}):
+            event["detail"]["eventTime"] = now
+        return self.bus.put(event)
 
     def status(self, arn: str) -> str:
         return str(self.sagemaker().describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"])
@@ -115,7 +123,7 @@ class Lifecycle:
     def reject(self, arn: str) -> list[tuple[str, dict[str, Any] | str]]:
         """A person rejects a version after it was approved (and perhaps deployed)."""
         self.sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
-        return self.bus.put(approval_event(arn, status="Rejected")).results
+        return self.send(approval_event(arn, status="Rejected")).results
 
     def deploy(self, arn: str, endpoint: str) -> list[tuple[str, dict[str, Any] | str]]:
         """The ML engineer asks the deployer (the one role that may create models and endpoints); its CreateEndpoint
@@ -125,7 +133,7 @@ class Lifecycle:
         results: list[tuple[str, dict[str, Any] | str]] = [(function, self.bus.invoke(function, request))]
         if results[0][1]["decision"] == "allow":  # type: ignore[index]
             deployer = f"arn:aws:sts::{ACCOUNT}:assumed-role/{self.names.deployer_role}/{function}"
-            results += self.bus.put(
+            results += self.send(
                 api_call_event("CreateEndpoint", name=endpoint, region=self.aws.region, actor=deployer)
             ).results
         return results
@@ -147,7 +155,7 @@ class Lifecycle:
             StoppingCondition={"MaxRuntimeInSeconds": 3600},
             Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
         )
-        return self.bus.put(api_call_event("CreateTrainingJob", name=name, region=region, tags=tags))
+        return self.send(api_call_event("CreateTrainingJob", name=name, region=region, tags=tags or {}))
 
     def training_job_status(self, name: str, region: str) -> str:
         return str(self.sagemaker(region).describe_training_job(TrainingJobName=name)["TrainingJobStatus"])
@@ -169,11 +177,11 @@ class Lifecycle:
         }
         sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[variant])
         sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
-        return self.bus.put(api_call_event("CreateEndpoint", name=name, region=region, actor=ADMINISTRATOR))
+        return self.send(api_call_event("CreateEndpoint", name=name, region=region, actor=ADMINISTRATOR, tags={}))
 
     def tamper(self, kind: str, **overrides: Any) -> Any:
         """A call that would switch governance off, as CloudTrail records it."""
-        return self.bus.put(tamper_event(kind, region=self.aws.region, overrides=overrides))
+        return self.send(tamper_event(kind, region=self.aws.region, overrides=overrides))
 
     # ---- traffic and the drift job ---------------------------------------------------------------------
     def capture(self, project: Project, endpoint: str, *, shifted: bool, before: datetime) -> int:

@@ -233,9 +233,27 @@ def permissions_boundary(names: Names, handlers: Sequence[str]) -> Document:
 
 def enforcement_boundary(names: Names, handlers: Sequence[str], ceiling: Sequence[str]) -> Document:
     """The enforcement boundary: the handler table's actions (``ceiling``) in every Region, the same guardrails,
-    and no way to approve a model version."""
+    and no way to approve a model version. With many accounts (the policy's accounts section), the hub's handlers
+    may also assume their namesakes in the workload accounts (iam.cross_account.workload_enforcement_trust)."""
+    accounts = names.policy.accounts
+    namesakes = (
+        [
+            statement(
+                "ActInWorkloadAccounts",
+                ["sts:AssumeRole"],
+                [
+                    f"arn:{names.partition}:iam::{a}:role/{names.handler_role(h)}"
+                    for a in accounts.workload_accounts
+                    for h in handlers
+                ],
+            )
+        ]
+        if accounts is not None
+        else []
+    )
     return document(
         statement("EnforcementActionsCeiling", sorted(set(ceiling)), "*"),
+        *namesakes,
         *governance_guardrails(names, handlers),
         statement(
             "DenyApprovingModelVersions",

@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 from infra.tooling import uv_binary
 from policies.model import GovernancePolicy
+from policies.packaged import DIGEST_SUFFIX, packaged_digest
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = Path(os.environ.get("GOVERNANCE_BUILD_DIR") or REPO / "build")
@@ -70,8 +71,10 @@ def stage_code(policy: GovernancePolicy) -> Path:
     """Directory with the handlers' code and the policy they enforce (zipped by TerraformAsset at synth)."""
     files = [(relative, source.read_bytes()) for relative, source in _code_files()]
     policy_json = (policy.model_dump_json(indent=2) + "\n").encode()
+    # The digest that lets the handlers read policy.json without validating it again (policies/packaged.py).
+    files += [("policy.json", policy_json), ("policy.json" + DIGEST_SUFFIX, (packaged_digest(policy_json) + "\n").encode())]
     digest = hashlib.sha256()
-    for relative, body in [*files, ("policy.json", policy_json)]:
+    for relative, body in files:
         digest.update(relative.encode() + b"\0" + hashlib.sha256(body).digest())
     target = BUILD / "lambda" / digest.hexdigest()[:16]
     marker = target.with_suffix(".complete")
@@ -79,7 +82,7 @@ def stage_code(policy: GovernancePolicy) -> Path:
         return target
     if target.exists():
         shutil.rmtree(target)
-    for relative, body in [*files, ("policy.json", policy_json)]:
+    for relative, body in files:
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)

@@ -12,8 +12,7 @@ from typing import Any, Protocol
 
 from lambdas.routing import forwarded_patterns
 from lambdas.table import HANDLERS
-from policies.model import OWNER_TAG_KEY, GovernancePolicy
-from policies.model.projects import MonitoringEngine
+from policies.model import OWNER_TAG_KEY, GovernancePolicy, MonitoringEngine
 from policies.naming import DRIFT_MONITOR, KEY_PURPOSES, PERSONAS, Names
 
 

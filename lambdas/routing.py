@@ -8,12 +8,14 @@ to the region guard. The split is ``policies.rules.region.allowed_regions``, the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from policies.model import GovernancePolicy
 from policies.rules.region import allowed_regions
 from policies.rules.resources import API_CALL_VIA_CLOUDTRAIL, MODEL_PACKAGE_STATE_CHANGE, SAGEMAKER_CREATE_CALLS
 from policies.rules.tampering import TAMPER_CALLS
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 Pattern = dict[str, Any]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from iam.grants import Grant, On
 from lambdas import actions, routing
@@ -17,7 +18,6 @@ from lambdas.deployment_guard import trace
 from lambdas.drift_monitor import grants as drift_grants
 from lambdas.shared import sagemaker_resources
 from lambdas.shared.grants import IDEMPOTENCY_GRANTS, RUNTIME_GRANTS
-from policies.model import GovernancePolicy
 from policies.naming import (
     APPROVAL_GATE,
     CLASSIFICATION_TAGS,
@@ -30,6 +30,9 @@ from policies.naming import (
 from policies.rules.outcome import Action, Decision
 from policies.rules.resources import ResourceFacts
 
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
+
 # What the Lambda platform does with the function's role: decrypt its environment and use the
 # encrypted table, send failed async events to the DLQ, write logs and traces.
 PLATFORM_GRANTS: tuple[Grant, ...] = (
@@ -40,8 +43,8 @@ PLATFORM_GRANTS: tuple[Grant, ...] = (
     Grant("SendTraces", ("xray:PutTelemetryRecords", "xray:PutTraceSegments"), (On.ANY,)),
 )
 
-Route = Callable[[GovernancePolicy], routing.Pattern]
-Schedule = Callable[[GovernancePolicy], str]
+Route = Callable[["GovernancePolicy"], routing.Pattern]
+Schedule = Callable[["GovernancePolicy"], str]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from policies.model import GovernancePolicy, MonitoredEndpoint, Project
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy, MonitoredEndpoint, Project
+
 
 PERSONAS: tuple[str, ...] = ("data-scientist", "ml-engineer", "model-approver", "auditor")
 KEY_PURPOSES: tuple[str, ...] = ("data", "audit", "ops")

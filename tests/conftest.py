@@ -120,8 +120,10 @@ TERRAFORM_SELECTED = pytest.StashKey[bool]()
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Terraform tests go last; ``deployment`` starts their apply at the beginning of the session."""
-    items.sort(key=lambda item: item.get_closest_marker("terraform") is not None)
+    """Terraform tests go last; ``deployment`` starts their apply at the beginning of the session, and the
+    multi-account tests that need no terraform go first, so that their directory's background apply
+    (tests/multi_account/conftest.py) starts at the beginning too."""
+    items.sort(key=lambda item: (item.get_closest_marker("terraform") is not None, "multi_account" not in item.nodeid))
     config.stash[TERRAFORM_SELECTED] = any(item.get_closest_marker("terraform") for item in items)
 
 

@@ -62,8 +62,10 @@ def api_call_event(
     detail["userIdentity"]["arn"] = actor
     detail["requestParameters"][name_field] = name
     detail["responseElements"] = {arn_field: f"arn:aws:sagemaker:{region}:{ACCOUNT}:{kind}/{name.lower()}"}
-    if tags is not None:
+    if tags is not None:  # the call's own tags; a call without tags records none
         detail["requestParameters"]["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+        if not tags:
+            del detail["requestParameters"]["tags"]
     return event
 
 

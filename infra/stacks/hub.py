@@ -139,6 +139,7 @@ class HubRegistryStack(HubStack):
             )
             self.groups[project.name] = group
             self.keys[project.name] = key
+            TerraformOutput(self, f"artifact-key-{project.name}-arn", value=key.arn)  # the pipelines' KmsKeyId
         self._artifact_store(bucket_statements)
 
     def _artifact_store(self, statements: list[dict[str, object]]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
@@ -28,18 +28,20 @@ from lambdas.shared.events import MalformedEvent, find_arn, parse_model_package_
 from lambdas.shared.idempotency import EventInProgress, once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
-from lambdas.shared.settings import settings
+from lambdas.shared.settings import TRACED_MODULES, settings
 from lambdas.table import handler_spec
-from policies.model import GovernancePolicy
 from policies.naming import APPROVAL_GATE
 from policies.rules.approval import ModelVersionFacts, decide_approval, undecidable_approval
 from policies.rules.outcome import Action, Decision
 from policies.rules.provenance import EvidenceFile
 from policies.rules.resources import ResourceFacts, ResourceKind
 
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
+
 SPEC = handler_spec(APPROVAL_GATE)
 logger = Logger(service=SPEC.name)
-tracer = Tracer(service=SPEC.name)
+tracer = Tracer(service=SPEC.name, patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 
 # A complete model package ARN inside JSON text: it must end where its string ends.

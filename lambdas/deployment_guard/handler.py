@@ -25,6 +25,7 @@ from lambdas.shared.events import MODEL_PACKAGE_STATE_CHANGE_TYPE, MalformedEven
 from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
+from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
 from policies.naming import DEPLOYMENT_GUARD
 from policies.rules.deployment import EndpointFacts, ServedVersion, decide_serving
@@ -32,7 +33,7 @@ from policies.rules.resources import ResourceFacts, ResourceKind
 
 SPEC = handler_spec(DEPLOYMENT_GUARD)
 logger = Logger(service=SPEC.name)
-tracer = Tracer(service=SPEC.name)
+tracer = Tracer(service=SPEC.name, patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 FACTS = "facts"
 

@@ -17,13 +17,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from drift.baseline import Baseline
 from drift.capture import CaptureParser, CaptureWindow, capture_hour_prefixes
 from drift.report import DriftReport, DriftSpec, evaluate_drift
 from lambdas.shared import aws
-from policies.model import MonitoredEndpoint
 from policies.naming import Names
 from policies.rules.drift import (
     BASELINE_SHA256_KEY,
@@ -35,6 +34,9 @@ from policies.rules.drift import (
     baseline_problem,
     watched_features,
 )
+
+if TYPE_CHECKING:
+    from policies.model import MonitoredEndpoint
 
 RUN_SCHEMA = "ml-governance-drift-run/1"
 P_VALUE_CORRECTION: Literal["bonferroni"] = "bonferroni"

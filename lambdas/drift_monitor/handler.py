@@ -29,17 +29,17 @@ from lambdas.shared.events import MalformedEvent
 from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
-from lambdas.shared.settings import settings
+from lambdas.shared.settings import TRACED_MODULES, settings
 from lambdas.table import handler_spec
-from policies.model import DriftOnBreach, Mode
 from policies.naming import DRIFT_MONITOR, Names
 from policies.rules.drift import DriftRunFacts, decide_drift
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict
 from policies.rules.resources import ResourceFacts, ResourceKind
+from policies.terms import DriftOnBreach, Mode
 
 SPEC = handler_spec(DRIFT_MONITOR)
 logger = Logger(service=SPEC.name)
-tracer = Tracer(service=SPEC.name)
+tracer = Tracer(service=SPEC.name, patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 FACTS = "drift-facts"
 

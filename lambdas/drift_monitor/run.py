@@ -17,12 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdas.shared.events import MalformedEvent
-from policies.model import ENDPOINT_NAME, GovernancePolicy
 from policies.naming import Names
 from policies.rules.drift import DriftTarget, drift_target
+from policies.terms import ENDPOINT_NAME
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 DETAIL_TYPE = "Scheduled Event"
 SOURCE = "aws.scheduler"

@@ -12,53 +12,38 @@ parse -> facts (the version's status now, the gate's clearance) -> decide (polic
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lambdas.actions import DeployModelVersion
 from lambdas.approval_gate.evidence import describe_package
 from lambdas.shared import aws
 from lambdas.shared.clearance import clearance
-from lambdas.shared.events import MODEL_PACKAGE_ARN, MalformedEvent
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
+from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
-from policies.model import ENDPOINT_NAME, INSTANCE_TYPE
 from policies.naming import MODEL_DEPLOYER
 from policies.rules.deployment import ServedVersion, decide_deployment_request
 from policies.rules.resources import ResourceFacts, ResourceKind
 
+if TYPE_CHECKING:
+    from lambdas.model_deployer.request import DeployRequest
+
 SPEC = handler_spec(MODEL_DEPLOYER)
 logger = Logger(service=SPEC.name)
-tracer = Tracer(service=SPEC.name)
+tracer = Tracer(service=SPEC.name, patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 
 
-class DeployRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    model_package_arn: str = Field(pattern=MODEL_PACKAGE_ARN)
-    endpoint_name: str = Field(pattern=ENDPOINT_NAME)
-    instance_type: str = Field(default="ml.m5.large", pattern=INSTANCE_TYPE)
-    instance_count: int = Field(default=1, ge=1, le=10)
-
-    @property
-    def request_id(self) -> str:
-        """The same request asked twice is one decision (one record): the id is the request's content hash."""
-        return "deploy-" + hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:32]
-
-
 def parse_request(event: Any) -> DeployRequest:
-    try:
-        return DeployRequest.model_validate(event)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-        raise MalformedEvent(f"not a deployment request: {problems}") from None
+    from lambdas.model_deployer.request import parse_request as parse
+
+    return parse(event)
 
 
 def deploy(request: DeployRequest, context: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.shared.api_call_handler import handle_api_call_event, handle_create_call
 from lambdas.shared.runtime import METRICS_NAMESPACE
+from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
 from policies.naming import REGION_GUARD
 from policies.rules.outcome import RuleSet
@@ -22,7 +23,7 @@ from policies.rules.region import decide_region
 
 SPEC = handler_spec(REGION_GUARD)
 logger = Logger(service=SPEC.name)
-tracer = Tracer(service=SPEC.name)
+tracer = Tracer(service=SPEC.name, patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 
 

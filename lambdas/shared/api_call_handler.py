@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -19,11 +19,14 @@ from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import conclude, event_time
 from lambdas.shared.sagemaker_resources import current_tags
-from policies.model import GovernancePolicy, Mode
 from policies.rules.outcome import Decision, RuleSet, undecidable
 from policies.rules.resources import ResourceFacts
+from policies.terms import Mode
 
-Decide = Callable[[GovernancePolicy, ResourceFacts], Decision]
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
+
+Decide = Callable[["GovernancePolicy", ResourceFacts], Decision]
 Act = Callable[[Decision, ResourceFacts], str]
 Process = Callable[[dict[str, Any], Any], dict[str, Any]]
 FACTS = "facts"

@@ -1,19 +1,26 @@
-"""The events the handlers accept, as pydantic models on top of Powertools' EventBridge envelope.
+"""The events the handlers accept: parsing, and what the handlers read from them.
 
-Shapes follow AWS's documentation (SageMaker developer guide: "Events that SageMaker sends to
-EventBridge"; CloudTrail user guide: "AWS API Call via CloudTrail"); see tests/events/README.md.
+The shapes are pydantic models (``lambdas.shared.event_models``), imported by the parsers when the first
+event arrives: loading a handler loads neither pydantic nor the models.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
-
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import TYPE_CHECKING, Any
 
 from policies.rules.resources import SAGEMAKER_CREATE_CALLS, ResourceFacts
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from lambdas.shared.event_models import (
+        ModelPackageStateChangeEvent,
+        SageMakerApiCall,
+        SageMakerApiCallEvent,
+        TamperCallEvent,
+    )
 
 MODEL_PACKAGE_STATE_CHANGE_TYPE = "SageMaker Model Package State Change"
 MODEL_PACKAGE_ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[^/]+/\d+$"
@@ -21,60 +28,6 @@ MODEL_PACKAGE_ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/
 
 class MalformedEvent(ValueError):
     """The event is not one the handler can act on; it is logged and sent to the dead-letter queue."""
-
-
-class _GovernanceEvent(EventBridgeModel):
-    @field_validator("source", mode="before")
-    @classmethod
-    def _single_source(cls, value: Any) -> Any:
-        # AWS's documented model package sample carries "source" twice, the last as a list.
-        if isinstance(value, list) and len(value) == 1:
-            return value[0]
-        return value
-
-
-class ModelPackageStateChange(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    ModelPackageGroupName: str = Field(min_length=1)
-    ModelPackageArn: str = Field(pattern=MODEL_PACKAGE_ARN)
-    ModelApprovalStatus: Literal["Approved", "Rejected", "PendingManualApproval"]
-    ModelPackageVersion: int | None = None
-
-
-class ModelPackageStateChangeEvent(_GovernanceEvent):
-    detail_type: Literal["SageMaker Model Package State Change"] = Field(alias="detail-type")
-    detail: ModelPackageStateChange
-
-
-class SageMakerApiCall(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    eventSource: Literal["sagemaker.amazonaws.com"]
-    eventName: str
-    awsRegion: str = Field(min_length=1)
-    eventID: str = Field(min_length=1)
-    userIdentity: dict[str, Any] = Field(default_factory=dict)
-    requestParameters: dict[str, Any] | None = None
-    responseElements: dict[str, Any] | None = None
-    errorCode: str | None = None
-
-
-class SageMakerApiCallEvent(_GovernanceEvent):
-    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
-    detail: SageMakerApiCall
-
-
-class CloudTrailCall(BaseModel):
-    """Any service's CloudTrail record, as EventBridge delivers it."""
-
-    model_config = ConfigDict(extra="allow")
-    eventSource: str = Field(min_length=1)
-    eventName: str = Field(min_length=1)
-    awsRegion: str = Field(min_length=1)
-    eventID: str = Field(min_length=1)
-    userIdentity: dict[str, Any] = Field(default_factory=dict)
-    requestParameters: dict[str, Any] | None = None
-    responseElements: dict[str, Any] | None = None
-    errorCode: str | None = None
 
 
 # Where each service's record names the resource a tamper call acts on (requestParameters, then responseElements).
@@ -90,26 +43,6 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class TamperCallEvent(_GovernanceEvent):
-    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
-    detail: CloudTrailCall
-
-    @property
-    def target(self) -> str:
-        call = self.detail
-        for part in (call.responseElements or {}, call.requestParameters or {}):
-            for name in TAMPER_TARGET_FIELDS.get(call.eventSource, ()):
-                if isinstance(part.get(name), str) and part[name]:
-                    return str(part[name])
-        raise MalformedEvent(
-            f"{call.eventSource} {call.eventName} names no resource ({', '.join(TAMPER_TARGET_FIELDS.get(call.eventSource, ()))})"
-        )
-
-    @property
-    def actor(self) -> str | None:
-        return identity_arn(self.detail.userIdentity)
-
-
 def _explain(exc: ValidationError) -> str:
     problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
     return "; ".join(problems)
@@ -123,6 +56,10 @@ def _same_place(what: str, arn: str, region: str, account: str) -> None:
 
 
 def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
+    from pydantic import ValidationError
+
+    from lambdas.shared.event_models import ModelPackageStateChangeEvent
+
     try:
         parsed = ModelPackageStateChangeEvent.model_validate(event)
     except ValidationError as exc:
@@ -132,6 +69,10 @@ def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
 
 
 def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
+    from pydantic import ValidationError
+
+    from lambdas.shared.event_models import SageMakerApiCallEvent
+
     try:
         parsed = SageMakerApiCallEvent.model_validate(event)
     except ValidationError as exc:
@@ -144,6 +85,10 @@ def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
 
 
 def parse_tamper_event(event: Any) -> TamperCallEvent:
+    from pydantic import ValidationError
+
+    from lambdas.shared.event_models import TamperCallEvent
+
     try:
         parsed = TamperCallEvent.model_validate(event)
     except ValidationError as exc:

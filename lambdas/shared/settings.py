@@ -9,6 +9,9 @@ from functools import cache
 from policies.naming import Names
 
 METRICS_NAMESPACE = "MLGovernance"
+# What X-Ray traces in the handlers besides the invocation: every AWS call (botocore), the only I/O they do.
+# Named, not all-supported (the Tracer default), so a cold start does not import and patch libraries they never use.
+TRACED_MODULES = ("botocore",)
 ENV = {
     "audit_bucket": "GOVERNANCE_AUDIT_BUCKET",
     "lineage_bucket": "GOVERNANCE_LINEAGE_BUCKET",

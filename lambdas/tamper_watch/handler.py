@@ -18,13 +18,14 @@ from lambdas.shared.events import MalformedEvent, parse_tamper_event
 from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
+from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import HANDLERS, handler_spec
 from policies.naming import TAMPER_WATCH
 from policies.rules.tampering import CallFacts, decide_tampering
 
 SPEC = handler_spec(TAMPER_WATCH)
 logger = Logger(service=SPEC.name)
-tracer = Tracer(service=SPEC.name)
+tracer = Tracer(service=SPEC.name, patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 
 

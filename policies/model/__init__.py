@@ -12,10 +12,11 @@ values, so the YAML file and the packaged ``policy.json`` read the same way.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
@@ -40,7 +41,7 @@ from policies.model.base import (
     _not_bool,
     _Strict,
 )
-from policies.model.projects import DriftOnBreach, DriftSettings, MetricThreshold, MonitoredEndpoint, MonitoringEngine, Project
+from policies.model.projects import DriftSettings, MetricThreshold, MonitoredEndpoint, Project
 from policies.model.sections import (
     Approval,
     Audit,
@@ -50,9 +51,9 @@ from policies.model.sections import (
     Enforcement,
     Notifications,
     Organization,
-    Quarantine,
     Regions,
 )
+from policies.terms import DriftOnBreach, MonitoringEngine, Quarantine
 
 __all__ = [
     "EMAIL",
@@ -191,26 +192,31 @@ class GovernancePolicy(_Strict):
         Fields added after version 1 of the format count only when set, so a policy that does not
         use them keeps its version.
         """
-        data = self.model_dump(mode="json")
-        if not data["allow_no_projects"]:
-            del data["allow_no_projects"]
-        if not data["approval"]["custom_metrics"]:
-            del data["approval"]["custom_metrics"]
-        if data["deployment"] == Deployment().model_dump(mode="json"):
-            del data["deployment"]
-        if data["accounts"] is None:
-            del data["accounts"]
-        default_monitoring = {"engine": MonitoringEngine.DRIFT_JOB.value, "drift": DriftSettings().model_dump(mode="json")}
-        for project in data["projects"]:
-            for endpoint in project["endpoints"]:
-                if {k: endpoint[k] for k in default_monitoring} == default_monitoring:
-                    del endpoint["engine"], endpoint["drift"]
-        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return policy_fingerprint(self.model_dump(mode="json"))
 
     @property
     def version(self) -> str:
         return f"v{self.schema_version}-{self.fingerprint}"
+
+
+def policy_fingerprint(data: dict[str, Any]) -> str:
+    """``GovernancePolicy.fingerprint`` of the policy whose ``model_dump(mode="json")`` is ``data`` (left unchanged)."""
+    data = copy.deepcopy(data)
+    if not data["allow_no_projects"]:
+        del data["allow_no_projects"]
+    if not data["approval"]["custom_metrics"]:
+        del data["approval"]["custom_metrics"]
+    if data["deployment"] == Deployment().model_dump(mode="json"):
+        del data["deployment"]
+    if data["accounts"] is None:
+        del data["accounts"]
+    default_monitoring = {"engine": MonitoringEngine.DRIFT_JOB.value, "drift": DriftSettings().model_dump(mode="json")}
+    for project in data["projects"]:
+        for endpoint in project["endpoints"]:
+            if {k: endpoint[k] for k in default_monitoring} == default_monitoring:
+                del endpoint["engine"], endpoint["drift"]
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _policy_issues(policy: GovernancePolicy) -> list[PolicyIssue]:

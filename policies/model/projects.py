@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
 from policies.model.base import ENDPOINT_NAME, INSTANCE_TYPE, S3_URI, SAGEMAKER_MONITORING_CRON, SLUG, _check_tag_text, _Strict
 from policies.model.sections import _metric_names
+from policies.terms import DriftOnBreach, MonitoringEngine
 
 
 class MetricThreshold(_Strict):
@@ -40,16 +40,6 @@ class MetricThreshold(_Strict):
         if self.minimum is not None and value < self.minimum:
             return False
         return not (self.maximum is not None and value > self.maximum)
-
-
-class MonitoringEngine(StrEnum):
-    DRIFT_JOB = "drift-job"
-    MODEL_MONITOR = "model-monitor"
-
-
-class DriftOnBreach(StrEnum):
-    NOTIFY = "notify"
-    QUARANTINE = "quarantine"
 
 
 class DriftSettings(_Strict):

@@ -4,7 +4,6 @@ deployment, notifications."""
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
@@ -24,6 +23,7 @@ from policies.model.base import (
     _Strict,
 )
 from policies.regions import DEFAULT_ENABLED_REGIONS, DEFAULT_GLOBAL_SERVICE_ACTIONS, check_global_action
+from policies.terms import Quarantine
 
 
 class Organization(_Strict):
@@ -178,14 +178,6 @@ class Notifications(_Strict):
     @classmethod
     def _listed_once(cls, values: list[str]) -> list[str]:
         return _listed_twice(values, "addresses")
-
-
-class Quarantine(StrEnum):
-    """What happens to an endpoint serving a model version that is not (or no longer) approved."""
-
-    DELETE_ENDPOINT = "delete-endpoint"
-    SCALE_TO_ZERO = "scale-to-zero"
-    REPORT = "report"
 
 
 class Deployment(_Strict):

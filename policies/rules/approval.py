@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from policies.model import GovernancePolicy, Mode
 from policies.naming import Names
 from policies.rules.classification import RULE as CLASSIFICATION_RULE
 from policies.rules.classification import classification_problem
 from policies.rules.metrics import check_metrics
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action, undecidable
 from policies.rules.provenance import EvidenceFile, evidence_provenance
+from policies.terms import Mode
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 
 @dataclass(frozen=True)

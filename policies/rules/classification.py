@@ -8,10 +8,14 @@ Terraform) all call it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from policies.model import PROJECT_TAG_KEY, GovernancePolicy, Remediation
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
 from policies.rules.resources import ResourceFacts, attributed_project
+from policies.terms import PROJECT_TAG_KEY, Remediation
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 RULE = "classification-tag"
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from policies.model import GovernancePolicy, Mode, Quarantine
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
+from policies.terms import Mode, Quarantine
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 RULE = "deployment-approval"
 

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from policies.model import DriftOnBreach, GovernancePolicy, Mode, MonitoredEndpoint, MonitoringEngine, Project
 from policies.naming import BASELINE_REPORT, Names
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation
+from policies.terms import DriftOnBreach, Mode, MonitoringEngine
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy, MonitoredEndpoint, Project
 
 RULE = "data-drift"
 UNDECIDABLE = "undecidable"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from policies.model import Mode
+from policies.terms import Mode
 
 
 class Verdict(StrEnum):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from policies.model import GovernancePolicy
+from typing import TYPE_CHECKING
+
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
 from policies.rules.resources import ResourceFacts, ResourceKind
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 
 def remedy(kind: ResourceKind) -> Action:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from policies.model import PROJECT_TAG_KEY, GovernancePolicy, Project
+from policies.terms import PROJECT_TAG_KEY
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy, Project
 
 
 class ResourceKind(StrEnum):

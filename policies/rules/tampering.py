@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from policies.model import GovernancePolicy, Mode
 from policies.naming import Names
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation
+from policies.terms import Mode
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 RULE = "governance-tampering"
 
