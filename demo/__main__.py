@@ -21,6 +21,7 @@ import argparse
 import io
 import json
 import sys
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -39,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--policy", type=Path, default=None, help="the governance policy file (default: policies/governance.yaml)")
     root.add_argument("--output", type=Path, default=Path("reports/demo"), help="where the reports and logs go")
     root.add_argument("--outdir", type=Path, default=Path("cdktf.out"), help="where the stacks are synthesized")
+    root.add_argument(
+        "--keep", action="store_true", help="keep the embedded AWS running afterwards, to look around (Ctrl-C stops it)"
+    )
     return root
 
 
@@ -63,9 +67,9 @@ def _deploy(outdir: Path, workdir: Path, aws: EmbeddedAws, policy: GovernancePol
     return checks + read_back(aws, policy)
 
 
-def run(policy_path: Path, output: Path, outdir: Path) -> int:
+def run(policy_path: Path, output: Path, outdir: Path, *, keep: bool = False) -> int:
     from demo.embedded import embedded_aws
-    from demo.runner import evidence_report, play_on, summary_table
+    from demo.runner import evidence_report, play_on, project_table, summary_table
     from infra.progress import checklist, phase
     from policies.loader import load_policy
 
@@ -95,15 +99,32 @@ def run(policy_path: Path, output: Path, outdir: Path) -> int:
             played = play_on(aws, policy, output / "pipeline-runs", log=log)
             step.note(f"{len(played.outcomes)} scenarios, {played.answered} decisions")
         sys.stdout.write(summary_table(played.outcomes, played.records, played.names.org))
+        failed_scan = sum(c.ok is False for c in scan_checks)
+        sys.stdout.write(project_table(played.records, policy, f"{failed_scan} failed" if failed_scan else "passed"))
         with phase("write the evidence report from the audit bucket"):
             html, report = evidence_report(aws, policy, policy_path, output, scan_json)
-    checks = deployed + scan_checks + played.checks()
-    ok = checklist(checks, title="What the demo showed")
-    by_verdict = ", ".join(f"{n} {v}" for v, n in report["totals"]["by_verdict"].items())
-    print(f"evidence report: {html} ({report['totals']['records']} decisions: {by_verdict})")
-    print(f"handler logs: {output / 'handlers.log'}; checkov and access reports: {output / 'checkov'}")
-    print(f"demo: {'every scenario went as the policy says' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
+        ok = checklist(deployed + scan_checks + played.checks(), title="What the demo showed")
+        by_verdict = ", ".join(f"{n} {v}" for v, n in report["totals"]["by_verdict"].items() if n)
+        print(f"evidence report: {html} ({report['totals']['records']} decisions: {by_verdict})")
+        print(f"handler logs: {output / 'handlers.log'}; checkov and access reports: {output / 'checkov'}")
+        print(f"demo: {'every scenario went as the policy says' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
+        if keep:
+            _keep_running(aws)
     return 0 if ok else 1
+
+
+def _keep_running(aws: EmbeddedAws) -> None:
+    print(
+        f"the embedded AWS stays up at {aws.endpoint} (account 123456789012, Region {aws.region}); for example:\n"
+        f"  AWS_ENDPOINT_URL={aws.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        f"aws sagemaker list-model-packages --model-package-group-name credit-risk --region {aws.region}\n"
+        "Ctrl-C stops it.",
+        flush=True,
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
     path = (args.policy or policy_path()).resolve()
     try:
-        return run(path, args.output.resolve(), args.outdir.resolve())
+        return run(path, args.output.resolve(), args.outdir.resolve(), keep=args.keep)
     except (PolicyError, TerraformError, ToolMissing, ScanError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2

@@ -133,9 +133,7 @@ class Lifecycle:
         results: list[tuple[str, dict[str, Any] | str]] = [(function, self.bus.invoke(function, request))]
         if results[0][1]["decision"] == "allow":  # type: ignore[index]
             deployer = f"arn:aws:sts::{ACCOUNT}:assumed-role/{self.names.deployer_role}/{function}"
-            results += self.send(
-                api_call_event("CreateEndpoint", name=endpoint, region=self.aws.region, actor=deployer)
-            ).results
+            results += self.send(api_call_event("CreateEndpoint", name=endpoint, region=self.aws.region, actor=deployer)).results
         return results
 
     def endpoint_exists(self, name: str, region: str | None = None) -> bool:
@@ -220,5 +218,15 @@ def replace_report(metrics: dict[str, float], aws: EmbeddedAws) -> Callable[[dic
         bucket, key = run_uri.removeprefix("s3://").split("/", 1)
         body = json.dumps(evaluation_report("binary_classification_metrics", metrics)).encode()
         aws.client("s3").put_object(Bucket=bucket, Key=f"{key}/evaluation/evaluation.json", Body=body)
+
+    return tamper
+
+
+def remove_evidence(key: str, aws: EmbeddedAws) -> Callable[[dict[str, Any], str], None]:
+    """Tamper: a file of the run's evidence (``key`` under the run prefix) is deleted before the version is approved."""
+
+    def tamper(request: dict[str, Any], run_uri: str) -> None:
+        bucket, prefix = run_uri.removeprefix("s3://").split("/", 1)
+        aws.client("s3").delete_object(Bucket=bucket, Key=f"{prefix.rstrip('/')}/{key}")
 
     return tamper

@@ -157,6 +157,57 @@ def summary_table(outcomes: list[Outcome], records: dict[str, dict[str, Any]], o
     return buffer.getvalue()
 
 
+def project_summary(records: dict[str, dict[str, Any]], policy: GovernancePolicy) -> dict[str, dict[str, Any]]:
+    """Per project, from the audit records: versions the gate judged, approved and rejected (with the rules), resources
+    remediated (by outcome), and records written."""
+    from collections import Counter
+
+    from review.evidence.extract import UNATTRIBUTED, project_of, remediation_outcome
+
+    rows: dict[str, dict[str, Any]] = {
+        p.name: {"versions": 0, "approved": 0, "rejected": Counter(), "remediated": Counter(), "records": 0}
+        for p in policy.projects
+    }
+    for record in records.values():
+        project = project_of(record, policy)
+        row = rows.setdefault(
+            project or UNATTRIBUTED, {"versions": 0, "approved": 0, "rejected": Counter(), "remediated": Counter(), "records": 0}
+        )
+        row["records"] += 1
+        if record["rule_set"] == "approval-gate":
+            row["versions"] += 1
+            if record["decision"] == "allow":
+                row["approved"] += 1
+            else:
+                row["rejected"].update({v["rule"] for v in record["violations"]})
+        elif record["decision"] != "allow":
+            outcome = remediation_outcome(record["action"])
+            if outcome not in {"none", "other", "reported", "failed"}:
+                row["remediated"][outcome] += 1
+    return rows
+
+
+def project_table(records: dict[str, dict[str, Any]], policy: GovernancePolicy, scan: str) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Per project, from the audit records (checkov: {scan})")
+    for column in ("project", "versions judged", "approved", "rejected, by rule", "remediated", "audit records"):
+        table.add_column(column, overflow="fold")
+    for project, row in project_summary(records, policy).items():
+        table.add_row(
+            project,
+            str(row["versions"]),
+            str(row["approved"]),
+            ", ".join(f"{rule} {n}" for rule, n in sorted(row["rejected"].items())) or "-",
+            ", ".join(f"{outcome} {n}" for outcome, n in sorted(row["remediated"].items())) or "-",
+            str(row["records"]),
+        )
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, force_terminal=sys.stdout.isatty(), color_system="auto").print(table)
+    return buffer.getvalue()
+
+
 def evidence_report(
     aws: EmbeddedAws, policy: GovernancePolicy, policy_path: Path, output: Path, scan_json: Any
 ) -> tuple[Path, dict[str, Any]]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from demo.lifecycle import REGISTRAR, Lifecycle, replace_report
+from demo.lifecycle import REGISTRAR, Lifecycle, remove_evidence, replace_report
+from pipelines.evidence import DATA
 from policies.model import Project
 from policies.naming import (
     APPROVAL_GATE,
@@ -99,18 +100,23 @@ class Play:
 
     def governed_path(self) -> None:
         lc, primary, endpoint = self.lc, self.cast.primary, self.endpoint
-        step = self.scenario("Pipeline run registered, approved by another person", primary, Expected(APPROVAL_GATE, "allow"))
-        self.live = live = lc.register(primary)
-        step.results += lc.approve(live)
-        step.state.append((f"version {live.rsplit('/', 1)[-1]} stays Approved", lc.status(live) == "Approved"))
+        for project in lc.policy.projects:  # every governed project: its pipeline's version, approved by another person
+            step = self.scenario(
+                f"{project.name}: pipeline run registered, approved by another person", project, Expected(APPROVAL_GATE, "allow")
+            )
+            version = lc.register(project)
+            step.results += lc.approve(version)
+            step.state.append((f"version {version.rsplit('/', 1)[-1]} stays Approved", lc.status(version) == "Approved"))
+            if project.name == primary.name:
+                self.live = version
 
         step = self.scenario(
-            f"The deployer puts it behind {endpoint}",
+            f"The deployer puts {primary.name}'s version behind {endpoint}",
             primary,
             Expected(MODEL_DEPLOYER, "allow"),
             Expected(DEPLOYMENT_GUARD, "allow"),
         )
-        step.results += lc.deploy(live, endpoint)
+        step.results += lc.deploy(self.live, endpoint)
         step.state.append((f"{endpoint} exists", lc.endpoint_exists(endpoint)))
 
     def drift(self) -> None:
@@ -155,6 +161,13 @@ class Play:
         step.results += lc.approve(forged)
         step.state.append(("the version is Rejected", lc.status(forged) == "Rejected"))
 
+        step = self.scenario(
+            "Training data deleted from the run before approval", primary, Expected(APPROVAL_GATE, "deny", "lineage-evidence")
+        )
+        orphan = lc.register(primary, tamper=remove_evidence(DATA.key, lc.aws))
+        step.results += lc.approve(orphan)
+        step.state.append(("the version is Rejected", lc.status(orphan) == "Rejected"))
+
     def deployments_outside_approvals(self) -> None:
         lc, primary, secondary = self.lc, self.cast.primary, self.cast.secondary
         canary = f"{secondary.name}-canary"
@@ -195,6 +208,15 @@ class Play:
             )
             step.results += lc.training_job(primary, job, region=region, tags=lc.policy.project_tags(primary)).results
             step.state.append((f"{job} stopped", lc.training_job_status(job, region) in {"Stopping", "Stopped"}))
+
+            offshore = f"{primary.name}-offshore"
+            step = self.scenario(
+                f"Endpoint created in {region}, outside the allowed Regions",
+                primary,
+                Expected(REGION_GUARD, "deny", "region-restriction"),
+            )
+            step.results += lc.raw_endpoint(primary, offshore, region=region).results
+            step.state.append((f"{offshore} deleted", not lc.endpoint_exists(offshore, region)))
 
     def governance(self) -> None:
         lc, primary, endpoint = self.lc, self.cast.primary, self.endpoint

@@ -154,6 +154,11 @@ def project_of(record: dict[str, Any], policy: GovernancePolicy) -> str:
     if record.get("rule_set") == "approval-gate":
         return model_package(record)[0]
     evidence = evidence_of(record)
+    endpoint = text(evidence.get("endpoint"))
+    if record.get("rule_set") in {"deployment", "data-drift"} and endpoint:  # endpoints are named for their project
+        facts = ResourceFacts(kind=ResourceKind.ENDPOINT, name=endpoint, arn=str(record.get("what") or ""), region="")
+        project = attributed_project(policy, facts)
+        return project.name if project is not None else UNATTRIBUTED
     tags = {str(k): str(v) for k, v in mapping(evidence.get("tags")).items()}
     tagged = text(tags.get(PROJECT_TAG_KEY))
     arn = str(record.get("what") or "")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from demo.runner import Played, decisions, evidence_report, play_on
+from demo.runner import Played, decisions, evidence_report, play_on, project_summary
 from infra.embedded_aws import FAKE_CREDENTIALS
 from policies.loader import DEFAULT_POLICY_PATH
 from policies.model import GovernancePolicy
@@ -47,7 +47,18 @@ def test_every_scenario_goes_as_the_policy_says(played: tuple[Played, Any]) -> N
     result, _ = played
     failed = {c.name: list(c.problems) for c in result.checks() if c.ok is not True}
     assert not failed
-    assert len(result.outcomes) == 13
+    assert len(result.outcomes) == 17  # 3 governed projects' versions, then 14 scenarios (demo/scenarios.py)
+
+
+def test_the_per_project_summary_adds_up_to_the_audit_records(played: tuple[Played, Any], policy: GovernancePolicy) -> None:
+    result, _ = played
+    rows = project_summary(result.records, policy)
+    assert sum(r["records"] for r in rows.values()) == len(result.records)
+    gate = [r for r in result.records.values() if r["rule_set"] == "approval-gate"]
+    assert sum(r["versions"] for r in rows.values()) == len(gate)
+    assert {p.name for p in policy.projects} <= {name for name, row in rows.items() if row["approved"] == 1}
+    rejected = Counter(rule for r in gate if r["decision"] == "deny" for rule in {v["rule"] for v in r["violations"]})
+    assert sum((r["rejected"] for r in rows.values()), Counter()) == rejected
 
 
 def test_each_decision_is_one_audit_record_and_nothing_is_dead_lettered(played: tuple[Played, Any]) -> None:
