@@ -45,7 +45,8 @@ LAYER_PACKAGES: tuple[str, ...] = (
 )
 
 STABLE_MTIME = 315_532_800  # 1980-01-01, the earliest time a zip entry can carry
-# Authoring-time modules of the core that the handlers never import (they read policy.json).
+# Authoring-time modules of the core that the handlers never import (they read policy.json). Without the
+# loader beside it, the model skips reading field descriptions from its source (policies/model/base.py).
 AUTHORING_ONLY = ("loader.py", "schema.py")
 
 
@@ -67,6 +68,16 @@ def _code_files() -> Iterator[tuple[str, Path]]:
         yield f"iam/{name}", REPO / "iam" / name
 
 
+def _without_bytecode(staged: Path) -> Path:
+    """``staged`` as it was staged: without the ``__pycache__`` an interpreter importing from it may have written
+    since (the archive is the directory as it is; bytecode would change its hash and ship a local build)."""
+    for root, dirs, _ in os.walk(staged):
+        if "__pycache__" in dirs:
+            shutil.rmtree(Path(root, "__pycache__"), ignore_errors=True)
+            dirs.remove("__pycache__")
+    return staged
+
+
 def stage_code(policy: GovernancePolicy) -> Path:
     """Directory with the handlers' code and the policy they enforce (zipped by TerraformAsset at synth)."""
     files = [(relative, source.read_bytes()) for relative, source in _code_files()]
@@ -79,7 +90,7 @@ def stage_code(policy: GovernancePolicy) -> Path:
     target = BUILD / "lambda" / digest.hexdigest()[:16]
     marker = target.with_suffix(".complete")
     if marker.exists() and target.is_dir():
-        return target
+        return _without_bytecode(target)
     if target.exists():
         shutil.rmtree(target)
     for relative, body in files:
@@ -133,7 +144,7 @@ def stage_dependencies(pins: Mapping[str, str] | None = None, *, name: str = "la
     target = BUILD / name / digest
     marker = target.with_suffix(".complete")
     if marker.exists() and target.is_dir():
-        return target
+        return _without_bytecode(target)
     if target.exists():
         shutil.rmtree(target)
     site = target / "python"

@@ -139,15 +139,15 @@ def sdk_config_schema_checked_once() -> Iterator[None]:
         sagemaker.core.config.config_manager,
         sagemaker.core.utils.intelligent_defaults_helper,
     )
-    saved = [(module, module.jsonschema) for module in modules]  # type: ignore[attr-defined]
+    saved = [(module, module.jsonschema) for module in modules]
     try:
         for module, original in saved:
             if not isinstance(original, _CheckedOnceJsonschema):
-                module.jsonschema = _CheckedOnceJsonschema(original)  # type: ignore[attr-defined]
+                module.jsonschema = _CheckedOnceJsonschema(original)
         yield
     finally:
         for module, original in saved:
-            module.jsonschema = original  # type: ignore[attr-defined]
+            module.jsonschema = original
 
 
 class _CheckedOnceJsonschema:

@@ -46,7 +46,7 @@ def _fingerprint(staged: Path, canonical: object) -> str:
             entries = sorted(listing, key=lambda e: e.name)
         for entry in entries:
             info = entry.stat(follow_symlinks=False)
-            link = os.readlink(entry.path) if entry.is_symlink() else ""
+            link = str(Path(entry.path).readlink()) if entry.is_symlink() else ""
             path = f"{relative}{entry.name}"
             digest.update(f"{path}\0{info.st_mode}\0{info.st_size}\0{info.st_mtime_ns}\0{link}\n".encode())
             if entry.is_dir(follow_symlinks=False):

@@ -55,7 +55,9 @@ def _build(annotation: Any, value: Any, where: str) -> Any:
 def _model(cls: type[BaseModel], value: Any, where: str) -> BaseModel:
     if not isinstance(value, dict) or set(value) != set(cls.model_fields):
         raise NotTheModelsDump(f"{where or 'the policy'} does not have exactly the fields of {cls.__name__}")
-    fields = {name: _build(field.annotation, value[name], f"{where}.{name}".lstrip(".")) for name, field in cls.model_fields.items()}
+    fields = {
+        name: _build(field.annotation, value[name], f"{where}.{name}".lstrip(".")) for name, field in cls.model_fields.items()
+    }
     return cls.model_construct(**fields)
 
 

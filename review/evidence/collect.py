@@ -144,7 +144,7 @@ def read_audit_records(
         day = key_date(key)
         if day is None:
             unreadable.append(
-                Unreadable(key, "key does not follow decisions/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json")
+                Unreadable(key, f"key does not follow {AUDIT_PREFIX}/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json")
             )
             continue
         if (since is not None and day < since) or (until is not None and day > until):

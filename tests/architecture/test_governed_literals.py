@@ -16,8 +16,8 @@ PRODUCT = ("policies", "iam", "lambdas", "infra", "review", "pipelines", "drift"
 
 # literal -> the modules allowed to spell it (exact string constants)
 EXACT_HOMES = {
-    "ml-project": {"policies/model/base.py"},
-    "owner-team": {"policies/model/base.py"},
+    "ml-project": {"policies/terms.py"},
+    "owner-team": {"policies/terms.py"},
     "governance-stack": {"policies/naming.py"},
     "data-classification": {"policies/model/sections.py", "policies/rules/outcome.py"},  # the default tag key; a rule set's name
 }

@@ -37,14 +37,33 @@ def _descendant_peaks_kib() -> int:
     return total
 
 
+def provider_modules() -> list[str]:
+    """The provider modules the blueprint imports (what the floor imports too)."""
+    import infra.node  # noqa: F401
+    from infra.app import stack_classes
+
+    stack_classes()
+    return sorted(m for m in sys.modules if m.startswith("cdktn_provider_aws."))
+
+
 def main() -> None:
-    mode, projects = sys.argv[1], int(sys.argv[2])
+    """``floor <provider module,...>``, or ``blueprint <projects>`` (0: the shipped policy), or ``modules``."""
+    if sys.argv[1] == "modules":
+        print(json.dumps(provider_modules()))
+        return
+    mode = sys.argv[1]
+    projects = 0 if mode == "floor" else int(sys.argv[2])
     start = time.perf_counter()
     import infra.node  # noqa: F401, I001  (the bundled Node.js must be chosen before cdktn loads)
     from cdktn import App, TerraformStack
     from cdktn_provider_aws.provider import AwsProvider
 
-    if mode == "blueprint":
+    if mode == "floor":
+        import importlib
+
+        for name in sys.argv[2].split(","):
+            importlib.import_module(name)
+    else:
         from infra.app import build, stack_classes
 
         stack_classes()
@@ -56,9 +75,10 @@ def main() -> None:
             AwsProvider(stack, "aws", region="eu-west-1")
             resources = 0
         else:
+            from policies.loader import load_policy
             from tests.benchmarks.bench_synth import policy_with_projects
 
-            build(app, policy_with_projects(projects))
+            build(app, policy_with_projects(projects) if projects else load_policy())
         app.synth()
         if mode == "blueprint":
             resources = sum(

@@ -1,19 +1,31 @@
-"""Enforcement handlers: cold init, warm per-event time, deployment package sizes.
+"""Enforcement handlers: cold start next to a minimal Powertools handler, warm per-event time, package sizes.
 
-    .venv/bin/python -m tests.benchmarks.bench_handlers [--events 2000] [--cold-runs 7]
+    .venv/bin/python -m tests.benchmarks.bench_handlers [--cold-runs 9] [--compiled-runs 3] [--events 2000]
 
-- cold init: a fresh interpreter (-I -S) that sees only the staged package, the dependencies
-  layer and the packages the Lambda runtime provides imports the handler module (the median of
-  --cold-runs processes). The Lambda service's own init is not included.
-- warm decision: the pure decision function alone, over --events generated inputs (no AWS).
-- warm handler: the whole handler per event in moto (AWS calls served in-process by moto,
-  so this includes moto's time; it is an upper bound for the handler's own work).
-- package sizes: the zip archives Terraform uploads (code per handler, one shared layer).
+Cold start: a fresh interpreter (``-I -S``) that sees only the staged package, the layer(s) and the
+packages the Lambda runtime provides, with tracing on (``LAMBDA_TASK_ROOT`` set, as in Lambda), the
+median of ``--cold-runs`` processes, each handler interleaved with the baseline:
+
+- *floor*: a minimal Powertools handler, ``Logger`` + ``Metrics`` + ``Tracer()`` (defaults) + one boto3
+  client created at import; its import is all it pays. The goal is the handler's import at or below it.
+- *cold import*: importing the handler module (what the Lambda init phase runs).
+- *ready for the first event*: the import, then what the first event loads before its first AWS call:
+  the packaged policy, the models that validate its events (and the idempotency utility for handlers
+  invoked at least once), and one boto3 client, as the floor has.
+
+Twice: with bytecode cached (a ``-X pycache_prefix`` directory warmed by one untimed run: the import
+work alone), and compiled on import as deployed today (the layer and the code package ship no
+bytecode, so Lambda compiles them on every cold start; the runtime's boto3 is precompiled).
+Nothing is written into the staged directories: they are archived as they are.
+
+Warm: the pure decision over ``--events`` generated inputs (no AWS), and the whole handler per event
+in moto (which includes moto's own time: an upper bound for the handler's work).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import random
 import statistics
@@ -23,18 +35,80 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from infra.lambda_packaging import stage_code, stage_dependencies
-from lambdas.table import HANDLERS, handler_spec
+from infra.lambda_packaging import NUMERIC_LAYER, NUMERIC_LAYER_PINS, stage_code, stage_dependencies
+from lambdas.table import HANDLERS, HandlerSpec, handler_spec
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.rules.approval import ModelVersionFacts, decide_approval
 from policies.rules.classification import decide_classification
 from policies.rules.region import decide_region
 from policies.rules.resources import ResourceFacts, ResourceKind
-from tests.lambdas.test_packaged_artifact import PROBE, RUNTIME_PACKAGES
+from tests.benchmarks._report import Figure, machine, print_figures
+from tests.lambdas.test_packaged_artifact import RUNTIME_PACKAGES
+
+COMMAND = ".venv/bin/python -m tests.benchmarks.bench_handlers"
+FLOOR = """
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger(service="floor")
+tracer = Tracer(service="floor"{tracer_options})
+metrics = Metrics(namespace="Floor", service="floor")
+s3 = boto3.client("s3")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event, context):
+    return {{"ok": True}}
+"""
+PROBE = """
+import importlib, importlib.util, json, sys, time
+sys.path[:0] = {paths!r}
+started = time.perf_counter()
+module = importlib.import_module({module!r})
+imported = time.perf_counter() - started
+for name in {first_event!r}:
+    if importlib.util.find_spec(name) is not None:
+        importlib.import_module(name)
+if {handler!r}:
+    from lambdas.shared.policy import governance_policy
+    from lambdas.shared import aws
+    governance_policy()
+    aws.client("s3")
+ready = time.perf_counter() - started
+print(json.dumps({{"import_s": imported, "ready_s": ready}}))
+"""
+# The validation models each handler's events go through (loaded by its first event, not by its import).
+EVENT_MODELS = {
+    "approval-gate": ["lambdas.shared.event_models"],
+    "classification-tags": ["lambdas.shared.event_models"],
+    "region-guard": ["lambdas.shared.event_models"],
+    "tamper-watch": ["lambdas.shared.event_models"],
+    "model-deployer": ["lambdas.model_deployer.request"],
+}
+# Where a cold start goes: self time (python -X importtime) summed per group of top-level packages.
+IMPORT_GROUPS: dict[str, tuple[str, ...]] = {
+    "Powertools": ("aws_lambda_powertools",),
+    "X-Ray SDK": ("aws_xray_sdk", "wrapt"),
+    "boto3 + botocore": ("boto3", "botocore", "s3transfer", "urllib3", "jmespath", "dateutil", "six"),
+    "pydantic": ("pydantic", "pydantic_core", "annotated_types", "typing_inspection"),
+    "policy model": ("policies.model", "policies.packaged"),
+    "handler code": ("lambdas", "policies", "iam", "drift"),
+    "numpy": ("numpy",),
+}
+
+
+def import_group(module: str) -> str:
+    for group, prefixes in IMPORT_GROUPS.items():
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return group
+    return "standard library and other"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -42,41 +116,98 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def cold_init(handler: str, policy: GovernancePolicy, runs: int, runtime: Path) -> float:
-    paths = [str(stage_code(policy)), str(stage_dependencies() / "python"), str(runtime)]
-    module = handler_spec(handler).entrypoint.rsplit(".", 1)[0]
-    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "true"}
-    samples = []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", PROBE.format(paths=paths, module=module)],
-            env=env,
-            capture_output=True,
-            text=True,
+def first_event_modules(spec: HandlerSpec) -> list[str]:
+    idempotency = ["aws_lambda_powertools.utilities.idempotency"] if spec.at_least_once else []
+    return [*EVENT_MODELS.get(spec.name, []), *idempotency]
+
+
+class ColdStart:
+    """Runs the probes: a temporary runtime directory, the floor modules and two bytecode caches."""
+
+    def __init__(self, policy: GovernancePolicy, tmp: Path) -> None:
+        self.code = stage_code(policy)
+        self.layer = stage_dependencies() / "python"
+        self.numeric = stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER) / "python"
+        self.runtime = tmp / "runtime"
+        self.runtime.mkdir()
+        for name in RUNTIME_PACKAGES:
+            source = Path(__import__(name).__file__ or "")
+            link = self.runtime / (name if source.name == "__init__.py" else source.name)
+            link.symlink_to(source.parent if source.name == "__init__.py" else source)
+        self.floors = tmp / "floors"
+        self.floors.mkdir()
+        (self.floors / "floor_handler.py").write_text(FLOOR.format(tracer_options=""))
+        (self.floors / "floor_botocore_only.py").write_text(FLOOR.format(tracer_options=', patch_modules=("botocore",)'))
+        self.cached = tmp / "bytecode-cached"
+        self.compiled = tmp / "runtime-bytecode-only"
+        # Lambda's runtime ships its boto3 compiled; the layer and the code package do not.
+        subprocess.run(
+            [
+                sys.executable,
+                "-X",
+                f"pycache_prefix={self.compiled}",
+                "-m",
+                "compileall",
+                "-q",
+                *map(str, self.runtime.iterdir()),
+            ],
             check=True,
+            capture_output=True,
         )
-        samples.append(json.loads(out.stdout.strip().splitlines()[-1])["imported_s"])
-    return statistics.median(samples)
 
+    def env(self) -> dict[str, str]:
+        return {
+            "PATH": "/usr/bin:/bin",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "LAMBDA_TASK_ROOT": str(self.code),  # tracing on: Powertools enables the Tracer inside Lambda
+            "GOVERNANCE_AUDIT_BUCKET": "a",
+            "GOVERNANCE_LINEAGE_BUCKET": "l",
+            "GOVERNANCE_ALERTS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:t",
+            "GOVERNANCE_IDEMPOTENCY_TABLE": "t",
+        }
 
-IMPORT_COSTS = ("aws_xray_sdk.core", "boto3", "policies.model", "aws_lambda_powertools", "pydantic")
+    def command(self, target: str, *, compiled: bool, extra: list[str] | None = None, first_event: bool = True) -> list[str]:
+        """The probe for ``target`` (a floor module or a handler name); ``first_event=False``: the import alone."""
+        if target.startswith("floor"):
+            paths, module, loads, handler = [str(self.floors), str(self.layer), str(self.runtime)], target, [], False
+        else:
+            spec = handler_spec(target)
+            layers = [str(self.layer), *([str(self.numeric)] if spec.numeric else [])]
+            paths, module = [str(self.code), *layers, str(self.runtime)], spec.entrypoint.rsplit(".", 1)[0]
+            loads, handler = (first_event_modules(spec), True) if first_event else ([], False)
+        cache = ["-B", "-X", f"pycache_prefix={self.compiled}"] if compiled else ["-X", f"pycache_prefix={self.cached}"]
+        code = PROBE.format(paths=paths, module=module, first_event=loads, handler=handler)
+        return [sys.executable, *cache, *(extra or []), "-I", "-S", "-c", code]
 
+    def run(self, target: str, *, compiled: bool) -> dict[str, float]:
+        out = subprocess.run(self.command(target, compiled=compiled), env=self.env(), capture_output=True, text=True, check=True)
+        result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
 
-def import_costs(handler: str, policy: GovernancePolicy, runtime: Path) -> dict[str, float]:
-    """Cumulative import time (s) of the heaviest dependencies, from ``python -X importtime``."""
-    paths = [str(stage_code(policy)), str(stage_dependencies() / "python"), str(runtime)]
-    module = handler_spec(handler).entrypoint.rsplit(".", 1)[0]
-    code = f"import sys; sys.path[:0] = {paths!r}; import {module}"
-    env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "true"}
-    out = subprocess.run(
-        [sys.executable, "-I", "-S", "-X", "importtime", "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    costs = {}
-    for line in out.stderr.splitlines():
-        fields = [f.strip() for f in line.removeprefix("import time:").split("|")]
-        if len(fields) == 3 and fields[2] in IMPORT_COSTS:
-            costs[fields[2]] = int(fields[1]) / 1e6
-    return costs
+    def measure(self, targets: list[str], runs: int, *, compiled: bool) -> dict[str, dict[str, float]]:
+        if not compiled:
+            for target in targets:  # warm the bytecode cache
+                self.run(target, compiled=False)
+        samples: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
+        for _ in range(runs):
+            for target in targets:  # interleaved: a slower moment of the machine hits every row alike
+                samples[target].append(self.run(target, compiled=compiled))
+        return {t: {k: statistics.median(s[k] for s in samples[t]) for k in ("import_s", "ready_s")} for t in targets}
+
+    def import_costs(self, target: str) -> dict[str, dict[str, float]]:
+        """Self time (ms) per group, for the import and for the import + first event (one process each)."""
+        costs: dict[str, dict[str, float]] = {}
+        for phase in ("import", "ready"):
+            command = self.command(target, compiled=False, extra=["-X", "importtime"], first_event=phase == "ready")
+            out = subprocess.run(command, env=self.env(), capture_output=True, text=True, check=True)
+            found = dict.fromkeys([*IMPORT_GROUPS, "standard library and other"], 0.0)
+            for line in out.stderr.splitlines():
+                fields = [f.strip() for f in line.removeprefix("import time:").split("|")]
+                if len(fields) == 3 and fields[0].isdigit():
+                    found[import_group(fields[2])] += int(fields[0]) / 1000
+            costs[phase] = found
+        return costs
 
 
 def zipped_size(directory: Path) -> int:
@@ -130,6 +261,7 @@ def time_calls(calls: list[Callable[[], Any]]) -> list[float]:
 
 def warm_handlers(policy: GovernancePolicy, count: int) -> dict[str, list[float]]:
     """Whole-handler time per event with moto serving AWS in-process."""
+    import logging
     import os
 
     import pytest
@@ -168,8 +300,6 @@ def warm_handlers(policy: GovernancePolicy, count: int) -> dict[str, list[float]
             ),
             "region-guard": (guard.handler, lambda: api_call_event("CreateModel", name="credit-risk-o", region="us-east-1")),
         }
-        import logging
-
         logging.disable(logging.CRITICAL)
         for handler, (function, make_event) in cases.items():
             events = [make_event() for _ in range(count)]
@@ -181,48 +311,76 @@ def warm_handlers(policy: GovernancePolicy, count: int) -> dict[str, list[float]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_handlers")
+    parser.add_argument("--cold-runs", type=int, default=9, help="processes per row, bytecode cached (median)")
+    parser.add_argument("--compiled-runs", type=int, default=3, help="processes per row, compiled on import (median)")
     parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--cold-runs", type=int, default=7)
     parser.add_argument("--handler-events", type=int, default=300)
     args = parser.parse_args(argv)
     policy = load_policy()
+    handlers = sorted(spec.name for spec in HANDLERS)
+    targets = ["floor_handler", "floor_botocore_only", *handlers]
     with tempfile.TemporaryDirectory() as tmp:
-        runtime = Path(tmp)
-        for name in RUNTIME_PACKAGES:
-            source = Path(__import__(name).__file__)
-            link = runtime / (name if source.name == "__init__.py" else source.name)
-            link.symlink_to(source.parent if source.name == "__init__.py" else source)
-        cold = {h: cold_init(h, policy, args.cold_runs, runtime) for h in sorted(spec.name for spec in HANDLERS)}
-        costs = {h: import_costs(h, policy, runtime) for h in sorted(spec.name for spec in HANDLERS)}
-    decisions = {h: time_calls(calls) for h, calls in decision_inputs(policy, args.events).items()}
-    import io
-    from contextlib import redirect_stdout
-
-    with redirect_stdout(io.StringIO()):  # the handlers log JSON lines to stdout
-        handlers = warm_handlers(policy, args.handler_events)
-    layer = zipped_size(stage_dependencies())
-    print(f"handler benchmark (python {sys.version.split()[0]}): cold init = median of {args.cold_runs} fresh processes;")
-    print(
-        f"decision = pure rules over {args.events} generated inputs; handler = whole handler per event in moto ({args.handler_events} events)"
-    )
-    print(
-        "| handler | cold init: import (ms) | decision median (µs) | decision p99 (µs) | handler in moto median (ms) | handler in moto p99 (ms) | code zip (KiB) |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for handler in sorted(spec.name for spec in HANDLERS):
-        d, h = decisions[handler], handlers[handler]
-        code = zipped_size(stage_code(policy))
-        print(
-            f"| {handler} | {cold[handler] * 1000:.0f} | {statistics.median(d) * 1e6:.1f} | {percentile(d, 0.99) * 1e6:.1f} | "
-            f"{statistics.median(h) * 1000:.1f} | {percentile(h, 0.99) * 1000:.1f} | {code / 1024:.0f} |"
-        )
-    print(f"shared dependencies layer zip: {layer / 1024 / 1024:.1f} MiB")
+        cold = ColdStart(policy, Path(tmp))
+        cached = cold.measure(targets, args.cold_runs, compiled=False)
+        compiled = cold.measure(targets, args.compiled_runs, compiled=True) if args.compiled_runs else {}
+        costs = {t: cold.import_costs(t) for t in ["floor_handler", *handlers]}
+        code_zip = zipped_size(cold.code)
+    print(f"handler benchmark ({machine()}); tracing on; median of {args.cold_runs} (cached) / {args.compiled_runs} (compiled)")
+    print("processes per row, rows interleaved; a drift-monitor figure includes numpy (its own layer)")
     print()
-    print("cold import, cumulative ms per dependency (python -X importtime, one process; nested, so they overlap):")
-    print("| handler | " + " | ".join(IMPORT_COSTS) + " |")
-    print("|---|" + "---:|" * len(IMPORT_COSTS))
-    for handler in sorted(spec.name for spec in HANDLERS):
-        print(f"| {handler} | " + " | ".join(f"{costs[handler].get(m, 0) * 1000:.0f}" for m in IMPORT_COSTS) + " |")
+    for label, results in (("bytecode cached", cached), ("compiled on import, as deployed", compiled)):
+        if not results:
+            continue
+        floor = results["floor_handler"]["import_s"] * 1000
+        figures = [
+            Figure(
+                "floor, Tracer patching botocore only (for reference)",
+                results["floor_botocore_only"]["import_s"] * 1000,
+                "ms",
+                "floor",
+                floor,
+            )
+        ]
+        for handler in handlers:
+            row = results[handler]
+            figures.append(
+                Figure(f"{handler}: cold import", row["import_s"] * 1000, "ms", "floor", floor, "≤ 1.00×", goal_ratio=1.0)
+            )
+            figures.append(Figure(f"{handler}: ready for the first event", row["ready_s"] * 1000, "ms", "floor", floor))
+        print_figures(f"Cold start, {label}", COMMAND, figures)
+
+    decisions = {h: time_calls(calls) for h, calls in decision_inputs(policy, args.events).items()}
+    with redirect_stdout(io.StringIO()):  # the handlers log JSON lines to stdout
+        in_moto = warm_handlers(policy, args.handler_events)
+    figures = []
+    for handler, samples in decisions.items():
+        figures.append(
+            Figure(
+                f"{handler}: warm decision p99 (rules only, no AWS)",
+                percentile(samples, 0.99) * 1e3,
+                "ms",
+                goal="≤ 2 ms",
+                goal_value=2.0,
+            )
+        )
+    for handler, samples in in_moto.items():
+        figures.append(Figure(f"{handler}: whole handler in moto, p99 (includes moto)", percentile(samples, 0.99) * 1e3, "ms"))
+        figures.append(Figure(f"{handler}: whole handler in moto, median", statistics.median(samples) * 1e3, "ms"))
+    print_figures(f"Warm ({args.events} decisions, {args.handler_events} events per handler in moto)", COMMAND, figures)
+    print(
+        f"code package zip: {code_zip / 1024:.0f} KiB; shared layer zip: {zipped_size(stage_dependencies()) / 1024 / 1024:.1f} MiB"
+    )
+    print()
+    groups = [*IMPORT_GROUPS, "standard library and other"]
+    print("Where the cold start goes: python -X importtime self time summed per group (ms; bytecode cached, one process):")
+    print("| module | phase | " + " | ".join(groups) + " | total |")
+    print("|---|---|" + "---:|" * (len(groups) + 1))
+    for target, phases in costs.items():
+        for phase, found in phases.items():
+            if target == "floor_handler" and phase == "ready":
+                continue
+            cells = " | ".join(f"{found[g]:.0f}" for g in groups)
+            print(f"| {target} | {phase} | {cells} | {sum(found.values()):.0f} |")
     return 0
 
 

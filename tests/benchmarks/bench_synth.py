@@ -1,9 +1,13 @@
-"""Synth wall time and peak memory for 1, 10 and 100 governed projects, next to the floor.
+"""Synth wall time and peak memory: the shipped policy, 1, 100 and 1,000 projects, next to the floor, in one run.
 
-    make bench        (or: python -m tests.benchmarks.bench_synth [--repeat N])
+    make bench        (or: python -m tests.benchmarks.bench_synth [--repeat N] [--projects 1,100,1000])
 
-Each measurement is a fresh process (the provider import and the jsii Node kernel are part
-of the cost). "floor" imports the AWS provider and synthesizes an empty stack.
+Each measurement is a fresh process (the provider import and the jsii Node kernel are part of the
+cost); rows are interleaved, each repeat runs every row once, the median is reported. The *floor*
+imports the provider modules the blueprint imports and synthesizes an empty stack; the blueprint
+rows synthesize every stack for the shipped policy or for N projects with one monitored endpoint
+each. Every row runs once untimed first: the Lambda archives are built once per content
+(infra/constructs/staged_asset.py), and the timed runs are the synths that follow.
 """
 
 from __future__ import annotations
@@ -19,8 +23,12 @@ from pathlib import Path
 
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
+from tests.benchmarks._report import Figure, machine, print_figures
 
 REPO = Path(__file__).resolve().parents[2]
+COMMAND = ".venv/bin/python -m tests.benchmarks.bench_synth"
+GOALS = {0: 1.1, 100: 1.5, 1000: 3.0}  # wall time, × the floor (issue 16)
+MEMORY_GOAL_MIB = 1536  # python + node peak
 
 
 def policy_with_projects(count: int) -> GovernancePolicy:
@@ -36,10 +44,10 @@ def policy_with_projects(count: int) -> GovernancePolicy:
     return GovernancePolicy.model_validate(base)
 
 
-def measure(mode: str, projects: int) -> dict[str, float]:
+def probe(*args: str) -> dict[str, float]:
     start = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks._probe", mode, str(projects)],
+        [sys.executable, "-m", "tests.benchmarks._probe", *args],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -47,36 +55,91 @@ def measure(mode: str, projects: int) -> dict[str, float]:
         check=True,
     )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    result["wall_s"] = round(time.perf_counter() - start, 2)
+    result["wall_s"] = time.perf_counter() - start
     return result
+
+
+def label(projects: int | None) -> str:
+    if projects is None:
+        return "floor (provider modules + empty stack)"
+    return "shipped policy" if projects == 0 else f"{projects} project{'s' if projects > 1 else ''}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_synth")
     parser.add_argument("--repeat", type=int, default=3, help="runs per row; the median is reported")
+    parser.add_argument("--projects", default="1,100,1000", help="project counts besides the shipped policy")
     args = parser.parse_args(argv)
-    rows = [("floor", 0), ("blueprint", 1), ("blueprint", 10), ("blueprint", 100)]
-    print(
-        f"synth benchmark: {args.repeat} fresh processes per row, median reported (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
+    modules = ",".join(
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "tests.benchmarks._probe", "modules"],
+                cwd=REPO,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
     )
+    rows: list[int | None] = [None, 0, *(int(n) for n in args.projects.split(","))]
+
+    def run(projects: int | None) -> dict[str, float]:
+        return probe("floor", modules) if projects is None else probe("blueprint", str(projects))
+
+    for projects in rows:  # untimed: archives built for new content, caches warm
+        run(projects)
+    samples: dict[int | None, list[dict[str, float]]] = {r: [] for r in rows}
+    for _ in range(args.repeat):
+        for projects in rows:
+            samples[projects].append(run(projects))
+
+    def median(projects: int | None, key: str) -> float:
+        return statistics.median(s[key] for s in samples[projects])
+
+    def memory(projects: int | None) -> float:
+        return statistics.median(s["python_peak_mib"] + s["node_peak_mib"] for s in samples[projects])
+
+    print(f"synth benchmark: {args.repeat} fresh processes per row, interleaved, median reported ({machine()})")
     print("| case | resources | wall time (s) | import (s) | build + synth (s) | peak RSS python (MiB) | peak RSS node (MiB) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for mode, projects in rows:
-        runs = [measure(mode, projects) for _ in range(args.repeat)]
-
-        def median(key: str, runs: list[dict[str, float]] = runs) -> float:
-            return statistics.median(r[key] for r in runs)
-
-        label = (
-            "floor (provider import + empty stack)"
-            if mode == "floor"
-            else f"blueprint, {projects} project{'s' if projects > 1 else ''}"
-        )
+    for projects in rows:
         print(
-            f"| {label} | {int(median('resources'))} | {median('wall_s'):.2f} | {median('import_s'):.2f} | "
-            f"{median('synth_s'):.2f} | {median('python_peak_mib'):.0f} | {median('node_peak_mib'):.0f} |",
-            flush=True,
+            f"| {label(projects)} | {median(projects, 'resources'):.0f} | {median(projects, 'wall_s'):.2f} | "
+            f"{median(projects, 'import_s'):.2f} | {median(projects, 'synth_s'):.2f} | "
+            f"{median(projects, 'python_peak_mib'):.0f} | {median(projects, 'node_peak_mib'):.0f} |"
         )
+    print()
+    floor, floor_memory = median(None, "wall_s"), memory(None)
+    figures = []
+    for projects in rows[1:]:
+        goal = GOALS.get(projects)  # type: ignore[arg-type]
+        figures.append(
+            Figure(
+                f"synth wall time, {label(projects)}",
+                median(projects, "wall_s"),
+                "s",
+                "floor",
+                floor,
+                f"≤ {goal:.2f}× floor" if goal else "—",
+                goal_ratio=goal,
+            )
+        )
+    for projects in rows[1:]:
+        figures.append(
+            Figure(
+                f"synth peak memory (python + node), {label(projects)}",
+                memory(projects),
+                "MiB",
+                "floor",
+                floor_memory,
+                f"≤ {MEMORY_GOAL_MIB} MiB",
+                goal_value=MEMORY_GOAL_MIB,
+            )
+        )
+    print_figures("Synth", COMMAND, figures)
     return 0
 
 

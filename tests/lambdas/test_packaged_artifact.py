@@ -22,6 +22,8 @@ sys.path[:0] = {paths!r}
 started = time.perf_counter()
 module = importlib.import_module({module!r})
 imported = time.perf_counter() - started
+# What only the first event needs (event and policy validation) is loaded by the first event, not by the import.
+validation_at_import = sorted({{m for m in sys.modules if m.split(".")[0] in ("pydantic", "pydantic_core")}} | {{m for m in sys.modules if m.startswith("policies.model")}})
 class Context:
     function_name = "probe"; memory_limit_in_mb = 512; aws_request_id = "probe"
     invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:probe"
@@ -32,7 +34,7 @@ try:
 except Exception as exc:
     outcome = type(exc).__name__
 foreign = sorted({{m.split(".")[0] for m in sys.modules}} & {{"yaml", "cdktn", "sagemaker", "moto", "pandas"}})
-print(json.dumps({{"imported_s": imported, "outcome": outcome, "foreign": foreign}}))
+print(json.dumps({{"imported_s": imported, "outcome": outcome, "foreign": foreign, "validation_at_import": validation_at_import}}))
 """
 
 
@@ -67,7 +69,16 @@ def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, po
         "GOVERNANCE_IDEMPOTENCY_TABLE": "t",
     }
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", PROBE.format(paths=paths, module=module)],
+        # Bytecode is cached outside the staged directories: they are archived as they are.
+        [
+            sys.executable,
+            "-X",
+            f"pycache_prefix={tmp_path / 'pycache'}",
+            "-I",
+            "-S",
+            "-c",
+            PROBE.format(paths=paths, module=module),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -78,3 +89,31 @@ def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, po
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["outcome"] == "MalformedEvent"
     assert report["foreign"] == [], "the handler imports a package that is not in its deployment package"
+    assert report["validation_at_import"] == [], "loading the handler loads pydantic or the policy model (cold start)"
+
+
+def test_the_packaged_policy_skips_validation_only_when_its_digest_vouches_for_it(
+    policy: GovernancePolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import policies.model.packaged
+    from lambdas.shared.policy import _load
+    from policies.packaged import digest_file
+
+    built: list[object] = []
+    original = policies.model.packaged.validated_policy
+    monkeypatch.setattr(policies.model.packaged, "validated_policy", lambda data: built.append(data) or original(data))
+    staged = stage_code(policy) / "policy.json"
+    copy = tmp_path / "policy.json"
+    copy.write_bytes(staged.read_bytes())
+    digest_file(copy).write_bytes(digest_file(staged).read_bytes())
+
+    _load.cache_clear()
+    assert _load(str(copy)) == policy
+    assert len(built) == 1, "synth's policy.json, vouched for by its digest, is built without validating it again"
+
+    copy.write_text(copy.read_text().replace('"name": "acme"', '"name": "ACME!"'))  # changed after synth
+    _load.cache_clear()
+    with pytest.raises(ValueError, match=r"organization\.name"):
+        _load(str(copy))
+    assert len(built) == 1, "a policy.json its digest does not vouch for is validated in full"
+    _load.cache_clear()
