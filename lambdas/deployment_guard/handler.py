@@ -20,6 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.deployment_guard.trace import endpoints_in, trace_endpoint
 from lambdas.shared import ledger
+from lambdas.shared.api_call_handler import record_malformed
 from lambdas.shared.clearance import revoke
 from lambdas.shared.events import MODEL_PACKAGE_STATE_CHANGE_TYPE, MalformedEvent
 from lambdas.shared.idempotency import once_per_event
@@ -29,6 +30,7 @@ from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
 from policies.naming import DEPLOYMENT_GUARD
 from policies.rules.deployment import EndpointFacts, ServedVersion, decide_serving
+from policies.rules.outcome import RuleSet
 from policies.rules.resources import ResourceFacts, ResourceKind
 
 SPEC = handler_spec(DEPLOYMENT_GUARD)
@@ -38,8 +40,11 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 FACTS = "facts"
 
 
-def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str]], str | None]:
-    """(endpoint, Region) pairs the event is about, and the model version whose clearance it revokes, if any."""
+def read_trigger(event: Any) -> tuple[tuple[str, str] | None, str | None]:
+    """What the event asks to judge, without calling AWS: the endpoint a deployment call names, or the model version
+    whose clearance a state change revokes; neither is the sweep. Anything else is a malformed event."""
+    if not isinstance(event, dict) or not event.get("id"):
+        raise MalformedEvent("not an EventBridge event")
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise MalformedEvent("the event has no detail object")
@@ -48,16 +53,26 @@ def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str]], st
         name, region = (detail.get("requestParameters") or {}).get("endpointName"), detail.get("awsRegion")
         if not isinstance(name, str) or not isinstance(region, str) or region != event.get("region"):
             raise MalformedEvent("the deployment call names no endpoint, or its Region disagrees with the event's")
-        return [(name, region)], None
+        return (name, region), None
     if kind == MODEL_PACKAGE_STATE_CHANGE_TYPE:
         arn = detail.get("ModelPackageArn")
         if not isinstance(arn, str) or arn.split(":")[3:4] != [event.get("region")]:
             raise MalformedEvent("the state change names no model package of the event's Region")
-        region = arn.split(":")[3]
-        return [(name, region) for name in endpoints_in(region)], arn
+        return None, arn
     if kind == "Scheduled Event":
-        return [(name, region) for region in governance_policy().regions.allowed for name in endpoints_in(region)], None
+        return None, None
     raise MalformedEvent(f"the deployment guard does not handle {kind!r} events")
+
+
+def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str]], str | None]:
+    """(endpoint, Region) pairs the event is about, and the model version whose clearance it revokes, if any."""
+    endpoint, revoked = read_trigger(event)
+    if endpoint is not None:
+        return [endpoint], None
+    if revoked is not None:
+        region = revoked.split(":")[3]
+        return [(name, region) for name in endpoints_in(region)], revoked
+    return [(name, region) for region in governance_policy().regions.allowed for name in endpoints_in(region)], None
 
 
 def _facts(event_id: str, name: str, region: str, account: str) -> EndpointFacts | None:
@@ -109,6 +124,10 @@ def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    if not isinstance(event, dict) or not event.get("id"):
-        raise MalformedEvent("not an EventBridge event")
+    try:
+        read_trigger(event)
+    except MalformedEvent as exc:
+        logger.error("rejected a malformed event", extra={"reason": str(exc)})
+        record_malformed(event, str(exc), rule_set=RuleSet.DEPLOYMENT, context=context, logger=logger, metrics=metrics)
+        raise
     return once_per_event(guard, event, context)

@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.shared import aws
+from lambdas.shared.api_call_handler import record_malformed
 from lambdas.shared.events import MalformedEvent, parse_tamper_event
 from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
@@ -21,6 +22,7 @@ from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
 from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import HANDLERS, handler_spec
 from policies.naming import TAMPER_WATCH
+from policies.rules.outcome import RuleSet
 from policies.rules.tampering import CallFacts, decide_tampering
 
 SPEC = handler_spec(TAMPER_WATCH)
@@ -71,5 +73,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         parse_tamper_event(event)
     except MalformedEvent as exc:
         logger.error("rejected a malformed event", extra={"reason": str(exc)})
+        record_malformed(event, str(exc), rule_set=RuleSet.TAMPER_DETECTION, context=context, logger=logger, metrics=metrics)
         raise
     return once_per_event(watch, event, context)

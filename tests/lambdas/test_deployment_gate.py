@@ -13,6 +13,7 @@ from lambdas.approval_gate import handler as gate
 from lambdas.deployment_guard import handler as guard
 from lambdas.model_deployer import handler as deployer
 from lambdas.shared.clearance import clearance
+from lambdas.shared.events import MalformedEvent
 from policies.model import GovernancePolicy
 from tests.conftest import policy_variant
 from tests.events import ACCOUNT, api_call_event, approval_event
@@ -157,3 +158,25 @@ def test_a_redelivered_revocation_records_once(world: World, lambda_context: Any
     guard.handler(event, lambda_context)
     guard.handler(event, lambda_context)
     assert len([r for r in deployment_records(world) if r["decision"] == "deny"]) == 1
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda e: e["detail"]["requestParameters"].pop("endpointName"), id="no-endpoint-name"),
+        pytest.param(lambda e: e.update(region="eu-west-3"), id="region-disagrees"),
+        pytest.param(lambda e: e.update(detail="CreateEndpoint"), id="detail-is-a-string"),
+        pytest.param(lambda e: e.update({"detail-type": "Object Created"}), id="another-kind-of-event"),
+    ],
+)
+def test_a_malformed_event_is_recorded_as_undecidable_and_raised(world: World, lambda_context: Any, mutate: Any) -> None:
+    create_endpoint("credit-risk-shadow-it", REGION)
+    event = api_call_event("CreateEndpoint", name="credit-risk-shadow-it", region=REGION)
+    mutate(event)
+    with pytest.raises(MalformedEvent):
+        guard.handler(event, lambda_context)
+    (record,) = deployment_records(world)
+    assert (record["decision"], record["violations"][0]["rule"]) == ("undecidable", "undecidable")
+    assert record["violations"][0]["message"].startswith("malformed event: ")
+    assert len(world.notifications()) == 1
+    assert endpoints(REGION) == ["credit-risk-shadow-it"]  # nothing acted on an event no rule could read

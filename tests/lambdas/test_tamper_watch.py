@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto.events.models import EventPattern
 
+from lambdas.shared.events import MalformedEvent
 from lambdas.tamper_watch import handler as tamper
 from tests.conftest import Synthesized
 from tests.events import TAMPER_REQUESTS, tamper_event
@@ -93,3 +94,22 @@ def test_every_tamper_sample_matches_the_synthesized_rule_and_its_forwarding(syn
         if b.get("provider") == "aws.us-east-1"
     ]
     assert sum(p.matches_event(json.loads(json.dumps(tamper_event(kind, region="us-east-1")))) for p in forwarded) == 1
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda e: e["detail"].pop("eventSource"), id="no-event-source"),
+        pytest.param(lambda e: e.update(detail="DisableRule"), id="detail-is-a-string"),
+        pytest.param(lambda e: e.pop("detail"), id="truncated"),
+    ],
+)
+def test_a_malformed_event_is_recorded_as_undecidable_and_raised(world: World, lambda_context: Any, mutate: Any) -> None:
+    event = tamper_event("disable-rule")
+    mutate(event)
+    with pytest.raises(MalformedEvent):
+        tamper.handler(event, lambda_context)
+    (record,) = world.audit_records()
+    assert (record["rule_set"], record["decision"]) == ("tamper-detection", "undecidable")
+    assert record["violations"][0]["message"].startswith("malformed event: ")
+    assert len(world.notifications()) == 1
