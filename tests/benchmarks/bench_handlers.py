@@ -7,7 +7,8 @@ packages the Lambda runtime provides, with tracing on (``LAMBDA_TASK_ROOT`` set,
 median of ``--cold-runs`` processes, each handler interleaved with the baseline:
 
 - *floor*: a minimal Powertools handler, ``Logger`` + ``Metrics`` + ``Tracer()`` (defaults) + one boto3
-  client created at import; its import is all it pays. The goal is the handler's import at or below it.
+  client created at import; its import is all it pays. The goal (import + client creation, as Lambda pays) is the
+  handler ready for its first event at or below it.
 - *cold import*: importing the handler module (what the Lambda init phase runs).
 - *ready for the first event*: the import, then what the first event loads before its first AWS call:
   the packaged policy, the models that validate its events (and the idempotency utility for handlers
@@ -344,9 +345,25 @@ def main(argv: list[str] | None = None) -> int:
         for handler in handlers:
             row = results[handler]
             figures.append(
-                Figure(f"{handler}: cold import", row["import_s"] * 1000, "ms", "floor", floor, "≤ 1.00×", goal_ratio=1.0)
+                Figure(
+                    f"{handler}: cold import (clients, policy and event models deferred)",
+                    row["import_s"] * 1000,
+                    "ms",
+                    "floor",
+                    floor,
+                )
             )
-            figures.append(Figure(f"{handler}: ready for the first event", row["ready_s"] * 1000, "ms", "floor", floor))
+            figures.append(  # the floor pays import + a client; the handler's comparable is import + what the first event loads
+                Figure(
+                    f"{handler}: ready for the first event",
+                    row["ready_s"] * 1000,
+                    "ms",
+                    "floor",
+                    floor,
+                    "≤ 1.00×",
+                    goal_ratio=1.0,
+                )
+            )
         print_figures(f"Cold start, {label}", COMMAND, figures)
 
     decisions = {h: time_calls(calls) for h, calls in decision_inputs(policy, args.events).items()}
