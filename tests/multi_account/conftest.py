@@ -15,7 +15,7 @@ import pytest
 
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
-from tests.conftest import policy_variant
+from tests.conftest import policy_variant, yield_to_the_tests
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "multi-account" / "governance.yaml"
@@ -109,6 +109,7 @@ class BackgroundAccountsDeployment:
         from infra.embedded_aws import embedded_aws
         from infra.multi_account import deploy_local
 
+        yield_to_the_tests()
         try:
             with embedded_aws(synthesized.policy.regions.home, log_path=workdir / "moto.log") as aws:
                 self.aws = aws
