@@ -20,10 +20,9 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.deployment_guard.trace import endpoints_in, trace_endpoint
 from lambdas.shared import ledger
-from lambdas.shared.api_call_handler import record_malformed
+from lambdas.shared.api_call_handler import handle_event
 from lambdas.shared.clearance import revoke
 from lambdas.shared.events import MODEL_PACKAGE_STATE_CHANGE_TYPE, MalformedEvent
-from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
 from lambdas.shared.settings import TRACED_MODULES
@@ -124,10 +123,6 @@ def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        read_trigger(event)
-    except MalformedEvent as exc:
-        logger.error("rejected a malformed event", extra={"reason": str(exc)})
-        record_malformed(event, str(exc), rule_set=RuleSet.DEPLOYMENT, context=context, logger=logger, metrics=metrics)
-        raise
-    return once_per_event(guard, event, context)
+    return handle_event(
+        event, context, check=read_trigger, process=guard, rule_set=RuleSet.DEPLOYMENT, logger=logger, metrics=metrics
+    )

@@ -32,18 +32,40 @@ Process = Callable[[dict[str, Any], Any], dict[str, Any]]
 FACTS = "facts"
 
 
-def handle_api_call_event(
-    event: dict[str, Any], context: Any, *, process: Process, rule_set: RuleSet, logger: Logger, metrics: Metrics
+def handle_event(
+    event: dict[str, Any],
+    context: Any,
+    *,
+    check: Callable[[Any], object],
+    process: Process,
+    rule_set: RuleSet,
+    logger: Logger,
+    metrics: Metrics,
 ) -> dict[str, Any]:
-    """The entry of a CloudTrail-driven handler: a malformed event is recorded as undecidable and raised;
-    any other is processed once per event id."""
+    """The entry of an event-driven handler: ``check`` reads the event's shape without calling AWS; a malformed
+    event is recorded as undecidable and raised; any other is processed once per event id."""
     try:
-        resource_from_call(parse_api_call_event(event))
+        check(event)
     except MalformedEvent as exc:
         logger.error("rejected a malformed event", extra={"reason": str(exc)})
         record_malformed(event, str(exc), rule_set=rule_set, context=context, logger=logger, metrics=metrics)
         raise
     return once_per_event(process, event, context)
+
+
+def handle_api_call_event(
+    event: dict[str, Any], context: Any, *, process: Process, rule_set: RuleSet, logger: Logger, metrics: Metrics
+) -> dict[str, Any]:
+    """The entry of a CloudTrail-driven handler (``handle_event`` with the create call's shape)."""
+    return handle_event(
+        event,
+        context,
+        check=lambda e: resource_from_call(parse_api_call_event(e)),
+        process=process,
+        rule_set=rule_set,
+        logger=logger,
+        metrics=metrics,
+    )
 
 
 def record_malformed(event: Any, reason: str, *, rule_set: RuleSet, context: Any, logger: Logger, metrics: Metrics) -> None:

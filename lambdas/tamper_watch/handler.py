@@ -14,9 +14,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.shared import aws
-from lambdas.shared.api_call_handler import record_malformed
-from lambdas.shared.events import MalformedEvent, parse_tamper_event
-from lambdas.shared.idempotency import once_per_event
+from lambdas.shared.api_call_handler import handle_event
+from lambdas.shared.events import parse_tamper_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
 from lambdas.shared.settings import TRACED_MODULES
@@ -69,10 +68,12 @@ def watch(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        parse_tamper_event(event)
-    except MalformedEvent as exc:
-        logger.error("rejected a malformed event", extra={"reason": str(exc)})
-        record_malformed(event, str(exc), rule_set=RuleSet.TAMPER_DETECTION, context=context, logger=logger, metrics=metrics)
-        raise
-    return once_per_event(watch, event, context)
+    return handle_event(
+        event,
+        context,
+        check=parse_tamper_event,
+        process=watch,
+        rule_set=RuleSet.TAMPER_DETECTION,
+        logger=logger,
+        metrics=metrics,
+    )
