@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from unittest.mock import patch
 
 from infra.embedded_aws import EmbeddedAws
 
@@ -138,9 +139,7 @@ class Bus:
         from lambdas.shared.settings import settings
 
         environment = {**rule.environment, POLICY_FILE_ENV: str(self.policy_file), "POWERTOOLS_TRACE_DISABLED": "true"}
-        saved = {key: os.environ.get(key) for key in environment}
-        os.environ.update(environment)
-        try:
+        with patch.dict(os.environ, environment):  # the next function has its own environment, the caller keeps its own
             aws.reset()
             idempotency.reset()
             packaged.reset()
@@ -152,12 +151,6 @@ class Bus:
             with contextlib.redirect_stdout(self.log) if self.log else contextlib.nullcontext():
                 handler = getattr(importlib.import_module(module), name)
                 return handler(event, LambdaContext(function_name=rule.function, invoked_function_arn=arn))
-        finally:  # the next function has its own environment, and the caller keeps its own
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
     def aws_account(self) -> str:
         from infra.embedded_aws import MOTO_ACCOUNT_ID

@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 from infra.embedded_aws import FAKE_CREDENTIALS, MOTO_ACCOUNT_ID, EmbeddedAws
 from infra.embedded_aws import embedded_aws as start_embedded_aws
@@ -19,15 +20,8 @@ ACCOUNT = MOTO_ACCOUNT_ID
 @contextmanager
 def embedded_aws(region: str, *, log_path: Path | None = None) -> Iterator[EmbeddedAws]:
     """Start the embedded AWS; point this process's AWS SDK at it; stop it and restore the environment on exit."""
-    keys = [*FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"]
-    saved = {k: os.environ.get(k) for k in keys}
-    with start_embedded_aws(region, log_path=log_path) as aws:
-        os.environ.update({**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": aws.endpoint})
-        try:
-            yield aws
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with (
+        start_embedded_aws(region, log_path=log_path) as aws,
+        patch.dict(os.environ, {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region, "AWS_ENDPOINT_URL": aws.endpoint}),
+    ):
+        yield aws

@@ -146,15 +146,10 @@ def build(scope: Construct, policy: GovernancePolicy, backend: BackendSettings |
 
 
 def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings | None = None) -> Path:
-    from infra.app import stack_classes
+    """``infra.app.synth``: the app builds these stacks for a policy with ``accounts`` (``infra.app.build``)."""
+    from infra.app import synth as synth_app
 
-    stack_classes()
-    from cdktn import App
-
-    app = App(outdir=str(outdir))
-    build(app, policy, backend)
-    app.synth()
-    return Path(outdir)
+    return synth_app(policy, outdir, backend)
 
 
 # ---- the embedded AWS ----------------------------------------------------------------------------------------

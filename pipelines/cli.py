@@ -88,6 +88,8 @@ def _project(policy: GovernancePolicy, name: str) -> Project:
 
 def offline_definition(policy: GovernancePolicy, project: Project, account: str = PLACEHOLDER_ACCOUNT) -> dict[str, Any]:
     """The governed definition, built with no credentials and no network."""
+    from unittest.mock import patch
+
     import boto3
     from moto import mock_aws
 
@@ -96,23 +98,17 @@ def offline_definition(policy: GovernancePolicy, project: Project, account: str 
 
     names = Names(policy, account=account)
     credentials = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-    saved = {k: os.environ.get(k) for k in (*credentials, "AWS_DEFAULT_REGION")}
-    os.environ.update(dict.fromkeys(credentials, "offline"))  # moto needs some credentials; none leave this process
-    os.environ["AWS_DEFAULT_REGION"] = names.region  # the SDK needs a Region; the definition is for the home Region
-    try:
-        with mock_aws():
-            boto3.client("s3", region_name=names.region).create_bucket(
-                Bucket=names.lineage_bucket,
-                CreateBucketConfiguration={"LocationConstraint": names.region},  # type: ignore[typeddict-item]
-            )
-            target = PipelineTarget(names=names, project=project, code_version=source_bundle().version)
-            return governed_definition(build_pipeline(policy, target), policy, project)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    offline = {
+        **dict.fromkeys(credentials, "offline"),  # moto needs some credentials; none leave this process
+        "AWS_DEFAULT_REGION": names.region,  # the SDK needs a Region; the definition is for the home Region
+    }
+    with patch.dict(os.environ, offline), mock_aws():
+        boto3.client("s3", region_name=names.region).create_bucket(
+            Bucket=names.lineage_bucket,
+            CreateBucketConfiguration={"LocationConstraint": names.region},  # type: ignore[typeddict-item]
+        )
+        target = PipelineTarget(names=names, project=project, code_version=source_bundle().version)
+        return governed_definition(build_pipeline(policy, target), policy, project)
 
 
 def caller_account(region: str) -> str:

@@ -140,28 +140,29 @@ def yield_to_the_tests() -> None:
 
 
 class BackgroundDeployment:
-    """terraform apply of every stack into an embedded AWS, on a thread; the AWS stays up until the session ends."""
+    """``deploy(aws, workdir)`` into an embedded AWS, on a thread; the AWS stays up until the session ends.
 
-    def __init__(self, outdir: Path, region: str, workdir: Path) -> None:
+    ``what`` names the deployment in errors; the tests that need it wait for it (``wait``)."""
+
+    def __init__(self, what: str, region: str, workdir: Path, deploy: Callable[[Any, Path], list[Any]]) -> None:
         import threading
 
+        self.what = what
         self._ready, self._release = threading.Event(), threading.Event()
         self.aws: Any = None
         self.results: list[Any] = []
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(outdir, region, workdir), daemon=True, name="deploy-local")
+        self._thread = threading.Thread(target=self._run, args=(region, workdir, deploy), daemon=True, name=what)
         self._thread.start()
 
-    def _run(self, outdir: Path, region: str, workdir: Path) -> None:
+    def _run(self, region: str, workdir: Path, deploy: Callable[[Any, Path], list[Any]]) -> None:
         from infra.embedded_aws import embedded_aws
-        from infra.stack_order import DEPLOY_WAVES
-        from infra.terraform_cli import deploy_local
 
         yield_to_the_tests()
         try:
             with embedded_aws(region, log_path=workdir / "moto.log") as aws:
                 self.aws = aws
-                self.results = deploy_local(outdir, DEPLOY_WAVES, workdir / "stacks", aws.endpoint)
+                self.results = deploy(aws, workdir)
                 self._ready.set()
                 self._release.wait()
         except BaseException as exc:  # noqa: BLE001 - surfaced to the tests that wait for the deploy
@@ -169,11 +170,11 @@ class BackgroundDeployment:
         finally:
             self._ready.set()
 
-    def wait(self, timeout: float = 1800) -> tuple[Any, list[Any]]:
+    def wait(self, timeout: float = 2400) -> tuple[Any, list[Any]]:
         if not self._ready.wait(timeout):
-            raise TimeoutError(f"deploy-local did not finish within {timeout} s")
+            raise TimeoutError(f"{self.what} did not finish within {timeout} s")
         if self.error is not None:
-            raise RuntimeError(f"deploy-local failed: {self.error!r}") from self.error
+            raise RuntimeError(f"{self.what} failed: {self.error!r}") from self.error
         return self.aws, self.results
 
     def stop(self) -> None:
@@ -190,6 +191,14 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         return
     synthesized: Synthesized = request.getfixturevalue("synthesized")
     policy: GovernancePolicy = request.getfixturevalue("policy")
-    background = BackgroundDeployment(synthesized.outdir, policy.regions.home, tmp_path_factory.mktemp("deploy-local"))
+    from infra.stack_order import DEPLOY_WAVES
+    from infra.terraform_cli import deploy_local
+
+    background = BackgroundDeployment(
+        "deploy-local",
+        policy.regions.home,
+        tmp_path_factory.mktemp("deploy-local"),
+        lambda aws, workdir: deploy_local(synthesized.outdir, DEPLOY_WAVES, workdir / "stacks", aws.endpoint),
+    )
     yield background
     background.stop()

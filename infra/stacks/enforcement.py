@@ -3,11 +3,7 @@ dependency layers, the idempotency table, and forwarding rules that bring events
 
 from __future__ import annotations
 
-import json
-
 from cdktn import TerraformOutput
-from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
-from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget, CloudwatchEventTargetRetryPolicy
 from cdktn_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
@@ -24,6 +20,7 @@ from iam.documents import render
 from iam.roles import event_forwarding_policy
 from iam.trust import trust_service
 from infra.constructs.dependency_layer import dependency_layer
+from infra.constructs.event_forwarding import forward_region
 from infra.constructs.governed_function import GovernedFunction
 from infra.constructs.staged_asset import staged_asset
 from infra.lambda_packaging import (
@@ -33,7 +30,6 @@ from infra.lambda_packaging import (
     stage_dependencies,
 )
 from infra.stacks.base import BackendSettings, GovernanceStack
-from lambdas.routing import forwarded_patterns
 from lambdas.shared.settings import handler_environment
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
@@ -119,22 +115,13 @@ class EnforcementStack(GovernanceStack):
             provider = AwsProvider(
                 self, f"aws-{region}", alias=region, region=region, default_tags=[AwsProviderDefaultTags(tags=tags)]
             )
-            for purpose, pattern in forwarded_patterns().items():
-                rule = CloudwatchEventRule(
-                    self,
-                    f"forward-{region}-{purpose}",
-                    provider=provider,
-                    name=names.forwarding_rule(purpose),
-                    description=f"Forwards SageMaker {purpose.replace('-', ' ')} in {region} to {names.region} for enforcement",
-                    event_pattern=json.dumps(pattern),
-                )
-                CloudwatchEventTarget(
-                    self,
-                    f"forward-{region}-{purpose}-target",
-                    provider=provider,
-                    rule=rule.name,
-                    target_id="home-region-bus",
-                    arn=names.home_event_bus_arn,
-                    role_arn=role_arn,
-                    retry_policy=CloudwatchEventTargetRetryPolicy(maximum_event_age_in_seconds=3600, maximum_retry_attempts=8),
-                )
+            forward_region(
+                self,
+                region=region,
+                provider=provider,
+                rule_name=names.forwarding_rule,
+                destination=f"{names.region} for enforcement",
+                bus_arn=names.home_event_bus_arn,
+                role_arn=role_arn,
+                target_id="home-region-bus",
+            )

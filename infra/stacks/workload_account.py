@@ -13,11 +13,7 @@
 
 from __future__ import annotations
 
-import json
-
 from cdktn import AssetType, Fn, TerraformAsset, TerraformOutput
-from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
-from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget, CloudwatchEventTargetRetryPolicy
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.lambda_layer_version import LambdaLayerVersion
@@ -28,18 +24,16 @@ from iam.cross_account import forward_to_hub_policy, stage_deployer_policy, stag
 from iam.documents import render
 from iam.roles import grant_arns, handler_role_policy
 from iam.trust import trust_service
+from infra.constructs.event_forwarding import forward_region
 from infra.constructs.governed_function import GovernedFunction
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, stage_code, stage_dependencies
 from infra.stacks.base import BackendSettings, GovernanceStack
-from lambdas.routing import forwarded_patterns
 from lambdas.shared.settings import handler_environment
 from lambdas.table import HANDLERS, HandlerSpec, handler_spec
 from policies.model import GovernancePolicy
 from policies.naming import MODEL_DEPLOYER, STACK_TAG_KEY, Names
 
 RESERVED_CONCURRENCY = 10
-FORWARD_MAX_EVENT_AGE_SECONDS = 3600
-FORWARD_RETRY_ATTEMPTS = 8
 
 
 def acting_grants(spec: HandlerSpec) -> tuple:  # type: ignore[type-arg]
@@ -102,27 +96,16 @@ class WorkloadAccountStack(GovernanceStack):
                     self, f"aws-{region}", alias=region, region=region, default_tags=[AwsProviderDefaultTags(tags=tags)]
                 )
             )
-            for purpose, pattern in forwarded_patterns().items():
-                rule = CloudwatchEventRule(
-                    self,
-                    f"forward-{region}-{purpose}",
-                    provider=provider,
-                    name=local.forwarding_rule(purpose),
-                    description=f"Forwards SageMaker {purpose.replace('-', ' ')} in {region} to the governance hub {hub.account}",
-                    event_pattern=json.dumps(pattern),
-                )
-                CloudwatchEventTarget(
-                    self,
-                    f"forward-{region}-{purpose}-target",
-                    provider=provider,
-                    rule=rule.name,
-                    target_id="governance-hub-bus",
-                    arn=hub.event_bus_arn(hub.account),
-                    role_arn=role.arn,
-                    retry_policy=CloudwatchEventTargetRetryPolicy(
-                        maximum_event_age_in_seconds=FORWARD_MAX_EVENT_AGE_SECONDS, maximum_retry_attempts=FORWARD_RETRY_ATTEMPTS
-                    ),
-                )
+            forward_region(
+                self,
+                region=region,
+                provider=provider,
+                rule_name=local.forwarding_rule,
+                destination=f"the governance hub {hub.account}",
+                bus_arn=hub.event_bus_arn(hub.account),
+                role_arn=role.arn,
+                target_id="governance-hub-bus",
+            )
 
     def _enforcement_roles(self, keys: dict[str, str]) -> None:
         local, accounts = self.local, self.policy.accounts

@@ -38,23 +38,6 @@ class ModelPackageStateChangeEvent(_GovernanceEvent):
     detail: ModelPackageStateChange
 
 
-class SageMakerApiCall(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    eventSource: Literal["sagemaker.amazonaws.com"]
-    eventName: str
-    awsRegion: str = Field(min_length=1)
-    eventID: str = Field(min_length=1)
-    userIdentity: dict[str, Any] = Field(default_factory=dict)
-    requestParameters: dict[str, Any] | None = None
-    responseElements: dict[str, Any] | None = None
-    errorCode: str | None = None
-
-
-class SageMakerApiCallEvent(_GovernanceEvent):
-    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
-    detail: SageMakerApiCall
-
-
 class CloudTrailCall(BaseModel):
     """Any service's CloudTrail record, as EventBridge delivers it."""
 
@@ -67,6 +50,17 @@ class CloudTrailCall(BaseModel):
     requestParameters: dict[str, Any] | None = None
     responseElements: dict[str, Any] | None = None
     errorCode: str | None = None
+
+
+class SageMakerApiCall(CloudTrailCall):
+    """A SageMaker call's CloudTrail record."""
+
+    eventSource: Literal["sagemaker.amazonaws.com"]
+
+
+class SageMakerApiCallEvent(_GovernanceEvent):
+    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
+    detail: SageMakerApiCall
 
 
 class TamperCallEvent(_GovernanceEvent):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
-from tests.conftest import policy_variant, yield_to_the_tests
+from tests.conftest import BackgroundDeployment, policy_variant
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "multi-account" / "governance.yaml"
@@ -94,49 +93,10 @@ def small(synthesize_accounts: SynthesizeAccountsFn, small_team_policy: Governan
 # ---- the multi-account apply runs in the background from this directory's first test on -------------------------
 
 
-class BackgroundAccountsDeployment:
-    """terraform apply of a layout into an embedded AWS, on a thread; the AWS stays up until the session ends."""
-
-    def __init__(self, synthesized: SynthesizedAccounts, workdir: Path) -> None:
-        self._ready, self._release = threading.Event(), threading.Event()
-        self.aws: Any = None
-        self.results: list[Any] = []
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(synthesized, workdir), daemon=True, name="deploy-accounts")
-        self._thread.start()
-
-    def _run(self, synthesized: SynthesizedAccounts, workdir: Path) -> None:
-        from infra.embedded_aws import embedded_aws
-        from infra.multi_account import deploy_local
-
-        yield_to_the_tests()
-        try:
-            with embedded_aws(synthesized.policy.regions.home, log_path=workdir / "moto.log") as aws:
-                self.aws = aws
-                self.results = deploy_local(synthesized.outdir, synthesized.policy, workdir / "stacks", aws)
-                self._ready.set()
-                self._release.wait()
-        except BaseException as exc:  # noqa: BLE001 - surfaced to the tests that wait for the deploy
-            self.error = exc
-        finally:
-            self._ready.set()
-
-    def wait(self, timeout: float = 2400) -> tuple[Any, list[Any]]:
-        if not self._ready.wait(timeout):
-            raise TimeoutError(f"the multi-account deploy did not finish within {timeout} s")
-        if self.error is not None:
-            raise RuntimeError(f"the multi-account deploy failed: {self.error!r}") from self.error
-        return self.aws, self.results
-
-    def stop(self) -> None:
-        self._release.set()
-        self._thread.join(timeout=60)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def accounts_deployment(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BackgroundAccountsDeployment | None]:
+) -> Iterator[BackgroundDeployment | None]:
     """Started when this directory's terraform tests are selected and terraform is installed (they wait for it)."""
     selected = any(
         item.get_closest_marker("terraform") and Path(str(item.fspath)).parent == Path(__file__).parent
@@ -146,6 +106,13 @@ def accounts_deployment(
         yield None
         return
     small_team_synth: SynthesizedAccounts = request.getfixturevalue("small")
-    background = BackgroundAccountsDeployment(small_team_synth, tmp_path_factory.mktemp("deploy-accounts"))
+    from infra.multi_account import deploy_local
+
+    background = BackgroundDeployment(
+        "the multi-account deploy",
+        small_team_synth.policy.regions.home,
+        tmp_path_factory.mktemp("deploy-accounts"),
+        lambda aws, workdir: deploy_local(small_team_synth.outdir, small_team_synth.policy, workdir / "stacks", aws),
+    )
     yield background
     background.stop()

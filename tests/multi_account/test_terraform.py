@@ -37,7 +37,8 @@ from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
 from policies.naming import Names
 from policies.rules.deployment import ServedVersion, decide_deployment_request
-from tests.multi_account.conftest import ADMIN, DEV, HUB, PROD, BackgroundAccountsDeployment, SynthesizedAccounts
+from tests.conftest import BackgroundDeployment
+from tests.multi_account.conftest import ADMIN, DEV, HUB, PROD, SynthesizedAccounts
 
 pytestmark = [
     pytest.mark.terraform,
@@ -65,7 +66,7 @@ def test_the_example_validates_offline(example: SynthesizedAccounts) -> None:
 
 
 @pytest.fixture(scope="module")
-def applied(accounts_deployment: BackgroundAccountsDeployment | None) -> tuple[EmbeddedAws, list[StackResult]]:
+def applied(accounts_deployment: BackgroundDeployment | None) -> tuple[EmbeddedAws, list[StackResult]]:
     """The small team's layout, applied in the background from this directory's first test on (conftest.py)."""
     assert accounts_deployment is not None
     aws, results = accounts_deployment.wait()
