@@ -1,7 +1,7 @@
 """The events the handlers accept, as pydantic models on top of Powertools' EventBridge envelope.
 
 Shapes follow AWS's documentation (SageMaker developer guide: "Events that SageMaker sends to
-EventBridge"; CloudTrail user guide: "AWS API Call via CloudTrail"); see tests/events/README.md.
+EventBridge"; CloudTrail user guide: "AWS API Call via CloudTrail"); see demo/samples/README.md.
 Imported by the parsers in ``lambdas.shared.events`` on the first event, not when a handler loads.
 """
 

@@ -1,10 +1,10 @@
 """Enforcement handlers: cold start next to a minimal Powertools handler, warm per-event time, package sizes.
 
-    .venv/bin/python -m tests.benchmarks.bench_handlers [--cold-runs 9] [--compiled-runs 3] [--events 2000]
+    .venv/bin/python -m tests.benchmarks.bench_handlers [--deployed-runs 9] [--cold-runs 5] [--sources-runs 3] [--events 2000]
 
 Cold start: a fresh interpreter (``-I -S``) that sees only the staged package, the layer(s) and the
 packages the Lambda runtime provides, with tracing on (``LAMBDA_TASK_ROOT`` set, as in Lambda), the
-median of ``--cold-runs`` processes, each handler interleaved with the baseline:
+median of ``--deployed-runs`` (``--cold-runs``, ``--sources-runs``) processes, each handler interleaved with the baseline:
 
 - *floor*: a minimal Powertools handler, ``Logger`` + ``Metrics`` + ``Tracer()`` (defaults) + one boto3
   client created at import; its import is all it pays. The goal (import + client creation, as Lambda pays) is the
@@ -14,9 +14,10 @@ median of ``--cold-runs`` processes, each handler interleaved with the baseline:
   the packaged policy, the models that validate its events (and the idempotency utility for handlers
   invoked at least once), and one boto3 client, as the floor has.
 
-Twice: with bytecode cached (a ``-X pycache_prefix`` directory warmed by one untimed run: the import
-work alone), and compiled on import as deployed today (the layer and the code package ship no
-bytecode, so Lambda compiles them on every cold start; the runtime's boto3 is precompiled).
+Three ways: *as deployed* (``-B``: the bytecode the code package and the layer ship, the runtime's
+precompiled boto3, nothing written; infra/lambda_packaging.py); *bytecode cached* (a ``-X pycache_prefix``
+directory warmed by one untimed run: the import work alone); and *sources only*, what Lambda paid
+before the packages shipped bytecode (the layer and the code compiled on every cold start).
 Nothing is written into the staged directories: they are archived as they are.
 
 Warm: the pure decision over ``--events`` generated inputs (no AWS), and the whole handler per event
@@ -52,6 +53,7 @@ from tests.benchmarks._report import Figure, machine, print_figures
 from tests.lambdas.test_packaged_artifact import RUNTIME_PACKAGES
 
 COMMAND = ".venv/bin/python -m tests.benchmarks.bench_handlers"
+DEPLOYED, CACHED, SOURCES = "deployed", "cached", "sources"
 FLOOR = """
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -140,21 +142,12 @@ class ColdStart:
         (self.floors / "floor_handler.py").write_text(FLOOR.format(tracer_options=""))
         (self.floors / "floor_botocore_only.py").write_text(FLOOR.format(tracer_options=', patch_modules=("botocore",)'))
         self.cached = tmp / "bytecode-cached"
-        self.compiled = tmp / "runtime-bytecode-only"
-        # Lambda's runtime ships its boto3 compiled; the layer and the code package do not.
-        subprocess.run(
-            [
-                sys.executable,
-                "-X",
-                f"pycache_prefix={self.compiled}",
-                "-m",
-                "compileall",
-                "-q",
-                *map(str, self.runtime.iterdir()),
-            ],
-            check=True,
-            capture_output=True,
-        )
+        self.runtime_only = tmp / "runtime-bytecode-only"
+        # Lambda's runtime ships its boto3 compiled: beside its sources (as deployed) and, for the sources-only
+        # mode, in a prefix directory that holds nothing else (so the layer and the code compile on import).
+        for prefix in ([], ["-X", f"pycache_prefix={self.runtime_only}"]):
+            compile_runtime = [sys.executable, *prefix, "-m", "compileall", "-q", *map(str, self.runtime.iterdir())]
+            subprocess.run(compile_runtime, check=True, capture_output=True)
 
     def env(self) -> dict[str, str]:
         return {
@@ -168,7 +161,7 @@ class ColdStart:
             "GOVERNANCE_IDEMPOTENCY_TABLE": "t",
         }
 
-    def command(self, target: str, *, compiled: bool, extra: list[str] | None = None, first_event: bool = True) -> list[str]:
+    def command(self, target: str, *, mode: str, extra: list[str] | None = None, first_event: bool = True) -> list[str]:
         """The probe for ``target`` (a floor module or a handler name); ``first_event=False``: the import alone."""
         if target.startswith("floor"):
             paths, module, loads, handler = [str(self.floors), str(self.layer), str(self.runtime)], target, [], False
@@ -177,30 +170,33 @@ class ColdStart:
             layers = [str(self.layer), *([str(self.numeric)] if spec.numeric else [])]
             paths, module = [str(self.code), *layers, str(self.runtime)], spec.entrypoint.rsplit(".", 1)[0]
             loads, handler = (first_event_modules(spec), True) if first_event else ([], False)
-        cache = ["-B", "-X", f"pycache_prefix={self.compiled}"] if compiled else ["-X", f"pycache_prefix={self.cached}"]
+        cache = {
+            DEPLOYED: ["-B"],
+            CACHED: ["-X", f"pycache_prefix={self.cached}"],
+            SOURCES: ["-B", "-X", f"pycache_prefix={self.runtime_only}"],
+        }[mode]
         code = PROBE.format(paths=paths, module=module, first_event=loads, handler=handler)
         return [sys.executable, *cache, *(extra or []), "-I", "-S", "-c", code]
 
-    def run(self, target: str, *, compiled: bool) -> dict[str, float]:
-        out = subprocess.run(self.command(target, compiled=compiled), env=self.env(), capture_output=True, text=True, check=True)
+    def run(self, target: str, *, mode: str) -> dict[str, float]:
+        out = subprocess.run(self.command(target, mode=mode), env=self.env(), capture_output=True, text=True, check=True)
         result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
         return result
 
-    def measure(self, targets: list[str], runs: int, *, compiled: bool) -> dict[str, dict[str, float]]:
-        if not compiled:
-            for target in targets:  # warm the bytecode cache
-                self.run(target, compiled=False)
+    def measure(self, targets: list[str], runs: int, *, mode: str) -> dict[str, dict[str, float]]:
+        for target in targets:  # warm the bytecode cache (and the file system cache for every mode)
+            self.run(target, mode=mode)
         samples: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
         for _ in range(runs):
             for target in targets:  # interleaved: a slower moment of the machine hits every row alike
-                samples[target].append(self.run(target, compiled=compiled))
+                samples[target].append(self.run(target, mode=mode))
         return {t: {k: statistics.median(s[k] for s in samples[t]) for k in ("import_s", "ready_s")} for t in targets}
 
     def import_costs(self, target: str) -> dict[str, dict[str, float]]:
         """Self time (ms) per group, for the import and for the import + first event (one process each)."""
         costs: dict[str, dict[str, float]] = {}
         for phase in ("import", "ready"):
-            command = self.command(target, compiled=False, extra=["-X", "importtime"], first_event=phase == "ready")
+            command = self.command(target, mode=CACHED, extra=["-X", "importtime"], first_event=phase == "ready")
             out = subprocess.run(command, env=self.env(), capture_output=True, text=True, check=True)
             found = dict.fromkeys([*IMPORT_GROUPS, "standard library and other"], 0.0)
             for line in out.stderr.splitlines():
@@ -312,8 +308,9 @@ def warm_handlers(policy: GovernancePolicy, count: int) -> dict[str, list[float]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_handlers")
-    parser.add_argument("--cold-runs", type=int, default=9, help="processes per row, bytecode cached (median)")
-    parser.add_argument("--compiled-runs", type=int, default=3, help="processes per row, compiled on import (median)")
+    parser.add_argument("--cold-runs", type=int, default=5, help="processes per row, bytecode cached (median)")
+    parser.add_argument("--deployed-runs", type=int, default=9, help="processes per row, as deployed (median)")
+    parser.add_argument("--sources-runs", type=int, default=3, help="processes per row, sources only (median)")
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--handler-events", type=int, default=300)
     args = parser.parse_args(argv)
@@ -322,14 +319,21 @@ def main(argv: list[str] | None = None) -> int:
     targets = ["floor_handler", "floor_botocore_only", *handlers]
     with tempfile.TemporaryDirectory() as tmp:
         cold = ColdStart(policy, Path(tmp))
-        cached = cold.measure(targets, args.cold_runs, compiled=False)
-        compiled = cold.measure(targets, args.compiled_runs, compiled=True) if args.compiled_runs else {}
+        deployed = cold.measure(targets, args.deployed_runs, mode=DEPLOYED)
+        cached = cold.measure(targets, args.cold_runs, mode=CACHED) if args.cold_runs else {}
+        sources = cold.measure(targets, args.sources_runs, mode=SOURCES) if args.sources_runs else {}
         costs = {t: cold.import_costs(t) for t in ["floor_handler", *handlers]}
         code_zip = zipped_size(cold.code)
-    print(f"handler benchmark ({machine()}); tracing on; median of {args.cold_runs} (cached) / {args.compiled_runs} (compiled)")
+    runs = f"{args.deployed_runs} (deployed) / {args.cold_runs} (cached) / {args.sources_runs} (sources only)"
+    print(f"handler benchmark ({machine()}); tracing on; median of {runs}")
     print("processes per row, rows interleaved; a drift-monitor figure includes numpy (its own layer)")
     print()
-    for label, results in (("bytecode cached", cached), ("compiled on import, as deployed", compiled)):
+    modes = (
+        ("as deployed, bytecode shipped in the code package and the layer", deployed),
+        ("bytecode cached", cached),
+        ("sources only, compiled on import (before the packages shipped bytecode)", sources),
+    )
+    for label, results in modes:
         if not results:
             continue
         floor = results["floor_handler"]["import_s"] * 1000

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+import marshal
+import py_compile
+import shutil
 import subprocess
 import sys
+from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from pathlib import Path
 
 import pytest
 
-from infra.lambda_packaging import LAMBDA_PYTHON, NUMERIC_LAYER, NUMERIC_LAYER_PINS, stage_code, stage_dependencies
+from infra.lambda_packaging import (
+    LAMBDA_CODE_ROOT,
+    LAMBDA_LAYER_ROOT,
+    LAMBDA_PYTHON,
+    NUMERIC_LAYER,
+    NUMERIC_LAYER_PINS,
+    compile_for_lambda,
+    stage_code,
+    stage_dependencies,
+)
 from lambdas.table import HANDLERS, handler_spec
 from policies.model import GovernancePolicy
 
@@ -50,9 +63,12 @@ def runtime_dir(tmp_path: Path) -> Path:
     return target
 
 
-@pytest.mark.skipif(
+RUNTIME_VERSION = pytest.mark.skipif(
     f"{sys.version_info.major}.{sys.version_info.minor}" != LAMBDA_PYTHON, reason=f"the layer is built for Python {LAMBDA_PYTHON}"
 )
+
+
+@RUNTIME_VERSION
 @pytest.mark.parametrize("handler", sorted(spec.name for spec in HANDLERS))
 def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, policy: GovernancePolicy, tmp_path: Path) -> None:
     spec = handler_spec(handler)
@@ -69,16 +85,8 @@ def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, po
         "GOVERNANCE_IDEMPOTENCY_TABLE": "t",
     }
     result = subprocess.run(
-        # Bytecode is cached outside the staged directories: they are archived as they are.
-        [
-            sys.executable,
-            "-X",
-            f"pycache_prefix={tmp_path / 'pycache'}",
-            "-I",
-            "-S",
-            "-c",
-            PROBE.format(paths=paths, module=module),
-        ],
+        # As Lambda runs it: the bytecode the packages ship, nothing written (they are archived as they are).
+        [sys.executable, "-B", "-I", "-S", "-c", PROBE.format(paths=paths, module=module)],
         env=env,
         capture_output=True,
         text=True,
@@ -117,3 +125,72 @@ def test_the_packaged_policy_skips_validation_only_when_its_digest_vouches_for_i
         _load(str(copy))
     assert len(built) == 1, "a policy.json its digest does not vouch for is validated in full"
     _load.cache_clear()
+
+
+def shipped_bytecode(source: Path) -> bytes:
+    """The bytecode shipped for ``source``, checked to be what the runtime loads without compiling: this version's
+    magic number, unchecked-hash (PEP 552), compiled from exactly this source."""
+    pyc = Path(cache_from_source(str(source)))
+    assert pyc.is_file(), f"{source} ships no bytecode: Lambda would compile it on every cold start"
+    data = pyc.read_bytes()
+    assert data[:4] == MAGIC_NUMBER, f"{pyc} is for another Python"
+    assert int.from_bytes(data[4:8], "little") == 0b01, f"{pyc} is not unchecked-hash"
+    assert data[8:16] == source_hash(source.read_bytes()), f"{pyc} was compiled from another {source.name}"
+    return data
+
+
+@RUNTIME_VERSION
+def test_the_packages_ship_the_bytecode_lambda_loads_for_every_source(policy: GovernancePolicy) -> None:
+    code, layer, numeric = (
+        stage_code(policy),
+        stage_dependencies() / "python",
+        stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER) / "python",
+    )
+    for root in (code, layer, numeric):
+        sources = sorted(root.rglob("*.py"))
+        assert sources
+        for source in sources:
+            shipped_bytecode(source)
+    gate = marshal.loads(shipped_bytecode(code / "lambdas" / "approval_gate" / "handler.py")[16:])  # noqa: S302 (our build)
+    assert gate.co_filename == f"{LAMBDA_CODE_ROOT}/lambdas/approval_gate/handler.py", (
+        "tracebacks name the file where Lambda runs it"
+    )
+    logger = marshal.loads(shipped_bytecode(layer / "aws_lambda_powertools" / "logging" / "logger.py")[16:])  # noqa: S302
+    assert logger.co_filename == f"{LAMBDA_LAYER_ROOT}/python/aws_lambda_powertools/logging/logger.py"
+
+
+def bytecode_of(directory: Path) -> dict[Path, bytes]:
+    return {pyc.relative_to(directory): pyc.read_bytes() for pyc in sorted(directory.rglob("*.pyc"))}
+
+
+@RUNTIME_VERSION
+def test_bytecode_depends_only_on_the_sources(policy: GovernancePolicy, tmp_path: Path) -> None:
+    """An unchanged package archives to the same bytes: no build path, time or process state in its bytecode."""
+    copies = []
+    for name in ("first", "elsewhere/second"):
+        copy = tmp_path / name
+        shutil.copytree(stage_code(policy), copy, ignore=shutil.ignore_patterns("__pycache__"))
+        compile_for_lambda(copy, LAMBDA_CODE_ROOT)
+        copies.append(copy)
+    first, second, staged = (bytecode_of(directory) for directory in (*copies, stage_code(policy)))
+    assert first and first == second == staged
+
+
+@RUNTIME_VERSION
+def test_bytecode_written_into_a_staged_package_after_staging_is_not_archived(policy: GovernancePolicy) -> None:
+    code = stage_code(policy)
+    source = code / "lambdas" / "table.py"
+    foreign = [
+        source.parent / "__pycache__" / "table.cpython-312.pyc",  # another interpreter importing from it
+        source.parent / "__pycache__" / "table.cpython-311.opt-1.pyc",  # python -O
+        code / "policies" / "__pycache__" / "stray.cpython-311.pyc",  # a timestamp-checked file of this version
+    ]
+    try:
+        for pyc in foreign:
+            py_compile.compile(str(source), cfile=str(pyc), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+        assert stage_code(policy) == code
+        assert [pyc for pyc in foreign if pyc.exists()] == []
+        shipped_bytecode(source)
+    finally:
+        for pyc in foreign:
+            pyc.unlink(missing_ok=True)
