@@ -50,7 +50,7 @@ class SetApprovalStatus(RemediationAction):
         description = _description(cls.prefix, decision.explanation())
         for attempt in range(cls.attempts):
             try:
-                aws.client("sagemaker", target.region).update_model_package(
+                aws.client_for("sagemaker", target.arn, target.region).update_model_package(
                     ModelPackageArn=target.arn, ModelApprovalStatus=cls.status, ApprovalDescription=description
                 )
                 return f"set to {cls.status}"
@@ -85,7 +85,7 @@ class TagResource(RemediationAction):
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
         tags = dict(decision.remediation)
-        aws.client("sagemaker", target.region).add_tags(
+        aws.client_for("sagemaker", target.arn, target.region).add_tags(
             ResourceArn=target.arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
         )
         return "tagged " + ", ".join(f"{k}={v}" for k, v in tags.items())
@@ -111,7 +111,7 @@ class StopJob(RemediationAction):
         """Stopping a job that already ended or is stopping (a retry of this event) raises ValidationException: done."""
         operation, parameter = _STOP_OPERATIONS[target.kind]
         try:
-            getattr(aws.client("sagemaker", target.region), operation)(**{parameter: target.name})
+            getattr(aws.client_for("sagemaker", target.arn, target.region), operation)(**{parameter: target.name})
         except Exception as exc:
             if aws.error_code(exc) != "ValidationException":
                 raise
@@ -139,7 +139,7 @@ class DeleteEndpoint(RemediationAction):
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
         try:
-            aws.client("sagemaker", target.region).delete_endpoint(EndpointName=target.name)
+            aws.client_for("sagemaker", target.arn, target.region).delete_endpoint(EndpointName=target.name)
         except Exception as exc:
             if aws.error_code(exc) not in aws.SAGEMAKER_NOT_FOUND:
                 raise
@@ -158,7 +158,7 @@ class QuarantineVariants(RemediationAction):
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
         variants = [v for v in str(decision.remediation.get("variants", "")).split(",") if v]
-        aws.client("sagemaker", target.region).update_endpoint_weights_and_capacities(
+        aws.client_for("sagemaker", target.arn, target.region).update_endpoint_weights_and_capacities(
             EndpointName=target.name, DesiredWeightsAndCapacities=[{"VariantName": v, "DesiredWeight": 0.0} for v in variants]
         )
         return f"set the traffic weight of {', '.join(variants)} on {target.name} to 0"
@@ -191,7 +191,7 @@ class DeployModelVersion(RemediationAction):
         from lambdas.model_deployer.plan import deployment_plan
 
         plan = deployment_plan(decision, target)
-        sagemaker = aws.client("sagemaker", target.region)
+        sagemaker = aws.client_for("sagemaker", target.arn, target.region)
         for call, request, already in plan.steps():
             try:
                 getattr(sagemaker, call)(**request)

@@ -84,7 +84,7 @@ class EnforcementStack(GovernanceStack):
                 schedule=spec.schedule(policy) if spec.schedule else None,
                 keys=keys,
                 boundary_arn=names.boundary_policy_arn if spec.region_bound else names.enforcement_boundary_policy_arn,
-                environment=handler_environment(names, spec.name),
+                environment=handler_environment(names, spec.name, acts_in_workload_accounts=not spec.region_bound),
                 reserved_concurrency=RESERVED_CONCURRENCY,
                 depends_on=[self.idempotency],
             )

@@ -63,23 +63,35 @@ def read_trigger(event: Any) -> tuple[tuple[str, str] | None, str | None]:
     raise MalformedEvent(f"the deployment guard does not handle {kind!r} events")
 
 
-def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str]], str | None]:
-    """(endpoint, Region) pairs the event is about, and the model version whose clearance it revokes, if any."""
+def serving_accounts(event: dict[str, Any]) -> list[str]:
+    """Where endpoints may serve the versions: this account, and with many accounts every workload account (the
+    hub's handlers read them through their namesake roles, lambdas.shared.aws)."""
+    accounts = governance_policy().accounts
+    return list(dict.fromkeys([str(event.get("account")), *(accounts.workload_accounts if accounts else [])]))
+
+
+def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | None]:
+    """(endpoint, Region, account) the event is about, and the model version whose clearance it revokes, if any."""
     endpoint, revoked = read_trigger(event)
     if endpoint is not None:
-        return [endpoint], None
-    if revoked is not None:
-        region = revoked.split(":")[3]
-        return [(name, region) for name in endpoints_in(region)], revoked
-    return [(name, region) for region in governance_policy().regions.allowed for name in endpoints_in(region)], None
+        return [(*endpoint, str(event.get("account")))], None
+    regions = [revoked.split(":")[3]] if revoked is not None else governance_policy().regions.allowed
+    found = [
+        (name, region, account)
+        for account in serving_accounts(event)
+        for region in regions
+        for name in endpoints_in(region, account)
+    ]
+    return found, revoked
 
 
-def _facts(event_id: str, name: str, region: str, account: str) -> EndpointFacts | None:
+def _facts(event: dict[str, Any], name: str, region: str, account: str) -> EndpointFacts | None:
     def trace() -> dict[str, Any]:
         found = trace_endpoint(name, region, account)
         return {"endpoint": asdict(found) if found else None}
 
-    stored = ledger.remembered(FACTS, f"{event_id}:{region}:{name}", trace)["endpoint"]
+    where = f"{region}:{name}" if account == str(event.get("account")) else f"{account}:{region}:{name}"
+    stored = ledger.remembered(FACTS, f"{event['id']}:{where}", trace)["endpoint"]
     if stored is None:
         return None
     return EndpointFacts(**{**stored, "served": tuple(ServedVersion(**s) for s in stored["served"])})
@@ -91,8 +103,8 @@ def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("clearance revoked", extra={"model_package": revoked})
     policy = governance_policy()
     results = []
-    for name, region in targets:
-        facts = _facts(str(event["id"]), name, region, str(event.get("account")))
+    for name, region, account in targets:
+        facts = _facts(event, name, region, account)
         if facts is None:
             continue
         if revoked is not None and not any(s.model_package == revoked for s in facts.served):

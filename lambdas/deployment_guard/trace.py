@@ -24,10 +24,12 @@ GRANTS = (
 )
 
 
-def _version(reference: str, region: str) -> tuple[str, str | None]:
-    """(ARN, status) of a model package given by name or ARN; status None when it does not exist."""
+def _version(reference: str, region: str, account: str) -> tuple[str, str | None]:
+    """(ARN, status) of a model package given by name or ARN (in its own account: the hub's registry, with
+    many accounts; a name is the model's account); status None when it does not exist."""
     try:
-        package = aws.client("sagemaker", region).describe_model_package(ModelPackageName=reference)
+        sagemaker = aws.client("sagemaker", region, account=aws.account_of(reference) or account)
+        package = sagemaker.describe_model_package(ModelPackageName=reference)
     except Exception as exc:
         if aws.error_code(exc) not in aws.SAGEMAKER_NOT_FOUND:
             raise
@@ -35,8 +37,8 @@ def _version(reference: str, region: str) -> tuple[str, str | None]:
     return str(package["ModelPackageArn"]), str(package.get("ModelApprovalStatus"))
 
 
-def _served_by_model(variant: str, model_name: str, region: str) -> list[ServedVersion]:
-    model = aws.client("sagemaker", region).describe_model(ModelName=model_name)
+def _served_by_model(variant: str, model_name: str, region: str, account: str) -> list[ServedVersion]:
+    model = aws.client("sagemaker", region, account=account).describe_model(ModelName=model_name)
     containers = [c for c in [model.get("PrimaryContainer"), *model.get("Containers", [])] if c]
     served = []
     for container in containers or [{}]:
@@ -44,7 +46,7 @@ def _served_by_model(variant: str, model_name: str, region: str) -> list[ServedV
         if not reference:
             served.append(ServedVersion(variant=variant, model=model_name, model_package=None))
             continue
-        arn, status = _version(str(reference), region)
+        arn, status = _version(str(reference), region, account)
         project = arn.rsplit("/", 2)[-2] if ":model-package/" in arn else None
         served.append(
             ServedVersion(
@@ -59,15 +61,16 @@ def _served_by_model(variant: str, model_name: str, region: str) -> list[ServedV
     return served
 
 
-def _components(endpoint: str, region: str) -> list[dict[str, Any]]:
-    sagemaker = aws.client("sagemaker", region)
+def _components(endpoint: str, region: str, account: str) -> list[dict[str, Any]]:
+    sagemaker = aws.client("sagemaker", region, account=account)
     listed = sagemaker.list_inference_components(EndpointNameEquals=endpoint).get("InferenceComponents", [])
     return [sagemaker.describe_inference_component(InferenceComponentName=c["InferenceComponentName"]) for c in listed]
 
 
 def trace_endpoint(name: str, region: str, account: str) -> EndpointFacts | None:
-    """None when the endpoint does not exist (any more)."""
-    sagemaker = aws.client("sagemaker", region)
+    """None when the endpoint does not exist (any more). Read in ``account`` (a workload account's, through the
+    namesake role, with many accounts)."""
+    sagemaker = aws.client("sagemaker", region, account=account)
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
     except Exception as exc:
@@ -78,17 +81,17 @@ def trace_endpoint(name: str, region: str, account: str) -> EndpointFacts | None
     served: list[ServedVersion] = []
     for variant in [*config.get("ProductionVariants", []), *config.get("ShadowProductionVariants", [])]:
         if variant.get("ModelName"):
-            served += _served_by_model(str(variant["VariantName"]), str(variant["ModelName"]), region)
-    for component in _components(name, region):
+            served += _served_by_model(str(variant["VariantName"]), str(variant["ModelName"]), region, account)
+    for component in _components(name, region, account):
         model = component.get("Specification", {}).get("ModelName")
         if model:
-            served += _served_by_model(str(component["VariantName"]), str(model), region)
+            served += _served_by_model(str(component["VariantName"]), str(model), region, account)
     arn = str(endpoint.get("EndpointArn") or f"arn:aws:sagemaker:{region}:{account}:endpoint/{name.lower()}")
     return EndpointFacts(name=name, arn=arn, region=region, served=tuple(served))
 
 
-def endpoints_in(region: str) -> list[str]:
-    sagemaker = aws.client("sagemaker", region)
+def endpoints_in(region: str, account: str | None = None) -> list[str]:
+    sagemaker = aws.client("sagemaker", region, account=account)
     names: list[str] = []
     token = None
     while True:

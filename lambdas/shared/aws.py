@@ -1,25 +1,92 @@
-"""boto3 clients, created on first use (so moto, in tests, is active before any client exists)."""
+"""boto3 clients, created on first use (so moto, in tests, is active before any client exists).
+
+With many accounts (the policy's ``accounts`` section) the hub's handlers read and act on a workload
+account's resources as that account's enforcement role named like their own, which trusts only them,
+with the hub's external id (``iam.cross_account.workload_enforcement_trust``). ``client(..., account=)``
+assumes it on first use and again shortly before the session expires; the stack sets the role and the
+external id in the environment of the hub's handlers only (``lambdas.shared.settings.handler_environment``).
+Without them, or for the function's own account, a client uses the function's own role.
+"""
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-_clients: dict[tuple[str, str | None], Any] = {}
+WORKLOAD_ROLE_ENV = "GOVERNANCE_WORKLOAD_ROLE_ARN"  # "arn:<partition>:iam::{account}:role/<org>-<handler>"
+EXTERNAL_ID_ENV = "GOVERNANCE_WORKLOAD_EXTERNAL_ID"
+HOME_ACCOUNT_ENV = "GOVERNANCE_ACCOUNT"
+SESSION_SECONDS = 3600  # the enforcement roles' max_session_duration
+RENEW_BEFORE = timedelta(minutes=5)
+
+_clients: dict[tuple[str, str | None, str | None], Any] = {}
+_sessions: dict[str, tuple[datetime, dict[str, str]]] = {}
 
 
-def client(service: str, region: str | None = None) -> Any:
-    key = (service, region)
+def _config() -> Any:
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+
+
+def workload_account(account: str | None) -> str | None:
+    """``account`` when this function acts there through its namesake role; None: its own role."""
+    if not account or not os.environ.get(WORKLOAD_ROLE_ENV) or account == os.environ.get(HOME_ACCOUNT_ENV):
+        return None
+    return account
+
+
+def _assume(account: str) -> dict[str, str]:
+    expires, credentials = _sessions.get(account, (None, {}))
+    if expires is not None and expires - datetime.now(UTC) > RENEW_BEFORE:
+        return credentials
+    for key in [k for k in _clients if k[2] == account]:
+        del _clients[key]
+    role = os.environ[WORKLOAD_ROLE_ENV].format(account=account)
+    response = client("sts").assume_role(
+        RoleArn=role,
+        RoleSessionName=f"{role.rsplit('/', 1)[-1]}-{account}"[:64],
+        ExternalId=os.environ.get(EXTERNAL_ID_ENV, ""),
+        DurationSeconds=SESSION_SECONDS,
+    )["Credentials"]
+    expiry = response["Expiration"]
+    expiry = expiry if isinstance(expiry, datetime) else datetime.fromisoformat(str(expiry))
+    credentials = {
+        "aws_access_key_id": response["AccessKeyId"],
+        "aws_secret_access_key": response["SecretAccessKey"],
+        "aws_session_token": response["SessionToken"],
+    }
+    _sessions[account] = (expiry if expiry.tzinfo else expiry.replace(tzinfo=UTC), credentials)
+    return credentials
+
+
+def client(service: str, region: str | None = None, *, account: str | None = None) -> Any:
+    """A client for ``service`` in ``region``, acting in ``account`` (default: the function's own)."""
+    acting_in = workload_account(account)
+    credentials = _assume(acting_in) if acting_in else {}
+    key = (service, region, acting_in)
     if key not in _clients:
         import boto3
-        from botocore.config import Config
 
-        config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
-        _clients[key] = boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+        _clients[key] = boto3.client(service, region_name=region, config=_config(), **credentials)  # type: ignore[call-overload]
     return _clients[key]
+
+
+def account_of(arn: str | None) -> str | None:
+    """The account in an ARN (None for ARNs without one, such as S3 buckets')."""
+    parts = (arn or "").split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
+
+
+def client_for(service: str, arn: str, region: str | None = None) -> Any:
+    """A client for acting on the resource ``arn``: in its account, through the namesake role when it is another."""
+    return client(service, region, account=account_of(arn))
 
 
 def reset() -> None:
     _clients.clear()
+    _sessions.clear()
 
 
 def error_code(exc: BaseException) -> str | None:

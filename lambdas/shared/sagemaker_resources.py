@@ -11,7 +11,7 @@ READ_TAGS = Grant("ReadTags", ("sagemaker:ListTags",), WATCHED)
 
 def current_tags(resource: ResourceFacts) -> dict[str, str] | None:
     """The resource's tags now; None when the resource no longer exists."""
-    sagemaker = aws.client("sagemaker", resource.region)
+    sagemaker = aws.client_for("sagemaker", resource.arn, resource.region)
     tags: dict[str, str] = {}
     token = None
     while True:

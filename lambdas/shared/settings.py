@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+from lambdas.shared.aws import EXTERNAL_ID_ENV, HOME_ACCOUNT_ENV, WORKLOAD_ROLE_ENV
 from policies.naming import Names
 
 METRICS_NAMESPACE = "MLGovernance"
@@ -40,17 +41,26 @@ def settings() -> Settings:
     return Settings(**{field: os.environ[var] for field, var in ENV.items()})
 
 
-def handler_environment(names: Names, handler: str) -> dict[str, str]:
-    """The environment the enforcement stack gives a handler: the contract ``settings()`` reads."""
+def handler_environment(names: Names, handler: str, *, acts_in_workload_accounts: bool = False) -> dict[str, str]:
+    """The environment the enforcement stack gives a handler: the contract ``settings()`` reads.
+
+    ``acts_in_workload_accounts``: a handler in the hub of many accounts that reads and acts in the workload
+    accounts through its namesake roles (``lambdas.shared.aws``): their ARN pattern, the external id, the hub."""
     values = {
         "audit_bucket": names.audit_bucket,
         "lineage_bucket": names.lineage_bucket,
         "alerts_topic_arn": names.alerts_topic_arn,
         "idempotency_table": names.idempotency_table,
     }
-    return {
+    environment = {
         **{ENV[field]: value for field, value in values.items()},
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_SERVICE_NAME": handler,
     }
+    accounts = names.policy.accounts
+    if acts_in_workload_accounts and accounts is not None:  # the enforcement stack runs in the hub
+        environment[WORKLOAD_ROLE_ENV] = f"arn:{names.partition}:iam::{{account}}:role/{names.handler_role(handler)}"
+        environment[EXTERNAL_ID_ENV] = names.hub_external_id(accounts.hub)
+        environment[HOME_ACCOUNT_ENV] = accounts.hub
+    return environment

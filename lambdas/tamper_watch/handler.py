@@ -30,12 +30,12 @@ tracer = Tracer(service=SPEC.name, patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 
 
-def key_aliases(key: str, region: str) -> list[str]:
-    """Aliases of a KMS key (id or ARN); the governance keys are known by alias."""
+def key_aliases(key: str, region: str, account: str) -> list[str]:
+    """Aliases of a KMS key (id or ARN) in the account of the call; the governance keys are known by alias."""
     if not key:
         return []
     key_id = key.rsplit("/", 1)[-1]
-    page = aws.client("kms", region).list_aliases(KeyId=key_id)
+    page = aws.client("kms", region, account=aws.account_of(key) or account).list_aliases(KeyId=key_id)
     return [str(a["AliasName"]) for a in page.get("Aliases", [])]
 
 
@@ -49,7 +49,7 @@ def watch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         region=call.awsRegion,
         actor=parsed.actor,
         error_code=call.errorCode,
-        key_aliases=key_aliases(parsed.target, call.awsRegion) if call.eventSource == "kms.amazonaws.com" else (),
+        key_aliases=key_aliases(parsed.target, call.awsRegion, parsed.account) if call.eventSource == "kms.amazonaws.com" else (),
     )
     decision = decide_tampering(governance_policy(), facts, handlers=[spec.name for spec in HANDLERS])
     return conclude(

@@ -1,0 +1,207 @@
+"""With many accounts, the hub's handlers read and act on a workload account's resources as that account's
+enforcement role named like their own, with the hub's external id, and record in the hub (moto, several accounts).
+
+moto hands out credentials of the role's account on AssumeRole, so a call made with them reaches that account's
+resources; it does not evaluate the roles' trust or the external id condition: those are proven by the access
+review (tests/multi_account/test_access.py, only-the-hub-assumes-enforcement-roles).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto.sts.models import sts_backends
+
+from lambdas.classification_tags import handler as classification
+from lambdas.deployment_guard import handler as deployment_guard
+from lambdas.region_guard import handler as guard
+from lambdas.shared import aws
+from lambdas.shared.settings import handler_environment
+from policies.loader import load_policy
+from policies.model import GovernancePolicy
+from policies.naming import Names
+from tests.conftest import policy_variant
+from tests.events import api_call_event, approval_event
+from tests.lambdas.sagemaker_fixtures import IMAGE, create_training_job, job_status
+from tests.lambdas.world import ACCOUNT, REGION, World
+from tests.multi_account.conftest import EXAMPLE
+
+HUB = ACCOUNT  # the account the handlers run in (moto's default)
+WORKLOAD = "222222222222"
+OUTSIDE = "us-east-1"
+
+
+@pytest.fixture
+def acting_in_workload_accounts(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment the hub's enforcement stack gives a handler that acts everywhere (last test), in this hub."""
+    monkeypatch.setenv(aws.EXTERNAL_ID_ENV, Names(world.policy, account=HUB).hub_external_id(HUB))
+    monkeypatch.setenv(aws.HOME_ACCOUNT_ENV, HUB)
+    for_handler(monkeypatch, "region-guard")
+    aws.reset()
+
+
+def for_handler(monkeypatch: pytest.MonkeyPatch, handler: str) -> None:
+    monkeypatch.setenv(aws.WORKLOAD_ROLE_ENV, f"arn:aws:iam::{{account}}:role/acme-{handler}")
+
+
+def in_workload(service: str, region: str = REGION) -> Any:
+    """A client of the workload account's administrator (what a data scientist there does)."""
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{WORKLOAD}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
+    )["Credentials"]
+    return boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def training_job_in_workload(name: str, tags: dict[str, str], region: str) -> str:
+    arn: str = in_workload("sagemaker", region).create_training_job(
+        TrainingJobName=name,
+        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        RoleArn=f"arn:aws:iam::{WORKLOAD}:role/acme-credit-risk-sagemaker-execution",
+        OutputDataConfig={"S3OutputPath": f"s3://acme-ml-lineage-{WORKLOAD}-eu-west-1/projects/credit-risk/models"},
+        ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 3600},
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )["TrainingJobArn"]
+    return arn
+
+
+def forwarded_from_workload(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as the workload account's forwarding rule delivers it to the hub: its own account, its ARNs."""
+    forwarded: dict[str, Any] = json.loads(json.dumps(event).replace(f":{ACCOUNT}:", f":{WORKLOAD}:"))
+    forwarded["account"] = WORKLOAD
+    return forwarded
+
+
+def assumed(account: str) -> list[tuple[str, str]]:
+    return [(r.role_arn, r.external_id) for r in sts_backends[account]["aws"].assumed_roles if r.session_name != "admin"]
+
+
+def test_the_region_guard_stops_a_workload_accounts_job_as_its_namesake_and_records_in_the_hub(
+    world: World, acting_in_workload_accounts: None, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    for_handler(monkeypatch, "region-guard")
+    training_job_in_workload("credit-risk-train-x", {"ml-project": "credit-risk"}, OUTSIDE)
+    create_training_job("credit-risk-train-x", {"ml-project": "credit-risk"}, region=OUTSIDE)  # the hub's namesake job
+    event = forwarded_from_workload(api_call_event("CreateTrainingJob", name="credit-risk-train-x", region=OUTSIDE))
+
+    result = guard.handler(event, lambda_context)
+
+    assert result["decision"] == "deny"
+    workload_job = in_workload("sagemaker", OUTSIDE).describe_training_job(TrainingJobName="credit-risk-train-x")
+    assert workload_job["TrainingJobStatus"] == "Stopped"
+    assert job_status("training-job", "credit-risk-train-x", region=OUTSIDE) != "Stopped", "the hub's own job is not touched"
+    assert assumed(WORKLOAD) == [(f"arn:aws:iam::{WORKLOAD}:role/acme-region-guard", f"acme-ml-governance-{HUB}")]
+    (record,) = world.audit_records()  # in the hub's audit bucket
+    assert record["what"] == f"arn:aws:sagemaker:{OUTSIDE}:{WORKLOAD}:training-job/credit-risk-train-x"
+    assert record["action"]["result"] == "stopped training-job credit-risk-train-x"
+
+
+def test_classification_tags_reads_and_tags_in_the_workload_account(
+    world: World, acting_in_workload_accounts: None, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    for_handler(monkeypatch, "classification-tags")
+    tags = {"ml-project": "credit-risk"}
+    sagemaker = in_workload("sagemaker")
+    arn = sagemaker.create_model(
+        ModelName="credit-risk-m",
+        ExecutionRoleArn=f"arn:aws:iam::{WORKLOAD}:role/acme-credit-risk-sagemaker-execution",
+        PrimaryContainer={"Image": IMAGE},
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )["ModelArn"]
+    event = forwarded_from_workload(api_call_event("CreateModel", name="credit-risk-m", region=REGION, tags=tags))
+
+    assert classification.handler(event, lambda_context)["decision"] == "deny"
+
+    assert {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]}["data-classification"] == "confidential"
+    assert assumed(WORKLOAD) == [(f"arn:aws:iam::{WORKLOAD}:role/acme-classification-tags", f"acme-ml-governance-{HUB}")]
+    (record,) = world.audit_records()
+    assert record["what"] == arn
+
+
+def test_a_rejection_in_the_hub_quarantines_the_endpoint_serving_it_in_a_workload_account(
+    world_for: Any, policy: GovernancePolicy, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    hub_policy = policy_variant(
+        load_policy(EXAMPLE),
+        accounts={
+            "hub": HUB,
+            "stages": [{"name": "dev", "account": WORKLOAD, "ou": "ou-a1b2-nonprodwl"}],
+            "projects": None,
+            "promotion": None,
+        },
+    )
+    world = world_for(hub_policy)
+    monkeypatch.setenv(aws.EXTERNAL_ID_ENV, Names(hub_policy, account=HUB).hub_external_id(HUB))
+    monkeypatch.setenv(aws.HOME_ACCOUNT_ENV, HUB)
+    for_handler(monkeypatch, "deployment-guard")
+    package = world.register("credit-risk", status="Approved")
+    sagemaker = in_workload("sagemaker")  # the stage's deployer created the model from the hub's version
+    sagemaker.create_model(
+        ModelName="credit-risk-v1",
+        ExecutionRoleArn=f"arn:aws:iam::{WORKLOAD}:role/acme-credit-risk-sagemaker-execution",
+        PrimaryContainer={"ModelPackageName": package},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="credit-risk-scoring-config",
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": "credit-risk-v1", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName="credit-risk-scoring", EndpointConfigName="credit-risk-scoring-config")
+    world.sagemaker().update_model_package(ModelPackageArn=package, ModelApprovalStatus="Rejected")  # in the hub
+
+    result = deployment_guard.handler(approval_event(package, status="Rejected"), lambda_context)
+
+    assert result["decisions"] == ["deny"]
+    assert sagemaker.list_endpoints()["Endpoints"] == [], "deployment.quarantine defaults to delete-endpoint"
+    assert assumed(WORKLOAD) == [(f"arn:aws:iam::{WORKLOAD}:role/acme-deployment-guard", f"acme-ml-governance-{HUB}")]
+    (record,) = [r for r in world.audit_records() if r["rule_set"] == "deployment"]
+    assert record["what"] == f"arn:aws:sagemaker:{REGION}:{WORKLOAD}:endpoint/credit-risk-scoring"
+    assert "which is Rejected, not Approved" in record["violations"][0]["message"]
+
+
+def test_one_session_per_account_renewed_before_it_expires(world: World, acting_in_workload_accounts: None) -> None:
+    first = aws.client("sagemaker", REGION, account=WORKLOAD)
+    assert aws.client("sagemaker", REGION, account=WORKLOAD) is first
+    assert len(assumed(WORKLOAD)) == 1
+    _, credentials = aws._sessions[WORKLOAD]
+    aws._sessions[WORKLOAD] = (datetime.now(UTC) + timedelta(minutes=4), credentials)  # within the renewal margin
+    renewed = aws.client("sagemaker", REGION, account=WORKLOAD)
+    assert renewed is not first
+    assert len(assumed(WORKLOAD)) == 2
+    assert aws._sessions[WORKLOAD][0] > datetime.now(UTC) + timedelta(minutes=50)
+
+
+def test_own_account_and_single_account_use_the_functions_own_role(
+    world: World, acting_in_workload_accounts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws.client("sagemaker", REGION, account=HUB)
+    aws.client_for("s3", "arn:aws:s3:::acme-ml-audit-bucket")  # no account in the ARN
+    monkeypatch.delenv(aws.WORKLOAD_ROLE_ENV)
+    aws.client("sagemaker", REGION, account=WORKLOAD)  # a single-account deployment never switches accounts
+    assert assumed(WORKLOAD) == []
+    assert assumed(HUB) == []
+
+
+def test_the_hub_stack_gives_only_the_handlers_that_act_everywhere_their_namesakes(example_policy_names: Names) -> None:
+    acting = handler_environment(example_policy_names, "region-guard", acts_in_workload_accounts=True)
+    assert acting[aws.WORKLOAD_ROLE_ENV] == "arn:aws:iam::{account}:role/acme-region-guard"
+    assert acting[aws.EXTERNAL_ID_ENV] == "acme-ml-governance-111111111111"
+    assert acting[aws.HOME_ACCOUNT_ENV] == "111111111111"
+    deployer = handler_environment(example_policy_names, "model-deployer", acts_in_workload_accounts=False)
+    assert aws.WORKLOAD_ROLE_ENV not in deployer
+
+
+@pytest.fixture
+def example_policy_names() -> Names:
+    return Names(load_policy(EXAMPLE), account="111111111111", partition="aws")
