@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iam.grants import Grant, On
 from lambdas.shared import aws
+from lambdas.shared.settings import settings
+from policies.naming import Names
 from policies.rules.approval import (
     BASELINE_SHA256_KEY,
     BASELINE_URI_KEY,
@@ -20,6 +22,9 @@ from policies.rules.approval import (
 )
 from policies.rules.metrics import ReportError, metrics_from_report
 from policies.rules.provenance import EvidenceFile
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 MAX_REPORT_BYTES = 1_000_000
 MAX_EVIDENCE_BYTES = 512 * 1024 * 1024  # training data larger than this cannot be verified here (refused, fail closed)
@@ -79,13 +84,35 @@ class Read:
     """The first MAX_REPORT_BYTES (what a report is parsed from)."""
 
 
-def read_evidence(uri: str | None, lineage_bucket: str, region: str) -> Read:
+def lineage_of(package: dict[str, Any], policy: GovernancePolicy) -> tuple[str, str | None]:
+    """Where the version's evidence lives: (lineage bucket, account it is read in; None: this function's own).
+
+    With many accounts, an entry stage's pipeline registers versions into the hub: their evidence is in that
+    account's lineage bucket, read through the gate's namesake role there (``lambdas.shared.aws``). The account
+    is the pipeline execution's (``MetadataProperties.GeneratedBy``), taken only when the registrar's session is
+    of the same account and an entry stage in that account runs the project; any other version's evidence is
+    looked for in this account's lineage bucket (a workload account's is not there: the rules refuse it).
+    """
+    accounts = policy.accounts
+    execution = (package.get("MetadataProperties") or {}).get("GeneratedBy")
+    account = aws.account_of(str(execution)) if execution else None
+    if accounts is None or account is None or account not in accounts.workload_accounts:
+        return settings().lineage_bucket, None
+    registrar = identity(package.get("CreatedBy"))
+    project = str(package.get("ModelPackageGroupName"))
+    entry_here = set(accounts.entry_stages) & set(accounts.workload_accounts[account]) & set(accounts.stages_of(project))
+    if aws.account_of(registrar) != account or not entry_here:
+        return settings().lineage_bucket, None
+    return Names(policy, account=account).lineage_bucket, account
+
+
+def read_evidence(uri: str | None, lineage_bucket: str, region: str, account: str | None = None) -> Read:
     """Stream the object once: its SHA-256, its version, its head. Outside the lineage bucket nothing is read."""
     location = split_s3_uri(uri) if uri else None
     if location is None or location[0] != lineage_bucket:
         return Read(found=None)
     try:
-        response = aws.client("s3", region).get_object(Bucket=location[0], Key=location[1])
+        response = aws.client("s3", region, account=account).get_object(Bucket=location[0], Key=location[1])
     except Exception as exc:
         if aws.error_code(exc) in aws.S3_NOT_FOUND:
             return Read(found=False)
@@ -117,7 +144,8 @@ def registrar_person(package: dict[str, Any], region: str) -> str | None:
     execution = (package.get("MetadataProperties") or {}).get("GeneratedBy")
     if found or not execution or ":pipeline/" not in str(execution):
         return found
-    started = aws.client("sagemaker", region).describe_pipeline_execution(PipelineExecutionArn=execution)
+    sagemaker = aws.client("sagemaker", region, account=aws.account_of(str(execution)))
+    started = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution)
     return person(started.get("CreatedBy"))
 
 
@@ -130,14 +158,14 @@ EVIDENCE = (
 )
 
 
-def gather(package: dict[str, Any], region: str, lineage_bucket: str) -> ModelVersionFacts:
+def gather(package: dict[str, Any], region: str, lineage_bucket: str, account: str | None = None) -> ModelVersionFacts:
     group = str(package["ModelPackageGroupName"])
     metadata = package.get("CustomerMetadataProperties") or {}
     report_uri = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri")
     files, reads = [], {}
     for role, uri_key, sha_key in EVIDENCE:
         uri = report_uri if uri_key is None else metadata.get(uri_key)
-        read = read_evidence(uri, lineage_bucket, region)
+        read = read_evidence(uri, lineage_bucket, region, account)
         reads[role] = read
         files.append(EvidenceFile(role, uri, metadata.get(sha_key), read.found, read.sha256, read.version_id))
     report = reads["evaluation report"]

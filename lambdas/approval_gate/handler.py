@@ -22,13 +22,13 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.actions import HoldModelVersion, SetApprovalStatus
-from lambdas.approval_gate.evidence import describe_package, gather, identity, person
+from lambdas.approval_gate.evidence import describe_package, gather, identity, lineage_of, person
 from lambdas.shared import clearance, ledger
 from lambdas.shared.events import MalformedEvent, find_arn, parse_model_package_event
 from lambdas.shared.idempotency import EventInProgress, once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
-from lambdas.shared.settings import TRACED_MODULES, settings
+from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
 from policies.naming import APPROVAL_GATE
 from policies.rules.approval import ModelVersionFacts, decide_approval, undecidable_approval
@@ -81,11 +81,13 @@ def approver_from(event: dict[str, Any], package: dict[str, Any], policy: Govern
     return found, person(context)
 
 
-def facts_for(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy, region: str) -> ModelVersionFacts:
+def facts_for(
+    event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy, region: str, lineage: tuple[str, str | None]
+) -> ModelVersionFacts:
     """The evidence, gathered by the first attempt for this event and reused by every retry."""
 
     def first_look() -> dict[str, Any]:
-        gathered = gather(package, region, settings().lineage_bucket)
+        gathered = gather(package, region, *lineage)
         approver, approver_person = approver_from(event, package, policy)
         return asdict(gathered) | {"approved_by": approver, "approved_by_person": approver_person}
 
@@ -100,8 +102,9 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         policy = governance_policy()
         package = describe_package(arn, region)
-        facts = facts_for(event, package, policy, region)
-        decision = decide_approval(policy, facts, lineage_bucket=settings().lineage_bucket)
+        lineage = lineage_of(package, policy)
+        facts = facts_for(event, package, policy, region, lineage)
+        decision = decide_approval(policy, facts, lineage_bucket=lineage[0])
         result = act(decision, region, str(package.get("ModelApprovalStatus")))
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"

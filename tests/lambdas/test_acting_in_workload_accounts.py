@@ -16,10 +16,12 @@ import boto3
 import pytest
 from moto.sts.models import sts_backends
 
+from lambdas.approval_gate import handler as gate
 from lambdas.classification_tags import handler as classification
 from lambdas.deployment_guard import handler as deployment_guard
 from lambdas.region_guard import handler as guard
 from lambdas.shared import aws
+from lambdas.shared.clearance import clearance
 from lambdas.shared.settings import handler_environment
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
@@ -32,6 +34,7 @@ from tests.multi_account.conftest import EXAMPLE
 
 HUB = ACCOUNT  # the account the handlers run in (moto's default)
 WORKLOAD = "222222222222"
+PROD = "444444444444"
 OUTSIDE = "us-east-1"
 
 
@@ -48,10 +51,10 @@ def for_handler(monkeypatch: pytest.MonkeyPatch, handler: str) -> None:
     monkeypatch.setenv(aws.WORKLOAD_ROLE_ENV, f"arn:aws:iam::{{account}}:role/acme-{handler}")
 
 
-def in_workload(service: str, region: str = REGION) -> Any:
+def in_workload(service: str, region: str = REGION, *, account: str = WORKLOAD) -> Any:
     """A client of the workload account's administrator (what a data scientist there does)."""
     credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{WORKLOAD}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin"
     )["Credentials"]
     return boto3.client(
         service,
@@ -128,22 +131,69 @@ def test_classification_tags_reads_and_tags_in_the_workload_account(
     assert record["what"] == arn
 
 
+def hub_with_stages() -> GovernancePolicy:
+    """The example policy with this hub (moto's default account), dev in WORKLOAD (an entry stage), prod in PROD."""
+    stages = [
+        {"name": "dev", "account": WORKLOAD, "ou": "ou-a1b2-nonprodwl"},
+        {"name": "prod", "account": PROD, "ou": "ou-a1b2-prodwkld"},
+    ]
+    return policy_variant(load_policy(EXAMPLE), accounts={"hub": HUB, "stages": stages, "projects": None, "promotion": None})
+
+
+def hub_handler(world_for: Any, monkeypatch: pytest.MonkeyPatch, handler: str) -> World:
+    """The hub's world under ``hub_with_stages`` and the environment its enforcement stack gives ``handler``."""
+    policy = hub_with_stages()
+    world: World = world_for(policy)
+    environment = handler_environment(Names(policy, account=HUB, partition="aws"), handler, acts_in_workload_accounts=True)
+    for variable in (aws.WORKLOAD_ROLE_ENV, aws.EXTERNAL_ID_ENV, aws.HOME_ACCOUNT_ENV):
+        monkeypatch.setenv(variable, environment[variable])
+    return world
+
+
+def lineage_bucket_of(account: str) -> tuple[Any, str]:
+    """The workload account's lineage bucket (versioned, as its foundation stack makes it) and a client there."""
+    s3, bucket = in_workload("s3", account=account), Names(hub_with_stages(), account=account).lineage_bucket
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return s3, bucket
+
+
+def test_the_gate_clears_a_version_a_dev_pipeline_registered_reading_its_evidence_in_the_dev_account(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    world = hub_handler(world_for, monkeypatch, "approval-gate")
+    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
+
+    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"
+
+    assert world.status(version) == "Approved"
+    assert clearance(version) is not None
+    assert assumed(WORKLOAD) == [(f"arn:aws:iam::{WORKLOAD}:role/acme-approval-gate", f"acme-ml-governance-{HUB}")]
+    (record,) = world.audit_records()
+    evidence = record["evidence"]
+    assert evidence["training_data_uri"].startswith(f"s3://{Names(hub_with_stages(), account=WORKLOAD).lineage_bucket}/")
+    assert evidence["pipeline_execution_arn"].split(":")[4] == WORKLOAD
+    for role in ("evaluation_report", "validation_report", "training_data", "drift_baseline"):
+        assert evidence[f"{role}_version_id"], "read (with its S3 version) in the dev account's bucket"
+    assert (evidence["registered_by_person"], evidence["approved_by_person"]) == ("carol", "alice")
+
+
+def test_the_gate_reads_evidence_only_in_an_entry_stage_account_that_runs_the_project(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    world = hub_handler(world_for, monkeypatch, "approval-gate")
+    version = world.register("credit-risk", pipeline_account=PROD, lineage=lineage_bucket_of(PROD))  # prod registers nothing
+
+    assert gate.handler(approval_event(version), lambda_context)["decision"] == "deny"
+
+    assert world.status(version) == "Rejected"
+    assert assumed(PROD) == [], "nothing is read in an account where versions are not registered"
+
+
 def test_a_rejection_in_the_hub_quarantines_the_endpoint_serving_it_in_a_workload_account(
     world_for: Any, policy: GovernancePolicy, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
 ) -> None:
-    hub_policy = policy_variant(
-        load_policy(EXAMPLE),
-        accounts={
-            "hub": HUB,
-            "stages": [{"name": "dev", "account": WORKLOAD, "ou": "ou-a1b2-nonprodwl"}],
-            "projects": None,
-            "promotion": None,
-        },
-    )
-    world = world_for(hub_policy)
-    monkeypatch.setenv(aws.EXTERNAL_ID_ENV, Names(hub_policy, account=HUB).hub_external_id(HUB))
-    monkeypatch.setenv(aws.HOME_ACCOUNT_ENV, HUB)
-    for_handler(monkeypatch, "deployment-guard")
+    world = hub_handler(world_for, monkeypatch, "deployment-guard")
     package = world.register("credit-risk", status="Approved")
     sagemaker = in_workload("sagemaker")  # the stage's deployer created the model from the hub's version
     sagemaker.create_model(

@@ -112,15 +112,21 @@ class World:
         status: str = "Approved",
         region: str = REGION,
         generated_by: str | None = None,
+        pipeline_account: str = ACCOUNT,
+        lineage: tuple[Any, str] | None = None,
     ) -> str:
         """Register a model version the way the governed pipeline does (a run's evidence with its SHA-256, the pipeline
         execution, the project's execution role as registrar), then set its status as a person would.
-        ``generated_by``: the pipeline execution ARN to name (default: a made-up execution of the project's pipeline)."""
+        ``generated_by``: the pipeline execution ARN to name (default: a made-up execution of the project's pipeline).
+        ``pipeline_account`` and ``lineage`` (an S3 client and its bucket): a pipeline of another account that
+        registers into this one, with its evidence in its own lineage bucket (many accounts)."""
         run = uuid.uuid4().hex[:12]
+        s3, bucket = lineage or (self.s3, self.names.lineage_bucket)
 
         def evidence(name: str, body: bytes) -> tuple[str, str]:
             key = f"{Names.lineage_project_prefix(group)}/runs/{run}/{name}"
-            return self.put_lineage(key, body), hashlib.sha256(body).hexdigest()
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+            return f"s3://{bucket}/{key}", hashlib.sha256(body).hexdigest()
 
         report = json.dumps(evaluation_report("binary_classification_metrics", DEFAULT_METRICS if metrics is None else metrics))
         default_report, report_sha = evidence("evaluation/evaluation.json", report.encode())
@@ -147,13 +153,14 @@ class World:
             },
             "CustomerMetadataProperties": metadata,
             "MetadataProperties": {
-                "GeneratedBy": generated_by or f"arn:aws:sagemaker:{region}:{ACCOUNT}:pipeline/{group}-governed/execution/{run}"
+                "GeneratedBy": generated_by
+                or f"arn:aws:sagemaker:{region}:{pipeline_account}:pipeline/{group}-governed/execution/{run}"
             },
         }
         if report_uri:
             kwargs["ModelMetrics"] = {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report_uri}}}
         arn: str = self.sagemaker(region).create_model_package(**kwargs)["ModelPackageArn"]
-        creator = registrar_of(group)
+        creator = registrar_of(group).replace(f":{ACCOUNT}:", f":{pipeline_account}:")
         self.set_identities(arn, created_by=creator, approved_by=None)
         if status != "PendingManualApproval":
             self.sagemaker(region).update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
