@@ -8,6 +8,10 @@ deny CreateModel, CreateEndpointConfig, CreateEndpoint and UpdateEndpoint to eve
 
 parse -> facts (the version's status now, the gate's clearance) -> decide (policies.rules.deployment)
 -> deploy or refuse -> record. A refusal is recorded and alerted; nothing is created.
+
+With many accounts it runs in each workload account and deploys the hub's versions into its stage (the
+request's ``"stage"``, needed when its account runs more than one): the clearance and the promotion
+record are the hub's, read as the hub's clearance reader (``lambdas/model_deployer/hub.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from lambdas.actions import DeployModelVersion
 from lambdas.approval_gate.evidence import describe_package
+from lambdas.model_deployer.hub import deploys_from_the_hub, hub_facts
 from lambdas.shared import aws
 from lambdas.shared.clearance import clearance
 from lambdas.shared.policy import governance_policy
@@ -28,7 +33,7 @@ from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
 from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
 from policies.naming import MODEL_DEPLOYER
-from policies.rules.deployment import ServedVersion, decide_deployment_request
+from policies.rules.deployment import ServedVersion, StageFacts, decide_deployment_request
 from policies.rules.resources import ResourceFacts, ResourceKind
 
 if TYPE_CHECKING:
@@ -48,18 +53,23 @@ def parse_request(event: Any) -> DeployRequest:
 
 def deploy(request: DeployRequest, context: Any) -> dict[str, Any]:
     arn = request.model_package_arn
-    region, account = arn.split(":")[3], arn.split(":")[4]
+    region, package_account = arn.split(":")[3], arn.split(":")[4]
+    account = aws.account_of(getattr(context, "invoked_function_arn", None)) or package_account  # where it deploys
     group = arn.rsplit("/", 2)[-2]
+    policy = governance_policy()
     try:
         status: str | None = str(describe_package(arn, region).get("ModelApprovalStatus"))
     except Exception as exc:
         if aws.error_code(exc) not in aws.SAGEMAKER_NOT_FOUND:
             raise
         status = None
-    version = ServedVersion(
-        variant="AllTraffic", model="", model_package=arn, status=status, cleared=clearance(arn) is not None, project=group
-    )
-    decision = decide_deployment_request(governance_policy(), version, request.endpoint_name)
+    stage: StageFacts | None = None
+    if deploys_from_the_hub(policy, account):  # a workload account's deployer: the hub's clearance and promotions
+        cleared, stage = hub_facts(policy, account, request.stage, arn)
+    else:
+        cleared = clearance(arn) is not None
+    version = ServedVersion(variant="AllTraffic", model="", model_package=arn, status=status, cleared=cleared, project=group)
+    decision = decide_deployment_request(policy, version, request.endpoint_name, stage)
     decision = replace(decision, evidence={**decision.evidence, **request.model_dump()})
     endpoint_arn = f"arn:aws:sagemaker:{region}:{account}:endpoint/{request.endpoint_name.lower()}"
     target = ResourceFacts(kind=ResourceKind.ENDPOINT, name=request.endpoint_name, arn=endpoint_arn, region=region)

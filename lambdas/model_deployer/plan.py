@@ -50,7 +50,8 @@ def deployment_plan(decision: Decision, target: ResourceFacts) -> DeploymentPlan
     """``decision.subject`` is the model package ARN; ``target`` the endpoint; ``decision.evidence`` the request."""
     policy = governance_policy()
     package_arn = decision.subject
-    region, account = package_arn.split(":")[3], package_arn.split(":")[4]
+    # The endpoint's account and Region name the roles, keys and buckets (the version may be the hub's).
+    region, account = target.region, aws.account_of(target.arn) or package_arn.split(":")[4]
     group, version = package_arn.rsplit("/", 2)[-2:]
     project = policy.project(group)
     if project is None:

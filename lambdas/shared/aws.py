@@ -20,7 +20,7 @@ HOME_ACCOUNT_ENV = "GOVERNANCE_ACCOUNT"
 SESSION_SECONDS = 3600  # the enforcement roles' max_session_duration
 RENEW_BEFORE = timedelta(minutes=5)
 
-_clients: dict[tuple[str, str | None, str | None], Any] = {}
+_clients: dict[tuple[str, str | None, str | None], Any] = {}  # (service, Region, role assumed or None)
 _sessions: dict[str, tuple[datetime, dict[str, str]]] = {}
 
 
@@ -37,18 +37,18 @@ def workload_account(account: str | None) -> str | None:
     return account
 
 
-def _assume(account: str) -> dict[str, str]:
-    expires, credentials = _sessions.get(account, (None, {}))
+def _assume(role: str, external_id: str | None) -> dict[str, str]:
+    """Credentials of ``role``, one session per role, assumed again shortly before it expires."""
+    expires, credentials = _sessions.get(role, (None, {}))
     if expires is not None and expires - datetime.now(UTC) > RENEW_BEFORE:
         return credentials
-    for key in [k for k in _clients if k[2] == account]:
+    for key in [k for k in _clients if k[2] == role]:
         del _clients[key]
-    role = os.environ[WORKLOAD_ROLE_ENV].format(account=account)
     response = client("sts").assume_role(
         RoleArn=role,
-        RoleSessionName=f"{role.rsplit('/', 1)[-1]}-{account}"[:64],
-        ExternalId=os.environ.get(EXTERNAL_ID_ENV, ""),
+        RoleSessionName=f"{role.rsplit('/', 1)[-1]}-{role.split(':')[4]}"[:64],
         DurationSeconds=SESSION_SECONDS,
+        **({"ExternalId": external_id} if external_id else {}),
     )["Credentials"]
     expiry = response["Expiration"]
     expiry = expiry if isinstance(expiry, datetime) else datetime.fromisoformat(str(expiry))
@@ -57,15 +57,19 @@ def _assume(account: str) -> dict[str, str]:
         "aws_secret_access_key": response["SecretAccessKey"],
         "aws_session_token": response["SessionToken"],
     }
-    _sessions[account] = (expiry if expiry.tzinfo else expiry.replace(tzinfo=UTC), credentials)
+    _sessions[role] = (expiry if expiry.tzinfo else expiry.replace(tzinfo=UTC), credentials)
     return credentials
 
 
-def client(service: str, region: str | None = None, *, account: str | None = None) -> Any:
-    """A client for ``service`` in ``region``, acting in ``account`` (default: the function's own)."""
-    acting_in = workload_account(account)
-    credentials = _assume(acting_in) if acting_in else {}
-    key = (service, region, acting_in)
+def client(service: str, region: str | None = None, *, account: str | None = None, role: str | None = None) -> Any:
+    """A client for ``service`` in ``region``, acting in ``account`` (default: the function's own) through the
+    namesake role there; or as ``role`` (an ARN: a role of another account trusted without an external id, such as
+    the hub's clearance reader)."""
+    external_id = None
+    if role is None and (acting_in := workload_account(account)):
+        role, external_id = os.environ[WORKLOAD_ROLE_ENV].format(account=acting_in), os.environ.get(EXTERNAL_ID_ENV)
+    credentials = _assume(role, external_id) if role else {}
+    key = (service, region, role)
     if key not in _clients:
         import boto3
 

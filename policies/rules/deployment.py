@@ -97,10 +97,55 @@ def decide_serving(policy: GovernancePolicy, endpoint: EndpointFacts) -> Decisio
     )
 
 
-def decide_deployment_request(policy: GovernancePolicy, version: ServedVersion, endpoint: str) -> Decision:
-    """The deployer's decision on a request to put ``version`` behind ``endpoint``."""
+@dataclass(frozen=True)
+class StageFacts:
+    """Where a workload account's deployer deploys (the policy's accounts section) and what the hub recorded."""
+
+    stage: str | None
+    """The stage it deploys into; None when it cannot be told (``problem`` says why)."""
+    promoted: bool = False
+    """Whether the hub holds the record of the version's promotion into that stage."""
+    problem: str | None = None
+
+
+def deployment_stage(policy: GovernancePolicy, account: str, requested: str | None) -> StageFacts:
+    """The stage a deployer in ``account`` deploys into: the one the request names, else the account's only stage."""
+    accounts = policy.accounts
+    here = accounts.workload_accounts.get(account, []) if accounts is not None else []
+    if requested is None and len(here) == 1:
+        return StageFacts(here[0])
+    if requested is None:
+        return StageFacts(None, problem=f"account {account} runs stages {', '.join(here)}: the request must name its stage")
+    if requested not in here:
+        return StageFacts(None, problem=f"stage {requested} does not run in account {account} (it runs {', '.join(here)})")
+    return StageFacts(requested)
+
+
+def stage_problems(policy: GovernancePolicy, version: ServedVersion, stage: StageFacts) -> list[str]:
+    """Why a workload account's deployer may not deploy ``version`` into its stage, beyond ``version_problem``."""
+    accounts = policy.accounts
+    if accounts is None or stage.stage is None:
+        return [stage.problem or "the deployer's stage is unknown"]
+    problems = []
+    package = version.model_package or ""
+    if package.split(":")[4:5] != [accounts.hub]:
+        problems.append(f"{package or version.model} is not a version of the hub's registry (account {accounts.hub})")
+    if version.project and stage.stage not in accounts.stages_of(version.project):
+        problems.append(f"project {version.project} does not run in stage {stage.stage}")
+    if stage.stage in accounts.rules() and not stage.promoted:
+        problems.append(f"{package} has not been promoted into {stage.stage}")
+    return problems
+
+
+def decide_deployment_request(
+    policy: GovernancePolicy, version: ServedVersion, endpoint: str, stage: StageFacts | None = None
+) -> Decision:
+    """The deployer's decision on a request to put ``version`` behind ``endpoint``; ``stage``: the deployer runs in a
+    workload account (many accounts) and deploys versions of the hub's registry into that stage."""
     problem = version_problem(policy, version)
     found: list[Violation] = [Violation(RULE, problem)] if problem else []
+    if stage is not None:
+        found += [Violation(RULE, p) for p in stage_problems(policy, version, stage)]
     project = version.project or ""
     if project and not endpoint.startswith(f"{project}-"):
         found.append(Violation(RULE, f"endpoint {endpoint} is not named for project {project} ({project}-...)"))
@@ -117,5 +162,6 @@ def decide_deployment_request(policy: GovernancePolicy, version: ServedVersion, 
             "model_package": version.model_package,
             "status": version.status,
             "cleared": version.cleared,
+            **({"stage": stage.stage, "promoted": stage.promoted} if stage is not None else {}),
         },
     )

@@ -19,18 +19,20 @@ from moto.sts.models import sts_backends
 from lambdas.approval_gate import handler as gate
 from lambdas.classification_tags import handler as classification
 from lambdas.deployment_guard import handler as deployment_guard
+from lambdas.model_deployer import handler as deployer
 from lambdas.region_guard import handler as guard
 from lambdas.shared import aws
 from lambdas.shared.clearance import clearance
-from lambdas.shared.settings import handler_environment
+from lambdas.shared.settings import ENV, handler_environment
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.naming import Names
+from policies.rules.deployment import deployment_stage
 from tests.conftest import policy_variant
 from tests.events import api_call_event, approval_event
 from tests.lambdas.sagemaker_fixtures import IMAGE, create_training_job, job_status
-from tests.lambdas.world import ACCOUNT, REGION, World
-from tests.multi_account.conftest import EXAMPLE
+from tests.lambdas.world import ACCOUNT, REGION, LambdaContext, World, reset_handler_state
+from tests.multi_account.conftest import EXAMPLE, small_team
 
 HUB = ACCOUNT  # the account the handlers run in (moto's default)
 WORKLOAD = "222222222222"
@@ -224,12 +226,13 @@ def test_one_session_per_account_renewed_before_it_expires(world: World, acting_
     first = aws.client("sagemaker", REGION, account=WORKLOAD)
     assert aws.client("sagemaker", REGION, account=WORKLOAD) is first
     assert len(assumed(WORKLOAD)) == 1
-    _, credentials = aws._sessions[WORKLOAD]
-    aws._sessions[WORKLOAD] = (datetime.now(UTC) + timedelta(minutes=4), credentials)  # within the renewal margin
+    role = f"arn:aws:iam::{WORKLOAD}:role/acme-region-guard"
+    _, credentials = aws._sessions[role]
+    aws._sessions[role] = (datetime.now(UTC) + timedelta(minutes=4), credentials)  # within the renewal margin
     renewed = aws.client("sagemaker", REGION, account=WORKLOAD)
     assert renewed is not first
     assert len(assumed(WORKLOAD)) == 2
-    assert aws._sessions[WORKLOAD][0] > datetime.now(UTC) + timedelta(minutes=50)
+    assert aws._sessions[role][0] > datetime.now(UTC) + timedelta(minutes=50)
 
 
 def test_own_account_and_single_account_use_the_functions_own_role(
@@ -255,3 +258,171 @@ def test_the_hub_stack_gives_only_the_handlers_that_act_everywhere_their_namesak
 @pytest.fixture
 def example_policy_names() -> Names:
     return Names(load_policy(EXAMPLE), account="111111111111", partition="aws")
+
+
+def in_hub(service: str) -> Any:
+    """A client of the hub (moto's default account) whatever credentials the environment holds."""
+    return boto3.client(service, region_name=REGION, aws_access_key_id="hub", aws_secret_access_key="hub")
+
+
+# ---- a stage's deployer and the hub --------------------------------------------------------------------------
+def deployer_in(account: str, monkeypatch: pytest.MonkeyPatch, world: World) -> tuple[Any, LambdaContext]:
+    """Run the model deployer as the function of ``account`` (its own role there; its own audit bucket, table and
+    topic, as the workload account's stacks make them): a SageMaker client of that account, and the context."""
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/acme-model-deployer", RoleSessionName="deployer"
+    )["Credentials"]
+    for variable, field in (
+        ("AWS_ACCESS_KEY_ID", "AccessKeyId"),
+        ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey"),
+        ("AWS_SESSION_TOKEN", "SessionToken"),
+        ("AWS_SECURITY_TOKEN", "SessionToken"),
+    ):
+        monkeypatch.setenv(variable, credentials[field])
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # boto3 keeps the credentials its default session found
+    local = Names(world.policy, account=account)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(
+        Bucket=local.audit_bucket, CreateBucketConfiguration={"LocationConstraint": REGION}, ObjectLockEnabledForBucket=True
+    )
+    topic = boto3.client("sns", region_name=REGION).create_topic(Name=local.alerts_topic)["TopicArn"]
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=local.idempotency_table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for variable, value in {**handler_environment(local, "model-deployer"), ENV["alerts_topic_arn"]: topic}.items():
+        monkeypatch.setenv(variable, value)
+    for variable in (aws.WORKLOAD_ROLE_ENV, aws.EXTERNAL_ID_ENV, aws.HOME_ACCOUNT_ENV):
+        monkeypatch.delenv(variable, raising=False)  # the deployer runs in its account, not in the hub
+    reset_handler_state()
+    context = LambdaContext(invoked_function_arn=f"arn:aws:lambda:{REGION}:{account}:function:acme-model-deployer")
+    return boto3.client("sagemaker", region_name=REGION), context
+
+
+@pytest.fixture
+def hub_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DescribeModelPackage of a hub version from a workload account, answered by the hub's registry.
+
+    SageMaker answers it across accounts when the group's resource policy allows the caller (the hub-registry
+    stack's group policies, proven by registry-opens-to-its-stages); moto looks versions up in the caller's
+    account only (MULTI_ACCOUNT_GAPS). This stands in for that one call with the hub's own record of the version.
+    """
+    hub = in_hub("sagemaker")
+    monkeypatch.setattr(deployer, "describe_package", lambda arn, region: hub.describe_model_package(ModelPackageName=arn))
+
+
+def cleared_in_the_hub(world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> tuple[World, str]:
+    world = hub_handler(world_for, monkeypatch, "approval-gate")
+    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
+    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"
+    return world, version
+
+
+def promoted_in_the_hub(world: World, stage: str, version: str) -> None:
+    """The hub's record that ``version`` was promoted into ``stage`` (what the approval gate keeps for a promotion;
+    written here: the promotion handler that keeps it is not built yet, docs/multi-account.md)."""
+    names = Names(world.policy, account=HUB)
+    in_hub("dynamodb").put_item(
+        TableName=names.idempotency_table,
+        Item={"id": {"S": names.promotion_record(stage, version)}, "value": {"S": json.dumps({"by": "bob"})}},
+    )
+
+
+def deployment_request(version: str, **more: Any) -> dict[str, Any]:
+    return {"model_package_arn": version, "endpoint_name": "credit-risk-scoring", **more}
+
+
+def test_a_version_registered_in_dev_and_cleared_in_the_hub_is_deployed_in_dev(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, hub_registry: None
+) -> None:
+    world, version = cleared_in_the_hub(world_for, monkeypatch, lambda_context)
+    sagemaker, context = deployer_in(WORKLOAD, monkeypatch, world)
+
+    result = deployer.handler(deployment_request(version), context)
+
+    assert result["decision"] == "allow", result
+    model = sagemaker.describe_model(ModelName=sagemaker.list_models()["Models"][0]["ModelName"])
+    assert model["PrimaryContainer"]["ModelPackageName"] == version, "the model is made from the hub's version"
+    assert model["ExecutionRoleArn"] == f"arn:aws:iam::{WORKLOAD}:role/acme-credit-risk-sagemaker-execution"
+    assert [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["credit-risk-scoring"]
+    assert f"arn:aws:iam::{HUB}:role/acme-clearance-reader" in [role for role, _ in assumed(HUB)]
+
+
+def test_prod_deploys_a_version_only_once_the_hub_recorded_its_promotion_into_prod(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, hub_registry: None
+) -> None:
+    world, version = cleared_in_the_hub(world_for, monkeypatch, lambda_context)
+    sagemaker, context = deployer_in(PROD, monkeypatch, world)
+
+    refused = deployer.handler(deployment_request(version), context)
+    assert refused["decision"] == "deny"
+    assert sagemaker.list_endpoints()["Endpoints"] == []
+    assert result_violations(world, PROD) == [f"{version} has not been promoted into prod"]
+
+    promoted_in_the_hub(world, "prod", version)
+    assert deployer.handler(deployment_request(version, instance_count=2), context)["decision"] == "allow"
+    assert [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["credit-risk-scoring"]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("not approved", "which is PendingManualApproval, not Approved"),
+        ("not the hub's", "is not a version of the hub's registry (account 123456789012)"),
+        ("another stage", "stage dev does not run in account 444444444444 (it runs prod)"),
+    ],
+)
+def test_prod_refuses_what_the_hub_did_not_clear_for_it(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, hub_registry: None, case: str, expected: str
+) -> None:
+    world, version = cleared_in_the_hub(world_for, monkeypatch, lambda_context)
+    promoted_in_the_hub(world, "prod", version)
+    request = deployment_request(version)
+    if case == "not approved":
+        pending = world.register(
+            "credit-risk", status="PendingManualApproval", pipeline_account=WORKLOAD, lineage=lineage_bucket_of_existing()
+        )
+        promoted_in_the_hub(world, "prod", pending)
+        request = deployment_request(pending)
+    elif case == "not the hub's":
+        request = deployment_request(version.replace(f":{HUB}:", f":{PROD}:"))
+    else:
+        request = deployment_request(version, stage="dev")
+    sagemaker, context = deployer_in(PROD, monkeypatch, world)
+
+    result = deployer.handler(request, context)
+
+    assert result["decision"] == "deny"
+    assert sagemaker.list_endpoints()["Endpoints"] == []
+    assert any(expected in v for v in result_violations(world, PROD)), result_violations(world, PROD)
+
+
+def lineage_bucket_of_existing() -> tuple[Any, str]:
+    return in_workload("s3"), Names(hub_with_stages(), account=WORKLOAD).lineage_bucket
+
+
+def result_violations(world: World, account: str) -> list[str]:
+    audit, bucket = boto3.client("s3", region_name=REGION), Names(world.policy, account=account).audit_bucket
+    records = [
+        json.loads(audit.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
+        for o in audit.list_objects_v2(Bucket=bucket)["Contents"]
+    ]
+    return [v["message"] for r in records for v in r["violations"]]
+
+
+@pytest.mark.parametrize(
+    ("account", "requested", "stage", "problem"),
+    [
+        ("444444444444", None, "prod", None),
+        ("222222222222", None, None, "account 222222222222 runs stages dev, staging: the request must name its stage"),
+        ("222222222222", "staging", "staging", None),
+        ("222222222222", "prod", None, "stage prod does not run in account 222222222222 (it runs dev, staging)"),
+    ],
+)
+def test_a_deployer_of_an_account_shared_by_two_stages_is_told_which(
+    account: str, requested: str | None, stage: str | None, problem: str | None
+) -> None:
+    found = deployment_stage(small_team(load_policy(EXAMPLE)), account, requested)
+    assert (found.stage, found.problem) == (stage, problem)

@@ -62,8 +62,8 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
     calls: set[str] = set()
     original = aws.client
 
-    def recording_client(service: str, region: str | None = None, *, account: str | None = None) -> Any:
-        client = original(service, region, account=account)
+    def recording_client(service: str, region: str | None = None, *, account: str | None = None, role: str | None = None) -> Any:
+        client = original(service, region, account=account, role=role)
         if not getattr(client, "_recorded", False):
             prefix = client.meta.service_model.signing_name
 
