@@ -25,6 +25,20 @@ LINEAGE = "acme-ml-lineage-123456789012-eu-west-1"
 LEVELS = ["public", "internal", "confidential", "restricted"]
 PEOPLE = ["arn:aws:sts::123456789012:assumed-role/acme-model-approver/alice", "arn:aws:sts::123456789012:assumed-role/x/bob"]
 METRICS = ["auc", "accuracy", "f1"]
+# The strategies, built once (hypothesis validates a strategy each time one is built: a third of the run).
+FLOORS = st.sampled_from([None, 0.5, 0.7])
+METRIC_SETS = st.lists(st.sampled_from(METRICS), unique=True, max_size=3)
+MINIMUMS = st.floats(0.5, 0.95)
+PROJECT_LEVELS = st.sampled_from(LEVELS)
+BOOLEANS = st.booleans()
+MODES = st.sampled_from(["enforce", "report"])
+GROUPS = st.sampled_from(["credit-risk", "churn-forecast", "unknown-group"])
+TAG_LEVELS = st.sampled_from([*LEVELS, None, "secret"])
+REPORTS = st.sampled_from(["ok", "ok", "none", "missing", "garbage", "outside"])
+METRIC_VALUES = st.dictionaries(st.sampled_from(METRICS), st.floats(0, 1) | st.just(math.nan), max_size=3)
+TRAININGS = st.sampled_from(["ok", "ok", "none", "missing", "outside"])
+SESSIONS = st.sampled_from([*PEOPLE, None])
+RUNS = st.sampled_from(["run1", "run0"])
 
 
 @dataclass(frozen=True)
@@ -34,26 +48,26 @@ class Case:
 
 
 def _policy(draw: Any, base: dict[str, Any]) -> GovernancePolicy:
-    floor = draw(st.sampled_from([None, 0.5, 0.7]))
+    floor = draw(FLOORS)
     projects = []
     for name in ("credit-risk", "churn-forecast"):
         thresholds = {}
-        for metric in draw(st.lists(st.sampled_from(METRICS), unique=True, max_size=3)):
-            minimum = draw(st.floats(0.5, 0.95))
+        for metric in draw(METRIC_SETS):
+            minimum = draw(MINIMUMS)
             thresholds[metric] = {"minimum": max(minimum, floor or 0) if metric == "auc" else minimum}
         if floor is not None and "auc" not in thresholds:
             thresholds["auc"] = {"minimum": floor}
         projects.append(
-            {"name": name, "owner_team": "team", "classification": draw(st.sampled_from(LEVELS)), "metric_thresholds": thresholds}
+            {"name": name, "owner_team": "team", "classification": draw(PROJECT_LEVELS), "metric_thresholds": thresholds}
         )
     changes = {
         "projects": projects,
         "approval": {
-            "separation_of_duties": draw(st.booleans()),
-            "require_lineage_evidence": draw(st.booleans()),
+            "separation_of_duties": draw(BOOLEANS),
+            "require_lineage_evidence": draw(BOOLEANS),
             "metric_minimums": {"auc": floor} if floor is not None else {},
         },
-        "enforcement": {"approval_gate": draw(st.sampled_from(["enforce", "report"]))},
+        "enforcement": {"approval_gate": draw(MODES)},
     }
     merged = deep_merge(base, changes)
     merged["approval"]["metric_minimums"] = changes["approval"]["metric_minimums"]
@@ -63,22 +77,21 @@ def _policy(draw: Any, base: dict[str, Any]) -> GovernancePolicy:
 @st.composite
 def cases(draw: Any, base: dict[str, Any]) -> Case:
     policy = _policy(draw, base)
-    group = draw(st.sampled_from(["credit-risk", "churn-forecast", "unknown-group"]))
-    level = draw(st.sampled_from([*LEVELS, None, "secret"]))
-    report = draw(st.sampled_from(["ok", "ok", "none", "missing", "garbage", "outside"]))
-    metrics = draw(st.dictionaries(st.sampled_from(METRICS), st.floats(0, 1) | st.just(math.nan), max_size=3))
-    training = draw(st.sampled_from(["ok", "ok", "none", "missing", "outside"]))
-    creator, approver = draw(st.sampled_from(PEOPLE + [None])), draw(st.sampled_from(PEOPLE + [None]))
-    registrar = draw(
-        st.sampled_from([f"arn:aws:sts::123456789012:assumed-role/acme-{group}-sagemaker-execution/SageMaker", PEOPLE[1]])
+    group = draw(GROUPS)
+    level = draw(TAG_LEVELS)
+    report = draw(REPORTS)
+    metrics = draw(METRIC_VALUES)
+    training = draw(TRAININGS)
+    creator, approver = draw(SESSIONS), draw(SESSIONS)
+    pipeline_registered, executed = draw(BOOLEANS), draw(BOOLEANS)
+    registrar = (
+        f"arn:aws:sts::123456789012:assumed-role/acme-{group}-sagemaker-execution/SageMaker" if pipeline_registered else PEOPLE[1]
     )
-    execution = draw(
-        st.sampled_from([f"arn:aws:sagemaker:eu-west-1:123456789012:pipeline/{group}-governed/execution/run1", None])
-    )
-    run = f"s3://{LINEAGE}/projects/{group}/runs/{draw(st.sampled_from(['run1', 'run0']))}"
+    execution = f"arn:aws:sagemaker:eu-west-1:123456789012:pipeline/{group}-governed/execution/run1" if executed else None
+    run = f"s3://{LINEAGE}/projects/{group}/runs/{draw(RUNS)}"
     report_uri = {"none": None, "outside": "s3://elsewhere/e.json"}.get(report, f"{run}/evaluation/evaluation.json")
     training_uri = {"none": None, "outside": "s3://elsewhere/t.csv"}.get(training, f"{run}/data/train.csv")
-    edited = draw(st.booleans())
+    edited = draw(BOOLEANS)
     report_found = None if report in ("none", "outside") else report != "missing"
     training_found = None if training in ("none", "outside") else training != "missing"
     files = (
