@@ -56,7 +56,8 @@ def deployed_rules(aws: EmbeddedAws, *, prefix: str, region: str | None = None) 
 
     events, functions = aws.client("events", region), aws.client("lambda", region)
     found = []
-    for rule in events.list_rules(NamePrefix=prefix)["Rules"]:
+    # By name: the rules come back in the order Terraform happened to create them; the demo delivers in a fixed one.
+    for rule in sorted(events.list_rules(NamePrefix=prefix)["Rules"], key=lambda r: str(r["Name"])):
         if "EventPattern" not in rule:
             continue
         for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
