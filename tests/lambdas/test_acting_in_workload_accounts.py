@@ -313,7 +313,9 @@ def hub_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(deployer, "describe_package", lambda arn, region: hub.describe_model_package(ModelPackageName=arn))
 
 
-def cleared_in_the_hub(world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> tuple[World, str]:
+@pytest.fixture
+def cleared(world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, hub_registry: None) -> tuple[World, str]:
+    """A version a dev pipeline registered into the hub and the hub's gate cleared (the hub's world, the version)."""
     world = hub_handler(world_for, monkeypatch, "approval-gate")
     version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
     assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"
@@ -335,9 +337,9 @@ def deployment_request(version: str, **more: Any) -> dict[str, Any]:
 
 
 def test_a_version_registered_in_dev_and_cleared_in_the_hub_is_deployed_in_dev(
-    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, hub_registry: None
+    cleared: tuple[World, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world, version = cleared_in_the_hub(world_for, monkeypatch, lambda_context)
+    world, version = cleared
     sagemaker, context = deployer_in(WORKLOAD, monkeypatch, world)
 
     result = deployer.handler(deployment_request(version), context)
@@ -351,9 +353,9 @@ def test_a_version_registered_in_dev_and_cleared_in_the_hub_is_deployed_in_dev(
 
 
 def test_prod_deploys_a_version_only_once_the_hub_recorded_its_promotion_into_prod(
-    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, hub_registry: None
+    cleared: tuple[World, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world, version = cleared_in_the_hub(world_for, monkeypatch, lambda_context)
+    world, version = cleared
     sagemaker, context = deployer_in(PROD, monkeypatch, world)
 
     refused = deployer.handler(deployment_request(version), context)
@@ -375,9 +377,9 @@ def test_prod_deploys_a_version_only_once_the_hub_recorded_its_promotion_into_pr
     ],
 )
 def test_prod_refuses_what_the_hub_did_not_clear_for_it(
-    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, hub_registry: None, case: str, expected: str
+    cleared: tuple[World, str], monkeypatch: pytest.MonkeyPatch, case: str, expected: str
 ) -> None:
-    world, version = cleared_in_the_hub(world_for, monkeypatch, lambda_context)
+    world, version = cleared
     promoted_in_the_hub(world, "prod", version)
     request = deployment_request(version)
     if case == "not approved":
