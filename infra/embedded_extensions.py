@@ -8,6 +8,9 @@
 - moto's UpdateModelPackage resets every field the request leaves out (approval status,
   description, CustomerMetadataProperties). AWS changes only what the request sets and merges
   CustomerMetadataProperties; the replacement below does that.
+- moto has no ModelLifeCycle (SageMaker's stage construct: ``UpdateModelPackage(ModelLifeCycle={Stage,
+  StageStatus, StageDescription})``, returned by DescribeModelPackage). It is kept on moto's own record of
+  the version, as given, and returned by DescribeModelPackage.
 - moto has no UpdateEndpoint (the deployer moves an endpoint to a new config) and no inference components:
   UpdateEndpoint is added on moto's own endpoint records (the config must exist, as in AWS), and
   ListInferenceComponents answers with none.
@@ -72,6 +75,29 @@ def _update_model_package(  # noqa: PLR0917 - the positional signature of moto's
     return str(package.arn)
 
 
+_original_respond_update_model_package = responses.SageMakerResponse.update_model_package
+_original_package_response = models.ModelPackage.gen_response_object
+
+
+def _respond_update_model_package(self: Any) -> Any:
+    result = _original_respond_update_model_package(self)
+    life_cycle = self._get_param("ModelLifeCycle")
+    if life_cycle:
+        arn = self._get_param("ModelPackageArn")
+        backend = self.sagemaker_backend
+        package = backend.model_packages.get(backend.model_package_name_mapping.get(arn, arn))
+        if package is not None:
+            package.model_life_cycle = dict(life_cycle)
+    return result
+
+
+def _package_response(self: Any) -> dict[str, Any]:
+    response: dict[str, Any] = _original_package_response(self)
+    if getattr(self, "model_life_cycle", None):
+        response["ModelLifeCycle"] = self.model_life_cycle
+    return response
+
+
 _original_get_resource_from_arn = models.SageMakerModelBackend._get_resource_from_arn
 
 
@@ -109,6 +135,8 @@ def _respond_no_inference_components(self: Any) -> Any:
 
 def install_missing_sagemaker_operations() -> None:
     models.SageMakerModelBackend.update_model_package = _update_model_package
+    responses.SageMakerResponse.update_model_package = _respond_update_model_package
+    models.ModelPackage.gen_response_object = _package_response
     models.SageMakerModelBackend._get_resource_from_arn = _get_resource_from_arn
     backend_cls = models.SageMakerModelBackend
     response_cls = responses.SageMakerResponse

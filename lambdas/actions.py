@@ -76,6 +76,28 @@ class HoldModelVersion(SetApprovalStatus):
     attempts = 4
 
 
+class RejectPromotion(RemediationAction):
+    """Set a version's stage status (SageMaker's ModelLifeCycle) back to Rejected, with the reasons as its description."""
+
+    performs = Action.REJECT_PROMOTION
+    grants: ClassVar[tuple[Grant, ...]] = SetApprovalStatus.grants
+
+    @classmethod
+    def perform(cls, decision: Decision, target: ResourceFacts) -> str:
+        from policies.rules.promotion import REFUSED
+
+        stage = str(decision.evidence["stage"])
+        aws.client_for("sagemaker", target.arn, target.region).update_model_package(
+            ModelPackageArn=target.arn,
+            ModelLifeCycle={
+                "Stage": stage,
+                "StageStatus": REFUSED,
+                "StageDescription": _description("promotion refused by the approval gate", decision.explanation()),
+            },
+        )
+        return f"promotion into {stage} set to {REFUSED}"
+
+
 class TagResource(RemediationAction):
     """Apply the required classification tag."""
 

@@ -80,7 +80,8 @@ class HandlerSpec:
         """Everything the handler's role allows, in statement order."""
         remedies = tuple(g for remedy in self.remedies for g in remedy.grants)
         idempotency = IDEMPOTENCY_GRANTS if self.at_least_once else ()
-        return (*RUNTIME_GRANTS, *idempotency, *PLATFORM_GRANTS, *self.reads, *remedies)
+        # Once each: remedies may share a grant (every approval-status remedy updates the model package).
+        return tuple(dict.fromkeys((*RUNTIME_GRANTS, *idempotency, *PLATFORM_GRANTS, *self.reads, *remedies)))
 
     def remedy_for(self, action: Action) -> type[actions.RemediationAction]:
         for remedy in self.remedies:
@@ -104,7 +105,7 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         description="Rejects model versions approved against the governance policy",
         route=routing.approvals,
         reads=evidence.GRANTS,
-        remedies=(actions.RejectModelVersion, actions.HoldModelVersion),
+        remedies=(actions.RejectModelVersion, actions.HoldModelVersion, actions.RejectPromotion),
     ),
     HandlerSpec(
         name=CLASSIFICATION_TAGS,

@@ -23,6 +23,8 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.actions import HoldModelVersion, SetApprovalStatus
 from lambdas.approval_gate.evidence import describe_package, gather, identity, lineage_of, person
+from lambdas.approval_gate.promotion import keep as keep_promotion
+from lambdas.approval_gate.promotion import promotion_asked, promotion_facts
 from lambdas.shared import clearance, ledger
 from lambdas.shared.events import MalformedEvent, find_arn, parse_model_package_event
 from lambdas.shared.idempotency import EventInProgress, once_per_event
@@ -33,6 +35,7 @@ from lambdas.table import handler_spec
 from policies.naming import APPROVAL_GATE
 from policies.rules.approval import ModelVersionFacts, decide_approval, undecidable_approval
 from policies.rules.outcome import Action, Decision
+from policies.rules.promotion import PromotionFacts, decide_promotion
 from policies.rules.provenance import EvidenceFile
 from policies.rules.resources import ResourceFacts, ResourceKind
 
@@ -99,13 +102,21 @@ def facts_for(
 def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = parse_model_package_event(event)
     arn, region = parsed.detail.ModelPackageArn, parsed.region
+    promotion: PromotionFacts | None = None
     try:
         policy = governance_policy()
         package = describe_package(arn, region)
-        lineage = lineage_of(package, policy)
-        facts = facts_for(event, package, policy, region, lineage)
-        decision = decide_approval(policy, facts, lineage_bucket=lineage[0])
-        result = act(decision, region, str(package.get("ModelApprovalStatus")))
+        if (stage := promotion_asked(package, policy)) is not None:  # a promotion into a stage, not an approval
+            promotion = promotion_facts(package, policy, stage)
+            decision = decide_promotion(policy, promotion)
+            result = SPEC.act(decision, model_version(arn, region))
+            actor = identity(package.get("LastModifiedBy"))
+        else:
+            lineage = lineage_of(package, policy)
+            facts = facts_for(event, package, policy, region, lineage)
+            decision = decide_approval(policy, facts, lineage_bucket=lineage[0])
+            result = act(decision, region, str(package.get("ModelApprovalStatus")))
+            actor = facts.approved_by
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         hold_back(arn, region, reason, event, context)
@@ -114,14 +125,22 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         decision,
         event=event,
         event_time=parsed.time,
-        actor=facts.approved_by,
+        actor=actor,
         action_result=result,
         context=context,
         logger=logger,
         metrics=metrics,
     )
-    if decision.allowed:  # the deployer deploys only what the gate cleared; failing here holds the version back
-        clearance.clear(arn, audit_record=str(outcome["audit_record"]), policy_version=policy.version)
+    if promotion is not None:
+        if decision.allowed:  # the stage's deployer deploys only what the hub recorded as promoted into it
+            keep_promotion(promotion, str(outcome["audit_record"]))
+    elif decision.allowed:  # the deployer deploys only what the gate cleared; failing here holds the version back
+        clearance.clear(
+            arn,
+            audit_record=str(outcome["audit_record"]),
+            policy_version=policy.version,
+            approved_by_person=facts.approved_by_person,
+        )
     return outcome
 
 

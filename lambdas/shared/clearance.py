@@ -14,8 +14,10 @@ from lambdas.shared import ledger
 CLEARED = "cleared"
 
 
-def clear(package_arn: str, *, audit_record: str, policy_version: str) -> None:
-    ledger.keep(CLEARED, package_arn, {"audit_record": audit_record, "policy_version": policy_version})
+def clear(package_arn: str, *, audit_record: str, policy_version: str, approved_by_person: str | None = None) -> None:
+    """``approved_by_person``: who approved, which a promotion rule with ``distinct_approver`` compares with."""
+    value = {"audit_record": audit_record, "policy_version": policy_version}
+    ledger.keep(CLEARED, package_arn, value | ({"approved_by_person": approved_by_person} if approved_by_person else {}))
 
 
 def clearance(package_arn: str) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ class Action(StrEnum):
     NONE = "none"
     REJECT_MODEL = "reject-model"
     REVERT_TO_PENDING = "revert-to-pending"
+    REJECT_PROMOTION = "reject-promotion"
     TAG_RESOURCE = "tag-resource"
     STOP_JOB = "stop-job"
     DELETE_ENDPOINT = "delete-endpoint"

@@ -142,9 +142,10 @@ def hub_with_stages() -> GovernancePolicy:
     return policy_variant(load_policy(EXAMPLE), accounts={"hub": HUB, "stages": stages, "projects": None, "promotion": None})
 
 
-def hub_handler(world_for: Any, monkeypatch: pytest.MonkeyPatch, handler: str) -> World:
-    """The hub's world under ``hub_with_stages`` and the environment its enforcement stack gives ``handler``."""
-    policy = hub_with_stages()
+def hub_handler(world_for: Any, monkeypatch: pytest.MonkeyPatch, handler: str, policy: GovernancePolicy | None = None) -> World:
+    """The hub's world under ``policy`` (default ``hub_with_stages``) and the environment its enforcement stack
+    gives ``handler``."""
+    policy = policy or hub_with_stages()
     world: World = world_for(policy)
     environment = handler_environment(Names(policy, account=HUB, partition="aws"), handler, acts_in_workload_accounts=True)
     for variable in (aws.WORKLOAD_ROLE_ENV, aws.EXTERNAL_ID_ENV, aws.HOME_ACCOUNT_ENV):
@@ -428,3 +429,87 @@ def test_a_deployer_of_an_account_shared_by_two_stages_is_told_which(
 ) -> None:
     found = deployment_stage(small_team(load_policy(EXAMPLE)), account, requested)
     assert (found.stage, found.problem) == (stage, problem)
+
+
+# ---- promotions, asked in the hub with SageMaker's stage construct --------------------------------------------
+STAGING = "333333333333"
+
+
+def three_stages() -> GovernancePolicy:
+    """The example's stages and promotion rules (prod needs another approver than staging's) in this hub."""
+    stages = [
+        {"name": "dev", "account": WORKLOAD, "ou": "ou-a1b2-nonprodwl"},
+        {"name": "staging", "account": STAGING, "ou": "ou-a1b2-nonprodwl"},
+        {"name": "prod", "account": PROD, "ou": "ou-a1b2-prodwkld"},
+    ]
+    return policy_variant(load_policy(EXAMPLE), accounts={"hub": HUB, "stages": stages, "projects": None})
+
+
+def session_of(name: str) -> str:
+    return f"arn:aws:sts::{HUB}:assumed-role/acme-model-approver/{name}"
+
+
+def ask_promotion(world: World, version: str, stage: str, by: str, context: Any) -> dict[str, Any]:
+    """``by`` sets the version's ModelLifeCycle to ``stage``/Approved in the hub; SageMaker's state change reaches the gate."""
+    world.sagemaker().update_model_package(ModelPackageArn=version, ModelLifeCycle={"Stage": stage, "StageStatus": "Approved"})
+    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
+    world.set_identities(version, created_by=registrar, approved_by=session_of(by))
+    result: dict[str, Any] = gate.handler(approval_event(version), context)
+    return result
+
+
+def promoted(world: World, stage: str, version: str) -> dict[str, Any] | None:
+    item = (
+        in_hub("dynamodb")
+        .get_item(
+            TableName=world.names.idempotency_table,
+            Key={"id": {"S": Names(world.policy, account=HUB).promotion_record(stage, version)}},
+        )
+        .get("Item")
+    )
+    return json.loads(item["value"]["S"]) if item else None
+
+
+@pytest.fixture
+def approved_in_the_hub(world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> tuple[World, str]:
+    """A version a dev pipeline registered, approved by alice in the hub and cleared by its gate."""
+    world = hub_handler(world_for, monkeypatch, "approval-gate", three_stages())
+    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
+    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"
+    return world, version
+
+
+def test_a_version_moves_dev_to_staging_to_prod_through_the_gate_and_prod_deploys_it(
+    approved_in_the_hub: tuple[World, str], monkeypatch: pytest.MonkeyPatch, lambda_context: Any, hub_registry: None
+) -> None:
+    world, version = approved_in_the_hub
+
+    assert ask_promotion(world, version, "staging", "bob", lambda_context)["decision"] == "allow"
+    assert promoted(world, "staging", version)["by"] == "bob"  # type: ignore[index]
+    refused = ask_promotion(world, version, "prod", "bob", lambda_context)
+    assert refused["decision"] == "deny"
+    life_cycle = world.sagemaker().describe_model_package(ModelPackageName=version)["ModelLifeCycle"]
+    assert (life_cycle["Stage"], life_cycle["StageStatus"]) == ("prod", "Rejected")
+    assert "bob promoted it into staging; prod needs a different approver" in life_cycle["StageDescription"]
+    assert promoted(world, "prod", version) is None
+    assert ask_promotion(world, version, "prod", "carol", lambda_context)["decision"] == "allow"
+    assert world.status(version) == "Approved", "a promotion leaves the version's approval as it is"
+
+    sagemaker, context = deployer_in(PROD, monkeypatch, world)
+    assert deployer.handler(deployment_request(version), context)["decision"] == "allow"
+    assert [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["credit-risk-scoring"]
+
+
+def test_a_promotion_that_skips_a_stage_is_refused_and_recorded(
+    approved_in_the_hub: tuple[World, str], lambda_context: Any
+) -> None:
+    world, version = approved_in_the_hub
+
+    assert ask_promotion(world, version, "prod", "carol", lambda_context)["decision"] == "deny"
+
+    assert promoted(world, "prod", version) is None
+    records = [r for r in world.audit_records() if r["violations"]]
+    assert [v["message"] for v in records[-1]["violations"]] == [
+        "the version has not been promoted into staging (prod comes after it)"
+    ]
+    assert records[-1]["who"] == session_of("carol")

@@ -71,6 +71,7 @@ def test_the_rule_id_collection_finds_what_the_modules_define() -> None:
         "deployment-approval",
         "data-drift",
         "governance-tampering",
+        "promotion",
     }
     assert {"provider-region", "resource-region", "audit-object-lock"} <= infrastructure_rule_ids()
 

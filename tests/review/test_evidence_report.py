@@ -138,8 +138,10 @@ def test_remediations_and_controls(world: World, lambda_context: Any, policy: Go
         "lineage-evidence",
         "evidence-provenance",
         "separation-of-duties",
+        "promotion",  # the gate's rule for stages (many accounts): listed with the gate's controls, 0 decisions here
     }
     assert set(controls) == evaluated | {"undecidable", "region-restriction"}
+    assert controls["promotion"]["decisions"] == 0
     assert all(c["mapped"] for c in controls.values())
     assert controls["classification-tag"]["violations"] == 4
     assert controls["lineage-evidence"]["violations"] == 0

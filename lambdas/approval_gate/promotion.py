@@ -1,0 +1,54 @@
+"""Promotions into a stage (the policy's ``accounts`` section), asked with SageMaker's stage construct in the hub.
+
+A person sets ``ModelLifeCycle={"Stage": "<stage>", "StageStatus": "Approved"}`` on an Approved version; SageMaker
+sends the same "Model Package State Change" event as for an approval. The gate then judges the promotion
+(``policies.rules.promotion``) instead of the approval, and keeps ``promoted#<stage>#<version>`` with who asked:
+the record the stage's deployer reads through the hub's clearance reader (``lambdas/model_deployer/hub.py``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lambdas.approval_gate.evidence import person
+from lambdas.shared import ledger
+from lambdas.shared.clearance import clearance
+from policies.naming import PROMOTED
+from policies.rules.promotion import PromotionFacts, requested_stage
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
+
+
+def promotion_asked(package: dict[str, Any], policy: GovernancePolicy) -> str | None:
+    """The stage an Approved version's ModelLifeCycle asks to enter, unless the hub already recorded that promotion."""
+    if package.get("ModelApprovalStatus") != "Approved":
+        return None
+    stage = requested_stage(policy, package.get("ModelLifeCycle"))
+    if stage is None or recorded(stage, str(package["ModelPackageArn"])) is not None:
+        return None
+    return stage
+
+
+def recorded(stage: str, package_arn: str) -> dict[str, Any] | None:
+    return ledger.lookup(PROMOTED, f"{stage}#{package_arn}")
+
+
+def promotion_facts(package: dict[str, Any], policy: GovernancePolicy, stage: str) -> PromotionFacts:
+    arn = str(package["ModelPackageArn"])
+    cleared = clearance(arn)
+    stages = policy.accounts.stage_names if policy.accounts is not None else []
+    promoted_by = {s: str(found.get("by")) for s in stages if (found := recorded(s, arn)) is not None}
+    return PromotionFacts(
+        package_arn=arn,
+        stage=stage,
+        promoter=person(package.get("LastModifiedBy")),
+        cleared=cleared is not None,
+        approved_by=(cleared or {}).get("approved_by_person"),
+        promoted_by=promoted_by,
+    )
+
+
+def keep(facts: PromotionFacts, audit_record: str) -> None:
+    """The record a stage's deployer needs (no expiry; the version's own status still gates every deployment)."""
+    ledger.keep(PROMOTED, f"{facts.stage}#{facts.package_arn}", {"by": facts.promoter, "audit_record": audit_record})
