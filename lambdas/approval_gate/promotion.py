@@ -37,7 +37,8 @@ def recorded(stage: str, package_arn: str) -> dict[str, Any] | None:
 def promotion_facts(package: dict[str, Any], policy: GovernancePolicy, stage: str) -> PromotionFacts:
     arn = str(package["ModelPackageArn"])
     cleared = clearance(arn)
-    stages = policy.accounts.stage_names if policy.accounts is not None else []
+    # Every other stage's record (``promotion_asked`` found none for ``stage`` itself).
+    stages = [s for s in (policy.accounts.stage_names if policy.accounts is not None else []) if s != stage]
     promoted_by = {s: str(found.get("by")) for s in stages if (found := recorded(s, arn)) is not None}
     return PromotionFacts(
         package_arn=arn,

@@ -40,19 +40,6 @@ PROD = "444444444444"
 OUTSIDE = "us-east-1"
 
 
-@pytest.fixture
-def acting_in_workload_accounts(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The environment the hub's enforcement stack gives a handler that acts everywhere (last test), in this hub."""
-    monkeypatch.setenv(aws.EXTERNAL_ID_ENV, Names(world.policy, account=HUB).hub_external_id(HUB))
-    monkeypatch.setenv(aws.HOME_ACCOUNT_ENV, HUB)
-    for_handler(monkeypatch, "region-guard")
-    aws.reset()
-
-
-def for_handler(monkeypatch: pytest.MonkeyPatch, handler: str) -> None:
-    monkeypatch.setenv(aws.WORKLOAD_ROLE_ENV, f"arn:aws:iam::{{account}}:role/acme-{handler}")
-
-
 def in_workload(service: str, region: str = REGION, *, account: str = WORKLOAD) -> Any:
     """A client of the workload account's administrator (what a data scientist there does)."""
     credentials = boto3.client("sts", region_name=REGION).assume_role(
@@ -92,9 +79,9 @@ def assumed(account: str) -> list[tuple[str, str]]:
 
 
 def test_the_region_guard_stops_a_workload_accounts_job_as_its_namesake_and_records_in_the_hub(
-    world: World, acting_in_workload_accounts: None, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
 ) -> None:
-    for_handler(monkeypatch, "region-guard")
+    world = hub_handler(world_for, monkeypatch, "region-guard")
     training_job_in_workload("credit-risk-train-x", {"ml-project": "credit-risk"}, OUTSIDE)
     create_training_job("credit-risk-train-x", {"ml-project": "credit-risk"}, region=OUTSIDE)  # the hub's namesake job
     event = forwarded_from_workload(api_call_event("CreateTrainingJob", name="credit-risk-train-x", region=OUTSIDE))
@@ -112,9 +99,9 @@ def test_the_region_guard_stops_a_workload_accounts_job_as_its_namesake_and_reco
 
 
 def test_classification_tags_reads_and_tags_in_the_workload_account(
-    world: World, acting_in_workload_accounts: None, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
 ) -> None:
-    for_handler(monkeypatch, "classification-tags")
+    world = hub_handler(world_for, monkeypatch, "classification-tags")
     tags = {"ml-project": "credit-risk"}
     sagemaker = in_workload("sagemaker")
     arn = sagemaker.create_model(
@@ -223,7 +210,8 @@ def test_a_rejection_in_the_hub_quarantines_the_endpoint_serving_it_in_a_workloa
     assert "which is Rejected, not Approved" in record["violations"][0]["message"]
 
 
-def test_one_session_per_account_renewed_before_it_expires(world: World, acting_in_workload_accounts: None) -> None:
+def test_one_session_per_account_renewed_before_it_expires(world_for: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub_handler(world_for, monkeypatch, "region-guard")
     first = aws.client("sagemaker", REGION, account=WORKLOAD)
     assert aws.client("sagemaker", REGION, account=WORKLOAD) is first
     assert len(assumed(WORKLOAD)) == 1
@@ -236,9 +224,8 @@ def test_one_session_per_account_renewed_before_it_expires(world: World, acting_
     assert aws._sessions[role][0] > datetime.now(UTC) + timedelta(minutes=50)
 
 
-def test_own_account_and_single_account_use_the_functions_own_role(
-    world: World, acting_in_workload_accounts: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_own_account_and_single_account_use_the_functions_own_role(world_for: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub_handler(world_for, monkeypatch, "region-guard")
     aws.client("sagemaker", REGION, account=HUB)
     aws.client_for("s3", "arn:aws:s3:::acme-ml-audit-bucket")  # no account in the ARN
     monkeypatch.delenv(aws.WORKLOAD_ROLE_ENV)
