@@ -23,6 +23,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -45,6 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHECKOV_VERSION = "3.3.30"
 CUSTOM_CHECKS = REPO / "review" / "checkov"
 SUPPRESSIONS = REPO / "review" / "checkov_suppressions.yaml"
+UNTOUCHED_JSON = "checkov_results_json.json"  # checkov's JSON report as it wrote it
 
 
 class ScanError(RuntimeError):
@@ -283,6 +285,8 @@ def scan(
         if run.returncode not in (0, 1):
             step.fail()
             raise ScanError(f"checkov exited with {run.returncode}:\n{run.stderr[-3000:]}")
+        if (reports / "results_json.json").is_file():  # what checkov said, before any finding is marked accepted
+            shutil.copyfile(reports / "results_json.json", reports / UNTOUCHED_JSON)
     with phase("mark accepted findings in the JSON, SARIF and JUnit reports", enabled=progress) as step:
         result = apply_suppressions(reports, suppressions)
         (reports / "results_cli.txt").write_text(render_cli(result))

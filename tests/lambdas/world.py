@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -90,13 +91,21 @@ class World:
     policy: GovernancePolicy
     names: Names
     notifications_queue: str
+    _clients: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        """One client per service, Region and credentials for the world's life (creating one costs ~10 ms)."""
+        key = (service, region, os.environ.get("AWS_ACCESS_KEY_ID"))
+        if key not in self._clients:
+            self._clients[key] = boto3.client(service, region_name=region)  # type: ignore[call-overload]
+        return self._clients[key]
 
     def sagemaker(self, region: str = REGION) -> Any:
-        return boto3.client("sagemaker", region_name=region)
+        return self.client("sagemaker", region)
 
     @property
     def s3(self) -> Any:
-        return boto3.client("s3", region_name=REGION)
+        return self.client("s3")
 
     def put_lineage(self, key: str, body: bytes | str) -> str:
         self.s3.put_object(Bucket=self.names.lineage_bucket, Key=key, Body=body)
@@ -198,7 +207,7 @@ class World:
         return len(versions.get("Versions", []))
 
     def notifications(self) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs", region_name=REGION)
+        sqs = self.client("sqs")
         found = []
         while True:
             batch = sqs.receive_message(QueueUrl=self.notifications_queue, MaxNumberOfMessages=10).get("Messages", [])

@@ -113,6 +113,9 @@ def accounts_deployment(
         small_team_synth.policy.regions.home,
         tmp_path_factory.mktemp("deploy-accounts"),
         lambda aws, workdir: deploy_local(small_team_synth.outdir, small_team_synth.policy, workdir / "stacks", aws),
+        # Not niced: its waves wait on AWS's settling times (lifecycle rules, queues) one after the other, the
+        # suite's longest path; niced, it finished well after every other test.
+        niced=False,
     )
     yield background
     background.stop()

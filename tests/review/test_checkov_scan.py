@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
@@ -11,7 +12,16 @@ import pytest
 
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
-from review.scan import SUPPRESSIONS, ScanError, ScanResult, load_suppressions, main, scan
+from review.scan import (
+    SUPPRESSIONS,
+    UNTOUCHED_JSON,
+    ScanError,
+    ScanResult,
+    apply_suppressions,
+    load_suppressions,
+    main,
+    scan,
+)
 from tests.conftest import Synthesized
 
 CUSTOM_CHECKS = {f"CKV_MLGOV_{n}" for n in range(1, 8)}
@@ -60,13 +70,21 @@ def test_reports_mark_accepted_findings_with_their_reason(blueprint_scan: tuple[
     assert f"{len(result.accepted)} findings are accepted" in (reports / "suppressions.md").read_text()
 
 
-def test_each_organization_check_fails_on_the_non_compliant_stack(
-    bad_stack_outdir: Path, policy: GovernancePolicy, tmp_path: Path
-) -> None:
-    result = scan(bad_stack_outdir, tmp_path, policy=policy, suppressions_file=None)
+@pytest.fixture(scope="module")
+def bad_stack_scan(bad_stack_outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    """The non-compliant stack scanned once, by the command as a reviewer runs it, with no accepted finding."""
+    reports = tmp_path_factory.mktemp("bad-stack-reports")
+    none = reports / "no-suppressions.yaml"
+    none.write_text("[]\n")
+    return main(["--outdir", str(bad_stack_outdir), "--reports", str(reports), "--suppressions", str(none)]), reports
+
+
+def test_each_organization_check_fails_on_the_non_compliant_stack(bad_stack_scan: tuple[int, Path]) -> None:
+    _, reports = bad_stack_scan
+    findings = json.loads((reports / "results_json.json").read_text())["results"]["failed_checks"]
     failed: dict[str, set[str]] = defaultdict(set)
     details: dict[str, list[str]] = defaultdict(list)
-    for finding in result.failed:
+    for finding in findings:
         if finding["check_id"] in CUSTOM_CHECKS:
             failed[finding["check_id"]].add(finding["resource"].split(".", 1)[1])
             details[finding["check_id"]] += finding.get("details") or []
@@ -80,7 +98,6 @@ def test_each_organization_check_fails_on_the_non_compliant_stack(
         "CKV_MLGOV_7": {"audit-bucket-without-lock", "lock-too-short"},
     }
     assert any("ap-east-1" in d for d in details["CKV_MLGOV_5"])
-    assert not result.ok
 
 
 def test_custom_checks_read_the_policy_they_are_given(bad_stack_outdir: Path, tmp_path: Path) -> None:
@@ -100,15 +117,18 @@ def test_custom_checks_read_the_policy_they_are_given(bad_stack_outdir: Path, tm
     assert {c for c in failed if c[0] == "CKV_MLGOV_7"} == {("CKV_MLGOV_7", "audit-bucket-without-lock")}
 
 
-def test_a_stale_suppression_fails_the_scan(synthesized: Synthesized, policy: GovernancePolicy, tmp_path: Path) -> None:
+def test_a_stale_suppression_fails_the_scan(blueprint_scan: tuple[ScanResult, Path], tmp_path: Path) -> None:
+    """The blueprint's findings as checkov reported them, judged against the list plus an entry that matches none."""
+    _, reports = blueprint_scan
+    shutil.copyfile(reports / UNTOUCHED_JSON, tmp_path / "results_json.json")
     stale = tmp_path / "suppressions.yaml"
     stale.write_text(
         SUPPRESSIONS.read_text()
         + "- check: CKV_AWS_21\n  stack: foundation\n  resource: aws_s3_bucket.lineage_bucket\n"
         + "  reason: versioning was once off on this bucket and the exception was never removed\n"
     )
-    with pytest.raises(ScanError, match=r"match no failed finding.*CKV_AWS_21 on foundation/aws_s3_bucket.lineage_bucket"):
-        scan(synthesized.outdir, tmp_path / "reports", policy=policy, suppressions_file=stale)
+    with pytest.raises(ScanError, match=r"match no failed finding[^;]*: CKV_AWS_21 on foundation/aws_s3_bucket.lineage_bucket$"):
+        apply_suppressions(tmp_path, load_suppressions(stale))
 
 
 @pytest.mark.parametrize(
@@ -135,9 +155,8 @@ def test_suppressions_must_be_narrow_and_justified(tmp_path: Path, entry: str, m
         load_suppressions(path)
 
 
-def test_the_command_exits_non_zero_on_a_failed_check(bad_stack_outdir: Path, tmp_path: Path) -> None:
-    none = tmp_path / "none.yaml"
-    none.write_text("[]\n")
-    assert main(["--outdir", str(bad_stack_outdir), "--reports", str(tmp_path / "r"), "--suppressions", str(none)]) == 1
-    assert "FAILED  CKV_MLGOV_3" in (tmp_path / "r" / "results_cli.txt").read_text()
+def test_the_command_exits_non_zero_on_a_failed_check(bad_stack_scan: tuple[int, Path], tmp_path: Path) -> None:
+    exit_code, reports = bad_stack_scan
+    assert exit_code == 1
+    assert "FAILED  CKV_MLGOV_3" in (reports / "results_cli.txt").read_text()
     assert main(["--outdir", str(tmp_path / "missing"), "--reports", str(tmp_path / "r")]) == 2
