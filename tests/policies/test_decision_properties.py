@@ -19,7 +19,6 @@ from policies.model import GovernancePolicy
 from policies.rules.approval import ModelVersionFacts, decide_approval
 from policies.rules.outcome import Action, Verdict
 from policies.rules.provenance import EvidenceFile
-from tests.conftest import deep_merge
 
 LINEAGE = "acme-ml-lineage-123456789012-eu-west-1"
 LEVELS = ["public", "internal", "confidential", "restricted"]
@@ -69,8 +68,13 @@ def _policy(draw: Any, base: dict[str, Any]) -> GovernancePolicy:
         },
         "enforcement": {"approval_gate": draw(MODES)},
     }
-    merged = deep_merge(base, changes)
-    merged["approval"]["metric_minimums"] = changes["approval"]["metric_minimums"]
+    # The shipped policy with these sections replaced (validation reads it and copies nothing back into it).
+    merged = {
+        **base,
+        "projects": projects,
+        "approval": {**base["approval"], **changes["approval"]},
+        "enforcement": {**base["enforcement"], **changes["enforcement"]},
+    }
     return GovernancePolicy.model_validate(merged)
 
 
