@@ -17,6 +17,7 @@ Terraform >= 1.10 is required (the S3 backend's native lock file, ``use_lockfile
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -24,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -164,27 +166,64 @@ class StackResult:
     excluded: dict[str, str] = field(default_factory=dict)
 
 
-def validate(outdir: Path, order: Sequence[str], *, progress: bool = False) -> list[StackResult]:
+class _SharedProviders:
+    """Providers installed once per set of required providers, in a data directory the stacks share (``TF_DATA_DIR``).
+
+    The first stack of a set runs ``terraform init``; each further one gets its lock file and validates without an
+    ``init`` of its own (about 0.5 s of the 2.3 s a stack took)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._lock_files: dict[str, Path] = {}
+
+    def prepare(
+        self, stack_dir: Path, terraform: str, env: Mapping[str, str]
+    ) -> tuple[dict[str, str], subprocess.CompletedProcess[str] | None]:
+        """The environment to validate ``stack_dir`` in, and the failed ``init`` if the providers could not be installed."""
+        required = json.loads((stack_dir / "cdk.tf.json").read_text()).get("terraform", {}).get("required_providers", {})
+        key = hashlib.sha256(json.dumps(required, sort_keys=True).encode()).hexdigest()[:16]
+        shared = {**env, "TF_DATA_DIR": str(self.root / key)}
+        with self._lock:
+            lock_file = self._lock_files.get(key)
+            if lock_file is None:
+                init = _run([terraform, "init", "-backend=false", "-input=false", "-no-color"], stack_dir, shared)
+                if init.returncode != 0:
+                    return shared, init
+                self._lock_files[key] = stack_dir / ".terraform.lock.hcl"
+            elif lock_file != stack_dir / ".terraform.lock.hcl":
+                shutil.copyfile(lock_file, stack_dir / ".terraform.lock.hcl")
+        return shared, None
+
+
+def validate(outdir: Path, order: Sequence[str], *, progress: bool = False, workers: int = 1) -> list[StackResult]:
+    """``terraform validate`` every stack in ``order``; ``workers`` > 1 validates that many at once (no progress)."""
     terraform = require_terraform()
     outdir = outdir.resolve()
     cli_config = write_cli_config(outdir / ".terraform-cli")
     env = _tf_env(cli_config)
+    providers = _SharedProviders(outdir / ".terraform-providers")
+    dirs = stack_dirs(outdir, order)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda stack_dir: _validate_stack(stack_dir, terraform, env, providers), dirs))
     results = []
-    for stack_dir in stack_dirs(outdir, order):
-        with phase(f"{stack_dir.name}: terraform init + validate", enabled=progress) as step:
-            result = _validate_stack(stack_dir, terraform, env)
+    for stack_dir in dirs:
+        with phase(f"{stack_dir.name}: terraform validate", enabled=progress) as step:
+            result = _validate_stack(stack_dir, terraform, env, providers)
             if not result.ok:
                 step.fail(result.detail)
         results.append(result)
     return results
 
 
-def _validate_stack(stack_dir: Path, terraform: str, env: Mapping[str, str]) -> StackResult:
+def _validate_stack(stack_dir: Path, terraform: str, env: Mapping[str, str], providers: _SharedProviders) -> StackResult:
     start = time.monotonic()
-    init = _run([terraform, "init", "-backend=false", "-input=false", "-no-color"], stack_dir, env)
-    if init.returncode != 0:
-        return StackResult(stack_dir.name, False, init.stderr.strip() or init.stdout.strip(), time.monotonic() - start)
-    check = _run([terraform, "validate", "-json", "-no-color"], stack_dir, env)
+    shared, failed_init = providers.prepare(stack_dir, terraform, env)
+    if failed_init is not None:
+        detail = failed_init.stderr.strip() or failed_init.stdout.strip()
+        return StackResult(stack_dir.name, False, detail, time.monotonic() - start)
+    check = _run([terraform, "validate", "-json", "-no-color"], stack_dir, shared)
     try:
         report = json.loads(check.stdout or "{}")
     except ValueError:

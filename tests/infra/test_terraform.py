@@ -34,6 +34,20 @@ def test_terraform_validates_every_stack(synthesized: Synthesized) -> None:
     assert not failed, failed
 
 
+def test_a_stack_that_terraform_refuses_is_named_with_its_error(synthesized: Synthesized, tmp_path: Path) -> None:
+    """Stacks share one provider installation: the one that installed it and the ones after are judged alike."""
+    identity = synthesized.stacks["identity"]
+    broken = json.loads(json.dumps(identity))
+    broken["resource"]["aws_iam_role"][next(iter(identity["resource"]["aws_iam_role"]))]["max_session_hours"] = 12
+    for name, config in (("valid", identity), ("broken", broken), ("valid-again", identity)):
+        (tmp_path / "stacks" / name).mkdir(parents=True)
+        (tmp_path / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
+    results = {r.stack: r for r in validate(tmp_path, ["valid", "broken", "valid-again"])}
+    assert results["valid"].ok and results["valid-again"].ok
+    assert not results["broken"].ok
+    assert 'No argument or block type is named "max_session_hours"' in results["broken"].detail
+
+
 @pytest.fixture(scope="module")
 def deployed(deployment: BackgroundDeployment | None) -> tuple[EmbeddedAws, list[StackResult]]:
     """The apply started in the background at the beginning of the session (tests/conftest.py)."""

@@ -8,9 +8,9 @@ SageMaker calls across accounts, no bus policy or SCP enforcement, no origin acc
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -27,11 +27,8 @@ from infra.multi_account import (
 from infra.terraform_cli import (
     EMBEDDED_AWS_EXCLUSIONS,
     StackResult,
-    _tf_env,
-    _validate_stack,
-    require_terraform,
     resource_addresses,
-    write_cli_config,
+    validate,
 )
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
@@ -55,12 +52,8 @@ INFERENCE = {
 
 
 def test_the_example_validates_offline(example: SynthesizedAccounts) -> None:
-    terraform = require_terraform()
-    outdir = example.outdir.resolve()
-    env = _tf_env(write_cli_config(outdir / ".terraform-cli"))
     names = stack_names(example.policy)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda n: _validate_stack(outdir / "stacks" / n, terraform, env), names))
+    results = validate(example.outdir, names, workers=os.cpu_count() or 1)
     assert [r.stack for r in results] == list(names)
     assert {r.stack: r.detail for r in results if not r.ok} == {}
 
