@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from cdktn import AssetType, Fn, TerraformAsset, TerraformOutput
+from cdktn import Fn, TerraformOutput
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.lambda_layer_version import LambdaLayerVersion
@@ -26,6 +26,7 @@ from iam.roles import grant_arns, handler_role_policy
 from iam.trust import trust_service
 from infra.constructs.event_forwarding import forward_region
 from infra.constructs.governed_function import GovernedFunction
+from infra.constructs.staged_asset import staged_asset
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, stage_code, stage_dependencies
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.shared.settings import handler_environment
@@ -144,7 +145,7 @@ class WorkloadAccountStack(GovernanceStack):
     def _deployer(self, policy: GovernancePolicy, keys: dict[str, str]) -> None:
         local = self.local
         spec = handler_spec(MODEL_DEPLOYER)
-        layer_code = TerraformAsset(self, "dependencies", path=str(stage_dependencies()), type=AssetType.ARCHIVE)
+        layer_code = staged_asset(self, "dependencies", stage_dependencies())
         layer = LambdaLayerVersion(
             self,
             "dependencies-layer",
@@ -155,7 +156,7 @@ class WorkloadAccountStack(GovernanceStack):
             compatible_runtimes=[LAMBDA_RUNTIME],
             compatible_architectures=[LAMBDA_ARCHITECTURE],
         )
-        code = TerraformAsset(self, "handler-code", path=str(stage_code(policy)), type=AssetType.ARCHIVE)
+        code = staged_asset(self, "handler-code", stage_code(policy))
         self.deployer = GovernedFunction(
             self,
             spec.name,
