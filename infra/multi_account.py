@@ -153,15 +153,14 @@ def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings
 
 
 # ---- the embedded AWS ----------------------------------------------------------------------------------------
-def embedded_override(config: Mapping[str, Any], endpoint: str, state_path: str) -> dict[str, Any]:
-    """``infra.terraform_cli.local_override`` for a stack that assumes a role in its account: the same endpoints
-    (Organizations added), and the account requested after the assume, so ``allowed_account_ids`` is checked."""
+def embedded_override(config: Mapping[str, Any], state_path: str) -> dict[str, Any]:
+    """``infra.terraform_cli.local_override`` for a stack that assumes a role in its account: the account is
+    requested after the assume, so ``allowed_account_ids`` is checked."""
     from infra.terraform_cli import local_override
 
-    override = local_override(config, endpoint, state_path)
+    override = local_override(config, state_path)
     for block in override["provider"]["aws"]:
         block["skip_requesting_account_id"] = False
-        block["endpoints"][0]["organizations"] = endpoint
     return override
 
 
@@ -199,7 +198,6 @@ def account_client(aws: EmbeddedAws, account: str, service: str, policy: Governa
 def _apply(
     source: Path,
     workdir: Path,
-    endpoint: str,
     *,
     terraform: str,
     env: Mapping[str, str],
@@ -217,7 +215,7 @@ def _apply(
         text = text.replace(f'"{ou}"', f'"{embedded}"')
     config = json.loads(text)
     (target / "cdk.tf.json").write_text(json.dumps(config, indent=2))
-    (target / "embedded_aws_override.tf.json").write_text(json.dumps(embedded_override(config, endpoint, "terraform.tfstate")))
+    (target / "embedded_aws_override.tf.json").write_text(json.dumps(embedded_override(config, "terraform.tfstate")))
     addresses = terraform_cli.resource_addresses(config)
     excluded = {a: exclusions[a.split(".")[0]] for a in addresses if a.split(".")[0] in exclusions}
     applied = [a for a in addresses if a not in excluded]
@@ -249,8 +247,7 @@ def deploy_local(
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     env = terraform_cli._tf_env(
-        terraform_cli.write_cli_config(workdir / ".terraform-cli"),
-        {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+        terraform_cli.write_cli_config(workdir / ".terraform-cli"), terraform_cli.embedded_aws_env(aws.endpoint)
     )
     ou_ids = prepare_organization(aws, policy)
     exclusions = {**terraform_cli.EMBEDDED_AWS_EXCLUSIONS, **MULTI_ACCOUNT_EXCLUSIONS}
@@ -262,7 +259,6 @@ def deploy_local(
                     _apply,
                     root / "stacks" / name,
                     workdir,
-                    aws.endpoint,
                     terraform=terraform,
                     env=env,
                     ou_ids=ou_ids,

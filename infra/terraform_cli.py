@@ -42,24 +42,6 @@ if TYPE_CHECKING:
 DEFAULT_MIRROR = "/opt/tf-plugins"
 MIRROR_ENV = "TF_PROVIDER_MIRROR"
 
-# Services the stacks call, routed to the embedded AWS.
-EMBEDDED_ENDPOINT_SERVICES = (
-    "cloudtrail",
-    "cloudwatch",
-    "dynamodb",
-    "events",
-    "iam",
-    "kms",
-    "lambda",
-    "logs",
-    "s3",
-    "sagemaker",
-    "scheduler",
-    "sns",
-    "sqs",
-    "sts",
-)
-
 # Resource types the embedded AWS (moto 5.2) cannot create, each with the reason.
 # They are left out of deploy-local on purpose and listed in its report; synth, validate
 # and the checkov scan still cover them.
@@ -148,8 +130,24 @@ def _run(args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: int = 
         raise TerraformError(f"`terraform {args[1]}` in {cwd} did not finish within {timeout} s") from None
 
 
+# Variables that would send a call elsewhere than the embedded AWS's global endpoint: a service's own endpoint
+# variable wins over the global one, and the SDKs may be told to ignore endpoint variables altogether.
+ENDPOINT_OVERRIDES = ("AWS_ENDPOINT_URL_", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+
+
+def embedded_aws_env(endpoint: str) -> dict[str, str]:
+    """What sends every call of every provider block (aliases and assumed roles included) to the embedded AWS.
+
+    The SDKs' global endpoint variable, not an ``endpoints`` block in the provider settings: the AWS provider
+    5.100 spends about 2.4 CPU-seconds configuring such a block in every provider process it starts (three per
+    provider block and apply), which doubled the CPU of a deploy's providers (docs/benchmarks.md)."""
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
 def _tf_env(cli_config: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
+    routed = extra is not None and "AWS_ENDPOINT_URL" in extra
+    env = {k: v for k, v in os.environ.items() if not (routed and k.startswith(ENDPOINT_OVERRIDES))}
+    env |= {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
     if cli_config is not None:
         env["TF_CLI_CONFIG_FILE"] = str(cli_config)
     env.update(extra or {})
@@ -240,8 +238,9 @@ def resource_addresses(config: Mapping[str, Any]) -> list[str]:
     return [f"{rtype}.{name}" for rtype, items in config.get("resource", {}).items() for name in items]
 
 
-def local_override(config: Mapping[str, Any], endpoint: str, state_path: str) -> dict[str, Any]:
-    """Provider settings that send every provider block (aliases included) to the embedded AWS."""
+def local_override(config: Mapping[str, Any], state_path: str) -> dict[str, Any]:
+    """Provider settings for the embedded AWS (fake credentials, no account lookups, path-style S3) and a local
+    state file; terraform runs with ``embedded_aws_env``, which routes the calls."""
     providers = []
     for block in config.get("provider", {}).get("aws", []):
         override: dict[str, Any] = {
@@ -253,7 +252,6 @@ def local_override(config: Mapping[str, Any], endpoint: str, state_path: str) ->
             "skip_region_validation": True,
             "s3_use_path_style": True,
             "max_retries": 5,  # the embedded AWS is one Python process: a busy moment is retried, not a failure
-            "endpoints": [{service: endpoint for service in EMBEDDED_ENDPOINT_SERVICES}],
         }
         if "alias" in block:
             override["alias"] = block["alias"]
@@ -261,16 +259,12 @@ def local_override(config: Mapping[str, Any], endpoint: str, state_path: str) ->
     return {"provider": {"aws": providers}, "terraform": {"backend": {"local": {"path": state_path}}}}
 
 
-def _apply_stack(
-    source: Path, workdir: Path, endpoint: str, *, terraform: str, env: Mapping[str, str], progress: bool
-) -> StackResult:
+def _apply_stack(source: Path, workdir: Path, *, terraform: str, env: Mapping[str, str], progress: bool) -> StackResult:
     start = time.monotonic()
     target = workdir / source.name
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
     config = json.loads((target / "cdk.tf.json").read_text())
-    (target / "embedded_aws_override.tf.json").write_text(
-        json.dumps(local_override(config, endpoint, "terraform.tfstate"), indent=2)
-    )
+    (target / "embedded_aws_override.tf.json").write_text(json.dumps(local_override(config, "terraform.tfstate"), indent=2))
     addresses = resource_addresses(config)
     excluded = {a: EMBEDDED_AWS_EXCLUSIONS[a.split(".")[0]] for a in addresses if a.split(".")[0] in EMBEDDED_AWS_EXCLUSIONS}
     applied = [a for a in addresses if a not in excluded]
@@ -306,7 +300,7 @@ def deploy_local(
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     cli_config = write_cli_config(workdir / ".terraform-cli")
-    env = _tf_env(cli_config, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    env = _tf_env(cli_config, embedded_aws_env(endpoint))
     results: list[StackResult] = []
     for wave in waves:
         with ThreadPoolExecutor(max_workers=len(wave)) as pool:
@@ -315,7 +309,6 @@ def deploy_local(
                     _apply_stack,
                     stacks_root / "stacks" / name,
                     workdir,
-                    endpoint,
                     terraform=terraform,
                     env=env,
                     progress=progress,

@@ -22,7 +22,7 @@ import pytest
 from infra.progress import Check, checklist, phase
 from infra.readback import GAP_GROUPS, GUARANTEES, verify_groups
 from infra.stack_order import STACK_NAMES, stack_dependencies
-from infra.terraform_cli import guarantee_checklist
+from infra.terraform_cli import _tf_env, embedded_aws_env, guarantee_checklist
 from policies.loader import load_policy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -172,6 +172,17 @@ def test_terraform_older_than_1_10_is_refused_with_the_reason(app_outdir: Path, 
 def test_deploy_local_without_synth_says_to_synthesize(tmp_path: Path) -> None:
     result = run(["infra.terraform_cli", "deploy-local", "--outdir", str(tmp_path / "cdktf.out")], clean_env(tmp_path))
     assert result.returncode == 2 and "run `make synth` first" in result.stderr
+
+
+def test_an_embedded_deploy_sends_every_call_to_the_embedded_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service's endpoint set in the shell would win over the embedded AWS's global one: it is not passed on."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "https://s3.eu-west-1.amazonaws.com")
+    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    embedded = _tf_env(None, embedded_aws_env("http://127.0.0.1:4566"))
+    assert embedded["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
+    assert [k for k in embedded if k.startswith(("AWS_ENDPOINT_URL_", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))] == []
+    # validating, or deploying to the user's own account, keeps the user's settings
+    assert _tf_env(None)["AWS_ENDPOINT_URL_S3"] == "https://s3.eu-west-1.amazonaws.com"
 
 
 def test_preflight_without_credentials_lists_what_is_missing(tmp_path: Path) -> None:
