@@ -242,6 +242,56 @@ class BackgroundDeployment:
         self._thread.join(timeout=60)
 
 
+class BackgroundValidation:
+    """``terraform validate`` of synthesized stacks on a thread, niced, from the start of the session; the test that
+    judges it waits for the results (``results``). Validating is CPU work the applies' waits leave room for."""
+
+    def __init__(self, what: str, validate: Callable[[], list[Any]]) -> None:
+        import threading
+
+        self.what = what
+        self._results: list[Any] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(validate,), daemon=True, name=what)
+        self._thread.start()
+
+    def _run(self, validate: Callable[[], list[Any]]) -> None:
+        yield_to_the_tests()
+        try:
+            self._results = validate()
+        except BaseException as exc:  # noqa: BLE001 - surfaced to the test that waits for it
+            self._error = exc
+
+    def results(self, timeout: float = 1200) -> list[Any]:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"{self.what} did not finish within {timeout} s")
+        if self._error is not None:
+            raise RuntimeError(f"{self.what} failed: {self._error!r}") from self._error
+        return self._results
+
+
+def terraform_tests_selected(request: pytest.FixtureRequest, directory: Path) -> bool:
+    """Whether terraform-marked tests of ``directory`` run in this session and terraform is installed."""
+    import shutil
+
+    return shutil.which("terraform") is not None and any(
+        item.get_closest_marker("terraform") and Path(str(item.fspath)).parent == directory for item in request.session.items
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def validation(request: pytest.FixtureRequest) -> BackgroundValidation | None:
+    """The shipped policy's stacks, validated from the session's start when tests/infra's terraform tests run."""
+    if not terraform_tests_selected(request, REPO / "tests" / "infra"):
+        return None
+    synthesized: Synthesized = request.getfixturevalue("synthesized")
+    from infra.stack_order import STACK_NAMES
+    from infra.terraform_cli import validate
+
+    return BackgroundValidation("terraform validate of the shipped policy", lambda: validate(synthesized.outdir, STACK_NAMES))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundDeployment | None]:
     import shutil

@@ -19,7 +19,7 @@ from infra.stack_order import STACK_NAMES
 from infra.terraform_cli import EMBEDDED_AWS_EXCLUSIONS, StackResult, resource_addresses, validate
 from policies.model import GovernancePolicy
 from policies.naming import PERSONAS, Names
-from tests.conftest import BackgroundDeployment, Synthesized
+from tests.conftest import BackgroundDeployment, BackgroundValidation, Synthesized
 
 pytestmark = [
     pytest.mark.terraform,
@@ -27,8 +27,10 @@ pytestmark = [
 ]
 
 
-def test_terraform_validates_every_stack(synthesized: Synthesized) -> None:
-    results = validate(synthesized.outdir, STACK_NAMES)
+def test_terraform_validates_every_stack(validation: BackgroundValidation | None) -> None:
+    """Validated in the background from the session's start (tests/conftest.py)."""
+    assert validation is not None
+    results = validation.results()
     assert [r.stack for r in results] == list(STACK_NAMES)
     failed = {r.stack: r.detail for r in results if not r.ok}
     assert not failed, failed

@@ -4,7 +4,7 @@ one App per policy: the provider import is paid once per session, as for the sin
 from __future__ import annotations
 
 import json
-import shutil
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +14,7 @@ import pytest
 
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
-from tests.conftest import BackgroundDeployment, policy_variant
+from tests.conftest import BackgroundDeployment, BackgroundValidation, policy_variant, terraform_tests_selected
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "multi-account" / "governance.yaml"
@@ -98,11 +98,7 @@ def accounts_deployment(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BackgroundDeployment | None]:
     """Started when this directory's terraform tests are selected and terraform is installed (they wait for it)."""
-    selected = any(
-        item.get_closest_marker("terraform") and Path(str(item.fspath)).parent == Path(__file__).parent
-        for item in request.session.items
-    )
-    if not selected or shutil.which("terraform") is None:
+    if not terraform_tests_selected(request, Path(__file__).parent):
         yield None
         return
     small_team_synth: SynthesizedAccounts = request.getfixturevalue("small")
@@ -119,3 +115,19 @@ def accounts_deployment(
     )
     yield background
     background.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def example_validation(request: pytest.FixtureRequest) -> BackgroundValidation | None:
+    """The example's stacks, validated from this directory's first test on, one stack per core."""
+    if not terraform_tests_selected(request, Path(__file__).parent):
+        return None
+    example_synth: SynthesizedAccounts = request.getfixturevalue("example")
+    from infra.multi_account import stack_names
+    from infra.terraform_cli import validate
+
+    names = stack_names(example_synth.policy)
+    return BackgroundValidation(
+        "terraform validate of the multi-account example",
+        lambda: validate(example_synth.outdir, names, workers=os.cpu_count() or 1),
+    )

@@ -8,7 +8,6 @@ SageMaker calls across accounts, no bus policy or SCP enforcement, no origin acc
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -28,13 +27,12 @@ from infra.terraform_cli import (
     EMBEDDED_AWS_EXCLUSIONS,
     StackResult,
     resource_addresses,
-    validate,
 )
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
 from policies.naming import Names
 from policies.rules.deployment import ServedVersion, decide_deployment_request
-from tests.conftest import BackgroundDeployment
+from tests.conftest import BackgroundDeployment, BackgroundValidation
 from tests.multi_account.conftest import ADMIN, DEV, HUB, PROD, SynthesizedAccounts
 
 pytestmark = [
@@ -51,9 +49,11 @@ INFERENCE = {
 }
 
 
-def test_the_example_validates_offline(example: SynthesizedAccounts) -> None:
+def test_the_example_validates_offline(example: SynthesizedAccounts, example_validation: BackgroundValidation | None) -> None:
+    """Validated in the background from this directory's first test on (conftest.py)."""
+    assert example_validation is not None
     names = stack_names(example.policy)
-    results = validate(example.outdir, names, workers=os.cpu_count() or 1)
+    results = example_validation.results()
     assert [r.stack for r in results] == list(names)
     assert {r.stack: r.detail for r in results if not r.ok} == {}
 
