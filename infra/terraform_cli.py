@@ -130,18 +130,26 @@ def _run(args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: int = 
         raise TerraformError(f"`terraform {args[1]}` in {cwd} did not finish within {timeout} s") from None
 
 
-# Variables that would send a call elsewhere than the embedded AWS's global endpoint: a service's own endpoint
-# variable wins over the global one, and the SDKs may be told to ignore endpoint variables altogether.
-ENDPOINT_OVERRIDES = ("AWS_ENDPOINT_URL_", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+# What would send a call elsewhere than the embedded AWS's global endpoint: a service's own endpoint variable, a
+# profile (its config file's ``services`` section outranks the global variable), or an instruction to the SDKs
+# to ignore endpoint settings altogether.
+ENDPOINT_OVERRIDES = ("AWS_ENDPOINT_URL_", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
 
 def embedded_aws_env(endpoint: str) -> dict[str, str]:
     """What sends every call of every provider block (aliases and assumed roles included) to the embedded AWS.
 
-    The SDKs' global endpoint variable, not an ``endpoints`` block in the provider settings: the AWS provider
-    5.100 spends about 2.4 CPU-seconds configuring such a block in every provider process it starts (three per
-    provider block and apply), which doubled the CPU of a deploy's providers (docs/benchmarks.md)."""
-    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    The SDKs' global endpoint variable, with no shared config or credentials files, not an ``endpoints`` block in
+    the provider settings: the AWS provider 5.100 spends about 2.4 CPU-seconds configuring such a block in every
+    provider process it starts (about three per provider block and apply), which doubled the CPU of a deploy
+    (docs/benchmarks.md)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
 
 
 def _tf_env(cli_config: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:

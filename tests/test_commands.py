@@ -174,15 +174,25 @@ def test_deploy_local_without_synth_says_to_synthesize(tmp_path: Path) -> None:
     assert result.returncode == 2 and "run `make synth` first" in result.stderr
 
 
-def test_an_embedded_deploy_sends_every_call_to_the_embedded_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A service's endpoint set in the shell would win over the embedded AWS's global one: it is not passed on."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "https://s3.eu-west-1.amazonaws.com")
-    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+def test_an_embedded_deploy_sends_every_call_to_the_embedded_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings in the shell that outrank the embedded AWS's global endpoint are not passed on: a service's own
+    endpoint variable, a profile whose config file names endpoints, an instruction to ignore endpoint settings."""
+    config = tmp_path / "config"
+    config.write_text("[profile work]\nservices = work-s3\n[services work-s3]\ns3 =\n  endpoint_url = https://s3.example.com\n")
+    user = {
+        "AWS_ENDPOINT_URL_S3": "https://s3.eu-west-1.amazonaws.com",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+        "AWS_PROFILE": "work",
+        "AWS_CONFIG_FILE": str(config),
+    }
+    for key, value in user.items():
+        monkeypatch.setenv(key, value)
     embedded = _tf_env(None, embedded_aws_env("http://127.0.0.1:4566"))
     assert embedded["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
-    assert [k for k in embedded if k.startswith(("AWS_ENDPOINT_URL_", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))] == []
+    assert embedded["AWS_CONFIG_FILE"] == embedded["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
+    assert [k for k in embedded if k.startswith(("AWS_ENDPOINT_URL_", "AWS_IGNORE_CONFIGURED", "AWS_PROFILE"))] == []
     # validating, or deploying to the user's own account, keeps the user's settings
-    assert _tf_env(None)["AWS_ENDPOINT_URL_S3"] == "https://s3.eu-west-1.amazonaws.com"
+    assert {k: _tf_env(None)[k] for k in user} == user
 
 
 def test_preflight_without_credentials_lists_what_is_missing(tmp_path: Path) -> None:
