@@ -67,6 +67,7 @@ def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings
     stack_classes()
     from cdktn import App
 
+    Path(outdir).mkdir(parents=True, exist_ok=True)  # the kernel creates only the last directory of the path
     app = App(outdir=str(outdir))
     build(app, policy, backend)
     app.synth()

@@ -457,6 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PolicyError, TerraformError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except OSError as exc:  # an output or work directory that cannot be written
+        print(f"cannot write {exc.filename or args.outdir}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -67,7 +67,8 @@ def synthesize_accounts(tmp_path_factory: pytest.TempPathFactory) -> SynthesizeA
 
     def _synth(policy: GovernancePolicy) -> SynthesizedAccounts:
         if policy.version not in cache:
-            outdir = synth(policy, tmp_path_factory.mktemp("cdktf-accounts.out"))
+            # a directory that does not exist yet, two levels deep: synth creates it, as the command does
+            outdir = synth(policy, tmp_path_factory.mktemp("accounts") / "out" / "cdktf-accounts.out")
             stacks = {name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text()) for name in stack_names(policy)}
             cache[policy.version] = SynthesizedAccounts(policy, outdir, stacks)
         return cache[policy.version]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from infra.stack_order import STACK_NAMES
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
 from tests.conftest import Synthesized
-from tests.multi_account.conftest import ADMIN, DEV, HUB, ORGANIZATION_ID, PROD, STAGING, SynthesizedAccounts
+from tests.multi_account.conftest import ADMIN, DEV, EXAMPLE, HUB, ORGANIZATION_ID, PROD, STAGING, SynthesizedAccounts
 
 ALL_HANDLERS = [s.name for s in HANDLERS]
 EVERYWHERE = [s.name for s in HANDLERS if not s.region_bound]
@@ -312,3 +313,16 @@ def test_without_accounts_the_app_builds_the_single_account_stacks_unchanged(
         for provider in json.loads(after)["provider"]["aws"]:
             assert "assume_role" not in provider and "allowed_account_ids" not in provider
     assert sorted(p.name for p in (again / "stacks").iterdir()) == sorted(STACK_NAMES)
+
+
+def test_the_synth_command_says_why_it_cannot_write_its_output(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.multi_account import main
+
+    monkeypatch.setenv("GOVERNANCE_POLICY", str(EXAMPLE))
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    assert main(["synth", "--outdir", str(blocked / "cdktf.out")]) == 2
+    error = capsys.readouterr().err
+    assert error == f"cannot write {blocked / 'cdktf.out'}: Not a directory\n"
