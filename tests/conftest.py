@@ -6,6 +6,7 @@ import copy
 import json
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,8 +172,6 @@ def synthesized(synthesize: SynthesizeFn, policy: GovernancePolicy) -> Synthesiz
 
 # ---- the embedded deploy runs in the background while the other tests run -----------------------
 
-TERRAFORM_SELECTED = pytest.StashKey[bool]()
-
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -180,7 +179,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     multi-account tests that need no terraform go first, so that their directory's background apply
     (tests/multi_account/conftest.py) starts at the beginning too."""
     items.sort(key=lambda item: (item.get_closest_marker("terraform") is not None, "multi_account" not in item.nodeid))
-    config.stash[TERRAFORM_SELECTED] = any(item.get_closest_marker("terraform") for item in items)
 
 
 def yield_to_the_tests() -> None:
@@ -242,46 +240,33 @@ class BackgroundDeployment:
         self._thread.join(timeout=60)
 
 
-class BackgroundValidation:
-    """``terraform validate`` of synthesized stacks on a thread, niced, from the start of the session; the test that
-    judges it waits for the results (``results``). Validating is CPU work the applies' waits leave room for."""
+def in_the_background(work: Callable[[], list[Any]]) -> Future[list[Any]]:
+    """``work()`` on a niced thread from now on; the test that judges it waits with ``result()``, which raises
+    what the work raised. For CPU work the applies' waits leave room for (``terraform validate``)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    def __init__(self, what: str, validate: Callable[[], list[Any]]) -> None:
-        import threading
-
-        self.what = what
-        self._results: list[Any] = []
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(validate,), daemon=True, name=what)
-        self._thread.start()
-
-    def _run(self, validate: Callable[[], list[Any]]) -> None:
+    def niced() -> list[Any]:
         yield_to_the_tests()
-        try:
-            self._results = validate()
-        except BaseException as exc:  # noqa: BLE001 - surfaced to the test that waits for it
-            self._error = exc
+        return work()
 
-    def results(self, timeout: float = 1200) -> list[Any]:
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise TimeoutError(f"{self.what} did not finish within {timeout} s")
-        if self._error is not None:
-            raise RuntimeError(f"{self.what} failed: {self._error!r}") from self._error
-        return self._results
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(niced)
+    pool.shutdown(wait=False)
+    return future
 
 
-def terraform_tests_selected(request: pytest.FixtureRequest, directory: Path) -> bool:
-    """Whether terraform-marked tests of ``directory`` run in this session and terraform is installed."""
+def terraform_tests_selected(request: pytest.FixtureRequest, directory: Path | None = None) -> bool:
+    """Whether terraform-marked tests (of ``directory``, or anywhere) run in this session and terraform is installed."""
     import shutil
 
     return shutil.which("terraform") is not None and any(
-        item.get_closest_marker("terraform") and Path(str(item.fspath)).parent == directory for item in request.session.items
+        item.get_closest_marker("terraform") and directory in (None, Path(str(item.fspath)).parent)
+        for item in request.session.items
     )
 
 
 @pytest.fixture(scope="session", autouse=True)
-def validation(request: pytest.FixtureRequest) -> BackgroundValidation | None:
+def validation(request: pytest.FixtureRequest) -> Future[list[Any]] | None:
     """The shipped policy's stacks, validated from the session's start when tests/infra's terraform tests run."""
     if not terraform_tests_selected(request, REPO / "tests" / "infra"):
         return None
@@ -289,14 +274,12 @@ def validation(request: pytest.FixtureRequest) -> BackgroundValidation | None:
     from infra.stack_order import STACK_NAMES
     from infra.terraform_cli import validate
 
-    return BackgroundValidation("terraform validate of the shipped policy", lambda: validate(synthesized.outdir, STACK_NAMES))
+    return in_the_background(lambda: validate(synthesized.outdir, STACK_NAMES))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundDeployment | None]:
-    import shutil
-
-    if not request.config.stash.get(TERRAFORM_SELECTED, False) or shutil.which("terraform") is None:
+    if not terraform_tests_selected(request):
         yield None
         return
     synthesized: Synthesized = request.getfixturevalue("synthesized")

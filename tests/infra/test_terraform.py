@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from infra.stack_order import STACK_NAMES
 from infra.terraform_cli import EMBEDDED_AWS_EXCLUSIONS, StackResult, resource_addresses, validate
 from policies.model import GovernancePolicy
 from policies.naming import PERSONAS, Names
-from tests.conftest import BackgroundDeployment, BackgroundValidation, Synthesized
+from tests.conftest import BackgroundDeployment, Synthesized
 
 pytestmark = [
     pytest.mark.terraform,
@@ -27,10 +28,10 @@ pytestmark = [
 ]
 
 
-def test_terraform_validates_every_stack(validation: BackgroundValidation | None) -> None:
+def test_terraform_validates_every_stack(validation: Future[list[StackResult]] | None) -> None:
     """Validated in the background from the session's start (tests/conftest.py)."""
     assert validation is not None
-    results = validation.results()
+    results = validation.result(timeout=1200)
     assert [r.stack for r in results] == list(STACK_NAMES)
     failed = {r.stack: r.detail for r in results if not r.ok}
     assert not failed, failed

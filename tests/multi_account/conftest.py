@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
-from tests.conftest import BackgroundDeployment, BackgroundValidation, policy_variant, terraform_tests_selected
+from tests.conftest import BackgroundDeployment, in_the_background, policy_variant, terraform_tests_selected
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "multi-account" / "governance.yaml"
@@ -119,7 +120,7 @@ def accounts_deployment(
 
 
 @pytest.fixture(scope="session", autouse=True)
-def example_validation(request: pytest.FixtureRequest) -> BackgroundValidation | None:
+def example_validation(request: pytest.FixtureRequest) -> Future[list[Any]] | None:
     """The example's stacks, validated from this directory's first test on, one stack per core."""
     if not terraform_tests_selected(request, Path(__file__).parent):
         return None
@@ -128,7 +129,4 @@ def example_validation(request: pytest.FixtureRequest) -> BackgroundValidation |
     from infra.terraform_cli import validate
 
     names = stack_names(example_synth.policy)
-    return BackgroundValidation(
-        "terraform validate of the multi-account example",
-        lambda: validate(example_synth.outdir, names, workers=os.cpu_count() or 1),
-    )
+    return in_the_background(lambda: validate(example_synth.outdir, names, workers=os.cpu_count() or 1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
 from policies.naming import Names
 from policies.rules.deployment import ServedVersion, decide_deployment_request
-from tests.conftest import BackgroundDeployment, BackgroundValidation
+from tests.conftest import BackgroundDeployment
 from tests.multi_account.conftest import ADMIN, DEV, HUB, PROD, SynthesizedAccounts
 
 pytestmark = [
@@ -49,11 +50,13 @@ INFERENCE = {
 }
 
 
-def test_the_example_validates_offline(example: SynthesizedAccounts, example_validation: BackgroundValidation | None) -> None:
+def test_the_example_validates_offline(
+    example: SynthesizedAccounts, example_validation: Future[list[StackResult]] | None
+) -> None:
     """Validated in the background from this directory's first test on (conftest.py)."""
     assert example_validation is not None
     names = stack_names(example.policy)
-    results = example_validation.results()
+    results = example_validation.result(timeout=1200)
     assert [r.stack for r in results] == list(names)
     assert {r.stack: r.detail for r in results if not r.ok} == {}
 
