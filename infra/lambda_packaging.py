@@ -29,7 +29,7 @@ from types import MappingProxyType
 
 from infra.tooling import uv_binary
 from policies.model import GovernancePolicy
-from policies.packaged import DIGEST_SUFFIX, packaged_digest
+from policies.model.packaged import packaged_files
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = Path(os.environ.get("GOVERNANCE_BUILD_DIR") or REPO / "build")
@@ -139,9 +139,8 @@ def _as_staged(staged: Path) -> Path:
 def stage_code(policy: GovernancePolicy) -> Path:
     """Directory with the handlers' code and the policy they enforce (zipped by TerraformAsset at synth)."""
     files = [(relative, source.read_bytes()) for relative, source in _code_files()]
-    policy_json = (policy.model_dump_json(indent=2) + "\n").encode()
-    # The digest that lets the handlers read policy.json without validating it again (policies/packaged.py).
-    files += [("policy.json", policy_json), ("policy.json" + DIGEST_SUFFIX, (packaged_digest(policy_json) + "\n").encode())]
+    # policy.json, the model's shape and the digest that lets the handlers read it without pydantic (policies/packaged.py).
+    files += list(packaged_files(policy).items())
     digest = hashlib.sha256(sys.implementation.cache_tag.encode() if ships_bytecode() else b"sources")
     for relative, body in files:
         digest.update(relative.encode() + b"\0" + hashlib.sha256(body).digest())

@@ -1,31 +1,48 @@
-"""The policy as packaged with the enforcement handlers: ``policy.json`` and the digest that vouches for it.
+"""The policy as packaged with the enforcement handlers, and the view they read it through without pydantic.
 
 At synth the policy is validated (``policies.loader``) and written as ``policy.json``, the normalized
-model. Beside it goes ``policy.json.sha256``: the SHA-256 of those bytes together with the source of
-the model that validated them (``policies/terms.py`` and ``policies/model/``). A handler that finds
-the digest matching its own ``policy.json`` and its own model source knows it holds exactly what that
-model accepted, and can build the policy without validating it again
-(``policies.model.packaged.validated_policy``); any other file, or a file that does not match, is
-validated in full. Nothing here imports pydantic.
+model (``policies.model.packaged.packaged_files``). Beside it go ``policy.shape.json``, what the model
+says each part is (its fields, their types and defaults, the derived views it inherits from
+``policies.reading``), and ``policy.json.sha256``: the SHA-256 of both files together with the source of
+the model that validated them (``policies/terms.py``, ``policies/reading.py`` and ``policies/model/``).
+
+A handler that finds the digest matching its files and its own model source knows it holds exactly
+what that model accepted and how the model reads it, and builds a ``PolicyView``: the same fields,
+enums, lists and dicts, the same derived views (they are the same methods), frozen, without importing
+pydantic or the model. Any other file, or files that do not match, are validated in full. Nothing here
+imports pydantic (an import-linter contract keeps it so).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import policies.reading
+import policies.terms
+from policies.reading import Reading, policy_fingerprint
 
 DIGEST_SUFFIX = ".sha256"
+SHAPE_FILE = "policy.shape.json"
 POLICIES = Path(__file__).resolve().parent
 
 
+class NotTheModelsDump(ValueError):
+    """The data is not a dump of the model its shape describes (a field missing or unknown): validate it instead."""
+
+
 def model_sources() -> list[Path]:
-    """The files that decide how a policy is read: the vocabulary and the model, in a stable order."""
-    return [POLICIES / "terms.py", *sorted((POLICIES / "model").glob("*.py"))]
+    """The files that decide how a policy is read: the vocabulary, the derived views and the model, in a stable order."""
+    return [POLICIES / "terms.py", POLICIES / "reading.py", *sorted((POLICIES / "model").glob("*.py"))]
 
 
-def packaged_digest(policy_json: bytes) -> str:
-    """The digest written beside ``policy.json`` at synth: its bytes and the model source that validated them."""
+def packaged_digest(policy_json: bytes, shape_json: bytes) -> str:
+    """The digest written beside ``policy.json`` at synth: both files and the model source that wrote them."""
     digest = hashlib.sha256(b"policy.json\0" + hashlib.sha256(policy_json).digest())
+    digest.update(f"\0{SHAPE_FILE}\0".encode() + hashlib.sha256(shape_json).digest())
     for source in model_sources():
         digest.update(f"\0{source.relative_to(POLICIES.parent).as_posix()}\0".encode())
         digest.update(hashlib.sha256(source.read_bytes()).digest())
@@ -36,10 +53,118 @@ def digest_file(policy_file: Path) -> Path:
     return policy_file.with_name(policy_file.name + DIGEST_SUFFIX)
 
 
-def vouched_for(policy_file: Path, policy_json: bytes) -> bool:
-    """Whether the digest beside ``policy_file`` vouches for these bytes under this model."""
+def vouched_shape(policy_file: Path, policy_json: bytes) -> dict[str, Any] | None:
+    """The shape beside ``policy_file`` when the digest vouches for both files under this model; otherwise None."""
     try:
         recorded = digest_file(policy_file).read_text(encoding="ascii").strip()
+        shape_json = policy_file.with_name(SHAPE_FILE).read_bytes()
     except (OSError, UnicodeDecodeError):
-        return False
-    return recorded == packaged_digest(policy_json)
+        return None
+    if recorded != packaged_digest(policy_json, shape_json):
+        return None
+    shape: dict[str, Any] = json.loads(shape_json)
+    return shape
+
+
+class PartView(Reading):
+    """One part of the packaged policy (``Project``, ``Regions``...): its fields as attributes, frozen."""
+
+    _part = ""
+    _fields: tuple[str, ...] = ()
+    _types: dict[str, Any] = {}  # noqa: RUF012 - set per built class, never mutated
+    _defaults: dict[str, Any] = {}  # noqa: RUF012 - JSON values, built on use
+    _family: dict[str, type[PartView]] = {}  # noqa: RUF012 - every part class of one shape, by name
+
+    def __init__(self, **values: Any) -> None:
+        unknown = sorted(set(values) - set(self._fields))
+        missing = [f for f in self._fields if f not in values and f not in self._defaults]
+        if unknown or missing:
+            raise NotTheModelsDump(f"{self._part}: unknown fields {unknown}, missing fields {missing}")
+        for name in self._fields:
+            value = values[name] if name in values else _build(self._family, self._types[name], self._defaults[name], name)
+            object.__setattr__(self, name, value)
+
+    def _sibling(self, name: str) -> Callable[..., Any]:
+        return self._family[name]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{self._part} is frozen: the packaged policy is read, never changed")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{self._part} is frozen: the packaged policy is read, never changed")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PartView) or other._part != self._part:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((self._part, self._values()))
+
+    def __repr__(self) -> str:
+        return f"{self._part}({', '.join(f'{name}={getattr(self, name)!r}' for name in self._fields)})"
+
+
+def _build(family: dict[str, type[PartView]], kind: Any, value: Any, where: str) -> Any:
+    """``value`` (JSON) as the model holds it: parts, enums, lists and dicts by ``kind`` (see ``shape_of``)."""
+    if kind == "value":
+        return value
+    tag, inner = kind
+    if tag == "optional":
+        return None if value is None else _build(family, inner, value, where)
+    if tag == "list":
+        if not isinstance(value, list):
+            raise NotTheModelsDump(f"{where}: not a list")
+        return [_build(family, inner, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if tag == "dict":
+        if not isinstance(value, dict):
+            raise NotTheModelsDump(f"{where}: not a mapping")
+        return {k: _build(family, inner, v, f"{where}.{k}") for k, v in value.items()}
+    if tag == "enum":
+        return getattr(policies.terms, inner)(value)
+    if tag == "part":
+        part = family[inner]
+        if not isinstance(value, dict) or set(value) != set(part._fields):
+            raise NotTheModelsDump(f"{where or 'the policy'} does not have exactly the fields of {inner}")
+        return part(**{name: _build(family, part._types[name], v, f"{where}.{name}".lstrip(".")) for name, v in value.items()})
+    raise NotTheModelsDump(f"{where}: unknown kind {kind!r}")
+
+
+def _family(shape: dict[str, Any]) -> dict[str, type[PartView]]:
+    family: dict[str, type[PartView]] = {}
+    for name, part in shape["parts"].items():
+        reading = getattr(policies.reading, part["reading"]) if part["reading"] else Reading
+        family[name] = type(
+            name,
+            (PartView, reading),
+            {
+                "_part": name,
+                "_fields": tuple(part["fields"]),
+                "_types": {f: spec["type"] for f, spec in part["fields"].items()},
+                "_defaults": {f: spec["default"] for f, spec in part["fields"].items() if "default" in spec},
+                "_family": family,
+                "__module__": __name__,
+            },
+        )
+    return family
+
+
+def policy_view(data: dict[str, Any], shape: dict[str, Any]) -> Any:
+    """The policy whose validated ``model_dump(mode="json")`` is ``data``, read through ``shape``: a ``PolicyView``.
+
+    Refuses (``NotTheModelsDump``) data whose keys are not exactly the parts' fields at every level, so it never
+    fills in a default or drops a value.
+    """
+    family = _family(shape)
+    view = _build(family, ["part", shape["root"]], data, "")
+    defaults = shape["parts"]
+
+    def defaults_of(name: str) -> dict[str, Any]:
+        return {f: spec["default"] for f, spec in defaults[name]["fields"].items()}
+
+    # The version (fingerprint) of the dump itself, as the model computes it from the same JSON.
+    object.__setattr__(view, "fingerprint", policy_fingerprint(data, defaults_of))
+    return view

@@ -1,10 +1,11 @@
 """The governance policy as packaged with the function (policy.json, the normalized model written at synth).
 
 Handlers never read the YAML policy: parsing and its error reporting happen once, at synth. The
-policy.json that synth wrote comes with a digest (``policies/packaged.py``) of its bytes and of the
-model that validated them; when the digest matches, the policy is built without validating it again
-(``policies.model.packaged``). Any other file, or one that does not match its digest, is validated in
-full, as is a policy.json that is not exactly a dump of this model.
+policy.json that synth wrote comes with the model's shape and a digest of both and of the model that
+validated them (``policies/packaged.py``); when the digest matches, the handler reads the policy through
+a view built from the shape, without pydantic or the model (a cold start does not pay for them). Any
+other file, or one that does not match its digest, is validated in full by the model, as is a
+policy.json that is not exactly a dump of it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from policies.packaged import vouched_for
+from policies.packaged import NotTheModelsDump, policy_view, vouched_shape
 
 if TYPE_CHECKING:
     from policies.model import GovernancePolicy
@@ -27,13 +28,14 @@ PACKAGED_POLICY = Path(__file__).resolve().parents[2] / "policy.json"
 @cache
 def _load(path: str) -> GovernancePolicy:
     raw = Path(path).read_bytes()
-    if vouched_for(Path(path), raw):
-        from policies.model.packaged import NotTheModelsDump, validated_policy
-
+    shape = vouched_shape(Path(path), raw)
+    if shape is not None:
         try:
-            return validated_policy(json.loads(raw))
+            view: GovernancePolicy = policy_view(json.loads(raw), shape)  # the same fields and derived views
         except NotTheModelsDump:
             pass  # validated in full below
+        else:
+            return view
     from policies.model import GovernancePolicy
 
     return GovernancePolicy.model_validate_json(raw)

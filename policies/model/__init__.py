@@ -12,9 +12,6 @@ values, so the YAML file and the packaged ``policy.json`` read the same way.
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -53,6 +50,8 @@ from policies.model.sections import (
     Organization,
     Regions,
 )
+from policies.reading import PolicyReading
+from policies.reading import policy_fingerprint as fingerprint_of
 from policies.terms import DriftOnBreach, MonitoringEngine, Quarantine
 
 __all__ = [
@@ -94,7 +93,7 @@ __all__ = [
 ]
 
 
-class GovernancePolicy(_Strict):
+class GovernancePolicy(_Strict, PolicyReading):
     """The governance policy: the single source of truth for every enforcement point."""
 
     schema_version: Annotated[Literal[1], BeforeValidator(_not_bool)] = 1
@@ -145,46 +144,6 @@ class GovernancePolicy(_Strict):
             raise PolicyError(issues)
         return self
 
-    # ---- derived views used by every enforcement point ---------------------------------
-    def metric_range(self, name: str) -> MetricRange | None:
-        """Values ``name`` can take: a governed metric's, or the declared custom metric's; None if unknown."""
-        if name in KNOWN_METRICS:
-            return KNOWN_METRICS[name]
-        custom = self.approval.custom_metrics.get(name)
-        return None if custom is None else MetricRange(custom.minimum_value, custom.maximum_value)
-
-    def project(self, name: str) -> Project | None:
-        return next((p for p in self.projects if p.name == name), None)
-
-    def approval_requirements(self, project: Project) -> dict[str, MetricThreshold]:
-        """Metric bounds a model version of ``project`` must meet: the organization floor merged with the project's own."""
-        merged = {name: MetricThreshold(minimum=floor) for name, floor in self.approval.metric_minimums.items()}
-        for name, threshold in project.metric_thresholds.items():
-            floor = merged.get(name)
-            minimum = threshold.minimum
-            if floor is not None and floor.minimum is not None:
-                minimum = floor.minimum if minimum is None else max(minimum, floor.minimum)
-            merged[name] = MetricThreshold(minimum=minimum, maximum=threshold.maximum)
-        return dict(sorted(merged.items()))
-
-    @property
-    def platform_classification(self) -> str:
-        """Level of shared platform resources (lineage, audit): the most sensitive level of any governed project."""
-        ranks = [self.classification.rank(p.classification) for p in self.projects]
-        return self.classification.levels[max(ranks)] if ranks else self.classification.levels[-1]
-
-    def standard_tags(self) -> dict[str, str]:
-        """Tags on every resource: the organization's standard tags plus the platform classification."""
-        return {**self.organization.standard_tags, self.classification.tag_key: self.platform_classification}
-
-    def project_tags(self, project: Project) -> dict[str, str]:
-        return {
-            **self.organization.standard_tags,
-            self.classification.tag_key: project.classification,
-            PROJECT_TAG_KEY: project.name,
-            OWNER_TAG_KEY: project.owner_team,
-        }
-
     @cached_property
     def fingerprint(self) -> str:
         """Content hash of the normalized policy: recorded in every audit record as the policy version.
@@ -194,29 +153,16 @@ class GovernancePolicy(_Strict):
         """
         return policy_fingerprint(self.model_dump(mode="json"))
 
-    @property
-    def version(self) -> str:
-        return f"v{self.schema_version}-{self.fingerprint}"
+
+def part_defaults(name: str) -> dict[str, Any]:
+    """The JSON of the policy part ``name`` with every field at its default (``Deployment``, ``DriftSettings``)."""
+    defaults: dict[str, Any] = globals()[name]().model_dump(mode="json")
+    return defaults
 
 
 def policy_fingerprint(data: dict[str, Any]) -> str:
     """``GovernancePolicy.fingerprint`` of the policy whose ``model_dump(mode="json")`` is ``data`` (left unchanged)."""
-    data = copy.deepcopy(data)
-    if not data["allow_no_projects"]:
-        del data["allow_no_projects"]
-    if not data["approval"]["custom_metrics"]:
-        del data["approval"]["custom_metrics"]
-    if data["deployment"] == Deployment().model_dump(mode="json"):
-        del data["deployment"]
-    if data["accounts"] is None:
-        del data["accounts"]
-    default_monitoring = {"engine": MonitoringEngine.DRIFT_JOB.value, "drift": DriftSettings().model_dump(mode="json")}
-    for project in data["projects"]:
-        for endpoint in project["endpoints"]:
-            if {k: endpoint[k] for k in default_monitoring} == default_monitoring:
-                del endpoint["engine"], endpoint["drift"]
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return fingerprint_of(data, part_defaults)
 
 
 def _policy_issues(policy: GovernancePolicy) -> list[PolicyIssue]:

@@ -18,14 +18,14 @@ Checks that need the project list or the whole section (unknown stages, cycles, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from itertools import pairwise
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, field_validator
 
 from policies.errors import Loc, PolicyIssue
 from policies.model.base import SLUG, _listed_twice, _Strict
+from policies.reading import AccountsReading
 
 ACCOUNT_ID = r"^\d{12}$"
 ORGANIZATION_ID = r"^o-[a-z0-9]{10,32}$"
@@ -70,7 +70,7 @@ class Promotion(_Strict):
     (for an entry stage: the approver who set the version to Approved)."""
 
 
-class Accounts(_Strict):
+class Accounts(_Strict, AccountsReading):
     """Many accounts: a governance hub, a workload account per stage, SCPs from the organization."""
 
     hub: AccountId
@@ -99,93 +99,6 @@ class Accounts(_Strict):
         for stages in (values or {}).values():
             _listed_twice(stages, "stages")
         return values
-
-    # ---- derived views ---------------------------------------------------------------------------
-    def stage(self, name: str) -> Stage | None:
-        return next((s for s in self.stages if s.name == name), None)
-
-    @property
-    def stage_names(self) -> list[str]:
-        return [s.name for s in self.stages]
-
-    def rules(self) -> dict[str, Promotion]:
-        """The promotion rule of every stage that has one (entry stages have none)."""
-        if self.promotion is not None:
-            return dict(self.promotion)
-        names = self.stage_names
-        return {later: Promotion(after=earlier) for earlier, later in pairwise(names)}
-
-    @property
-    def entry_stages(self) -> list[str]:
-        """Stages where versions are registered (no promotion rule)."""
-        rules = self.rules()
-        return [s.name for s in self.stages if s.name not in rules]
-
-    def stages_of(self, project: str) -> list[str]:
-        """Stages ``project`` runs in, in stage order."""
-        if self.projects is None:
-            return self.stage_names
-        listed = self.projects.get(project, [])
-        return [s for s in self.stage_names if s in listed]
-
-    def projects_in(self, stage: str, all_projects: Sequence[str]) -> list[str]:
-        return [p for p in all_projects if stage in self.stages_of(p)]
-
-    @property
-    def workload_accounts(self) -> dict[str, list[str]]:
-        """Each distinct workload account with the stages it serves, in stage order."""
-        found: dict[str, list[str]] = {}
-        for stage in self.stages:
-            found.setdefault(stage.account, []).append(stage.name)
-        return found
-
-    def account_of(self, stage: str) -> str:
-        found = self.stage(stage)
-        if found is None:
-            raise KeyError(f"no stage {stage!r}; stages: {', '.join(self.stage_names)}")
-        return found.account
-
-    @property
-    def scp_targets(self) -> list[str]:
-        """OUs the guardrail SCPs are attached to: every stage's OU (once each), and the hub's when set."""
-        targets = [s.ou for s in self.stages]
-        if self.hub_ou:
-            targets.append(self.hub_ou)
-        return list(dict.fromkeys(targets))
-
-    def promotion_problems(
-        self,
-        stage: str,
-        *,
-        approved: bool,
-        cleared: bool,
-        promoted_by: Mapping[str, str],
-        approved_by: str | None,
-        promoter: str,
-    ) -> list[str]:
-        """Why ``promoter`` may not promote a version into ``stage`` (empty: they may).
-
-        ``promoted_by`` maps each stage the version was already promoted into to who did it; ``approved_by`` is
-        the approver who set it to Approved in the hub (the entry stages' approver).
-        """
-        rule = self.rules().get(stage)
-        if self.stage(stage) is None:
-            return [f"{stage!r} is not a stage; stages: {', '.join(self.stage_names)}"]
-        if rule is None:
-            return []  # an entry stage: versions are registered there, not promoted into it
-        problems = []
-        if rule.require_approved and not approved:
-            problems.append(f"the version is not Approved in the hub's registry ({stage} requires it)")
-        if rule.require_approved and not cleared:
-            problems.append(f"the approval gate has not cleared the version ({stage} requires it)")
-        entry = rule.after in self.entry_stages
-        previous = approved_by if entry else promoted_by.get(rule.after)
-        if not entry and previous is None:
-            problems.append(f"the version has not been promoted into {rule.after} ({stage} comes after it)")
-        if rule.distinct_approver and previous is not None and previous == promoter:
-            what = "approved the version" if entry else f"promoted it into {rule.after}"
-            problems.append(f"{promoter} {what}; {stage} needs a different approver")
-        return problems
 
 
 def account_issues(accounts: Accounts, projects: Sequence[str]) -> list[PolicyIssue]:

@@ -4,8 +4,9 @@ and the enums are the policy's vocabulary (policies/terms.py), re-exported here.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -58,7 +59,7 @@ DESCRIBED = (Path(__file__).resolve().parents[1] / "loader.py").is_file()
 
 class _Strict(BaseModel):
     # defer_build: a model's validator is built on its first validation, not when the class is defined, so
-    # loading the model costs little where a policy is only read (the handlers: policies/model/packaged.py).
+    # loading the model costs little where a policy is only read.
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -68,6 +69,13 @@ class _Strict(BaseModel):
         allow_inf_nan=False,
         defer_build=True,
     )
+
+    def _sibling(self, name: str) -> Callable[..., Any]:
+        """The model class ``name``: what ``policies.reading`` builds derived parts with (validated, as here)."""
+        import policies.model
+
+        sibling: Callable[..., Any] = getattr(policies.model, name)
+        return sibling
 
 
 def _check_tag_text(value: str, what: str, max_len: int) -> str:

@@ -1,70 +1,85 @@
-"""A policy the model already validated, built again without validating it (see ``policies/packaged.py``).
+"""What synth packages with the handlers: ``policy.json``, the model's shape and the digest (see ``policies/packaged.py``).
 
-``validated_policy(data)`` builds ``GovernancePolicy`` from ``model_dump(mode="json")`` of a validated
-policy, field by field with ``model_construct``: nested models, enums by value, lists, dicts and
-optionals as the model declares them. It refuses (``NotTheModelsDump``) data whose keys are not
-exactly the model's fields at every level, so it never fills in a default or drops a value; the
-caller then validates in full. The result equals ``GovernancePolicy.model_validate(data)``
-(tests/policies/test_packaged_policy.py checks every example policy).
+``shape_of(GovernancePolicy)`` describes every part of the model as plain JSON: its fields in order, each
+field's kind (``"value"``; ``["part", name]``, ``["enum", name]`` of ``policies.terms``, ``["list", kind]``,
+``["dict", kind]``, ``["optional", kind]``), its default as JSON, and the derived views it inherits from
+``policies.reading``. A field of any other kind (a union of two models, say) is refused here, at synth, so the
+handlers never meet a shape they cannot read.
 """
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined, to_jsonable_python
 
-from policies.model import GovernancePolicy, policy_fingerprint
+import policies.terms
+from policies.model import GovernancePolicy
+from policies.packaged import DIGEST_SUFFIX, SHAPE_FILE, packaged_digest
+from policies.reading import Reading
 
 
-class NotTheModelsDump(ValueError):
-    """The data is not a dump of this model (a field missing or unknown): validate it instead."""
+class UnpackageableModel(TypeError):
+    """A field of the model is of a kind the packaged view cannot rebuild."""
 
 
-def _build(annotation: Any, value: Any, where: str) -> Any:
+def _kind(annotation: Any, parts: dict[str, Any], where: str) -> Any:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _build(typing.get_args(annotation)[0], value, where)
+        return _kind(typing.get_args(annotation)[0], parts, where)
     if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
         options = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(options) != 1:
-            raise NotTheModelsDump(f"{where}: a union of {options} is not built without validation")
-        return _build(options[0], value, where)
+        if len(options) != 1 or len(typing.get_args(annotation)) != 2:
+            raise UnpackageableModel(f"{where}: a union of {options} has no packaged view")
+        return ["optional", _kind(options[0], parts, where)]
     if origin is list:
-        (item,) = typing.get_args(annotation)
-        return [_build(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return ["list", _kind(typing.get_args(annotation)[0], parts, f"{where}[]")]
     if origin is dict:
-        _, item = typing.get_args(annotation)
-        return {k: _build(item, v, f"{where}.{k}") for k, v in value.items()}
-    if origin is typing.Literal:
-        return value
+        return ["dict", _kind(typing.get_args(annotation)[1], parts, f"{where}{{}}")]
+    if origin is typing.Literal or annotation in (str, int, float, bool):
+        return "value"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _model(annotation, value, where)
+        _describe(annotation, parts)
+        return ["part", annotation.__name__]
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return annotation(value)
-    if annotation in (str, int, float, bool):
-        return value
-    raise NotTheModelsDump(f"{where}: {annotation!r} is not built without validation")
+        enum_name = annotation.__name__
+        if getattr(policies.terms, enum_name, None) is not annotation:
+            raise UnpackageableModel(f"{where}: the enum {enum_name} is not one of policies.terms")
+        return ["enum", enum_name]
+    raise UnpackageableModel(f"{where}: {annotation!r} has no packaged view")
 
 
-def _model(cls: type[BaseModel], value: Any, where: str) -> BaseModel:
-    if not isinstance(value, dict) or set(value) != set(cls.model_fields):
-        raise NotTheModelsDump(f"{where or 'the policy'} does not have exactly the fields of {cls.__name__}")
-    fields = {
-        name: _build(field.annotation, value[name], f"{where}.{name}".lstrip(".")) for name, field in cls.model_fields.items()
-    }
-    return cls.model_construct(**fields)
+def _describe(model: type[BaseModel], parts: dict[str, Any]) -> None:
+    name = model.__name__
+    if name in parts:
+        return
+    readings = [b.__name__ for b in model.__mro__ if b.__module__ == Reading.__module__ and b is not Reading]
+    if len(readings) > 1:
+        raise UnpackageableModel(f"{name}: its derived views must be one class of policies.reading, not {readings}")
+    parts[name] = {"reading": readings[0] if readings else None, "fields": {}}  # registered first: models may recur
+    for field_name, field in model.model_fields.items():
+        spec: dict[str, Any] = {"type": _kind(field.annotation, parts, f"{name}.{field_name}")}
+        default = field.get_default(call_default_factory=True, validated_data={})
+        if default is not PydanticUndefined:
+            spec["default"] = to_jsonable_python(default)
+        parts[name]["fields"][field_name] = spec
 
 
-def validated_policy(data: dict[str, Any]) -> GovernancePolicy:
-    """The policy whose validated ``model_dump(mode="json")`` is ``data``, without validating it again."""
-    policy = _model(GovernancePolicy, data, "")
-    assert isinstance(policy, GovernancePolicy)
-    # The version (fingerprint) of the dump itself, as model_dump would give it: the cached property's value.
-    policy.__dict__["fingerprint"] = policy_fingerprint(data)
-    return policy
+def shape_of(model: type[BaseModel] = GovernancePolicy) -> dict[str, Any]:
+    """Every part of ``model`` as the packaged view rebuilds it (see the module docstring)."""
+    parts: dict[str, Any] = {}
+    _describe(model, parts)
+    return {"root": model.__name__, "parts": parts}
+
+
+def packaged_files(policy: GovernancePolicy) -> dict[str, bytes]:
+    """The files synth ships with the handlers: the policy, the model's shape, and the digest vouching for both."""
+    policy_json = (policy.model_dump_json(indent=2) + "\n").encode()
+    shape_json = (json.dumps(shape_of(), indent=1) + "\n").encode()
+    digest = (packaged_digest(policy_json, shape_json) + "\n").encode()
+    return {"policy.json": policy_json, SHAPE_FILE: shape_json, "policy.json" + DIGEST_SUFFIX: digest}

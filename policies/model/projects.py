@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
 from policies.model.base import ENDPOINT_NAME, INSTANCE_TYPE, S3_URI, SAGEMAKER_MONITORING_CRON, SLUG, _check_tag_text, _Strict
 from policies.model.sections import _metric_names
+from policies.reading import ThresholdReading
 from policies.terms import DriftOnBreach, MonitoringEngine
 
 
-class MetricThreshold(_Strict):
+class MetricThreshold(_Strict, ThresholdReading):
     minimum: float | None = None
     """Lowest value of the metric a model version may report and still be approved."""
     maximum: float | None = None
@@ -25,21 +25,6 @@ class MetricThreshold(_Strict):
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError(f"minimum {self.minimum} is greater than maximum {self.maximum}")
         return self
-
-    def describe(self) -> str:
-        parts = []
-        if self.minimum is not None:
-            parts.append(f">= {self.minimum:g}")
-        if self.maximum is not None:
-            parts.append(f"<= {self.maximum:g}")
-        return " and ".join(parts)
-
-    def admits(self, value: float) -> bool:
-        if math.isnan(value):  # NaN never meets a threshold
-            return False
-        if self.minimum is not None and value < self.minimum:
-            return False
-        return not (self.maximum is not None and value > self.maximum)
 
 
 class DriftSettings(_Strict):

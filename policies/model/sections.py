@@ -22,6 +22,7 @@ from policies.model.base import (
     _listed_twice,
     _Strict,
 )
+from policies.reading import ClassificationReading, RegionsReading
 from policies.regions import DEFAULT_ENABLED_REGIONS, DEFAULT_GLOBAL_SERVICE_ACTIONS, check_global_action
 from policies.terms import Quarantine
 
@@ -42,7 +43,7 @@ class Organization(_Strict):
         return tags
 
 
-class Regions(_Strict):
+class Regions(_Strict, RegionsReading):
     home: RegionName
     """The Region the blueprint deploys to and where enforcement runs."""
     allowed: Annotated[list[RegionName], Field(min_length=1)]
@@ -75,13 +76,8 @@ class Regions(_Strict):
             )
         return values
 
-    @property
-    def forwarded(self) -> list[str]:
-        """Watched Regions other than home: each gets an EventBridge forwarding rule."""
-        return [r for r in self.watched if r != self.home]
 
-
-class Classification(_Strict):
+class Classification(_Strict, ClassificationReading):
     tag_key: str = "data-classification"
     """Tag key that carries a resource's data-classification level."""
     levels: Annotated[list[str], Field(min_length=1)]
@@ -102,14 +98,6 @@ class Classification(_Strict):
         for value in values:
             _check_tag_text(value, "level", 256)
         return _listed_twice(values, "levels")
-
-    @property
-    def required_for_unattributed(self) -> str:
-        return self.unattributed_level or self.levels[-1]
-
-    def rank(self, level: str) -> int:
-        """Position of ``level`` in the ordering (0 = least sensitive); -1 if unknown."""
-        return self.levels.index(level) if level in self.levels else -1
 
 
 class CustomMetric(_Strict):

@@ -80,13 +80,19 @@ for name in {first_event!r}:
     if importlib.util.find_spec(name) is not None:
         importlib.import_module(name)
 if {handler!r}:
-    from lambdas.shared.policy import governance_policy
     from lambdas.shared import aws
-    governance_policy()
+    {read_policy}
     aws.client("s3")
+if {bound!r} and "pydantic" in sys.modules:
+    raise SystemExit("the lower bound imported pydantic")
 ready = time.perf_counter() - started
 print(json.dumps({{"import_s": imported, "ready_s": ready}}))
 """
+READ_POLICY = "from lambdas.shared.policy import governance_policy; governance_policy()"
+# A lower bound for any handler on this design: the approval gate's modules and the idempotency utility, the packaged
+# policy read as plain JSON (no model) and no event validation; pydantic is never imported (the probe checks).
+BOUND = "approval-gate-bound"
+READ_POLICY_AS_JSON = "from lambdas.shared.policy import PACKAGED_POLICY; json.loads(PACKAGED_POLICY.read_bytes())"
 # The validation models each handler's events go through (loaded by its first event, not by its import).
 EVENT_MODELS = {
     "approval-gate": ["lambdas.shared.event_models"],
@@ -166,16 +172,21 @@ class ColdStart:
         if target.startswith("floor"):
             paths, module, loads, handler = [str(self.floors), str(self.layer), str(self.runtime)], target, [], False
         else:
-            spec = handler_spec(target)
+            spec = handler_spec(target.removesuffix("-bound"))
             layers = [str(self.layer), *([str(self.numeric)] if spec.numeric else [])]
             paths, module = [str(self.code), *layers, str(self.runtime)], spec.entrypoint.rsplit(".", 1)[0]
             loads, handler = (first_event_modules(spec), True) if first_event else ([], False)
+            if target == BOUND:
+                loads = [m for m in loads if m not in EVENT_MODELS.get(spec.name, [])]
         cache = {
             DEPLOYED: ["-B"],
             CACHED: ["-X", f"pycache_prefix={self.cached}"],
             SOURCES: ["-B", "-X", f"pycache_prefix={self.runtime_only}"],
         }[mode]
-        code = PROBE.format(paths=paths, module=module, first_event=loads, handler=handler)
+        read_policy = READ_POLICY_AS_JSON if target == BOUND else READ_POLICY
+        code = PROBE.format(
+            paths=paths, module=module, first_event=loads, handler=handler, read_policy=read_policy, bound=target == BOUND
+        )
         return [sys.executable, *cache, *(extra or []), "-I", "-S", "-c", code]
 
     def run(self, target: str, *, mode: str) -> dict[str, float]:
@@ -316,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     policy = load_policy()
     handlers = sorted(spec.name for spec in HANDLERS)
-    targets = ["floor_handler", "floor_botocore_only", *handlers]
+    targets = ["floor_handler", "floor_botocore_only", BOUND, *handlers]
     with tempfile.TemporaryDirectory() as tmp:
         cold = ColdStart(policy, Path(tmp))
         deployed = cold.measure(targets, args.deployed_runs, mode=DEPLOYED)
@@ -344,7 +355,14 @@ def main(argv: list[str] | None = None) -> int:
                 "ms",
                 "floor",
                 floor,
-            )
+            ),
+            Figure(
+                "lower bound: approval-gate's modules + idempotency + a client, policy read as plain JSON, no event models",
+                results[BOUND]["ready_s"] * 1000,
+                "ms",
+                "floor",
+                floor,
+            ),
         ]
         for handler in handlers:
             row = results[handler]

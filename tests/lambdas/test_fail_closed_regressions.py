@@ -34,7 +34,7 @@ def test_an_unreadable_packaged_policy_holds_the_version_back_with_a_record(worl
     arn = world.register("credit-risk")
     path = os.environ["GOVERNANCE_POLICY_FILE"]
     original = Path(path).read_text(encoding="utf-8")
-    broken = original.replace('"minimum":0.8', '"minimum":NaN')
+    broken = original.replace('"minimum": 0.8', '"minimum": NaN')
     assert broken != original
     Path(path).write_text(broken, encoding="utf-8")
     packaged_policy.reset()

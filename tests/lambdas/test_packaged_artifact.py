@@ -103,21 +103,21 @@ def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, po
 def test_the_packaged_policy_skips_validation_only_when_its_digest_vouches_for_it(
     policy: GovernancePolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import policies.model.packaged
+    import lambdas.shared.policy
     from lambdas.shared.policy import _load
-    from policies.packaged import digest_file
+    from policies.packaged import SHAPE_FILE, digest_file
 
     built: list[object] = []
-    original = policies.model.packaged.validated_policy
-    monkeypatch.setattr(policies.model.packaged, "validated_policy", lambda data: built.append(data) or original(data))
+    original = lambdas.shared.policy.policy_view
+    monkeypatch.setattr(lambdas.shared.policy, "policy_view", lambda data, shape: built.append(data) or original(data, shape))
     staged = stage_code(policy) / "policy.json"
     copy = tmp_path / "policy.json"
-    copy.write_bytes(staged.read_bytes())
-    digest_file(copy).write_bytes(digest_file(staged).read_bytes())
+    for source in (staged, staged.with_name(SHAPE_FILE), digest_file(staged)):
+        (tmp_path / source.name).write_bytes(source.read_bytes())
 
     _load.cache_clear()
-    assert _load(str(copy)) == policy
-    assert len(built) == 1, "synth's policy.json, vouched for by its digest, is built without validating it again"
+    assert repr(_load(str(copy))) == repr(policy)
+    assert len(built) == 1, "synth's policy.json, vouched for by its digest, is read through the view, not validated again"
 
     copy.write_text(copy.read_text().replace('"name": "acme"', '"name": "ACME!"'))  # changed after synth
     _load.cache_clear()

@@ -26,6 +26,7 @@ from lambdas.shared import policy as packaged_policy
 from lambdas.shared.policy import POLICY_FILE_ENV
 from lambdas.shared.settings import handler_environment, settings
 from policies.model import GovernancePolicy
+from policies.model.packaged import packaged_files
 from policies.naming import Names
 from policies.rules.approval import (
     BASELINE_SHA256_KEY,
@@ -221,8 +222,9 @@ class World:
 
 def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> World:
     names = Names(policy, account=ACCOUNT)
+    for name, body in packaged_files(policy).items():  # as synth packages it: the handlers read it without pydantic
+        (tmp_path / name).write_bytes(body)
     policy_file = tmp_path / "policy.json"
-    policy_file.write_text(policy.model_dump_json())
     env = {
         **handler_environment(names, "test"),
         POLICY_FILE_ENV: str(policy_file),
