@@ -16,7 +16,6 @@ record are the hub's, read as the hub's clearance reader (``lambdas/model_deploy
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -70,7 +69,7 @@ def deploy(request: DeployRequest, context: Any) -> dict[str, Any]:
         cleared = clearance(arn) is not None
     version = ServedVersion(variant="AllTraffic", model="", model_package=arn, status=status, cleared=cleared, project=group)
     decision = decide_deployment_request(policy, version, request.endpoint_name, stage)
-    decision = replace(decision, evidence={**decision.evidence, **request.model_dump()})
+    decision = replace(decision, evidence={**decision.evidence, **request.as_dict()})
     endpoint_arn = f"arn:aws:sagemaker:{region}:{account}:endpoint/{request.endpoint_name.lower()}"
     target = ResourceFacts(kind=ResourceKind.ENDPOINT, name=request.endpoint_name, arn=endpoint_arn, region=region)
     result = DeployModelVersion.perform(decision, target) if decision.allowed else "refused: nothing was deployed"
@@ -99,5 +98,5 @@ def deploy(request: DeployRequest, context: Any) -> dict[str, Any]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse_request(event)
-    logger.info("deployment requested", extra={"request": json.loads(request.model_dump_json())})
+    logger.info("deployment requested", extra={"request": request.as_dict()})
     return deploy(request, context)

@@ -1,71 +1,275 @@
-"""The events the handlers accept, as pydantic models on top of Powertools' EventBridge envelope.
+"""The events the handlers accept, read into frozen dataclasses by plain checks (no pydantic on a cold start).
 
 Shapes follow AWS's documentation (SageMaker developer guide: "Events that SageMaker sends to
-EventBridge"; CloudTrail user guide: "AWS API Call via CloudTrail"); see demo/samples/README.md.
-Imported by the parsers in ``lambdas.shared.events`` on the first event, not when a handler loads.
+EventBridge"; CloudTrail user guide: "AWS API Call via CloudTrail"; EventBridge user guide: the
+event envelope); see demo/samples/README.md. Each ``read`` returns the event or raises
+``EventShapeError`` naming up to five problems as ``field: what is wrong``, and nothing a handler acts
+on is taken from an event that was not read completely.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from lambdas.shared.events import MODEL_PACKAGE_ARN, TAMPER_TARGET_FIELDS, MalformedEvent, identity_arn
 
+APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+SAGEMAKER_SOURCE = "sagemaker.amazonaws.com"
 
-class _GovernanceEvent(EventBridgeModel):
-    @field_validator("source", mode="before")
-    @classmethod
-    def _single_source(cls, value: Any) -> Any:
-        # AWS's documented model package sample carries "source" twice, the last as a list.
-        if isinstance(value, list) and len(value) == 1:
-            return value[0]
+
+class EventShapeError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems[:5]))
+        self.problems = problems
+
+
+class Reader:
+    """Collects every problem of one event, each with the path of the field it is about."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, where: str, what: str) -> None:
+        self.problems.append(f"{where}: {what}")
+
+    def mapping(self, data: Any, where: str) -> dict[str, Any]:
+        if isinstance(data, dict):
+            return data
+        self.fail(where or "event", "Input should be a valid dictionary")
+        return {}
+
+    def text(
+        self,
+        data: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        required: bool = True,
+        non_empty: bool = False,
+        pattern: str | None = None,
+        max_length: int | None = None,
+    ) -> Any:
+        path = f"{where}.{key}".lstrip(".")
+        if key not in data:
+            if required:
+                self.fail(path, "Field required")
+            return None
+        value = data[key]
+        if value is None and not required:
+            return None
+        if not isinstance(value, str):
+            self.fail(path, "Input should be a valid string")
+        elif pattern is not None and not re.search(pattern, value):
+            self.fail(path, f"String should match pattern '{pattern}'")
+        elif non_empty and not value:
+            self.fail(path, "String should have at least 1 character")
+        elif max_length is not None and len(value) > max_length:
+            self.fail(path, f"String should have at most {max_length} characters")
         return value
 
+    def integer(self, data: dict[str, Any], key: str, where: str, *, minimum: int, maximum: int) -> Any:
+        path = f"{where}.{key}".lstrip(".")
+        value = data.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.fail(path, "Input should be a valid integer")
+        elif value < minimum:
+            self.fail(path, f"Input should be greater than or equal to {minimum}")
+        elif value > maximum:
+            self.fail(path, f"Input should be less than or equal to {maximum}")
+        return value
 
-class ModelPackageStateChange(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    ModelPackageGroupName: str = Field(min_length=1)
-    ModelPackageArn: str = Field(pattern=MODEL_PACKAGE_ARN)
-    ModelApprovalStatus: Literal["Approved", "Rejected", "PendingManualApproval"]
-    ModelPackageVersion: int | None = None
+    def one_of(self, data: dict[str, Any], key: str, where: str, allowed: tuple[str, ...]) -> Any:
+        path = f"{where}.{key}".lstrip(".")
+        if key not in data:
+            self.fail(path, "Field required")
+        elif data[key] not in allowed:
+            quoted = [f"'{a}'" for a in allowed]
+            self.fail(path, "Input should be " + (f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else quoted[0]))
+        return data.get(key)
+
+    def optional_mapping(self, data: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
+        value = data.get(key)
+        if value is not None and not isinstance(value, dict):
+            self.fail(f"{where}.{key}", "Input should be a valid dictionary")
+            return None
+        return value
+
+    def done(self) -> None:
+        if self.problems:
+            raise EventShapeError(self.problems)
 
 
-class ModelPackageStateChangeEvent(_GovernanceEvent):
-    detail_type: Literal["SageMaker Model Package State Change"] = Field(alias="detail-type")
+@dataclass(frozen=True)
+class EventBridgeEvent:
+    """The EventBridge envelope every handled event arrives in."""
+
+    version: str
+    id: str
+    source: str
+    account: str
+    time: datetime
+    region: str
+    resources: list[str]
+    detail_type: str
+    replay_name: str | None
+
+    @staticmethod
+    def envelope(event: Any, reader: Reader, detail_type: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The envelope's fields (by this class's names) and the detail, each problem noted in ``reader``."""
+        data = reader.mapping(event, "")
+        source = data.get("source")
+        if isinstance(source, list) and len(source) == 1:
+            source = source[0]  # AWS's documented model package sample carries "source" twice, the last as a list
+        fields = {
+            "version": reader.text(data, "version", ""),
+            "id": reader.text(data, "id", ""),
+            "source": reader.text({"source": source} if "source" in data else {}, "source", ""),
+            "account": reader.text(data, "account", ""),
+            "time": _time(data, reader),
+            "region": reader.text(data, "region", ""),
+            "resources": _resources(data, reader),
+            "detail_type": reader.one_of(data, "detail-type", "", (detail_type,)),
+            "replay_name": reader.text(data, "replay-name", "", required=False),
+        }
+        if "detail" not in data:
+            reader.fail("detail", "Field required")
+        return fields, reader.mapping(data.get("detail", {}), "detail")
+
+
+def _time(data: dict[str, Any], reader: Reader) -> datetime | None:
+    """ISO 8601 as EventBridge writes it, or a Unix time in seconds (milliseconds above 2e10), as a number or text."""
+    if "time" not in data:
+        reader.fail("time", "Field required")
+        return None
+    raw = data["time"]
+    try:
+        if isinstance(raw, str):
+            try:
+                return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                raw = float(raw)
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+            return datetime.fromtimestamp(raw / 1000 if abs(raw) > 2e10 else raw, UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    reader.fail("time", "Input should be a valid datetime")
+    return None
+
+
+def _resources(data: dict[str, Any], reader: Reader) -> list[str]:
+    if "resources" not in data:
+        reader.fail("resources", "Field required")
+        return []
+    value = data["resources"]
+    if not isinstance(value, list):
+        reader.fail("resources", "Input should be a valid list")
+        return []
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            reader.fail(f"resources.{i}", "Input should be a valid string")
+    return list(value)
+
+
+@dataclass(frozen=True)
+class ModelPackageStateChange:
+    ModelPackageGroupName: str
+    ModelPackageArn: str
+    ModelApprovalStatus: str
+    ModelPackageVersion: int | None
+
+
+@dataclass(frozen=True)
+class ModelPackageStateChangeEvent(EventBridgeEvent):
     detail: ModelPackageStateChange
 
+    @classmethod
+    def read(cls, event: Any) -> ModelPackageStateChangeEvent:
+        reader = Reader()
+        fields, detail = cls.envelope(event, reader, "SageMaker Model Package State Change")
+        version = detail.get("ModelPackageVersion")
+        if isinstance(version, str) and version.isdigit():
+            version = int(version)
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            reader.fail("detail.ModelPackageVersion", "Input should be a valid integer")
+        change = ModelPackageStateChange(
+            ModelPackageGroupName=reader.text(detail, "ModelPackageGroupName", "detail", non_empty=True),
+            ModelPackageArn=reader.text(detail, "ModelPackageArn", "detail", pattern=MODEL_PACKAGE_ARN),
+            ModelApprovalStatus=reader.one_of(detail, "ModelApprovalStatus", "detail", APPROVAL_STATUSES),
+            ModelPackageVersion=version,
+        )
+        reader.done()
+        return cls(**fields, detail=change)
 
-class CloudTrailCall(BaseModel):
+
+@dataclass(frozen=True)
+class CloudTrailCall:
     """Any service's CloudTrail record, as EventBridge delivers it."""
 
-    model_config = ConfigDict(extra="allow")
-    eventSource: str = Field(min_length=1)
-    eventName: str = Field(min_length=1)
-    awsRegion: str = Field(min_length=1)
-    eventID: str = Field(min_length=1)
-    userIdentity: dict[str, Any] = Field(default_factory=dict)
-    requestParameters: dict[str, Any] | None = None
-    responseElements: dict[str, Any] | None = None
-    errorCode: str | None = None
+    eventSource: str
+    eventName: str
+    awsRegion: str
+    eventID: str
+    userIdentity: dict[str, Any]
+    requestParameters: dict[str, Any] | None
+    responseElements: dict[str, Any] | None
+    errorCode: str | None
+
+    @classmethod
+    def read(cls, detail: dict[str, Any], reader: Reader, *, source: str | None = None) -> CloudTrailCall:
+        event_source = (
+            reader.one_of(detail, "eventSource", "detail", (source,))
+            if source
+            else reader.text(detail, "eventSource", "detail", non_empty=True)
+        )
+        identity = detail.get("userIdentity", {})
+        if not isinstance(identity, dict):
+            reader.fail("detail.userIdentity", "Input should be a valid dictionary")
+            identity = {}
+        return cls(
+            eventSource=event_source,
+            eventName=reader.text(detail, "eventName", "detail", non_empty=True),
+            awsRegion=reader.text(detail, "awsRegion", "detail", non_empty=True),
+            eventID=reader.text(detail, "eventID", "detail", non_empty=True),
+            userIdentity=identity,
+            requestParameters=reader.optional_mapping(detail, "requestParameters", "detail"),
+            responseElements=reader.optional_mapping(detail, "responseElements", "detail"),
+            errorCode=reader.text(detail, "errorCode", "detail", required=False),
+        )
 
 
+@dataclass(frozen=True)
 class SageMakerApiCall(CloudTrailCall):
     """A SageMaker call's CloudTrail record."""
 
-    eventSource: Literal["sagemaker.amazonaws.com"]
 
-
-class SageMakerApiCallEvent(_GovernanceEvent):
-    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
+@dataclass(frozen=True)
+class SageMakerApiCallEvent(EventBridgeEvent):
     detail: SageMakerApiCall
 
+    @classmethod
+    def read(cls, event: Any) -> SageMakerApiCallEvent:
+        reader = Reader()
+        fields, detail = cls.envelope(event, reader, "AWS API Call via CloudTrail")
+        call = CloudTrailCall.read(detail, reader, source=SAGEMAKER_SOURCE)
+        reader.done()
+        return cls(**fields, detail=SageMakerApiCall(**vars(call)))
 
-class TamperCallEvent(_GovernanceEvent):
-    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
+
+@dataclass(frozen=True)
+class TamperCallEvent(EventBridgeEvent):
     detail: CloudTrailCall
+
+    @classmethod
+    def read(cls, event: Any) -> TamperCallEvent:
+        reader = Reader()
+        fields, detail = cls.envelope(event, reader, "AWS API Call via CloudTrail")
+        call = CloudTrailCall.read(detail, reader)
+        reader.done()
+        return cls(**fields, detail=call)
 
     @property
     def target(self) -> str:

@@ -1,7 +1,7 @@
 """The events the handlers accept: parsing, and what the handlers read from them.
 
-The shapes are pydantic models (``lambdas.shared.event_models``), imported by the parsers when the first
-event arrives: loading a handler loads neither pydantic nor the models.
+The shapes are frozen dataclasses read by plain checks (``lambdas.shared.event_models``), imported by the
+parsers when the first event arrives; no event is read with pydantic (it is not on a cold start).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 from policies.rules.resources import SAGEMAKER_CREATE_CALLS, ResourceFacts
 
 if TYPE_CHECKING:
-    from pydantic import ValidationError
-
     from lambdas.shared.event_models import (
         ModelPackageStateChangeEvent,
         SageMakerApiCall,
@@ -43,11 +41,6 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _explain(exc: ValidationError) -> str:
-    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
-    return "; ".join(problems)
-
-
 def _same_place(what: str, arn: str, region: str, account: str) -> None:
     """The resource ARN is authoritative: the event's Region and account must agree with it."""
     parts = arn.split(":")
@@ -56,27 +49,23 @@ def _same_place(what: str, arn: str, region: str, account: str) -> None:
 
 
 def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
-    from pydantic import ValidationError
-
-    from lambdas.shared.event_models import ModelPackageStateChangeEvent
+    from lambdas.shared.event_models import EventShapeError, ModelPackageStateChangeEvent
 
     try:
-        parsed = ModelPackageStateChangeEvent.model_validate(event)
-    except ValidationError as exc:
-        raise MalformedEvent(f"not a SageMaker Model Package State Change event: {_explain(exc)}") from None
+        parsed = ModelPackageStateChangeEvent.read(event)
+    except EventShapeError as exc:
+        raise MalformedEvent(f"not a SageMaker Model Package State Change event: {exc}") from None
     _same_place("model package", parsed.detail.ModelPackageArn, parsed.region, parsed.account)
     return parsed
 
 
 def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
-    from pydantic import ValidationError
-
-    from lambdas.shared.event_models import SageMakerApiCallEvent
+    from lambdas.shared.event_models import EventShapeError, SageMakerApiCallEvent
 
     try:
-        parsed = SageMakerApiCallEvent.model_validate(event)
-    except ValidationError as exc:
-        raise MalformedEvent(f"not a SageMaker 'AWS API Call via CloudTrail' event: {_explain(exc)}") from None
+        parsed = SageMakerApiCallEvent.read(event)
+    except EventShapeError as exc:
+        raise MalformedEvent(f"not a SageMaker 'AWS API Call via CloudTrail' event: {exc}") from None
     if parsed.detail.eventName not in SAGEMAKER_CREATE_CALLS:
         raise MalformedEvent(f"{parsed.detail.eventName} is not a SageMaker create call the rules watch")
     if parsed.detail.awsRegion != parsed.region:
@@ -85,14 +74,12 @@ def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
 
 
 def parse_tamper_event(event: Any) -> TamperCallEvent:
-    from pydantic import ValidationError
-
-    from lambdas.shared.event_models import TamperCallEvent
+    from lambdas.shared.event_models import EventShapeError, TamperCallEvent
 
     try:
-        parsed = TamperCallEvent.model_validate(event)
-    except ValidationError as exc:
-        raise MalformedEvent(f"not an 'AWS API Call via CloudTrail' event: {_explain(exc)}") from None
+        parsed = TamperCallEvent.read(event)
+    except EventShapeError as exc:
+        raise MalformedEvent(f"not an 'AWS API Call via CloudTrail' event: {exc}") from None
     _ = parsed.target  # a record that names no resource cannot be judged
     return parsed
 

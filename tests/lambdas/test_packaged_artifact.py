@@ -35,8 +35,10 @@ sys.path[:0] = {paths!r}
 started = time.perf_counter()
 module = importlib.import_module({module!r})
 imported = time.perf_counter() - started
-# What only the first event needs (event and policy validation) is loaded by the first event, not by the import.
-validation_at_import = sorted({{m for m in sys.modules if m.split(".")[0] in ("pydantic", "pydantic_core")}} | {{m for m in sys.modules if m.startswith("policies.model")}})
+# The authoring-time validation stack (pydantic, the policy model) is never loaded: not by the import, not by an event.
+def validation_stack():
+    return sorted({{m for m in sys.modules if m.split(".")[0] in ("pydantic", "pydantic_core")}} | {{m for m in sys.modules if m.startswith("policies.model")}})
+validation_at_import = validation_stack()
 class Context:
     function_name = "probe"; memory_limit_in_mb = 512; aws_request_id = "probe"
     invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:probe"
@@ -47,7 +49,8 @@ try:
 except Exception as exc:
     outcome = type(exc).__name__
 foreign = sorted({{m.split(".")[0] for m in sys.modules}} & {{"yaml", "cdktn", "sagemaker", "moto", "pandas"}})
-print(json.dumps({{"imported_s": imported, "outcome": outcome, "foreign": foreign, "validation_at_import": validation_at_import}}))
+print(json.dumps({{"imported_s": imported, "outcome": outcome, "foreign": foreign, "validation_at_import": validation_at_import,
+                  "validation_after_an_event": validation_stack()}}))
 """
 
 
@@ -98,6 +101,7 @@ def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, po
     assert report["outcome"] == "MalformedEvent"
     assert report["foreign"] == [], "the handler imports a package that is not in its deployment package"
     assert report["validation_at_import"] == [], "loading the handler loads pydantic or the policy model (cold start)"
+    assert report["validation_after_an_event"] == [], "reading an event or the packaged policy loads pydantic or the model"
 
 
 def test_the_packaged_policy_skips_validation_only_when_its_digest_vouches_for_it(
