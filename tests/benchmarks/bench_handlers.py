@@ -11,7 +11,7 @@ median of ``--deployed-runs`` (``--cold-runs``, ``--sources-runs``) processes, e
   handler ready for its first event at or below it.
 - *cold import*: importing the handler module (what the Lambda init phase runs).
 - *ready for the first event*: the import, then what the first event loads before its first AWS call:
-  the packaged policy, the models that validate its events (and the idempotency utility for handlers
+  the packaged policy, the readers of its events (and the idempotency utility for handlers
   invoked at least once), and one boto3 client, as the floor has.
 
 Three ways: *as deployed* (``-B``: the bytecode the code package and the layer ship, the runtime's
@@ -93,8 +93,8 @@ READ_POLICY = "from lambdas.shared.policy import governance_policy; governance_p
 # policy read as plain JSON (no model) and no event validation; pydantic is never imported (the probe checks).
 BOUND = "approval-gate-bound"
 READ_POLICY_AS_JSON = "from lambdas.shared.policy import PACKAGED_POLICY; json.loads(PACKAGED_POLICY.read_bytes())"
-# The validation models each handler's events go through (loaded by its first event, not by its import).
-EVENT_MODELS = {
+# The readers each handler's events go through (loaded by its first event, not by its import).
+EVENT_READERS = {
     "approval-gate": ["lambdas.shared.event_models"],
     "classification-tags": ["lambdas.shared.event_models"],
     "region-guard": ["lambdas.shared.event_models"],
@@ -127,7 +127,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def first_event_modules(spec: HandlerSpec) -> list[str]:
     idempotency = ["aws_lambda_powertools.utilities.idempotency"] if spec.at_least_once else []
-    return [*EVENT_MODELS.get(spec.name, []), *idempotency]
+    return [*EVENT_READERS.get(spec.name, []), *idempotency]
 
 
 class ColdStart:
@@ -177,7 +177,7 @@ class ColdStart:
             paths, module = [str(self.code), *layers, str(self.runtime)], spec.entrypoint.rsplit(".", 1)[0]
             loads, handler = (first_event_modules(spec), True) if first_event else ([], False)
             if target == BOUND:
-                loads = [m for m in loads if m not in EVENT_MODELS.get(spec.name, [])]
+                loads = [m for m in loads if m not in EVENT_READERS.get(spec.name, [])]
         cache = {
             DEPLOYED: ["-B"],
             CACHED: ["-X", f"pycache_prefix={self.cached}"],
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                 floor,
             ),
             Figure(
-                "lower bound: approval-gate's modules + idempotency + a client, policy read as plain JSON, no event models",
+                "lower bound: approval-gate's modules + idempotency + a client, policy read as plain JSON, events not read",
                 results[BOUND]["ready_s"] * 1000,
                 "ms",
                 "floor",
@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             row = results[handler]
             figures.append(
                 Figure(
-                    f"{handler}: cold import (clients, policy and event models deferred)",
+                    f"{handler}: cold import (clients, policy and event readers deferred)",
                     row["import_s"] * 1000,
                     "ms",
                     "floor",
