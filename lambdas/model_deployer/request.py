@@ -41,6 +41,15 @@ class DeployRequest:
 
 
 def parse_request(event: Any) -> DeployRequest:
+    try:
+        return _read(event)
+    except EventShapeError as exc:
+        raise MalformedEvent(f"not a deployment request: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - reading only reads: an error here is about the request, which fails closed
+        raise MalformedEvent(f"not a deployment request: unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def _read(event: Any) -> DeployRequest:
     reader = Reader()
     data = reader.mapping(event, "")
     known = [f.name for f in fields(DeployRequest)]
@@ -56,8 +65,5 @@ def parse_request(event: Any) -> DeployRequest:
         values["instance_count"] = reader.integer(data, "instance_count", "", minimum=1, maximum=MAX_INSTANCES)
     if data.get("stage") is not None:
         values["stage"] = reader.text(data, "stage", "", pattern=SLUG, max_length=MAX_STAGE_NAME)
-    try:
-        reader.done()
-    except EventShapeError as exc:
-        raise MalformedEvent(f"not a deployment request: {exc}") from None
+    reader.done()
     return DeployRequest(**values)

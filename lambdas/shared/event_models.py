@@ -13,12 +13,28 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from lambdas.shared.events import MODEL_PACKAGE_ARN, TAMPER_TARGET_FIELDS, MalformedEvent, identity_arn
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 SAGEMAKER_SOURCE = "sagemaker.amazonaws.com"
+
+
+@cache
+def _anchored(pattern: str) -> re.Pattern[str]:
+    """``pattern`` with a final ``$`` that matches only at the very end (Python's ``$`` also passes a trailing newline)."""
+    return re.compile(pattern.removesuffix("$") + r"\Z" if pattern.endswith("$") else pattern)
+
+
+def _unicode(value: str) -> bool:
+    """Whether ``value`` is text that can be written (UTF-8): a lone surrogate cannot be recorded or hashed."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class EventShapeError(ValueError):
@@ -63,7 +79,9 @@ class Reader:
             return None
         if not isinstance(value, str):
             self.fail(path, "Input should be a valid string")
-        elif pattern is not None and not re.search(pattern, value):
+        elif not _unicode(value):
+            self.fail(path, "Input should be a valid string: it is not valid Unicode (a lone surrogate)")
+        elif pattern is not None and not _anchored(pattern).search(value):
             self.fail(path, f"String should match pattern '{pattern}'")
         elif non_empty and not value:
             self.fail(path, "String should have at least 1 character")
@@ -151,7 +169,7 @@ def _time(data: dict[str, Any], reader: Reader) -> datetime | None:
             try:
                 return datetime.fromisoformat(raw.replace("Z", "+00:00"))
             except ValueError:
-                raw = float(raw)
+                raw = float(raw) if raw.isascii() else None  # float() also reads other scripts' digits
         if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
             return datetime.fromtimestamp(raw / 1000 if abs(raw) > 2e10 else raw, UTC)
     except (ValueError, OverflowError, OSError):
@@ -169,7 +187,7 @@ def _resources(data: dict[str, Any], reader: Reader) -> list[str]:
         reader.fail("resources", "Input should be a valid list")
         return []
     for i, item in enumerate(value):
-        if not isinstance(item, str):
+        if not isinstance(item, str) or not _unicode(item):
             reader.fail(f"resources.{i}", "Input should be a valid string")
     return list(value)
 
@@ -191,7 +209,7 @@ class ModelPackageStateChangeEvent(EventBridgeEvent):
         reader = Reader()
         fields, detail = cls.envelope(event, reader, "SageMaker Model Package State Change")
         version = detail.get("ModelPackageVersion")
-        if isinstance(version, str) and version.isdigit():
+        if isinstance(version, str) and re.fullmatch(r"[0-9]{1,18}", version):  # ASCII digits, a bounded number
             version = int(version)
         if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
             reader.fail("detail.ModelPackageVersion", "Input should be a valid integer")

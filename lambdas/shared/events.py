@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from policies.rules.resources import SAGEMAKER_CREATE_CALLS, ResourceFacts
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
         TamperCallEvent,
     )
 
+Parsed = TypeVar("Parsed")
 MODEL_PACKAGE_STATE_CHANGE_TYPE = "SageMaker Model Package State Change"
 MODEL_PACKAGE_ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[^/]+/\d+$"
 
@@ -41,6 +43,18 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _read(read: Callable[[Any], Parsed], event: Any, what: str) -> Parsed:
+    """``read(event)``; whatever stops a reader (a named problem, or an input no check foresaw) makes the event malformed."""
+    from lambdas.shared.event_models import EventShapeError
+
+    try:
+        return read(event)
+    except EventShapeError as exc:
+        raise MalformedEvent(f"{what}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a reader only reads: an error here is about the event, which fails closed
+        raise MalformedEvent(f"{what}: unreadable ({type(exc).__name__}: {exc})") from None
+
+
 def _same_place(what: str, arn: str, region: str, account: str) -> None:
     """The resource ARN is authoritative: the event's Region and account must agree with it."""
     parts = arn.split(":")
@@ -49,23 +63,17 @@ def _same_place(what: str, arn: str, region: str, account: str) -> None:
 
 
 def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
-    from lambdas.shared.event_models import EventShapeError, ModelPackageStateChangeEvent
+    from lambdas.shared.event_models import ModelPackageStateChangeEvent
 
-    try:
-        parsed = ModelPackageStateChangeEvent.read(event)
-    except EventShapeError as exc:
-        raise MalformedEvent(f"not a SageMaker Model Package State Change event: {exc}") from None
+    parsed = _read(ModelPackageStateChangeEvent.read, event, "not a SageMaker Model Package State Change event")
     _same_place("model package", parsed.detail.ModelPackageArn, parsed.region, parsed.account)
     return parsed
 
 
 def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
-    from lambdas.shared.event_models import EventShapeError, SageMakerApiCallEvent
+    from lambdas.shared.event_models import SageMakerApiCallEvent
 
-    try:
-        parsed = SageMakerApiCallEvent.read(event)
-    except EventShapeError as exc:
-        raise MalformedEvent(f"not a SageMaker 'AWS API Call via CloudTrail' event: {exc}") from None
+    parsed = _read(SageMakerApiCallEvent.read, event, "not a SageMaker 'AWS API Call via CloudTrail' event")
     if parsed.detail.eventName not in SAGEMAKER_CREATE_CALLS:
         raise MalformedEvent(f"{parsed.detail.eventName} is not a SageMaker create call the rules watch")
     if parsed.detail.awsRegion != parsed.region:
@@ -74,12 +82,9 @@ def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
 
 
 def parse_tamper_event(event: Any) -> TamperCallEvent:
-    from lambdas.shared.event_models import EventShapeError, TamperCallEvent
+    from lambdas.shared.event_models import TamperCallEvent
 
-    try:
-        parsed = TamperCallEvent.read(event)
-    except EventShapeError as exc:
-        raise MalformedEvent(f"not an 'AWS API Call via CloudTrail' event: {exc}") from None
+    parsed = _read(TamperCallEvent.read, event, "not an 'AWS API Call via CloudTrail' event")
     _ = parsed.target  # a record that names no resource cannot be judged
     return parsed
 

@@ -356,6 +356,26 @@ def test_malformed_event_with_a_findable_version_is_held_back_and_raised(world: 
 
 
 @pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda detail, arn: detail.update(ModelPackageVersion="²"), id="a-superscript-digit-version"),
+        pytest.param(lambda detail, arn: detail.update(ModelPackageVersion="9" * 5000), id="a-5000-digit-version"),
+        pytest.param(lambda detail, arn: detail.update(ModelPackageArn=arn + "\n"), id="an-arn-ending-in-a-newline"),
+        pytest.param(lambda detail, arn: detail.update(ModelPackageGroupName="credit-risk\ud800"), id="a-lone-surrogate"),
+    ],
+)
+def test_an_approval_the_reader_refuses_is_held_back_with_one_record(world: World, lambda_context: Any, change: Any) -> None:
+    """Values no check foresaw are refused as malformed (never an unexpected error that leaves the version Approved)."""
+    arn = world.register("credit-risk")
+    event = approval_event(arn)
+    change(event["detail"], arn)
+    with pytest.raises(MalformedEvent, match="not a SageMaker Model Package State Change event"):
+        run(event, lambda_context)
+    assert world.status(arn) == "PendingManualApproval"
+    assert only_record(world)["decision"] == "undecidable"
+
+
+@pytest.mark.parametrize(
     "event",
     [
         pytest.param('{"version": "0", "id": "a4b2', id="truncated-json-text"),

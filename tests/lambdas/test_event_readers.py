@@ -10,7 +10,7 @@ import pytest
 
 from lambdas.model_deployer.request import parse_request
 from lambdas.shared.event_models import EventShapeError, ModelPackageStateChangeEvent, SageMakerApiCallEvent, TamperCallEvent
-from lambdas.shared.events import MalformedEvent
+from lambdas.shared.events import MalformedEvent, parse_model_package_event
 from tests.events import CALL_FIXTURES, TAMPER_REQUESTS, load_event, tamper_event
 
 REQUEST = {
@@ -107,6 +107,9 @@ def test_a_unix_time_reads_as_the_same_instant() -> None:
     for raw in (1614186014, 1614186014000, "1614186014"):
         event = ModelPackageStateChangeEvent.read(changed(lambda e, raw=raw: e.update(time=raw)))
         assert event.time == datetime(2021, 2, 24, 17, 0, 14, tzinfo=UTC)
+    for raw in ("٣", "nan", float("inf"), True):  # another script's digit, not a finite number, not a number
+        with pytest.raises(EventShapeError, match=r"^time: Input should be a valid datetime"):
+            ModelPackageStateChangeEvent.read(changed(lambda e, raw=raw: e.update(time=raw)))
 
 
 def test_a_sagemaker_reader_refuses_another_services_call() -> None:
@@ -138,3 +141,37 @@ def test_a_deployment_request_keeps_its_id() -> None:
 def test_a_deployment_request_is_read_strictly(change: dict[str, Any], problem: str) -> None:
     with pytest.raises(MalformedEvent, match=f"^not a deployment request: .*{problem}"):
         parse_request({**REQUEST, **change})
+
+
+@pytest.mark.parametrize("version", ["²", "①", "٣", "9" * 5000, "+3", " 3"])
+def test_a_version_that_is_not_plain_ascii_digits_is_refused(version: str) -> None:
+    with pytest.raises(EventShapeError, match=r"detail\.ModelPackageVersion: Input should be a valid integer"):
+        ModelPackageStateChangeEvent.read(changed(lambda e: e["detail"].update(ModelPackageVersion=version)))
+
+
+def test_a_pattern_is_matched_to_the_very_end_of_the_value() -> None:
+    """Python's ``$`` also matches before a final newline; the readers' patterns do not."""
+    with pytest.raises(EventShapeError, match=r"detail\.ModelPackageArn: String should match pattern"):
+        ModelPackageStateChangeEvent.read(changed(lambda e: e["detail"].update(ModelPackageArn=e["resources"][0] + "\n")))
+    for field in ("model_package_arn", "endpoint_name"):
+        with pytest.raises(MalformedEvent, match=f"{field}: String should match pattern"):
+            parse_request({**REQUEST, field: REQUEST[field] + "\n"})
+    for field, value in (("instance_type", "ml.m5.large\n"), ("stage", "prod\n")):
+        with pytest.raises(MalformedEvent, match=f"{field}: String should match pattern"):
+            parse_request({**REQUEST, field: value})
+
+
+def test_text_that_cannot_be_written_is_refused() -> None:
+    with pytest.raises(EventShapeError, match=r"detail\.ModelPackageGroupName: Input should be a valid string"):
+        ModelPackageStateChangeEvent.read(changed(lambda e: e["detail"].update(ModelPackageGroupName="x\ud800")))
+    with pytest.raises(MalformedEvent, match="endpoint_name: Input should be a valid string"):
+        parse_request({**REQUEST, "endpoint_name": "credit-risk\udfff"})
+
+
+def test_a_reader_that_fails_unexpectedly_makes_the_event_malformed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(event: Any) -> Any:
+        raise OverflowError("a value no check foresaw")
+
+    monkeypatch.setattr(ModelPackageStateChangeEvent, "read", broken)
+    with pytest.raises(MalformedEvent, match=r"unreadable \(OverflowError: a value no check foresaw\)"):
+        parse_model_package_event(load_event("model_package_state_change"))
