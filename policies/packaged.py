@@ -7,9 +7,9 @@ says each part is (its fields, their types and defaults, the derived views it in
 the model that validated them (``policies/terms.py``, ``policies/reading.py`` and ``policies/model/``).
 
 A handler that finds the digest matching its files and its own model source knows it holds exactly
-what that model accepted and how the model reads it, and builds a ``PolicyView``: the same fields,
-enums, lists and dicts, the same derived views (they are the same methods), frozen, without importing
-pydantic or the model. Any other file, or files that do not match, are validated in full. Nothing here
+what that model accepted and how the model reads it, and builds a view of it (``policy_view``): the
+same fields, enums, lists and dicts, the same derived views (they are the same methods), frozen,
+without importing pydantic or the model. Any other file, or files that do not match, are validated in full. Nothing here
 imports pydantic (an import-linter contract keeps it so).
 """
 
@@ -153,7 +153,7 @@ def _family(shape: dict[str, Any]) -> dict[str, type[PartView]]:
 
 
 def policy_view(data: dict[str, Any], shape: dict[str, Any]) -> Any:
-    """The policy whose validated ``model_dump(mode="json")`` is ``data``, read through ``shape``: a ``PolicyView``.
+    """The policy whose validated ``model_dump(mode="json")`` is ``data``, as a view built from ``shape``.
 
     Refuses (``NotTheModelsDump``) data whose keys are not exactly the parts' fields at every level, so it never
     fills in a default or drops a value.
