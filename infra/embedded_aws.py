@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,16 @@ from typing import IO, Any
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 MOTO_ACCOUNT_ID = "123456789012"
 REPO = Path(__file__).resolve().parents[1]
+# What would send an SDK's call elsewhere than the embedded AWS's endpoint, or fail it: a service's own endpoint
+# variable, an instruction to ignore endpoint settings, a profile (its config can name endpoints; a profile that
+# does not exist fails every client). The embedded world runs without them and without shared config files.
+ENDPOINT_OVERRIDES = ("AWS_ENDPOINT_URL_", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+NO_SHARED_FILES = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+
+
+def sdk_environment(base: Mapping[str, str], settings: Mapping[str, str]) -> dict[str, str]:
+    """``base`` without the user's AWS endpoint overrides, profile and shared files, with ``settings``."""
+    return {k: v for k, v in base.items() if not k.startswith(ENDPOINT_OVERRIDES)} | NO_SHARED_FILES | dict(settings)
 
 
 @dataclass(frozen=True)
@@ -26,16 +36,31 @@ class EmbeddedAws:
     endpoint: str
     region: str
 
-    def client(self, service: str, region: str | None = None) -> Any:
+    def client(self, service: str, region: str | None = None, *, credentials: Mapping[str, str] | None = None) -> Any:
+        """A client of the embedded AWS that reads none of the user's AWS settings (profile, config files)."""
         import boto3
+        import botocore.session
         from botocore.config import Config
 
-        return boto3.client(  # type: ignore[call-overload]
+        # Read from no environment variable and no file: no profile (a missing one would fail every client), no config.
+        core = botocore.session.Session(
+            session_vars={
+                "profile": (None, None, None, None),
+                "config_file": (None, None, os.devnull, None),
+                "credentials_file": (None, None, os.devnull, None),
+            }
+        )
+        keys = credentials or {
+            "AccessKeyId": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "SecretAccessKey": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        }
+        return boto3.session.Session(botocore_session=core).client(  # type: ignore[call-overload]
             service,
             region_name=region or self.region,
             endpoint_url=self.endpoint,
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys.get("SessionToken"),
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
         )
 
@@ -64,8 +89,15 @@ def embedded_aws(region: str, *, log_path: str | os.PathLike[str] | None = None)
     """Start moto_server on a free loopback port; stop it on exit."""
     port = _free_port()
     log: IO[bytes] | int = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    env = {**os.environ, **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region, "MOTO_ALLOW_NONEXISTENT_REGION": "false"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = sdk_environment(
+        os.environ,
+        {
+            **FAKE_CREDENTIALS,
+            "AWS_DEFAULT_REGION": region,
+            "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        },
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.embedded_server", "--host", "127.0.0.1", "--port", str(port)],
         stdout=log,

@@ -181,18 +181,9 @@ def prepare_organization(aws: EmbeddedAws, policy: GovernancePolicy) -> dict[str
 
 def account_client(aws: EmbeddedAws, account: str, service: str, policy: GovernancePolicy, region: str | None = None) -> Any:
     """A client acting in ``account`` the way Terraform does: through the deployment role there."""
-    import boto3
-
     sts = aws.client("sts")
     credentials = sts.assume_role(RoleArn=deployment_role_arn(policy, account), RoleSessionName="governance-check")["Credentials"]
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        region_name=region or aws.region,
-        endpoint_url=aws.endpoint,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    return aws.client(service, region, credentials=credentials)
 
 
 def _apply(

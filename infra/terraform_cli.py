@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infra.embedded_aws import ENDPOINT_OVERRIDES, NO_SHARED_FILES
 from infra.progress import Check, checklist, phase
 
 if TYPE_CHECKING:
@@ -130,12 +131,6 @@ def _run(args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: int = 
         raise TerraformError(f"`terraform {args[1]}` in {cwd} did not finish within {timeout} s") from None
 
 
-# What would send a call elsewhere than the embedded AWS's global endpoint: a service's own endpoint variable, a
-# profile (its config file's ``services`` section outranks the global variable), or an instruction to the SDKs
-# to ignore endpoint settings altogether.
-ENDPOINT_OVERRIDES = ("AWS_ENDPOINT_URL_", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
-
-
 def embedded_aws_env(endpoint: str) -> dict[str, str]:
     """What sends every call of every provider block (aliases and assumed roles included) to the embedded AWS.
 
@@ -143,13 +138,7 @@ def embedded_aws_env(endpoint: str) -> dict[str, str]:
     the provider settings: the AWS provider 5.100 spends about 2.4 CPU-seconds configuring such a block in every
     provider process it starts (about three per provider block and apply), which doubled the CPU of a deploy
     (docs/benchmarks.md)."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", **NO_SHARED_FILES}
 
 
 def _tf_env(cli_config: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -195,6 +195,32 @@ def test_an_embedded_deploy_sends_every_call_to_the_embedded_aws(monkeypatch: py
     assert {k: _tf_env(None)[k] for k in user} == user
 
 
+def test_the_demos_embedded_aws_ignores_the_users_aws_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A profile that does not exist failed every client of the demo and of the read-back; a per-service endpoint
+    or an instruction to ignore endpoints sent the handlers' calls elsewhere. None of them reach the embedded world."""
+    import boto3
+
+    from demo.embedded import embedded_aws
+
+    config = tmp_path / "config"
+    config.write_text("[default]\nservices = elsewhere\n[services elsewhere]\ns3 =\n  endpoint_url = http://127.0.0.1:9\n")
+    user = {
+        "AWS_PROFILE": "a-profile-that-does-not-exist",
+        "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
+        "AWS_CONFIG_FILE": str(config),
+    }
+    for key, value in user.items():
+        monkeypatch.setenv(key, value)
+    with embedded_aws("eu-west-1", log_path=tmp_path / "moto.log") as aws:
+        aws.client("s3").create_bucket(
+            Bucket="made-by-the-read-back", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        handlers_client = boto3.client("s3")  # as the handlers create theirs: from the environment
+        assert [b["Name"] for b in handlers_client.list_buckets()["Buckets"]] == ["made-by-the-read-back"]
+    assert {k: os.environ[k] for k in user} == user  # the user's settings are back afterwards
+
+
 def test_preflight_without_credentials_lists_what_is_missing(tmp_path: Path) -> None:
     result = run(["infra.terraform_cli", "preflight"], clean_env(tmp_path))
     assert result.returncode == 1
