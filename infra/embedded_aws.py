@@ -8,11 +8,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,31 +40,22 @@ class EmbeddedAws:
 
     def client(self, service: str, region: str | None = None, *, credentials: Mapping[str, str] | None = None) -> Any:
         """A client of the embedded AWS that reads none of the user's AWS settings (profile, config files)."""
-        import boto3
-        import botocore.session
         from botocore.config import Config
 
-        # Read from no environment variable and no file: no profile (a missing one would fail every client), no config.
-        core = botocore.session.Session(
-            session_vars={
-                "profile": (None, None, None, None),
-                "config_file": (None, None, os.devnull, None),
-                "credentials_file": (None, None, os.devnull, None),
-            }
-        )
         keys = credentials or {
             "AccessKeyId": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             "SecretAccessKey": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         }
-        return boto3.session.Session(botocore_session=core).client(  # type: ignore[call-overload]
-            service,
-            region_name=region or self.region,
-            endpoint_url=self.endpoint,
-            aws_access_key_id=keys["AccessKeyId"],
-            aws_secret_access_key=keys["SecretAccessKey"],
-            aws_session_token=keys.get("SessionToken"),
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
-        )
+        with _SESSION_LOCK:  # a session is not thread-safe; the clients it makes are
+            return _isolated_session().client(
+                service,
+                region_name=region or self.region,
+                endpoint_url=self.endpoint,
+                aws_access_key_id=keys["AccessKeyId"],
+                aws_secret_access_key=keys["SecretAccessKey"],
+                aws_session_token=keys.get("SessionToken"),
+                config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+            )
 
     def record_user_context(self, package_arn: str, *, created_by: Any, last_modified_by: Any) -> None:
         """Set the identities SageMaker records on a model version (``infra/embedded_server.py``)."""
@@ -76,6 +69,26 @@ class EmbeddedAws:
         )
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             response.read()
+
+
+_SESSION_LOCK = threading.Lock()
+
+
+@cache
+def _isolated_session() -> Any:
+    """One session for every embedded client (it loads each service's model once), reading no environment variable
+    and no file: no profile (a missing one would fail every client), no shared config or credentials."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.Session(
+        session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
+    return boto3.session.Session(botocore_session=core)
 
 
 def _free_port() -> int:
