@@ -13,6 +13,9 @@ median of ``--deployed-runs`` (``--cold-runs``, ``--sources-runs``) processes, e
 - *ready for the first event*: the import, then what the first event loads before its first AWS call:
   the packaged policy, the readers of its events (and the idempotency utility for handlers
   invoked at least once), and one boto3 client, as the floor has.
+- *lower bound*: the approval gate ready for its first event with the policy read as plain JSON and no event
+  read (pydantic never imported, checked): what its own modules, the idempotency utility and a client cost,
+  below which no reader of the policy or the events can bring it.
 
 Three ways: *as deployed* (``-B``: the bytecode the code package and the layer ship, the runtime's
 precompiled boto3, nothing written; infra/lambda_packaging.py); *bytecode cached* (a ``-X pycache_prefix``
