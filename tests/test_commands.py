@@ -174,19 +174,27 @@ def test_deploy_local_without_synth_says_to_synthesize(tmp_path: Path) -> None:
     assert result.returncode == 2 and "run `make synth` first" in result.stderr
 
 
-def test_an_embedded_deploy_sends_every_call_to_the_embedded_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Settings in the shell that outrank the embedded AWS's global endpoint are not passed on: a service's own
-    endpoint variable, a profile whose config file names endpoints, an instruction to ignore endpoint settings."""
+def users_aws_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, profile: str, defined: bool) -> dict[str, str]:
+    """A shell whose AWS settings point elsewhere: a service's own endpoint variable, the instruction to ignore
+    endpoint settings, and a profile (``defined`` in the config file, or not) whose config names an S3 endpoint."""
     config = tmp_path / "config"
-    config.write_text("[profile work]\nservices = work-s3\n[services work-s3]\ns3 =\n  endpoint_url = https://s3.example.com\n")
+    section = f"profile {profile}" if defined else "default"
+    config.write_text(f"[{section}]\nservices = elsewhere\n[services elsewhere]\ns3 =\n  endpoint_url = http://127.0.0.1:9\n")
     user = {
-        "AWS_ENDPOINT_URL_S3": "https://s3.eu-west-1.amazonaws.com",
+        "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9",
         "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
-        "AWS_PROFILE": "work",
+        "AWS_PROFILE": profile,
         "AWS_CONFIG_FILE": str(config),
     }
     for key, value in user.items():
         monkeypatch.setenv(key, value)
+    return user
+
+
+def test_an_embedded_deploy_sends_every_call_to_the_embedded_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings in the shell that outrank the embedded AWS's global endpoint are not passed on: a service's own
+    endpoint variable, a profile whose config file names endpoints, an instruction to ignore endpoint settings."""
+    user = users_aws_settings(monkeypatch, tmp_path, profile="work", defined=True)
     embedded = _tf_env(None, embedded_aws_env("http://127.0.0.1:4566"))
     assert embedded["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
     assert embedded["AWS_CONFIG_FILE"] == embedded["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
@@ -202,16 +210,7 @@ def test_the_demos_embedded_aws_ignores_the_users_aws_settings(tmp_path: Path, m
 
     from demo.embedded import embedded_aws
 
-    config = tmp_path / "config"
-    config.write_text("[default]\nservices = elsewhere\n[services elsewhere]\ns3 =\n  endpoint_url = http://127.0.0.1:9\n")
-    user = {
-        "AWS_PROFILE": "a-profile-that-does-not-exist",
-        "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9",
-        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
-        "AWS_CONFIG_FILE": str(config),
-    }
-    for key, value in user.items():
-        monkeypatch.setenv(key, value)
+    user = users_aws_settings(monkeypatch, tmp_path, profile="a-profile-that-does-not-exist", defined=False)
     with embedded_aws("eu-west-1", log_path=tmp_path / "moto.log") as aws:
         aws.client("s3").create_bucket(
             Bucket="made-by-the-read-back", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
