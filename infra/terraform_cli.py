@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.embedded_aws import ENDPOINT_OVERRIDES, NO_SHARED_FILES
+from infra.embedded_aws import FAKE_CREDENTIALS, sdk_environment
 from infra.progress import Check, checklist, phase
 
 if TYPE_CHECKING:
@@ -134,21 +134,25 @@ def _run(args: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: int = 
 def embedded_aws_env(endpoint: str) -> dict[str, str]:
     """What sends every call of every provider block (aliases and assumed roles included) to the embedded AWS.
 
-    The SDKs' global endpoint variable, with no shared config or credentials files, not an ``endpoints`` block in
+    The SDKs' global endpoint variable (``_tf_env`` leaves out the settings that outrank it), not an ``endpoints`` block in
     the provider settings: the AWS provider 5.100 spends about 2.4 CPU-seconds configuring such a block in every
     provider process it starts (about three per provider block and apply), which doubled the CPU of a deploy
     (docs/benchmarks.md)."""
-    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", **NO_SHARED_FILES}
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
 
 
 def _tf_env(cli_config: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    routed = extra is not None and "AWS_ENDPOINT_URL" in extra
-    env = {k: v for k, v in os.environ.items() if not (routed and k.startswith(ENDPOINT_OVERRIDES))}
-    env |= {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
+    """Terraform's environment; routed to the embedded AWS (``extra`` from ``embedded_aws_env``), without the user's
+    endpoint overrides, profile and shared files (``sdk_environment``), else with the user's AWS settings as they are."""
+    settings = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
     if cli_config is not None:
-        env["TF_CLI_CONFIG_FILE"] = str(cli_config)
-    env.update(extra or {})
-    return env
+        settings["TF_CLI_CONFIG_FILE"] = str(cli_config)
+    settings |= extra or {}
+    return sdk_environment(os.environ, settings) if "AWS_ENDPOINT_URL" in settings else {**os.environ, **settings}
 
 
 @dataclass

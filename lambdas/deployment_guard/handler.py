@@ -22,7 +22,7 @@ from lambdas.deployment_guard.trace import endpoints_in, trace_endpoint
 from lambdas.shared import ledger
 from lambdas.shared.api_call_handler import handle_event
 from lambdas.shared.clearance import revoke
-from lambdas.shared.events import MODEL_PACKAGE_STATE_CHANGE_TYPE, MalformedEvent
+from lambdas.shared.events import MalformedEvent
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
 from lambdas.shared.settings import TRACED_MODULES
@@ -30,7 +30,7 @@ from lambdas.table import handler_spec
 from policies.naming import DEPLOYMENT_GUARD
 from policies.rules.deployment import EndpointFacts, ServedVersion, decide_serving
 from policies.rules.outcome import RuleSet
-from policies.rules.resources import ResourceFacts, ResourceKind
+from policies.rules.resources import MODEL_PACKAGE_STATE_CHANGE, ResourceFacts, ResourceKind
 
 SPEC = handler_spec(DEPLOYMENT_GUARD)
 logger = Logger(service=SPEC.name)
@@ -53,7 +53,7 @@ def read_trigger(event: Any) -> tuple[tuple[str, str] | None, str | None]:
         if not isinstance(name, str) or not isinstance(region, str) or region != event.get("region"):
             raise MalformedEvent("the deployment call names no endpoint, or its Region disagrees with the event's")
         return (name, region), None
-    if kind == MODEL_PACKAGE_STATE_CHANGE_TYPE:
+    if kind == MODEL_PACKAGE_STATE_CHANGE:
         arn = detail.get("ModelPackageArn")
         if not isinstance(arn, str) or arn.split(":")[3:4] != [event.get("region")]:
             raise MalformedEvent("the state change names no model package of the event's Region")

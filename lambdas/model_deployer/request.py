@@ -12,8 +12,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from lambdas.shared.event_models import EventShapeError, Reader
-from lambdas.shared.events import MODEL_PACKAGE_ARN, MalformedEvent
+from lambdas.shared.event_models import Reader
+from lambdas.shared.events import MODEL_PACKAGE_ARN, read_or_refuse
 from policies.terms import ENDPOINT_NAME, INSTANCE_TYPE, SLUG
 
 MAX_INSTANCES = 10
@@ -41,12 +41,7 @@ class DeployRequest:
 
 
 def parse_request(event: Any) -> DeployRequest:
-    try:
-        return _read(event)
-    except EventShapeError as exc:
-        raise MalformedEvent(f"not a deployment request: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - reading only reads: an error here is about the request, which fails closed
-        raise MalformedEvent(f"not a deployment request: unreadable ({type(exc).__name__}: {exc})") from None
+    return read_or_refuse(_read, event, "not a deployment request")
 
 
 def _read(event: Any) -> DeployRequest:

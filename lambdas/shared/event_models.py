@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Self
 
 from lambdas.shared.events import MODEL_PACKAGE_ARN, TAMPER_TARGET_FIELDS, MalformedEvent, identity_arn
+from policies.rules.resources import API_CALL_VIA_CLOUDTRAIL, MODEL_PACKAGE_STATE_CHANGE
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 SAGEMAKER_SOURCE = "sagemaker.amazonaws.com"
@@ -52,6 +53,9 @@ class Reader:
     def fail(self, where: str, what: str) -> None:
         self.problems.append(f"{where}: {what}")
 
+    def fail_at(self, where: str, key: str, what: str) -> None:
+        self.fail(f"{where}.{key}".lstrip("."), what)
+
     def mapping(self, data: Any, where: str) -> dict[str, Any]:
         if isinstance(data, dict):
             return data
@@ -69,50 +73,49 @@ class Reader:
         pattern: str | None = None,
         max_length: int | None = None,
     ) -> Any:
-        path = f"{where}.{key}".lstrip(".")
         if key not in data:
             if required:
-                self.fail(path, "Field required")
+                self.fail_at(where, key, "Field required")
             return None
         value = data[key]
         if value is None and not required:
             return None
         if not isinstance(value, str):
-            self.fail(path, "Input should be a valid string")
+            self.fail_at(where, key, "Input should be a valid string")
         elif not _unicode(value):
-            self.fail(path, "Input should be a valid string: it is not valid Unicode (a lone surrogate)")
+            self.fail_at(where, key, "Input should be a valid string: it is not valid Unicode (a lone surrogate)")
         elif pattern is not None and not _anchored(pattern).search(value):
-            self.fail(path, f"String should match pattern '{pattern}'")
+            self.fail_at(where, key, f"String should match pattern '{pattern}'")
         elif non_empty and not value:
-            self.fail(path, "String should have at least 1 character")
+            self.fail_at(where, key, "String should have at least 1 character")
         elif max_length is not None and len(value) > max_length:
-            self.fail(path, f"String should have at most {max_length} characters")
+            self.fail_at(where, key, f"String should have at most {max_length} characters")
         return value
 
     def integer(self, data: dict[str, Any], key: str, where: str, *, minimum: int, maximum: int) -> Any:
-        path = f"{where}.{key}".lstrip(".")
         value = data.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
-            self.fail(path, "Input should be a valid integer")
+            self.fail_at(where, key, "Input should be a valid integer")
         elif value < minimum:
-            self.fail(path, f"Input should be greater than or equal to {minimum}")
+            self.fail_at(where, key, f"Input should be greater than or equal to {minimum}")
         elif value > maximum:
-            self.fail(path, f"Input should be less than or equal to {maximum}")
+            self.fail_at(where, key, f"Input should be less than or equal to {maximum}")
         return value
 
     def one_of(self, data: dict[str, Any], key: str, where: str, allowed: tuple[str, ...]) -> Any:
-        path = f"{where}.{key}".lstrip(".")
         if key not in data:
-            self.fail(path, "Field required")
+            self.fail_at(where, key, "Field required")
         elif data[key] not in allowed:
             quoted = [f"'{a}'" for a in allowed]
-            self.fail(path, "Input should be " + (f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else quoted[0]))
+            self.fail_at(
+                where, key, "Input should be " + (f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else quoted[0])
+            )
         return data.get(key)
 
     def optional_mapping(self, data: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
         value = data.get(key)
         if value is not None and not isinstance(value, dict):
-            self.fail(f"{where}.{key}", "Input should be a valid dictionary")
+            self.fail_at(where, key, "Input should be a valid dictionary")
             return None
         return value
 
@@ -207,7 +210,7 @@ class ModelPackageStateChangeEvent(EventBridgeEvent):
     @classmethod
     def read(cls, event: Any) -> ModelPackageStateChangeEvent:
         reader = Reader()
-        fields, detail = cls.envelope(event, reader, "SageMaker Model Package State Change")
+        fields, detail = cls.envelope(event, reader, MODEL_PACKAGE_STATE_CHANGE)
         version = detail.get("ModelPackageVersion")
         if isinstance(version, str) and re.fullmatch(r"[0-9]{1,18}", version):  # ASCII digits, a bounded number
             version = int(version)
@@ -237,7 +240,7 @@ class CloudTrailCall:
     errorCode: str | None
 
     @classmethod
-    def read(cls, detail: dict[str, Any], reader: Reader, *, source: str | None = None) -> CloudTrailCall:
+    def read(cls, detail: dict[str, Any], reader: Reader, *, source: str | None = None) -> Self:
         event_source = (
             reader.one_of(detail, "eventSource", "detail", (source,))
             if source
@@ -271,10 +274,10 @@ class SageMakerApiCallEvent(EventBridgeEvent):
     @classmethod
     def read(cls, event: Any) -> SageMakerApiCallEvent:
         reader = Reader()
-        fields, detail = cls.envelope(event, reader, "AWS API Call via CloudTrail")
-        call = CloudTrailCall.read(detail, reader, source=SAGEMAKER_SOURCE)
+        fields, detail = cls.envelope(event, reader, API_CALL_VIA_CLOUDTRAIL)
+        call = SageMakerApiCall.read(detail, reader, source=SAGEMAKER_SOURCE)
         reader.done()
-        return cls(**fields, detail=SageMakerApiCall(**vars(call)))
+        return cls(**fields, detail=call)
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,7 @@ class TamperCallEvent(EventBridgeEvent):
     @classmethod
     def read(cls, event: Any) -> TamperCallEvent:
         reader = Reader()
-        fields, detail = cls.envelope(event, reader, "AWS API Call via CloudTrail")
+        fields, detail = cls.envelope(event, reader, API_CALL_VIA_CLOUDTRAIL)
         call = CloudTrailCall.read(detail, reader)
         reader.done()
         return cls(**fields, detail=call)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     )
 
 Parsed = TypeVar("Parsed")
-MODEL_PACKAGE_STATE_CHANGE_TYPE = "SageMaker Model Package State Change"
 MODEL_PACKAGE_ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[^/]+/\d+$"
 
 
@@ -43,7 +42,7 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _read(read: Callable[[Any], Parsed], event: Any, what: str) -> Parsed:
+def read_or_refuse(read: Callable[[Any], Parsed], event: Any, what: str) -> Parsed:
     """``read(event)``; whatever stops a reader (a named problem, or an input no check foresaw) makes the event malformed."""
     from lambdas.shared.event_models import EventShapeError
 
@@ -65,7 +64,7 @@ def _same_place(what: str, arn: str, region: str, account: str) -> None:
 def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
     from lambdas.shared.event_models import ModelPackageStateChangeEvent
 
-    parsed = _read(ModelPackageStateChangeEvent.read, event, "not a SageMaker Model Package State Change event")
+    parsed = read_or_refuse(ModelPackageStateChangeEvent.read, event, "not a SageMaker Model Package State Change event")
     _same_place("model package", parsed.detail.ModelPackageArn, parsed.region, parsed.account)
     return parsed
 
@@ -73,7 +72,7 @@ def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
 def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
     from lambdas.shared.event_models import SageMakerApiCallEvent
 
-    parsed = _read(SageMakerApiCallEvent.read, event, "not a SageMaker 'AWS API Call via CloudTrail' event")
+    parsed = read_or_refuse(SageMakerApiCallEvent.read, event, "not a SageMaker 'AWS API Call via CloudTrail' event")
     if parsed.detail.eventName not in SAGEMAKER_CREATE_CALLS:
         raise MalformedEvent(f"{parsed.detail.eventName} is not a SageMaker create call the rules watch")
     if parsed.detail.awsRegion != parsed.region:
@@ -84,7 +83,7 @@ def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
 def parse_tamper_event(event: Any) -> TamperCallEvent:
     from lambdas.shared.event_models import TamperCallEvent
 
-    parsed = _read(TamperCallEvent.read, event, "not an 'AWS API Call via CloudTrail' event")
+    parsed = read_or_refuse(TamperCallEvent.read, event, "not an 'AWS API Call via CloudTrail' event")
     _ = parsed.target  # a record that names no resource cannot be judged
     return parsed
 

@@ -50,8 +50,7 @@ from policies.model.sections import (
     Organization,
     Regions,
 )
-from policies.reading import PolicyReading
-from policies.reading import policy_fingerprint as fingerprint_of
+from policies.reading import PolicyReading, policy_fingerprint
 from policies.terms import DriftOnBreach, MonitoringEngine, Quarantine
 
 __all__ = [
@@ -151,18 +150,12 @@ class GovernancePolicy(_Strict, PolicyReading):
         Fields added after version 1 of the format count only when set, so a policy that does not
         use them keeps its version.
         """
-        return policy_fingerprint(self.model_dump(mode="json"))
+        return policy_fingerprint(self.model_dump(mode="json"), self._defaults_of)
 
-
-def part_defaults(name: str) -> dict[str, Any]:
-    """The JSON of the policy part ``name`` with every field at its default (``Deployment``, ``DriftSettings``)."""
-    defaults: dict[str, Any] = globals()[name]().model_dump(mode="json")
-    return defaults
-
-
-def policy_fingerprint(data: dict[str, Any]) -> str:
-    """``GovernancePolicy.fingerprint`` of the policy whose ``model_dump(mode="json")`` is ``data`` (left unchanged)."""
-    return fingerprint_of(data, part_defaults)
+    def _defaults_of(self, part: str) -> dict[str, Any]:
+        """The JSON of the policy part ``part`` with every field at its default (``Deployment``, ``DriftSettings``)."""
+        defaults: dict[str, Any] = self._sibling(part)().model_dump(mode="json")
+        return defaults
 
 
 def _policy_issues(policy: GovernancePolicy) -> list[PolicyIssue]:
