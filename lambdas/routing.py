@@ -84,12 +84,26 @@ def deployment_changes(policy: GovernancePolicy | None = None) -> Pattern:
     return {"$or": [deployment_calls(), revocations]}
 
 
+# The forwarding rules of every other watched Region, by the purpose their names end with: what each forwards.
+SAGEMAKER_EVENTS = "sagemaker-events"
+TAMPER_CALLS_FORWARDED = "tamper-calls"
+FORWARDED = {
+    SAGEMAKER_EVENTS: "SageMaker approvals, create calls and deployment changes",
+    TAMPER_CALLS_FORWARDED: "calls that could switch governance off",
+}
+
+
+def any_of(*patterns: Pattern) -> Pattern:
+    """One pattern matching every event any of ``patterns`` matches (EventBridge's ``$or``, one level)."""
+    return {"$or": [branch for p in patterns for branch in (p["$or"] if set(p) == {"$or"} else [p])]}
+
+
 def forwarded_patterns() -> dict[str, Pattern]:
-    """What the forwarding rule in every other watched Region sends to the home Region's default bus
-    (IAM's calls, for one, are only delivered in us-east-1)."""
+    """What the forwarding rules in every other watched Region send to the home Region's default bus (IAM's
+    calls, for one, are only delivered in us-east-1). One rule for SageMaker's own events, so that an event
+    several handlers need (a CreateEndpoint call) is forwarded once, and one for tampering, whose pattern is
+    the longest (each stays well within EventBridge's default pattern size of 2,048 characters)."""
     return {
-        "approvals": approvals(),
-        "sagemaker-create-calls": sagemaker_create_calls(),
-        "tamper-calls": tamper_calls(),
-        "deployment-changes": deployment_changes(),
+        SAGEMAKER_EVENTS: any_of(approvals(), sagemaker_create_calls(), deployment_changes()),
+        TAMPER_CALLS_FORWARDED: tamper_calls(),
     }

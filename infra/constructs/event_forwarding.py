@@ -1,4 +1,4 @@
-"""Forward the governed SageMaker events of one Region to another bus: one rule and target per forwarded pattern.
+"""Forward the governed events of one Region to another bus: one rule and target per forwarded pattern.
 
 Used by the enforcement stack (every watched Region to the home Region's default bus) and by a workload account
 (every watched Region to the governance hub's bus). The resources are created in ``scope`` with the construct ids
@@ -15,7 +15,7 @@ from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget, Cl
 from cdktn_provider_aws.provider import AwsProvider
 from constructs import Construct
 
-from lambdas.routing import forwarded_patterns
+from lambdas.routing import FORWARDED, forwarded_patterns
 
 FORWARD_MAX_EVENT_AGE_SECONDS = 3600
 FORWARD_RETRY_ATTEMPTS = 8
@@ -32,14 +32,14 @@ def forward_region(
     role_arn: str,
     target_id: str,
 ) -> None:
-    """``rule_name(purpose)`` names each rule; ``destination`` completes "Forwards SageMaker <purpose> in <region> to"."""
+    """``rule_name(purpose)`` names each rule; ``destination`` completes "Forwards <what> in <region> to"."""
     for purpose, pattern in forwarded_patterns().items():
         rule = CloudwatchEventRule(
             scope,
             f"forward-{region}-{purpose}",
             provider=provider,
             name=rule_name(purpose),
-            description=f"Forwards SageMaker {purpose.replace('-', ' ')} in {region} to {destination}",
+            description=f"Forwards {FORWARDED[purpose]} in {region} to {destination}",
             event_pattern=json.dumps(pattern),
         )
         CloudwatchEventTarget(

@@ -89,6 +89,7 @@ class WorkloadAccountStack(GovernanceStack):
             self, "event-forwarding-policy", name="forward-to-hub-bus", role=role.name, policy=render(forward_to_hub_policy(hub))
         )
         tags = {**policy.standard_tags(), STACK_TAG_KEY: self.node.id}
+        role_arn = role.arn  # read once: each jsii attribute read is a round trip to the Node kernel
         for region in policy.regions.watched:
             provider = (
                 self.provider
@@ -104,7 +105,7 @@ class WorkloadAccountStack(GovernanceStack):
                 rule_name=local.forwarding_rule,
                 destination=f"the governance hub {hub.account}",
                 bus_arn=hub.event_bus_arn(hub.account),
-                role_arn=role.arn,
+                role_arn=role_arn,
                 target_id="governance-hub-bus",
             )
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from iam.organizations import FULL_AWS_ACCESS
+from lambdas.routing import SAGEMAKER_EVENTS
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy, Project
 from policies.naming import Names
@@ -208,7 +209,7 @@ def tamper_requests(review: OrganizationReview, account: str) -> list[tuple[str,
         (
             "disable a forwarding rule",
             "events:DisableRule",
-            f"arn:aws:events:{home}:{account}:rule/{names.forwarding_rule('approvals')}",
+            f"arn:aws:events:{home}:{account}:rule/{names.forwarding_rule(SAGEMAKER_EVENTS)}",
             {},
             True,
         ),

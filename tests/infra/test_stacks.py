@@ -170,3 +170,13 @@ def test_trail_alarms_watch_exactly_what_the_boundary_denies(synthesized: Synthe
     alarms = synthesized.resources("aws_cloudwatch_metric_alarm", "audit-trail")
     assert sorted(a["alarm_name"] for a in alarms.values()) == sorted(watched)
     assert all(a["alarm_actions"][0].endswith(":acme-governance-alerts") for a in alarms.values())
+
+
+def test_tokens_do_not_capture_a_javascript_creation_stack(synthesized: Synthesized) -> None:
+    """infra/node.py turns the capture off (it only ever showed the kernel's frames). It holds only if the kernel
+    started after infra/node.py set its environment, with the bundled Node.js: this module imported a stack first."""
+    from cdktn import App, TerraformStack, Tokenization
+    from cdktn_provider_aws.sqs_queue import SqsQueue
+
+    arn = SqsQueue(TerraformStack(App(), "probe"), "queue", name="queue").arn
+    assert list(Tokenization.reverse_string(arn).tokens[0].creation_stack) == []

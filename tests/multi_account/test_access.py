@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from lambdas.routing import SAGEMAKER_EVENTS
 from review.access.organization import (
     ORGANIZATION_INVARIANTS,
     OrganizationReview,
@@ -52,7 +53,7 @@ def test_a_workload_administrator_cannot_leave_the_allowed_regions(review: Organ
 
 def test_a_workload_administrator_cannot_disable_enforcement_but_the_deployment_role_can(review: OrganizationReview) -> None:
     names = review.names(PROD)
-    rule = f"arn:aws:events:eu-west-1:{PROD}:rule/{names.forwarding_rule('sagemaker-create-calls')}"
+    rule = f"arn:aws:events:eu-west-1:{PROD}:rule/{names.forwarding_rule(SAGEMAKER_EVENTS)}"
     denied = review.ask(review.admin(PROD), "events:DisableRule", rule, account=PROD)
     assert denied.decision == "explicit-deny"
     assert "DenyEnforcementTampering" in str(denied.deciding[0])
