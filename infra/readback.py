@@ -34,7 +34,7 @@ EMBEDDED_AWS_GAPS: dict[str, str] = {
 # The guarantee groups the read-back checks, each by one ``_verify_<group>`` function, with what it checks.
 GUARANTEES: dict[str, str] = {
     "keys": "customer-managed KMS keys (data, audit, ops) exist and rotate",
-    "buckets": "lineage, audit and access-log buckets: SSE-KMS with a bucket key (access logs SSE-S3), versioning, public "
+    "buckets": "lineage, audit, Lambda code and access-log buckets: SSE-KMS with a bucket key (access logs SSE-S3), versioning, public "
     "access blocked, TLS-only policy, access logging; audit bucket Object Lock mode and retention",
     "identity": "the permissions boundary allows only the policy's Regions; every persona and execution role carries it",
     "audit-trail": "multi-Region trail with log file validation into the audit bucket, audit-key encrypted and logging; "
@@ -109,6 +109,7 @@ def _verify_buckets(aws: ClientFactory, names: Names) -> list[str]:
     expected_keys = {
         names.lineage_bucket: key_arn_by_alias(aws, names.key_alias("data")),
         names.audit_bucket: key_arn_by_alias(aws, names.key_alias("audit")),
+        names.lambda_code_bucket: key_arn_by_alias(aws, names.key_alias("ops")),
         names.access_logs_bucket: None,
     }
     for bucket, key_arn in expected_keys.items():

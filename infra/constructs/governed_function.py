@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktn import Fn, TerraformAsset
+from cdktn import Fn
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTarget,
@@ -26,7 +26,6 @@ from cdktn_provider_aws.lambda_function import (
 from cdktn_provider_aws.lambda_function_event_invoke_config import LambdaFunctionEventInvokeConfig
 from cdktn_provider_aws.lambda_permission import LambdaPermission
 from cdktn_provider_aws.sqs_queue import SqsQueue
-from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
 from iam.documents import render
@@ -34,6 +33,7 @@ from iam.resource_policies import dead_letter_queue_policy
 from iam.roles import grant_arns, handler_role_policy
 from iam.trust import trust_service
 from infra.constructs.alarms import alarm_on_first
+from infra.constructs.code_package import CodePackage
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
 from lambdas.table import HandlerSpec
 from policies.naming import Names
@@ -55,7 +55,7 @@ class GovernedFunction(Construct):
         *,
         names: Names,
         spec: HandlerSpec,
-        code: TerraformAsset,
+        code: CodePackage,
         layer_arns: Sequence[str],
         pattern: Mapping[str, Any] | None,
         schedule: str | None = None,
@@ -100,11 +100,8 @@ class GovernedFunction(Construct):
             kms_master_key_id=ops_key_arn,
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
-        )
-        SqsQueuePolicy(
-            self,
-            "dlq-policy",
-            queue_url=queue.url,
+            # inline, not an aws_sqs_queue_policy: the provider waits 25 s for a new queue's attributes and
+            # again for a separate policy's; the policy names the queue by its ARN, so it needs no reference
             policy=render(dead_letter_queue_policy(names.dead_letter_queue_arn(handler), self._rule_arns())),
         )
         return queue
@@ -143,7 +140,7 @@ class GovernedFunction(Construct):
     def _function(
         self,
         *,
-        code: TerraformAsset,
+        code: CodePackage,
         layer_arns: Sequence[str],
         ops_key_arn: str,
         environment: Mapping[str, str],
@@ -159,8 +156,10 @@ class GovernedFunction(Construct):
             runtime=LAMBDA_RUNTIME,
             architectures=[LAMBDA_ARCHITECTURE],
             handler=self.spec.entrypoint,
-            filename=code.path,
-            source_code_hash=Fn.filebase64sha256(code.path),
+            s3_bucket=code.bucket,
+            s3_key=code.key,
+            s3_object_version=code.version,
+            source_code_hash=Fn.filebase64sha256(code.asset.path),
             layers=list(layer_arns),
             memory_size=self.spec.memory_mb,
             timeout=self.spec.timeout_seconds,
