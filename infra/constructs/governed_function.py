@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktn import Fn, TerraformElement
+from cdktn import Fn
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTarget,
@@ -35,7 +35,6 @@ from iam.trust import trust_service
 from infra.constructs.alarms import alarm_on_first
 from infra.constructs.code_package import CodePackage
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
-from infra.stacks.base import GovernanceStack
 from lambdas.table import HandlerSpec
 from policies.naming import Names
 
@@ -105,12 +104,6 @@ class GovernedFunction(Construct):
             # again for a separate policy's; the policy names the queue by its ARN, so it needs no reference
             policy=render(dead_letter_queue_policy(names.dead_letter_queue_arn(handler), self._rule_arns())),
         )
-        # Deployments made before the policy moved inline hold it as aws_sqs_queue_policy.<this>/dlq-policy; destroying
-        # that resource would delete the policy the queue now sets (the queue sees no change: same policy), so
-        # Terraform forgets it instead. The element only gives the former address; it synthesizes to nothing.
-        former = TerraformElement(self, "dlq-policy")
-        stack = next(s for s in reversed(self.node.scopes) if isinstance(s, GovernanceStack))
-        stack.forget(f"aws_sqs_queue_policy.{former.friendly_unique_id}")
         return queue
 
     def _rule_arns(self) -> list[str]:

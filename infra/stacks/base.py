@@ -66,13 +66,6 @@ class GovernanceStack(TerraformStack):
         caller = DataAwsCallerIdentity(self, "current")
         partition = DataAwsPartition(self, "partition")
         self.names = Names(policy, account=caller.account_id, partition=partition.partition)
-        self._forgotten: list[str] = []
-
-    def forget(self, address: str) -> None:
-        """A ``removed`` block: Terraform drops ``address`` from a deployment's state without destroying it, for a
-        resource this version no longer declares although what it did is kept (now set by another resource)."""
-        self._forgotten.append(address)
-        self.add_override("removed", [{"from": a, "lifecycle": {"destroy": False}} for a in self._forgotten])
 
     def key_arns(self) -> dict[str, str]:
         """ARNs of the foundation's keys, looked up by alias (the foundation stack is applied first)."""

@@ -103,30 +103,6 @@ def test_targets_retry_then_dead_letter_and_queues_alarm(synthesized: Synthesize
         assert alarms[f"acme-{handler}-errors"]["metric_name"] == "Errors"
 
 
-# Where deployments made before 2026-11-26 (e0b1268) hold each dead-letter queue's policy: these addresses are in
-# their state files, so they must never change.
-FORMER_QUEUE_POLICIES = {
-    "aws_sqs_queue_policy.approval-gate_dlq-policy_73C4894B",
-    "aws_sqs_queue_policy.classification-tags_dlq-policy_5FCD50A2",
-    "aws_sqs_queue_policy.deployment-guard_dlq-policy_93260FA5",
-    "aws_sqs_queue_policy.drift-monitor_dlq-policy_7D264DE9",
-    "aws_sqs_queue_policy.model-deployer_dlq-policy_403317FF",
-    "aws_sqs_queue_policy.region-guard_dlq-policy_6E57C2BC",
-    "aws_sqs_queue_policy.tamper-watch_dlq-policy_94B0FFDF",
-}
-
-
-def test_each_dead_letter_queue_holds_its_policy_and_an_upgrade_keeps_it(synthesized: Synthesized) -> None:
-    """The policy is inline; an earlier deployment's separate policy resource is forgotten, not destroyed (which would
-    delete the policy: the queue, holding the same policy, sees no change to make)."""
-    queues = synthesized.resources("aws_sqs_queue", "enforcement").values()
-    assert all(json.loads(q["policy"])["Statement"] for q in queues)
-    assert not synthesized.resources("aws_sqs_queue_policy", "enforcement")
-    removed = synthesized.stacks["enforcement"]["removed"]
-    assert {r["from"] for r in removed} == FORMER_QUEUE_POLICIES
-    assert all(r["lifecycle"] == {"destroy": False} for r in removed)
-
-
 def test_idempotency_table_is_encrypted_with_ttl(synthesized: Synthesized) -> None:
     table = synthesized.one("aws_dynamodb_table", "enforcement")
     assert table["hash_key"] == "id"
