@@ -153,6 +153,10 @@ def apply_suppressions(reports: Path, suppressions: list[Suppression]) -> ScanRe
         raise ScanError(f"checkov wrote no JSON report in {reports}")
     data = json.loads(json_report.read_text())
     results = data["results"]
+    unparsed = results.get("parsing_errors") or []
+    if unparsed or data["summary"].get("parsing_errors"):  # checkov skips such a file and reports nothing wrong in it
+        listed = ", ".join(f"{Path(p).parent.name}/{Path(p).name}" for p in unparsed) or "a file"
+        raise ScanError(f"checkov could not parse {listed}, so none of its resources were scanned (see checkov-stderr.log)")
     failed: list[dict[str, Any]] = []
     accepted: list[Accepted] = []
     for finding in results.get("failed_checks", []):

@@ -26,6 +26,7 @@ from cdktn_provider_aws.lambda_function import (
 from cdktn_provider_aws.lambda_function_event_invoke_config import LambdaFunctionEventInvokeConfig
 from cdktn_provider_aws.lambda_permission import LambdaPermission
 from cdktn_provider_aws.sqs_queue import SqsQueue
+from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
 from iam.documents import render
@@ -100,8 +101,11 @@ class GovernedFunction(Construct):
             kms_master_key_id=ops_key_arn,
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
-            # inline, not an aws_sqs_queue_policy: the provider waits 25 s for a new queue's attributes and
-            # again for a separate policy's; the policy names the queue by its ARN, so it needs no reference
+        )
+        SqsQueuePolicy(
+            self,
+            "dlq-policy",
+            queue_url=queue.url,
             policy=render(dead_letter_queue_policy(names.dead_letter_queue_arn(handler), self._rule_arns())),
         )
         return queue

@@ -267,10 +267,6 @@ def _collect_resource_policies(stack: str, resources: Mapping[str, Any], r: _Res
         f"${{aws_sqs_queue.{qname}.url}}": r.expression(f"aws_sqs_queue.{qname}.arn")
         for qname in resources.get("aws_sqs_queue", {})
     }
-    for name, body in resources.get("aws_sqs_queue", {}).items():
-        if "policy" in body:  # a queue's policy written inline
-            arn = r.expression(f"aws_sqs_queue.{name}.arn")
-            out.resource_policies[arn] = r.document(body["policy"], f"{stack}:aws_sqs_queue.{name}")
     for name, body in resources.get("aws_sqs_queue_policy", {}).items():
         queue = queue_arns.get(str(body["queue_url"]))
         if queue is None:

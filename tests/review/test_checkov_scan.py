@@ -131,6 +131,31 @@ def test_a_stale_suppression_fails_the_scan(blueprint_scan: tuple[ScanResult, Pa
         apply_suppressions(tmp_path, load_suppressions(stale))
 
 
+def test_a_stack_checkov_cannot_parse_fails_the_scan(tmp_path: Path) -> None:
+    """checkov 3.3.30's report for a stack whose JSON its parser refuses (a list of ``removed`` blocks): no finding,
+    no resource, one parsing error. Nothing in that stack was checked, so the scan must not pass."""
+    report = {
+        "check_type": "terraform_json",
+        "results": {
+            "passed_checks": [],
+            "failed_checks": [],
+            "skipped_checks": [],
+            "parsing_errors": ["/tmp/stacks/enforcement/cdk.tf.json"],
+        },
+        "summary": {
+            "passed": 0,
+            "failed": 0,
+            "skipped": 0,
+            "parsing_errors": 1,
+            "resource_count": 0,
+            "checkov_version": "3.3.30",
+        },
+    }
+    (tmp_path / "results_json.json").write_text(json.dumps(report))
+    with pytest.raises(ScanError, match=r"could not parse enforcement/cdk\.tf\.json, so none of its resources were scanned"):
+        apply_suppressions(tmp_path, [])
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
