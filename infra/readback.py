@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from lambdas.routing import forwarded_patterns
-from lambdas.table import HANDLERS
+from lambdas.table import HANDLERS, HandlerSpec
 from policies.model import OWNER_TAG_KEY, GovernancePolicy, MonitoringEngine
 from policies.naming import DRIFT_MONITOR, KEY_PURPOSES, PERSONAS, Names
 
@@ -34,7 +34,7 @@ EMBEDDED_AWS_GAPS: dict[str, str] = {
 # The guarantee groups the read-back checks, each by one ``_verify_<group>`` function, with what it checks.
 GUARANTEES: dict[str, str] = {
     "keys": "customer-managed KMS keys (data, audit, ops) exist and rotate",
-    "buckets": "lineage, audit, Lambda code and access-log buckets: SSE-KMS with a bucket key (access logs SSE-S3), versioning, public "
+    "buckets": "lineage, audit and access-log buckets: SSE-KMS with a bucket key (access logs SSE-S3), versioning, public "
     "access blocked, TLS-only policy, access logging; audit bucket Object Lock mode and retention",
     "identity": "the permissions boundary allows only the policy's Regions; every persona and execution role carries it",
     "audit-trail": "multi-Region trail with log file validation into the audit bucket, audit-key encrypted and logging; "
@@ -109,7 +109,6 @@ def _verify_buckets(aws: ClientFactory, names: Names) -> list[str]:
     expected_keys = {
         names.lineage_bucket: key_arn_by_alias(aws, names.key_alias("data")),
         names.audit_bucket: key_arn_by_alias(aws, names.key_alias("audit")),
-        names.lambda_code_bucket: key_arn_by_alias(aws, names.key_alias("ops")),
         names.access_logs_bucket: None,
     }
     for bucket, key_arn in expected_keys.items():
@@ -240,6 +239,28 @@ def _verify_monitoring(aws: ClientFactory, names: Names) -> list[str]:
     return problems
 
 
+def _dead_letter_queue_problems(sqs: Any, names: Names, spec: HandlerSpec, config: dict[str, Any], skip: set[str]) -> list[str]:
+    """The handler's dead-letter queue: the function's dead-letter target, KMS-encrypted, and open to its rules."""
+    problems = []
+    name, function = names.dead_letter_queue(spec.name), config["FunctionName"]
+    queue_url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn", "KmsMasterKeyId", "Policy"])["Attributes"]
+    if "lambda-dead-letter-config" not in skip and config.get("DeadLetterConfig", {}).get("TargetArn") != queue["QueueArn"]:
+        problems.append(f"function {function} does not dead-letter to {queue['QueueArn']}")
+    if not queue.get("KmsMasterKeyId"):
+        problems.append(f"dead-letter queue {name} is not KMS-encrypted")
+    statements = json.loads(queue["Policy"])["Statement"] if queue.get("Policy") else []
+    lets_rules_deliver = any(
+        s.get("Effect") == "Allow"
+        and s.get("Principal") == {"Service": "events.amazonaws.com"}
+        and "sqs:SendMessage" in s.get("Action", ())
+        for s in statements
+    )
+    if (spec.route or spec.schedule) and not lets_rules_deliver:
+        problems.append(f"dead-letter queue {name} has no policy letting its rules deliver what they could not")
+    return problems
+
+
 def _verify_enforcement(aws: ClientFactory, names: Names, skip: set[str]) -> list[str]:
     problems: list[str] = []
     lambda_, events, sqs, iam = aws.client("lambda"), aws.client("events"), aws.client("sqs"), aws.client("iam")
@@ -252,12 +273,7 @@ def _verify_enforcement(aws: ClientFactory, names: Names, skip: set[str]) -> lis
             problems.append(f"function {function} is not traced with X-Ray")
         if config.get("KMSKeyArn") != ops_key:
             problems.append(f"function {function} environment is not encrypted with {ops_key}: {config.get('KMSKeyArn')}")
-        queue_url = sqs.get_queue_url(QueueName=names.dead_letter_queue(handler))["QueueUrl"]
-        queue = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn", "KmsMasterKeyId"])["Attributes"]
-        if "lambda-dead-letter-config" not in skip and config.get("DeadLetterConfig", {}).get("TargetArn") != queue["QueueArn"]:
-            problems.append(f"function {function} does not dead-letter to {queue['QueueArn']}")
-        if not queue.get("KmsMasterKeyId"):
-            problems.append(f"dead-letter queue {names.dead_letter_queue(handler)} is not KMS-encrypted")
+        problems += _dead_letter_queue_problems(sqs, names, spec, config, skip)
         role_name = config["Role"].rsplit("/", 1)[-1]
         attached = iam.get_role(RoleName=role_name)["Role"].get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
         expected_boundary = names.boundary_policy_arn if spec.region_bound else names.enforcement_boundary_policy_arn

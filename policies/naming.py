@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 PERSONAS: tuple[str, ...] = ("data-scientist", "ml-engineer", "model-approver", "auditor")
 KEY_PURPOSES: tuple[str, ...] = ("data", "audit", "ops")
-BUCKET_PURPOSES: tuple[str, ...] = ("lineage", "audit", "access-logs", "lambda-code")
+BUCKET_PURPOSES: tuple[str, ...] = ("lineage", "audit", "access-logs")
 # Many accounts (the optional accounts section): the hub's model artifact store, read by the stages.
 ARTIFACTS_BUCKET_PURPOSE = "artifacts"
 # Ledger kinds in the hub's clearance table that the stages' deployers read (lambdas/shared/clearance.py keeps
@@ -113,11 +113,6 @@ class Names:
     @property
     def access_logs_bucket(self) -> str:
         return self.bucket("access-logs")
-
-    @property
-    def lambda_code_bucket(self) -> str:
-        """The enforcement functions' code packages, one object version per content (infra/constructs/code_package.py)."""
-        return self.bucket("lambda-code")
 
     @staticmethod
     def lineage_project_prefix(project: str) -> str:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktn import Fn
+from cdktn import Fn, TerraformAsset
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTarget,
@@ -34,7 +34,6 @@ from iam.resource_policies import dead_letter_queue_policy
 from iam.roles import grant_arns, handler_role_policy
 from iam.trust import trust_service
 from infra.constructs.alarms import alarm_on_first
-from infra.constructs.code_package import CodePackage
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
 from lambdas.table import HandlerSpec
 from policies.naming import Names
@@ -56,7 +55,7 @@ class GovernedFunction(Construct):
         *,
         names: Names,
         spec: HandlerSpec,
-        code: CodePackage,
+        code: TerraformAsset,
         layer_arns: Sequence[str],
         pattern: Mapping[str, Any] | None,
         schedule: str | None = None,
@@ -144,7 +143,7 @@ class GovernedFunction(Construct):
     def _function(
         self,
         *,
-        code: CodePackage,
+        code: TerraformAsset,
         layer_arns: Sequence[str],
         ops_key_arn: str,
         environment: Mapping[str, str],
@@ -160,10 +159,8 @@ class GovernedFunction(Construct):
             runtime=LAMBDA_RUNTIME,
             architectures=[LAMBDA_ARCHITECTURE],
             handler=self.spec.entrypoint,
-            s3_bucket=code.bucket,
-            s3_key=code.key,
-            s3_object_version=code.version,
-            source_code_hash=Fn.filebase64sha256(code.asset.path),
+            filename=code.path,
+            source_code_hash=Fn.filebase64sha256(code.path),
             layers=list(layer_arns),
             memory_size=self.spec.memory_mb,
             timeout=self.spec.timeout_seconds,

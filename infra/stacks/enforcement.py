@@ -19,10 +19,10 @@ from constructs import Construct
 from iam.documents import render
 from iam.roles import event_forwarding_policy
 from iam.trust import trust_service
-from infra.constructs.code_package import code_package
 from infra.constructs.dependency_layer import dependency_layer
 from infra.constructs.event_forwarding import forward_region
 from infra.constructs.governed_function import GovernedFunction
+from infra.constructs.staged_asset import staged_asset
 from infra.lambda_packaging import (
     NUMERIC_LAYER,
     NUMERIC_LAYER_PINS,
@@ -70,7 +70,7 @@ class EnforcementStack(GovernanceStack):
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
             deletion_protection_enabled=True,
         )
-        code = code_package(self, "handler-code", stage_code(policy), names=names, kms_key_arn=keys["ops"])
+        code = staged_asset(self, "handler-code", stage_code(policy))
         self.functions: dict[str, GovernedFunction] = {}
         for spec in HANDLERS:
             self.functions[spec.name] = GovernedFunction(

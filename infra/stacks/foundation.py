@@ -1,4 +1,4 @@
-"""Foundation: customer-managed keys, the lineage, audit and Lambda code buckets, access logs, the alerts topic."""
+"""Foundation: customer-managed keys, the lineage and audit buckets, access logs, the alerts topic."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class FoundationStack(GovernanceStack):
             ),
         }
 
-        lineage_name, audit_name, code_name = names.lineage_bucket, names.audit_bucket, names.lambda_code_bucket
+        lineage_name, audit_name = names.lineage_bucket, names.audit_bucket
         self.access_logs = EncryptedBucket(
             self,
             "access-logs",
@@ -54,7 +54,7 @@ class FoundationStack(GovernanceStack):
             kms_key_arn=None,
             access_logs_bucket=None,
             retention=Retention(transition_to_infrequent_access=90, expire_current=retention_days, expire_noncurrent=30),
-            extra_policy_statements=[access_log_delivery(names, [lineage_name, audit_name, code_name])],
+            extra_policy_statements=[access_log_delivery(names, [lineage_name, audit_name])],
         )
         self.lineage = EncryptedBucket(
             self,
@@ -88,19 +88,6 @@ class FoundationStack(GovernanceStack):
                 *audit_record_guardrails(names),
                 *(trail_delivery(names) if policy.create_cloudtrail else []),
             ],
-            depends_on=[self.access_logs.bucket],
-        )
-
-        # Functions are created from these packages (not from a file in the stack): the AWS provider creates functions
-        # from a file one at a time, each holding a lock through its whole create; from S3 they are created at once.
-        self.lambda_code = EncryptedBucket(
-            self,
-            "lambda-code",
-            names=names,
-            purpose="lambda-code",
-            kms_key_arn=self.keys["ops"].arn,
-            access_logs_bucket=self.access_logs.name,
-            retention=Retention(expire_noncurrent=30),  # a replaced package stays 30 days, for a rollback
             depends_on=[self.access_logs.bucket],
         )
 

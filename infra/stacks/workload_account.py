@@ -24,7 +24,6 @@ from iam.cross_account import forward_to_hub_policy, stage_deployer_policy, stag
 from iam.documents import render
 from iam.roles import grant_arns, handler_role_policy
 from iam.trust import trust_service
-from infra.constructs.code_package import code_package
 from infra.constructs.event_forwarding import forward_region
 from infra.constructs.governed_function import GovernedFunction
 from infra.constructs.staged_asset import staged_asset
@@ -158,7 +157,7 @@ class WorkloadAccountStack(GovernanceStack):
             compatible_runtimes=[LAMBDA_RUNTIME],
             compatible_architectures=[LAMBDA_ARCHITECTURE],
         )
-        code = code_package(self, "handler-code", stage_code(policy), names=local, kms_key_arn=keys["ops"])
+        code = staged_asset(self, "handler-code", stage_code(policy))
         self.deployer = GovernedFunction(
             self,
             spec.name,

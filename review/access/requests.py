@@ -215,10 +215,6 @@ def _enforcement(names: Names) -> Iterator[GovernedRequest]:
             names.dead_letter_queue_arn(spec.name),
             handler=spec.name,
         )
-    # the handlers' code packages: a function keeps the version it was created from, the next deployment reads one
-    package = f"{names.bucket_arn(names.lambda_code_bucket)}/handler-code/package.zip"
-    for action in ("s3:PutObject", "s3:DeleteObjectVersion"):
-        yield GovernedRequest("enforcement", f"{action.split(':')[1]} a handler code package", action, package)
 
 
 def _boundary_keys_trail(names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:

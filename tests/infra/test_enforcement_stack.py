@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
 
 from infra.lambda_packaging import LAMBDA_RUNTIME
 from lambdas.routing import forwarded_patterns
@@ -31,12 +30,6 @@ def functions(synthesized: Synthesized) -> dict[str, dict]:  # type: ignore[type
     }
 
 
-def package_of(synthesized: Synthesized, function: dict[str, Any]) -> dict[str, Any]:
-    """The code package object a function is created from."""
-    (package,) = (o for o in synthesized.resources("aws_s3_object", "enforcement").values() if o["key"] == function["s3_key"])
-    return package
-
-
 def test_each_handler_is_a_governed_function(synthesized: Synthesized) -> None:
     found = functions(synthesized)
     assert sorted(found) == sorted(HANDLERS)
@@ -48,17 +41,6 @@ def test_each_handler_is_a_governed_function(synthesized: Synthesized) -> None:
         assert function["kms_key_arn"] == "${data.aws_kms_alias.key-ops.target_key_arn}"
         assert function["dead_letter_config"]["target_arn"].startswith(f"${{aws_sqs_queue.{handler}_dlq_")
         assert function["source_code_hash"].startswith("${filebase64sha256(")
-        # created from the uploaded package's own version (in parallel: see infra/constructs/code_package.py)
-        package = package_of(synthesized, function)
-        assert (
-            function["s3_bucket"]
-            == package["bucket"]
-            == "acme-ml-lambda-code-${data.aws_caller_identity.current.account_id}-eu-west-1"
-        )
-        assert function["s3_object_version"] == "${aws_s3_object.handler-code-package.version_id}"
-        assert package["server_side_encryption"] == "aws:kms"
-        assert package["kms_key_id"] == function["kms_key_arn"]
-        assert "filename" not in function
         numeric = ["${aws_lambda_layer_version.numeric-dependencies-layer.arn}"] if handler_spec(handler).numeric else []
         assert function["layers"] == ["${aws_lambda_layer_version.dependencies-layer.arn}", *numeric]
         assert (function["memory_size"], function["timeout"]) == (
@@ -128,7 +110,7 @@ def test_forwarding_rules_in_every_other_watched_region(synthesized: Synthesized
 def test_each_function_package_carries_the_policy_it_enforces(synthesized: Synthesized, policy: GovernancePolicy) -> None:
     stack_dir = synthesized.outdir / "stacks" / "enforcement"
     for handler, function in functions(synthesized).items():
-        archive = stack_dir / package_of(synthesized, function)["source"]
+        archive = stack_dir / function["filename"]
         with zipfile.ZipFile(archive) as zipped:
             names = set(zipped.namelist())
             packaged = GovernancePolicy.model_validate_json(zipped.read("policy.json"))

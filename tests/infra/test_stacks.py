@@ -47,9 +47,9 @@ def test_keys_rotate_and_have_explicit_policies(synthesized: Synthesized) -> Non
 
 def test_every_bucket_is_encrypted_versioned_private_and_tls_only(synthesized: Synthesized) -> None:
     buckets = by_bucket(synthesized, "aws_s3_bucket")
-    assert set(buckets) == {"lineage", "audit", "access-logs", "lambda-code"}
+    assert set(buckets) == {"lineage", "audit", "access-logs"}
     encryption = by_bucket(synthesized, "aws_s3_bucket_server_side_encryption_configuration")
-    for purpose, key in (("lineage", "data-key"), ("audit", "audit-key"), ("lambda-code", "ops-key")):
+    for purpose, key in (("lineage", "data-key"), ("audit", "audit-key")):
         (rule,) = encryption[purpose]["rule"]
         assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
         assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"].startswith(f"${{aws_kms_key.{key}_")
@@ -76,7 +76,7 @@ def test_every_bucket_is_encrypted_versioned_private_and_tls_only(synthesized: S
         assert lifecycle["status"] == "Enabled"
         assert lifecycle["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
         assert by_bucket(synthesized, "aws_s3_bucket_notification")[purpose]["eventbridge"] is True
-    for purpose in ("lineage", "audit", "lambda-code"):
+    for purpose in ("lineage", "audit"):
         statements = {
             s["Sid"] for s in json.loads(by_bucket(synthesized, "aws_s3_bucket_policy")[purpose]["policy"])["Statement"]
         }

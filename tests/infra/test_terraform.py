@@ -19,7 +19,7 @@ from infra.readback import EMBEDDED_AWS_GAPS, key_arn_by_alias, verify_deploymen
 from infra.stack_order import STACK_NAMES
 from infra.terraform_cli import EMBEDDED_AWS_EXCLUSIONS, StackResult, resource_addresses, validate
 from policies.model import GovernancePolicy
-from policies.naming import PERSONAS, Names
+from policies.naming import APPROVAL_GATE, PERSONAS, Names
 from tests.conftest import BackgroundDeployment, Synthesized
 
 pytestmark = [
@@ -166,6 +166,26 @@ def test_readback_verifier_catches_a_removed_boundary_and_a_public_bucket(
             Bucket=names.lineage_bucket,
             PublicAccessBlockConfiguration=ALL_PUBLIC_ACCESS_BLOCKED,
         )
+
+
+def test_readback_verifier_catches_a_dead_letter_queue_without_its_policy(
+    deployed: tuple[EmbeddedAws, list[StackResult]], policy: GovernancePolicy
+) -> None:
+    """What removing a queue policy resource does (SetQueueAttributes with an empty Policy): the rule's undeliverable
+    events would have nowhere to go."""
+    aws, _ = deployed
+    names = Names(policy, account="123456789012")
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=names.dead_letter_queue(APPROVAL_GATE))["QueueUrl"]
+    kept = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+    try:
+        problems = verify_deployment(aws, policy, unverifiable=EMBEDDED_AWS_GAPS)
+        assert problems == [
+            f"dead-letter queue {names.dead_letter_queue(APPROVAL_GATE)} has no policy letting its rules deliver what they could not"
+        ]
+    finally:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": kept})
 
 
 def test_readback_verifier_catches_a_silenced_trail(
