@@ -12,10 +12,13 @@ service control policies reuse:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from iam.documents import Document, document, statement
+from policies.errors import PolicyError, PolicyIssue
 from policies.naming import APPROVAL_GATE, DRIFT_MONITOR, Names
 
 # The ceiling of what any governed principal may ever do: ML platform services only.
@@ -102,6 +105,9 @@ KEY_TAMPERING_ACTIONS: tuple[str, ...] = (
     "kms:PutKeyPolicy",
     "kms:ScheduleKeyDeletion",
 )
+# A governance key is known by its alias (the deny above, the tamper watch): removing or repointing the alias is the
+# first step of tampering with the key unseen, and creating one of its names could stand another key in for it.
+KEY_ALIAS_TAMPERING_ACTIONS: tuple[str, ...] = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
 # Calls that put a model behind an endpoint: only the deployer makes them (IAM cannot tie them to an approval).
 DEPLOYMENT_ACTIONS: tuple[str, ...] = (
     "sagemaker:CreateEndpoint",
@@ -130,7 +136,13 @@ def boundary_arns(names: Names) -> list[str]:
 
 def governance_guardrails(names: Names, handlers: Sequence[str]) -> list[dict[str, Any]]:
     """Deny statements that keep governance on: no role may drop a boundary, stop the trail, change the
-    governance buckets, keys, enforcement rules, functions and queues, or touch a written audit record."""
+    governance buckets, keys, enforcement rules, functions and queues, or touch a written audit record.
+
+    The resources are named in any partition and account (``arn:*:events:*:*:rule/acme-approval-gate``): a boundary
+    only bounds principals of its own account, so the deny is the same, and the boundary stays within IAM's 6,144
+    characters for a managed policy (``MANAGED_POLICY_MAX_CHARS``).
+    """
+    exact, names = names, replace(names, partition="*", account="*")
     partition, account = names.partition, names.account
     return [
         statement(
@@ -138,7 +150,7 @@ def governance_guardrails(names: Names, handlers: Sequence[str]) -> list[dict[st
             ["iam:CreateRole", "iam:CreateUser", "iam:PutRolePermissionsBoundary", "iam:PutUserPermissionsBoundary"],
             "*",
             effect="Deny",
-            condition={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arns(names)}},
+            condition={"StringNotEquals": {"iam:PermissionsBoundary": boundary_arns(exact)}},
         ),
         statement("DenyBoundaryRemoval", BOUNDARY_REMOVAL_ACTIONS, "*", effect="Deny"),
         statement("DenyBoundaryTampering", BOUNDARY_TAMPERING_ACTIONS, boundary_arns(names), effect="Deny"),
@@ -161,11 +173,11 @@ def governance_guardrails(names: Names, handlers: Sequence[str]) -> list[dict[st
             "DenyEnforcementTampering",
             [*RULE_TAMPERING_ACTIONS, *FUNCTION_TAMPERING_ACTIONS, *QUEUE_TAMPERING_ACTIONS],
             [
-                *(f"arn:{partition}:events:*:{account}:rule/{names.handler_rule(h)}" for h in handlers),
-                *(f"arn:{partition}:events:*:{account}:rule/{names.handler_schedule_rule(h)}" for h in handlers),
+                # the handler's rule and its schedule rule (``handler_schedule_rule``), with one name each
+                *(f"arn:{partition}:events:*:{account}:rule/{names.handler_rule(h)}*" for h in handlers),
                 f"arn:{partition}:events:*:{account}:rule/{names.forwarding_rule_prefix}*",
                 *(f"arn:{partition}:lambda:*:{account}:function:{names.handler_function(h)}" for h in handlers),
-                *(f"arn:{partition}:sqs:*:{account}:{names.dead_letter_queue(h)}" for h in handlers),
+                f"arn:{partition}:sqs:*:{account}:{names.dead_letter_queue_pattern}",
             ],
             effect="Deny",
         ),
@@ -184,6 +196,12 @@ def governance_guardrails(names: Names, handlers: Sequence[str]) -> list[dict[st
             "*",
             effect="Deny",
             condition={"ForAnyValue:StringLike": {"kms:ResourceAliases": names.key_alias_pattern}},
+        ),
+        statement(
+            "DenyGovernanceKeyAliasTampering",
+            KEY_ALIAS_TAMPERING_ACTIONS,
+            f"arn:{partition}:kms:*:{account}:{names.key_alias_pattern}",
+            effect="Deny",
         ),
         statement(
             "DenyRegisteringPreApprovedModels",
@@ -241,11 +259,10 @@ def enforcement_boundary(names: Names, handlers: Sequence[str], ceiling: Sequenc
             statement(
                 "ActInWorkloadAccounts",
                 ["sts:AssumeRole"],
-                [
-                    f"arn:{names.partition}:iam::{a}:role/{names.handler_role(h)}"
-                    for a in accounts.workload_accounts
-                    for h in handlers
-                ],
+                # In any account (one name per handler, not one per handler and account: a boundary has 6,144
+                # characters); which accounts is the role's own policy (iam.cross_account), and the namesakes'
+                # trust names the hub's role and external id.
+                [f"arn:{names.partition}:iam::*:role/{names.handler_role(h)}" for h in handlers],
             )
         ]
         if accounts is not None
@@ -270,3 +287,32 @@ def enforcement_boundary(names: Names, handlers: Sequence[str], ceiling: Sequenc
             effect="Deny",
         ),
     )
+
+
+MANAGED_POLICY_MAX_CHARS = 6_144  # IAM's quota for a managed policy (a boundary is one); whitespace is not counted
+
+
+def partition_of(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def deployed_chars(doc: Document) -> int:
+    """What IAM counts against its quota: the document's characters, whitespace left out."""
+    return len("".join(json.dumps(doc, ensure_ascii=False).split()))
+
+
+def check_boundary_sizes(boundaries: Mapping[str, Document]) -> None:
+    """Refuse at synth a boundary IAM would refuse at deploy (``LimitExceeded``); ``boundaries`` by policy name, built
+    with the account and partition they deploy to (the size grows with the organization's name and the Regions)."""
+    over = {name: size for name, doc in boundaries.items() if (size := deployed_chars(doc)) > MANAGED_POLICY_MAX_CHARS}
+    if over:
+        found = ", ".join(f"{name} would be {size:,} characters" for name, size in over.items())
+        raise PolicyError(
+            [
+                PolicyIssue(
+                    ("organization", "name"),
+                    f"{found}, over IAM's {MANAGED_POLICY_MAX_CHARS:,} for a managed policy: every guardrail names the "
+                    "organization's resources, so use a shorter organization name (or allow fewer Regions)",
+                )
+            ]
+        )

@@ -89,13 +89,19 @@ class HandlerSpec:
                 return remedy
         raise ValueError(f"the {self.name} handler cannot perform {action}")
 
-    def act(self, decision: Decision, target: ResourceFacts) -> str:
-        """Carry out the decision: nothing when compliant or in report mode, else the action's remedy."""
+    def act(self, decision: Decision, target: ResourceFacts, *, once_per: str | None = None) -> str:
+        """Carry out the decision: nothing when compliant or in report mode, else the action's remedy. ``once_per``
+        (the event, and the target when an event has several): a retry reports what the first attempt did."""
         if decision.action is Action.NONE:
             return "none: compliant"
         if decision.action is Action.REPORT_ONLY:
             return "none: report mode, recorded and notified only"
-        return self.remedy_for(decision.action).perform(decision, target)
+        remedy = self.remedy_for(decision.action)
+        if once_per is None:
+            return remedy.perform(decision, target)
+        from lambdas.shared.ledger import acted_once
+
+        return acted_once(f"{self.name}:{once_per}", lambda: remedy.perform(decision, target))
 
 
 HANDLERS: tuple[HandlerSpec, ...] = (

@@ -100,6 +100,23 @@ def test_app_refuses_a_bad_or_missing_policy_in_one_message(case: str, bad_polic
     assert not (tmp_path / "out").exists(), "nothing is written for a policy that cannot be used"
 
 
+def test_app_refuses_a_policy_whose_permissions_boundary_iam_would_refuse(tmp_path: Path) -> None:
+    """IAM refuses a managed policy over 6,144 characters at deploy (LimitExceeded), which moto does not check: synth
+    says so first, naming the field to change."""
+    data = load_policy(GOOD_POLICY).model_dump(mode="json")
+    data["organization"]["name"] = "a" * 20  # the longest the model allows
+    data["regions"]["global_service_actions"] += [f"service{i}:*" for i in range(60)]
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(json.dumps(data))  # JSON is YAML
+    result = run(["infra.app"], {**clean_env(tmp_path, policy=policy), "CDKTF_OUTDIR": str(tmp_path / "out")})
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "organization.name" in result.stderr and "over IAM's 6,144 for a managed policy" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()], (
+        "nothing is written for a policy that cannot be deployed"
+    )
+
+
 def test_summary_prints_what_the_policy_produced(app_outdir: Path, tmp_path: Path) -> None:
     result = run(["infra.summary", str(app_outdir)], clean_env(tmp_path))
     assert result.returncode == 0, result.stderr

@@ -91,6 +91,12 @@ TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "boundary-detached": ("iam.amazonaws.com", "DeleteRolePermissionsBoundary", {"roleName": "acme-data-scientist"}),
     "key-deletion": ("kms.amazonaws.com", "ScheduleKeyDeletion", {"keyId": "KEY", "pendingWindowInDays": 7}),
+    "key-alias-deleted": ("kms.amazonaws.com", "DeleteAlias", {"aliasName": "alias/acme-ml-audit"}),
+    "key-alias-repointed": (
+        "kms.amazonaws.com",
+        "UpdateAlias",
+        {"aliasName": "alias/acme-ml-audit", "targetKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"},
+    ),
     "object-lock": (
         "s3.amazonaws.com",
         "PutBucketObjectLockConfiguration",

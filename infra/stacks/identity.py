@@ -8,7 +8,7 @@ from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from iam.boundary import enforcement_boundary, permissions_boundary
+from iam.boundary import check_boundary_sizes, enforcement_boundary, partition_of, permissions_boundary
 from iam.documents import render
 from iam.personas import persona_policy
 from iam.roles import execution_role_policy
@@ -16,7 +16,7 @@ from iam.trust import trust_people, trust_service
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
-from policies.naming import BOUNDARY_CONSTRUCT_ID, ENFORCEMENT_BOUNDARY_CONSTRUCT_ID, PERSONAS
+from policies.naming import BOUNDARY_CONSTRUCT_ID, ENFORCEMENT_BOUNDARY_CONSTRUCT_ID, PERSONAS, Names
 
 # Personas whose sessions name their project (the ml-project session tag) and are confined to it.
 PROJECT_SCOPED_PERSONAS = ("data-scientist",)
@@ -28,6 +28,14 @@ class IdentityStack(GovernanceStack):
         names = self.names
         keys = self.key_arns()
         handlers = [spec.name for spec in HANDLERS]
+        enforcement_actions = [a for s in HANDLERS if not s.region_bound for g in s.grants for a in g.actions]
+        deployed = Names(policy, account="123456789012", partition=partition_of(policy.regions.home))
+        check_boundary_sizes(
+            {
+                names.boundary_policy: permissions_boundary(deployed, handlers),
+                names.enforcement_boundary_policy: enforcement_boundary(deployed, handlers, enforcement_actions),
+            }
+        )
 
         self.boundary = IamPolicy(
             self,
@@ -41,11 +49,7 @@ class IdentityStack(GovernanceStack):
             ENFORCEMENT_BOUNDARY_CONSTRUCT_ID,
             name=names.enforcement_boundary_policy,
             description="Ceiling for the enforcement handlers: the handler table's actions in every Region, the same guardrails, no approving",
-            policy=render(
-                enforcement_boundary(
-                    names, handlers, [a for s in HANDLERS if not s.region_bound for g in s.grants for a in g.actions]
-                )
-            ),
+            policy=render(enforcement_boundary(names, handlers, enforcement_actions)),
         )
 
         boundary_arn = self.boundary.arn  # one reference, read once: every jsii attribute read is a round trip to Node

@@ -63,6 +63,8 @@ def model_version(arn: str, region: str) -> ResourceFacts:
 def act(decision: Decision, region: str, current_status: str) -> str:
     """Act on a version that is still Approved; a version already in the target status counts as done
     (an earlier attempt of this event got there), any other status set by a person stands."""
+    if decision.allowed and current_status != "Approved":  # a retry after a hold, or a person changed it since
+        return f"none: compliant but not cleared, the version is {current_status} now; approving it again has it judged"
     if decision.action in (Action.NONE, Action.REPORT_ONLY):
         return SPEC.act(decision, model_version(decision.subject, region))
     remedy = SPEC.remedy_for(decision.action)
@@ -115,7 +117,8 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
             lineage = lineage_of(package, policy)
             facts = facts_for(event, package, policy, region, lineage)
             decision = decide_approval(policy, facts, lineage_bucket=lineage[0])
-            result = act(decision, region, str(package.get("ModelApprovalStatus")))
+            status = str(package.get("ModelApprovalStatus"))
+            result = act(decision, region, status)
             actor = facts.approved_by
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
@@ -134,7 +137,7 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if promotion is not None:
         if decision.allowed:  # the stage's deployer deploys only what the hub recorded as promoted into it
             keep_promotion(promotion, str(outcome["audit_record"]))
-    elif decision.allowed:  # the deployer deploys only what the gate cleared; failing here holds the version back
+    elif decision.allowed and status == "Approved":  # the deployer deploys only what the gate cleared; failing here holds it back
         clearance.clear(
             arn,
             audit_record=str(outcome["audit_record"]),

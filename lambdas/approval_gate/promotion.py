@@ -21,11 +21,16 @@ if TYPE_CHECKING:
 
 
 def promotion_asked(package: dict[str, Any], policy: GovernancePolicy) -> str | None:
-    """The stage an Approved version's ModelLifeCycle asks to enter, unless the hub already recorded that promotion."""
+    """The stage an Approved version's ModelLifeCycle asks to enter, unless the hub already recorded that promotion.
+
+    Only for a version the gate cleared: an approval that asks a stage in the same call (or a stage asked while the
+    version was pending) is judged as an approval first; the stage is judged when it is asked again.
+    """
     if package.get("ModelApprovalStatus") != "Approved":
         return None
     stage = requested_stage(policy, package.get("ModelLifeCycle"))
-    if stage is None or recorded(stage, str(package["ModelPackageArn"])) is not None:
+    arn = str(package["ModelPackageArn"])
+    if stage is None or recorded(stage, arn) is not None or clearance(arn) is None:
         return None
     return stage
 

@@ -85,26 +85,38 @@ def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]
     return found, revoked
 
 
-def _facts(event: dict[str, Any], name: str, region: str, account: str) -> EndpointFacts | None:
+def _facts(event: dict[str, Any], where: str, name: str, region: str, account: str) -> EndpointFacts | None:
     def trace() -> dict[str, Any]:
         found = trace_endpoint(name, region, account)
         return {"endpoint": asdict(found) if found else None}
 
-    where = f"{region}:{name}" if account == str(event.get("account")) else f"{account}:{region}:{name}"
     stored = ledger.remembered(FACTS, f"{event['id']}:{where}", trace)["endpoint"]
     if stored is None:
         return None
     return EndpointFacts(**{**stored, "served": tuple(ServedVersion(**s) for s in stored["served"])})
 
 
+def remembered_targets(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | None]:
+    """``endpoints_to_judge``, listed by the first attempt for this event: a retry judges the endpoints it judged, not
+    the live ones (an endpoint the first attempt deleted before its record failed is gone from the list)."""
+
+    def listed() -> dict[str, Any]:
+        targets, revoked = endpoints_to_judge(event)
+        return {"targets": [list(t) for t in targets], "revoked": revoked}
+
+    stored = ledger.remembered(FACTS, f"{event['id']}:targets", listed)
+    return [(str(n), str(r), str(a)) for n, r, a in stored["targets"]], stored["revoked"]
+
+
 def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    targets, revoked = endpoints_to_judge(event)
+    targets, revoked = remembered_targets(event)
     if revoked is not None and revoke(revoked):
         logger.info("clearance revoked", extra={"model_package": revoked})
     policy = governance_policy()
     results = []
     for name, region, account in targets:
-        facts = _facts(event, name, region, account)
+        where = f"{region}:{name}" if account == str(event.get("account")) else f"{account}:{region}:{name}"
+        facts = _facts(event, where, name, region, account)
         if facts is None:
             continue
         if revoked is not None and not any(s.model_package == revoked for s in facts.served):
@@ -117,7 +129,7 @@ def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 event=event,
                 event_time=event_time(event),
                 actor=None,
-                action_result=SPEC.act(decision, target),
+                action_result=SPEC.act(decision, target, once_per=f"{event['id']}:{where}"),
                 context=context,
                 logger=logger,
                 metrics=metrics,

@@ -19,7 +19,7 @@ from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import conclude, event_time
 from lambdas.shared.sagemaker_resources import current_tags
-from policies.rules.outcome import Decision, RuleSet, undecidable
+from policies.rules.outcome import Action, Decision, RuleSet, undecidable
 from policies.rules.resources import ResourceFacts
 from policies.terms import Mode
 
@@ -119,7 +119,12 @@ def handle_create_call(
     if exists:
         resource = replace(resource, tags={**resource.tags, **tags})
     decision = decide(governance_policy(), resource)
-    result = act(decision, resource) if exists else "none: the resource no longer exists"
+    if not exists:
+        result = "none: the resource no longer exists"
+    elif decision.action in (Action.NONE, Action.REPORT_ONLY):
+        result = act(decision, resource)
+    else:  # a retry after the record or the alert failed reports what the first attempt did
+        result = ledger.acted_once(f"{decision.rule_set.value}:{event.get('id')}", lambda: act(decision, resource))
     return conclude(
         decision,
         event=event,

@@ -34,7 +34,7 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "events.amazonaws.com": ("name", "rule"),
     "lambda.amazonaws.com": ("functionName",),
     "iam.amazonaws.com": ("policyArn", "roleName"),
-    "kms.amazonaws.com": ("keyId",),
+    "kms.amazonaws.com": ("keyId", "aliasName"),
     "s3.amazonaws.com": ("bucketName",),
     "cloudtrail.amazonaws.com": ("name", "trailName"),
     "scheduler.amazonaws.com": ("groupName", "name"),

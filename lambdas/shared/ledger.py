@@ -5,6 +5,9 @@
   a model version it already rejected) and so reaches the same decision and the same audit record.
 - **alerted**: that the alert of an audit record went out, marked after the publish. A retry whose
   record already exists still sends the alert the failed attempt did not.
+- **acted**: what an action did (deleted the endpoint, stopped the job), stored right after it. A retry after the
+  record or the alert failed reports what the first attempt did, instead of acting again, finding it done and
+  recording "already gone".
 
 Items expire with the idempotency window (TTL attribute ``expiration``). An unreachable table is an
 error: the caller fails closed (holds back, or leaves the event to be retried).
@@ -21,6 +24,7 @@ from lambdas.shared import aws
 from lambdas.shared.settings import settings
 
 WINDOW_SECONDS = 24 * 3600
+ACTED = "acted"
 
 
 def _table() -> tuple[Any, str]:
@@ -51,6 +55,12 @@ def remembered(kind: str, key: str, compute: Callable[[], dict[str, Any]]) -> di
             raise
         return remembered(kind, key, compute)  # a concurrent attempt stored first: use its facts
     return value
+
+
+def acted_once(key: str, act: Callable[[], str]) -> str:
+    """The result of ``act()`` for ``key`` (the event, and the target when an event has several): done by the first
+    attempt that got through it, reported again by every retry."""
+    return str(remembered(ACTED, key, lambda: {"result": act()})["result"])
 
 
 def seen(kind: str, key: str) -> bool:

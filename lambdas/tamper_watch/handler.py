@@ -1,7 +1,7 @@
 """Tamper watch: on CloudTrail records of calls that change enforcement, boundaries, keys, the trail or the
 governance buckets (AWS API Call via CloudTrail, forwarded from every watched Region), record and alert.
 
-parse -> facts (the key's aliases for KMS calls) -> decide (policies.rules.tampering) -> record + notify.
+parse -> facts (the key's aliases for KMS calls, remembered for the event) -> decide (policies.rules.tampering) -> record + notify.
 Nothing is undone automatically: the boundaries already deny these calls to governed roles, and an
 administrator's change is for a person to review.
 """
@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
-from lambdas.shared import aws
+from lambdas.shared import aws, ledger
 from lambdas.shared.api_call_handler import handle_event
 from lambdas.shared.events import parse_tamper_event
 from lambdas.shared.policy import governance_policy
@@ -28,6 +28,7 @@ SPEC = handler_spec(TAMPER_WATCH)
 logger = Logger(service=SPEC.name)
 tracer = Tracer(service=SPEC.name, patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
+FACTS = "facts"
 
 
 def key_aliases(key: str, region: str, account: str) -> list[str]:
@@ -37,6 +38,18 @@ def key_aliases(key: str, region: str, account: str) -> list[str]:
     key_id = key.rsplit("/", 1)[-1]
     page = aws.client("kms", region, account=aws.account_of(key) or account).list_aliases(KeyId=key_id)
     return [str(a["AliasName"]) for a in page.get("Aliases", [])]
+
+
+def key_call(call: Any) -> bool:
+    """A KMS call that names a key (an alias call names its alias, which is what it is judged by)."""
+    return bool(call.eventSource == "kms.amazonaws.com" and not call.eventName.endswith("Alias"))
+
+
+def remembered_aliases(event: dict[str, Any], key: str, region: str, account: str) -> list[str]:
+    """The key's aliases as the first attempt for this event read them: a retry judges the same key, even when its
+    alias was removed in between."""
+    found = ledger.remembered(FACTS, str(event["id"]), lambda: {"key_aliases": key_aliases(key, region, account)})
+    return [str(a) for a in found["key_aliases"]]
 
 
 def watch(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -49,7 +62,7 @@ def watch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         region=call.awsRegion,
         actor=parsed.actor,
         error_code=call.errorCode,
-        key_aliases=key_aliases(parsed.target, call.awsRegion, parsed.account) if call.eventSource == "kms.amazonaws.com" else (),
+        key_aliases=remembered_aliases(event, parsed.target, call.awsRegion, parsed.account) if key_call(call) else (),
     )
     decision = decide_tampering(governance_policy(), facts, handlers=[spec.name for spec in HANDLERS])
     return conclude(

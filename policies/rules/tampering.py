@@ -50,6 +50,9 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "ScheduleKeyDeletion": "scheduled the deletion of the governance key",
         "PutKeyPolicy": "replaced the key policy of the governance key",
         "DisableKeyRotation": "disabled rotation of the governance key",
+        # Governance keys are known by alias: removing or repointing one hides the key from the checks keyed on it.
+        "DeleteAlias": "deleted the governance key alias",
+        "UpdateAlias": "pointed another key at the governance key alias",
     },
     "s3.amazonaws.com": {
         "PutBucketObjectLockConfiguration": "changed Object Lock of",
@@ -108,6 +111,8 @@ def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequen
             return target.rsplit("/", 1)[-1] in {names.boundary_policy, names.enforcement_boundary_policy}
         case "kms.amazonaws.com":
             prefix = names.key_alias_pattern.removesuffix("*")
+            if facts.event_name.endswith("Alias"):
+                return target.startswith(prefix)
             return any(alias.startswith(prefix) for alias in facts.key_aliases)
         case "s3.amazonaws.com":
             return names.is_bucket("audit", target) or names.is_bucket("lineage", target)

@@ -236,6 +236,10 @@ def _boundary_keys_trail(names: Names, key_arns: Mapping[str, str]) -> Iterator[
             yield GovernedRequest(
                 "keys", f"{action.split(':')[1]} {purpose} key", action, key_arns[alias], {"kms:ResourceAliases": [alias]}
             )
+        # The key deny above knows a key by its alias: removing or repointing the alias comes first (its own deny).
+        alias_arn = key_arns[alias].split(":key/")[0] + f":{alias}"
+        for action in ("kms:DeleteAlias", "kms:UpdateAlias"):
+            yield GovernedRequest("keys", f"{action.split(':')[1]} {purpose} key alias", action, alias_arn)
     trail = names.trail_arn
     for action in ("cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors"):
         yield GovernedRequest("trail", f"{action.split(':')[1]} governance trail", action, trail)

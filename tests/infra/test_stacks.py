@@ -6,9 +6,15 @@ import json
 import re
 from typing import Any
 
+import pytest
+
+from iam.boundary import MANAGED_POLICY_MAX_CHARS, deployed_chars, enforcement_boundary, permissions_boundary
 from infra.stacks.base import AWS_PROVIDER_CONSTRAINT
+from lambdas.table import HANDLERS
+from policies.loader import load_policy
 from policies.model import GovernancePolicy
-from tests.conftest import Synthesized
+from policies.naming import Names
+from tests.conftest import REPO, Synthesized, policy_variant
 
 BOUNDARY_REF = "${aws_iam_policy.permissions-boundary.arn}"
 
@@ -180,3 +186,26 @@ def test_tokens_do_not_capture_a_javascript_creation_stack(synthesized: Synthesi
 
     arn = SqsQueue(TerraformStack(App(), "probe"), "queue", name="queue").arn
     assert list(Tokenization.reverse_string(arn).tokens[0].creation_stack) == []
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-us-gov"])
+@pytest.mark.parametrize(
+    "variant", ["shipped", "multi-account example", "longest organization name, every watched Region allowed"]
+)
+def test_the_boundaries_fit_iams_managed_policy_quota_as_deployed(policy: GovernancePolicy, variant: str, partition: str) -> None:
+    """IAM refuses a managed policy over 6,144 characters (whitespace not counted) at deploy; moto does not check it.
+    The boundaries were 6,230 for the shipped policy before their resources were named in any account and partition."""
+    if variant == "multi-account example":
+        policy = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")
+    elif variant != "shipped":
+        regions = policy.regions.model_dump(mode="json")
+        policy = policy_variant(
+            policy,
+            organization={**policy.organization.model_dump(mode="json"), "name": "a" * 20},
+            regions={**regions, "allowed": regions["watched"]},
+        )
+    names = Names(policy, account="123456789012", partition=partition)
+    handlers = [spec.name for spec in HANDLERS]
+    actions = [a for s in HANDLERS if not s.region_bound for g in s.grants for a in g.actions]
+    for document in (permissions_boundary(names, handlers), enforcement_boundary(names, handlers, actions)):
+        assert deployed_chars(document) <= MANAGED_POLICY_MAX_CHARS

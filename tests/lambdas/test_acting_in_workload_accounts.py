@@ -500,3 +500,35 @@ def test_a_promotion_that_skips_a_stage_is_refused_and_recorded(
         "the version has not been promoted into staging (prod comes after it)"
     ]
     assert records[-1]["who"] == session_of("carol")
+
+
+@pytest.mark.parametrize("one_call", [True, False], ids=["approved-and-promoted-at-once", "stage-asked-while-pending"])
+def test_an_approval_that_also_asks_a_stage_is_judged_as_an_approval_first(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, one_call: bool
+) -> None:
+    """A version the gate never cleared used to have only its promotion judged ("not cleared"): it stayed Approved
+    with its approval rules never applied (review of 2026-11-26)."""
+    world = hub_handler(world_for, monkeypatch, "approval-gate", three_stages())
+    version = world.register(
+        "credit-risk",
+        metrics={"auc": 0.51, "accuracy": 0.5, "f1": 0.1},  # under credit-risk's thresholds
+        status="PendingManualApproval",
+        pipeline_account=WORKLOAD,
+        lineage=lineage_bucket_of(WORKLOAD),
+    )
+    life_cycle = {"Stage": "staging", "StageStatus": "Approved"}
+    if one_call:
+        world.sagemaker().update_model_package(ModelPackageArn=version, ModelApprovalStatus="Approved", ModelLifeCycle=life_cycle)
+    else:
+        world.sagemaker().update_model_package(ModelPackageArn=version, ModelLifeCycle=life_cycle)
+        world.sagemaker().update_model_package(ModelPackageArn=version, ModelApprovalStatus="Approved")
+    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
+    world.set_identities(version, created_by=registrar, approved_by=session_of("alice"))
+
+    result = gate.handler(approval_event(version), lambda_context)
+
+    assert result["decision"] == "deny"
+    assert world.status(version) == "Rejected"
+    (record,) = world.audit_records()
+    assert record["rule_set"] == "approval-gate" and "promotion" not in {v["rule"] for v in record["violations"]}
+    assert clearance(version) is None and promoted(world, "staging", version) is None

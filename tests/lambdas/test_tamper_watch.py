@@ -54,6 +54,8 @@ def test_a_denied_attempt_is_alerted_as_an_attempt(world: World, lambda_context:
         ("object-lock", {"bucketName": "team-scratch"}),
         ("trail-stopped", {"name": "team-trail"}),
         ("drift-schedule-deleted", {"groupName": "team-reports"}),
+        ("key-alias-deleted", {"aliasName": "alias/team-key"}),
+        ("key-alias-repointed", {"aliasName": "alias/team-key"}),
     ],
 )
 def test_the_same_calls_on_other_resources_are_recorded_as_allowed_without_alert(

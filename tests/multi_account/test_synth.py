@@ -123,7 +123,7 @@ def test_a_long_guardrail_set_is_split_and_every_piece_fits(example_policy: Gove
     kept = [s["Sid"] for doc in tight for s in doc["Statement"]]
     assert len(kept) == len(statements) + 1  # nothing lost, one statement in two
     with pytest.raises(ValueError, match=r"the guardrails need \d+ SCPs; an OU takes 5, one of them FullAWSAccess"):
-        service_control_policies(example_policy, ALL_HANDLERS, EVERYWHERE, limit=1800)
+        service_control_policies(example_policy, ALL_HANDLERS, EVERYWHERE, limit=1200)
 
 
 def test_each_guardrail_spares_only_the_deployment_role(example_policy: GovernancePolicy) -> None:

@@ -164,6 +164,12 @@ def mutate_engineer_disables_enforcement(stacks: Stacks) -> None:
     _rewrite(persona_policy(stacks, "ml-engineer"), grant("Mutation", ["events:*"], "*"))
 
 
+def mutate_engineer_strips_key_aliases(stacks: Stacks) -> None:
+    """The key deny knows a governance key by its alias: without the alias deny, kms:* removes the alias first."""
+    _rewrite(ml_boundary(stacks), drop("DenyGovernanceKeyAliasTampering"))
+    _rewrite(persona_policy(stacks, "ml-engineer"), grant("Mutation", ["kms:*"], "*"))
+
+
 def mutate_boundary_removed(stacks: Stacks) -> None:
     _resource(stacks, "identity", "aws_iam_role", "persona-ml-engineer").pop("permissions_boundary")
 
@@ -196,6 +202,7 @@ MUTATIONS = [
     pytest.param(mutate_cross_project_reads, {"data-stays-in-its-project"}, id="cross-project-reads"),
     pytest.param(mutate_pass_any_execution_role, {"people-work-in-their-project"}, id="pass-any-execution-role"),
     pytest.param(mutate_engineer_disables_enforcement, {"governance-cannot-be-switched-off"}, id="engineer-disables-rules"),
+    pytest.param(mutate_engineer_strips_key_aliases, {"governance-cannot-be-switched-off"}, id="engineer-strips-key-aliases"),
     pytest.param(mutate_boundary_removed, {"every-role-is-bounded"}, id="boundary-removed"),
     pytest.param(
         mutate_scientist_unbounded_with_sagemaker_star,
