@@ -59,7 +59,9 @@ def tamper_calls(policy: GovernancePolicy | None = None) -> Pattern:
     }
 
 
-DEPLOYMENT_CALLS = ("CreateEndpoint", "UpdateEndpoint")
+# The calls that change what an endpoint serves (the boundaries let only the deployer make them): an endpoint and
+# its config, or an inference component on it.
+DEPLOYMENT_CALLS = ("CreateEndpoint", "UpdateEndpoint", "CreateInferenceComponent", "UpdateInferenceComponent")
 
 
 def deployment_calls() -> Pattern:

@@ -1,24 +1,26 @@
 """Deployment guard: an endpoint serves only model versions the approval gate cleared, or it is quarantined.
 
 Triggers (one rule, ``$or``) and a schedule:
-- CloudTrail CreateEndpoint / UpdateEndpoint: the endpoint just deployed or changed;
+- CloudTrail CreateEndpoint / UpdateEndpoint / CreateInferenceComponent / UpdateInferenceComponent: the endpoint
+  just deployed or changed;
 - "SageMaker Model Package State Change" to Rejected or PendingManualApproval: the clearance is revoked
   and every endpoint in that Region serving the version is judged again;
 - the sweep schedule (``deployment.sweep_schedule``): every endpoint of every allowed Region.
 
 Per endpoint: trace (lambdas/deployment_guard/trace.py, remembered for the event) -> decide
-(policies.rules.deployment) -> quarantine per ``deployment.quarantine`` -> one record.
+(policies.rules.deployment) -> quarantine per ``deployment.quarantine`` -> one record. An endpoint that cannot
+be judged does not stop the others; the event is then raised, to be retried and dead-lettered.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
-from lambdas.deployment_guard.trace import endpoints_in, trace_endpoint
+from lambdas.deployment_guard.trace import endpoint_of_component, endpoints_in, trace_endpoint
 from lambdas.shared import ledger
 from lambdas.shared.api_call_handler import handle_event
 from lambdas.shared.clearance import revoke
@@ -32,16 +34,21 @@ from policies.rules.deployment import EndpointFacts, ServedVersion, decide_servi
 from policies.rules.outcome import RuleSet
 from policies.rules.resources import MODEL_PACKAGE_STATE_CHANGE, ResourceFacts, ResourceKind
 
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
+
 SPEC = handler_spec(DEPLOYMENT_GUARD)
 logger = Logger(service=SPEC.name)
 tracer = Tracer(service=SPEC.name, patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 FACTS = "facts"
+COMPONENT = "component:"  # an UpdateInferenceComponent trigger names its component; the endpoint is read from it
 
 
 def read_trigger(event: Any) -> tuple[tuple[str, str] | None, str | None]:
-    """What the event asks to judge, without calling AWS: the endpoint a deployment call names, or the model version
-    whose clearance a state change revokes; neither is the sweep. Anything else is a malformed event."""
+    """What the event asks to judge, without calling AWS: the endpoint a deployment call names (for
+    UpdateInferenceComponent, which names only its component: ``component:<name>``), or the model version whose
+    clearance a state change revokes; neither is the sweep. Anything else is a malformed event."""
     if not isinstance(event, dict) or not event.get("id"):
         raise MalformedEvent("not an EventBridge event")
     detail = event.get("detail")
@@ -49,8 +56,12 @@ def read_trigger(event: Any) -> tuple[tuple[str, str] | None, str | None]:
         raise MalformedEvent("the event has no detail object")
     kind = event.get("detail-type")
     if kind == "AWS API Call via CloudTrail":
-        name, region = (detail.get("requestParameters") or {}).get("endpointName"), detail.get("awsRegion")
-        if not isinstance(name, str) or not isinstance(region, str) or region != event.get("region"):
+        parameters, region = detail.get("requestParameters") or {}, detail.get("awsRegion")
+        name = parameters.get("endpointName")
+        if name is None and detail.get("eventName") == "UpdateInferenceComponent":
+            component = parameters.get("inferenceComponentName")
+            name = f"{COMPONENT}{component}" if isinstance(component, str) and component else None
+        if not isinstance(name, str) or not name or not isinstance(region, str) or region != event.get("region"):
             raise MalformedEvent("the deployment call names no endpoint, or its Region disagrees with the event's")
         return (name, region), None
     if kind == MODEL_PACKAGE_STATE_CHANGE:
@@ -73,6 +84,9 @@ def serving_accounts(event: dict[str, Any]) -> list[str]:
 def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | None]:
     """(endpoint, Region, account) the event is about, and the model version whose clearance it revokes, if any."""
     endpoint, revoked = read_trigger(event)
+    if endpoint is not None and endpoint[0].startswith(COMPONENT):
+        name = endpoint_of_component(endpoint[0].removeprefix(COMPONENT), endpoint[1], str(event.get("account")))
+        return ([(name, endpoint[1], str(event.get("account")))] if name else []), None
     if endpoint is not None:
         return [(*endpoint, str(event.get("account")))], None
     regions = [revoked.split(":")[3]] if revoked is not None else governance_policy().regions.allowed
@@ -85,9 +99,17 @@ def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]
     return found, revoked
 
 
+def _called_config(event: dict[str, Any]) -> str | None:
+    """The endpoint config a CreateEndpoint or UpdateEndpoint call names (an update may still be in progress)."""
+    if event.get("detail-type") != "AWS API Call via CloudTrail":
+        return None
+    config = (event["detail"].get("requestParameters") or {}).get("endpointConfigName")
+    return config if isinstance(config, str) and config else None
+
+
 def _facts(event: dict[str, Any], where: str, name: str, region: str, account: str) -> EndpointFacts | None:
     def trace() -> dict[str, Any]:
-        found = trace_endpoint(name, region, account)
+        found = trace_endpoint(name, region, account, also_config=_called_config(event))
         return {"endpoint": asdict(found) if found else None}
 
     stored = ledger.remembered(FACTS, f"{event['id']}:{where}", trace)["endpoint"]
@@ -108,33 +130,59 @@ def remembered_targets(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]
     return [(str(n), str(r), str(a)) for n, r, a in stored["targets"]], stored["revoked"]
 
 
+class EndpointsUndecided(RuntimeError):
+    """Some endpoints could not be judged (the others were): the event is retried, then dead-lettered."""
+
+
+def _judge(
+    event: dict[str, Any],
+    context: Any,
+    policy: GovernancePolicy,
+    *,
+    where: str,
+    target: tuple[str, str, str],
+    revoked: str | None,
+) -> dict[str, Any] | None:
+    """Trace, decide, quarantine and record one endpoint (name, Region, account); None when there is nothing to judge."""
+    name, region, account = target
+    facts = _facts(event, where, name, region, account)
+    if facts is None:
+        return None
+    if revoked is not None and not any(s.model_package == revoked for s in facts.served):
+        return None  # a revocation judges the endpoints serving that version only
+    decision = decide_serving(policy, facts)
+    endpoint = ResourceFacts(kind=ResourceKind.ENDPOINT, name=name, arn=facts.arn, region=region)
+    return conclude(
+        decision,
+        event=event,
+        event_time=event_time(event),
+        actor=None,
+        action_result=SPEC.act(decision, endpoint, once_per=f"{event['id']}:{where}"),
+        context=context,
+        logger=logger,
+        metrics=metrics,
+    )
+
+
 def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
     targets, revoked = remembered_targets(event)
     if revoked is not None and revoke(revoked):
         logger.info("clearance revoked", extra={"model_package": revoked})
     policy = governance_policy()
     results = []
+    failed: list[str] = []
     for name, region, account in targets:
         where = f"{region}:{name}" if account == str(event.get("account")) else f"{account}:{region}:{name}"
-        facts = _facts(event, where, name, region, account)
-        if facts is None:
+        try:
+            outcome = _judge(event, context, policy, where=where, target=(name, region, account), revoked=revoked)
+        except Exception as exc:  # one endpoint that cannot be judged does not stop the others: retried after them
+            logger.exception("could not judge the endpoint; judging the others first", extra={"endpoint": where})
+            failed.append(f"{where}: {type(exc).__name__}: {exc}")
             continue
-        if revoked is not None and not any(s.model_package == revoked for s in facts.served):
-            continue  # a revocation judges the endpoints serving that version only
-        decision = decide_serving(policy, facts)
-        target = ResourceFacts(kind=ResourceKind.ENDPOINT, name=name, arn=facts.arn, region=region)
-        results.append(
-            conclude(
-                decision,
-                event=event,
-                event_time=event_time(event),
-                actor=None,
-                action_result=SPEC.act(decision, target, once_per=f"{event['id']}:{where}"),
-                context=context,
-                logger=logger,
-                metrics=metrics,
-            )
-        )
+        if outcome is not None:
+            results.append(outcome)
+    if failed:
+        raise EndpointsUndecided(f"{len(failed)} of {len(targets)} endpoints could not be judged: " + "; ".join(failed))
     return {
         "judged": len(results),
         "decisions": [r["decision"] for r in results],

@@ -38,7 +38,12 @@ def _version(reference: str, region: str, account: str) -> tuple[str, str | None
 
 
 def _served_by_model(variant: str, model_name: str, region: str, account: str) -> list[ServedVersion]:
-    model = aws.client("sagemaker", region, account=account).describe_model(ModelName=model_name)
+    try:
+        model = aws.client("sagemaker", region, account=account).describe_model(ModelName=model_name)
+    except Exception as exc:  # deleted after the endpoint was created: the endpoint still serves it, from nowhere known
+        if aws.error_code(exc) not in aws.SAGEMAKER_NOT_FOUND:
+            raise
+        return [ServedVersion(variant=variant, model=f"{model_name} (deleted)", model_package=None)]
     containers = [c for c in [model.get("PrimaryContainer"), *model.get("Containers", [])] if c]
     served = []
     for container in containers or [{}]:
@@ -63,13 +68,48 @@ def _served_by_model(variant: str, model_name: str, region: str, account: str) -
 
 def _components(endpoint: str, region: str, account: str) -> list[dict[str, Any]]:
     sagemaker = aws.client("sagemaker", region, account=account)
-    listed = sagemaker.list_inference_components(EndpointNameEquals=endpoint).get("InferenceComponents", [])
+    listed: list[dict[str, Any]] = []
+    token = None
+    while True:  # ten to a page by default
+        page = sagemaker.list_inference_components(EndpointNameEquals=endpoint, **({"NextToken": token} if token else {}))
+        listed += page.get("InferenceComponents", [])
+        token = page.get("NextToken")
+        if not token:
+            break
     return [sagemaker.describe_inference_component(InferenceComponentName=c["InferenceComponentName"]) for c in listed]
 
 
-def trace_endpoint(name: str, region: str, account: str) -> EndpointFacts | None:
+def _served_by_component(component: dict[str, Any], region: str, account: str) -> list[ServedVersion]:
+    """Each specification's model; a container given by image and artifact, or an adapter on a base component,
+    names no model and so no registry version (``Specifications`` replaces ``Specification`` when it is given)."""
+    variant, name = str(component.get("VariantName")), str(component.get("InferenceComponentName"))
+    served: list[ServedVersion] = []
+    for spec in [component.get("Specification"), *component.get("Specifications", [])]:
+        if not spec:
+            continue
+        if spec.get("ModelName"):
+            served += _served_by_model(variant, str(spec["ModelName"]), region, account)
+        else:
+            what = "an adapter" if spec.get("BaseInferenceComponentName") else "a container image and artifact"
+            served.append(ServedVersion(variant=variant, model=f"inference component {name} ({what})", model_package=None))
+    return served or [ServedVersion(variant=variant, model=f"inference component {name} (no specification)", model_package=None)]
+
+
+def _endpoint_variants(endpoint: dict[str, Any]) -> list[str]:
+    return [
+        str(v["VariantName"]) for v in [*endpoint.get("ProductionVariants", []), *endpoint.get("ShadowProductionVariants", [])]
+    ]
+
+
+def trace_endpoint(name: str, region: str, account: str, *, also_config: str | None = None) -> EndpointFacts | None:
     """None when the endpoint does not exist (any more). Read in ``account`` (a workload account's, through the
-    namesake role, with many accounts)."""
+    namesake role, with many accounts).
+
+    Every config the endpoint may serve from is traced: the live one, the one an update in progress deploys
+    (``PendingDeploymentSummary``: DescribeEndpoint names the old config until the update completes) and
+    ``also_config`` (the config the triggering call names, when it still exists: one that does not is not served).
+    A live or pending config deleted since is traced to the endpoint's variants, which serve from nowhere known.
+    """
     sagemaker = aws.client("sagemaker", region, account=account)
     try:
         endpoint = sagemaker.describe_endpoint(EndpointName=name)
@@ -77,17 +117,37 @@ def trace_endpoint(name: str, region: str, account: str) -> EndpointFacts | None
         if aws.error_code(exc) in aws.SAGEMAKER_NOT_FOUND:
             return None
         raise
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
     served: list[ServedVersion] = []
-    for variant in [*config.get("ProductionVariants", []), *config.get("ShadowProductionVariants", [])]:
-        if variant.get("ModelName"):
-            served += _served_by_model(str(variant["VariantName"]), str(variant["ModelName"]), region, account)
+    for config_name in dict.fromkeys(c for c in (endpoint.get("EndpointConfigName"), pending, also_config) if c):
+        try:
+            config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+        except Exception as exc:
+            if aws.error_code(exc) not in aws.SAGEMAKER_NOT_FOUND:
+                raise
+            if config_name not in (endpoint.get("EndpointConfigName"), pending):
+                continue
+            deleted = f"endpoint config {config_name} (deleted)"
+            served += [ServedVersion(variant=v, model=deleted, model_package=None) for v in _endpoint_variants(endpoint)]
+            continue
+        for variant in [*config.get("ProductionVariants", []), *config.get("ShadowProductionVariants", [])]:
+            if variant.get("ModelName"):
+                served += _served_by_model(str(variant["VariantName"]), str(variant["ModelName"]), region, account)
     for component in _components(name, region, account):
-        model = component.get("Specification", {}).get("ModelName")
-        if model:
-            served += _served_by_model(str(component["VariantName"]), str(model), region, account)
+        served += _served_by_component(component, region, account)
     arn = str(endpoint.get("EndpointArn") or f"arn:aws:sagemaker:{region}:{account}:endpoint/{name.lower()}")
-    return EndpointFacts(name=name, arn=arn, region=region, served=tuple(served))
+    return EndpointFacts(name=name, arn=arn, region=region, served=tuple(dict.fromkeys(served)))
+
+
+def endpoint_of_component(component: str, region: str, account: str) -> str | None:
+    """The endpoint an inference component runs on; None when the component is gone (so is what it served)."""
+    try:
+        found = aws.client("sagemaker", region, account=account).describe_inference_component(InferenceComponentName=component)
+    except Exception as exc:
+        if aws.error_code(exc) in aws.SAGEMAKER_NOT_FOUND:
+            return None
+        raise
+    return str(found["EndpointName"])
 
 
 def endpoints_in(region: str, account: str | None = None) -> list[str]:

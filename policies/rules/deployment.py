@@ -71,12 +71,15 @@ def decide_serving(policy: GovernancePolicy, endpoint: EndpointFacts) -> Decisio
     found = tuple(Violation(RULE, p) for s in endpoint.served if (p := version_problem(policy, s)))
     if not endpoint.served:
         found = (Violation(RULE, f"endpoint {endpoint.name} serves no model that can be traced"),)
-    offending = [s.variant for s in endpoint.served if version_problem(policy, s)]
+    offending = list(dict.fromkeys(s.variant for s in endpoint.served if version_problem(policy, s)))
+    action = enforcement_action(Mode.ENFORCE, found, _quarantine_action(policy))
+    if action is Action.QUARANTINE_VARIANTS and not offending:  # no variant to take out of traffic by name
+        action = Action.DELETE_ENDPOINT
     return Decision(
         rule_set=RuleSet.DEPLOYMENT,
         subject=endpoint.arn,
         verdict=Verdict.DENY if found else Verdict.ALLOW,
-        action=enforcement_action(Mode.ENFORCE, found, _quarantine_action(policy)),
+        action=action,
         mode=Mode.REPORT if policy.deployment.quarantine is Quarantine.REPORT else Mode.ENFORCE,
         violations=found,
         evidence={

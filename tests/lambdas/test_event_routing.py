@@ -39,9 +39,10 @@ def failed(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def update_endpoint(event: dict[str, Any]) -> dict[str, Any]:
-    """The documented CreateEndpoint record as UpdateEndpoint's (same request and response fields)."""
-    event["detail"]["eventName"] = "UpdateEndpoint"
+def update_endpoint(event: dict[str, Any], call: str = "UpdateEndpoint") -> dict[str, Any]:
+    """The documented CreateEndpoint record as UpdateEndpoint's (same request and response fields), or as another
+    deployment call's."""
+    event["detail"]["eventName"] = call
     return event
 
 
@@ -57,6 +58,15 @@ CASES = [
         {"deployment-guard"},
         id="UpdateEndpoint",
     ),
+    *[
+        pytest.param(
+            update_endpoint(api_call_event("CreateEndpoint", name="credit-risk-x", region=region), call),
+            {"deployment-guard"},
+            id=f"{call}-{region}",
+        )
+        for call in ("CreateInferenceComponent", "UpdateInferenceComponent")
+        for region in ("eu-central-1", "us-west-2")
+    ],
     *[
         pytest.param(
             api_call_event(call, name="credit-risk-x", region="eu-central-1"),
