@@ -42,6 +42,11 @@ def _lineage(names: Names) -> str:
     return names.bucket_arn(names.lineage_bucket)
 
 
+def _run_reports(names: Names) -> list[str]:
+    """Every run's reports, not the run's copy of its training data (policies.naming.RUN_REPORTS)."""
+    return [f"{_lineage(names)}/{key}" for key in names.lineage_run_reports("*")]
+
+
 def _list_lineage(names: Names) -> dict[str, Any]:
     return statement("ListLineageBucket", ["s3:ListBucket"], [_lineage(names)])
 
@@ -122,7 +127,7 @@ def ml_engineer(names: Names, keys: Keys) -> Document:
             ["lambda:InvokeFunction"],
             [f"arn:{names.partition}:lambda:{names.region}:{names.account}:function:{names.handler_function(MODEL_DEPLOYER)}"],
         ),
-        statement("ReadEvaluationReports", ["s3:GetObject"], [f"{_lineage(names)}/projects/*/runs/*"]),
+        statement("ReadEvaluationReports", ["s3:GetObject"], _run_reports(names)),
         _list_lineage(names),
         statement("DecryptLineageEvidence", ["kms:Decrypt", "kms:DescribeKey"], [keys["data"]]),
     )
@@ -135,7 +140,7 @@ def model_approver(names: Names, keys: Keys) -> Document:
         statement(
             "ApproveOrRejectModelVersions", ["sagemaker:UpdateModelPackage"], [sagemaker_arn(names, "model-package", "*/*")]
         ),
-        statement("ReadEvaluationReports", ["s3:GetObject"], [f"{_lineage(names)}/projects/*/runs/*"]),
+        statement("ReadEvaluationReports", ["s3:GetObject"], _run_reports(names)),
         _list_lineage(names),
         statement("DecryptLineageEvidence", ["kms:Decrypt", "kms:DescribeKey"], [keys["data"]]),
     )

@@ -108,7 +108,7 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "NotResource": [own, f"{bucket}/{names.lineage_project_prefix('*')}/runs/*"],
+            "NotResource": [own, *(f"{bucket}/{key}" for key in names.lineage_run_reports("*"))],
             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(evidence_readers)}},
         },
     ]

@@ -31,6 +31,9 @@ AUDIT_RECORDS_PREFIX = "decisions"  # where the handlers write one record per de
 LINEAGE_EVIDENCE_PREFIXES: tuple[str, ...] = ("data", "runs", "models", "baselines")
 LINEAGE_PEOPLE_PREFIXES: tuple[str, ...] = ("incoming", "code", "sdk")
 BASELINE_REPORT = "baseline"  # a run's drift baseline: runs/<run>/baseline/baseline.json (pipelines/evidence.py)
+# A run's reports, read by the people who judge a version (engineer, approver): runs/<run>/<report>/. The run's
+# copy of its training data (runs/<run>/data/) is the project's data, read only as the project's data is.
+RUN_REPORTS: tuple[str, ...] = ("validation", "evaluation", BASELINE_REPORT)
 # Enforcement handlers the core names (the full table of handlers is lambdas/table.py).
 APPROVAL_GATE = "approval-gate"
 CLASSIFICATION_TAGS = "classification-tags"
@@ -121,6 +124,16 @@ class Names:
     @classmethod
     def lineage_training_data(cls, project: str, filename: str) -> str:
         return f"{cls.lineage_project_prefix(project)}/data/{filename}"
+
+    @classmethod
+    def lineage_run_data(cls, project: str, run: str) -> str:
+        """Where a pipeline run keeps the copy of the training data it validated (pipelines/evidence.py)."""
+        return f"{cls.lineage_project_prefix(project)}/runs/{run}/data/train.csv"
+
+    @classmethod
+    def lineage_run_reports(cls, project: str) -> list[str]:
+        """Every run's reports of ``project`` (``*``: of every project), as key patterns."""
+        return [f"{cls.lineage_project_prefix(project)}/runs/*/{report}/*" for report in RUN_REPORTS]
 
     @classmethod
     def lineage_run_report(cls, project: str, run: str, report: str) -> str:

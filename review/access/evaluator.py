@@ -354,7 +354,10 @@ def _match(st: _Statement, request: Request, ctx: Mapping[str, tuple[str, ...]])
         return False, None
     if st.principals is not None:
         if st.not_principal:
-            if _not_principal_exempts(st.principals, p):
+            # "The NotPrincipal element with a Deny effect will always deny any IAM principal that has a permissions
+            # boundary policy attached, regardless of the values specified" (IAM User Guide, permissions boundaries).
+            bounded_deny = st.ref.effect == "Deny" and p.boundary is not None
+            if not bounded_deny and _not_principal_exempts(st.principals, p):
                 return False, None
             grant = "direct"
         elif (grant := _grant(st.principals, p)) is None:

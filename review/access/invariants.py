@@ -108,15 +108,22 @@ def data_stays_in_its_project(matrix: AccessMatrix) -> list[str]:
 
 
 def people_work_in_their_project(matrix: AccessMatrix) -> list[str]:
-    """A project's people can do their work there (upload candidates, pass its role, start its pipeline), nowhere else."""
+    """A project's people can do their work there (upload candidates, pass its role, start its pipeline), nowhere else.
+
+    Every caller is checked, not only the project-tagged sessions: besides the project's own (its execution role and
+    its people), only the model deployer may pass its execution role (to the models it creates). A policy whose
+    people carry no project tag has nobody who may work in a project, which fails here too.
+    """
+    names = _names(matrix)
     out = []
     for request in _rows(matrix, "project work"):
         project = str(request.project)
-        people = {c.label for c in matrix.callers if c.session_tags}
-        own = {c.label for c in matrix.callers if c.session_tags.get(PROJECT_TAG_KEY) == project}
-        who = set(matrix.who_may(request)) & people
-        if who != own:
-            out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {sorted(own) or 'nobody'}")
+        people = {c.label for c in matrix.callers if c.session_tags.get(PROJECT_TAG_KEY) == project}
+        who = set(matrix.who_may(request))
+        if intruders := sorted(who - _in_project(matrix, project) - {names.handler_role(MODEL_DEPLOYER)}):
+            out.append(f"{request.label}: also allowed to {intruders}")
+        if missing := sorted(people - who) if people else ["the project's people (no session carries its tag)"]:
+            out.append(f"{request.label}: not allowed to {missing}")
     return out
 
 

@@ -21,7 +21,7 @@ from policies.errors import PolicyError
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.naming import EXECUTION_ROLE_SUFFIX, Names
-from review.access.evaluator import Evaluation, LabelledPolicy, Request, ScpLevel, evaluate
+from review.access.evaluator import Evaluation, LabelledPolicy, Request, ScpLevel, UnsupportedPolicyElement, evaluate
 from review.access.requests import GovernedRequest, Where, governed_requests
 from review.access.terraform import ACCOUNT, Role, SynthesizedAccount, read_account
 
@@ -119,16 +119,29 @@ def build_matrix(
 def _callers(role: Role) -> list[Caller]:
     """The role itself, and one tagged session per value its trust policy lets a session tag carry."""
     out = [Caller(role.name, role.name, {})]
-    for statement in _statements(role.trust.document):
+    for index, statement in enumerate(_statements(role.trust.document)):
         actions = statement.get("Action")
         if statement.get("Effect") != "Allow" or "sts:TagSession" not in (actions if isinstance(actions, list) else [actions]):
             continue
-        for key, values in statement.get("Condition", {}).get("StringEquals", {}).items():
-            if key.lower().startswith("aws:requesttag/"):
-                tag = key.split("/", 1)[1]
-                out += [
-                    Caller(f"{role.name} [{v}]", role.name, {tag: v}) for v in (values if isinstance(values, list) else [values])
-                ]
+        conditions = statement.get("Condition", {})
+        open_ended = [
+            f"{operator} {key}"
+            for operator, tests in conditions.items()
+            if operator != "StringEquals"
+            for key in tests
+            if key.lower().startswith("aws:requesttag/")
+        ]
+        listed = {k: v for k, v in conditions.get("StringEquals", {}).items() if k.lower().startswith("aws:requesttag/")}
+        if open_ended or not listed:  # sessions with tag values no list names: their access cannot be enumerated
+            raise UnsupportedPolicyElement(
+                "a session may carry tags whose values the trust does not list "
+                f"({', '.join(open_ended) or 'no StringEquals aws:RequestTag condition'}); list them with StringEquals",
+                policy=f"{role.name} trust",
+                statement=str(statement.get("Sid") or f"#{index}"),
+            )
+        for key, values in listed.items():
+            tag = key.split("/", 1)[1]
+            out += [Caller(f"{role.name} [{v}]", role.name, {tag: v}) for v in (values if isinstance(values, list) else [values])]
     return out
 
 

@@ -156,14 +156,19 @@ def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping
             yield GovernedRequest(
                 "evidence", f"delete {project.name} {kind}", "s3:DeleteObject", f"{bucket}/{key}", TLS, project=project.name
             )
-        yield GovernedRequest(
-            "data",
-            f"read {project.name} training data ({project.classification})",
-            "s3:GetObject",
-            f"{bucket}/{evidence['training data']}",
-            TLS,
-            project=project.name,
-        )
+        copies = {
+            "training data": evidence["training data"],
+            "run's copy of its training data": names.lineage_run_data(project.name, "run-1"),
+        }
+        for kind, key in copies.items():
+            yield GovernedRequest(
+                "data",
+                f"read {project.name} {kind} ({project.classification})",
+                "s3:GetObject",
+                f"{bucket}/{key}",
+                TLS,
+                project=project.name,
+            )
 
 
 def _project_work(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:

@@ -249,3 +249,12 @@ def test_the_drift_monitor_can_use_the_registered_baseline(local_run: LocalRun, 
     metadata = registration_of(local_run, policy).customer_metadata_properties
     uri, sha256 = metadata[BASELINE_URI_KEY], metadata[BASELINE_SHA256_KEY]
     assert drift_rules.baseline_problem(uri, sha256, lineage_bucket=LINEAGE, project="credit-risk") is None
+
+
+def test_the_run_outputs_people_may_read_are_the_reports_not_the_data() -> None:
+    """iam reads policies.naming.RUN_REPORTS; the step scripts (standard library only) write pipelines.evidence's."""
+    from pipelines.evidence import DATA, DIGESTED
+    from policies.naming import RUN_REPORTS
+
+    assert sorted(e.output for e in DIGESTED) == sorted(RUN_REPORTS)
+    assert DATA.output not in RUN_REPORTS

@@ -149,6 +149,28 @@ def mutate_cross_project_reads(stacks: Stacks) -> None:
     _rewrite(persona_policy(stacks, "data-scientist"), grant("Mutation", ["s3:GetObject"], "arn:*:s3:::*/projects/*"))
 
 
+def mutate_reviewers_read_run_data(stacks: Stacks) -> None:
+    """Every run's files readable again by the engineer: the run's copy of the training data with them."""
+    lineage = _resource(stacks, "foundation", "aws_s3_bucket_policy", "lineage_policy")
+
+    def widen(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for s in statements:
+            if s["Sid"] == "ReadsStayInTheirProject":
+                s["NotResource"].append(s["NotResource"][-1].split("/runs/")[0] + "/runs/*")
+        return statements
+
+    _rewrite(lineage, widen)
+    _rewrite(persona_policy(stacks, "ml-engineer"), grant("Mutation", ["s3:GetObject"], "arn:*:s3:::*/projects/*/runs/*"))
+
+
+def mutate_engineer_works_in_every_project(stacks: Stacks) -> None:
+    """An untagged persona (in no project) given project work: the invariant used to look at tagged sessions only."""
+    _rewrite(
+        persona_policy(stacks, "ml-engineer"),
+        grant("Mutation", ["iam:PassRole", "sagemaker:StartPipelineExecution"], "*"),
+    )
+
+
 def mutate_pass_any_execution_role(stacks: Stacks) -> None:
     def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for s in statements:
@@ -200,7 +222,9 @@ MUTATIONS = [
     pytest.param(mutate_gate_may_approve, {"only-approvers-approve"}, id="gate-may-approve"),
     pytest.param(mutate_people_write_evidence, {"evidence-from-the-pipeline"}, id="people-write-evidence"),
     pytest.param(mutate_cross_project_reads, {"data-stays-in-its-project"}, id="cross-project-reads"),
+    pytest.param(mutate_reviewers_read_run_data, {"data-stays-in-its-project"}, id="reviewers-read-run-data"),
     pytest.param(mutate_pass_any_execution_role, {"people-work-in-their-project"}, id="pass-any-execution-role"),
+    pytest.param(mutate_engineer_works_in_every_project, {"people-work-in-their-project"}, id="engineer-works-in-every-project"),
     pytest.param(mutate_engineer_disables_enforcement, {"governance-cannot-be-switched-off"}, id="engineer-disables-rules"),
     pytest.param(mutate_engineer_strips_key_aliases, {"governance-cannot-be-switched-off"}, id="engineer-strips-key-aliases"),
     pytest.param(mutate_boundary_removed, {"every-role-is-bounded"}, id="boundary-removed"),
@@ -231,6 +255,31 @@ def test_a_mutation_breaks_exactly_its_invariant(
         (tmp_path / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
     violations = check_invariants(matrix_of(tmp_path, policy))
     assert {v.split(":", 1)[0] for v in violations} == expected, violations
+
+
+@pytest.mark.parametrize("loosen", ["StringLike", "no condition"])
+def test_a_trust_whose_session_tags_cannot_be_enumerated_is_refused(
+    synthesized: Synthesized, policy: GovernancePolicy, tmp_path: Path, loosen: str
+) -> None:
+    """Sessions with any tag value cannot be listed as callers: the matrix used to list none and pass vacuously."""
+    stacks = copy.deepcopy(synthesized.stacks)
+    role = _resource(stacks, "identity", "aws_iam_role", "persona-data-scientist")
+
+    def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for s in statements:
+            if "sts:TagSession" in s["Action"]:
+                if loosen == "StringLike":
+                    s["Condition"]["StringLike"] = s["Condition"].pop("StringEquals")
+                else:
+                    s.pop("Condition")
+        return statements
+
+    _rewrite(role, change, key="assume_role_policy")
+    for name, config in stacks.items():
+        (tmp_path / "stacks" / name).mkdir(parents=True)
+        (tmp_path / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="a session may carry tags whose values the trust does not list"):
+        matrix_of(tmp_path, policy)
 
 
 def test_the_scan_fails_on_a_broken_invariant_and_reports_it(
