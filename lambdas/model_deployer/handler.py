@@ -50,6 +50,17 @@ def parse_request(event: Any) -> DeployRequest:
     return parse(event)
 
 
+def endpoint_before(target: ResourceFacts) -> str:
+    """What the endpoint is before a deployment: when it last changed, or absent."""
+    try:
+        found = aws.client_for("sagemaker", target.arn, target.region).describe_endpoint(EndpointName=target.name)
+    except Exception as exc:
+        if aws.error_code(exc) not in aws.SAGEMAKER_NOT_FOUND:
+            raise
+        return "absent"
+    return f"{found.get('EndpointConfigName')}@{found.get('LastModifiedTime')}"
+
+
 def deploy(request: DeployRequest, context: Any) -> dict[str, Any]:
     arn = request.model_package_arn
     region, package_account = arn.split(":")[3], arn.split(":")[4]
@@ -72,9 +83,14 @@ def deploy(request: DeployRequest, context: Any) -> dict[str, Any]:
     decision = replace(decision, evidence={**decision.evidence, **request.as_dict()})
     endpoint_arn = f"arn:aws:sagemaker:{region}:{account}:endpoint/{request.endpoint_name.lower()}"
     target = ResourceFacts(kind=ResourceKind.ENDPOINT, name=request.endpoint_name, arn=endpoint_arn, region=region)
-    result = DeployModelVersion.perform(decision, target) if decision.allowed else "refused: nothing was deployed"
+    event_id = request.request_id
+    if decision.allowed:
+        event_id = request.deployment_id(endpoint_before(target))
+        result = DeployModelVersion.perform(decision, target)
+    else:
+        result = "refused: nothing was deployed"
     envelope = {
-        "id": request.request_id,
+        "id": event_id,
         "source": "ml-governance.deployer",
         "detail-type": "Model Deployment Requested",
         "time": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -39,6 +39,12 @@ class DeployRequest:
         canonical = json.dumps(content, separators=(",", ":"), ensure_ascii=False)  # the bytes ids were made from
         return "deploy-" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
+    def deployment_id(self, endpoint_before: str) -> str:
+        """The id of a deployment carried out: the request and what the endpoint was before it (its last change, or
+        absent). The same request again on an unchanged endpoint is the same decision; on an endpoint changed since
+        (a rollback to an earlier version, say) it is a deployment of its own, with its own record."""
+        return "deploy-" + hashlib.sha256(f"{self.request_id}|{endpoint_before}".encode()).hexdigest()[:32]
+
 
 def parse_request(event: Any) -> DeployRequest:
     return read_or_refuse(_read, event, "not a deployment request")

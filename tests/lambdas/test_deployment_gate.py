@@ -84,6 +84,18 @@ def test_a_second_deployment_updates_the_endpoint(world: World, lambda_context: 
     assert config.endswith("-v2")
 
 
+def test_a_rollback_to_an_earlier_version_has_a_record_of_its_own(world: World, lambda_context: Any) -> None:
+    """v1, v2, then v1 again the same day: the third deployment's record had the first one's key, so nothing was
+    written and the audit trail said v2 was live (review of 2026-11-26)."""
+    first = approved_by_the_gate(world, lambda_context)
+    second = approved_by_the_gate(world, lambda_context)
+    for arn in (first, second, first):
+        assert deployer.handler(request(arn), lambda_context)["decision"] == "allow"
+    assert sagemaker().describe_endpoint(EndpointName="credit-risk-scoring")["EndpointConfigName"].endswith("-v1")
+    results = [r["action"]["result"] for r in deployment_records(world) if r["decision"] == "allow"]
+    assert len(results) == 3 and sum("config credit-risk-scoring-credit-risk-v1 " in r for r in results) == 2, results
+
+
 @pytest.mark.parametrize(
     ("setup", "reason"),
     [

@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from botocore.exceptions import ClientError
 
 from drift.baseline import build_baseline
 from lambdas.drift_monitor import handler as drift
 from lambdas.drift_monitor.run import scheduler_input
+from lambdas.shared import aws
 from lambdas.shared.events import MalformedEvent
 from lambdas.shared.settings import METRICS_NAMESPACE
 from policies.model import GovernancePolicy
@@ -287,3 +289,24 @@ def test_capture_outside_the_window_is_not_read(quarantining: World, lambda_cont
     assert result["decision"] == "undecidable"
     (record,) = quarantining.audit_records()
     assert record["evidence"]["variants"][0]["rows"] < MIN_SAMPLES
+
+
+def test_a_retry_after_the_record_failed_says_what_the_first_attempt_did(quarantining: World, lambda_context: Any) -> None:
+    """Not "none, already PendingManualApproval": the first attempt sent the version back (review of 2026-11-26)."""
+    deployed = Deployed(quarantining)
+    deployed.capture(DATA.shifted())
+    event = run_event(quarantining)
+    failed = []
+
+    def audit_write_fails_once(params: dict[str, Any], **_: Any) -> None:
+        if params["Bucket"] == quarantining.names.audit_bucket and not failed:
+            failed.append(params["Key"])
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "injected"}}, "PutObject")
+
+    aws.client("s3").meta.events.register("before-parameter-build.s3.PutObject", audit_write_fails_once)
+    with pytest.raises(ClientError):
+        drift.handler(event, lambda_context)
+    assert quarantining.status(deployed.version) == "PendingManualApproval"
+    drift.handler(event, lambda_context)
+    (record,) = quarantining.audit_records()
+    assert record["action"]["result"] == f"{deployed.version}: set to PendingManualApproval"
