@@ -216,4 +216,32 @@ def _promotion_issues(accounts: Accounts) -> list[PolicyIssue]:
         issues.append(
             PolicyIssue(("accounts", "promotion"), "every stage has a promotion rule: leave the entry stage (dev) without one")
         )
+    return issues + _promotion_order_issues(accounts)
+
+
+def _promotion_order_issues(accounts: Accounts) -> list[PolicyIssue]:
+    """Stages are in promotion order: only the first is where versions are registered, and each rule promotes from a
+    stage listed before its own. A later stage left without a rule would take versions that were never promoted."""
+    issues: list[PolicyIssue] = []
+    stages, rules = accounts.stage_names, accounts.rules()
+    if accounts.promotion is not None and stages:
+        for stage in stages[1:]:
+            if stage not in rules:
+                before = stages[stages.index(stage) - 1]
+                issues.append(
+                    PolicyIssue(
+                        ("accounts", "promotion"),
+                        f"{stage} has no promotion rule, so versions would reach it without being promoted; add "
+                        f"'{stage}: {{after: {before}}}' (only the first stage, {stages[0]}, is where versions are registered)",
+                    )
+                )
+        for stage, rule in rules.items():
+            if stage in stages and rule.after in stages and stages.index(rule.after) >= stages.index(stage):
+                issues.append(
+                    PolicyIssue(
+                        ("accounts", "promotion", stage, "after"),
+                        f"{stage} comes after {rule.after}, but stages lists {rule.after} after {stage}: list the stages "
+                        "in promotion order",
+                    )
+                )
     return issues

@@ -66,12 +66,28 @@ def _quarantine_action(policy: GovernancePolicy) -> Action:
     }[policy.deployment.quarantine]
 
 
+def serving_problem(policy: GovernancePolicy, endpoint: str, served: ServedVersion) -> str | None:
+    """Why this version may not serve behind ``endpoint``: ``version_problem``, or an endpoint not named for the
+    version's project (the deployer names every endpoint ``<project>-...``; another project's endpoint would serve
+    it under that project's classification and capture)."""
+    if problem := version_problem(policy, served):
+        return problem
+    if served.project and not endpoint.startswith(f"{served.project}-"):
+        return (
+            f"variant {served.variant} (model {served.model}) serves {served.model_package} of project {served.project} "
+            f"behind endpoint {endpoint}, which is not named for it ({served.project}-...)"
+        )
+    return None
+
+
 def decide_serving(policy: GovernancePolicy, endpoint: EndpointFacts) -> Decision:
-    """The deployment guard's decision for an endpoint: every version it serves must be cleared."""
-    found = tuple(Violation(RULE, p) for s in endpoint.served if (p := version_problem(policy, s)))
+    """The deployment guard's decision for an endpoint: every version it serves must be cleared, behind an endpoint
+    of its own project."""
+    problems = {s: serving_problem(policy, endpoint.name, s) for s in endpoint.served}
+    found = tuple(Violation(RULE, p) for p in problems.values() if p)
     if not endpoint.served:
         found = (Violation(RULE, f"endpoint {endpoint.name} serves no model that can be traced"),)
-    offending = list(dict.fromkeys(s.variant for s in endpoint.served if version_problem(policy, s)))
+    offending = list(dict.fromkeys(s.variant for s, p in problems.items() if p))
     action = enforcement_action(Mode.ENFORCE, found, _quarantine_action(policy))
     if action is Action.QUARANTINE_VARIANTS and not offending:  # no variant to take out of traffic by name
         action = Action.DELETE_ENDPOINT

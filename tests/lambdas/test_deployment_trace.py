@@ -242,3 +242,26 @@ def test_scale_to_zero_deletes_an_endpoint_whose_variants_cannot_be_named(policy
 
     assert decision.action is Action.DELETE_ENDPOINT
     assert QuarantineVariants.performs is not decision.action
+
+
+def test_a_cleared_version_behind_another_projects_endpoint_is_quarantined(world: World, lambda_context: Any) -> None:
+    """An administrator's model from a cleared credit-risk version behind churn-forecast-live (another project's
+    classification, no capture) was allowed: the naming rule was the deployer's only."""
+    arn = approved_by_the_gate(world, lambda_context)
+    sagemaker().create_model(
+        ModelName="borrowed", PrimaryContainer={"ModelPackageName": arn}, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )
+    sagemaker().create_endpoint_config(
+        EndpointConfigName="borrowed-config",
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": "borrowed", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+    )
+    sagemaker().create_endpoint(EndpointName="churn-forecast-live", EndpointConfigName="borrowed-config")
+
+    result = guard.handler(api_call_event("CreateEndpoint", name="churn-forecast-live", region=REGION), lambda_context)
+
+    assert result["decisions"] == ["deny"]
+    (record,) = [r for r in deployment_records(world) if r["decision"] == "deny"]
+    assert "which is not named for it (credit-risk-...)" in record["violations"][0]["message"]
+    assert endpoints(REGION) == []

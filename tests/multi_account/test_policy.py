@@ -103,6 +103,20 @@ REFUSALS: list[tuple[str, tuple[str, str], str]] = [
         "accounts.promotion.staging.after (line 129): promotion cycle staging -> prod -> staging",
     ),
     (
+        "a-later-stage-without-a-rule",  # prod would take versions never promoted (review of 2026-11-26)
+        ("    prod: {after: staging, require_approved: true, distinct_approver: true}\n", ""),
+        "accounts.promotion (line 128): prod has no promotion rule, so versions would reach it without being promoted; "
+        "add 'prod: {after: staging}'",
+    ),
+    (
+        "stages-out-of-promotion-order",  # dev -> prod -> staging, with staging listed before prod
+        (
+            "    staging: {after: dev, require_approved: true}\n    prod: {after: staging,",
+            "    staging: {after: prod, require_approved: true}\n    prod: {after: dev,",
+        ),
+        "accounts.promotion.staging.after (line 129): staging comes after prod, but stages lists prod after staging",
+    ),
+    (
         "unknown-stage-in-a-promotion-rule",
         ("prod: {after: staging,", "prod: {after: stagin,"),
         "accounts.promotion.prod.after (line 130): 'stagin' is not a stage; stages: dev, staging, prod",
