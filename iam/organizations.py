@@ -39,16 +39,21 @@ FREE_SCP_PLACES = MAX_SCPS_PER_TARGET - 1
 FULL_AWS_ACCESS: Document = document({"Effect": "Allow", "Action": "*", "Resource": "*"})
 """AWS's managed FullAWSAccess SCP (p-FullAWSAccess): the allow every level needs for a deny-list strategy."""
 ANY_ACCOUNT = "*"
+# What would take over or break a governance role (and the deployment role the guardrails exempt): its trust, its
+# policies, its boundary (swapped for the other blueprint boundary, which the boundaries' own deny still allows).
 ROLE_TAMPERING_ACTIONS: tuple[str, ...] = (
     "iam:AttachRolePolicy",
     "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
     "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
     "iam:PutRolePolicy",
     "iam:TagRole",
     "iam:UntagRole",
     "iam:UpdateAssumeRolePolicy",
     "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
 )
 _NEGATED_EXACT = {"StringNotEquals": "StringNotLike", "ArnNotEquals": "ArnNotLike"}
 
@@ -102,8 +107,10 @@ def guardrail_statements(
         "Condition": {"StringNotEquals": {"aws:RequestedRegion": list(policy.regions.allowed)}},
     }
     guardrails = governance_guardrails(names, handlers)
+    # The deployment role is exempt from every guardrail: a workload account's administrator who could rewrite its
+    # trust would be too. Only the deployment role itself (and the management account) may change it.
     role_tampering = statement(
-        "DenyGovernanceRoleTampering", ROLE_TAMPERING_ACTIONS, names.role_arn(f"{names.org}-*"), effect="Deny"
+        "DenyGovernanceRoleTampering", ROLE_TAMPERING_ACTIONS, [names.role_arn(f"{names.org}-*"), deployer], effect="Deny"
     )
     return [
         _exempt(region_deny, [deployer, *enforcement_role_patterns(names, everywhere)]),

@@ -90,6 +90,16 @@ TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
         {"policyArn": f"arn:aws:iam::{ACCOUNT}:policy/acme-ml-permissions-boundary", "setAsDefault": True},
     ),
     "boundary-detached": ("iam.amazonaws.com", "DeleteRolePermissionsBoundary", {"roleName": "acme-data-scientist"}),
+    "role-trust-rewritten": (
+        "iam.amazonaws.com",
+        "UpdateAssumeRolePolicy",
+        {"roleName": "acme-approval-gate", "policyDocument": "{}"},
+    ),
+    "role-policy-attached": (
+        "iam.amazonaws.com",
+        "AttachRolePolicy",
+        {"roleName": "acme-ml-engineer", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+    ),
     "key-deletion": ("kms.amazonaws.com", "ScheduleKeyDeletion", {"keyId": "KEY", "pendingWindowInDays": 7}),
     "key-alias-deleted": ("kms.amazonaws.com", "DeleteAlias", {"aliasName": "alias/acme-ml-audit"}),
     "key-alias-repointed": (

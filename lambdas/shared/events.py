@@ -33,7 +33,7 @@ class MalformedEvent(ValueError):
 TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "events.amazonaws.com": ("name", "rule"),
     "lambda.amazonaws.com": ("functionName",),
-    "iam.amazonaws.com": ("policyArn", "roleName"),
+    "iam.amazonaws.com": ("roleName", "policyArn"),  # a role call may name a policy too (AttachRolePolicy): the role
     "kms.amazonaws.com": ("keyId", "aliasName"),
     "s3.amazonaws.com": ("bucketName",),
     "cloudtrail.amazonaws.com": ("name", "trailName"),

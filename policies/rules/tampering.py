@@ -44,6 +44,14 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "DeletePolicy": "deleted the boundary",
         "DeleteRolePermissionsBoundary": "removed the permissions boundary of role",
         "PutRolePermissionsBoundary": "replaced the permissions boundary of role",
+        # A governance role (or the deployment role the guardrails exempt) taken over or widened.
+        "UpdateAssumeRolePolicy": "rewrote the trust of governance role",
+        "AttachRolePolicy": "attached a policy to governance role",
+        "PutRolePolicy": "wrote an inline policy of governance role",
+        "DetachRolePolicy": "detached a policy from governance role",
+        "DeleteRolePolicy": "deleted an inline policy of governance role",
+        "DeleteRole": "deleted governance role",
+        "UpdateRole": "changed governance role",
     },
     "kms.amazonaws.com": {
         "DisableKey": "disabled the governance key",
@@ -108,6 +116,9 @@ def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequen
         case "iam.amazonaws.com":
             if facts.event_name.endswith("PermissionsBoundary"):
                 return True  # any role: dropping or swapping a boundary is the escape hatch itself
+            if "Role" in facts.event_name:  # the blueprint's roles are named <org>-...; the deployer is exempt everywhere
+                deployer = policy.accounts.deployment_role if policy.accounts is not None else None
+                return target.startswith(f"{names.org}-") or target == deployer
             return target.rsplit("/", 1)[-1] in {names.boundary_policy, names.enforcement_boundary_policy}
         case "kms.amazonaws.com":
             prefix = names.key_alias_pattern.removesuffix("*")

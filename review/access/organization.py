@@ -205,6 +205,7 @@ def tamper_requests(review: OrganizationReview, account: str) -> list[tuple[str,
     home = review.policy.regions.home
     key = found.key_arns[names.key_alias("data")]
     enforcement_role = names.role_arn(names.handler_role(handler))
+    deployment_role = names.role_arn(review.policy.accounts.deployment_role) if review.policy.accounts else names.role_arn("none")
     return [
         (
             "disable a forwarding rule",
@@ -253,6 +254,16 @@ def tamper_requests(review: OrganizationReview, account: str) -> list[tuple[str,
         ),
         ("rewrite an enforcement role's trust", "iam:UpdateAssumeRolePolicy", enforcement_role, {}, True),
         ("widen an enforcement role's policy", "iam:PutRolePolicy", enforcement_role, {}, True),
+        (
+            "swap a governance role's boundary for the other one",
+            "iam:PutRolePermissionsBoundary",
+            names.role_arn(names.event_forwarding_role),
+            {"iam:PermissionsBoundary": names.enforcement_boundary_policy_arn},
+            True,
+        ),
+        # The guardrails exempt the deployment role: whoever could rewrite its trust would be exempt too.
+        ("take over the deployment role (its trust)", "iam:UpdateAssumeRolePolicy", deployment_role, {}, True),
+        ("widen the deployment role's policy", "iam:AttachRolePolicy", deployment_role, {}, True),
         ("leave the organization", "organizations:LeaveOrganization", "*", {}, False),
         (
             "bypass governance retention",

@@ -55,6 +55,8 @@ def test_a_denied_attempt_is_alerted_as_an_attempt(world: World, lambda_context:
         ("trail-stopped", {"name": "team-trail"}),
         ("drift-schedule-deleted", {"groupName": "team-reports"}),
         ("key-alias-deleted", {"aliasName": "alias/team-key"}),
+        ("role-trust-rewritten", {"roleName": "team-etl"}),
+        ("role-policy-attached", {"roleName": "team-etl"}),
         ("key-alias-repointed", {"aliasName": "alias/team-key"}),
     ],
 )

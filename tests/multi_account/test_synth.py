@@ -326,3 +326,17 @@ def test_the_synth_command_says_why_it_cannot_write_its_output(
     assert main(["synth", "--outdir", str(blocked / "cdktf.out")]) == 2
     error = capsys.readouterr().err
     assert error == f"cannot write {blocked / 'cdktf.out'}: Not a directory\n"
+
+
+@pytest.mark.parametrize("call", ["UpdateAssumeRolePolicy", "AttachRolePolicy", "PutRolePolicy"])
+def test_the_tamper_watch_alerts_when_the_exempt_deployment_role_is_changed(example_policy: GovernancePolicy, call: str) -> None:
+    """Every guardrail exempts the deployment role: changing its trust or policies is how an administrator would
+    become it (review of 2026-11-26). Other roles of the account are theirs to change."""
+    from policies.rules.outcome import Verdict
+    from policies.rules.tampering import CallFacts, decide_tampering
+
+    assert example_policy.accounts is not None
+    deployer = CallFacts("iam.amazonaws.com", call, example_policy.accounts.deployment_role, "us-east-1")
+    theirs = CallFacts("iam.amazonaws.com", call, "team-etl", "us-east-1")
+    assert decide_tampering(example_policy, deployer, handlers=ALL_HANDLERS).verdict is Verdict.DENY
+    assert decide_tampering(example_policy, theirs, handlers=ALL_HANDLERS).verdict is Verdict.ALLOW
