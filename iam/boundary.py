@@ -177,7 +177,8 @@ def governance_guardrails(names: Names, handlers: Sequence[str]) -> list[dict[st
                 *(f"arn:{partition}:events:*:{account}:rule/{names.handler_rule(h)}*" for h in handlers),
                 f"arn:{partition}:events:*:{account}:rule/{names.forwarding_rule_prefix}*",
                 *(f"arn:{partition}:lambda:*:{account}:function:{names.handler_function(h)}" for h in handlers),
-                f"arn:{partition}:sqs:*:{account}:{names.dead_letter_queue_pattern}",
+                # by name: a pattern would reach other teams' <org>-...-dlq queues through the organization's SCPs
+                *(f"arn:{partition}:sqs:*:{account}:{names.dead_letter_queue(h)}" for h in handlers),
             ],
             effect="Deny",
         ),
@@ -259,10 +260,10 @@ def enforcement_boundary(names: Names, handlers: Sequence[str], ceiling: Sequenc
             statement(
                 "ActInWorkloadAccounts",
                 ["sts:AssumeRole"],
-                # In any account (one name per handler, not one per handler and account: a boundary has 6,144
-                # characters); which accounts is the role's own policy (iam.cross_account), and the namesakes'
-                # trust names the hub's role and external id.
-                [f"arn:{names.partition}:iam::*:role/{names.handler_role(h)}" for h in handlers],
+                # A ceiling in any account and any <org>- role (a boundary has 6,144 characters): which roles in
+                # which accounts is the role's own policy (iam.cross_account), and the namesakes' trust names the
+                # hub's role and external id.
+                [f"arn:{names.partition}:iam::*:role/{names.org}-*"],
             )
         ]
         if accounts is not None

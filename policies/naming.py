@@ -340,11 +340,6 @@ class Names:
     def dead_letter_queue(self, handler: str) -> str:
         return f"{self.org}-{_handler(handler)}-dlq"
 
-    @property
-    def dead_letter_queue_pattern(self) -> str:
-        """Matches the name of every handler's dead-letter queue."""
-        return f"{self.org}-*-dlq"
-
     def dead_letter_queue_arn(self, handler: str) -> str:
         return f"arn:{self.partition}:sqs:{self.region}:{self.account}:{self.dead_letter_queue(handler)}"
 

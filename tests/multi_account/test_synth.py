@@ -340,3 +340,29 @@ def test_the_tamper_watch_alerts_when_the_exempt_deployment_role_is_changed(exam
     theirs = CallFacts("iam.amazonaws.com", call, "team-etl", "us-east-1")
     assert decide_tampering(example_policy, deployer, handlers=ALL_HANDLERS).verdict is Verdict.DENY
     assert decide_tampering(example_policy, theirs, handlers=ALL_HANDLERS).verdict is Verdict.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("sqs:PurgeQueue", "arn:aws:sqs:eu-west-1:333333333333:acme-payments-dlq"),
+        ("sqs:SetQueueAttributes", "arn:aws:sqs:eu-west-1:333333333333:acme-orders-ingest-dlq"),
+        ("events:DisableRule", "arn:aws:events:eu-west-1:333333333333:rule/acme-payments-nightly"),
+    ],
+)
+def test_the_guardrails_leave_the_teams_own_org_named_resources_alone(
+    example_policy: GovernancePolicy, action: str, resource: str
+) -> None:
+    """The guardrail SCPs apply to every principal of the governed accounts: a pattern such as <org>-*-dlq would
+    deny every team's queues of that name (review of 2026-11-26), so the handlers' queues are named exactly."""
+    from iam.documents import document
+    from review.access.evaluator import LabelledPolicy, Principal, Request, ScpLevel, evaluate
+
+    guardrails = LabelledPolicy("guardrails", document(*guardrail_statements(example_policy, ALL_HANDLERS, EVERYWHERE)))
+    full = LabelledPolicy("FullAWSAccess", document({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    admin = Principal(
+        "arn:aws:iam::333333333333:role/payments-admin",
+        identity_policies=(full,),
+        scp_levels=(ScpLevel("ou", (full, guardrails)),),
+    )
+    assert evaluate(Request(admin, action, resource)).allowed
