@@ -24,6 +24,10 @@ GRANTS = (
 )
 
 
+# DescribeEndpoint's EndpointStatus while a create or an update is being deployed (the call's config may not show yet).
+DEPLOYING = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+
+
 def _version(reference: str, region: str, account: str) -> tuple[str, str | None]:
     """(ARN, status) of a model package given by name or ARN (in its own account: the hub's registry, with
     many accounts; a name is the model's account); status None when it does not exist."""
@@ -107,7 +111,8 @@ def trace_endpoint(name: str, region: str, account: str, *, also_config: str | N
 
     Every config the endpoint may serve from is traced: the live one, the one an update in progress deploys
     (``PendingDeploymentSummary``: DescribeEndpoint names the old config until the update completes) and
-    ``also_config`` (the config the triggering call names, when it still exists: one that does not is not served).
+    ``also_config`` (the config the triggering call names, while the endpoint is still deploying and the config
+    exists; on a settled endpoint it serves only if it is the live one, judged as such).
     A live or pending config deleted since is traced to the endpoint's variants, which serve from nowhere known.
     """
     sagemaker = aws.client("sagemaker", region, account=account)
@@ -118,6 +123,8 @@ def trace_endpoint(name: str, region: str, account: str, *, also_config: str | N
             return None
         raise
     pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+    if endpoint.get("EndpointStatus") not in DEPLOYING:  # settled: the call's config serves only if it is the live one
+        also_config = None
     served: list[ServedVersion] = []
     for config_name in dict.fromkeys(c for c in (endpoint.get("EndpointConfigName"), pending, also_config) if c):
         try:

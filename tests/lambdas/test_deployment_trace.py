@@ -265,3 +265,16 @@ def test_a_cleared_version_behind_another_projects_endpoint_is_quarantined(world
     (record,) = [r for r in deployment_records(world) if r["decision"] == "deny"]
     assert "which is not named for it (credit-risk-...)" in record["violations"][0]["message"]
     assert endpoints(REGION) == []
+
+
+def test_a_late_update_event_does_not_judge_a_config_the_endpoint_left(world: World, lambda_context: Any) -> None:
+    """An UpdateEndpoint record processed after a later update moved the endpoint on: the config it names is not
+    served any more, and a compliant endpoint is not quarantined for it."""
+    deployed_by_the_deployer(world, lambda_context)
+    rogue = raw_config()
+    event = api_call_event("CreateEndpoint", name=ENDPOINT, region=REGION)
+    event["detail"]["eventName"] = "UpdateEndpoint"
+    event["detail"]["requestParameters"]["endpointConfigName"] = rogue  # superseded: the endpoint serves the v1 config
+
+    assert guard.handler(event, lambda_context)["decisions"] == ["allow"]
+    assert endpoints(REGION) == [ENDPOINT]
