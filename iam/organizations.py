@@ -55,6 +55,20 @@ ROLE_TAMPERING_ACTIONS: tuple[str, ...] = (
     "iam:UpdateRole",
     "iam:UpdateRoleDescription",
 )
+# In the hub: what would cut the workload accounts off (its bus policy), open the registry (the groups' policies) or
+# forge a clearance or a promotion (the governance table), for anyone but the deployment role and the handlers.
+HUB_POLICY_ACTIONS: tuple[str, ...] = (
+    "events:PutPermission",
+    "events:RemovePermission",
+    "sagemaker:DeleteModelPackageGroupPolicy",
+    "sagemaker:PutModelPackageGroupPolicy",
+)
+LEDGER_WRITE_ACTIONS: tuple[str, ...] = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
 _NEGATED_EXACT = {"StringNotEquals": "StringNotLike", "ArnNotEquals": "ArnNotLike"}
 
 
@@ -112,9 +126,32 @@ def guardrail_statements(
     role_tampering = statement(
         "DenyGovernanceRoleTampering", ROLE_TAMPERING_ACTIONS, [names.role_arn(f"{names.org}-*"), deployer], effect="Deny"
     )
+    in_the_hub = {"StringEquals": {"aws:PrincipalAccount": policy.accounts.hub}} if policy.accounts else {}
+    hub_policies = statement(
+        "DenyHubPolicyTampering",
+        HUB_POLICY_ACTIONS,
+        [
+            f"arn:{partition}:events:*:*:event-bus/default",
+            f"arn:{partition}:sagemaker:*:*:model-package-group/*",
+        ],
+        effect="Deny",
+        condition=in_the_hub,
+    )
+    ledger_writes = statement(
+        "DenyHubLedgerWrites",
+        LEDGER_WRITE_ACTIONS,
+        f"arn:{partition}:dynamodb:*:*:table/{names.idempotency_table}",
+        effect="Deny",
+        condition=in_the_hub,
+    )
     return [
         _exempt(region_deny, [deployer, *enforcement_role_patterns(names, everywhere)]),
         *(_exempt(s, [deployer]) for s in [*guardrails, role_tampering]),
+        *(
+            [_exempt(hub_policies, [deployer]), _exempt(ledger_writes, [deployer, *enforcement_role_patterns(names, handlers)])]
+            if in_the_hub
+            else []
+        ),
         statement("DenyLeavingTheOrganization", ["organizations:LeaveOrganization"], "*", effect="Deny"),
         statement("DenyGovernanceRetentionBypass", ["s3:BypassGovernanceRetention"], "*", effect="Deny"),
     ]

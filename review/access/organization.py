@@ -261,6 +261,27 @@ def tamper_requests(review: OrganizationReview, account: str) -> list[tuple[str,
             {"iam:PermissionsBoundary": names.enforcement_boundary_policy_arn},
             True,
         ),
+        *(
+            [
+                (
+                    "cut the workload accounts off the hub's bus",
+                    "events:RemovePermission",
+                    f"arn:aws:events:{home}:{account}:event-bus/default",
+                    {},
+                    True,
+                ),
+                (
+                    "open a project's registry group",
+                    "sagemaker:PutModelPackageGroupPolicy",
+                    f"arn:aws:sagemaker:{home}:{account}:model-package-group/x",
+                    {},
+                    True,
+                ),
+                ("forge a promotion record", "dynamodb:PutItem", names.idempotency_table_arn, {}, True),
+            ]
+            if account == review.section.hub
+            else []
+        ),
         # The guardrails exempt the deployment role: whoever could rewrite its trust would be exempt too.
         ("take over the deployment role (its trust)", "iam:UpdateAssumeRolePolicy", deployment_role, {}, True),
         ("widen the deployment role's policy", "iam:AttachRolePolicy", deployment_role, {}, True),

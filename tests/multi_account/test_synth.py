@@ -138,6 +138,12 @@ def test_each_guardrail_spares_only_the_deployment_role(example_policy: Governan
     assert "arn:aws:iam::*:role/acme-model-deployer" not in region["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
     for sid in ("DenyLeavingTheOrganization", "DenyGovernanceRetentionBypass"):
         assert "Condition" not in by_sid.pop(sid), sid  # nobody is spared
+    # in the hub only: its bus and group policies (the deployer spared) and the governance table (the handlers too)
+    for sid in ("DenyHubPolicyTampering", "DenyHubLedgerWrites"):
+        hub = by_sid.pop(sid)
+        assert hub["Condition"]["StringEquals"] == {"aws:PrincipalAccount": HUB}, sid
+        spared = [deployer] + ([f"arn:aws:iam::*:role/acme-{h}" for h in ALL_HANDLERS] if sid == "DenyHubLedgerWrites" else [])
+        assert hub["Condition"]["ArnNotLike"] == {"aws:PrincipalArn": spared}, sid
     # every guardrail of the boundaries (iam.boundary.governance_guardrails), and the SCP's own role guardrail
     boundary = governance_guardrails(any_account_names(example_policy), ALL_HANDLERS)
     assert set(by_sid) == {s["Sid"] for s in boundary} | {"DenyGovernanceRoleTampering"}
