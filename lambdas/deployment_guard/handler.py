@@ -14,7 +14,7 @@ be judged does not stop the others; the event is then raised, to be retried and 
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -29,7 +29,7 @@ from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
 from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
-from policies.naming import DEPLOYMENT_GUARD
+from policies.naming import DEPLOYMENT_GUARD, PROMOTED
 from policies.rules.deployment import EndpointFacts, ServedVersion, decide_serving
 from policies.rules.outcome import RuleSet
 from policies.rules.resources import MODEL_PACKAGE_STATE_CHANGE, ResourceFacts, ResourceKind
@@ -107,15 +107,37 @@ def _called_config(event: dict[str, Any]) -> str | None:
     return config if isinstance(config, str) and config else None
 
 
+def with_promotions(found: EndpointFacts) -> EndpointFacts:
+    """With many accounts: each served version with the stages the hub (this account's table) recorded its promotion
+    into, for the stage rules of ``decide_serving``."""
+    accounts = governance_policy().accounts
+    if accounts is None or not accounts.rules():
+        return found
+    served = tuple(
+        replace(s, promoted_into=tuple(t for t in accounts.rules() if ledger.lookup(PROMOTED, f"{t}#{s.model_package}")))
+        if s.model_package
+        else s
+        for s in found.served
+    )
+    return replace(found, served=served)
+
+
+def account_stages(account: str) -> list[str] | None:
+    """The stages a workload account runs (many accounts); None for the hub's and a single account's endpoints."""
+    accounts = governance_policy().accounts
+    return accounts.workload_accounts.get(account) if accounts is not None else None
+
+
 def _facts(event: dict[str, Any], where: str, name: str, region: str, account: str) -> EndpointFacts | None:
     def trace() -> dict[str, Any]:
         found = trace_endpoint(name, region, account, also_config=_called_config(event))
-        return {"endpoint": asdict(found) if found else None}
+        return {"endpoint": asdict(with_promotions(found)) if found else None}
 
     stored = ledger.remembered(FACTS, f"{event['id']}:{where}", trace)["endpoint"]
     if stored is None:
         return None
-    return EndpointFacts(**{**stored, "served": tuple(ServedVersion(**s) for s in stored["served"])})
+    served = tuple(ServedVersion(**{**s, "promoted_into": tuple(s.get("promoted_into", ()))}) for s in stored["served"])
+    return EndpointFacts(**{**stored, "served": served})
 
 
 def remembered_targets(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | None]:
@@ -150,7 +172,7 @@ def _judge(
         return None
     if revoked is not None and not any(s.model_package == revoked for s in facts.served):
         return None  # a revocation judges the endpoints serving that version only
-    decision = decide_serving(policy, facts)
+    decision = decide_serving(policy, facts, account_stages(account))
     endpoint = ResourceFacts(kind=ResourceKind.ENDPOINT, name=name, arn=facts.arn, region=region)
     return conclude(
         decision,

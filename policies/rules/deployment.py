@@ -34,6 +34,8 @@ class ServedVersion:
     cleared: bool = False
     """Whether the approval gate recorded an allow decision for the version (and it was not revoked since)."""
     project: str | None = None
+    promoted_into: tuple[str, ...] = ()
+    """With many accounts: the stages the hub recorded the version's promotion into."""
 
 
 @dataclass(frozen=True)
@@ -66,24 +68,33 @@ def _quarantine_action(policy: GovernancePolicy) -> Action:
     }[policy.deployment.quarantine]
 
 
-def serving_problem(policy: GovernancePolicy, endpoint: str, served: ServedVersion) -> str | None:
+def serving_problem(
+    policy: GovernancePolicy, endpoint: str, served: ServedVersion, account_stages: Sequence[str] | None = None
+) -> str | None:
     """Why this version may not serve behind ``endpoint``: ``version_problem``, or an endpoint not named for the
     version's project (the deployer names every endpoint ``<project>-...``; another project's endpoint would serve
-    it under that project's classification and capture)."""
+    it under that project's classification and capture), or, in a workload account running ``account_stages``, a
+    version of a project that runs in none of them, or that was promoted into none of them that needs a promotion."""
     if problem := version_problem(policy, served):
         return problem
+    where = f"variant {served.variant} (model {served.model}) serves {served.model_package}"
     if served.project and not endpoint.startswith(f"{served.project}-"):
-        return (
-            f"variant {served.variant} (model {served.model}) serves {served.model_package} of project {served.project} "
-            f"behind endpoint {endpoint}, which is not named for it ({served.project}-...)"
-        )
+        return f"{where} of project {served.project} behind endpoint {endpoint}, which is not named for it ({served.project}-...)"
+    accounts = policy.accounts
+    if account_stages and accounts is not None and served.project:
+        runs = [s for s in account_stages if s in accounts.stages_of(served.project)]
+        if not runs:
+            return f"{where}: project {served.project} runs in none of this account's stages ({', '.join(account_stages)})"
+        rules = accounts.rules()
+        if not any(s not in rules or s in served.promoted_into for s in runs):
+            return f"{where}, which has not been promoted into {' or '.join(runs)}"
     return None
 
 
-def decide_serving(policy: GovernancePolicy, endpoint: EndpointFacts) -> Decision:
+def decide_serving(policy: GovernancePolicy, endpoint: EndpointFacts, account_stages: Sequence[str] | None = None) -> Decision:
     """The deployment guard's decision for an endpoint: every version it serves must be cleared, behind an endpoint
-    of its own project."""
-    problems = {s: serving_problem(policy, endpoint.name, s) for s in endpoint.served}
+    of its own project; in a workload account (``account_stages``: the stages it runs), promoted into its stage."""
+    problems = {s: serving_problem(policy, endpoint.name, s, account_stages) for s in endpoint.served}
     found = tuple(Violation(RULE, p) for p in problems.values() if p)
     if not endpoint.served:
         found = (Violation(RULE, f"endpoint {endpoint.name} serves no model that can be traced"),)

@@ -532,3 +532,40 @@ def test_an_approval_that_also_asks_a_stage_is_judged_as_an_approval_first(
     (record,) = world.audit_records()
     assert record["rule_set"] == "approval-gate" and "promotion" not in {v["rule"] for v in record["violations"]}
     assert clearance(version) is None and promoted(world, "staging", version) is None
+
+
+@pytest.mark.parametrize("promoted", [False, True], ids=["never-promoted-into-prod", "promoted-into-prod"])
+def test_the_guard_judges_a_prod_endpoint_by_the_hubs_promotion_record(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any, promoted: bool
+) -> None:
+    """An endpoint in prod serving a cleared version the hub never promoted into prod was allowed: the guard checked
+    approval and clearance only (review of 2026-11-26)."""
+    from lambdas.shared.clearance import clear
+
+    world = hub_handler(world_for, monkeypatch, "deployment-guard")
+    version = world.register("credit-risk", status="Approved")
+    clear(version, audit_record="decisions/x.json", policy_version=world.policy.version, approved_by_person="alice")
+    if promoted:
+        promoted_in_the_hub(world, "prod", version)
+    sagemaker = in_workload("sagemaker", account=PROD)
+    sagemaker.create_model(
+        ModelName="credit-risk-v1",
+        ExecutionRoleArn=f"arn:aws:iam::{PROD}:role/acme-credit-risk-sagemaker-execution",
+        PrimaryContainer={"ModelPackageName": version},
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="credit-risk-scoring-config",
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": "credit-risk-v1", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName="credit-risk-scoring", EndpointConfigName="credit-risk-scoring-config")
+    event = {**api_call_event("CreateEndpoint", name="credit-risk-scoring", region=REGION), "account": PROD}
+
+    result = deployment_guard.handler(event, lambda_context)
+
+    assert result["decisions"] == (["allow"] if promoted else ["deny"])
+    if not promoted:
+        (record,) = [r for r in world.audit_records() if r["rule_set"] == "deployment"]
+        assert record["violations"][0]["message"].endswith("which has not been promoted into prod")
+        assert sagemaker.list_endpoints()["Endpoints"] == []
