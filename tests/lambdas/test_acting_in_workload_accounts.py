@@ -180,15 +180,12 @@ def test_the_gate_reads_evidence_only_in_an_entry_stage_account_that_runs_the_pr
     assert assumed(PROD) == [], "nothing is read in an account where versions are not registered"
 
 
-def test_a_rejection_in_the_hub_quarantines_the_endpoint_serving_it_in_a_workload_account(
-    world_for: Any, policy: GovernancePolicy, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
-) -> None:
-    world = hub_handler(world_for, monkeypatch, "deployment-guard")
-    package = world.register("credit-risk", status="Approved")
-    sagemaker = in_workload("sagemaker")  # the stage's deployer created the model from the hub's version
+def serving_in(account: str, package: str) -> Any:
+    """credit-risk-scoring in ``account`` serving the hub's ``package`` (as its deployer makes it); its SageMaker client."""
+    sagemaker = in_workload("sagemaker", account=account)
     sagemaker.create_model(
         ModelName="credit-risk-v1",
-        ExecutionRoleArn=f"arn:aws:iam::{WORKLOAD}:role/acme-credit-risk-sagemaker-execution",
+        ExecutionRoleArn=f"arn:aws:iam::{account}:role/acme-credit-risk-sagemaker-execution",
         PrimaryContainer={"ModelPackageName": package},
     )
     sagemaker.create_endpoint_config(
@@ -198,6 +195,15 @@ def test_a_rejection_in_the_hub_quarantines_the_endpoint_serving_it_in_a_workloa
         ],
     )
     sagemaker.create_endpoint(EndpointName="credit-risk-scoring", EndpointConfigName="credit-risk-scoring-config")
+    return sagemaker
+
+
+def test_a_rejection_in_the_hub_quarantines_the_endpoint_serving_it_in_a_workload_account(
+    world_for: Any, policy: GovernancePolicy, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    world = hub_handler(world_for, monkeypatch, "deployment-guard")
+    package = world.register("credit-risk", status="Approved")
+    sagemaker = serving_in(WORKLOAD, package)  # the stage's deployer created the model from the hub's version
     world.sagemaker().update_model_package(ModelPackageArn=package, ModelApprovalStatus="Rejected")  # in the hub
 
     result = deployment_guard.handler(approval_event(package, status="Rejected"), lambda_context)
@@ -547,19 +553,7 @@ def test_the_guard_judges_a_prod_endpoint_by_the_hubs_promotion_record(
     clear(version, audit_record="decisions/x.json", policy_version=world.policy.version, approved_by_person="alice")
     if promoted:
         promoted_in_the_hub(world, "prod", version)
-    sagemaker = in_workload("sagemaker", account=PROD)
-    sagemaker.create_model(
-        ModelName="credit-risk-v1",
-        ExecutionRoleArn=f"arn:aws:iam::{PROD}:role/acme-credit-risk-sagemaker-execution",
-        PrimaryContainer={"ModelPackageName": version},
-    )
-    sagemaker.create_endpoint_config(
-        EndpointConfigName="credit-risk-scoring-config",
-        ProductionVariants=[
-            {"VariantName": "AllTraffic", "ModelName": "credit-risk-v1", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
-        ],
-    )
-    sagemaker.create_endpoint(EndpointName="credit-risk-scoring", EndpointConfigName="credit-risk-scoring-config")
+    sagemaker = serving_in(PROD, version)
     event = {**api_call_event("CreateEndpoint", name="credit-risk-scoring", region=REGION), "account": PROD}
 
     result = deployment_guard.handler(event, lambda_context)
