@@ -124,6 +124,7 @@ TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
         "PurgeQueue",
         {"queueUrl": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/acme-approval-gate-dlq"},
     ),
+    "bus-permission-removed": ("events.amazonaws.com", "RemovePermission", {"statementId": "ForwardFromWorkloadAccounts"}),
     "sweep-rule-disabled": ("events.amazonaws.com", "DisableRule", {"name": "acme-deployment-guard-schedule"}),
     "drift-schedule-group-deleted": ("scheduler.amazonaws.com", "DeleteScheduleGroup", {"name": "acme-drift-monitor"}),
 }

@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from lambdas.shared.events import MODEL_PACKAGE_ARN, TAMPER_TARGET_FIELDS, MalformedEvent, identity_arn
 from policies.rules.resources import API_CALL_VIA_CLOUDTRAIL, MODEL_PACKAGE_STATE_CHANGE
+from policies.rules.tampering import BUS_POLICY_CALLS, DEFAULT_EVENT_BUS
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 SAGEMAKER_SOURCE = "sagemaker.amazonaws.com"
@@ -299,6 +300,8 @@ class TamperCallEvent(EventBridgeEvent):
             for name in TAMPER_TARGET_FIELDS.get(call.eventSource, ()):
                 if isinstance(part.get(name), str) and part[name]:
                     return str(part[name])
+        if call.eventSource == "events.amazonaws.com" and call.eventName in BUS_POLICY_CALLS:
+            return DEFAULT_EVENT_BUS  # a bus policy call without eventBusName is about the default bus
         raise MalformedEvent(
             f"{call.eventSource} {call.eventName} names no resource ({', '.join(TAMPER_TARGET_FIELDS.get(call.eventSource, ()))})"
         )

@@ -31,7 +31,7 @@ class MalformedEvent(ValueError):
 
 # Where each service's record names the resource a tamper call acts on (requestParameters, then responseElements).
 TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
-    "events.amazonaws.com": ("name", "rule"),
+    "events.amazonaws.com": ("name", "rule", "eventBusName"),
     "lambda.amazonaws.com": ("functionName",),
     "iam.amazonaws.com": ("roleName", "policyArn"),  # a role call may name a policy too (AttachRolePolicy): the role
     "kms.amazonaws.com": ("keyId", "aliasName"),

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from policies.model import GovernancePolicy
 
 RULE = "governance-tampering"
+BUS_POLICY_CALLS = ("PutPermission", "RemovePermission")
+DEFAULT_EVENT_BUS = "default"
 
 # eventSource -> eventName -> what the call does. Lambda's CloudTrail event names carry their API version.
 TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
@@ -29,6 +31,9 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "PutRule": "changed the rule",
         "PutTargets": "retargeted the rule",
         "RemoveTargets": "removed the targets of the rule",
+        # The default bus's policy admits the forwarding of other accounts (the hub's, with many accounts).
+        "PutPermission": "changed the policy of event bus",
+        "RemovePermission": "removed a permission of event bus",
     },
     "lambda.amazonaws.com": {
         "UpdateFunctionCode20150331v2": "replaced the code of",
@@ -109,6 +114,8 @@ def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequen
     target = facts.target.rsplit("/", 1)[-1] if facts.event_source == "events.amazonaws.com" else facts.target
     match facts.event_source:
         case "events.amazonaws.com":
+            if facts.event_name in BUS_POLICY_CALLS:
+                return target == DEFAULT_EVENT_BUS
             rules = {names.handler_rule(h) for h in handlers} | {names.handler_schedule_rule(h) for h in handlers}
             return target in rules or target.startswith(names.forwarding_rule_prefix)
         case "lambda.amazonaws.com":

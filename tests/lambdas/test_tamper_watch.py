@@ -56,6 +56,7 @@ def test_a_denied_attempt_is_alerted_as_an_attempt(world: World, lambda_context:
         ("drift-schedule-deleted", {"groupName": "team-reports"}),
         ("key-alias-deleted", {"aliasName": "alias/team-key"}),
         ("role-trust-rewritten", {"roleName": "team-etl"}),
+        ("bus-permission-removed", {"eventBusName": "team-bus"}),
         ("role-policy-attached", {"roleName": "team-etl"}),
         ("key-alias-repointed", {"aliasName": "alias/team-key"}),
     ],
