@@ -137,7 +137,10 @@ def _facts(event: dict[str, Any], where: str, name: str, region: str, account: s
     if stored is None:
         return None
     served = tuple(ServedVersion(**{**s, "promoted_into": tuple(s.get("promoted_into", ()))}) for s in stored["served"])
-    return EndpointFacts(**{**stored, "served": served})
+    facts = EndpointFacts(**{**stored, "served": served})
+    if any("promoted_into" not in s for s in stored["served"]):  # remembered before the stage rule: read them now
+        facts = with_promotions(facts)
+    return facts
 
 
 def remembered_targets(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | None]:

@@ -563,3 +563,29 @@ def test_the_guard_judges_a_prod_endpoint_by_the_hubs_promotion_record(
         (record,) = [r for r in world.audit_records() if r["rule_set"] == "deployment"]
         assert record["violations"][0]["message"].endswith("which has not been promoted into prod")
         assert sagemaker.list_endpoints()["Endpoints"] == []
+
+
+def test_a_retry_of_facts_remembered_before_the_stage_rule_reads_the_promotions(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """Facts a first attempt stored before the stage rule have no promotions: read as "promoted into nothing", the
+    retry deleted a promoted prod endpoint (found by a review of the change)."""
+    from dataclasses import asdict
+
+    from lambdas.shared.clearance import clear
+
+    world = hub_handler(world_for, monkeypatch, "deployment-guard")
+    version = world.register("credit-risk", status="Approved")
+    clear(version, audit_record="decisions/x.json", policy_version=world.policy.version, approved_by_person="alice")
+    promoted_in_the_hub(world, "prod", version)
+    sagemaker = serving_in(PROD, version)
+    event = {**api_call_event("CreateEndpoint", name="credit-risk-scoring", region=REGION), "account": PROD}
+    before = asdict(deployment_guard.trace_endpoint("credit-risk-scoring", REGION, PROD))
+    for served in before["served"]:
+        served.pop("promoted_into")
+    deployment_guard.ledger.remembered(
+        deployment_guard.FACTS, f"{event['id']}:{REGION}:credit-risk-scoring", lambda: {"endpoint": before}
+    )
+
+    assert deployment_guard.handler(event, lambda_context)["decisions"] == ["allow"]
+    assert [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["credit-risk-scoring"]
