@@ -101,7 +101,7 @@ class HandlerSpec:
             return remedy.perform(decision, target)
         from lambdas.shared.ledger import acted_once
 
-        return acted_once(f"{self.name}:{once_per}", lambda: remedy.perform(decision, target))
+        return acted_once(f"{self.name}:{once_per}", decision, lambda: remedy.perform(decision, target))
 
 
 HANDLERS: tuple[HandlerSpec, ...] = (

@@ -107,11 +107,11 @@ def _called_config(event: dict[str, Any]) -> str | None:
     return config if isinstance(config, str) and config else None
 
 
-def with_promotions(found: EndpointFacts) -> EndpointFacts:
-    """With many accounts: each served version with the stages the hub (this account's table) recorded its promotion
-    into, for the stage rules of ``decide_serving``."""
+def with_promotions(found: EndpointFacts, account: str) -> EndpointFacts:
+    """An endpoint of a workload account (many accounts): each served version with the stages the hub (this
+    account's table) recorded its promotion into, for the stage rules of ``decide_serving``."""
     accounts = governance_policy().accounts
-    if accounts is None or not accounts.rules():
+    if accounts is None or not accounts.rules() or account_stages(account) is None:
         return found
     served = tuple(
         replace(s, promoted_into=tuple(t for t in accounts.rules() if ledger.lookup(PROMOTED, f"{t}#{s.model_package}")))
@@ -131,7 +131,7 @@ def account_stages(account: str) -> list[str] | None:
 def _facts(event: dict[str, Any], where: str, name: str, region: str, account: str) -> EndpointFacts | None:
     def trace() -> dict[str, Any]:
         found = trace_endpoint(name, region, account, also_config=_called_config(event))
-        return {"endpoint": asdict(with_promotions(found)) if found else None}
+        return {"endpoint": asdict(with_promotions(found, account)) if found else None}
 
     stored = ledger.remembered(FACTS, f"{event['id']}:{where}", trace)["endpoint"]
     if stored is None:
@@ -139,7 +139,7 @@ def _facts(event: dict[str, Any], where: str, name: str, region: str, account: s
     served = tuple(ServedVersion(**{**s, "promoted_into": tuple(s.get("promoted_into", ()))}) for s in stored["served"])
     facts = EndpointFacts(**{**stored, "served": served})
     if any("promoted_into" not in s for s in stored["served"]):  # remembered before the stage rule: read them now
-        facts = with_promotions(facts)
+        facts = with_promotions(facts, account)
     return facts
 
 

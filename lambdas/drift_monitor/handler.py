@@ -81,13 +81,6 @@ def act(decision: Decision, region: str) -> str:
     return "; ".join(results)
 
 
-def acted(decision: Decision, region: str, run: str) -> str:
-    """``act``, once per run: a retry after the record or the alert failed reports what the first attempt did."""
-    if decision.action in (Action.NONE, Action.REPORT_ONLY):
-        return act(decision, region)
-    return ledger.acted_once(f"{SPEC.name}:{run}", lambda: act(decision, region))
-
-
 def _metrics(**dimensions: str) -> EphemeralMetrics:
     """Metrics with one dimension set: the handler's service and ``dimensions``."""
     found = EphemeralMetrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
@@ -129,7 +122,7 @@ def monitor(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event=event,
         event_time=run.time,
         actor=None,
-        action_result=acted(decision, region, run.id),
+        action_result=ledger.acted_once(f"{SPEC.name}:{run.id}", decision, lambda: act(decision, region)),
         context=context,
         logger=logger,
         metrics=metrics,

@@ -19,7 +19,7 @@ from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import conclude, event_time
 from lambdas.shared.sagemaker_resources import current_tags
-from policies.rules.outcome import Action, Decision, RuleSet, undecidable
+from policies.rules.outcome import Decision, RuleSet, undecidable
 from policies.rules.resources import ResourceFacts
 from policies.terms import Mode
 
@@ -121,10 +121,8 @@ def handle_create_call(
     decision = decide(governance_policy(), resource)
     if not exists:
         result = "none: the resource no longer exists"
-    elif decision.action in (Action.NONE, Action.REPORT_ONLY):
-        result = act(decision, resource)
     else:  # a retry after the record or the alert failed reports what the first attempt did
-        result = ledger.acted_once(f"{decision.rule_set.value}:{event.get('id')}", lambda: act(decision, resource))
+        result = ledger.acted_once(f"{decision.rule_set.value}:{event.get('id')}", decision, lambda: act(decision, resource))
     return conclude(
         decision,
         event=event,

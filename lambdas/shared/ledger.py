@@ -22,6 +22,7 @@ from typing import Any
 
 from lambdas.shared import aws
 from lambdas.shared.settings import settings
+from policies.rules.outcome import Action, Decision
 
 WINDOW_SECONDS = 24 * 3600
 ACTED = "acted"
@@ -57,9 +58,12 @@ def remembered(kind: str, key: str, compute: Callable[[], dict[str, Any]]) -> di
     return value
 
 
-def acted_once(key: str, act: Callable[[], str]) -> str:
-    """The result of ``act()`` for ``key`` (the event, and the target when an event has several): done by the first
-    attempt that got through it, reported again by every retry."""
+def acted_once(key: str, decision: Decision, act: Callable[[], str]) -> str:
+    """The result of ``act()`` carrying out ``decision`` for ``key`` (the handler, the event, and the target when an
+    event has several): done by the first attempt that got through it, reported again by every retry. A decision
+    that does nothing (compliant, report mode) has nothing to remember."""
+    if decision.action in (Action.NONE, Action.REPORT_ONLY):
+        return act()
     return str(remembered(ACTED, key, lambda: {"result": act()})["result"])
 
 
