@@ -11,7 +11,7 @@ from typing import Any
 
 from iam.documents import Document, document, statement
 from policies.model import PROJECT_TAG_KEY
-from policies.naming import LINEAGE_PEOPLE_PREFIXES, MODEL_DEPLOYER, Names
+from policies.naming import LINEAGE_PEOPLE_PREFIXES, LINEAGE_PIPELINE_CODE_PREFIXES, MODEL_DEPLOYER, Names
 
 Keys = Mapping[str, str]
 
@@ -59,13 +59,46 @@ OWN_PROJECT = f"${{aws:PrincipalTag/{PROJECT_TAG_KEY}}}"
 """The project of the session: the identity provider passes it as the ``ml-project`` session tag (iam.trust)."""
 
 
+def _own_lineage(names: Names) -> str:
+    return f"{_lineage(names)}/{names.lineage_project_prefix(OWN_PROJECT)}"
+
+
+def _pass_own_project_role(sid: str, roles: str) -> dict[str, Any]:
+    """``iam:PassRole`` to SageMaker of the ``roles`` tagged with the session's own project."""
+    return statement(
+        sid,
+        ["iam:PassRole"],
+        [roles],
+        condition={
+            "StringEquals": {
+                "iam:PassedToService": "sagemaker.amazonaws.com",
+                f"aws:ResourceTag/{PROJECT_TAG_KEY}": OWN_PROJECT,
+            }
+        },
+    )
+
+
+def _run_own_pipeline(names: Names, extra: Sequence[str] = ()) -> dict[str, Any]:
+    actions = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution"]
+    return statement(
+        "RunOwnGovernedPipeline" if not extra else "PublishAndRunOwnGovernedPipeline",
+        sorted([*actions, *extra]),
+        [
+            sagemaker_arn(names, "pipeline", f"{OWN_PROJECT}-governed"),
+            sagemaker_arn(names, "pipeline", f"{OWN_PROJECT}-governed/*"),
+        ],
+    )
+
+
 def data_scientist(names: Names, keys: Keys) -> Document:
     """Builds and trains models of the project named by the session tag, and starts its governed pipeline.
 
-    Registration and evidence come from the pipeline (the project's execution role), never from a person:
-    a data scientist uploads candidate data and code, and cannot write evidence, approve or deploy.
+    Their own jobs run as the project's experiment role, the only role they may pass: it writes no evidence and
+    registers nothing. Evidence and registration come from the governed pipeline (the execution role), whose code
+    only the pipeline publisher uploads: a data scientist can neither run their code as the execution role nor
+    change the code it runs.
     """
-    own = f"{_lineage(names)}/{names.lineage_project_prefix(OWN_PROJECT)}"
+    own = _own_lineage(names)
     return document(
         _registry_read(names),
         statement(
@@ -81,28 +114,33 @@ def data_scientist(names: Names, keys: Keys) -> Document:
             ],
             [sagemaker_arn(names, kind, f"{OWN_PROJECT}-*") for kind in ("training-job", "processing-job")],
         ),
-        statement(
-            "RunOwnGovernedPipeline",
-            ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution"],
-            [
-                sagemaker_arn(names, "pipeline", f"{OWN_PROJECT}-governed"),
-                sagemaker_arn(names, "pipeline", f"{OWN_PROJECT}-governed/*"),
-            ],
-        ),
+        _run_own_pipeline(names),
         statement("ReadOwnProjectLineage", ["s3:GetObject"], [f"{own}/*"]),
-        statement("UploadCandidateDataAndCode", ["s3:PutObject"], [f"{own}/{prefix}/*" for prefix in LINEAGE_PEOPLE_PREFIXES]),
-        _list_lineage(names),
         statement(
-            "PassOwnProjectExecutionRole",
-            ["iam:PassRole"],
-            [names.role_arn(f"{names.org}-*")],
-            condition={
-                "StringEquals": {
-                    "iam:PassedToService": "sagemaker.amazonaws.com",
-                    f"aws:ResourceTag/{PROJECT_TAG_KEY}": OWN_PROJECT,
-                }
-            },
+            "UploadCandidateDataAndExperiments", ["s3:PutObject"], [f"{own}/{prefix}/*" for prefix in LINEAGE_PEOPLE_PREFIXES]
         ),
+        _list_lineage(names),
+        _pass_own_project_role("PassOwnProjectExperimentRole", names.experiment_roles),
+        _use_data_key(keys),
+    )
+
+
+def pipeline_publisher(names: Names, keys: Keys) -> Document:
+    """Publishes the governed pipeline of the project named by the session tag: its code and its definition.
+
+    What the pipeline runs as the execution role comes from here alone (``pipelines.cli upsert``, typically from CI
+    after review): the code bundle and the SDK's uploads, and the pipeline the execution role is passed to.
+    Trains, approves and deploys nothing.
+    """
+    own = _own_lineage(names)
+    code = [f"{own}/{prefix}/*" for prefix in LINEAGE_PIPELINE_CODE_PREFIXES]
+    return document(
+        _run_own_pipeline(
+            names, ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:DescribePipeline", "sagemaker:UpdatePipeline"]
+        ),
+        statement("UploadOwnPipelineCode", ["s3:GetObject", "s3:PutObject"], code),
+        _list_lineage(names),
+        _pass_own_project_role("PassOwnProjectExecutionRole", names.role_arn(f"{names.org}-*")),
         _use_data_key(keys),
     )
 
@@ -162,6 +200,7 @@ def auditor(names: Names, keys: Keys) -> Document:
 
 PERSONA_POLICIES: dict[str, Callable[[Names, Keys], Document]] = {
     "data-scientist": data_scientist,
+    "pipeline-publisher": pipeline_publisher,
     "ml-engineer": ml_engineer,
     "model-approver": model_approver,
     "auditor": auditor,

@@ -8,7 +8,13 @@ from typing import Any
 from iam.boundary import APPROVAL_STATUS_KEY, AUDIT_RECORD_TAMPERING_ACTIONS, approver_principals
 from iam.documents import Document, deny_insecure_transport, document
 from policies.model import PROJECT_TAG_KEY, Project
-from policies.naming import CLOUDTRAIL_PREFIX, LINEAGE_EVIDENCE_PREFIXES, Names
+from policies.naming import (
+    CLOUDTRAIL_PREFIX,
+    LINEAGE_EVIDENCE_PREFIXES,
+    LINEAGE_PIPELINE_CODE_PREFIXES,
+    PIPELINE_PUBLISHER,
+    Names,
+)
 
 
 def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict[str, Any]] = ()) -> Document:
@@ -77,6 +83,8 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
     """Evidence comes only from a project's governed pipeline, and a project's data stays in the project.
 
     - evidence prefixes (``projects/*/{data,runs,models,baselines}``) are written only by execution roles;
+    - the code a governed pipeline runs as the execution role (``projects/*/{code,sdk}``) is written only by the
+      pipeline publisher, so nobody else can have the execution role run their code;
     - every write lands in the writer's own project (the ``ml-project`` tag of the role or session),
       except for the enforcement roles in ``lineage_writers`` (drift reports);
     - objects are read only inside the reader's own project, except evaluation and validation reports
@@ -94,6 +102,14 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Action": writes,
             "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in LINEAGE_EVIDENCE_PREFIXES],
             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": execution_roles or [names.role_arn(f"{names.org}-no-projects")]}},
+        },
+        {
+            "Sid": "PipelineCodeOnlyFromItsPublisher",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": writes,
+            "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in LINEAGE_PIPELINE_CODE_PREFIXES],
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": names.role_arn(names.persona_role(PIPELINE_PUBLISHER))}},
         },
         {
             "Sid": "WritesStayInTheirProject",

@@ -8,7 +8,7 @@ from iam.documents import Document, document, statement
 from iam.grants import Grant, On
 from iam.personas import Keys, sagemaker_arn
 from policies.model import Project
-from policies.naming import BASELINE_REPORT, Names
+from policies.naming import BASELINE_REPORT, EXPERIMENTS_PREFIX, Names
 
 
 def execution_role_policy(names: Names, project: Project, keys: Keys) -> Document:
@@ -45,6 +45,13 @@ def execution_role_policy(names: Names, project: Project, keys: Keys) -> Documen
             [own_role],
             condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         ),
+        *_job_runtime(names, keys),
+    )
+
+
+def _job_runtime(names: Names, keys: Keys) -> list[dict[str, object]]:
+    """What any SageMaker job of a project needs to run: the data key, images, logs and metrics."""
+    return [
         statement("UseDataKey", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], [keys["data"]]),
         statement(
             "PullSageMakerImages",
@@ -63,6 +70,27 @@ def execution_role_policy(names: Names, project: Project, keys: Keys) -> Documen
             "*",
             condition={"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
         ),
+    ]
+
+
+def experiment_role_policy(names: Names, project: Project, keys: Keys) -> Document:
+    """What a project's data scientists' own jobs may do: read the project's lineage, write their experiments.
+
+    No evidence, no registration, no jobs of its own and no role to pass: a model trained here reaches the
+    registry only by the governed pipeline (the execution role).
+    """
+    lineage = names.bucket_arn(names.lineage_bucket)
+    own = f"{lineage}/{names.lineage_project_prefix(project.name)}"
+    return document(
+        statement("ReadProjectLineage", ["s3:GetObject"], [f"{own}/*"]),
+        statement("WriteExperiments", ["s3:PutObject"], [f"{own}/{EXPERIMENTS_PREFIX}/*"]),
+        statement(
+            "ListProjectLineage",
+            ["s3:ListBucket"],
+            [lineage],
+            condition={"StringLike": {"s3:prefix": [f"{names.lineage_project_prefix(project.name)}/*"]}},
+        ),
+        *_job_runtime(names, keys),
     )
 
 

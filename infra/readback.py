@@ -161,7 +161,9 @@ def _verify_identity(aws: ClientFactory, names: Names) -> list[str]:
     allowed = (region_deny or {}).get("Condition", {}).get("StringNotEquals", {}).get("aws:RequestedRegion")
     if sorted(allowed or []) != sorted(names.policy.regions.allowed):
         problems.append(f"boundary denies Regions outside {allowed}, policy allows {names.policy.regions.allowed}")
-    expected_roles = [names.persona_role(p) for p in PERSONAS] + [names.execution_role(p) for p in names.policy.projects]
+    expected_roles = [names.persona_role(p) for p in PERSONAS] + [
+        role for p in names.policy.projects for role in (names.execution_role(p), names.experiment_role(p))
+    ]
     for role_name in expected_roles:
         role = iam.get_role(RoleName=role_name)["Role"]
         attached = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")

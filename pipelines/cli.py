@@ -7,7 +7,9 @@
 ``definition`` builds against an in-memory S3 (moto): the SageMaker SDK uploads its training
 drivers while building, and those uploads stay on this machine. ``upsert`` uploads the source
 bundle to the project's code prefix in the lineage bucket, then creates or updates the pipeline
-with the project's execution role and tags.
+with the project's execution role and tags. It runs as the project's ``pipeline-publisher`` persona
+(a session tagged ``ml-project=<project>``): the only caller the lineage bucket lets write that code
+and the only one allowed to pass the execution role (docs/architecture.md).
 
 The SDK needs a Region: the policy's home Region is used unless ``AWS_REGION`` or
 ``AWS_DEFAULT_REGION`` says otherwise (``definition`` always builds for the home Region). The SDK's

@@ -222,6 +222,7 @@ def derived_names(policy: GovernancePolicy) -> Iterator[tuple[str, str, Loc]]:
         yield "KMS alias", names.key_alias(purpose), ORG
     for i, project in enumerate(policy.projects):
         yield "IAM role", names.execution_role(project), ("projects", i, "name")
+        yield "IAM role", names.experiment_role(project), ("projects", i, "name")
         yield "model package group", names.model_package_group(project), ("projects", i, "name")
     if policy.accounts is not None:
         yield "S3 bucket", names.artifacts_bucket, ORG

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from policies.model import GovernancePolicy, MonitoredEndpoint, Project
 
 
-PERSONAS: tuple[str, ...] = ("data-scientist", "ml-engineer", "model-approver", "auditor")
+PERSONAS: tuple[str, ...] = ("data-scientist", "pipeline-publisher", "ml-engineer", "model-approver", "auditor")
+PIPELINE_PUBLISHER = "pipeline-publisher"
+"""Publishes a project's governed pipeline (its code and definition): what runs as the execution role."""
 KEY_PURPOSES: tuple[str, ...] = ("data", "audit", "ops")
 BUCKET_PURPOSES: tuple[str, ...] = ("lineage", "audit", "access-logs")
 # Many accounts (the optional accounts section): the hub's model artifact store, read by the stages.
@@ -27,9 +29,13 @@ PROMOTED = "promoted"
 CLOUDTRAIL_PREFIX = "cloudtrail"  # where the trail writes inside the audit bucket
 AUDIT_RECORDS_PREFIX = "decisions"  # where the handlers write one record per decision inside the audit bucket
 # Lineage bucket layout, per project under projects/<project>/: what only the project's execution role
-# (its governed pipeline) writes, and what the project's people may write.
+# (its governed pipeline) writes, what only the pipeline's publisher writes (the code the pipeline runs as the
+# execution role: its bundle and the SageMaker SDK's uploads), and what the project's data scientists write
+# (candidate data; their experiments, whose jobs run as the experiment role).
 LINEAGE_EVIDENCE_PREFIXES: tuple[str, ...] = ("data", "runs", "models", "baselines")
-LINEAGE_PEOPLE_PREFIXES: tuple[str, ...] = ("incoming", "code", "sdk")
+LINEAGE_PIPELINE_CODE_PREFIXES: tuple[str, ...] = ("code", "sdk")
+LINEAGE_PEOPLE_PREFIXES: tuple[str, ...] = ("incoming", "experiments")
+EXPERIMENTS_PREFIX = "experiments"
 BASELINE_REPORT = "baseline"  # a run's drift baseline: runs/<run>/baseline/baseline.json (pipelines/evidence.py)
 # A run's reports, read by the people who judge a version (engineer, approver): runs/<run>/<report>/. The run's
 # copy of its training data (runs/<run>/data/) is the project's data, read only as the project's data is.
@@ -53,6 +59,8 @@ _UNIQUE_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
 
 EXECUTION_ROLE_SUFFIX = "-sagemaker-execution"
 """What ends a project's SageMaker execution role name."""
+EXPERIMENT_ROLE_SUFFIX = "-experiments"
+"""What always ends a project's experiment role name (the role people's own jobs run as)."""
 
 
 def bounded(name: str, limit: int) -> str:
@@ -180,7 +188,20 @@ class Names:
         return f"{self.org}-{persona}"
 
     def execution_role(self, project: Project) -> str:
+        """The role the project's governed pipeline runs as: it alone writes evidence and registers versions."""
         return bounded(f"{self.org}-{project.name}{EXECUTION_ROLE_SUFFIX}", 64)
+
+    def experiment_role(self, project: Project) -> str:
+        """The role a project's data scientists run their own jobs as: no evidence, no registration.
+
+        The suffix survives any shortening, so ``experiment_roles`` matches every one and no other role.
+        """
+        return bounded(f"{self.org}-{project.name}", 64 - len(EXPERIMENT_ROLE_SUFFIX)) + EXPERIMENT_ROLE_SUFFIX
+
+    @property
+    def experiment_roles(self) -> str:
+        """Every project's experiment role, as an ARN pattern."""
+        return self.role_arn(f"{self.org}-*{EXPERIMENT_ROLE_SUFFIX}")
 
     def handler_role(self, handler: str) -> str:
         return f"{self.org}-{_handler(handler)}"

@@ -1,4 +1,4 @@
-"""Identity: the permissions boundary, the persona roles and one SageMaker execution role per project."""
+"""Identity: the permissions boundaries, the persona roles and, per project, its SageMaker execution and experiment roles."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from constructs import Construct
 from iam.boundary import check_boundary_sizes, enforcement_boundary, partition_of, permissions_boundary
 from iam.documents import render
 from iam.personas import persona_policy
-from iam.roles import execution_role_policy
+from iam.roles import execution_role_policy, experiment_role_policy
 from iam.trust import trust_people, trust_service
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
-from policies.naming import BOUNDARY_CONSTRUCT_ID, ENFORCEMENT_BOUNDARY_CONSTRUCT_ID, PERSONAS, Names
+from policies.naming import BOUNDARY_CONSTRUCT_ID, ENFORCEMENT_BOUNDARY_CONSTRUCT_ID, PERSONAS, PIPELINE_PUBLISHER, Names
 
 # Personas whose sessions name their project (the ml-project session tag) and are confined to it.
-PROJECT_SCOPED_PERSONAS = ("data-scientist",)
+PROJECT_SCOPED_PERSONAS = ("data-scientist", PIPELINE_PUBLISHER)
 
 
 class IdentityStack(GovernanceStack):
@@ -73,23 +73,36 @@ class IdentityStack(GovernanceStack):
             )
             self.roles[persona] = role
 
+        sagemaker_trust = render(trust_service("sagemaker.amazonaws.com", names.account))
         for project in policy.projects:
-            role = IamRole(
-                self,
-                f"execution-{project.name}",
-                name=names.execution_role(project),
-                description=f"SageMaker execution role of project {project.name}",
-                assume_role_policy=render(trust_service("sagemaker.amazonaws.com", names.account)),
-                permissions_boundary=boundary_arn,
-                tags=policy.project_tags(project),
+            # (construct id, role name, description, inline policy name, inline policy) of each SageMaker role.
+            project_roles = (
+                (
+                    "execution",
+                    names.execution_role(project),
+                    f"SageMaker execution role of project {project.name}",
+                    "pipeline-permissions",
+                    execution_role_policy(names, project, keys),
+                ),
+                (
+                    "experiments",
+                    names.experiment_role(project),
+                    f"SageMaker role of project {project.name}'s own jobs: no evidence, no registration",
+                    "experiment-permissions",
+                    experiment_role_policy(names, project, keys),
+                ),
             )
-            IamRolePolicy(
-                self,
-                f"execution-{project.name}-policy",
-                name="pipeline-permissions",
-                role=role.name,
-                policy=render(execution_role_policy(names, project, keys)),
-            )
-            self.roles[f"execution:{project.name}"] = role
+            for kind, role_name, description, policy_name, document in project_roles:
+                role = IamRole(
+                    self,
+                    f"{kind}-{project.name}",
+                    name=role_name,
+                    description=description,
+                    assume_role_policy=sagemaker_trust,
+                    permissions_boundary=boundary_arn,
+                    tags=policy.project_tags(project),
+                )
+                IamRolePolicy(self, f"{kind}-{project.name}-policy", name=policy_name, role=role.name, policy=render(document))
+                self.roles[f"{kind}:{project.name}"] = role
 
         TerraformOutput(self, "permissions-boundary-arn", value=boundary_arn)

@@ -49,6 +49,7 @@ than KMS key policies and role trust policies.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -298,8 +299,10 @@ def _statement(s: Mapping[str, Any], label: str, sid: str, kind: str, variables:
     )
 
 
+@functools.lru_cache(maxsize=65536)
 def _action_matches(patterns: tuple[str, ...], action: str) -> bool:
-    """Case-insensitive, with * and ? anywhere ("IAM JSON policy elements: Action")."""
+    """Case-insensitive, with * and ? anywhere ("IAM JSON policy elements: Action"); a matrix asks the same pairs
+    for every caller, so the answer is kept."""
     regexes = (compile_pattern(p, {}, mode="glob", variables=False, ignore_case=True) for p in patterns)
     return any(regex is not None and regex.fullmatch(action) for regex in regexes)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lambdas.table import HANDLERS, handler_spec
 from policies.model import PROJECT_TAG_KEY
-from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, DRIFT_MONITOR, MODEL_DEPLOYER, Names
+from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, DRIFT_MONITOR, MODEL_DEPLOYER, PIPELINE_PUBLISHER, Names
 from review.access.matrix import AccessMatrix, regions_for
 from review.access.requests import GovernedRequest
 
@@ -85,11 +85,18 @@ def evidence_written_only_by_its_pipeline(matrix: AccessMatrix) -> list[str]:
 
 
 def _in_project(matrix: AccessMatrix, project: str) -> set[str]:
-    """Callers that belong to ``project``: its execution role and its people's tagged sessions."""
+    """Callers that belong to ``project``: its execution and experiment roles and its people's tagged sessions."""
     names = _names(matrix)
     found = matrix.policy.project(project)
     assert found is not None
-    return {names.execution_role(found)} | {c.label for c in matrix.callers if c.session_tags.get(PROJECT_TAG_KEY) == project}
+    roles = {names.execution_role(found), names.experiment_role(found)}
+    return roles | {c.label for c in matrix.callers if c.session_tags.get(PROJECT_TAG_KEY) == project}
+
+
+def _sessions(matrix: AccessMatrix, persona: str, project: str) -> set[str]:
+    """The sessions of ``persona`` tagged with ``project`` (none when its trust lets no session name the project)."""
+    role = _names(matrix).persona_role(persona)
+    return {c.label for c in matrix.callers if c.role == role and c.session_tags.get(PROJECT_TAG_KEY) == project}
 
 
 def data_stays_in_its_project(matrix: AccessMatrix) -> list[str]:
@@ -108,22 +115,46 @@ def data_stays_in_its_project(matrix: AccessMatrix) -> list[str]:
 
 
 def people_work_in_their_project(matrix: AccessMatrix) -> list[str]:
-    """A project's people can do their work there (upload candidates, pass its role, start its pipeline), nowhere else.
+    """A project's data scientists can do their work there (upload candidates, run experiments as its experiment role,
+    start its pipeline), and nobody outside the project can.
 
-    Every caller is checked, not only the project-tagged sessions: besides the project's own (its execution role and
-    its people), only the model deployer may pass its execution role (to the models it creates). A policy whose
-    people carry no project tag has nobody who may work in a project, which fails here too.
+    Every caller is checked, not only the project-tagged sessions. A policy whose data scientists carry no project
+    tag has nobody who may work in a project, which fails here too.
     """
-    names = _names(matrix)
     out = []
     for request in _rows(matrix, "project work"):
         project = str(request.project)
-        people = {c.label for c in matrix.callers if c.session_tags.get(PROJECT_TAG_KEY) == project}
+        scientists = _sessions(matrix, "data-scientist", project)
         who = set(matrix.who_may(request))
-        if intruders := sorted(who - _in_project(matrix, project) - {names.handler_role(MODEL_DEPLOYER)}):
+        if intruders := sorted(who - _in_project(matrix, project)):
             out.append(f"{request.label}: also allowed to {intruders}")
-        if missing := sorted(people - who) if people else ["the project's people (no session carries its tag)"]:
+        if missing := sorted(scientists - who) if scientists else ["the project's data scientists (no session carries its tag)"]:
             out.append(f"{request.label}: not allowed to {missing}")
+    return out
+
+
+def the_execution_role_runs_only_published_code(matrix: AccessMatrix) -> list[str]:
+    """What runs as a project's execution role is what its pipeline publisher published, and it alone registers.
+
+    The execution role writes the evidence the approval gate trusts: only the publisher (and the pipeline's own jobs,
+    and the deployer for the models it creates) may pass it, only the publisher writes the code it runs and changes
+    the pipeline, and only the execution role registers a version.
+    """
+    names = _names(matrix)
+    out = []
+    for request in _rows(matrix, "pipeline"):
+        project = matrix.policy.project(str(request.project))
+        assert project is not None
+        publisher = _sessions(matrix, PIPELINE_PUBLISHER, project.name) or {f"{PIPELINE_PUBLISHER} [{project.name}]"}
+        if request.action == "iam:PassRole":
+            expected = {names.execution_role(project), names.handler_role(MODEL_DEPLOYER), *publisher}
+        elif request.action == "sagemaker:CreateModelPackage":
+            expected = {names.execution_role(project)}
+        else:
+            expected = publisher
+        who = set(matrix.who_may(request))
+        if who != expected:
+            out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {sorted(expected)}")
     return out
 
 
@@ -222,8 +253,15 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "people-work-in-their-project",
-        "a project's people can upload candidates, pass its execution role and start its pipeline, for no other project",
+        "a project's data scientists can upload candidates, run experiments as its experiment role and start its pipeline,"
+        " for no other project",
         people_work_in_their_project,
+    ),
+    Invariant(
+        "the-execution-role-runs-only-published-code",
+        "only a project's pipeline publisher passes its execution role (besides its own jobs and the deployer), writes the"
+        " code the pipeline runs and changes the pipeline; only the execution role registers a version",
+        the_execution_role_runs_only_published_code,
     ),
     Invariant(
         "governance-cannot-be-switched-off",

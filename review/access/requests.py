@@ -15,7 +15,7 @@ from enum import StrEnum
 from iam.grants import On
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
-from policies.naming import KEY_PURPOSES, MODEL_DEPLOYER, Names
+from policies.naming import EXPERIMENTS_PREFIX, KEY_PURPOSES, MODEL_DEPLOYER, Names
 from review.access.evaluator import ContextValue
 
 
@@ -28,7 +28,8 @@ class Where(StrEnum):
 @dataclass(frozen=True)
 class GovernedRequest:
     group: str
-    """What the row is about: approval, deployment, audit trail, evidence, data, enforcement, boundary, keys, trail, remediation."""
+    """What the row is about: approval, deployment, audit trail, evidence, data, project work, pipeline, enforcement,
+    boundary, keys, trail, remediation."""
     label: str
     action: str
     resource: str
@@ -60,6 +61,7 @@ def governed_requests(policy: GovernancePolicy, names: Names, key_arns: Mapping[
         *_audit_trail(names, key_arns),
         *_evidence_and_data(policy, names, key_arns),
         *_project_work(policy, names, key_arns),
+        *_pipeline(policy, names, key_arns),
         *_enforcement(names),
         *_boundary_keys_trail(names, key_arns),
         *_remediation(policy, names),
@@ -138,11 +140,7 @@ def _audit_trail(names: Names, key_arns: Mapping[str, str]) -> Iterator[Governed
 
 def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
     bucket = names.bucket_arn(names.lineage_bucket)
-    put: dict[str, ContextValue] = {
-        **TLS,
-        "s3:x-amz-server-side-encryption": "aws:kms",
-        "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arns[names.key_alias("data")],
-    }
+    put = _put(names, key_arns)
     for project in policy.projects:
         evidence = {
             "training data": names.lineage_training_data(project.name, "train.csv"),
@@ -171,31 +169,84 @@ def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping
             )
 
 
-def _project_work(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
-    """What a project's people need to do their work, and must not be able to do for another project."""
-    bucket = names.bucket_arn(names.lineage_bucket)
-    put: dict[str, ContextValue] = {
+def _put(names: Names, key_arns: Mapping[str, str]) -> dict[str, ContextValue]:
+    return {
         **TLS,
         "s3:x-amz-server-side-encryption": "aws:kms",
         "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arns[names.key_alias("data")],
     }
+
+
+def _pass_to_sagemaker(group: str, what: str, role_arn: str, project: str) -> GovernedRequest:
+    context: dict[str, ContextValue] = {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    return GovernedRequest(group, f"pass {what} to SageMaker", "iam:PassRole", role_arn, context, project=project)
+
+
+def _project_work(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
+    """What a project's people need to do their work, and must not be able to do for another project."""
+    bucket = names.bucket_arn(names.lineage_bucket)
+    put = _put(names, key_arns)
     for project in policy.projects:
         p = project.name
-        incoming = f"{bucket}/{names.lineage_project_prefix(p)}/incoming/candidate.csv"
-        yield GovernedRequest("project work", f"upload candidate data to {p}", "s3:PutObject", incoming, put, project=p)
+        own = f"{bucket}/{names.lineage_project_prefix(p)}"
+        yield GovernedRequest(
+            "project work", f"upload candidate data to {p}", "s3:PutObject", f"{own}/incoming/candidate.csv", put, project=p
+        )
         yield GovernedRequest(
             "project work",
-            f"pass the {p} execution role to SageMaker",
-            "iam:PassRole",
-            names.role_arn(names.execution_role(project)),
-            {"iam:PassedToService": "sagemaker.amazonaws.com"},
+            f"write a {p} experiment's output",
+            "s3:PutObject",
+            f"{own}/{EXPERIMENTS_PREFIX}/try-1/model.tar.gz",
+            put,
             project=p,
         )
+        yield _pass_to_sagemaker("project work", f"the {p} experiment role", names.role_arn(names.experiment_role(project)), p)
         yield GovernedRequest(
             "project work",
             f"start the {p} governed pipeline",
             "sagemaker:StartPipelineExecution",
             _sagemaker(names, "pipeline", f"{p}-governed"),
+            project=p,
+        )
+
+
+def _pipeline(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:
+    """What decides what runs as a project's execution role (the only writer of its evidence and its versions)."""
+    bucket = names.bucket_arn(names.lineage_bucket)
+    put = _put(names, key_arns)
+    for project in policy.projects:
+        p = project.name
+        own = f"{bucket}/{names.lineage_project_prefix(p)}"
+        yield _pass_to_sagemaker("pipeline", f"the {p} execution role", names.role_arn(names.execution_role(project)), p)
+        yield GovernedRequest(
+            "pipeline",
+            f"change the {p} pipeline's code",
+            "s3:PutObject",
+            f"{own}/code/v1/pipelines/steps/evaluate.py",
+            put,
+            project=p,
+        )
+        yield GovernedRequest(
+            "pipeline",
+            f"change the {p} pipeline's SDK uploads",
+            "s3:PutObject",
+            f"{own}/sdk/v1/sm_drivers/sm_train.sh",
+            put,
+            project=p,
+        )
+        yield GovernedRequest(
+            "pipeline",
+            f"update the {p} governed pipeline",
+            "sagemaker:UpdatePipeline",
+            _sagemaker(names, "pipeline", f"{p}-governed"),
+            project=p,
+        )
+        yield GovernedRequest(
+            "pipeline",
+            f"register a {p} version for approval",
+            "sagemaker:CreateModelPackage",
+            _sagemaker(names, "model-package", f"{p}/1"),
+            {"sagemaker:ModelApprovalStatus": "PendingManualApproval"},
             project=p,
         )
 

@@ -106,7 +106,9 @@ def test_deployed_roles_carry_the_boundary(deployed: tuple[EmbeddedAws, list[Sta
     names = Names(policy, account="123456789012")
     boundary = f"arn:aws:iam::123456789012:policy/{names.boundary_policy}"
     roles = {r["RoleName"]: r for r in iam.list_roles()["Roles"]}
-    expected = [names.persona_role(p) for p in PERSONAS] + [names.execution_role(p) for p in policy.projects]
+    expected = [names.persona_role(p) for p in PERSONAS] + [
+        role for p in policy.projects for role in (names.execution_role(p), names.experiment_role(p))
+    ]
     for role_name in expected:
         role = iam.get_role(RoleName=role_name)["Role"]
         assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary, role_name

@@ -171,14 +171,40 @@ def mutate_engineer_works_in_every_project(stacks: Stacks) -> None:
     )
 
 
-def mutate_pass_any_execution_role(stacks: Stacks) -> None:
+def mutate_pass_any_experiment_role(stacks: Stacks) -> None:
     def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for s in statements:
-            if s["Sid"] == "PassOwnProjectExecutionRole":
+            if s["Sid"] == "PassOwnProjectExperimentRole":
                 s["Condition"]["StringEquals"].pop("aws:ResourceTag/ml-project")
         return statements
 
     _rewrite(persona_policy(stacks, "data-scientist"), change)
+
+
+def mutate_scientist_runs_jobs_as_the_pipeline(stacks: Stacks) -> None:
+    """The design before 2026-11-26: data scientists passed any role of their project, the execution role included,
+    so an ad-hoc job of theirs could overwrite a run's reports and register a version whose hashes match them."""
+
+    def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for s in statements:
+            if s["Sid"] == "PassOwnProjectExperimentRole":
+                s["Resource"] = [r.replace("-*-experiments", "-*") for r in s["Resource"]]
+        return statements
+
+    _rewrite(persona_policy(stacks, "data-scientist"), change)
+
+
+def mutate_scientist_changes_the_pipeline_code(stacks: Stacks) -> None:
+    """Also the design before: the pipeline's code bundle and the SDK's uploads were people's prefixes, so changing
+    evaluate.py in the bundle and starting the governed pipeline had the execution role write forged evidence."""
+    lineage = _resource(stacks, "foundation", "aws_s3_bucket_policy", "lineage_policy")
+    _rewrite(lineage, drop("PipelineCodeOnlyFromItsPublisher"))
+    _rewrite(persona_policy(stacks, "data-scientist"), grant("Mutation", ["s3:PutObject"], "arn:*:s3:::*/projects/*/code/*"))
+
+
+def mutate_experiments_register(stacks: Stacks) -> None:
+    experiments = _resource(stacks, "identity", "aws_iam_role_policy", "experiments-credit-risk-policy")
+    _rewrite(experiments, grant("Mutation", ["sagemaker:CreateModelPackage"], "*"))
 
 
 def mutate_engineer_disables_enforcement(stacks: Stacks) -> None:
@@ -217,20 +243,34 @@ def mutate_engineer_deploys_directly(stacks: Stacks) -> None:
     _rewrite(persona_policy(stacks, "ml-engineer"), grant("Mutation", ["sagemaker:CreateEndpoint"], "*"))
 
 
+PUBLISHED = "the-execution-role-runs-only-published-code"
 MUTATIONS = [
     pytest.param(mutate_guard_under_the_ml_boundary, {"handlers-act-everywhere"}, id="guard-under-ml-boundary"),
     pytest.param(mutate_gate_may_approve, {"only-approvers-approve"}, id="gate-may-approve"),
     pytest.param(mutate_people_write_evidence, {"evidence-from-the-pipeline"}, id="people-write-evidence"),
     pytest.param(mutate_cross_project_reads, {"data-stays-in-its-project"}, id="cross-project-reads"),
     pytest.param(mutate_reviewers_read_run_data, {"data-stays-in-its-project"}, id="reviewers-read-run-data"),
-    pytest.param(mutate_pass_any_execution_role, {"people-work-in-their-project"}, id="pass-any-execution-role"),
-    pytest.param(mutate_engineer_works_in_every_project, {"people-work-in-their-project"}, id="engineer-works-in-every-project"),
+    pytest.param(mutate_pass_any_experiment_role, {"people-work-in-their-project"}, id="pass-any-experiment-role"),
+    pytest.param(
+        mutate_engineer_works_in_every_project,
+        {"people-work-in-their-project", PUBLISHED},
+        id="engineer-works-in-every-project",
+    ),
+    pytest.param(mutate_scientist_runs_jobs_as_the_pipeline, {PUBLISHED}, id="scientist-runs-jobs-as-the-pipeline"),
+    pytest.param(mutate_scientist_changes_the_pipeline_code, {PUBLISHED}, id="scientist-changes-the-pipeline-code"),
+    pytest.param(mutate_experiments_register, {PUBLISHED}, id="experiments-register"),
     pytest.param(mutate_engineer_disables_enforcement, {"governance-cannot-be-switched-off"}, id="engineer-disables-rules"),
     pytest.param(mutate_engineer_strips_key_aliases, {"governance-cannot-be-switched-off"}, id="engineer-strips-key-aliases"),
     pytest.param(mutate_boundary_removed, {"every-role-is-bounded"}, id="boundary-removed"),
     pytest.param(
         mutate_scientist_unbounded_with_sagemaker_star,
-        {"every-role-is-bounded", "only-approvers-approve", "people-work-in-their-project", "only-the-deployer-deploys"},
+        {
+            "every-role-is-bounded",
+            "only-approvers-approve",
+            "people-work-in-their-project",
+            "only-the-deployer-deploys",
+            PUBLISHED,
+        },
         id="scientist-unbounded-with-sagemaker-star",
     ),
     pytest.param(mutate_retention_deny_dropped, {"retention-cannot-be-bypassed"}, id="retention-deny-dropped"),
