@@ -51,6 +51,14 @@ def _list_lineage(names: Names) -> dict[str, Any]:
     return statement("ListLineageBucket", ["s3:ListBucket"], [_lineage(names)])
 
 
+def _list_own_project_lineage(names: Names) -> dict[str, Any]:
+    """Listing confined to the session's project: key names (run ids, files) of other projects stay unseen."""
+    own = names.lineage_project_prefix(OWN_PROJECT)
+    return statement(
+        "ListOwnProjectLineage", ["s3:ListBucket"], [_lineage(names)], condition={"StringLike": {"s3:prefix": [f"{own}/*"]}}
+    )
+
+
 def _use_data_key(keys: Keys) -> dict[str, Any]:
     return statement("UseDataKey", ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], [keys["data"]])
 
@@ -63,12 +71,12 @@ def _own_lineage(names: Names) -> str:
     return f"{_lineage(names)}/{names.lineage_project_prefix(OWN_PROJECT)}"
 
 
-def _pass_own_project_role(sid: str, roles: str) -> dict[str, Any]:
+def _pass_own_project_role(sid: str, roles: Sequence[str]) -> dict[str, Any]:
     """``iam:PassRole`` to SageMaker of the ``roles`` tagged with the session's own project."""
     return statement(
         sid,
         ["iam:PassRole"],
-        [roles],
+        list(roles),
         condition={
             "StringEquals": {
                 "iam:PassedToService": "sagemaker.amazonaws.com",
@@ -119,8 +127,8 @@ def data_scientist(names: Names, keys: Keys) -> Document:
         statement(
             "UploadCandidateDataAndExperiments", ["s3:PutObject"], [f"{own}/{prefix}/*" for prefix in LINEAGE_PEOPLE_PREFIXES]
         ),
-        _list_lineage(names),
-        _pass_own_project_role("PassOwnProjectExperimentRole", names.experiment_roles),
+        _list_own_project_lineage(names),
+        _pass_own_project_role("PassOwnProjectExperimentRole", [names.experiment_roles]),
         _use_data_key(keys),
     )
 
@@ -138,9 +146,13 @@ def pipeline_publisher(names: Names, keys: Keys) -> Document:
         _run_own_pipeline(
             names, ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:DescribePipeline", "sagemaker:UpdatePipeline"]
         ),
-        statement("UploadOwnPipelineCode", ["s3:GetObject", "s3:PutObject"], code),
-        _list_lineage(names),
-        _pass_own_project_role("PassOwnProjectExecutionRole", names.role_arn(f"{names.org}-*")),
+        # Delete too: a publication removes what it does not contain (pipelines.cli.upsert), so no file left under
+        # code/ or sdk/ (an older version's, or one written before only the publisher could) runs as the pipeline.
+        statement("PublishOwnPipelineCode", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], code),
+        _list_own_project_lineage(names),
+        # Roles of the blueprint tagged with the session's project (its execution role; its experiment role is
+        # harmless): a pattern, not the list of every project's role, which would outgrow IAM's inline policy size.
+        _pass_own_project_role("PassOwnProjectExecutionRole", [names.role_arn(f"{names.org}-*")]),
         _use_data_key(keys),
     )
 

@@ -170,7 +170,9 @@ class DeleteEndpoint(RemediationAction):
 
 
 class QuarantineVariants(RemediationAction):
-    """Take the offending variants out of service: their traffic weight goes to zero (``deployment.quarantine: scale-to-zero``)."""
+    """Take the offending variants out of the weighted traffic: their weight goes to zero (``deployment.quarantine:
+    scale-to-zero``). InvokeEndpoint's TargetVariant overrides the weights, so a caller naming the variant still reaches
+    it; the record says so, and only ``delete-endpoint`` stops every request."""
 
     performs = Action.QUARANTINE_VARIANTS
     grants: ClassVar[tuple[Grant, ...]] = (
@@ -183,7 +185,10 @@ class QuarantineVariants(RemediationAction):
         aws.client_for("sagemaker", target.arn, target.region).update_endpoint_weights_and_capacities(
             EndpointName=target.name, DesiredWeightsAndCapacities=[{"VariantName": v, "DesiredWeight": 0.0} for v in variants]
         )
-        return f"set the traffic weight of {', '.join(variants)} on {target.name} to 0"
+        return (
+            f"set the traffic weight of {', '.join(variants)} on {target.name} to 0"
+            " (still reachable by InvokeEndpoint with TargetVariant until removed)"
+        )
 
 
 class DeployModelVersion(RemediationAction):

@@ -34,7 +34,7 @@ from typing import Any
 from policies.errors import PolicyError
 from policies.loader import load_policy
 from policies.model import GovernancePolicy, Project
-from policies.naming import Names
+from policies.naming import LINEAGE_PIPELINE_CODE_PREFIXES, Names
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 EXIT_USAGE = 2
@@ -130,6 +130,31 @@ def caller_account(region: str) -> str:
         raise CommandError(f"the AWS credentials in use were refused ({exc}); refresh them (e.g. `aws sso login`)") from None
 
 
+def remove_unpublished_code(s3: Any, bucket: str, project: str) -> int:
+    """Delete every object under the project's ``code/`` and ``sdk/`` prefixes before a publication writes them again.
+
+    Jobs mount the whole bundle prefix, so a file the bundle does not contain (left by an older version, or written
+    before only the pipeline publisher could write there) would run as the execution role beside the bundle; and an
+    older pipeline version started by its id finds its code gone. Returns how many objects were deleted.
+    """
+    removed = 0
+    paginator = s3.get_paginator("list_objects_v2")
+    for code in LINEAGE_PIPELINE_CODE_PREFIXES:
+        for page in paginator.paginate(Bucket=bucket, Prefix=f"{Names.lineage_project_prefix(project)}/{code}/"):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if not keys:
+                continue
+            result = s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            if errors := result.get("Errors"):
+                first = errors[0]
+                raise CommandError(
+                    f"could not delete s3://{bucket}/{first.get('Key')} ({first.get('Code')}): publish as the project's "
+                    "pipeline-publisher, which alone may change the pipeline's code"
+                )
+            removed += len(keys)
+    return removed
+
+
 def upsert(policy: GovernancePolicy, project: Project, *, start: bool) -> str:
     import boto3
 
@@ -142,6 +167,9 @@ def upsert(policy: GovernancePolicy, project: Project, *, start: bool) -> str:
     bundle = source_bundle()
     target = PipelineTarget(names=names, project=project, code_version=bundle.version)
     s3 = boto3.client("s3", region_name=region)
+    removed = remove_unpublished_code(s3, names.lineage_bucket, project.name)
+    if removed:
+        print(f"removed {removed} object(s) under the pipeline's code and SDK prefixes that this publication does not contain")
     prefix = target.code_prefix.removeprefix(f"s3://{names.lineage_bucket}/")
     for name, body in sorted(bundle.files.items()):
         s3.put_object(Bucket=names.lineage_bucket, Key=prefix + name, Body=body, ServerSideEncryption="aws:kms")

@@ -171,8 +171,9 @@ class Notifications(_Strict):
 class Deployment(_Strict):
     quarantine: Annotated[Quarantine, Field(strict=False)] = Quarantine.DELETE_ENDPOINT
     """What the deployment guard does to an endpoint that serves a version the gate has not cleared:
-    'delete-endpoint' deletes it, 'scale-to-zero' sets the offending variants' traffic weight to 0,
-    'report' only records and alerts."""
+    'delete-endpoint' deletes it, 'scale-to-zero' sets the offending variants' traffic weight to 0 (a caller that
+    names the variant in InvokeEndpoint's TargetVariant still reaches it: AWS lets TargetVariant override the
+    weights, so only 'delete-endpoint' stops every request), 'report' only records and alerts."""
     sweep_schedule: Annotated[str, Field(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")] = (
         "rate(1 hour)"
     )

@@ -100,14 +100,18 @@ def _sessions(matrix: AccessMatrix, persona: str, project: str) -> set[str]:
 
 
 def data_stays_in_its_project(matrix: AccessMatrix) -> list[str]:
-    """A project's data is read by that project (execution role, tagged people), the auditor and the approval gate only."""
+    """A project's data is read by that project (execution role, tagged people), the auditor and the approval gate only;
+    its keys are listed by them, by the people who judge every project's runs (engineer, approver) and by the drift
+    monitor (which finds every endpoint's captured traffic), no one else."""
     names = _names(matrix)
     readers = {names.persona_role("auditor"), names.handler_role(APPROVAL_GATE)}
+    judges = {names.persona_role("ml-engineer"), names.persona_role("model-approver"), names.handler_role(DRIFT_MONITOR)}
     out = []
     for request in _rows(matrix, "data"):
         project = str(request.project)
         who = set(matrix.who_may(request))
-        if intruders := sorted(who - _in_project(matrix, project) - readers):
+        allowed = readers | judges if request.action == "s3:ListBucket" else readers
+        if intruders := sorted(who - _in_project(matrix, project) - allowed):
             out.append(f"{request.label}: also readable by {intruders}")
         if names.execution_role(matrix.policy.project(project)) not in who:  # type: ignore[arg-type]
             out.append(f"{request.label}: its own pipeline cannot read it")

@@ -167,6 +167,15 @@ def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping
                 TLS,
                 project=project.name,
             )
+        runs = f"{names.lineage_project_prefix(project.name)}/runs/"
+        yield GovernedRequest(
+            "data",
+            f"list {project.name}'s run ids and files",
+            "s3:ListBucket",
+            bucket,
+            {**TLS, "s3:prefix": runs},
+            project=project.name,
+        )
 
 
 def _put(names: Names, key_arns: Mapping[str, str]) -> dict[str, ContextValue]:

@@ -202,6 +202,18 @@ def mutate_scientist_changes_the_pipeline_code(stacks: Stacks) -> None:
     _rewrite(persona_policy(stacks, "data-scientist"), grant("Mutation", ["s3:PutObject"], "arn:*:s3:::*/projects/*/code/*"))
 
 
+def mutate_scientists_list_every_project(stacks: Stacks) -> None:
+    """The listing before: run ids and file names of every project, to any data scientist."""
+
+    def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for s in statements:
+            if s["Sid"] == "ListOwnProjectLineage":
+                s.pop("Condition")
+        return statements
+
+    _rewrite(persona_policy(stacks, "data-scientist"), change)
+
+
 def mutate_experiments_register(stacks: Stacks) -> None:
     experiments = _resource(stacks, "identity", "aws_iam_role_policy", "experiments-credit-risk-policy")
     _rewrite(experiments, grant("Mutation", ["sagemaker:CreateModelPackage"], "*"))
@@ -259,6 +271,7 @@ MUTATIONS = [
     pytest.param(mutate_scientist_runs_jobs_as_the_pipeline, {PUBLISHED}, id="scientist-runs-jobs-as-the-pipeline"),
     pytest.param(mutate_scientist_changes_the_pipeline_code, {PUBLISHED}, id="scientist-changes-the-pipeline-code"),
     pytest.param(mutate_experiments_register, {PUBLISHED}, id="experiments-register"),
+    pytest.param(mutate_scientists_list_every_project, {"data-stays-in-its-project"}, id="scientists-list-every-project"),
     pytest.param(mutate_engineer_disables_enforcement, {"governance-cannot-be-switched-off"}, id="engineer-disables-rules"),
     pytest.param(mutate_engineer_strips_key_aliases, {"governance-cannot-be-switched-off"}, id="engineer-strips-key-aliases"),
     pytest.param(mutate_boundary_removed, {"every-role-is-bounded"}, id="boundary-removed"),
