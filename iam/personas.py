@@ -11,7 +11,7 @@ from typing import Any
 
 from iam.documents import Document, document, statement
 from policies.model import PROJECT_TAG_KEY
-from policies.naming import LINEAGE_PEOPLE_PREFIXES, LINEAGE_PIPELINE_CODE_PREFIXES, MODEL_DEPLOYER, Names
+from policies.naming import HOLDOUT_PREFIX, LINEAGE_PEOPLE_PREFIXES, LINEAGE_PIPELINE_CODE_PREFIXES, MODEL_DEPLOYER, Names
 
 Keys = Mapping[str, str]
 
@@ -137,18 +137,19 @@ def pipeline_publisher(names: Names, keys: Keys) -> Document:
     """Publishes the governed pipeline of the project named by the session tag: its code and its definition.
 
     What the pipeline runs as the execution role comes from here alone (``pipelines.cli upsert``, typically from CI
-    after review): the code bundle and the SDK's uploads, and the pipeline the execution role is passed to.
+    after review): the code bundle and the SDK's uploads, the holdout every model is judged on, and the pipeline the
+    execution role is passed to.
     Trains, approves and deploys nothing.
     """
     own = _own_lineage(names)
-    code = [f"{own}/{prefix}/*" for prefix in LINEAGE_PIPELINE_CODE_PREFIXES]
+    published = [f"{own}/{prefix}/*" for prefix in (*LINEAGE_PIPELINE_CODE_PREFIXES, HOLDOUT_PREFIX)]
     return document(
         _run_own_pipeline(
             names, ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:DescribePipeline", "sagemaker:UpdatePipeline"]
         ),
         # Delete too: a publication removes what it does not contain (pipelines.cli.upsert), so no file left under
         # code/ or sdk/ (an older version's, or one written before only the publisher could) runs as the pipeline.
-        statement("PublishOwnPipelineCode", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], code),
+        statement("PublishOwnPipelineCodeAndHoldout", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], published),
         _list_own_project_lineage(names),
         # Roles of the blueprint tagged with the session's project (its execution role; its experiment role is
         # harmless): a pattern, not the list of every project's role, which would outgrow IAM's inline policy size.

@@ -10,6 +10,7 @@ from iam.documents import Document, deny_insecure_transport, document
 from policies.model import PROJECT_TAG_KEY, Project
 from policies.naming import (
     CLOUDTRAIL_PREFIX,
+    HOLDOUT_PREFIX,
     LINEAGE_EVIDENCE_PREFIXES,
     LINEAGE_PIPELINE_CODE_PREFIXES,
     PIPELINE_PUBLISHER,
@@ -83,8 +84,10 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
     """Evidence comes only from a project's governed pipeline, and a project's data stays in the project.
 
     - evidence prefixes (``projects/*/{data,runs,models,baselines}``) are written only by execution roles;
-    - the code a governed pipeline runs as the execution role (``projects/*/{code,sdk}``) is written only by the
-      pipeline publisher, so nobody else can have the execution role run their code;
+    - the code a governed pipeline runs as the execution role (``projects/*/{code,sdk}``) and the holdout it judges
+      models on (``projects/*/holdout``) are written only by the pipeline publisher, so nobody else can have the
+      execution role run their code or choose what their model is judged on; the holdout is read only by the
+      execution roles, the publisher and the ``evidence_readers`` (a holdout people could read they could train on);
     - every write lands in the writer's own project (the ``ml-project`` tag of the role or session),
       except for the enforcement roles in ``lineage_writers`` (drift reports);
     - objects are read only inside the reader's own project, except evaluation and validation reports
@@ -94,6 +97,8 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
     own = f"{bucket}/{names.lineage_project_prefix(f'${{aws:PrincipalTag/{PROJECT_TAG_KEY}}}')}/*"
     writes = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"]
     execution_roles = [names.role_arn(names.execution_role(p)) for p in names.policy.projects]
+    publisher = names.role_arn(names.persona_role(PIPELINE_PUBLISHER))
+    published = (*LINEAGE_PIPELINE_CODE_PREFIXES, HOLDOUT_PREFIX)
     return [
         {
             "Sid": "EvidenceOnlyFromGovernedPipelines",
@@ -108,8 +113,16 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Action": writes,
-            "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in LINEAGE_PIPELINE_CODE_PREFIXES],
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": names.role_arn(names.persona_role(PIPELINE_PUBLISHER))}},
+            "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in published],
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": publisher}},
+        },
+        {
+            "Sid": "HoldoutReadOnlyByThePipeline",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{HOLDOUT_PREFIX}/*"],
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [*execution_roles, publisher, *evidence_readers]}},
         },
         {
             "Sid": "WritesStayInTheirProject",

@@ -30,6 +30,7 @@ BUNDLE_FILES: tuple[str, ...] = (
     "pipelines/steps/baseline.py",
     "pipelines/steps/requirements.txt",
     "policies/__init__.py",
+    "policies/naming.py",
     "policies/rules/__init__.py",
     "policies/rules/metrics.py",
     # the drift baseline (numpy only): drift.baseline and what it imports

@@ -2,11 +2,12 @@
 
     python -m pipelines.cli definition --project credit-risk [--output FILE]   offline, no credentials
     python -m pipelines.cli run-local  --project credit-risk [--workdir DIR]   the steps on local data
-    python -m pipelines.cli upsert     --project credit-risk [--start]         on a real account
+    python -m pipelines.cli upsert     --project credit-risk [--holdout FILE] [--start]   on a real account
 
 ``definition`` builds against an in-memory S3 (moto): the SageMaker SDK uploads its training
 drivers while building, and those uploads stay on this machine. ``upsert`` uploads the source
-bundle to the project's code prefix in the lineage bucket, then creates or updates the pipeline
+bundle to the project's code prefix in the lineage bucket (``--holdout``: and the holdout every model
+is judged on; without it one must have been published), then creates or updates the pipeline
 with the project's execution role and tags. It runs as the project's ``pipeline-publisher`` persona
 (a session tagged ``ml-project=<project>``): the only caller the lineage bucket lets write that code
 and the only one allowed to pass the execution role (docs/architecture.md).
@@ -155,7 +156,31 @@ def remove_unpublished_code(s3: Any, bucket: str, project: str) -> int:
     return removed
 
 
-def upsert(policy: GovernancePolicy, project: Project, *, start: bool) -> str:
+def publish_holdout(s3: Any, bucket: str, project: str, holdout: Path | None) -> None:
+    """Upload ``holdout`` as the project's holdout, or make sure one was published: without it every run fails."""
+    from botocore.exceptions import ClientError
+
+    key = Names.lineage_holdout(project)
+    if holdout is not None:
+        try:
+            body = holdout.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"--holdout {holdout}: {exc.strerror or exc}") from None
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ServerSideEncryption="aws:kms")
+        print(f"published the holdout s3://{bucket}/{key} ({len(body)} bytes)")
+        return
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            raise
+        raise CommandError(
+            f"the pipeline evaluates every model on s3://{bucket}/{key}, which is not there: publish it with "
+            "--holdout FILE (labelled data the project's data scientists never see, with the training data's columns)"
+        ) from None
+
+
+def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: Path | None = None) -> str:
     import boto3
 
     from pipelines.bundle import source_bundle
@@ -167,6 +192,7 @@ def upsert(policy: GovernancePolicy, project: Project, *, start: bool) -> str:
     bundle = source_bundle()
     target = PipelineTarget(names=names, project=project, code_version=bundle.version)
     s3 = boto3.client("s3", region_name=region)
+    publish_holdout(s3, names.lineage_bucket, project.name, holdout)  # first: a refused publication changes nothing
     removed = remove_unpublished_code(s3, names.lineage_bucket, project.name)
     if removed:
         print(f"removed {removed} object(s) under the pipeline's code and SDK prefixes that this publication does not contain")
@@ -211,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("upsert", help="create or update the pipeline on the account in your AWS credentials")
     up.add_argument("--project", required=True)
     up.add_argument("--start", action="store_true")
+    up.add_argument("--holdout", type=Path, help="publish this CSV as the holdout every model is judged on")
     for command in (definition, local, up):
         command.add_argument("-v", "--verbose", action="store_true", help="show the SageMaker SDK's and botocore's logging")
     args = parser.parse_args(argv)
@@ -262,7 +289,7 @@ def _command(args: argparse.Namespace, policy: GovernancePolicy, project: Projec
                 f"  {check.name:<10} {shown:<22} policy {check.threshold.describe():<10} {'ok' if check.ok else 'BELOW POLICY'}"
             )
         return 0 if all(check.ok for check in checks) else 1
-    upsert(policy, project, start=args.start)
+    upsert(policy, project, start=args.start, holdout=args.holdout)
     return 0
 
 

@@ -33,7 +33,7 @@ from pipelines.registration import (
     customer_metadata,
 )
 from policies.model import GovernancePolicy, MetricThreshold, Project
-from policies.naming import Names
+from policies.naming import HOLDOUT_PREFIX, Names
 
 # The ModelTrainer validates its role with IAM and uploads SDK drivers when a step is built;
 # role validation needs credentials, so it is off (the role is created by the identity stack).
@@ -179,7 +179,7 @@ def _build_pipeline(policy: GovernancePolicy, target: PipelineTarget, *, session
     validate = steps.validate(training_data)
     validated_data = validate.step.properties.ProcessingOutputConfig.Outputs[DATA.output].S3Output.S3Uri
     train = steps.train(validated_data)
-    evaluate = steps.evaluate(train, validated_data)
+    evaluate = steps.evaluate(train)
     baseline = steps.baseline(validated_data)
     register = steps.register(train, policy, validate=validate, evaluate=evaluate, baseline=baseline)
     thresholds = _threshold_chain(policy, target.project, evaluate.step, evaluate.report, register)
@@ -341,14 +341,15 @@ class _Steps:
             step_args=trainer.train(input_data_config=[InputData(channel_name="train", data_source=validated_data)]),
         )
 
-    def evaluate(self, train: Any, validated_data: Any) -> _Evidenced:
+    def evaluate(self, train: Any) -> _Evidenced:
+        """Metrics on the project's holdout: a fixed input, not a parameter, which only the publisher writes."""
         return self._processing(
             "Evaluate",
-            "Metrics on the held-out split, in SageMaker's model quality format",
+            "Metrics on the project's holdout, in SageMaker's model quality format",
             "evaluate.py",
             [
                 self._input("model", train.properties.ModelArtifacts.S3ModelArtifacts, "/opt/ml/processing/model"),
-                self._input("data", validated_data, "/opt/ml/processing/input/data"),
+                self._input("holdout", self.target.uri(HOLDOUT_PREFIX) + "/", "/opt/ml/processing/input/holdout"),
             ],
             EVALUATION,
             report=True,

@@ -4,6 +4,8 @@
 input and the model:
 
     input/train.csv                     the input data (the pipeline's TrainingDataUri)
+    holdout/holdout.csv                 the holdout Evaluate judges on (what the publisher publishes; here the
+                                        bundled dataset's test split, pipelines.modeling.split)
     data/train.csv                      the validated copy the later steps read
     validation/  evaluation/  baseline/ each report with its digest.json
     model/model.joblib
@@ -22,12 +24,15 @@ from typing import Any
 
 from pipelines import dataset
 from pipelines.evidence import BASELINE, DATA, DIGESTED, EVALUATION, VALIDATION, Evidence, read_digest
+from pipelines.modeling import split
 from pipelines.registration import DIGEST_SHA256_FIELD, TRAINING_DATA_SHA256_FIELD, customer_metadata, model_metrics
 from pipelines.steps import baseline, evaluate, train, validate
 from policies.model import Project
+from policies.naming import HOLDOUT_FILE
 
 INPUT_DIR = "input"
 MODEL_DIR = "model"
+HOLDOUT_DIR = "holdout"
 
 
 @dataclass(frozen=True)
@@ -75,16 +80,26 @@ class LocalRun:
         return files
 
 
+def write_sample_holdout(directory: Path) -> Path:
+    """The template's holdout: the bundled dataset's test split. A project's publisher publishes data of its own,
+    which its data scientists never see."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / HOLDOUT_FILE
+    split(dataset.load())[1].to_csv(path, index=False)
+    return path
+
+
 def run_locally(workdir: Path, frame: Any = None) -> LocalRun:
-    """validate -> (stop if the data contract fails) -> train, evaluate, baseline, in ``workdir``."""
+    """validate -> (stop if the data contract fails) -> train, evaluate on the holdout, baseline, in ``workdir``."""
     source = workdir / INPUT_DIR
     dataset.write(source, frame)
+    write_sample_holdout(workdir / HOLDOUT_DIR)
     data_dir = workdir / DATA.output
     report = validate.run(source, workdir / VALIDATION.output, data_dir)
     if not report["success"]:
         return LocalRun(workdir, report, None)
     model_file = train.run(data_dir, workdir / MODEL_DIR)
-    evaluate.run(workdir / MODEL_DIR, data_dir, workdir / EVALUATION.output)
+    evaluate.run(workdir / MODEL_DIR, workdir / HOLDOUT_DIR, workdir / EVALUATION.output)
     baseline.run(data_dir, workdir / BASELINE.output)
     return LocalRun(workdir, report, model_file)
 

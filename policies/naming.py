@@ -34,6 +34,10 @@ AUDIT_RECORDS_PREFIX = "decisions"  # where the handlers write one record per de
 # (candidate data; their experiments, whose jobs run as the experiment role).
 LINEAGE_EVIDENCE_PREFIXES: tuple[str, ...] = ("data", "runs", "models", "baselines")
 LINEAGE_PIPELINE_CODE_PREFIXES: tuple[str, ...] = ("code", "sdk")
+# The data the pipeline's Evaluate step judges every model on: published with the pipeline, never chosen, written
+# or read by the people whose models it judges (a holdout they could read they could also train on).
+HOLDOUT_PREFIX = "holdout"
+HOLDOUT_FILE = "holdout.csv"
 LINEAGE_PEOPLE_PREFIXES: tuple[str, ...] = ("incoming", "experiments")
 EXPERIMENTS_PREFIX = "experiments"
 BASELINE_REPORT = "baseline"  # a run's drift baseline: runs/<run>/baseline/baseline.json (pipelines/evidence.py)
@@ -132,6 +136,11 @@ class Names:
     @classmethod
     def lineage_training_data(cls, project: str, filename: str) -> str:
         return f"{cls.lineage_project_prefix(project)}/data/{filename}"
+
+    @classmethod
+    def lineage_holdout(cls, project: str) -> str:
+        """The data the governed pipeline evaluates every model of ``project`` on (its publisher publishes it)."""
+        return f"{cls.lineage_project_prefix(project)}/{HOLDOUT_PREFIX}/{HOLDOUT_FILE}"
 
     @classmethod
     def lineage_run_data(cls, project: str, run: str) -> str:

@@ -1,6 +1,11 @@
-"""Evaluate the model on the test split; write evaluation.json in SageMaker's model quality format.
+"""Evaluate the model on the project's holdout; write evaluation.json in SageMaker's model quality format.
 
-    python evaluate.py --model DIR --data DIR --output DIR
+    python evaluate.py --model DIR --holdout DIR --output DIR
+
+The holdout (``holdout.csv``, policies.naming.lineage_holdout) is published with the pipeline by its publisher:
+the people whose model is judged neither choose, write nor read it, so no choice of training data can make a model
+look better than it is on it. Without it the step fails, and nothing is registered. The report names the holdout's
+SHA-256 and row count.
 
 The approval gate reads this file (ModelMetrics.ModelQuality.Statistics) with the same
 function that writes it: policies.rules.metrics. digest.json beside it holds the SHA-256 of
@@ -24,9 +29,10 @@ if __package__ in (None, ""):
 import joblib
 import pandas as pd
 
-from pipelines.dataset import DATA_FILE
+from pipelines.dataset import sha256_of
 from pipelines.evidence import EVALUATION, json_bytes, write_with_digest
-from pipelines.modeling import features_and_target, split
+from pipelines.modeling import features_and_target
+from policies.naming import HOLDOUT_FILE
 from policies.rules.metrics import evaluation_report
 
 REPORT_FILE = EVALUATION.file
@@ -41,10 +47,15 @@ def _load_model(model_dir: Path) -> object:
     return joblib.load(model_dir / "model.joblib")
 
 
-def run(model_dir: Path, data_dir: Path, output_dir: Path) -> dict[str, object]:
+def run(model_dir: Path, holdout_dir: Path, output_dir: Path) -> dict[str, object]:
     from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-    _, test = split(pd.read_csv(data_dir / DATA_FILE))
+    holdout = holdout_dir / HOLDOUT_FILE
+    if not holdout.is_file():
+        raise SystemExit(
+            f"no {HOLDOUT_FILE} in {holdout_dir}: the pipeline's publisher publishes the holdout every model is judged on"
+        )
+    test = pd.read_csv(holdout)
     features, target = features_and_target(test)
     model = _load_model(model_dir)
     scores = model.predict_proba(features)[:, 1]  # type: ignore[attr-defined]
@@ -56,7 +67,7 @@ def run(model_dir: Path, data_dir: Path, output_dir: Path) -> dict[str, object]:
         "precision": float(precision_score(target, predicted)),
         "recall": float(recall_score(target, predicted)),
     }
-    report = evaluation_report(SECTION, metrics)
+    report = {**evaluation_report(SECTION, metrics), "holdout": {"sha256": sha256_of(holdout), "rows": len(test)}}
     write_with_digest(output_dir, EVALUATION, json_bytes(report))
     return report
 
@@ -64,10 +75,10 @@ def run(model_dir: Path, data_dir: Path, output_dir: Path) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, default=Path("/opt/ml/processing/model"))
-    parser.add_argument("--data", type=Path, default=Path("/opt/ml/processing/input/data"))
+    parser.add_argument("--holdout", type=Path, default=Path("/opt/ml/processing/input/holdout"))
     parser.add_argument("--output", type=Path, default=Path("/opt/ml/processing/evaluation"))
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.model, args.data, args.output), indent=2))
+    print(json.dumps(run(args.model, args.holdout, args.output), indent=2))
     return 0
 
 

@@ -141,8 +141,9 @@ def the_execution_role_runs_only_published_code(matrix: AccessMatrix) -> list[st
     """What runs as a project's execution role is what its pipeline publisher published, and it alone registers.
 
     The execution role writes the evidence the approval gate trusts: only the publisher (and the pipeline's own jobs,
-    and the deployer for the models it creates) may pass it, only the publisher writes the code it runs and changes
-    the pipeline, and only the execution role registers a version.
+    and the deployer for the models it creates) may pass it, only the publisher writes the code it runs, the holdout
+    it judges models on and changes the pipeline, only the execution role registers a version, and the holdout is
+    read by the pipeline, its publisher and the evidence readers, never by the people whose models it judges.
     """
     names = _names(matrix)
     out = []
@@ -154,6 +155,13 @@ def the_execution_role_runs_only_published_code(matrix: AccessMatrix) -> list[st
             expected = {names.execution_role(project), names.handler_role(MODEL_DEPLOYER), *publisher}
         elif request.action == "sagemaker:CreateModelPackage":
             expected = {names.execution_role(project)}
+        elif request.action == "s3:GetObject":  # the holdout: what people could read they could train on
+            expected = {
+                names.execution_role(project),
+                *publisher,
+                names.persona_role("auditor"),
+                names.handler_role(APPROVAL_GATE),
+            }
         else:
             expected = publisher
         who = set(matrix.who_may(request))
@@ -264,7 +272,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "the-execution-role-runs-only-published-code",
         "only a project's pipeline publisher passes its execution role (besides its own jobs and the deployer), writes the"
-        " code the pipeline runs and changes the pipeline; only the execution role registers a version",
+        " code the pipeline runs and the holdout it judges on, and changes the pipeline; only the execution role registers"
+        " a version; its people never read the holdout",
         the_execution_role_runs_only_published_code,
     ),
     Invariant(

@@ -243,6 +243,9 @@ def _pipeline(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str
             put,
             project=p,
         )
+        holdout = f"{bucket}/{names.lineage_holdout(p)}"
+        yield GovernedRequest("pipeline", f"change the {p} holdout models are judged on", "s3:PutObject", holdout, put, project=p)
+        yield GovernedRequest("pipeline", f"read the {p} holdout models are judged on", "s3:GetObject", holdout, TLS, project=p)
         yield GovernedRequest(
             "pipeline",
             f"update the {p} governed pipeline",

@@ -120,10 +120,18 @@ def test_training_evaluation_and_baseline_read_the_validated_copy(credit_risk: d
         c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in steps["Train"]["Arguments"]["InputDataConfig"]
     }
     assert channels["train"] == VALIDATED_DATA
-    for name in ("Evaluate", "Baseline"):
-        inputs = {i["InputName"]: i["S3Input"] for i in steps[name]["Arguments"]["ProcessingInputs"]}
-        assert inputs["data"]["S3Uri"] == VALIDATED_DATA
-        assert inputs["data"]["LocalPath"] == "/opt/ml/processing/input/data"
+    baseline = {i["InputName"]: i["S3Input"] for i in steps["Baseline"]["Arguments"]["ProcessingInputs"]}
+    assert baseline["data"]["S3Uri"] == VALIDATED_DATA
+    assert baseline["data"]["LocalPath"] == "/opt/ml/processing/input/data"
+
+
+def test_models_are_judged_on_the_published_holdout_not_on_the_data_they_were_given(credit_risk: dict[str, Any]) -> None:
+    """The training data is a parameter whoever starts the pipeline chooses; what Evaluate scores on is not."""
+    inputs = {i["InputName"]: i["S3Input"] for i in by_name(credit_risk)["Evaluate"]["Arguments"]["ProcessingInputs"]}
+    assert set(inputs) == {"model", "holdout", "source"}
+    assert inputs["holdout"]["S3Uri"].endswith("/projects/credit-risk/holdout/")
+    assert inputs["holdout"]["LocalPath"] == "/opt/ml/processing/input/holdout"
+    assert [p["Name"] for p in credit_risk["Parameters"]] == ["TrainingDataUri"]
 
 
 @pytest.mark.parametrize(("step", "script"), [("ValidateData", "validate"), ("Evaluate", "evaluate"), ("Baseline", "baseline")])

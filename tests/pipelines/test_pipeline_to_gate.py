@@ -11,12 +11,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import joblib
+import numpy as np
+import pandas as pd
 import pytest
 
 from lambdas.approval_gate import handler as gate
 from pipelines import dataset
 from pipelines.bundle import source_bundle
+from pipelines.expectations import FEATURE_RANGES
 from pipelines.local_run import LocalRun, local_registration, run_locally
+from pipelines.modeling import build_model, features_and_target, split
 from pipelines.registration import run_prefix_uri
 from policies.model import GovernancePolicy
 from policies.rules.approval import ModelVersionFacts, decide_approval
@@ -41,7 +46,8 @@ def test_local_run_produces_the_sagemaker_artifacts(local_run: LocalRun) -> None
     assert local_run.model_file is not None and local_run.model_file.name == "model.joblib"
     report = local_run.evaluation
     assert report is not None
-    assert set(report) == {"binary_classification_metrics"}
+    assert set(report) == {"binary_classification_metrics", "holdout"}
+    assert report["holdout"]["rows"] == 142  # the bundled dataset's test split (569 rows x 0.25)
     assert set(report["binary_classification_metrics"]) == {"auc", "accuracy", "f1", "precision", "recall"}
     assert local_run.baseline_file is not None and local_run.baseline_file.name == "baseline.json"
 
@@ -59,6 +65,39 @@ def test_gate_rejects_when_the_policy_asks_for_more(local_run: LocalRun, policy:
     assert not decision.allowed
     assert [v.rule for v in decision.violations] == ["metric-thresholds"]
     assert "does not meet >= 0.9999" in decision.explanation()
+
+
+def test_training_data_chosen_to_pass_is_judged_on_the_holdout(tmp_path: Path) -> None:
+    """Whoever starts the pipeline chooses its training data (TrainingDataUri). Noise that meets the data contract,
+    with the rows the split holds out replaced by rows the noise model scores right, once earned an AUC of 1.0 on
+    its own held-out rows; now the report is the model's score on the published holdout, whatever the data."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(7)
+
+    def noise(rows: int) -> pd.DataFrame:
+        return pd.DataFrame({column: rng.uniform(low, high, rows) for column, (low, high) in FEATURE_RANGES.items()})
+
+    frame = noise(600)
+    frame[dataset.TARGET] = rng.integers(0, 2, 600)
+    kept, held_out = split(frame)
+    model = build_model().fit(*features_and_target(kept))
+    pool = noise(20_000)
+    ranked = pool.iloc[np.argsort(-model.predict_proba(pool)[:, 1])]
+    for label, rows in ((1, ranked), (0, ranked.iloc[::-1])):
+        index = held_out.index[held_out[dataset.TARGET] == label]
+        frame.loc[index, list(FEATURE_RANGES)] = rows.iloc[: len(index)].to_numpy()
+    crafted_features, crafted_labels = features_and_target(split(frame)[1])
+    assert roc_auc_score(crafted_labels, model.predict_proba(crafted_features)[:, 1]) == 1.0  # what it used to report
+
+    run = run_locally(tmp_path, frame)
+    assert run.validation["success"], "the crafted data meets the data contract"
+    report = json.loads(run.evaluation_file.read_bytes())  # type: ignore[union-attr]
+    holdout_features, holdout_labels = features_and_target(pd.read_csv(tmp_path / "holdout" / "holdout.csv"))
+    trained = joblib.load(run.model_file)
+    assert metrics_from_report(report)["auc"] == roc_auc_score(holdout_labels, trained.predict_proba(holdout_features)[:, 1])
+    assert metrics_from_report(report)["auc"] < 1.0
+    assert report["holdout"] == {"sha256": dataset.sha256_of(tmp_path / "holdout" / "holdout.csv"), "rows": 142}
 
 
 def test_a_violated_contract_stops_before_training(tmp_path: Path) -> None:

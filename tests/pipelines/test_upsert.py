@@ -3,6 +3,7 @@ exactly what was published."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -10,7 +11,8 @@ import pytest
 from moto import mock_aws
 
 from pipelines.bundle import source_bundle
-from pipelines.cli import upsert
+from pipelines.cli import CommandError, upsert
+from pipelines.local_run import write_sample_holdout
 from policies.model import GovernancePolicy
 from policies.naming import Names
 
@@ -33,7 +35,9 @@ def keys(s3: Any, bucket: str, prefix: str) -> set[str]:
     return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])}
 
 
-def test_a_publication_leaves_only_what_it_contains_under_the_pipelines_code(policy: GovernancePolicy, lineage: Any) -> None:
+def test_a_publication_leaves_only_what_it_contains_under_the_pipelines_code(
+    policy: GovernancePolicy, lineage: Any, tmp_path: Path
+) -> None:
     """A file beside the bundle runs as the execution role (a planted pipelines/steps/joblib.py is imported before
     the real joblib); one written before only the publisher could write there, or an older version's, is removed."""
     s3, bucket = lineage
@@ -57,7 +61,8 @@ def test_a_publication_leaves_only_what_it_contains_under_the_pipelines_code(pol
         RoleArn="arn:aws:iam::123456789012:role/acme-credit-risk-sagemaker-execution",
     )
 
-    arn = upsert(policy, policy.project("credit-risk"), start=False)  # type: ignore[arg-type]
+    holdout = write_sample_holdout(tmp_path)
+    arn = upsert(policy, policy.project("credit-risk"), start=False, holdout=holdout)  # type: ignore[arg-type]
 
     code = keys(s3, bucket, "projects/credit-risk/code/")
     assert code == {f"projects/credit-risk/code/{version}/{name}" for name in source_bundle().files}
@@ -65,3 +70,15 @@ def test_a_publication_leaves_only_what_it_contains_under_the_pipelines_code(pol
     assert kept.keys() <= keys(s3, bucket, "projects/")
     assert keys(s3, bucket, "projects/credit-risk/sdk/"), "the SDK's uploads for this publication"
     assert arn.endswith(":pipeline/credit-risk-governed")
+    published = s3.get_object(Bucket=bucket, Key="projects/credit-risk/holdout/holdout.csv")["Body"].read()
+    assert published == holdout.read_bytes()
+
+
+def test_no_publication_without_a_holdout_to_judge_models_on(policy: GovernancePolicy, lineage: Any) -> None:
+    """Every run would fail at Evaluate: the publication is refused first, and changes nothing."""
+    s3, bucket = lineage
+    code = "projects/credit-risk/code/0123456789ab/pipelines/steps/evaluate.py"
+    s3.put_object(Bucket=bucket, Key=code, Body=b"the published code")
+    with pytest.raises(CommandError, match=r"holdout/holdout.csv, which is not there: publish it with --holdout FILE"):
+        upsert(policy, policy.project("credit-risk"), start=False)  # type: ignore[arg-type]
+    assert keys(s3, bucket, "projects/") == {code}

@@ -214,6 +214,11 @@ def mutate_scientists_list_every_project(stacks: Stacks) -> None:
     _rewrite(persona_policy(stacks, "data-scientist"), change)
 
 
+def mutate_scientists_read_the_holdout(stacks: Stacks) -> None:
+    """A holdout the people whose models it judges can read, they can train on."""
+    _rewrite(_resource(stacks, "foundation", "aws_s3_bucket_policy", "lineage_policy"), drop("HoldoutReadOnlyByThePipeline"))
+
+
 def mutate_experiments_register(stacks: Stacks) -> None:
     experiments = _resource(stacks, "identity", "aws_iam_role_policy", "experiments-credit-risk-policy")
     _rewrite(experiments, grant("Mutation", ["sagemaker:CreateModelPackage"], "*"))
@@ -271,6 +276,7 @@ MUTATIONS = [
     pytest.param(mutate_scientist_runs_jobs_as_the_pipeline, {PUBLISHED}, id="scientist-runs-jobs-as-the-pipeline"),
     pytest.param(mutate_scientist_changes_the_pipeline_code, {PUBLISHED}, id="scientist-changes-the-pipeline-code"),
     pytest.param(mutate_experiments_register, {PUBLISHED}, id="experiments-register"),
+    pytest.param(mutate_scientists_read_the_holdout, {PUBLISHED}, id="scientists-read-the-holdout"),
     pytest.param(mutate_scientists_list_every_project, {"data-stays-in-its-project"}, id="scientists-list-every-project"),
     pytest.param(mutate_engineer_disables_enforcement, {"governance-cannot-be-switched-off"}, id="engineer-disables-rules"),
     pytest.param(mutate_engineer_strips_key_aliases, {"governance-cannot-be-switched-off"}, id="engineer-strips-key-aliases"),
