@@ -53,6 +53,8 @@ class Grant:
     sid: str
     actions: tuple[str, ...]
     on: tuple[On, ...]
+    condition: tuple[tuple[str, str, str], ...] = ()
+    """``(operator, key, value)`` triples, all of which must hold (e.g. a tag the resource must carry)."""
 
     def __post_init__(self) -> None:
         if not self.actions or not self.on:

@@ -12,6 +12,7 @@ from typing import Any
 from iam.documents import Document, document, statement
 from policies.model import PROJECT_TAG_KEY
 from policies.naming import HOLDOUT_PREFIX, LINEAGE_PEOPLE_PREFIXES, LINEAGE_PIPELINE_CODE_PREFIXES, MODEL_DEPLOYER, Names
+from policies.terms import EXPERIMENTS_ROLE_KIND, PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
 
 Keys = Mapping[str, str]
 
@@ -71,16 +72,17 @@ def _own_lineage(names: Names) -> str:
     return f"{_lineage(names)}/{names.lineage_project_prefix(OWN_PROJECT)}"
 
 
-def _pass_own_project_role(sid: str, roles: Sequence[str]) -> dict[str, Any]:
-    """``iam:PassRole`` to SageMaker of the ``roles`` tagged with the session's own project."""
+def _pass_own_project_role(sid: str, roles: str, kind: str) -> dict[str, Any]:
+    """``iam:PassRole`` to SageMaker of the ``roles`` of ``kind`` tagged with the session's own project."""
     return statement(
         sid,
         ["iam:PassRole"],
-        list(roles),
+        [roles],
         condition={
             "StringEquals": {
                 "iam:PassedToService": "sagemaker.amazonaws.com",
                 f"aws:ResourceTag/{PROJECT_TAG_KEY}": OWN_PROJECT,
+                f"aws:ResourceTag/{ROLE_KIND_TAG_KEY}": kind,
             }
         },
     )
@@ -128,7 +130,7 @@ def data_scientist(names: Names, keys: Keys) -> Document:
             "UploadCandidateDataAndExperiments", ["s3:PutObject"], [f"{own}/{prefix}/*" for prefix in LINEAGE_PEOPLE_PREFIXES]
         ),
         _list_own_project_lineage(names),
-        _pass_own_project_role("PassOwnProjectExperimentRole", [names.experiment_roles]),
+        _pass_own_project_role("PassOwnProjectExperimentRole", names.experiment_roles, EXPERIMENTS_ROLE_KIND),
         _use_data_key(keys),
     )
 
@@ -151,9 +153,8 @@ def pipeline_publisher(names: Names, keys: Keys) -> Document:
         # code/ or sdk/ (an older version's, or one written before only the publisher could) runs as the pipeline.
         statement("PublishOwnPipelineCodeAndHoldout", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], published),
         _list_own_project_lineage(names),
-        # Roles of the blueprint tagged with the session's project (its execution role; its experiment role is
-        # harmless): a pattern, not the list of every project's role, which would outgrow IAM's inline policy size.
-        _pass_own_project_role("PassOwnProjectExecutionRole", [names.role_arn(f"{names.org}-*")]),
+        # By its tags, not a list of every project's role (which would outgrow IAM's inline policy size).
+        _pass_own_project_role("PassOwnProjectExecutionRole", names.role_arn(f"{names.org}-*"), PIPELINE_ROLE_KIND),
         _use_data_key(keys),
     )
 

@@ -16,6 +16,7 @@ from policies.naming import (
     PIPELINE_PUBLISHER,
     Names,
 )
+from policies.terms import PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
 
 
 def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict[str, Any]] = ()) -> Document:
@@ -83,7 +84,8 @@ def audit_record_guardrails(names: Names) -> list[dict[str, Any]]:
 def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage_writers: Sequence[str]) -> list[dict[str, Any]]:
     """Evidence comes only from a project's governed pipeline, and a project's data stays in the project.
 
-    - evidence prefixes (``projects/*/{data,runs,models,baselines}``) are written only by execution roles;
+    - evidence prefixes (``projects/*/{data,runs,models,baselines}``) are written only by execution roles (the
+      roles tagged ``ml-governance-role: pipeline``);
     - the code a governed pipeline runs as the execution role (``projects/*/{code,sdk}``) and the holdout it judges
       models on (``projects/*/holdout``) are written only by the pipeline publisher, so nobody else can have the
       execution role run their code or choose what their model is judged on; the holdout is read only by the
@@ -96,7 +98,9 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
     bucket = names.bucket_arn(names.lineage_bucket)
     own = f"{bucket}/{names.lineage_project_prefix(f'${{aws:PrincipalTag/{PROJECT_TAG_KEY}}}')}/*"
     writes = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"]
-    execution_roles = [names.role_arn(names.execution_role(p)) for p in names.policy.projects]
+    # Execution roles by their tag, not their ARNs: a bucket policy (20 KB) naming one role per project would be
+    # refused with a few hundred projects. No session can carry the tag (iam.trust allows only the project tag).
+    pipeline_role = {f"aws:PrincipalTag/{ROLE_KIND_TAG_KEY}": PIPELINE_ROLE_KIND}
     publisher = names.role_arn(names.persona_role(PIPELINE_PUBLISHER))
     published = (*LINEAGE_PIPELINE_CODE_PREFIXES, HOLDOUT_PREFIX)
     return [
@@ -106,7 +110,7 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Principal": {"AWS": "*"},
             "Action": writes,
             "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in LINEAGE_EVIDENCE_PREFIXES],
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": execution_roles or [names.role_arn(f"{names.org}-no-projects")]}},
+            "Condition": {"StringNotEquals": pipeline_role},
         },
         {
             "Sid": "PipelineCodeOnlyFromItsPublisher",
@@ -122,7 +126,7 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Principal": {"AWS": "*"},
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
             "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{HOLDOUT_PREFIX}/*"],
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [*execution_roles, publisher, *evidence_readers]}},
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [publisher, *evidence_readers]}, "StringNotEquals": pipeline_role},
         },
         {
             "Sid": "WritesStayInTheirProject",

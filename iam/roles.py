@@ -123,8 +123,8 @@ def grant_arns(
         On.IDEMPOTENCY_TABLE: [idempotency_table_arn],
         On.OWN_DEAD_LETTER_QUEUE: [dead_letter_queue_arn],
         On.OWN_LOG_GROUP: [f"{log_group_arn}:*"],
-        On.EXECUTION_ROLES: [names.role_arn(names.execution_role(p)) for p in names.policy.projects]
-        or [names.role_arn(f"{names.org}-no-projects")],
+        # The blueprint's roles; a grant on them names the kind it means by its tag (one pattern for any number of projects).
+        On.EXECUTION_ROLES: [names.role_arn(f"{names.org}-*")],
         On.INFERENCE_COMPONENTS: [sagemaker_arn(names, "inference-component")],
         On.PIPELINE_EXECUTIONS: [sagemaker_arn(names, "pipeline", "*/execution/*")],
         On.ANY: ["*"],
@@ -140,7 +140,10 @@ def grant_statements(grants: Iterable[Grant], arns: Mapping[On, list[str]]) -> l
             continue
         seen.add(grant)
         resources = [arn for on in grant.on for arn in arns[on]]
-        out.append(statement(grant.sid, grant.actions, "*" if resources == ["*"] else resources))
+        condition: dict[str, dict[str, str]] = {}
+        for operator, key, value in grant.condition:
+            condition.setdefault(operator, {})[key] = value
+        out.append(statement(grant.sid, grant.actions, "*" if resources == ["*"] else resources, condition=condition or None))
     return out
 
 

@@ -14,6 +14,7 @@ from iam.grants import JOBS, WATCHED, Grant, On
 from lambdas.shared import aws
 from policies.rules.outcome import Action, Decision
 from policies.rules.resources import ResourceFacts, ResourceKind
+from policies.terms import PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
 
 MAX_DESCRIPTION = 1024
 
@@ -209,7 +210,15 @@ class DeployModelVersion(RemediationAction):
             ),
             (On.MODELS, On.ENDPOINT_CONFIGS, On.ENDPOINTS),
         ),
-        Grant("PassProjectExecutionRoles", ("iam:PassRole",), (On.EXECUTION_ROLES,)),
+        Grant(
+            "PassProjectExecutionRoles",
+            ("iam:PassRole",),
+            (On.EXECUTION_ROLES,),
+            condition=(
+                ("StringEquals", f"aws:ResourceTag/{ROLE_KIND_TAG_KEY}", PIPELINE_ROLE_KIND),
+                ("StringEquals", "iam:PassedToService", "sagemaker.amazonaws.com"),
+            ),
+        ),
         Grant("EncryptEndpointStorageAndCapture", ("kms:CreateGrant", "kms:DescribeKey"), (On.DATA_KEY,)),
     )
 

@@ -24,6 +24,11 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # hourly "cron(0 * ? * * *)", daily at hour H "cron(0 H ? * * *)", every N hours "cron(0 H/N ? * * *)".
 SAGEMAKER_MONITORING_CRON = re.compile(r"^cron\(0 (\*|(0?\d|1\d|2[0-3])(/([1-9]|1\d|2[0-4]))?) \? \* \* \*\)$")
 PROJECT_TAG_KEY = "ml-project"
+# What a project's SageMaker role is for: the governed pipeline (writes evidence, registers) or people's experiments.
+# IAM and bucket policies name these roles by this tag, so that no document lists one ARN per project.
+ROLE_KIND_TAG_KEY = "ml-governance-role"
+PIPELINE_ROLE_KIND = "pipeline"
+EXPERIMENTS_ROLE_KIND = "experiments"
 OWNER_TAG_KEY = "owner-team"
 TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
 

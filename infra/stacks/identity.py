@@ -17,6 +17,7 @@ from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
 from policies.naming import BOUNDARY_CONSTRUCT_ID, ENFORCEMENT_BOUNDARY_CONSTRUCT_ID, PERSONAS, PIPELINE_PUBLISHER, Names
+from policies.terms import EXPERIMENTS_ROLE_KIND, PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
 
 # Personas whose sessions name their project (the ml-project session tag) and are confined to it.
 PROJECT_SCOPED_PERSONAS = ("data-scientist", PIPELINE_PUBLISHER)
@@ -75,9 +76,10 @@ class IdentityStack(GovernanceStack):
 
         sagemaker_trust = render(trust_service("sagemaker.amazonaws.com", names.account))
         for project in policy.projects:
-            # (construct id, role name, description, inline policy name, inline policy) of each SageMaker role.
+            # (kind tag, construct id, role name, description, inline policy name, inline policy) of each SageMaker role.
             project_roles = (
                 (
+                    PIPELINE_ROLE_KIND,
                     "execution",
                     names.execution_role(project),
                     f"SageMaker execution role of project {project.name}",
@@ -85,6 +87,7 @@ class IdentityStack(GovernanceStack):
                     execution_role_policy(names, project, keys),
                 ),
                 (
+                    EXPERIMENTS_ROLE_KIND,
                     "experiments",
                     names.experiment_role(project),
                     f"SageMaker role of project {project.name}'s own jobs: no evidence, no registration",
@@ -92,7 +95,7 @@ class IdentityStack(GovernanceStack):
                     experiment_role_policy(names, project, keys),
                 ),
             )
-            for kind, role_name, description, policy_name, document in project_roles:
+            for role_kind, kind, role_name, description, policy_name, document in project_roles:
                 role = IamRole(
                     self,
                     f"{kind}-{project.name}",
@@ -100,7 +103,7 @@ class IdentityStack(GovernanceStack):
                     description=description,
                     assume_role_policy=sagemaker_trust,
                     permissions_boundary=boundary_arn,
-                    tags=policy.project_tags(project),
+                    tags={**policy.project_tags(project), ROLE_KIND_TAG_KEY: role_kind},
                 )
                 IamRolePolicy(self, f"{kind}-{project.name}-policy", name=policy_name, role=role.name, policy=render(document))
                 self.roles[f"{kind}:{project.name}"] = role

@@ -14,7 +14,7 @@ from lambdas.table import HANDLERS
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.naming import Names
-from tests.conftest import REPO, Synthesized, policy_variant
+from tests.conftest import REPO, Synthesized, SynthesizeFn, policy_variant
 
 BOUNDARY_REF = "${aws_iam_policy.permissions-boundary.arn}"
 
@@ -209,3 +209,43 @@ def test_the_boundaries_fit_iams_managed_policy_quota_as_deployed(policy: Govern
     actions = [a for s in HANDLERS if not s.region_bound for g in s.grants for a in g.actions]
     for document in (permissions_boundary(names, handlers), enforcement_boundary(names, handlers, actions)):
         assert deployed_chars(document) <= MANAGED_POLICY_MAX_CHARS
+
+
+INLINE_ROLE_POLICIES_MAX_CHARS = 10_240  # IAM: all inline policies of one role together, whitespace not counted
+BUCKET_POLICY_MAX_BYTES = 20_480  # S3: a bucket policy
+STAND_INS = {
+    "${data.aws_caller_identity.current.account_id}": "123456789012",
+    "${data.aws_partition.current.partition}": "aws-us-gov",  # the longest partition
+}
+REFERENCE = re.compile(r"\$\{[^}]+\}")
+
+
+def as_deployed(document: str) -> str:
+    """The document with the account and partition filled in and any other reference (a key's ARN...) given 100
+    characters, more than any ARN the stacks reference."""
+    for reference, value in STAND_INS.items():
+        document = document.replace(reference, value)
+    return REFERENCE.sub("x" * 100, document)
+
+
+def test_hundreds_of_projects_deploy_within_iams_and_s3s_policy_quotas(
+    synthesize: SynthesizeFn, policy: GovernancePolicy
+) -> None:
+    """The deployer's role policy named one execution role ARN per project: over IAM's 10,240 characters from
+    about 100 projects (the lineage bucket policy, naming them twice, over S3's 20 KB too). AWS refuses both at
+    apply; moto does not check. Execution roles are now named by their tag, so no policy grows with the projects."""
+    from tests.benchmarks.bench_synth import policy_with_projects
+
+    stacks = synthesize(policy_with_projects(400)).stacks
+    inline: dict[str, int] = {}
+    buckets: dict[str, int] = {}
+    for stack_name, stack in stacks.items():
+        resources = stack.get("resource", {})
+        for body in resources.get("aws_iam_role_policy", {}).values():
+            role = f"{stack_name}/{body['role']}"
+            inline[role] = inline.get(role, 0) + deployed_chars(json.loads(as_deployed(body["policy"])))
+        for name, body in resources.get("aws_s3_bucket_policy", {}).items():
+            buckets[f"{stack_name}/{name}"] = len(re.sub(r"\s", "", as_deployed(body["policy"])).encode())
+    assert len(inline) > 20 and len(buckets) >= 3
+    assert {role: size for role, size in inline.items() if size > INLINE_ROLE_POLICIES_MAX_CHARS} == {}
+    assert {bucket: size for bucket, size in buckets.items() if size > BUCKET_POLICY_MAX_BYTES} == {}

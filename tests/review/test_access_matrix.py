@@ -189,6 +189,7 @@ def mutate_scientist_runs_jobs_as_the_pipeline(stacks: Stacks) -> None:
         for s in statements:
             if s["Sid"] == "PassOwnProjectExperimentRole":
                 s["Resource"] = [r.replace("-*-experiments", "-*") for r in s["Resource"]]
+                s["Condition"]["StringEquals"].pop("aws:ResourceTag/ml-governance-role")
         return statements
 
     _rewrite(persona_policy(stacks, "data-scientist"), change)
