@@ -19,7 +19,7 @@ from typing import Any
 
 from policies.errors import PolicyError
 from policies.loader import load_policy
-from policies.model import GovernancePolicy
+from policies.model import PROJECT_TAG_KEY, GovernancePolicy
 from policies.naming import EXECUTION_ROLE_SUFFIX, Names
 from review.access.evaluator import Evaluation, LabelledPolicy, Request, ScpLevel, UnsupportedPolicyElement, evaluate
 from review.access.requests import GovernedRequest, Where, governed_requests
@@ -99,7 +99,8 @@ def build_matrix(
     """Evaluate every governed request for every synthesized role and tagged session (``scps`` by role name)."""
     names = Names(policy, account=account.account, partition=account.partition)
     requests = tuple(governed_requests(policy, names, account.key_arns))
-    callers = tuple(c for name in sorted(account.roles) for c in _callers(account.roles[name]))
+    projects = [p.name for p in policy.projects]
+    callers = tuple(c for name in sorted(account.roles) for c in _callers(account.roles[name], projects))
     cells = []
     for caller in callers:
         role = account.roles[caller.role]
@@ -116,31 +117,45 @@ def build_matrix(
     return AccessMatrix(policy, account, requests, callers, tuple(cells))
 
 
-def _callers(role: Role) -> list[Caller]:
-    """The role itself, and one tagged session per value its trust policy lets a session tag carry."""
+UNGOVERNED_PROJECT = "not-a-governed-project"
+"""The session every open project tag is also enumerated with: a value no project of the policy has."""
+
+
+def _callers(role: Role, projects: Sequence[str]) -> list[Caller]:
+    """The role itself, and one tagged session per value its trust policy lets a session tag carry.
+
+    The keys a session may carry must be listed (``ForAllValues:StringEquals aws:TagKeys``): a session that could
+    carry any key could carry a tag a bucket policy trusts (``ml-governance-role``). A key's values are the ones the
+    trust lists (``StringEquals aws:RequestTag/<key>``); the project tag's values may be left open (the identity
+    provider sets them), and are then every governed project and one value no project has.
+    """
     out = [Caller(role.name, role.name, {})]
     for index, statement in enumerate(_statements(role.trust.document)):
         actions = statement.get("Action")
         if statement.get("Effect") != "Allow" or "sts:TagSession" not in (actions if isinstance(actions, list) else [actions]):
             continue
+        where = {"policy": f"{role.name} trust", "statement": str(statement.get("Sid") or f"#{index}")}
         conditions = statement.get("Condition", {})
-        open_ended = [
-            f"{operator} {key}"
-            for operator, tests in conditions.items()
-            if operator != "StringEquals"
-            for key in tests
-            if key.lower().startswith("aws:requesttag/")
-        ]
-        listed = {k: v for k, v in conditions.get("StringEquals", {}).items() if k.lower().startswith("aws:requesttag/")}
-        if open_ended or not listed:  # sessions with tag values no list names: their access cannot be enumerated
+        keys = conditions.get("ForAllValues:StringEquals", {}).get("aws:TagKeys")
+        if not keys:
             raise UnsupportedPolicyElement(
-                "a session may carry tags whose values the trust does not list "
-                f"({', '.join(open_ended) or 'no StringEquals aws:RequestTag condition'}); list them with StringEquals",
-                policy=f"{role.name} trust",
-                statement=str(statement.get("Sid") or f"#{index}"),
+                "a session may carry any tag key (no ForAllValues:StringEquals aws:TagKeys), a role kind the bucket "
+                "policies trust among them; list the keys",
+                **where,
             )
-        for key, values in listed.items():
-            tag = key.split("/", 1)[1]
+        listed = {
+            k.split("/", 1)[1]: v
+            for k, v in conditions.get("StringEquals", {}).items()
+            if k.lower().startswith("aws:requesttag/")
+        }
+        for tag in keys if isinstance(keys, list) else [keys]:
+            values = listed.get(tag)
+            if values is None and tag != PROJECT_TAG_KEY:
+                raise UnsupportedPolicyElement(
+                    f"a session may carry tag {tag} with values the trust does not list; list them with StringEquals", **where
+                )
+            if values is None:
+                values = [*projects, UNGOVERNED_PROJECT]
             out += [Caller(f"{role.name} [{v}]", role.name, {tag: v}) for v in (values if isinstance(values, list) else [values])]
     return out
 

@@ -212,6 +212,7 @@ def test_the_boundaries_fit_iams_managed_policy_quota_as_deployed(policy: Govern
 
 
 INLINE_ROLE_POLICIES_MAX_CHARS = 10_240  # IAM: all inline policies of one role together, whitespace not counted
+TRUST_POLICY_MAX_CHARS = 2_048  # IAM: a role trust policy, by default (adjustable to 4,096)
 BUCKET_POLICY_MAX_BYTES = 20_480  # S3: a bucket policy
 STAND_INS = {
     "${data.aws_caller_identity.current.account_id}": "123456789012",
@@ -232,15 +233,19 @@ def test_hundreds_of_projects_deploy_within_iams_and_s3s_policy_quotas(
     synthesize: SynthesizeFn, policy: GovernancePolicy
 ) -> None:
     """The deployer's role policy named one execution role ARN per project: over IAM's 10,240 characters from
-    about 100 projects (the lineage bucket policy, naming them twice, over S3's 20 KB too). AWS refuses both at
-    apply; moto does not check. Execution roles are now named by their tag, so no policy grows with the projects."""
+    about 100 projects (the lineage bucket policy, naming them twice, over S3's 20 KB too), and the project-scoped
+    personas' trust listed every project's name (over IAM's 2,048 characters for a trust at about 80). AWS refuses
+    each at apply; moto does not check. No policy grows with the number of projects now."""
     from tests.benchmarks.bench_synth import policy_with_projects
 
     stacks = synthesize(policy_with_projects(400)).stacks
     inline: dict[str, int] = {}
     buckets: dict[str, int] = {}
+    trusts: dict[str, int] = {}
     for stack_name, stack in stacks.items():
         resources = stack.get("resource", {})
+        for name, body in resources.get("aws_iam_role", {}).items():
+            trusts[f"{stack_name}/{name}"] = deployed_chars(json.loads(as_deployed(body["assume_role_policy"])))
         for body in resources.get("aws_iam_role_policy", {}).values():
             role = f"{stack_name}/{body['role']}"
             inline[role] = inline.get(role, 0) + deployed_chars(json.loads(as_deployed(body["policy"])))
@@ -249,3 +254,4 @@ def test_hundreds_of_projects_deploy_within_iams_and_s3s_policy_quotas(
     assert len(inline) > 20 and len(buckets) >= 3
     assert {role: size for role, size in inline.items() if size > INLINE_ROLE_POLICIES_MAX_CHARS} == {}
     assert {bucket: size for bucket, size in buckets.items() if size > BUCKET_POLICY_MAX_BYTES} == {}
+    assert {role: size for role, size in trusts.items() if size > TRUST_POLICY_MAX_CHARS} == {}

@@ -317,29 +317,60 @@ def test_a_mutation_breaks_exactly_its_invariant(
     assert {v.split(":", 1)[0] for v in violations} == expected, violations
 
 
-@pytest.mark.parametrize("loosen", ["StringLike", "no condition"])
-def test_a_trust_whose_session_tags_cannot_be_enumerated_is_refused(
-    synthesized: Synthesized, policy: GovernancePolicy, tmp_path: Path, loosen: str
-) -> None:
-    """Sessions with any tag value cannot be listed as callers: the matrix used to list none and pass vacuously."""
+def _with_trust(synthesized: Synthesized, tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
     stacks = copy.deepcopy(synthesized.stacks)
     role = _resource(stacks, "identity", "aws_iam_role", "persona-data-scientist")
 
-    def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def each(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for s in statements:
             if "sts:TagSession" in s["Action"]:
-                if loosen == "StringLike":
-                    s["Condition"]["StringLike"] = s["Condition"].pop("StringEquals")
-                else:
-                    s.pop("Condition")
+                change(s)
         return statements
 
-    _rewrite(role, change, key="assume_role_policy")
+    _rewrite(role, each, key="assume_role_policy")
     for name, config in stacks.items():
         (tmp_path / "stacks" / name).mkdir(parents=True)
         (tmp_path / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match="a session may carry tags whose values the trust does not list"):
-        matrix_of(tmp_path, policy)
+    return tmp_path
+
+
+@pytest.mark.parametrize("loosen", ["StringLike", "no condition"])
+def test_a_trust_that_lets_sessions_carry_any_tag_key_is_refused(
+    synthesized: Synthesized, policy: GovernancePolicy, tmp_path: Path, loosen: str
+) -> None:
+    """A session that could carry any key could carry ml-governance-role, which the lineage bucket trusts."""
+
+    def change(statement: dict[str, Any]) -> None:
+        if loosen == "StringLike":
+            statement["Condition"]["ForAllValues:StringLike"] = {"aws:TagKeys": ["*"]}
+            statement["Condition"].pop("ForAllValues:StringEquals")
+        else:
+            statement.pop("Condition")
+
+    with pytest.raises(ValueError, match="a session may carry any tag key"):
+        matrix_of(_with_trust(synthesized, tmp_path, change), policy)
+
+
+def test_an_open_project_tag_is_every_governed_project_and_one_no_project_has(shipped: AccessMatrix) -> None:
+    """The trust leaves the project's value to the identity provider (listing every project would outgrow IAM's
+    2,048 characters for a trust at about 80 projects): a session naming no governed project does no project work."""
+    scientists = [c.label for c in shipped.callers if c.role == "acme-data-scientist" and c.session_tags]
+    assert scientists == [f"acme-data-scientist [{p.name}]" for p in shipped.policy.projects] + [
+        "acme-data-scientist [not-a-governed-project]"
+    ]
+    ungoverned = "acme-data-scientist [not-a-governed-project]"
+    for group in ("project work", "pipeline", "evidence", "data"):
+        assert [r.label for r in shipped.requests if r.group == group and ungoverned in shipped.who_may(r)] == []
+
+
+def test_a_trust_that_leaves_another_tags_values_open_is_refused(
+    synthesized: Synthesized, policy: GovernancePolicy, tmp_path: Path
+) -> None:
+    def change(statement: dict[str, Any]) -> None:
+        statement["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"].append("cost-center")
+
+    with pytest.raises(ValueError, match="may carry tag cost-center with values the trust does not list"):
+        matrix_of(_with_trust(synthesized, tmp_path, change), policy)
 
 
 def test_the_scan_fails_on_a_broken_invariant_and_reports_it(
