@@ -98,19 +98,35 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
     bucket = names.bucket_arn(names.lineage_bucket)
     own = f"{bucket}/{names.lineage_project_prefix(f'${{aws:PrincipalTag/{PROJECT_TAG_KEY}}}')}/*"
     writes = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"]
-    # Execution roles by their tag, not their ARNs: a bucket policy (20 KB) naming one role per project would be
-    # refused with a few hundred projects. No session can carry the tag (iam.trust allows only the project tag).
+    # Execution roles by their tag and their name, not their ARNs: a bucket policy (20 KB) naming one role per project
+    # would be refused with a few hundred projects. The tag alone is not enough: whoever may tag a principal of their
+    # own could give it the tag. The blueprint's roles (<org>-*) cannot be tagged or created by governed principals
+    # (the boundaries, the SCPs), no session can carry the tag (iam.trust), and the tamper watch reports TagRole and
+    # CreateRole on them. A principal must be both to be exempt: each of the two conditions has its own deny.
     pipeline_role = {f"aws:PrincipalTag/{ROLE_KIND_TAG_KEY}": PIPELINE_ROLE_KIND}
+    blueprint_role = {"aws:PrincipalArn": names.role_arn(f"{names.org}-*")}
     publisher = names.role_arn(names.persona_role(PIPELINE_PUBLISHER))
     published = (*LINEAGE_PIPELINE_CODE_PREFIXES, HOLDOUT_PREFIX)
+    evidence = [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in LINEAGE_EVIDENCE_PREFIXES]
+    holdout = [f"{bucket}/{names.lineage_project_prefix('*')}/{HOLDOUT_PREFIX}/*"]
+    holdout_readers = {"aws:PrincipalArn": [publisher, *evidence_readers]}
+    reads = ["s3:GetObject", "s3:GetObjectVersion"]
     return [
         {
             "Sid": "EvidenceOnlyFromGovernedPipelines",
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Action": writes,
-            "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in LINEAGE_EVIDENCE_PREFIXES],
+            "Resource": evidence,
             "Condition": {"StringNotEquals": pipeline_role},
+        },
+        {
+            "Sid": "EvidenceOnlyFromTheBlueprintsRoles",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": writes,
+            "Resource": evidence,
+            "Condition": {"ArnNotLike": blueprint_role},
         },
         {
             "Sid": "PipelineCodeOnlyFromItsPublisher",
@@ -124,9 +140,17 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Sid": "HoldoutReadOnlyByThePipeline",
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
-            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{HOLDOUT_PREFIX}/*"],
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [publisher, *evidence_readers]}, "StringNotEquals": pipeline_role},
+            "Action": reads,
+            "Resource": holdout,
+            "Condition": {"ArnNotEquals": holdout_readers, "StringNotEquals": pipeline_role},
+        },
+        {
+            "Sid": "HoldoutReadOnlyByTheBlueprintsRoles",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": reads,
+            "Resource": holdout,
+            "Condition": {"ArnNotEquals": holdout_readers, "ArnNotLike": blueprint_role},
         },
         {
             "Sid": "WritesStayInTheirProject",

@@ -25,6 +25,7 @@ from policies.naming import (
     STACK_TAG_KEY,
     Names,
 )
+from policies.terms import ROLE_KIND_TAG_KEY
 
 SAMPLE_ACCOUNT = "123456789012"  # every account id has 12 digits, so every account gives names of this length
 HANDLERS = (APPROVAL_GATE, CLASSIFICATION_TAGS, REGION_GUARD)
@@ -240,7 +241,21 @@ def name_issues(policy: GovernancePolicy) -> list[PolicyIssue]:
         field = "organization.name" if loc == ORG else "the project name"
         region = f" in {policy.regions.home}" if kind == "S3 bucket" else ""
         found[loc, kind] = PolicyIssue(loc, f"the {kind} name {name!r}{region} {problem}; choose a different {field}")
-    return list(found.values())
+    return [*found.values(), *prefix_issues(policy)]
+
+
+def prefix_issues(policy: GovernancePolicy) -> list[PolicyIssue]:
+    """A project's people reach the jobs and models named ``<project>-*``: no project may be named like that."""
+    names = [p.name for p in policy.projects]
+    issues = []
+    for i, name in enumerate(names):
+        if owner := next((other for other in names if other != name and name.startswith(f"{other}-")), None):
+            message = (
+                f"{name!r} starts with project {owner!r} and a hyphen: {owner!r}'s people may act on resources named "
+                f"'{owner}-*', {name!r}'s among them; choose a name that does not"
+            )
+            issues.append(PolicyIssue(("projects", i, "name"), message))
+    return issues
 
 
 # ---- tags ----------------------------------------------------------------------------------------
@@ -252,6 +267,7 @@ def tag_issues(policy: GovernancePolicy) -> list[PolicyIssue]:
         PROJECT_TAG_KEY: "the project name",
         OWNER_TAG_KEY: "the project's owner_team",
         STACK_TAG_KEY: "the stack name",
+        ROLE_KIND_TAG_KEY: "what a project role is for, which the lineage bucket trusts",
     }
     for key in standard:
         if key in blueprint_keys:
@@ -259,7 +275,7 @@ def tag_issues(policy: GovernancePolicy) -> list[PolicyIssue]:
                 f"the blueprint sets tag {key!r} on each resource itself (to {blueprint_keys[key]}); remove it from standard_tags"
             )
             issues.append(PolicyIssue(("organization", "standard_tags", key), message))
-    if policy.classification.tag_key in (PROJECT_TAG_KEY, OWNER_TAG_KEY, STACK_TAG_KEY):
+    if policy.classification.tag_key in (PROJECT_TAG_KEY, OWNER_TAG_KEY, STACK_TAG_KEY, ROLE_KIND_TAG_KEY):
         message = f"{policy.classification.tag_key!r} is a tag the blueprint sets for another purpose; choose another key"
         issues.append(PolicyIssue(("classification", "tag_key"), message))
     count = len(set(standard) | set(blueprint_keys))

@@ -57,6 +57,10 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "DeleteRolePolicy": "deleted an inline policy of governance role",
         "DeleteRole": "deleted governance role",
         "UpdateRole": "changed governance role",
+        # The lineage bucket knows execution roles by their ml-governance-role tag and <org>- name.
+        "TagRole": "tagged governance role",
+        "UntagRole": "untagged governance role",
+        "CreateRole": "created a role named like the governance roles,",
     },
     "kms.amazonaws.com": {
         "DisableKey": "disabled the governance key",

@@ -397,3 +397,48 @@ def test_the_scan_fails_on_a_broken_invariant_and_reports_it(
 
     read = _access(summary)  # the evidence report reads it as it is written
     assert read is not None and read["invariants_failed"] == 1 and read["principal_count"] == len(summary["principals"])
+
+
+def _impostor(stacks: Stacks) -> None:
+    """A role outside the blueprint, tagged as a project's execution role, with every S3 and KMS action: what an
+    account administrator (or anyone allowed to tag a principal of their own) could make."""
+    identity = stacks["identity"]["resource"]
+    role = copy.deepcopy(_resource(stacks, "identity", "aws_iam_role", "experiments-credit-risk"))
+    role["name"] = "team-evidence-writer"
+    role["tags"] = {"ml-project": "credit-risk", "ml-governance-role": "pipeline"}
+    identity["aws_iam_role"]["impostor"] = role
+    policy = copy.deepcopy(_resource(stacks, "identity", "aws_iam_role_policy", "experiments-credit-risk-policy"))
+    policy["role"] = "${aws_iam_role.impostor.name}"
+    policy["policy"] = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*", "kms:*"], "Resource": "*"}]}
+    )
+    identity["aws_iam_role_policy"]["impostor-policy"] = policy
+
+
+@pytest.mark.parametrize("by_name", [True, False], ids=["shipped", "without-the-name-denies"])
+def test_a_role_tagged_as_a_pipeline_outside_the_blueprint_writes_no_evidence(
+    synthesized: Synthesized, policy: GovernancePolicy, tmp_path: Path, by_name: bool
+) -> None:
+    """The lineage bucket knows execution roles by their ml-governance-role tag and their <org>- name (review of
+    2026-11-26: by the tag alone, a role anyone could tag wrote evidence and read the holdout)."""
+    stacks = copy.deepcopy(synthesized.stacks)
+    _impostor(stacks)
+    if not by_name:
+        lineage = _resource(stacks, "foundation", "aws_s3_bucket_policy", "lineage_policy")
+        _rewrite(lineage, drop("EvidenceOnlyFromTheBlueprintsRoles"))
+        _rewrite(lineage, drop("HoldoutReadOnlyByTheBlueprintsRoles"))
+    for name, config in stacks.items():
+        (tmp_path / "stacks" / name).mkdir(parents=True)
+        (tmp_path / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
+    matrix = matrix_of(tmp_path, policy)
+    guarded = [
+        r
+        for r in matrix.requests
+        if (r.group == "evidence" and r.action == "s3:PutObject") or (r.group == "pipeline" and "holdout" in r.label)
+    ]
+    reached = [r.label for r in guarded if "team-evidence-writer" in matrix.who_may(r)]
+    if by_name:
+        assert reached == []
+    else:  # its own project's evidence and holdout (the project tag still confines it)
+        own = [r.label for r in guarded if r.project == "credit-risk" and (r.group == "evidence" or r.action == "s3:GetObject")]
+        assert reached == own
