@@ -29,8 +29,8 @@ from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
 from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
-from policies.naming import DEPLOYMENT_GUARD, PROMOTED
-from policies.rules.deployment import EndpointFacts, ServedVersion, decide_serving
+from policies.naming import DEPLOYMENT_GUARD, PROMOTED, Names
+from policies.rules.deployment import CaptureFacts, EndpointFacts, ServedVersion, decide_serving
 from policies.rules.outcome import RuleSet
 from policies.rules.resources import MODEL_PACKAGE_STATE_CHANGE, ResourceFacts, ResourceKind
 
@@ -136,8 +136,14 @@ def _facts(event: dict[str, Any], where: str, name: str, region: str, account: s
     stored = ledger.remembered(FACTS, f"{event['id']}:{where}", trace)["endpoint"]
     if stored is None:
         return None
+    if "captures" not in stored:  # remembered before the capture rule: trace again (fails closed if it cannot)
+        found = trace_endpoint(name, region, account)
+        if found is None:
+            return None
+        stored = asdict(with_promotions(found, account))
     served = tuple(ServedVersion(**{**s, "promoted_into": tuple(s.get("promoted_into", ()))}) for s in stored["served"])
-    facts = EndpointFacts(**{**stored, "served": served})
+    captures = tuple(CaptureFacts(**{**c, "modes": tuple(c["modes"])}) for c in stored["captures"])
+    facts = EndpointFacts(**{**stored, "served": served, "captures": captures})
     if any("promoted_into" not in s for s in stored["served"]):  # remembered before the stage rule: read them now
         facts = with_promotions(facts, account)
     return facts
@@ -175,7 +181,9 @@ def _judge(
         return None
     if revoked is not None and not any(s.model_package == revoked for s in facts.served):
         return None  # a revocation judges the endpoints serving that version only
-    decision = decide_serving(policy, facts, account_stages(account))
+    decision = decide_serving(
+        policy, facts, account_stages(account), lineage_bucket=Names(policy, account=account).lineage_bucket
+    )
     endpoint = ResourceFacts(kind=ResourceKind.ENDPOINT, name=name, arn=facts.arn, region=region)
     return conclude(
         decision,

@@ -8,7 +8,7 @@ from typing import Any
 from iam.grants import Grant, On
 from lambdas.shared import aws
 from lambdas.shared.clearance import clearance
-from policies.rules.deployment import EndpointFacts, ServedVersion
+from policies.rules.deployment import CaptureFacts, EndpointFacts, ServedVersion
 
 GRANTS = (
     Grant(
@@ -105,6 +105,17 @@ def _endpoint_variants(endpoint: dict[str, Any]) -> list[str]:
     ]
 
 
+def _capture(config: str, capture: dict[str, Any]) -> CaptureFacts:
+    sampling = capture.get("InitialSamplingPercentage")
+    return CaptureFacts(
+        config=config,
+        enabled=capture.get("EnableCapture") is True,
+        destination=str(capture["DestinationS3Uri"]) if capture.get("DestinationS3Uri") else None,
+        sampling_percent=sampling if isinstance(sampling, int) else None,
+        modes=tuple(str(o.get("CaptureMode")) for o in capture.get("CaptureOptions", []) if isinstance(o, dict)),
+    )
+
+
 def trace_endpoint(name: str, region: str, account: str, *, also_config: str | None = None) -> EndpointFacts | None:
     """None when the endpoint does not exist (any more). Read in ``account`` (a workload account's, through the
     namesake role, with many accounts).
@@ -126,6 +137,7 @@ def trace_endpoint(name: str, region: str, account: str, *, also_config: str | N
     if endpoint.get("EndpointStatus") not in DEPLOYING:  # settled: the call's config serves only if it is the live one
         also_config = None
     served: list[ServedVersion] = []
+    captures: list[CaptureFacts] = []
     for config_name in dict.fromkeys(c for c in (endpoint.get("EndpointConfigName"), pending, also_config) if c):
         try:
             config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
@@ -137,13 +149,16 @@ def trace_endpoint(name: str, region: str, account: str, *, also_config: str | N
             deleted = f"endpoint config {config_name} (deleted)"
             served += [ServedVersion(variant=v, model=deleted, model_package=None) for v in _endpoint_variants(endpoint)]
             continue
-        for variant in [*config.get("ProductionVariants", []), *config.get("ShadowProductionVariants", [])]:
+        variants = [*config.get("ProductionVariants", []), *config.get("ShadowProductionVariants", [])]
+        for variant in variants:
             if variant.get("ModelName"):
                 served += _served_by_model(str(variant["VariantName"]), str(variant["ModelName"]), region, account)
+        if any(v.get("ModelName") for v in variants):
+            captures.append(_capture(config_name, config.get("DataCaptureConfig") or {}))
     for component in _components(name, region, account):
         served += _served_by_component(component, region, account)
     arn = str(endpoint.get("EndpointArn") or f"arn:aws:sagemaker:{region}:{account}:endpoint/{name.lower()}")
-    return EndpointFacts(name=name, arn=arn, region=region, served=tuple(dict.fromkeys(served)))
+    return EndpointFacts(name=name, arn=arn, region=region, served=tuple(dict.fromkeys(served)), captures=tuple(captures))
 
 
 def endpoint_of_component(component: str, region: str, account: str) -> str | None:

@@ -179,4 +179,5 @@ class Deployment(_Strict):
     )
     """How often every endpoint is traced back to its model versions, besides the checks on each deployment call."""
     capture_sampling_percent: Annotated[int, Field(ge=1, le=100)] = 100
-    """Share of requests the deployer's endpoints capture for drift detection."""
+    """Share of requests the deployer's endpoints capture for drift detection; the deployment guard quarantines an
+    endpoint that captures less, or not into its project's capture prefix."""

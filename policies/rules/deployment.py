@@ -39,11 +39,25 @@ class ServedVersion:
 
 
 @dataclass(frozen=True)
+class CaptureFacts:
+    """How one endpoint config the endpoint serves from captures its traffic (its DataCaptureConfig)."""
+
+    config: str
+    enabled: bool = False
+    destination: str | None = None
+    sampling_percent: int | None = None
+    modes: tuple[str, ...] = ()
+    """CaptureOptions' CaptureMode values (Input, Output)."""
+
+
+@dataclass(frozen=True)
 class EndpointFacts:
     name: str
     arn: str
     region: str
     served: Sequence[ServedVersion] = field(default_factory=tuple)
+    captures: Sequence[CaptureFacts] = field(default_factory=tuple)
+    """One per existing config whose variants name models (components capture nothing of their own)."""
 
 
 def version_problem(policy: GovernancePolicy, served: ServedVersion) -> str | None:
@@ -91,14 +105,50 @@ def serving_problem(
     return None
 
 
-def decide_serving(policy: GovernancePolicy, endpoint: EndpointFacts, account_stages: Sequence[str] | None = None) -> Decision:
+def capture_problems(policy: GovernancePolicy, endpoint: EndpointFacts, lineage_bucket: str) -> list[str]:
+    """Why the endpoint's traffic would not reach its project's drift checks: every config it serves from must
+    capture the requests' inputs, at the policy's sampling or more, under the project's capture prefix (where the
+    deployer points it and the drift monitor reads). Checked when its versions are of one governed project (the
+    version rules deny the rest)."""
+    from policies.naming import Names
+
+    projects = {s.project for s in endpoint.served}
+    project = next(iter(projects)) if len(projects) == 1 else None
+    if project is None or policy.project(project) is None:
+        return []
+    expected = f"s3://{lineage_bucket}/{Names(policy, account='*').lineage_capture_prefix(project, endpoint.name)}"
+    least = policy.deployment.capture_sampling_percent
+    problems = []
+    for capture in endpoint.captures:
+        where = f"endpoint config {capture.config} of endpoint {endpoint.name}"
+        if not capture.enabled:
+            problems.append(f"{where} captures no traffic: the drift checks of project {project} would see none")
+            continue
+        if not (capture.destination or "").rstrip("/").startswith(expected):
+            problems.append(f"{where} captures into {capture.destination}, not project {project}'s capture prefix {expected}")
+        if (capture.sampling_percent or 0) < least:
+            problems.append(f"{where} captures {capture.sampling_percent or 0}% of requests; the policy asks for {least}%")
+        if "Input" not in capture.modes:
+            problems.append(f"{where} does not capture the requests (CaptureMode Input), which the drift checks read")
+    return problems
+
+
+def decide_serving(
+    policy: GovernancePolicy,
+    endpoint: EndpointFacts,
+    account_stages: Sequence[str] | None = None,
+    *,
+    lineage_bucket: str,
+) -> Decision:
     """The deployment guard's decision for an endpoint: every version it serves must be cleared, behind an endpoint
-    of its own project; in a workload account (``account_stages``: the stages it runs), promoted into its stage."""
+    of its own project, which captures its traffic for the project's drift checks (``lineage_bucket``: the
+    account's); in a workload account (``account_stages``: the stages it runs), promoted into its stage."""
     problems = {s: serving_problem(policy, endpoint.name, s, account_stages) for s in endpoint.served}
-    found = tuple(Violation(RULE, p) for p in problems.values() if p)
+    capture = capture_problems(policy, endpoint, lineage_bucket)
+    found = tuple(Violation(RULE, p) for p in [*problems.values(), *capture] if p)
     if not endpoint.served:
         found = (Violation(RULE, f"endpoint {endpoint.name} serves no model that can be traced"),)
-    offending = list(dict.fromkeys(s.variant for s, p in problems.items() if p))
+    offending = list(dict.fromkeys(s.variant for s, p in problems.items() if p or capture))
     action = enforcement_action(Mode.ENFORCE, found, _quarantine_action(policy))
     if action is Action.QUARANTINE_VARIANTS and not offending:  # no variant to take out of traffic by name
         action = Action.DELETE_ENDPOINT
@@ -121,6 +171,10 @@ def decide_serving(policy: GovernancePolicy, endpoint: EndpointFacts, account_st
                     "cleared": s.cleared,
                 }
                 for s in endpoint.served
+            ],
+            "captures": [
+                {"config": c.config, "enabled": c.enabled, "destination": c.destination, "sampling_percent": c.sampling_percent}
+                for c in endpoint.captures
             ],
         },
         remediation={"variants": ",".join(offending)} if found else {},

@@ -193,6 +193,12 @@ def serving_in(account: str, package: str) -> Any:
         ProductionVariants=[
             {"VariantName": "AllTraffic", "ModelName": "credit-risk-v1", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
         ],
+        DataCaptureConfig={
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": f"s3://{Names(hub_with_stages(), account=account).lineage_bucket}/projects/credit-risk/capture/credit-risk-scoring",
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        },
     )
     sagemaker.create_endpoint(EndpointName="credit-risk-scoring", EndpointConfigName="credit-risk-scoring-config")
     return sagemaker

@@ -238,7 +238,9 @@ def test_scale_to_zero_deletes_an_endpoint_whose_variants_cannot_be_named(policy
     scale_to_zero = policy_variant(policy, deployment={"quarantine": "scale-to-zero"})
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/credit-risk-ic"
 
-    decision = decide_serving(scale_to_zero, EndpointFacts(name="credit-risk-ic", arn=arn, region=REGION, served=()))
+    decision = decide_serving(
+        scale_to_zero, EndpointFacts(name="credit-risk-ic", arn=arn, region=REGION, served=()), lineage_bucket="b"
+    )
 
     assert decision.action is Action.DELETE_ENDPOINT
     assert QuarantineVariants.performs is not decision.action
@@ -277,4 +279,69 @@ def test_a_late_update_event_does_not_judge_a_config_the_endpoint_left(world: Wo
     event["detail"]["requestParameters"]["endpointConfigName"] = rogue  # superseded: the endpoint serves the v1 config
 
     assert guard.handler(event, lambda_context)["decisions"] == ["allow"]
+    assert endpoints(REGION) == [ENDPOINT]
+
+
+# ---- what serves must be captured for the drift checks ------------------------------------------------------------
+
+
+def _cleared_model_behind(world: World, context: Any, capture: dict[str, Any] | None) -> None:
+    """credit-risk-scoring made by hand (not by the deployer): a model of a cleared version, a config with ``capture``."""
+    arn = approved_by_the_gate(world, context)
+    sagemaker().create_model(
+        ModelName="by-hand", PrimaryContainer={"ModelPackageName": arn}, ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )
+    sagemaker().create_endpoint_config(
+        EndpointConfigName="by-hand-config",
+        ProductionVariants=[
+            {"VariantName": "AllTraffic", "ModelName": "by-hand", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+        ],
+        **({"DataCaptureConfig": capture} if capture else {}),
+    )
+    sagemaker().create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="by-hand-config")
+
+
+def _capture(world: World, **changes: Any) -> dict[str, Any]:
+    prefix = world.names.lineage_capture_prefix("credit-risk", ENDPOINT)
+    return {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 100,
+        "DestinationS3Uri": f"s3://{world.names.lineage_bucket}/{prefix}",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    ("capture", "expected"),
+    [
+        (None, "captures no traffic"),
+        ({"EnableCapture": False}, "captures no traffic"),
+        ({"DestinationS3Uri": "s3://elsewhere/capture"}, "captures into s3://elsewhere/capture, not project credit-risk's"),
+        ({"InitialSamplingPercentage": 5}, "captures 5% of requests; the policy asks for 100%"),
+        ({"CaptureOptions": [{"CaptureMode": "Output"}]}, "does not capture the requests (CaptureMode Input)"),
+    ],
+    ids=["none", "disabled", "elsewhere", "sampled-less", "outputs-only"],
+)
+def test_a_cleared_version_served_without_capture_into_its_project_is_quarantined(
+    world: World, lambda_context: Any, capture: dict[str, Any] | None, expected: str
+) -> None:
+    """The drift checks read an endpoint's captured traffic under its project's prefix: an endpoint that captures
+    nothing there is never checked for drift (the guard judged only the versions it serves)."""
+    _cleared_model_behind(world, lambda_context, None if capture is None else _capture(world, **capture))
+
+    result = guard.handler(api_call_event("CreateEndpoint", name=ENDPOINT, region=REGION), lambda_context)
+
+    assert result["decisions"] == ["deny"]
+    assert endpoints(REGION) == []
+    (record,) = deployment_records(world)
+    assert any(expected in v["message"] for v in record["violations"]), record["violations"]
+
+
+def test_a_cleared_version_captured_as_the_deployer_captures_it_is_allowed(world: World, lambda_context: Any) -> None:
+    _cleared_model_behind(world, lambda_context, _capture(world))
+
+    result = guard.handler(api_call_event("CreateEndpoint", name=ENDPOINT, region=REGION), lambda_context)
+
+    assert result["decisions"] == ["allow"]
     assert endpoints(REGION) == [ENDPOINT]

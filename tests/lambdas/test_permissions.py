@@ -201,7 +201,9 @@ def deployment_guard_scenarios(world: World, context: Any) -> None:
     guard_deploy.handler(approval_event(kept, status="Rejected"), context)  # revokes, deletes
     # the scale-to-zero quarantine, on an endpoint serving a version that is no longer cleared
     sm.create_endpoint(EndpointName="credit-risk-canary", EndpointConfigName="credit-risk-scoring-v1")
-    decision = decide_serving(world.policy, trace_endpoint("credit-risk-canary", "eu-west-1", ACCOUNT))  # type: ignore[arg-type]
+    decision = decide_serving(
+        world.policy, trace_endpoint("credit-risk-canary", "eu-west-1", ACCOUNT), lineage_bucket=world.names.lineage_bucket
+    )  # type: ignore[arg-type]
     target = ResourceFacts(kind=ResourceKind.ENDPOINT, name="credit-risk-canary", arn="arn", region="eu-west-1")
     QuarantineVariants.perform(decision, target)
     failing = scheduled_sweep()
