@@ -11,7 +11,14 @@ from typing import Any
 
 from iam.documents import Document, document, statement
 from policies.model import PROJECT_TAG_KEY
-from policies.naming import HOLDOUT_PREFIX, LINEAGE_PEOPLE_PREFIXES, LINEAGE_PIPELINE_CODE_PREFIXES, MODEL_DEPLOYER, Names
+from policies.naming import (
+    HOLDOUT_PREFIX,
+    LINEAGE_PEOPLE_PREFIXES,
+    LINEAGE_PIPELINE_CODE_PREFIXES,
+    MODEL_DEPLOYER,
+    PEOPLE_JOBS_SEPARATOR,
+    Names,
+)
 from policies.terms import EXPERIMENTS_ROLE_KIND, PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
 
 Keys = Mapping[str, str]
@@ -122,7 +129,7 @@ def data_scientist(names: Names, keys: Keys) -> Document:
                 "sagemaker:StopProcessingJob",
                 "sagemaker:StopTrainingJob",
             ],
-            [sagemaker_arn(names, kind, f"{OWN_PROJECT}-*") for kind in ("training-job", "processing-job")],
+            [sagemaker_arn(names, kind, f"{OWN_PROJECT}{PEOPLE_JOBS_SEPARATOR}*") for kind in ("training-job", "processing-job")],
         ),
         _run_own_pipeline(names),
         statement("ReadOwnProjectLineage", ["s3:GetObject"], [f"{own}/*"]),
@@ -138,7 +145,7 @@ def data_scientist(names: Names, keys: Keys) -> Document:
 def pipeline_publisher(names: Names, keys: Keys) -> Document:
     """Publishes the governed pipeline of the project named by the session tag: its code and its definition.
 
-    What the pipeline runs as the execution role comes from here alone (``pipelines.cli upsert``, typically from CI
+    What the pipeline runs as the execution role comes from here alone (``pipelines.cli upsert``, run by a person
     after review): the code bundle and the SDK's uploads, the holdout every model is judged on, and the pipeline the
     execution role is passed to.
     Trains, approves and deploys nothing.

@@ -20,7 +20,9 @@ from policies.terms import PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
 
 
 def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict[str, Any]] = ()) -> Document:
-    """TLS 1.2+ only; with a KMS key, uploads asking for another algorithm or another key are denied."""
+    """TLS 1.2+ only; with a KMS key, uploads asking for another algorithm or another key (or aws:kms without naming
+    it) are denied, and uploads naming none get the bucket's default encryption with that key (the SageMaker SDK's
+    uploads name none)."""
     resources = [bucket_arn, f"{bucket_arn}/*"]
     statements: list[dict[str, Any]] = [
         deny_insecure_transport("s3:*", resources),
@@ -41,7 +43,12 @@ def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict
                 "Principal": {"AWS": "*"},
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/*",
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+                # An upload that names no encryption gets the bucket's default (SSE-KMS with this key); one that
+                # names another algorithm is refused.
+                "Condition": {
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                    "Null": {"s3:x-amz-server-side-encryption": "false"},
+                },
             },
             {
                 "Sid": "DenyUploadsWithAnotherKmsKey",
@@ -49,7 +56,11 @@ def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict
                 "Principal": {"AWS": "*"},
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/*",
-                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn}},
+                # aws:kms without a key id means the AWS managed key, not this one: refused like another key.
+                "Condition": {
+                    "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key_arn},
+                    "Null": {"s3:x-amz-server-side-encryption": "false"},
+                },
             },
         ]
     return {"Version": "2012-10-17", "Statement": statements + list(extra)}

@@ -131,53 +131,58 @@ def caller_account(region: str) -> str:
         raise CommandError(f"the AWS credentials in use were refused ({exc}); refresh them (e.g. `aws sso login`)") from None
 
 
-def remove_unpublished_code(s3: Any, bucket: str, project: str) -> int:
-    """Delete every object under the project's ``code/`` and ``sdk/`` prefixes before a publication writes them again.
-
-    Jobs mount the whole bundle prefix, so a file the bundle does not contain (left by an older version, or written
-    before only the pipeline publisher could write there) would run as the execution role beside the bundle; and an
-    older pipeline version started by its id finds its code gone. Returns how many objects were deleted.
-    """
-    removed = 0
+def pipeline_code_objects(s3: Any, bucket: str, project: str) -> dict[str, tuple[Any, str]]:
+    """Every object under the project's ``code/`` and ``sdk/``: key -> (LastModified, ETag)."""
+    found: dict[str, tuple[Any, str]] = {}
     paginator = s3.get_paginator("list_objects_v2")
     for code in LINEAGE_PIPELINE_CODE_PREFIXES:
         for page in paginator.paginate(Bucket=bucket, Prefix=f"{Names.lineage_project_prefix(project)}/{code}/"):
-            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-            if not keys:
-                continue
-            result = s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-            if errors := result.get("Errors"):
-                first = errors[0]
-                raise CommandError(
-                    f"could not delete s3://{bucket}/{first.get('Key')} ({first.get('Code')}): publish as the project's "
-                    "pipeline-publisher, which alone may change the pipeline's code"
-                )
-            removed += len(keys)
-    return removed
+            found.update({item["Key"]: (item["LastModified"], item.get("ETag", "")) for item in page.get("Contents", [])})
+    return found
+
+
+def remove_unpublished_code(s3: Any, bucket: str, project: str, before: dict[str, tuple[Any, str]], bundle: set[str]) -> int:
+    """Delete what was under the project's ``code/`` and ``sdk/`` before this publication and it did not write again.
+
+    Jobs mount the whole bundle prefix, so a file the bundle does not contain (left by an older version, or written
+    before only the pipeline publisher could write there) would run as the execution role beside the bundle; and an
+    older pipeline version started by its id finds its code gone. Called once the new code is up and the pipeline
+    updated (a publication that fails earlier leaves the old one whole); a run of the previous definition still in
+    flight loses its code, so publish between runs. ``before``: ``pipeline_code_objects`` when the publication began;
+    ``bundle``: the keys it wrote. Returns how many objects were deleted.
+    """
+    now = pipeline_code_objects(s3, bucket, project)
+    stale = [{"Key": key} for key, seen in now.items() if key not in bundle and before.get(key) == seen]
+    for first in range(0, len(stale), 1000):  # DeleteObjects takes up to 1,000 keys
+        result = s3.delete_objects(Bucket=bucket, Delete={"Objects": stale[first : first + 1000], "Quiet": True})
+        if errors := result.get("Errors"):
+            error = errors[0]
+            raise CommandError(
+                f"could not delete s3://{bucket}/{error.get('Key')} ({error.get('Code')}): publish as the project's "
+                "pipeline-publisher, which alone may change the pipeline's code"
+            )
+    return len(stale)
 
 
 def publish_holdout(s3: Any, bucket: str, project: str, holdout: Path | None) -> None:
     """Upload ``holdout`` as the project's holdout, or make sure one was published: without it every run fails."""
-    from botocore.exceptions import ClientError
-
     key = Names.lineage_holdout(project)
     if holdout is not None:
         try:
             body = holdout.read_bytes()
         except OSError as exc:
             raise CommandError(f"--holdout {holdout}: {exc.strerror or exc}") from None
-        s3.put_object(Bucket=bucket, Key=key, Body=body, ServerSideEncryption="aws:kms")
+        s3.put_object(Bucket=bucket, Key=key, Body=body)  # the bucket encrypts it with the data key by default
         print(f"published the holdout s3://{bucket}/{key} ({len(body)} bytes)")
         return
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-            raise
+    # Listed, not HEAD: the publisher may list only under its project, and S3 answers a HEAD of a missing key it
+    # may not list with 403, not 404.
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
+    if not any(item["Key"] == key for item in listed):
         raise CommandError(
             f"the pipeline evaluates every model on s3://{bucket}/{key}, which is not there: publish it with "
             "--holdout FILE (labelled data the project's data scientists never see, with the training data's columns)"
-        ) from None
+        )
 
 
 def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: Path | None = None) -> str:
@@ -193,12 +198,10 @@ def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: 
     target = PipelineTarget(names=names, project=project, code_version=bundle.version)
     s3 = boto3.client("s3", region_name=region)
     publish_holdout(s3, names.lineage_bucket, project.name, holdout)  # first: a refused publication changes nothing
-    removed = remove_unpublished_code(s3, names.lineage_bucket, project.name)
-    if removed:
-        print(f"removed {removed} object(s) under the pipeline's code and SDK prefixes that this publication does not contain")
     prefix = target.code_prefix.removeprefix(f"s3://{names.lineage_bucket}/")
+    before = pipeline_code_objects(s3, names.lineage_bucket, project.name)
     for name, body in sorted(bundle.files.items()):
-        s3.put_object(Bucket=names.lineage_bucket, Key=prefix + name, Body=body, ServerSideEncryption="aws:kms")
+        s3.put_object(Bucket=names.lineage_bucket, Key=prefix + name, Body=body)  # encrypted with the data key by default
     definition = json.dumps(governed_definition(build_pipeline(policy, target), policy, project))
     sagemaker = boto3.client("sagemaker", region_name=region)
     tags = [{"Key": k, "Value": v} for k, v in policy.project_tags(project).items()]
@@ -216,6 +219,9 @@ def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: 
             ClientRequestToken=str(uuid.uuid4()),
         )["PipelineArn"]
     print(f"pipeline {target.pipeline_name}: {arn} (code {bundle.version} at {target.code_prefix})")
+    written = {prefix + name for name in bundle.files}
+    if removed := remove_unpublished_code(s3, names.lineage_bucket, project.name, before, written):
+        print(f"removed {removed} object(s) under the pipeline's code and SDK prefixes that this publication did not write")
     if start:
         execution = sagemaker.start_pipeline_execution(PipelineName=target.pipeline_name, ClientRequestToken=str(uuid.uuid4()))[
             "PipelineExecutionArn"

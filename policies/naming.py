@@ -40,6 +40,9 @@ HOLDOUT_PREFIX = "holdout"
 HOLDOUT_FILE = "holdout.csv"
 LINEAGE_PEOPLE_PREFIXES: tuple[str, ...] = ("incoming", "experiments")
 EXPERIMENTS_PREFIX = "experiments"
+PEOPLE_JOBS_SEPARATOR = "--"
+"""People's jobs are named ``<project>--<name>``: a project name (a slug) has no ``--``, so a session whose project
+tag is a prefix of another project's name (``credit`` of ``credit-risk``) matches none of that project's jobs."""
 BASELINE_REPORT = "baseline"  # a run's drift baseline: runs/<run>/baseline/baseline.json (pipelines/evidence.py)
 # A run's reports, read by the people who judge a version (engineer, approver): runs/<run>/<report>/. The run's
 # copy of its training data (runs/<run>/data/) is the project's data, read only as the project's data is.

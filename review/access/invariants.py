@@ -125,12 +125,15 @@ def people_work_in_their_project(matrix: AccessMatrix) -> list[str]:
     Every caller is checked, not only the project-tagged sessions. A policy whose data scientists carry no project
     tag has nobody who may work in a project, which fails here too.
     """
+    names = _names(matrix)
     out = []
     for request in _rows(matrix, "project work"):
         project = str(request.project)
         scientists = _sessions(matrix, "data-scientist", project)
         who = set(matrix.who_may(request))
-        if intruders := sorted(who - _in_project(matrix, project)):
+        # the handlers whose table grants the call remediate with it (the region guard stops jobs anywhere)
+        enforcers = {names.handler_role(s.name) for s in HANDLERS if any(request.action in g.actions for g in s.grants)}
+        if intruders := sorted(who - _in_project(matrix, project) - enforcers):
             out.append(f"{request.label}: also allowed to {intruders}")
         if missing := sorted(scientists - who) if scientists else ["the project's data scientists (no session carries its tag)"]:
             out.append(f"{request.label}: not allowed to {missing}")
@@ -155,6 +158,10 @@ def the_execution_role_runs_only_published_code(matrix: AccessMatrix) -> list[st
             expected = {names.execution_role(project), names.handler_role(MODEL_DEPLOYER), *publisher}
         elif request.action == "sagemaker:CreateModelPackage":
             expected = {names.execution_role(project)}
+        elif request.context.get("s3:x-amz-server-side-encryption") and not request.context.get(
+            "s3:x-amz-server-side-encryption-aws-kms-key-id"
+        ):  # aws:kms without the data key's id: AWS's managed key, for nobody
+            expected = set()
         elif request.action == "s3:GetObject":  # the holdout: what people could read they could train on
             expected = {
                 names.execution_role(project),

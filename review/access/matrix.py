@@ -127,7 +127,8 @@ def _callers(role: Role, projects: Sequence[str]) -> list[Caller]:
     The keys a session may carry must be listed (``ForAllValues:StringEquals aws:TagKeys``): a session that could
     carry any key could carry a tag a bucket policy trusts (``ml-governance-role``). A key's values are the ones the
     trust lists (``StringEquals aws:RequestTag/<key>``); the project tag's values may be left open (the identity
-    provider sets them), and are then every governed project and one value no project has.
+    provider sets them), and are then every governed project, every hyphen-prefix of a project's name (the values
+    that reach furthest into another project's ``<project>-*`` names) and one value no project has.
     """
     out = [Caller(role.name, role.name, {})]
     for index, statement in enumerate(_statements(role.trust.document)):
@@ -154,8 +155,9 @@ def _callers(role: Role, projects: Sequence[str]) -> list[Caller]:
                 raise UnsupportedPolicyElement(
                     f"a session may carry tag {tag} with values the trust does not list; list them with StringEquals", **where
                 )
-            if values is None:
-                values = [*projects, UNGOVERNED_PROJECT]
+            if values is None:  # and every hyphen-prefix of a project's name (credit, of credit-risk): names reach names
+                prefixes = [p[:i] for p in projects for i, c in enumerate(p) if c == "-"]
+                values = list(dict.fromkeys([*projects, *(v for v in prefixes if v not in projects), UNGOVERNED_PROJECT]))
             out += [Caller(f"{role.name} [{v}]", role.name, {tag: v}) for v in (values if isinstance(values, list) else [values])]
     return out
 

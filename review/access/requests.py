@@ -15,7 +15,7 @@ from enum import StrEnum
 from iam.grants import On
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
-from policies.naming import EXPERIMENTS_PREFIX, KEY_PURPOSES, MODEL_DEPLOYER, Names
+from policies.naming import EXPERIMENTS_PREFIX, KEY_PURPOSES, MODEL_DEPLOYER, PEOPLE_JOBS_SEPARATOR, Names
 from review.access.evaluator import ContextValue
 
 
@@ -210,6 +210,10 @@ def _project_work(policy: GovernancePolicy, names: Names, key_arns: Mapping[str,
             project=p,
         )
         yield _pass_to_sagemaker("project work", f"the {p} experiment role", names.role_arn(names.experiment_role(project)), p)
+        job = _sagemaker(names, "training-job", f"{p}{PEOPLE_JOBS_SEPARATOR}try-1")
+        yield GovernedRequest(
+            "project work", f"stop a {p} experiment's training job", "sagemaker:StopTrainingJob", job, project=p
+        )
         yield GovernedRequest(
             "project work",
             f"start the {p} governed pipeline",
@@ -243,6 +247,12 @@ def _pipeline(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str
             put,
             project=p,
         )
+        code = f"{own}/code/v1/pipelines/steps/train.py"
+        no_header = f"publish the {p} pipeline's code naming no encryption (as the SDK uploads)"
+        yield GovernedRequest("pipeline", no_header, "s3:PutObject", code, TLS, project=p)
+        managed: dict[str, ContextValue] = {**TLS, "s3:x-amz-server-side-encryption": "aws:kms"}
+        managed_key = f"publish the {p} pipeline's code under AWS's managed key (aws:kms, no key id)"
+        yield GovernedRequest("pipeline", managed_key, "s3:PutObject", code, managed, project=p)
         holdout = f"{bucket}/{names.lineage_holdout(p)}"
         yield GovernedRequest("pipeline", f"change the {p} holdout models are judged on", "s3:PutObject", holdout, put, project=p)
         yield GovernedRequest("pipeline", f"read the {p} holdout models are judged on", "s3:GetObject", holdout, TLS, project=p)

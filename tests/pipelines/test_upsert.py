@@ -82,3 +82,23 @@ def test_no_publication_without_a_holdout_to_judge_models_on(policy: GovernanceP
     with pytest.raises(CommandError, match=r"holdout/holdout.csv, which is not there: publish it with --holdout FILE"):
         upsert(policy, policy.project("credit-risk"), start=False)  # type: ignore[arg-type]
     assert keys(s3, bucket, "projects/") == {code}
+
+
+def test_a_publication_that_fails_leaves_the_published_pipeline_whole(
+    policy: GovernancePolicy, lineage: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old code is removed only once the new code is up and the pipeline updated (a review found a failed
+    publication leaving the live pipeline with no code)."""
+    import pipelines.definition
+
+    s3, bucket = lineage
+    old = "projects/credit-risk/code/0123456789ab/pipelines/steps/evaluate.py"
+    s3.put_object(Bucket=bucket, Key=old, Body=b"the published code")
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("the SDK could not build the definition")
+
+    monkeypatch.setattr(pipelines.definition, "build_pipeline", broken)
+    with pytest.raises(RuntimeError, match="could not build"):
+        upsert(policy, policy.project("credit-risk"), start=False, holdout=write_sample_holdout(tmp_path))  # type: ignore[arg-type]
+    assert old in keys(s3, bucket, "projects/credit-risk/code/")

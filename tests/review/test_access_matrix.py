@@ -220,6 +220,18 @@ def mutate_scientists_read_the_holdout(stacks: Stacks) -> None:
     _rewrite(_resource(stacks, "foundation", "aws_s3_bucket_policy", "lineage_policy"), drop("HoldoutReadOnlyByThePipeline"))
 
 
+def mutate_jobs_named_by_prefix(stacks: Stacks) -> None:
+    """People's jobs named <project>-* (before): a session tagged `credit` reached credit-risk's."""
+
+    def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for s in statements:
+            if s["Sid"] == "BuildInOwnProject":
+                s["Resource"] = [r.replace("}--*", "}-*") for r in s["Resource"]]
+        return statements
+
+    _rewrite(persona_policy(stacks, "data-scientist"), change)
+
+
 def mutate_experiments_register(stacks: Stacks) -> None:
     experiments = _resource(stacks, "identity", "aws_iam_role_policy", "experiments-credit-risk-policy")
     _rewrite(experiments, grant("Mutation", ["sagemaker:CreateModelPackage"], "*"))
@@ -277,6 +289,7 @@ MUTATIONS = [
     pytest.param(mutate_scientist_runs_jobs_as_the_pipeline, {PUBLISHED}, id="scientist-runs-jobs-as-the-pipeline"),
     pytest.param(mutate_scientist_changes_the_pipeline_code, {PUBLISHED}, id="scientist-changes-the-pipeline-code"),
     pytest.param(mutate_experiments_register, {PUBLISHED}, id="experiments-register"),
+    pytest.param(mutate_jobs_named_by_prefix, {"people-work-in-their-project"}, id="jobs-named-by-prefix"),
     pytest.param(mutate_scientists_read_the_holdout, {PUBLISHED}, id="scientists-read-the-holdout"),
     pytest.param(mutate_scientists_list_every_project, {"data-stays-in-its-project"}, id="scientists-list-every-project"),
     pytest.param(mutate_engineer_disables_enforcement, {"governance-cannot-be-switched-off"}, id="engineer-disables-rules"),
@@ -353,14 +366,16 @@ def test_a_trust_that_lets_sessions_carry_any_tag_key_is_refused(
 
 def test_an_open_project_tag_is_every_governed_project_and_one_no_project_has(shipped: AccessMatrix) -> None:
     """The trust leaves the project's value to the identity provider (listing every project would outgrow IAM's
-    2,048 characters for a trust at about 80 projects): a session naming no governed project does no project work."""
+    2,048 characters for a trust at about 80 projects): a session naming no governed project does no project work,
+    not even one named like the start of a project's name (a review found `credit` stopping `credit-risk-*` jobs)."""
     scientists = [c.label for c in shipped.callers if c.role == "acme-data-scientist" and c.session_tags]
     assert scientists == [f"acme-data-scientist [{p.name}]" for p in shipped.policy.projects] + [
-        "acme-data-scientist [not-a-governed-project]"
+        f"acme-data-scientist [{v}]" for v in ("credit", "churn", "claims", "not-a-governed-project")
     ]
-    ungoverned = "acme-data-scientist [not-a-governed-project]"
-    for group in ("project work", "pipeline", "evidence", "data"):
-        assert [r.label for r in shipped.requests if r.group == group and ungoverned in shipped.who_may(r)] == []
+    for value in ("credit", "not-a-governed-project"):
+        ungoverned = f"acme-data-scientist [{value}]"
+        for group in ("project work", "pipeline", "evidence", "data"):
+            assert [r.label for r in shipped.requests if r.group == group and ungoverned in shipped.who_may(r)] == []
 
 
 def test_a_trust_that_leaves_another_tags_values_open_is_refused(
