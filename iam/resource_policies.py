@@ -12,7 +12,9 @@ from policies.naming import (
     CLOUDTRAIL_PREFIX,
     HOLDOUT_PREFIX,
     LINEAGE_EVIDENCE_PREFIXES,
+    LINEAGE_PEOPLE_PREFIXES,
     LINEAGE_PIPELINE_CODE_PREFIXES,
+    LINEAGE_SERVICE_PREFIXES,
     PIPELINE_PUBLISHER,
     Names,
 )
@@ -118,8 +120,17 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
     blueprint_role = {"aws:PrincipalArn": names.role_arn(f"{names.org}-*")}
     publisher = names.role_arn(names.persona_role(PIPELINE_PUBLISHER))
     published = (*LINEAGE_PIPELINE_CODE_PREFIXES, HOLDOUT_PREFIX)
-    evidence = [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in LINEAGE_EVIDENCE_PREFIXES]
-    holdout = [f"{bucket}/{names.lineage_project_prefix('*')}/{HOLDOUT_PREFIX}/*"]
+
+    # Each deny names what it leaves alone (NotResource), not what it guards: in an S3 ARN `*` spans `/`, so a guard
+    # on `projects/*/code/*` also caught `projects/<p>/experiments/<job>/input/code/train.py`, which the SageMaker
+    # SDK writes for a person's experiment. Everything outside the listed folders (an unknown one too) is guarded.
+    def outside(*folders: str) -> list[str]:
+        return [f"{bucket}/{names.lineage_project_prefix('*')}/{folder}/*" for folder in folders]
+
+    other_folders = (*LINEAGE_PEOPLE_PREFIXES, *LINEAGE_SERVICE_PREFIXES)
+    not_evidence = outside(*other_folders, *published)
+    not_published = outside(*other_folders, *LINEAGE_EVIDENCE_PREFIXES)
+    not_holdout = outside(*other_folders, *LINEAGE_EVIDENCE_PREFIXES, *LINEAGE_PIPELINE_CODE_PREFIXES)
     holdout_readers = {"aws:PrincipalArn": [publisher, *evidence_readers]}
     reads = ["s3:GetObject", "s3:GetObjectVersion"]
     return [
@@ -128,7 +139,7 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Action": writes,
-            "Resource": evidence,
+            "NotResource": not_evidence,
             "Condition": {"StringNotEquals": pipeline_role},
         },
         {
@@ -136,7 +147,7 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Action": writes,
-            "Resource": evidence,
+            "NotResource": not_evidence,
             "Condition": {"ArnNotLike": blueprint_role},
         },
         {
@@ -144,7 +155,7 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Action": writes,
-            "Resource": [f"{bucket}/{names.lineage_project_prefix('*')}/{prefix}/*" for prefix in published],
+            "NotResource": not_published,
             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": publisher}},
         },
         {
@@ -152,7 +163,7 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Action": reads,
-            "Resource": holdout,
+            "NotResource": not_holdout,
             "Condition": {"ArnNotEquals": holdout_readers, "StringNotEquals": pipeline_role},
         },
         {
@@ -160,7 +171,7 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Action": reads,
-            "Resource": holdout,
+            "NotResource": not_holdout,
             "Condition": {"ArnNotEquals": holdout_readers, "ArnNotLike": blueprint_role},
         },
         {

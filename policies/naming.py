@@ -37,6 +37,10 @@ LINEAGE_PIPELINE_CODE_PREFIXES: tuple[str, ...] = ("code", "sdk")
 # The data the pipeline's Evaluate step judges every model on: published with the pipeline, never chosen, written
 # or read by the people whose models it judges (a holdout they could read they could also train on).
 HOLDOUT_PREFIX = "holdout"
+# What services and handlers write under a project: Model Monitor's and the drift job's reports, data capture.
+MONITORING_PREFIX = "monitoring"
+CAPTURE_PREFIX = "capture"
+LINEAGE_SERVICE_PREFIXES: tuple[str, ...] = (MONITORING_PREFIX, CAPTURE_PREFIX)
 HOLDOUT_FILE = "holdout.csv"
 LINEAGE_PEOPLE_PREFIXES: tuple[str, ...] = ("incoming", "experiments")
 EXPERIMENTS_PREFIX = "experiments"
@@ -168,7 +172,7 @@ class Names:
     @classmethod
     def lineage_monitoring_prefix(cls, project: str, endpoint: str) -> str:
         """Monitoring output of an endpoint (Model Monitor's data-quality reports, the drift job's reports)."""
-        return f"{cls.lineage_project_prefix(project)}/monitoring/{endpoint}"
+        return f"{cls.lineage_project_prefix(project)}/{MONITORING_PREFIX}/{endpoint}"
 
     def bucket_arn(self, bucket: str) -> str:
         return f"arn:{self.partition}:s3:::{bucket}"
@@ -336,7 +340,7 @@ class Names:
 
     def lineage_capture_prefix(self, project: str, endpoint: str) -> str:
         """Where an endpoint the deployer creates captures its traffic (SageMaker data capture)."""
-        return f"{self.lineage_project_prefix(project)}/capture/{endpoint}"
+        return f"{self.lineage_project_prefix(project)}/{CAPTURE_PREFIX}/{endpoint}"
 
     def handler_rule_arn(self, handler: str) -> str:
         return f"arn:{self.partition}:events:{self.region}:{self.account}:rule/{self.handler_rule(handler)}"

@@ -209,6 +209,10 @@ def _project_work(policy: GovernancePolicy, names: Names, key_arns: Mapping[str,
             put,
             project=p,
         )
+        for upload in ("code/train.py", "data/train.csv"):  # where the SageMaker SDK puts a job's local source and data
+            key = f"{own}/{EXPERIMENTS_PREFIX}/{p}{PEOPLE_JOBS_SEPARATOR}try-1/input/{upload}"
+            label = f"upload a {p} experiment's {upload.split('/')[0]} as the SDK does (.../input/{upload})"
+            yield GovernedRequest("project work", label, "s3:PutObject", key, put, project=p)
         yield _pass_to_sagemaker("project work", f"the {p} experiment role", names.role_arn(names.experiment_role(project)), p)
         job = _sagemaker(names, "training-job", f"{p}{PEOPLE_JOBS_SEPARATOR}try-1")
         yield GovernedRequest(

@@ -232,6 +232,23 @@ def mutate_jobs_named_by_prefix(stacks: Stacks) -> None:
     _rewrite(persona_policy(stacks, "data-scientist"), change)
 
 
+def mutate_guards_name_what_they_guard(stacks: Stacks) -> None:
+    """The lineage denies as they were: `projects/*/code/*` (and the evidence folders) also caught the SDK's
+    `experiments/<job>/input/code/...` and `.../input/data/...` of a person's experiment."""
+    lineage = _resource(stacks, "foundation", "aws_s3_bucket_policy", "lineage_policy")
+
+    def change(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for s in statements:
+            if s["Sid"] in {"PipelineCodeOnlyFromItsPublisher", "EvidenceOnlyFromGovernedPipelines"}:
+                prefix = s["NotResource"][0].split("/projects/")[0] + "/projects/*/"
+                folders = ("code", "sdk", "holdout") if s["Sid"].startswith("Pipeline") else ("data", "runs", "models")
+                s.pop("NotResource")
+                s["Resource"] = [f"{prefix}{folder}/*" for folder in folders]
+        return statements
+
+    _rewrite(lineage, change)
+
+
 def mutate_experiments_register(stacks: Stacks) -> None:
     experiments = _resource(stacks, "identity", "aws_iam_role_policy", "experiments-credit-risk-policy")
     _rewrite(experiments, grant("Mutation", ["sagemaker:CreateModelPackage"], "*"))
@@ -289,6 +306,7 @@ MUTATIONS = [
     pytest.param(mutate_scientist_runs_jobs_as_the_pipeline, {PUBLISHED}, id="scientist-runs-jobs-as-the-pipeline"),
     pytest.param(mutate_scientist_changes_the_pipeline_code, {PUBLISHED}, id="scientist-changes-the-pipeline-code"),
     pytest.param(mutate_experiments_register, {PUBLISHED}, id="experiments-register"),
+    pytest.param(mutate_guards_name_what_they_guard, {"people-work-in-their-project"}, id="guards-name-what-they-guard"),
     pytest.param(mutate_jobs_named_by_prefix, {"people-work-in-their-project"}, id="jobs-named-by-prefix"),
     pytest.param(mutate_scientists_read_the_holdout, {PUBLISHED}, id="scientists-read-the-holdout"),
     pytest.param(mutate_scientists_list_every_project, {"data-stays-in-its-project"}, id="scientists-list-every-project"),
