@@ -131,6 +131,21 @@ def compile_pattern(
     """See ``_compile``; a template without ``${`` compiles once (an access matrix asks the same patterns thousands of times)."""
     if "${" not in template:
         return _static_pattern(template, mode, variables, ignore_case)
+    bindings = tuple((name, tuple(ctx.get(name) or ())) for name in _variable_names(template, variables))
+    return _resolved_pattern(template, mode, variables, ignore_case, bindings)
+
+
+@functools.lru_cache(maxsize=65536)
+def _variable_names(template: str, variables: bool) -> tuple[str, ...]:
+    return tuple(text for kind, text, _ in _tokens(template, variables) if kind == "var")
+
+
+@functools.lru_cache(maxsize=65536)
+def _resolved_pattern(
+    template: str, mode: str, variables: bool, ignore_case: bool, bindings: tuple[tuple[str, tuple[str, ...]], ...]
+) -> re.Pattern[str] | None:
+    """A template with variables compiles once per set of values its variables take."""
+    ctx = {name: values for name, values in bindings if values}
     return _compile(template, ctx, mode=mode, variables=variables, ignore_case=ignore_case)
 
 

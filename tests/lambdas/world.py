@@ -7,6 +7,7 @@ which is what separation of duties is about.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -220,6 +221,13 @@ class World:
                 sqs.delete_message(QueueUrl=self.notifications_queue, ReceiptHandle=message["ReceiptHandle"])
 
 
+@functools.cache
+def _setup_client(service: str) -> Any:
+    """The clients that build a world: moto's stubber is global, so one per service serves every world (the
+    property tests build sixty)."""
+    return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+
+
 def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> World:
     names = Names(policy, account=ACCOUNT)
     for name, body in packaged_files(policy).items():  # as synth packages it: the handlers read it without pydantic
@@ -236,7 +244,7 @@ def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.Mon
         monkeypatch.setenv(key, value)
     reset_handler_state()
 
-    s3 = boto3.client("s3", region_name=REGION)
+    s3 = _setup_client("s3")
     location = {"LocationConstraint": REGION}
     s3.create_bucket(Bucket=names.lineage_bucket, CreateBucketConfiguration=location)
     s3.put_bucket_versioning(Bucket=names.lineage_bucket, VersioningConfiguration={"Status": "Enabled"})  # as the stack makes it
@@ -248,20 +256,20 @@ def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.Mon
             "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 7}},
         },
     )
-    sns = boto3.client("sns", region_name=REGION)
+    sns = _setup_client("sns")
     topic = sns.create_topic(Name=names.alerts_topic)["TopicArn"]
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = _setup_client("sqs")
     queue_url = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb = _setup_client("dynamodb")
     dynamodb.create_table(
         TableName=names.idempotency_table,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    sagemaker = _setup_client("sagemaker")
     for project in policy.projects:
         sagemaker.create_model_package_group(
             ModelPackageGroupName=project.name,
