@@ -148,7 +148,7 @@ def remove_unpublished_code(s3: Any, bucket: str, project: str, before: dict[str
     before only the pipeline publisher could write there) would run as the execution role beside the bundle; and an
     older pipeline version started by its id finds its code gone. Called once the new code is up and the pipeline
     updated (a publication that fails earlier leaves the old one whole); a run of the previous definition still in
-    flight loses its code, so publish between runs. ``before``: ``pipeline_code_objects`` when the publication began;
+    flight would lose its code (``upsert`` refuses to publish then, unless forced). ``before``: ``pipeline_code_objects`` when the publication began;
     ``bundle``: the keys it wrote. Returns how many objects were deleted.
     """
     now = pipeline_code_objects(s3, bucket, project)
@@ -185,7 +185,29 @@ def publish_holdout(s3: Any, bucket: str, project: str, holdout: Path | None) ->
         )
 
 
-def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: Path | None = None) -> str:
+IN_FLIGHT = ("Executing", "Stopping")
+
+
+def refuse_while_in_flight(sagemaker: Any, pipeline: str) -> None:
+    """A publication removes the code the previous definition runs: refuse it while a run of the pipeline is in flight."""
+    try:
+        sagemaker.describe_pipeline(PipelineName=pipeline)
+    except sagemaker.exceptions.ResourceNotFound:
+        return  # the first publication
+    running = [
+        item["PipelineExecutionArn"]
+        for page in sagemaker.get_paginator("list_pipeline_executions").paginate(PipelineName=pipeline)
+        for item in page.get("PipelineExecutionSummaries", [])
+        if item.get("PipelineExecutionStatus") in IN_FLIGHT
+    ]
+    if running:
+        raise CommandError(
+            f"pipeline {pipeline} has {len(running)} run(s) in flight ({running[0]}{', ...' if len(running) > 1 else ''}): "
+            "publishing removes the code they run; wait for them to finish, or pass --force to publish anyway"
+        )
+
+
+def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: Path | None = None, force: bool = False) -> str:
     import boto3
 
     from pipelines.bundle import source_bundle
@@ -197,13 +219,15 @@ def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: 
     bundle = source_bundle()
     target = PipelineTarget(names=names, project=project, code_version=bundle.version)
     s3 = boto3.client("s3", region_name=region)
+    sagemaker = boto3.client("sagemaker", region_name=region)
+    if not force:
+        refuse_while_in_flight(sagemaker, target.pipeline_name)
     publish_holdout(s3, names.lineage_bucket, project.name, holdout)  # first: a refused publication changes nothing
     prefix = target.code_prefix.removeprefix(f"s3://{names.lineage_bucket}/")
     before = pipeline_code_objects(s3, names.lineage_bucket, project.name)
     for name, body in sorted(bundle.files.items()):
         s3.put_object(Bucket=names.lineage_bucket, Key=prefix + name, Body=body)  # encrypted with the data key by default
     definition = json.dumps(governed_definition(build_pipeline(policy, target), policy, project))
-    sagemaker = boto3.client("sagemaker", region_name=region)
     tags = [{"Key": k, "Value": v} for k, v in policy.project_tags(project).items()]
     try:
         sagemaker.describe_pipeline(PipelineName=target.pipeline_name)
@@ -244,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--project", required=True)
     up.add_argument("--start", action="store_true")
     up.add_argument("--holdout", type=Path, help="publish this CSV as the holdout every model is judged on")
+    up.add_argument("--force", action="store_true", help="publish even while runs are in flight (they lose their code)")
     for command in (definition, local, up):
         command.add_argument("-v", "--verbose", action="store_true", help="show the SageMaker SDK's and botocore's logging")
     args = parser.parse_args(argv)
@@ -295,7 +320,7 @@ def _command(args: argparse.Namespace, policy: GovernancePolicy, project: Projec
                 f"  {check.name:<10} {shown:<22} policy {check.threshold.describe():<10} {'ok' if check.ok else 'BELOW POLICY'}"
             )
         return 0 if all(check.ok for check in checks) else 1
-    upsert(policy, project, start=args.start, holdout=args.holdout)
+    upsert(policy, project, start=args.start, holdout=args.holdout, force=args.force)
     return 0
 
 

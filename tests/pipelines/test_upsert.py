@@ -31,6 +31,18 @@ def lineage(policy: GovernancePolicy, monkeypatch: pytest.MonkeyPatch) -> Any:
         yield s3, names.lineage_bucket
 
 
+def published_before() -> Any:
+    """The pipeline as an earlier publication left it (moto answers DescribePipeline for a missing pipeline with
+    ValidationException, where AWS documents ResourceNotFound: these tests publish again)."""
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    sagemaker.create_pipeline(
+        PipelineName="credit-risk-governed",
+        PipelineDefinition='{"Version": "2020-12-01", "Steps": []}',
+        RoleArn="arn:aws:iam::123456789012:role/acme-credit-risk-sagemaker-execution",
+    )
+    return sagemaker
+
+
 def keys(s3: Any, bucket: str, prefix: str) -> set[str]:
     return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])}
 
@@ -53,13 +65,7 @@ def test_a_publication_leaves_only_what_it_contains_under_the_pipelines_code(
     }
     for key, body in {**planted, **kept}.items():
         s3.put_object(Bucket=bucket, Key=key, Body=body)
-    # Published before (moto answers DescribePipeline for a missing pipeline with ValidationException, where AWS
-    # documents ResourceNotFound): this publication updates it.
-    boto3.client("sagemaker", region_name=REGION).create_pipeline(
-        PipelineName="credit-risk-governed",
-        PipelineDefinition='{"Version": "2020-12-01", "Steps": []}',
-        RoleArn="arn:aws:iam::123456789012:role/acme-credit-risk-sagemaker-execution",
-    )
+    published_before()
 
     holdout = write_sample_holdout(tmp_path)
     arn = upsert(policy, policy.project("credit-risk"), start=False, holdout=holdout)  # type: ignore[arg-type]
@@ -79,6 +85,7 @@ def test_no_publication_without_a_holdout_to_judge_models_on(policy: GovernanceP
     s3, bucket = lineage
     code = "projects/credit-risk/code/0123456789ab/pipelines/steps/evaluate.py"
     s3.put_object(Bucket=bucket, Key=code, Body=b"the published code")
+    published_before()
     with pytest.raises(CommandError, match=r"holdout/holdout.csv, which is not there: publish it with --holdout FILE"):
         upsert(policy, policy.project("credit-risk"), start=False)  # type: ignore[arg-type]
     assert keys(s3, bucket, "projects/") == {code}
@@ -94,6 +101,7 @@ def test_a_publication_that_fails_leaves_the_published_pipeline_whole(
     s3, bucket = lineage
     old = "projects/credit-risk/code/0123456789ab/pipelines/steps/evaluate.py"
     s3.put_object(Bucket=bucket, Key=old, Body=b"the published code")
+    published_before()
 
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("the SDK could not build the definition")
@@ -102,3 +110,23 @@ def test_a_publication_that_fails_leaves_the_published_pipeline_whole(
     with pytest.raises(RuntimeError, match="could not build"):
         upsert(policy, policy.project("credit-risk"), start=False, holdout=write_sample_holdout(tmp_path))  # type: ignore[arg-type]
     assert old in keys(s3, bucket, "projects/credit-risk/code/")
+
+
+def test_no_publication_while_a_run_is_in_flight_unless_forced(policy: GovernancePolicy, lineage: Any, tmp_path: Path) -> None:
+    """A publication removes the code the previous definition runs: a run in flight would fail half-way."""
+    s3, bucket = lineage
+    old = "projects/credit-risk/code/0123456789ab/pipelines/steps/evaluate.py"
+    s3.put_object(Bucket=bucket, Key=old, Body=b"the published code")
+    run = published_before().start_pipeline_execution(PipelineName="credit-risk-governed")["PipelineExecutionArn"]
+    from moto.sagemaker.models import sagemaker_backends  # moto finishes a run at once: this one is still executing
+
+    pipeline = sagemaker_backends["123456789012"][REGION].pipelines["credit-risk-governed"]
+    pipeline.pipeline_executions[run].pipeline_execution_status = "Executing"
+    holdout = write_sample_holdout(tmp_path)
+
+    with pytest.raises(CommandError, match=rf"has 1 run\(s\) in flight \({run}\).*pass --force"):
+        upsert(policy, policy.project("credit-risk"), start=False, holdout=holdout)  # type: ignore[arg-type]
+    assert keys(s3, bucket, "projects/credit-risk/") == {old}, "refused before anything is written"
+
+    upsert(policy, policy.project("credit-risk"), start=False, holdout=holdout, force=True)  # type: ignore[arg-type]
+    assert old not in keys(s3, bucket, "projects/credit-risk/")
