@@ -134,63 +134,50 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
     holdout_readers = {"aws:PrincipalArn": [publisher, *evidence_readers]}
     reads = ["s3:GetObject", "s3:GetObjectVersion"]
     return [
-        {
-            "Sid": "EvidenceOnlyFromGovernedPipelines",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": writes,
-            "NotResource": not_evidence,
-            "Condition": {"StringNotEquals": pipeline_role},
-        },
-        {
-            "Sid": "EvidenceOnlyFromTheBlueprintsRoles",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": writes,
-            "NotResource": not_evidence,
-            "Condition": {"ArnNotLike": blueprint_role},
-        },
-        {
-            "Sid": "PipelineCodeOnlyFromItsPublisher",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": writes,
-            "NotResource": not_published,
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": publisher}},
-        },
-        {
-            "Sid": "HoldoutReadOnlyByThePipeline",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": reads,
-            "NotResource": not_holdout,
-            "Condition": {"ArnNotEquals": holdout_readers, "StringNotEquals": pipeline_role},
-        },
-        {
-            "Sid": "HoldoutReadOnlyByTheBlueprintsRoles",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": reads,
-            "NotResource": not_holdout,
-            "Condition": {"ArnNotEquals": holdout_readers, "ArnNotLike": blueprint_role},
-        },
-        {
-            "Sid": "WritesStayInTheirProject",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": writes,
-            "NotResource": [own],
-            **({"Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(lineage_writers)}}} if lineage_writers else {}),
-        },
-        {
-            "Sid": "ReadsStayInTheirProject",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "NotResource": [own, *(f"{bucket}/{key}" for key in names.lineage_run_reports("*"))],
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(evidence_readers)}},
-        },
+        _deny_everyone("EvidenceOnlyFromGovernedPipelines", writes, not_evidence, {"StringNotEquals": pipeline_role}),
+        _deny_everyone("EvidenceOnlyFromTheBlueprintsRoles", writes, not_evidence, {"ArnNotLike": blueprint_role}),
+        _deny_everyone(
+            "PipelineCodeOnlyFromItsPublisher", writes, not_published, {"ArnNotEquals": {"aws:PrincipalArn": publisher}}
+        ),
+        _deny_everyone(
+            "HoldoutReadOnlyByThePipeline",
+            reads,
+            not_holdout,
+            {"ArnNotEquals": holdout_readers, "StringNotEquals": pipeline_role},
+        ),
+        _deny_everyone(
+            "HoldoutReadOnlyByTheBlueprintsRoles",
+            reads,
+            not_holdout,
+            {"ArnNotEquals": holdout_readers, "ArnNotLike": blueprint_role},
+        ),
+        _deny_everyone(
+            "WritesStayInTheirProject",
+            writes,
+            [own],
+            {"ArnNotEquals": {"aws:PrincipalArn": list(lineage_writers)}} if lineage_writers else None,
+        ),
+        _deny_everyone(
+            "ReadsStayInTheirProject",
+            reads,
+            [own, *(f"{bucket}/{key}" for key in names.lineage_run_reports("*"))],
+            {"ArnNotEquals": {"aws:PrincipalArn": list(evidence_readers)}},
+        ),
     ]
+
+
+def _deny_everyone(
+    sid: str, actions: Sequence[str], not_resource: Sequence[str], condition: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A bucket statement denying ``actions`` to every principal on all but ``not_resource``, when ``condition`` holds."""
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": list(actions),
+        "NotResource": list(not_resource),
+        **({"Condition": condition} if condition else {}),
+    }
 
 
 def access_log_delivery(names: Names, source_buckets: Sequence[str]) -> dict[str, Any]:

@@ -188,23 +188,18 @@ def publish_holdout(s3: Any, bucket: str, project: str, holdout: Path | None) ->
 IN_FLIGHT = ("Executing", "Stopping")
 
 
-def refuse_while_in_flight(sagemaker: Any, pipeline: str) -> None:
-    """A publication removes the code the previous definition runs: refuse it while a run of the pipeline is in flight."""
+def runs_in_flight(sagemaker: Any, pipeline: str) -> list[str] | None:
+    """The pipeline's runs in flight; None when there is no pipeline yet (the first publication)."""
     try:
         sagemaker.describe_pipeline(PipelineName=pipeline)
     except sagemaker.exceptions.ResourceNotFound:
-        return  # the first publication
-    running = [
+        return None
+    return [
         item["PipelineExecutionArn"]
         for page in sagemaker.get_paginator("list_pipeline_executions").paginate(PipelineName=pipeline)
         for item in page.get("PipelineExecutionSummaries", [])
         if item.get("PipelineExecutionStatus") in IN_FLIGHT
     ]
-    if running:
-        raise CommandError(
-            f"pipeline {pipeline} has {len(running)} run(s) in flight ({running[0]}{', ...' if len(running) > 1 else ''}): "
-            "publishing removes the code they run; wait for them to finish, or pass --force to publish anyway"
-        )
 
 
 def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: Path | None = None, force: bool = False) -> str:
@@ -220,8 +215,13 @@ def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: 
     target = PipelineTarget(names=names, project=project, code_version=bundle.version)
     s3 = boto3.client("s3", region_name=region)
     sagemaker = boto3.client("sagemaker", region_name=region)
-    if not force:
-        refuse_while_in_flight(sagemaker, target.pipeline_name)
+    running = runs_in_flight(sagemaker, target.pipeline_name)
+    if running and not force:  # a publication removes the code the previous definition runs
+        raise CommandError(
+            f"pipeline {target.pipeline_name} has {len(running)} run(s) in flight "
+            f"({running[0]}{', ...' if len(running) > 1 else ''}): publishing removes the code they run; "
+            "wait for them to finish, or pass --force to publish anyway"
+        )
     publish_holdout(s3, names.lineage_bucket, project.name, holdout)  # first: a refused publication changes nothing
     prefix = target.code_prefix.removeprefix(f"s3://{names.lineage_bucket}/")
     before = pipeline_code_objects(s3, names.lineage_bucket, project.name)
@@ -229,12 +229,11 @@ def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: 
         s3.put_object(Bucket=names.lineage_bucket, Key=prefix + name, Body=body)  # encrypted with the data key by default
     definition = json.dumps(governed_definition(build_pipeline(policy, target), policy, project))
     tags = [{"Key": k, "Value": v} for k, v in policy.project_tags(project).items()]
-    try:
-        sagemaker.describe_pipeline(PipelineName=target.pipeline_name)
+    if running is not None:  # it exists
         arn = sagemaker.update_pipeline(
             PipelineName=target.pipeline_name, PipelineDefinition=definition, RoleArn=target.role_arn
         )["PipelineArn"]
-    except sagemaker.exceptions.ResourceNotFound:
+    else:
         arn = sagemaker.create_pipeline(
             PipelineName=target.pipeline_name,
             PipelineDefinition=definition,
