@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -69,19 +70,31 @@ class AccessMatrix:
     def role_of(self, label: str) -> str:
         return next(c.role for c in self.callers if c.label == label)
 
+    @cached_property
+    def _cells_by_request(self) -> dict[int, list[Cell]]:
+        """The cells of each row, by the identity of its request (comparing requests field by field is slow)."""
+        index: dict[int, list[Cell]] = {}
+        for cell in self.cells:
+            index.setdefault(id(cell.request), []).append(cell)
+        return index
+
+    def _row(self, request: GovernedRequest) -> list[Cell]:
+        row = self._cells_by_request.get(id(request))
+        return row if row is not None else [c for c in self.cells if c.request == request]
+
     def cell(self, role: str, request: GovernedRequest, region: str | None = None) -> Cell:
         region = region or self.policy.regions.home
-        for cell in self.cells:
-            if cell.role == role and cell.request == request and cell.region == region:
+        for cell in self._row(request):
+            if cell.role == role and cell.region == region:
                 return cell
         raise KeyError((role, request.label, region))
 
     def allowed_regions(self, role: str, request: GovernedRequest) -> list[str]:
-        return [c.region for c in self.cells if c.role == role and c.request == request and c.allowed]
+        return [c.region for c in self._row(request) if c.role == role and c.allowed]
 
     def who_may(self, request: GovernedRequest, region: str | None = None) -> list[str]:
         region = region or self.policy.regions.home
-        return [c.role for c in self.cells if c.request == request and c.region == region and c.allowed]
+        return [c.role for c in self._row(request) if c.region == region and c.allowed]
 
 
 def regions_for(policy: GovernancePolicy, request: GovernedRequest) -> list[str]:

@@ -20,6 +20,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.sns import models as moto_sns
 
 from infra.embedded_extensions import install_missing_sagemaker_operations, record_user_context
 from lambdas.shared import aws, idempotency
@@ -219,6 +220,18 @@ class World:
                 envelope = json.loads(message["Body"])
                 found.append({"subject": envelope.get("Subject"), **json.loads(envelope["Message"])})
                 sqs.delete_message(QueueUrl=self.notifications_queue, ReceiptHandle=message["ReceiptHandle"])
+
+
+@functools.cache
+def _sns_signing_key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+# moto signs the messages a topic delivers with a 2,048-bit RSA key it generates for each subscription (30 ms): one
+# key serves every world's subscription (no test reads the signature).
+moto_sns.Subscription.private_key = lambda self: _sns_signing_key()  # type: ignore[method-assign]
 
 
 @functools.cache
