@@ -224,17 +224,29 @@ def _principal_block(value: object, element: str) -> Mapping[str, tuple[str, ...
     return block
 
 
-_PARSED: dict[tuple[int, str], tuple[LabelledPolicy, tuple[_Statement, ...]]] = {}
+_PARSED: dict[tuple[int, str], tuple[LabelledPolicy, tuple[_Statement, ...], dict[str, tuple[_Statement, ...]]]] = {}
 
 
-def _parse(policy: LabelledPolicy, kind: str) -> tuple[_Statement, ...]:
-    """Parsed statements of ``policy``, kept while the same policy object is alive (an access matrix asks thousands of times)."""
+def _parsed(
+    policy: LabelledPolicy, kind: str
+) -> tuple[LabelledPolicy, tuple[_Statement, ...], dict[str, tuple[_Statement, ...]]]:
+    """Parsed statements of ``policy`` and, per action asked, those whose Action element names it; kept while the same
+    policy object is alive (an access matrix asks thousands of times)."""
     cached = _PARSED.get((id(policy), kind))
     if cached is not None and cached[0] is policy:
-        return cached[1]
-    parsed = _parse_uncached(policy, kind)
-    _PARSED[(id(policy), kind)] = (policy, parsed)
-    return parsed
+        return cached
+    cached = (policy, _parse_uncached(policy, kind), {})
+    _PARSED[(id(policy), kind)] = cached
+    return cached
+
+
+def _naming(policy: LabelledPolicy, kind: str, action: str) -> tuple[_Statement, ...]:
+    """The statements of ``policy`` whose Action (or NotAction) element lets them apply to ``action``."""
+    _, statements, by_action = _parsed(policy, kind)
+    found = by_action.get(action)
+    if found is None:
+        found = by_action[action] = tuple(st for st in statements if _action_matches(st.actions, action) != st.not_action)
+    return found
 
 
 def _parse_uncached(policy: LabelledPolicy, kind: str) -> tuple[_Statement, ...]:
@@ -423,7 +435,9 @@ def evaluate(
     def hits(policy: LabelledPolicy | None, kind: str) -> list[tuple[StatementRef, Grant | None]]:
         if policy is None:
             return []
-        return [(st.ref, grant) for st in _parse(policy, kind) for ok, grant in [_applies(st, request, ctx)] if ok]
+        return [
+            (st.ref, grant) for st in _naming(policy, kind, request.action) for ok, grant in [_applies(st, request, ctx)] if ok
+        ]
 
     scp = [] if p.is_service else [(level, [h for lp in level.policies for h in hits(lp, "SCP")]) for level in p.scp_levels]
     identity = [] if p.is_service else [h for lp in p.identity_policies for h in hits(lp, "identity")]
