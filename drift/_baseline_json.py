@@ -86,6 +86,7 @@ def _categorical(obj: dict[str, Any], where: str) -> CategoricalBaseline:
     other = _int(obj, "other_count", where)
     count = _int(obj, "count", where)
     _require(sum(counts) + other == count, f"{where}: counts and other_count must add up to count")
+    _require(count > 0, f"{where}.count must be positive: a feature with no values cannot be compared")
     return CategoricalBaseline(
         name=str(obj["name"]),
         count=count,

@@ -37,6 +37,8 @@ def _unpack(data: str, count: int) -> npt.NDArray[np.uint64]:
 
 
 def _decimal_scale(values: FloatArray) -> tuple[int, npt.NDArray[np.int64]] | None:
+    if np.any(np.signbit(values) & (values == 0)):  # -0.0 scales to the integer 0, which decodes as +0.0
+        return None
     for decimals in range(_MAX_DECIMALS + 1):
         scale = 10.0**decimals
         scaled = np.round(values * scale)

@@ -188,6 +188,8 @@ def _categorical(name: str, raw: Iterable[object], top_n: int) -> CategoricalBas
     items = list(raw)
     present = [str(v) for v in items if v is not None and v != "" and not (isinstance(v, float) and math.isnan(v))]
     ranked = sorted(Counter(present).items(), key=lambda kv: (-kv[1], kv[0]))
+    if not present:
+        raise ValueError(f"feature {name!r} has no values")  # nothing to compare a window with
     top = [(c, n) for c, n in ranked[:top_n] if c != OTHER]
     kept = sum(n for _, n in top)
     return CategoricalBaseline(

@@ -157,10 +157,10 @@ class CaptureParser:
             raise MalformedPayload("invalid-json-line") from exc
         if not isinstance(record, dict):
             raise MalformedPayload("invalid-json-line")
+        if not self._in_window(record.get("eventMetadata")):  # a record outside the window is not judged, read or not
+            return
         capture = record.get("captureData")
         fmt, data = decode_input(capture.get("endpointInput") if isinstance(capture, dict) else None)
-        if not self._in_window(record.get("eventMetadata")):
-            return
         if fmt == "csv":
             width = len(self.features)
             if not self.categorical and '"' not in data:  # fast path: rows stay text until one vectorised parse

@@ -11,8 +11,13 @@ random split of the breast-cancer data: at least one KS p < 0.01 in 17 % of spli
 = "bonferroni"`` compares each p-value with threshold / m, m the number of p-value tests in the spec, so the
 thresholds become family-wise levels (0 of 200 splits flagged); the default ``"none"`` compares with the threshold.
 A feature with fewer than ``min_samples`` non-missing window values is ``insufficient-data`` and never passes
-silently: the report's status is ``drift`` if any adequately sampled feature breaches, else
-``insufficient-data`` if any watched feature lacks samples, else ``no-drift``.
+silently. Every feature also breaches when its share of missing values in the window exceeds the baseline's by more
+than ``max_missing_increase`` (judged once the window holds ``min_samples`` values, present or missing): a feature
+that stops arriving changes the model's inputs even when the values that do arrive look like the baseline. The
+window is ``unreadable-capture`` when more than ``max_unreadable_share`` of its captured lines could not be read as
+the baseline's features: the lines left out are traffic nobody judged. The report's status is ``drift`` if any
+adequately sampled feature breaches, else ``unreadable-capture``, else ``insufficient-data`` if any watched feature
+lacks samples, else ``no-drift``.
 """
 
 from __future__ import annotations
@@ -32,8 +37,8 @@ from drift.capture import CaptureWindow
 from drift.statistics import KSResult, bin_counts, chi_square_homogeneity, ks_2samp, population_stability_index
 
 SCHEMA = "ml-governance-drift-report/1"
-Statistic = Literal["psi", "ks", "chi2"]
-Status = Literal["no-drift", "drift", "insufficient-data"]
+Statistic = Literal["psi", "ks", "chi2", "missing"]
+Status = Literal["no-drift", "drift", "insufficient-data", "unreadable-capture"]
 NUMERIC_DEFAULT: tuple[Statistic, ...] = ("psi", "ks")
 CATEGORICAL_DEFAULT: tuple[Statistic, ...] = ("psi", "chi2")
 Correction = Literal["none", "bonferroni"]
@@ -48,10 +53,13 @@ class FeatureSpec:
     psi_threshold: float = 0.2
     ks_p_value: float = 0.01
     chi2_p_value: float = 0.01
+    max_missing_increase: float = 0.05
 
     def __post_init__(self) -> None:
         if self.statistics is not None and (not self.statistics or not set(self.statistics) <= {"psi", "ks", "chi2"}):
             raise ValueError(f"{self.name}: statistics must be a non-empty subset of psi, ks, chi2")
+        if not 0 <= self.max_missing_increase <= 1:
+            raise ValueError(f"{self.name}: max_missing_increase must lie in [0, 1]")
         if not self.psi_threshold > 0:
             raise ValueError(f"{self.name}: psi_threshold must be positive")
         if not (0 < self.ks_p_value < 1 and 0 < self.chi2_p_value < 1):
@@ -65,6 +73,7 @@ class DriftSpec:
     features: tuple[FeatureSpec, ...]
     min_samples: int = 500
     p_value_correction: Correction = "none"
+    max_unreadable_share: float = 0.01
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.features]
@@ -72,27 +81,38 @@ class DriftSpec:
             raise ValueError("DriftSpec needs at least one feature and distinct names")
         if self.min_samples < 1:
             raise ValueError("min_samples must be at least 1")
+        if not 0 <= self.max_unreadable_share <= 1:
+            raise ValueError("max_unreadable_share must lie in [0, 1]")
         if self.p_value_correction not in ("none", "bonferroni"):
             raise ValueError("p_value_correction must be 'none' or 'bonferroni'")
 
     @classmethod
     def watching(
-        cls, names: Iterable[str], *, min_samples: int = 500, p_value_correction: Correction = "none", **thresholds: Any
+        cls,
+        names: Iterable[str],
+        *,
+        min_samples: int = 500,
+        p_value_correction: Correction = "none",
+        max_unreadable_share: float = 0.01,
+        **thresholds: Any,
     ) -> DriftSpec:
-        """The same checks (``statistics``, ``psi_threshold``, ``ks_p_value``, ``chi2_p_value``) for every name."""
-        return cls(tuple(FeatureSpec(name, **thresholds) for name in names), min_samples, p_value_correction)
+        """The same checks (``statistics``, ``psi_threshold``, ``ks_p_value``, ``chi2_p_value``,
+        ``max_missing_increase``) for every name."""
+        features = tuple(FeatureSpec(name, **thresholds) for name in names)
+        return cls(features, min_samples, p_value_correction, max_unreadable_share)
 
 
 @dataclass(frozen=True)
 class CheckResult:
     statistic: Statistic
-    value: float | None  # PSI, KS D or chi-square statistic; None when the window has no values
+    value: float | None  # PSI, KS D, chi-square statistic or the window's missing share; None when there is nothing
     threshold: float
     breached: bool
     p_value: float | None = None
     effective_threshold: float | None = None  # p-value tests: threshold / m under the Bonferroni correction
     method: str | None = None  # KS: "exact" or "asymp"
     dof: int | None = None  # chi-square degrees of freedom
+    baseline_value: float | None = None  # missing: the baseline's missing share
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -101,6 +121,10 @@ class CheckResult:
             "threshold": self.threshold,
             "breached": self.breached,
         }
+        if self.statistic == "missing":
+            out["rule"] = "value - baseline_value > threshold"
+            out["baseline_value"] = self.baseline_value
+            return out
         out["rule"] = "value > threshold" if self.statistic == "psi" else "p_value < effective_threshold"
         if self.statistic != "psi":
             out["p_value"] = self.p_value
@@ -148,6 +172,7 @@ class DriftReport:
     features: tuple[FeatureDrift, ...]
     window: Mapping[str, Any]
     baseline_metadata: Mapping[str, str]
+    max_unreadable_share: float = 0.01
 
     @property
     def breached_features(self) -> tuple[str, ...]:
@@ -163,6 +188,7 @@ class DriftReport:
             "status": self.status,
             "min_samples": self.min_samples,
             "p_value_correction": self.p_value_correction,
+            "max_unreadable_share": self.max_unreadable_share,
             "rows": self.rows,
             "breached_features": list(self.breached_features),
             "insufficient_features": list(self.insufficient_features),
@@ -255,11 +281,24 @@ def _feature(
         checks = _checks(spec, wanted, base, counts, ks=None, tests=tests)
         n = int(counts.sum())
     if n < min_samples:
-        status: Literal["ok", "breach", "insufficient-data"] = "insufficient-data"
         checks = [replace(c, breached=False) for c in checks]
-    else:
-        status = "breach" if any(c.breached for c in checks) else "ok"
+    checks.append(_missing_check(spec, feature, n, int(missing), min_samples))
+    status: Literal["ok", "breach", "insufficient-data"] = (
+        "breach" if any(c.breached for c in checks) else "insufficient-data" if n < min_samples else "ok"
+    )
     return FeatureDrift(spec.name, feature.kind, status, feature.count, n, int(missing), tuple(checks))
+
+
+def _missing_check(
+    spec: FeatureSpec, feature: NumericBaseline | CategoricalBaseline, present: int, missing: int, min_samples: int
+) -> CheckResult:
+    """The window's share of missing values against the baseline's; judged once the window holds ``min_samples`` values."""
+    baseline_total = feature.count + feature.missing
+    baseline_share = feature.missing / baseline_total if baseline_total else 0.0
+    total = present + missing
+    share = missing / total if total else None
+    breached = share is not None and total >= min_samples and share - baseline_share > spec.max_missing_increase
+    return CheckResult("missing", share, spec.max_missing_increase, breached, baseline_value=baseline_share)
 
 
 def evaluate_drift(baseline: Baseline, window: CaptureWindow | Mapping[str, npt.ArrayLike], spec: DriftSpec) -> DriftReport:
@@ -278,13 +317,26 @@ def evaluate_drift(baseline: Baseline, window: CaptureWindow | Mapping[str, npt.
     else:
         rows = max((int(np.asarray(v).size) for v in columns.values()), default=0)
         summary = {"rows": rows}
+    judged = window.lines - window.out_of_window if isinstance(window, CaptureWindow) else 0
+    unreadable = window.skipped_lines if isinstance(window, CaptureWindow) else 0
     if any(f.breached for f in features):
         status: Status = "drift"
+    elif judged > 0 and unreadable / judged > spec.max_unreadable_share:
+        status = "unreadable-capture"
     elif any(f.status == "insufficient-data" for f in features):
         status = "insufficient-data"
     else:
         status = "no-drift"
-    return DriftReport(status, spec.min_samples, spec.p_value_correction, rows, features, summary, dict(baseline.metadata))
+    return DriftReport(
+        status,
+        spec.min_samples,
+        spec.p_value_correction,
+        rows,
+        features,
+        summary,
+        dict(baseline.metadata),
+        spec.max_unreadable_share,
+    )
 
 
 __all__ = ["CheckResult", "DriftReport", "DriftSpec", "FeatureDrift", "FeatureSpec", "evaluate_drift"]

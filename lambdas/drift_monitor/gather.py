@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,7 +46,8 @@ P_VALUE_CORRECTION: Literal["bonferroni"] = "bonferroni"
 MAX_CAPTURE_BYTES = 256 * 1024 * 1024
 """Capture bytes one run reads per variant, newest hours first; the rest of the window is left out and the report
 says so (``capture.truncated``). Sized for the function's memory (see docs/drift.md)."""
-# Errors reading a baseline that are facts about the evidence, not passing failures.
+# Errors reading a baseline or the capture that are facts about the evidence, not passing failures (S3 answers a
+# GetObject of an object whose KMS key the caller may not use with AccessDenied).
 EVIDENCE_READ_ERRORS = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchBucket", "AccessDenied", "403"})
 
 
@@ -108,12 +111,8 @@ def _split(uri: str) -> tuple[str, str]:
 def read_baseline(uri: str, sha256: str) -> Baseline:
     """The baseline, after its bytes matched the registered SHA-256."""
     bucket, key = _split(uri)
-    try:
+    with _evidence_read(f"the baseline {uri}"):
         body: bytes = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as exc:
-        if aws.error_code(exc) in EVIDENCE_READ_ERRORS:
-            raise EvidenceMissing(f"the baseline {uri} cannot be read ({aws.error_code(exc)})") from None
-        raise
     digest = hashlib.sha256(body).hexdigest()
     if digest != sha256.strip().lower():
         raise EvidenceMissing(f"the baseline {uri} does not match its registered SHA-256 (registered {sha256}, read {digest})")
@@ -143,15 +142,30 @@ def read_window(
     parser = CaptureParser(baseline.names, categorical=categorical, start=start, end=end)
     s3 = aws.client("s3")
     for prefix in reversed(prefixes):  # newest hour first: if the window is too large, the oldest hours are left out
-        for key, size in sorted(_list(bucket, prefix)):
+        with _evidence_read(f"the capture under s3://{bucket}/{prefix}"):
+            listed = sorted(_list(bucket, prefix))
+        for key, size in listed:
             read.objects_in_window += 1
             if read.bytes + size > MAX_CAPTURE_BYTES:
                 read.truncated = True
                 continue
-            parser.feed(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), source=key)
+            with _evidence_read(f"the capture s3://{bucket}/{key}"):
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            parser.feed(body, source=key)
             read.objects += 1
             read.bytes += size
     return parser.window(), read
+
+
+@contextmanager
+def _evidence_read(what: str) -> Iterator[None]:
+    """An error that says the evidence cannot be read (not one that may pass) makes the variant undecidable."""
+    try:
+        yield
+    except Exception as exc:
+        if aws.error_code(exc) in EVIDENCE_READ_ERRORS:
+            raise EvidenceMissing(f"{what} cannot be read ({aws.error_code(exc)})") from None
+        raise
 
 
 def _facts_of(variant: str, package: str | None, report: DriftReport, uri: str, sha256: str) -> VariantFacts:
@@ -161,7 +175,8 @@ def _facts_of(variant: str, package: str | None, report: DriftReport, uri: str, 
             status=f.status,
             window_count=f.window_count,
             checks=tuple(
-                CheckFacts(c.statistic, c.value, c.threshold, c.breached, c.p_value, c.effective_threshold) for c in f.checks
+                CheckFacts(c.statistic, c.value, c.threshold, c.breached, c.p_value, c.effective_threshold, c.baseline_value)
+                for c in f.checks
             ),
         )
         for f in report.features
@@ -170,11 +185,23 @@ def _facts_of(variant: str, package: str | None, report: DriftReport, uri: str, 
         variant=variant,
         model_package=package,
         status=report.status,
+        reason=_unreadable(report) if report.status == "unreadable-capture" else None,
         rows=report.rows,
         min_samples=report.min_samples,
         features=features,
         baseline_uri=uri,
         baseline_sha256=sha256,
+    )
+
+
+def _unreadable(report: DriftReport) -> str:
+    window = report.window
+    judged = int(window.get("lines", 0)) - int(window.get("out_of_window", 0))
+    reasons = ", ".join(f"{reason} {count}" for reason, count in dict(window.get("skip_reasons", {})).items())
+    return (
+        f"{window.get('skipped_lines')} of the {judged} captured lines in the window cannot be read as the baseline's "
+        f"features ({reasons}), more than {report.max_unreadable_share:.1%}: the traffic they carry was not judged; "
+        "fix what the clients send, or the baseline if the model's inputs changed"
     )
 
 
@@ -197,9 +224,11 @@ class Run:
             watched,
             min_samples=settings.min_samples,
             p_value_correction=P_VALUE_CORRECTION,
+            max_unreadable_share=settings.max_unreadable_share,
             psi_threshold=settings.psi_threshold,
             ks_p_value=settings.ks_p_value,
             chi2_p_value=settings.chi2_p_value,
+            max_missing_increase=settings.max_missing_increase,
         )
 
     def judge_variant(self, variant: str, model_name: str) -> tuple[VariantFacts, dict[str, Any]]:
@@ -229,7 +258,10 @@ class Run:
                 self.lineage_bucket, capture_prefix, self.endpoint.name, variant, baseline, start=self.start, end=self.time
             )
             doc["capture"] = {"prefix": f"s3://{self.lineage_bucket}/{capture_prefix}/", **read.summary()}
-            report = evaluate_drift(baseline, window, self.spec(watched))
+            try:
+                report = evaluate_drift(baseline, window, self.spec(watched))
+            except ValueError as exc:  # a baseline or settings the statistics refuse: no retry would change that
+                raise EvidenceMissing(f"the drift report cannot be computed against the baseline {uri}: {exc}") from None
         except EvidenceMissing as exc:
             doc |= {"status": "undecidable", "reason": str(exc)}
             return VariantFacts(variant=variant, model_package=package, reason=str(exc)), doc

@@ -90,7 +90,8 @@ def _metrics(**dimensions: str) -> EphemeralMetrics:
 
 
 def publish_metrics(facts: DriftRunFacts) -> None:
-    """Per endpoint and variant: rows in the window and drifting features; per feature: PSI and the test's p-value."""
+    """Per endpoint and variant: rows in the window and drifting features; per feature: PSI, the test's p-value and
+    the share of missing values."""
     for variant in facts.variants:
         if variant.status == "undecidable":
             continue
@@ -107,6 +108,9 @@ def publish_metrics(facts: DriftRunFacts) -> None:
                 per_feature.add_metric(name="PSI", unit=MetricUnit.NoUnit, value=psi.value)
             if test is not None and test.p_value is not None:
                 per_feature.add_metric(name="PValue", unit=MetricUnit.NoUnit, value=test.p_value)
+            missing = values.get("missing")
+            if missing is not None and missing.value is not None:
+                per_feature.add_metric(name="MissingShare", unit=MetricUnit.NoUnit, value=missing.value)
             per_feature.flush_metrics(raise_on_empty_metrics=False)
 
 

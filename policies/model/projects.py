@@ -38,12 +38,27 @@ class DriftSettings(_Strict):
     """A numeric feature drifts when the two-sample Kolmogorov-Smirnov test's p-value is below this."""
     chi2_p_value: Annotated[float, Field(gt=0, lt=1)] = 0.01
     """A categorical feature drifts when the chi-square test's p-value is below this."""
+    max_missing_increase: Annotated[float, Field(ge=0, le=1)] = 0.05
+    """A feature drifts when its share of missing values in the window exceeds the baseline's by more than this (0.05:
+    five percentage points): a feature that stops arriving changes what the model sees, however the rest looks."""
+    max_unreadable_share: Annotated[float, Field(ge=0, le=1)] = 0.01
+    """A window whose share of captured lines that cannot be read as the baseline's features exceeds this is never a
+    pass (undecidable): traffic the job cannot read is traffic it has not judged."""
     min_samples: Annotated[int, Field(ge=30, le=10_000_000)] = 500
     """Fewer captured rows in the window give 'insufficient data', never a silent pass."""
     window_hours: Annotated[int, Field(ge=1, le=168)] = 24
     """Hours of captured traffic each run reads."""
     on_breach: Annotated[DriftOnBreach, Field(strict=False)] = DriftOnBreach.NOTIFY
-    """'notify' alerts; 'quarantine' also sets the version back to PendingManualApproval and quarantines the endpoint."""
+    """'notify' alerts; 'quarantine' also sets the drifting version back to PendingManualApproval (when
+    enforcement.approval_gate is enforce), which revokes its endpoint's clearance."""
+
+    @field_validator("features")
+    @classmethod
+    def _distinct_features(cls, value: list[str]) -> list[str]:
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise ValueError(f"{', '.join(repeated)} listed more than once; list each feature once")
+        return value
 
 
 class MonitoredEndpoint(_Strict):

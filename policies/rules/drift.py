@@ -6,9 +6,10 @@ breached); no numpy here. The decision:
 
 - a watched feature of a variant with enough samples breaches a check -> **deny**, one ``data-drift`` violation
   per drifting feature naming the variant, the model version and each breached statistic;
-- otherwise, any variant that could not be judged (fewer rows than ``min_samples``, no baseline, a baseline whose
-  bytes do not match the SHA-256 registered with the version, a model that is not a registered version) ->
-  **undecidable**, never a silent pass;
+- otherwise, any variant that could not be judged (fewer rows than ``min_samples``, more captured lines than
+  ``max_unreadable_share`` that cannot be read as the baseline's features, no baseline, a baseline whose bytes do
+  not match the SHA-256 registered with the version, a model that is not a registered version) -> **undecidable**,
+  never a silent pass;
 - otherwise **allow**.
 
 A deny sends the drifting versions back to PendingManualApproval only when the endpoint's ``drift.on_breach`` is
@@ -35,7 +36,7 @@ UNDECIDABLE = "undecidable"
 # (drift.baseline JSON) is, and the SHA-256 of those bytes.
 BASELINE_URI_KEY = "monitoring:baseline-uri"
 BASELINE_SHA256_KEY = "monitoring:baseline-sha256"
-STATISTIC_NAMES = {"psi": "PSI", "ks": "KS", "chi2": "chi-square"}
+STATISTIC_NAMES = {"psi": "PSI", "ks": "KS", "chi2": "chi-square", "missing": "missing values"}
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,25 @@ class CheckFacts:
     """One statistic of one feature, as ``drift.report.CheckResult`` computed it."""
 
     statistic: str
-    """psi, ks or chi2."""
+    """psi, ks, chi2 or missing (the window's share of missing values against the baseline's)."""
     value: float | None
     threshold: float
     breached: bool
     p_value: float | None = None
     effective_threshold: float | None = None
     """The p-value limit actually applied (threshold / number of tests under the Bonferroni correction)."""
+    baseline_value: float | None = None
+    """missing: the baseline's share of missing values."""
 
     def describe(self) -> str:
         name = STATISTIC_NAMES.get(self.statistic, self.statistic)
+        if self.statistic == "missing":
+            shown = "n/a" if self.value is None else f"{self.value:.1%}"
+            bound = "more than" if self.breached else "at most"
+            return (
+                f"{name} {shown} of the window against {self.baseline_value or 0.0:.1%} of the baseline "
+                f"({bound} {self.threshold * 100:g} points up)"
+            )
         if self.statistic == "psi":
             shown = "n/a" if self.value is None else f"{self.value:.3f}"
             return f"{name} {shown} {'>' if self.breached else '<='} {self.threshold:g}"
@@ -77,7 +87,8 @@ class VariantFacts:
     variant: str
     model_package: str | None = None
     status: str = "undecidable"
-    """no-drift, drift, insufficient-data (from the drift report) or undecidable (no report could be made)."""
+    """no-drift, drift, insufficient-data, unreadable-capture (from the drift report) or undecidable (no report could
+    be made)."""
     reason: str | None = None
     """Why the variant could not be judged, when it is undecidable."""
     rows: int = 0
@@ -189,7 +200,7 @@ def _insufficient(variant: VariantFacts, facts: DriftRunFacts) -> str:
 def _undecided(variant: VariantFacts, facts: DriftRunFacts) -> Violation | None:
     if variant.status == "insufficient-data":
         return Violation(UNDECIDABLE, _insufficient(variant, facts))
-    if variant.status == "undecidable":
+    if variant.status not in ("no-drift", "drift"):  # undecidable, unreadable-capture, or a status this rule does not know
         return Violation(UNDECIDABLE, f"variant {variant.variant}: {variant.reason or 'could not be judged'}")
     return None
 

@@ -114,6 +114,8 @@ def test_missing_values_and_constant_features() -> None:
     assert constant.edges.tolist() == [-math.inf, 4.0, math.inf] and constant.bin_counts.tolist() == [0, 10]
     with pytest.raises(ValueError, match="no finite values"):
         build_baseline({"x": np.array([np.nan])})
+    with pytest.raises(ValueError, match="'segment' has no values"):  # every later window would have nothing to meet
+        build_baseline({"x": np.arange(3.0), "segment": [None, "", None]}, categorical=["segment"])
 
 
 def test_reservoir_is_bounded_seeded_and_uniform() -> None:
@@ -147,6 +149,12 @@ def test_sample_codec_is_lossless(values: list[float]) -> None:
     assert decode_sorted(encoded).tobytes() == ordered.tobytes()
 
 
+def test_negative_zero_keeps_its_sign() -> None:
+    """Hypothesis found it: the decimal codec scaled -0.0 to the integer 0."""
+    ordered = np.array([-1.5, -0.0, 0.0, 2.25])
+    assert decode_sorted(json.loads(json.dumps(encode_sorted(ordered)))).tobytes() == ordered.tobytes()
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
@@ -158,6 +166,12 @@ def test_sample_codec_is_lossless(values: list[float]) -> None:
         (lambda d: d["features"][0].update(kind="text"), "kind"),
         (lambda d: d["features"].append(d["features"][0]), "distinct"),
         (lambda d: d["features"][0].update(mean=None), "finite number"),
+        (
+            lambda d: d["features"].append(
+                {"name": "k", "kind": "categorical", "count": 0, "missing": 5, "categories": [], "counts": [], "other_count": 0}
+            ),
+            "count must be positive",
+        ),
     ],
 )
 def test_from_json_rejects_malformed_documents(mutate: object, message: str) -> None:

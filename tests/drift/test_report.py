@@ -75,7 +75,7 @@ def test_no_shift_on_diabetes() -> None:
         data = columns(names, window) | {"sex": window[:, names.index("sex")].astype(str)}
         report = evaluate_drift(baseline, data, DriftSpec.watching(names, **MONITOR))
         assert report.status == "no-drift", (seed, report.breached_features)
-        assert [c.statistic for c in report.features[names.index("sex")].checks] == ["psi", "chi2"]
+        assert [c.statistic for c in report.features[names.index("sex")].checks] == ["psi", "chi2", "missing"]
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -112,11 +112,19 @@ def test_end_to_end_from_capture_lines() -> None:
     assert doc["window"]["skipped_lines"] == 1 and doc["rows"] == len(shifted)
     feature = next(f for f in doc["features"] if f["name"] == "mean_radius")
     assert feature["status"] == "breach" and feature["window_count"] == len(shifted)
-    psi, ks = feature["checks"]
+    psi, ks, missing = feature["checks"]
     assert psi["statistic"] == "psi" and psi["threshold"] == 0.25 and psi["rule"] == "value > threshold"
     assert ks["statistic"] == "ks" and ks["threshold"] == 0.01 and ks["breached"] is True
     assert ks["method"] == "asymp" and ks["p_value"] < 1e-15  # far below 1e-15 the exact count is skipped
     assert ks["rule"] == "p_value < effective_threshold" and doc["p_value_correction"] == "bonferroni"
+    assert missing == {
+        "statistic": "missing",
+        "value": 0.0,
+        "baseline_value": 0.0,
+        "threshold": 0.05,
+        "breached": False,
+        "rule": "value - baseline_value > threshold",
+    }
 
 
 def test_too_few_rows_is_insufficient_data_never_a_pass() -> None:
@@ -186,8 +194,8 @@ def test_per_feature_statistics_and_thresholds() -> None:
     )
     report = evaluate_drift(baseline, columns(names, window), spec)
     radius, texture = report.features
-    assert [c.statistic for c in radius.checks] == ["psi"] and radius.breached  # any noise exceeds 0.01
-    assert [c.statistic for c in texture.checks] == ["ks", "chi2"]
+    assert [c.statistic for c in radius.checks] == ["psi", "missing"] and radius.breached  # any noise exceeds 0.01
+    assert [c.statistic for c in texture.checks] == ["ks", "chi2", "missing"]
     assert texture.checks[1].dof == 9
 
 
@@ -219,3 +227,57 @@ def test_spec_validation() -> None:
         DriftSpec.watching(["a", "a"])
     with pytest.raises(ValueError, match="min_samples"):
         DriftSpec.watching(["a"], min_samples=0)
+
+
+def test_a_feature_that_stops_arriving_drifts_even_when_what_arrives_looks_the_same() -> None:
+    """Three requests in four no longer send mean_radius (a client change the model imputes over): the values that do
+    arrive are the held-out half's own, so only the share of missing values can tell."""
+    names, baseline, window = halves()
+    gone = window.copy()
+    gone[np.arange(len(gone)) % 4 != 0, names.index("mean_radius")] = np.nan
+    report = evaluate_drift(baseline, columns(names, gone), DriftSpec.watching(names, **MONITOR | {"min_samples": 100}))
+    assert report.status == "drift" and report.breached_features == ("mean_radius",)
+    radius = report.features[names.index("mean_radius")]
+    missing = next(c for c in radius.checks if c.statistic == "missing")
+    assert missing.breached and missing.value == pytest.approx(0.75, abs=0.01) and missing.baseline_value == 0.0
+    assert not any(c.breached for c in radius.checks if c.statistic != "missing")  # what arrives has not moved
+
+
+def test_a_feature_mostly_missing_drifts_even_below_min_samples_of_values() -> None:
+    """71 values of 285 requests: too few values to compare, but enough requests to see the feature is gone."""
+    names, baseline, window = halves()
+    gone = window.copy()
+    gone[np.arange(len(gone)) % 4 != 0, names.index("mean_radius")] = np.nan
+    report = evaluate_drift(baseline, columns(names, gone), DriftSpec.watching(names, **MONITOR))  # min_samples 200
+    radius = report.features[names.index("mean_radius")]
+    assert radius.window_count < 200 and radius.status == "breach" and report.status == "drift"
+
+
+def test_missing_values_within_the_tolerance_do_not_drift() -> None:
+    names, baseline, window = halves()
+    some = window.copy()
+    some[:10, names.index("mean_radius")] = np.nan  # 3.5 % of the window
+    report = evaluate_drift(baseline, columns(names, some), DriftSpec.watching(names, **MONITOR))
+    assert report.status == "no-drift"
+    strict = DriftSpec.watching(names, **MONITOR | {"max_missing_increase": 0.02})
+    assert evaluate_drift(baseline, columns(names, some), strict).breached_features == ("mean_radius",)
+
+
+def test_a_window_mostly_unreadable_is_never_a_pass() -> None:
+    """Three requests in four come from a client that appends a field: their lines are skipped, and the rest must not
+    certify the window (the skipped ones are shifted, the rest is the held-out half's own traffic)."""
+    names, baseline, window = halves()
+    _, x = breast_cancer()
+    shifted = window.copy()
+    for name in SHIFTED:
+        shifted[:, names.index(name)] += x[:, names.index(name)].std()
+    ordinary = [capture_line(csv_row(row)) for row in window]
+    appended = [capture_line(csv_row(row) + ",v2") for row in shifted] * 3
+    capture = parse_capture(["\n".join(ordinary + appended)], names)
+    report = evaluate_drift(baseline, capture, DriftSpec.watching(names, **MONITOR))
+    assert report.status == "unreadable-capture" and report.breached_features == ()
+    assert json.loads(report.to_json())["window"]["skip_reasons"] == {"wrong-field-count": 3 * len(shifted)}
+    tolerant = DriftSpec.watching(names, **MONITOR | {"max_unreadable_share": 0.95})
+    assert evaluate_drift(baseline, capture, tolerant).status == "no-drift"
+    one_bad_line = parse_capture(["\n".join([capture_line(csv_row(row)) for row in window] + ["{broken"])], names)
+    assert evaluate_drift(baseline, one_bad_line, DriftSpec.watching(names, **MONITOR)).status == "no-drift"  # 1 of 286

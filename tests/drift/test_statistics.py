@@ -234,3 +234,13 @@ def test_bin_counts_match_numpy_digitize(values: list[float]) -> None:
     arr = np.array(values)
     reference = np.bincount(np.digitize(arr, edges[1:-1], right=False), minlength=5)
     assert bin_counts(np.sort(arr), edges).tolist() == reference.tolist()
+
+
+@pytest.mark.parametrize(("n1", "n2"), [(4, 4), (5, 5), (3, 7), (20, 25), (60, 60), (99, 10_000)])
+def test_ks_fully_separated_small_samples_get_their_exact_p_value(n1: int, n2: int) -> None:
+    """D = 1: the asymptotic tail says about 0, the exact value is 2 / C(n1 + n2, n1) (0.029 for two samples of 4)."""
+    x, y = np.arange(n1, dtype=np.float64), np.arange(n2, dtype=np.float64) + 1e6
+    result = ks_2samp(x, y)
+    expected = stats.ks_2samp(x, y).pvalue
+    assert result.statistic == 1.0 and result.method == "exact"
+    assert result.p_value == pytest.approx(expected, rel=1e-9, abs=1e-300)

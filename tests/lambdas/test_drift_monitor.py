@@ -69,9 +69,11 @@ DATA = Data()
 class Deployed:
     """A version registered with its baseline, deployed behind the endpoint; capture written per hour."""
 
-    def __init__(self, world: World, *, tamper_baseline: bool = False) -> None:
+    def __init__(self, world: World, *, tamper_baseline: bool = False, baseline: bytes | None = None) -> None:
         self.world = world
-        baseline = build_baseline(columns(DATA.names, DATA.train), metadata={"dataset": "breast-cancer"}).to_json().encode()
+        baseline = (
+            baseline or build_baseline(columns(DATA.names, DATA.train), metadata={"dataset": "breast-cancer"}).to_json().encode()
+        )
         key = Names.lineage_run_report(PROJECT, "pipeline-run-1", "baseline")  # where the governed pipeline writes it
         uri = world.put_lineage(key, baseline + (b" " if tamper_baseline else b""))
         self.version = world.register(PROJECT)
@@ -103,6 +105,13 @@ class Deployed:
             ]
             key = f"{prefix}/{moment:%Y/%m/%d/%H}/{moment:%M-%S}-{start:05d}.jsonl"
             self.world.put_lineage(key, "\n".join(lines) + "\n")
+
+
+def capture_lines(world: World, lines: list[str]) -> None:
+    """Capture records (one request each) as one file of the hour before the run."""
+    moment = RUN_TIME - timedelta(minutes=30)
+    key = f"projects/{PROJECT}/capture/{ENDPOINT}/{ENDPOINT}/{VARIANT}/{moment:%Y/%m/%d/%H}/30-00-lines.jsonl"
+    world.put_lineage(key, "\n".join(lines) + "\n")
 
 
 def run_event(world: World, *, execution: str = "d32c5kddcf5bb8c3", time: datetime = RUN_TIME) -> dict[str, Any]:
@@ -310,3 +319,72 @@ def test_a_retry_after_the_record_failed_says_what_the_first_attempt_did(quarant
     drift.handler(event, lambda_context)
     (record,) = quarantining.audit_records()
     assert record["action"]["result"] == f"{deployed.version}: set to PendingManualApproval"
+
+
+def test_a_feature_that_stops_arriving_sends_the_version_back(quarantining: World, lambda_context: Any) -> None:
+    """Three requests in four no longer carry mean_radius; the values that do arrive are ordinary held-out traffic."""
+    deployed = Deployed(quarantining)
+    lines = []
+    for i, row in enumerate(np.concatenate([DATA.held_out, DATA.held_out])):
+        cells = csv_row(row).split(",")
+        if i % 4:
+            cells[0] = ""
+        lines.append(capture_line(",".join(cells), time="2026-11-20T09:40:00Z"))
+    capture_lines(quarantining, lines)
+    assert drift.handler(run_event(quarantining), lambda_context)["decision"] == "deny"
+    (record,) = quarantining.audit_records()
+    (violation,) = record["violations"]
+    assert violation["message"].startswith(f"mean_radius drifted on variant {VARIANT}")
+    assert "missing values 75.0% of the window against 0.0% of the baseline (more than 5 points up)" in violation["message"]
+    assert quarantining.status(deployed.version) == "PendingManualApproval"
+
+
+def test_traffic_the_job_cannot_read_is_never_a_pass(quarantining: World, lambda_context: Any) -> None:
+    """600 of 800 requests come from a client that appends a field (and are shifted); the other 200 look ordinary."""
+    deployed = Deployed(quarantining)
+    lines = [capture_line(csv_row(row), time="2026-11-20T09:40:00Z") for row in DATA.held_out]
+    lines += [capture_line(csv_row(row) + ",v2", time="2026-11-20T09:41:00Z") for row in DATA.shifted()] * 3
+    capture_lines(quarantining, lines)
+    assert drift.handler(run_event(quarantining), lambda_context)["decision"] == "undecidable"
+    (record,) = quarantining.audit_records()
+    (violation,) = record["violations"]
+    assert violation["rule"] == "undecidable"
+    assert violation["message"].startswith(
+        f"variant {VARIANT}: 600 of the 800 captured lines in the window cannot be read as the baseline's features "
+        "(wrong-field-count 600), more than 1.0%"
+    )
+    assert record["evidence"]["variants"][0]["status"] == "unreadable-capture"
+    assert quarantining.status(deployed.version) == "Approved" and len(quarantining.notifications()) == 1
+
+
+def test_a_baseline_with_a_feature_that_has_no_values_is_undecidable_not_a_crash(
+    quarantining: World, lambda_context: Any
+) -> None:
+    doc = json.loads(build_baseline(columns(DATA.names, DATA.train)).to_json())
+    doc["features"].append(
+        {"name": "segment", "kind": "categorical", "count": 0, "missing": 369, "categories": [], "counts": [], "other_count": 0}
+    )
+    deployed = Deployed(quarantining, baseline=json.dumps(doc).encode())
+    deployed.capture(DATA.shifted())
+    assert drift.handler(run_event(quarantining), lambda_context)["decision"] == "undecidable"
+    (record,) = quarantining.audit_records()
+    assert "is not a drift baseline" in record["violations"][0]["message"]
+    assert "count must be positive" in record["violations"][0]["message"]
+
+
+def test_capture_the_function_may_not_read_is_undecidable_with_one_record(quarantining: World, lambda_context: Any) -> None:
+    """SageMaker wrote the capture with a KMS key the function may not use: S3 answers AccessDenied on every attempt."""
+    deployed = Deployed(quarantining)
+    deployed.capture(DATA.shifted())
+
+    def deny_capture(params: dict[str, Any], **_: Any) -> None:
+        if "/capture/" in params.get("Key", ""):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "kms:Decrypt denied"}}, "GetObject")
+
+    aws.client("s3").meta.events.register("before-parameter-build.s3.GetObject", deny_capture)
+    assert drift.handler(run_event(quarantining), lambda_context)["decision"] == "undecidable"
+    (record,) = quarantining.audit_records()
+    (violation,) = record["violations"]
+    assert violation["message"].startswith(f"variant {VARIANT}: the capture s3://{quarantining.names.lineage_bucket}/projects/")
+    assert violation["message"].endswith("cannot be read (AccessDenied)")
+    assert quarantining.status(deployed.version) == "Approved"

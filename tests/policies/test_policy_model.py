@@ -114,6 +114,14 @@ INVALID = [
         id="not-yaml",
     ),
     pytest.param(
+        (
+            "        instance_type: ml.m5.xlarge\n",
+            "        instance_type: ml.m5.xlarge\n        drift:\n          features: [income, age, income]\n",
+        ),
+        "projects[0].endpoints[0].drift.features (line 58): income listed more than once; list each feature once",
+        id="drift-feature-twice",
+    ),
+    pytest.param(
         ("region_restriction: enforce", "region_restriction: warn"),
         "enforcement.region_restriction (line 93): 'warn' is not allowed: must be 'enforce' or 'report'",
         id="bad-mode",
