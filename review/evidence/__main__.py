@@ -5,16 +5,24 @@
         [--scan-json reports/checkov/results_json.json] [--access-json FILE] [--output reports/evidence]
 
 Writes ``evidence-report.json`` (schema: review/evidence/schema.json) and ``evidence-report.html``
-in the output directory. A problem with the inputs (credentials, bucket, policy, scan report) is one
-line on stderr and exit code 2.
+in the output directory, both rendered first and then each replaced whole (a temporary file renamed), so
+neither is ever half-written. A problem with the inputs (credentials, Region, endpoint, bucket, policy,
+scan report, access summary, output directory) is one line on stderr and exit code 2.
+
+Exit code 0 with a ``WARNING:`` line on stderr when the report is written but incomplete or empty: objects
+that could not be used (named in ``source.unreadable``, not counted), record versions hidden by a delete
+marker (``source.hidden``), nothing listed in the period, or Object Lock off or unreadable.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
+import os
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -78,22 +86,37 @@ def _json_file(path: Path | None, what: str) -> Any:
         raise InputError(f"the {what} {path} is not JSON: {exc}") from None
 
 
-def _records(args: argparse.Namespace) -> Any:
+def _records(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The period's records and the bucket's name and Object Lock configuration."""
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        EndpointConnectionError,
+        InvalidRegionError,
+        NoCredentialsError,
+    )
 
     from lambdas.shared.aws import error_code
-    from review.evidence.collect import read_audit_records
+    from review.evidence.collect import object_lock, read_audit_records
 
-    session = boto3.session.Session(region_name=args.region)
-    if session.get_credentials() is None:
-        raise InputError(
-            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with an IAM role"
-        )
-    s3 = session.client("s3", endpoint_url=args.endpoint_url)
+    try:
+        session = boto3.session.Session(region_name=args.region)
+        if session.get_credentials() is None:
+            raise InputError(
+                "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with an IAM role"
+            )
+        s3 = session.client("s3", endpoint_url=args.endpoint_url)
+    except InvalidRegionError:
+        raise InputError(f"--region {args.region!r} is not an AWS Region name (such as eu-west-1)") from None
+    except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+        raise InputError(f"--endpoint-url {args.endpoint_url!r} is not usable: {_one_line(str(exc))}") from None
+    except BotoCoreError as exc:
+        raise InputError(f"cannot make an S3 client: {_one_line(str(exc))}") from None
     try:
         s3.head_bucket(Bucket=args.bucket)
-        return read_audit_records(s3, args.bucket, since=args.since, until=args.until)
+        records = read_audit_records(s3, args.bucket, since=args.since, until=args.until)
+        return records, {"name": args.bucket, "object_lock": object_lock(s3, args.bucket)}
     except NoCredentialsError:
         raise InputError("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
     except EndpointConnectionError as exc:
@@ -109,8 +132,33 @@ def _records(args: argparse.Namespace) -> Any:
         raise InputError(f"cannot read the audit bucket {args.bucket!r}: {_one_line(str(exc))}") from None
 
 
+def _write_all(outputs: dict[Path, bytes]) -> None:
+    """Each file to a temporary file in its directory, then every one replaced: none is left half-written, and a
+    failure before the replacements leaves the previous report as it was."""
+    written: list[tuple[Path, Path]] = []
+    path = next(iter(outputs))
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        for path, body in outputs.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a directory")
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            written.append((Path(name), path))
+            with os.fdopen(handle, "wb") as out:
+                out.write(body)
+            Path(name).chmod(0o666 & ~umask)  # mkstemp's 0600 -> what a plain write would have given
+        for temporary, path in written:
+            temporary.replace(path)  # os.replace: atomic within the directory
+    except OSError as exc:
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
+        raise InputError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+
+
 def report(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
-    from review.evidence.build import build_report
+    from review.evidence.build import build_report, normalize_access
     from review.evidence.collect import scan_summary
     from review.evidence.html import render_html
 
@@ -123,9 +171,11 @@ def report(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
     except ValueError as exc:
         raise InputError(f"{args.scan_json}: {exc}") from None
     access = _json_file(args.access_json, "access matrix summary")
-    if access is not None and not isinstance(access, dict):
-        raise InputError(f"{args.access_json}: expected an object with principals, checks and invariants")
-    records = _records(args)
+    try:
+        normalize_access(access)
+    except ValueError as exc:
+        raise InputError(f"{args.access_json}: not an access matrix summary: {exc}") from None
+    records, bucket = _records(args)
     data = build_report(
         records,
         policy=policy,
@@ -134,15 +184,32 @@ def report(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
         access_summary=access,
         since=args.since,
         until=args.until,
+        bucket=bucket,
     )
-    try:
-        args.output.mkdir(parents=True, exist_ok=True)
-        json_path, html_path = args.output / JSON_NAME, args.output / HTML_NAME
-        json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        html_path.write_text(render_html(data), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write the report to {args.output}: {exc.strerror or exc}") from None
+    json_path, html_path = args.output / JSON_NAME, args.output / HTML_NAME
+    # ensure_ascii: a lone surrogate a record carries stays a \uXXXX escape; the page shows it escaped the same way
+    json_body = (json.dumps(data, indent=2, allow_nan=False) + "\n").encode("utf-8")
+    html_body = render_html(data).encode("utf-8", errors="backslashreplace")
+    _write_all({json_path: json_body, html_path: html_body})
     return json_path, html_path, data
+
+
+def warnings(data: dict[str, Any]) -> list[str]:
+    """What an auditor must not miss: objects not counted, versions hidden, or nothing at all in the period."""
+    source, found = data["source"], []
+    if source["listed"] == 0:
+        period = f"{data['period']['since'] or 'the start'} to {data['period']['until'] or 'today'}"
+        found.append(f"no audit object was listed under decisions/ for {period}: check the bucket and the period")
+    if source["unreadable"]:
+        found.append(f"{len(source['unreadable'])} audit object(s) could not be used and are not counted (source.unreadable)")
+    if source["hidden"]:
+        found.append(
+            f"{len(source['hidden'])} audit record version(s) are hidden by a delete marker or a newer version (source.hidden)"
+        )
+    if data["bucket"] and data["bucket"]["object_lock"]["enabled"] is not True:
+        lock = data["bucket"]["object_lock"]
+        found.append(f"Object Lock of the audit bucket {lock['error'] or 'is not enabled'}")
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{totals['violations']} violations, {unreadable} unreadable object(s)"
     )
     print(f"wrote {json_path} and {html_path}")
+    for warning in warnings(data):
+        print(f"WARNING: {warning}", file=sys.stderr)
     return 0
 
 

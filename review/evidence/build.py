@@ -15,12 +15,14 @@ from typing import Any
 from policies.model import GovernancePolicy
 from policies.rules.controls import SEVERITY_ORDER, ControlPack, control_pack
 from policies.rules.outcome import RuleSet, Verdict
-from review.evidence.collect import event_time
+from review.evidence.collect import Unreadable, event_time, record_order, record_problem
 from review.evidence.extract import (
     action_of,
+    arn_kind_and_region,
     event_fields,
     evidence_of,
     iso,
+    json_safe,
     lineage_of,
     model_evidence,
     model_package,
@@ -33,10 +35,38 @@ from review.evidence.extract import (
 
 REPORT_SCHEMA = "ml-governance-evidence/1"
 VERDICTS = [v.value for v in Verdict]
-RESOURCE_RULE_SETS = (RuleSet.DATA_CLASSIFICATION.value, RuleSet.REGION_RESTRICTION.value)
+RESOURCE_RULE_SETS = (
+    RuleSet.DATA_CLASSIFICATION.value,
+    RuleSet.REGION_RESTRICTION.value,
+    RuleSet.DEPLOYMENT.value,
+    RuleSet.DATA_DRIFT.value,
+)
 
 
-def _totals(records: Sequence[dict[str, Any]], policy: GovernancePolicy) -> dict[str, Any]:
+def _superseded(ordered: Sequence[dict[str, Any]]) -> dict[int, str | None]:
+    """Per record (by id): the key of the next record of the same event (rule set, event id, subject), if any.
+    A retry that decides differently writes a record of its own (lambdas/shared/audit.py): both stay true."""
+    later: dict[int, str | None] = {}
+    last: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for record in ordered:  # in record_order: event time, recorded_at, key
+        event_id = text(_nested(record, "event", "id"))
+        if event_id is None:
+            continue
+        same = (str(record.get("rule_set")), event_id, str(record.get("what")))
+        if same in last:
+            later[id(last[same])] = text(record.get("audit_key")) or "(a record without a key)"
+        last[same] = record
+    return later
+
+
+def _nested(record: dict[str, Any], *path: str) -> Any:
+    found: Any = record
+    for name in path:
+        found = found.get(name) if isinstance(found, dict) else None
+    return found
+
+
+def _totals(records: Sequence[dict[str, Any]], policy: GovernancePolicy, superseded: dict[int, str | None]) -> dict[str, Any]:
     by_verdict = Counter({v: 0 for v in VERDICTS})
     by_rule_set = Counter({r.value: 0 for r in RuleSet})
     violations_by_rule: Counter[str] = Counter()
@@ -60,6 +90,7 @@ def _totals(records: Sequence[dict[str, Any]], policy: GovernancePolicy) -> dict
     ]
     return {
         "records": len(records),
+        "superseding_records": len(superseded),  # each supersedes the one record before it
         "by_verdict": dict(by_verdict),
         "by_rule_set": dict(sorted(by_rule_set.items())),
         "by_rule": dict(sorted(violations_by_rule.items())),
@@ -71,7 +102,9 @@ def _totals(records: Sequence[dict[str, Any]], policy: GovernancePolicy) -> dict
     }
 
 
-def _model_versions(records: Sequence[dict[str, Any]], policy: GovernancePolicy) -> list[dict[str, Any]]:
+def _model_versions(
+    records: Sequence[dict[str, Any]], policy: GovernancePolicy, superseded: dict[int, str | None]
+) -> list[dict[str, Any]]:
     history: dict[str, list[dict[str, Any]]] = defaultdict(list)
     packages: dict[str, tuple[str, int | None]] = {}
     for record in records:
@@ -81,7 +114,7 @@ def _model_versions(records: Sequence[dict[str, Any]], policy: GovernancePolicy)
         packages.setdefault(str(record.get("what")), model_package(record))
         history[str(record.get("what"))].append(
             {
-                **event_fields(record),
+                **event_fields(record, superseded.get(id(record))),
                 "registered_by": text(evidence.get("created_by")),
                 "approved_by": text(evidence.get("approved_by")) or text(record.get("who")),
                 "decision": str(record.get("decision")),
@@ -94,8 +127,8 @@ def _model_versions(records: Sequence[dict[str, Any]], policy: GovernancePolicy)
     versions = []
     for subject, decisions in history.items():
         group, number = packages[subject]
-        decisions.sort(key=lambda d: (d["event_time"], d["audit_key"] or ""))
-        latest = decisions[-1]
+        # decisions come in record_order; the latest is the one recorded last (a retry of the same event included)
+        latest = max(decisions, key=lambda d: (d["recorded_at"] or d["event_time"], d["event_time"], d["audit_key"] or ""))
         versions.append(
             {
                 "subject": subject,
@@ -110,22 +143,25 @@ def _model_versions(records: Sequence[dict[str, Any]], policy: GovernancePolicy)
     return sorted(versions, key=lambda v: (v["model_package_group"], v["version"] or 0, v["subject"]))
 
 
-def _remediations(records: Sequence[dict[str, Any]], policy: GovernancePolicy) -> list[dict[str, Any]]:
+def _remediations(
+    records: Sequence[dict[str, Any]], policy: GovernancePolicy, superseded: dict[int, str | None]
+) -> list[dict[str, Any]]:
     found = []
     for record in records:
         if record.get("rule_set") not in RESOURCE_RULE_SETS or record.get("decision") == Verdict.ALLOW.value:
             continue
         evidence, action = evidence_of(record), action_of(record)
-        remediation = record.get("action", {}).get("remediation") if isinstance(record.get("action"), dict) else None
+        remediation = _nested(record, "action", "remediation")
         subject = str(record.get("what") or "")
+        arn_kind, arn_region = arn_kind_and_region(subject)
         found.append(
             {
-                **event_fields(record),
+                **event_fields(record, superseded.get(id(record))),
                 "rule_set": str(record.get("rule_set")),
                 "subject": subject,
                 "name": resource_name(subject),
-                "kind": text(evidence.get("kind")),
-                "region": text(evidence.get("region")),
+                "kind": text(evidence.get("kind")) or arn_kind,
+                "region": text(evidence.get("region")) or arn_region,
                 "project": project_of(record, policy),
                 "who": text(record.get("who")),
                 "decision": str(record.get("decision")),
@@ -133,6 +169,29 @@ def _remediations(records: Sequence[dict[str, Any]], policy: GovernancePolicy) -
                 "action": action,
                 "remediation": {str(k): str(v) for k, v in remediation.items()} if isinstance(remediation, dict) else {},
                 "outcome": remediation_outcome(action),
+            }
+        )
+    return found
+
+
+def _tamper_detections(records: Sequence[dict[str, Any]], superseded: dict[int, str | None]) -> list[dict[str, Any]]:
+    """Every tamper-detection record that is not an allow: the call, who made it, and whether it was done or denied."""
+    found = []
+    for record in records:
+        if record.get("rule_set") != RuleSet.TAMPER_DETECTION.value or record.get("decision") == Verdict.ALLOW.value:
+            continue
+        evidence = evidence_of(record)
+        found.append(
+            {
+                **event_fields(record, superseded.get(id(record))),
+                "target": str(record.get("what") or ""),
+                "call": "/".join(p for p in (text(evidence.get("event_source")), text(evidence.get("event_name"))) if p) or None,
+                "region": text(evidence.get("region")),
+                "actor": text(evidence.get("actor")) or text(record.get("who")),
+                "denied_with": text(evidence.get("error_code")),
+                "decision": str(record.get("decision")),
+                "violations": violations_of(record),
+                "action": action_of(record),
             }
         )
     return found
@@ -179,21 +238,32 @@ def _controls(
     return sorted(entries, key=lambda e: (rank.get(e["severity"], len(rank)), -e["violations"], e["rule"]))
 
 
-def _count_of(value: Any) -> int:
-    return len(value) if isinstance(value, list | dict) else int(value or 0)
+def _count_of(value: Any, field: str) -> int:
+    if isinstance(value, list | dict):
+        return len(value)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return int(value or 0)
+    raise ValueError(f"{field!r} is {value!r}: expected a count or a list")
 
 
-def _access(summary: dict[str, Any] | None) -> dict[str, Any] | None:
+def normalize_access(summary: Any) -> dict[str, Any] | None:
     """principals / checks / invariant results of an access matrix, in one shape, from ``review.access.matrix``'s
-    summary() or to_json() (roles, cells, allowed, invariant_violations) or a plain principals/checks/invariants dict."""
+    summary() or to_json() (roles, cells, allowed, invariant_violations) or a plain principals/checks/invariants dict.
+    ValueError names what is malformed."""
     if summary is None:
         return None
+    if not isinstance(summary, dict):
+        raise ValueError("expected an object with principals, checks and invariants")
     principals = summary.get("principals", summary.get("roles", []))
     names = [str(p) for p in principals] if isinstance(principals, list) else []
-    raw = summary.get("invariants", [])
-    items: list[tuple[Any, Any]] = list(raw.items()) if isinstance(raw, dict) else [(None, i) for i in raw or []]
+    raw = summary.get("invariants") or []
+    if not isinstance(raw, dict | list):
+        raise ValueError(f"'invariants' is {raw!r}: expected an object (name -> result) or a list of objects")
+    items: list[tuple[Any, Any]] = list(raw.items()) if isinstance(raw, dict) else [(None, i) for i in raw]
     invariants = []
     for name, value in items:
+        if name is None and not isinstance(value, dict):
+            raise ValueError(f"invariant {value!r} has no result: expected an object with a name and holds")
         body = value if isinstance(value, dict) else {"holds": value}
         holds = next((body[k] for k in ("holds", "passed", "ok", "result") if k in body), None)
         invariants.append(
@@ -203,15 +273,18 @@ def _access(summary: dict[str, Any] | None) -> dict[str, Any] | None:
                 "detail": str(body.get("detail") or body.get("message") or ""),
             }
         )
-    for violation in summary.get("invariant_violations") or []:
+    violations = summary.get("invariant_violations") or []
+    if not isinstance(violations, list):
+        raise ValueError(f"'invariant_violations' is {violations!r}: expected a list")
+    for violation in violations:
         name, _, detail = str(violation).partition(": ")
         invariants.append({"name": name, "holds": False, "detail": detail})
     allowed = summary.get("allowed")
     return {
         "principals": names,
-        "principal_count": len(names) if names else _count_of(principals),
-        "checks": _count_of(summary.get("checks", summary.get("cells", 0))),
-        "allowed": _count_of(allowed) if allowed is not None else None,
+        "principal_count": len(names) if names else _count_of(principals, "principals"),
+        "checks": _count_of(summary.get("checks", summary.get("cells", 0)), "checks"),
+        "allowed": _count_of(allowed, "allowed") if allowed is not None else None,
         "invariants": invariants,
         "invariants_failed": sum(not i["holds"] for i in invariants),
     }
@@ -228,21 +301,36 @@ def build_report(
     since: date | None = None,
     until: date | None = None,
     pack: ControlPack | None = None,
+    bucket: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The report data for ``records`` (as ``read_audit_records`` returns them, or any list of audit records)."""
+    """The report data for ``records`` (as ``read_audit_records`` returns them, or any list of audit records).
+
+    ``bucket``: the audit bucket's name and Object Lock configuration (``collect.object_lock``), when known.
+    Records that are not valid audit records are listed as unreadable, never counted. ValueError when the access
+    summary is malformed."""
     pack = pack or control_pack()
-    ordered = sorted(records, key=lambda r: (event_time(r), str(r.get("audit_key") or "")))
     unreadable = [u.as_dict() for u in getattr(records, "unreadable", [])]
-    totals = _totals(ordered, policy)
+    valid = []
+    for record in records:
+        problem = record_problem(record)
+        if problem is None:
+            valid.append(record)
+        else:
+            key = record.get("audit_key") if isinstance(record, dict) else None
+            unreadable.append(Unreadable(str(key or "(no key)"), problem).as_dict())
+    ordered = sorted(valid, key=record_order)
+    superseded = _superseded(ordered)
+    totals = _totals(ordered, policy, superseded)
     scan = None
     if scan_summary is not None:
         failed_rules = {r.id for c in scan_summary.get("failed_check_ids", []) if (r := pack.for_check(c)) is not None}
         scan = {**scan_summary, "failed_rules": sorted(failed_rules)}
-    remediations = _remediations(ordered, policy)
-    return {
+    remediations = _remediations(ordered, policy, superseded)
+    report = {
         "schema": REPORT_SCHEMA,
         "generated_at": iso(generated_at or datetime.now(UTC)),
         "organization": policy.organization.name,
+        "bucket": bucket,
         "policy": {
             "version": policy.version,
             "fingerprint": policy.fingerprint,
@@ -257,15 +345,22 @@ def build_report(
             "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None,
             "first_event": iso(event_time(ordered[0])) if ordered else None,
-            "last_event": iso(event_time(ordered[-1])) if ordered else None,
+            "last_event": iso(max(event_time(r) for r in ordered)) if ordered else None,
         },
-        "source": {"listed": len(ordered) + len(unreadable), "records": len(ordered), "unreadable": unreadable},
+        "source": {
+            "listed": len(ordered) + len(unreadable),
+            "records": len(ordered),
+            "unreadable": unreadable,
+            "hidden": [h.as_dict() for h in getattr(records, "hidden", [])],
+        },
         "totals": totals,
-        "model_versions": _model_versions(ordered, policy),
+        "model_versions": _model_versions(ordered, policy, superseded),
         "remediations": remediations,
         "remediations_by_outcome": dict(sorted(Counter(r["outcome"] for r in remediations).items())),
+        "tamper_detections": _tamper_detections(ordered, superseded),
         "scan": scan,
-        "access": _access(access_summary),
+        "access": normalize_access(access_summary),
         "controls": _controls(pack, totals, {str(r.get("rule_set")) for r in ordered}, scan),
         "frameworks": {fid: fw.model_dump() for fid, fw in pack.frameworks.items()},
     }
+    return dict(json_safe(report))

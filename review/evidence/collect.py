@@ -1,9 +1,10 @@
 """Read the audit records of a period from the audit bucket, and the scan and access summaries.
 
-Records are selected by the date in their key (``decisions/<rule set>/<yyyy>/<mm>/<dd>/<event id>/
-<digest>.json``, see ``lambdas/shared/audit.py``): the listing starts after ``since`` in each rule
-set and stops past ``until``, so only the period's objects are read. An object that cannot be
-read or is not an audit record is counted and named, never silently dropped.
+Every version under ``decisions/`` is listed (``ListObjectVersions``): records are selected by the date in
+their key (``decisions/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json``, see ``lambdas/shared/audit.py``)
+and only the period's are read; an object that does not follow that layout, cannot be read or is not a valid
+audit record is named with the reason, in any period, never silently dropped. Versions hidden by a delete
+marker or replaced by a newer version are reported apart, with the hidden record's verdict when readable.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from typing import Any
 
 from lambdas.shared.audit import AUDIT_PREFIX, AUDIT_SCHEMA
 from lambdas.shared.aws import error_code
+from policies.rules.outcome import Verdict
 
 KEY_LAYOUT = re.compile(
     r"(?:^|/)"
     + re.escape(AUDIT_PREFIX)
     + r"/(?P<rule_set>[^/]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<event>[^/]+)/[^/]+\.json$"
 )
+LAYOUT = f"{AUDIT_PREFIX}/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json"
 MAX_RECORD_BYTES = 1_000_000
 REQUIRED_FIELDS = ("rule_set", "decision", "what", "event")
+VERDICTS = tuple(v.value for v in Verdict)
 
 
 @dataclass(frozen=True)
@@ -36,14 +40,37 @@ class Unreadable:
         return {"key": self.key, "reason": self.reason}
 
 
-class AuditRecords(list[dict[str, Any]]):
-    """The records read, in event-time order, with the objects that could not be used."""
+@dataclass(frozen=True)
+class Hidden:
+    """A version of an audit object that a GET of its key no longer returns."""
 
-    def __init__(self, records: list[dict[str, Any]], unreadable: list[Unreadable], listed: int) -> None:
+    key: str
+    version_id: str
+    hidden_by: str
+    """'delete marker' or 'newer version'."""
+    verdict: str | None
+    reason: str | None = None
+    """Why the hidden record's verdict is not given (cannot be read, not a record)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__}
+
+
+class AuditRecords(list[dict[str, Any]]):
+    """The records read, in event-time order, with the objects that could not be used and the hidden versions."""
+
+    def __init__(
+        self,
+        records: list[dict[str, Any]],
+        unreadable: list[Unreadable],
+        listed: int,
+        hidden: list[Hidden] | None = None,
+    ) -> None:
         super().__init__(records)
         self.unreadable = unreadable
         self.listed = listed
         """Objects listed in the period (records read plus unreadable ones)."""
+        self.hidden = hidden or []
 
 
 def key_date(key: str) -> date | None:
@@ -56,62 +83,36 @@ def key_date(key: str) -> date | None:
         return None
 
 
+def parse_time(raw: Any) -> datetime | None:
+    """An ISO 8601 time in UTC (naive times are taken as UTC), or None."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def recorded_time(record: dict[str, Any]) -> datetime | None:
+    return parse_time(record.get("recorded_at"))
+
+
 def event_time(record: dict[str, Any]) -> datetime:
-    """When the decided event happened (its EventBridge time), else when the record was written; UTC."""
+    """When the decided event happened (its EventBridge time), else when the record was written; UTC.
+    Records without either are refused by ``record_problem``."""
     event = record.get("event")
-    for raw in ((event or {}).get("time") if isinstance(event, dict) else None, record.get("recorded_at")):
-        if isinstance(raw, str) and raw:
-            try:
-                parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return datetime.min.replace(tzinfo=UTC)
+    found = parse_time(event.get("time") if isinstance(event, dict) else None) or recorded_time(record)
+    return found or datetime.min.replace(tzinfo=UTC)
 
 
-def _pages(s3: Any, **kwargs: Any) -> Any:
-    yield from s3.get_paginator("list_objects_v2").paginate(**kwargs)
+def record_order(record: dict[str, Any]) -> tuple[datetime, datetime, str]:
+    """Event time, then when it was recorded, then the key: the order of the report."""
+    return event_time(record), recorded_time(record) or event_time(record), str(record.get("audit_key") or "")
 
 
-def _rule_set_prefixes(s3: Any, bucket: str, prefix: str) -> list[str]:
-    found: list[str] = []
-    for page in _pages(s3, Bucket=bucket, Prefix=prefix, Delimiter="/"):
-        found += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
-    return sorted(found)
-
-
-def _keys(s3: Any, bucket: str, prefix: str, since: date | None, until: date | None) -> list[str]:
-    """Keys of the period: per rule set, from ``since`` on (S3 lists in key order, dates are zero-padded) until past ``until``."""
-    layout_root = prefix.rstrip("/").rsplit("/", 1)[-1] == AUDIT_PREFIX and prefix.endswith("/")
-    if not layout_root or (since is None and until is None):
-        return [item["Key"] for page in _pages(s3, Bucket=bucket, Prefix=prefix) for item in page.get("Contents", [])]
-    keys: list[str] = []
-    for rule_set in _rule_set_prefixes(s3, bucket, prefix):
-        start = {"StartAfter": f"{rule_set}{since:%Y/%m/%d}"} if since else {}
-        done = False
-        for page in _pages(s3, Bucket=bucket, Prefix=rule_set, **start):
-            for item in page.get("Contents", []):
-                day = key_date(item["Key"])
-                if until is not None and day is not None and day > until:
-                    done = True
-                    break
-                keys.append(item["Key"])
-            if done:
-                break
-    return keys
-
-
-def _read(s3: Any, bucket: str, key: str) -> dict[str, Any] | str:
-    """The record, or why it cannot be used."""
-    try:
-        response = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RECORD_BYTES}")
-        body = response["Body"].read()
-    except Exception as exc:  # noqa: BLE001 - any failure to read is reported per object
-        return f"cannot be read: {error_code(exc) or type(exc).__name__}"
-    try:
-        record = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return "not JSON"
+def record_problem(record: Any) -> str | None:
+    """Why a parsed object is not a usable audit record, or None."""
     if not isinstance(record, dict):
         return "not a JSON object"
     if record.get("schema") != AUDIT_SCHEMA:
@@ -119,7 +120,64 @@ def _read(s3: Any, bucket: str, key: str) -> dict[str, Any] | str:
     missing = [f for f in REQUIRED_FIELDS if f not in record]
     if missing:
         return f"missing {', '.join(missing)}"
-    return record
+    if record.get("decision") not in VERDICTS:
+        return f"decision is {record.get('decision')!r}, not one of {', '.join(VERDICTS)}"
+    if event_time(record) == datetime.min.replace(tzinfo=UTC):
+        return "no time: neither event.time nor recorded_at is an ISO 8601 time"
+    return None
+
+
+def _read(s3: Any, bucket: str, key: str, version_id: str | None = None) -> dict[str, Any] | str:
+    """The record, or why it cannot be used."""
+    version = {"VersionId": version_id} if version_id else {}
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RECORD_BYTES - 1}", **version)
+        body = response["Body"].read()
+    except Exception as exc:  # noqa: BLE001 - any failure to read is reported per object
+        return f"cannot be read: {error_code(exc) or type(exc).__name__}"
+    size = str(response.get("ContentRange") or "").rpartition("/")[2]
+    if size.isdigit() and int(size) > MAX_RECORD_BYTES:
+        return f"too large: {int(size):,} bytes, over the {MAX_RECORD_BYTES:,}-byte limit of a record"
+    try:
+        record = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return "not JSON"
+    return record_problem(record) or record
+
+
+def _versions(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    """Every version and delete marker under ``prefix``, newest first per key (as S3 lists them)."""
+    found: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        found += [{**v, "marker": False} for v in page.get("Versions", [])]
+        found += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])]
+    return found
+
+
+def _hidden(s3: Any, bucket: str, key: str, version: dict[str, Any], hidden_by: str) -> Hidden:
+    found = _read(s3, bucket, key, str(version.get("VersionId") or ""))
+    if isinstance(found, str):
+        return Hidden(key, str(version.get("VersionId")), hidden_by, None, found)
+    return Hidden(key, str(version.get("VersionId")), hidden_by, str(found["decision"]))
+
+
+def object_lock(s3: Any, bucket: str) -> dict[str, Any]:
+    """Whether Object Lock is on and its default retention, or why that cannot be told."""
+    lock: dict[str, Any] = {"enabled": None, "mode": None, "days": None, "years": None, "error": None}
+    try:
+        config = s3.get_object_lock_configuration(Bucket=bucket).get("ObjectLockConfiguration", {})
+    except Exception as exc:  # noqa: BLE001 - reported in the header
+        code = error_code(exc) or type(exc).__name__
+        if code == "ObjectLockConfigurationNotFoundError":
+            return lock | {"enabled": False}
+        return lock | {"error": f"cannot be read: {code}"}
+    retention = config.get("Rule", {}).get("DefaultRetention", {})
+    return lock | {
+        "enabled": config.get("ObjectLockEnabled") == "Enabled",
+        "mode": retention.get("Mode"),
+        "days": retention.get("Days") or None,  # S3 gives one of the two
+        "years": retention.get("Years") or None,
+    }
 
 
 def read_audit_records(
@@ -130,32 +188,43 @@ def read_audit_records(
     until: date | None,
     prefix: str = f"{AUDIT_PREFIX}/",
 ) -> AuditRecords:
-    """Every audit record whose key date is within [since, until] (inclusive), sorted by event time.
+    """Every audit record whose key date is within [since, until] (inclusive), in ``record_order``.
 
-    Each record gains ``audit_key`` (its S3 key). Objects that cannot be read, are not JSON or are
-    not audit records are listed in the result's ``unreadable``.
+    Each record gains ``audit_key`` (its S3 key). Objects that do not follow the key layout, cannot be
+    read, are not JSON or are not valid audit records are listed in the result's ``unreadable``; versions
+    hidden by a delete marker or a newer version in its ``hidden``.
     """
     if since is not None and until is not None and since > until:
         raise ValueError(f"since {since} is after until {until}")
     records: list[dict[str, Any]] = []
     unreadable: list[Unreadable] = []
-    keys = _keys(s3_client, bucket, prefix, since, until)
-    for key in keys:
+    noncurrent: list[dict[str, Any]] = []
+    latest: dict[str, dict[str, Any]] = {}
+    for version in _versions(s3_client, bucket, prefix):
+        key = version["Key"]
         day = key_date(key)
-        if day is None:
-            unreadable.append(
-                Unreadable(key, f"key does not follow {AUDIT_PREFIX}/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json")
-            )
+        if day is not None and ((since is not None and day < since) or (until is not None and day > until)):
             continue
-        if (since is not None and day < since) or (until is not None and day > until):
-            continue
-        found = _read(s3_client, bucket, key)
-        if isinstance(found, str):
-            unreadable.append(Unreadable(key, found))
-        else:
-            records.append({**found, "audit_key": key})
-    records.sort(key=lambda r: (event_time(r), r["audit_key"]))
-    return AuditRecords(records, unreadable, listed=len(records) + len(unreadable))
+        if version.get("IsLatest"):
+            latest[key] = version
+            if version["marker"]:
+                continue
+            if day is None:
+                unreadable.append(Unreadable(key, f"key does not follow {LAYOUT}"))
+                continue
+            found = _read(s3_client, bucket, key)
+            if isinstance(found, str):
+                unreadable.append(Unreadable(key, found))
+            else:
+                records.append({**found, "audit_key": key})
+        elif not version["marker"]:
+            noncurrent.append(version)
+    hidden = [
+        _hidden(s3_client, bucket, v["Key"], v, "delete marker" if latest.get(v["Key"], {}).get("marker") else "newer version")
+        for v in noncurrent
+    ]
+    records.sort(key=record_order)
+    return AuditRecords(records, unreadable, listed=len(records) + len(unreadable), hidden=hidden)
 
 
 # ---- the other inputs of the report ------------------------------------------------------------------

@@ -3,13 +3,14 @@ more or fewer evidence fields, and a missing field is reported as missing, never
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 from policies.model import PROJECT_TAG_KEY, GovernancePolicy
 from policies.rules.resources import ResourceFacts, ResourceKind, attributed_project
-from review.evidence.collect import event_time
+from review.evidence.collect import event_time, recorded_time
 
 UNATTRIBUTED = "(no governed project)"
 MODEL_PACKAGE = re.compile(r":model-package/(?P<group>[^/]+)/(?P<version>\d+)$")
@@ -78,22 +79,29 @@ def violations_of(record: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-def event_fields(record: dict[str, Any]) -> dict[str, Any]:
+def event_fields(record: dict[str, Any], superseded_by: str | None = None) -> dict[str, Any]:
+    """When and under which policy a record was taken; ``superseded_by``: the key of a later record of the same event."""
     event = mapping(record.get("event"))
-    recorded = text(record.get("recorded_at"))
-    if recorded is not None:
-        try:
-            parsed = datetime.fromisoformat(recorded.replace("Z", "+00:00"))
-            recorded = iso(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
-        except ValueError:
-            recorded = None
+    recorded = recorded_time(record)
     return {
         "event_id": text(event.get("id")),
         "event_time": iso(event_time(record)),
-        "recorded_at": recorded,
+        "recorded_at": iso(recorded) if recorded else None,
         "audit_key": text(record.get("audit_key")),
         "policy_version": text(record.get("policy_version")),
+        "superseded_by": superseded_by,
     }
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float as the string JSON has no number for: "NaN", "Infinity", "-Infinity"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def _artifact(evidence: dict[str, Any], *names: str) -> dict[str, str | None]:
@@ -116,7 +124,7 @@ def _artifact(evidence: dict[str, Any], *names: str) -> dict[str, str | None]:
 def model_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
     metrics = evidence.get("metrics")
     return {
-        "metrics": {str(k): v for k, v in metrics.items() if isinstance(v, int | float)} if isinstance(metrics, dict) else {},
+        "metrics": {str(k): json_safe(v) for k, v in metrics.items()} if isinstance(metrics, dict) else {},
         "evaluation_report": _artifact(evidence, "evaluation_report", "metrics_report"),
         "training_data": _artifact(evidence, "training_data"),
         "other": {k: v for k, v in evidence.items() if k not in SHOWN},
@@ -148,6 +156,14 @@ def resource_name(arn: str) -> str:
     return arn.split("/", 1)[1] if "/" in arn else arn
 
 
+def arn_kind_and_region(arn: str) -> tuple[str | None, str | None]:
+    """(resource type, Region) of an ARN such as arn:aws:sagemaker:eu-west-1:1:endpoint/name."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None, None
+    return text(parts[5].split("/", 1)[0]) if "/" in parts[5] else None, text(parts[3])
+
+
 def project_of(record: dict[str, Any], policy: GovernancePolicy) -> str:
     """The project a decision is about: the model package group, the resource's project tag, or the
     governed project its name starts with (the rules' own attribution)."""
@@ -172,17 +188,25 @@ def project_of(record: dict[str, Any], policy: GovernancePolicy) -> str:
 
 
 def remediation_outcome(action: dict[str, Any]) -> str:
-    """What happened to the resource, in one word, from the recorded action result."""
+    """What happened to the resource, in one word (or two), from the recorded action result: the results the
+    remediation actions write (lambdas/actions.py, lambdas/drift_monitor/handler.py, lambdas/table.py)."""
     result = (action.get("result") or "").lower()
+    if "set to pendingmanualapproval" in result:  # the drift monitor: "<version arn>: set to PendingManualApproval; ..."
+        return "sent back"
     for prefix, outcome in (
         ("tagged", "tagged"),
         ("stopped", "stopped"),
         ("deleted", "deleted"),
+        ("set the traffic weight", "quarantined"),
         ("quarantin", "quarantined"),
+        ("refused", "refused"),
         ("failed", "failed"),
         ("none: report mode", "reported"),
+        ("none: on_breach is", "reported"),
         ("none: the resource no longer exists", "resource gone"),
     ):
         if result.startswith(prefix):
             return outcome
+    if result.startswith("endpoint ") and result.endswith("was already gone"):
+        return "resource gone"
     return "none" if action.get("kind") in (None, "none") else "other"

@@ -6,6 +6,7 @@ names, model package groups, messages quoting them).
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
@@ -86,9 +87,30 @@ def _artifact(name: str, artifact: dict[str, Any]) -> str:
     return f"{name}: {_code(artifact.get('uri'))}{extra}"
 
 
+def _metric(value: Any) -> str:
+    """A metric as recorded: null, true/false and strings as such (non-finite numbers are the strings NaN, Infinity)."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return escape(str(value), quote=True)
+
+
+def _object_lock(bucket: dict[str, Any] | None) -> str:
+    if bucket is None:
+        return "not read (records given directly)"
+    lock = bucket["object_lock"]
+    if lock["error"]:
+        return f"<b>could not be read</b>: {_e(lock['error'])}"
+    if not lock["enabled"]:
+        return "<b>not enabled</b>"
+    if not lock["mode"]:
+        return "enabled, no default retention"
+    period = ", ".join(_count(lock[u], u[:-1]) for u in ("years", "days") if lock[u])
+    return f"enabled, default retention {_e(lock['mode'])} {_e(period)}"
+
+
 def _evidence(decision: dict[str, Any]) -> str:
     evidence, lineage = decision["evidence"], decision["lineage"]
-    metrics = ", ".join(f"{_e(k)} = {_e(v)}" for k, v in sorted(evidence["metrics"].items())) or "—"
+    metrics = ", ".join(f"{_e(k)} = {_metric(v)}" for k, v in sorted(evidence["metrics"].items())) or "—"
     parts = [f"metrics: {metrics}", _artifact("evaluation report", evidence["evaluation_report"])]
     parts.append(_artifact("training data", evidence["training_data"]))
     for key, label in (
@@ -110,10 +132,16 @@ def _header(report: dict[str, Any]) -> str:
         ("Period selected", _e(selected)),
         ("Events in the report", f"{_e(period['first_event'])} to {_e(period['last_event'])}"),
         ("Generated", _e(report["generated_at"])),
+        ("Audit bucket", _code((report["bucket"] or {}).get("name"))),
+        ("Object Lock", _object_lock(report["bucket"])),
         ("Policy version", _code(policy["version"])),
-        ("Policy file SHA-256", _code(policy["source_sha256"])),
+        ("SHA-256 of the policy file given (--policy)", _code(policy["source_sha256"])),
         ("Enforcement", _e(", ".join(f"{k.replace('_', '-')}: {v}" for k, v in policy["enforcement"].items()))),
-        ("Audit objects", f"{source['listed']} listed, {source['records']} records, {len(source['unreadable'])} unreadable"),
+        (
+            "Audit objects",
+            f"{source['listed']} listed, {source['records']} records, {len(source['unreadable'])} unreadable, "
+            f"{len(source['hidden'])} hidden version(s)",
+        ),
     ]
     other = policy["records_under_other_versions"]
     if other:
@@ -132,6 +160,8 @@ def _summary(report: dict[str, Any]) -> str:
         ("Violations", totals["violations"]),
         ("Model versions", len(report["model_versions"])),
         ("Remediations", len(report["remediations"])),
+        ("Tamper detections", len(report["tamper_detections"])),
+        ("Superseding records", totals["superseding_records"]),
     ]
     html = '<section><h2>Summary</h2><div class="cards">'
     html += "".join(f'<div class="card"><b>{_e(v)}</b>{_e(k)}</div>' for k, v in cards) + "</div>"
@@ -139,6 +169,27 @@ def _summary(report: dict[str, Any]) -> str:
     if unreadable:
         items = "".join(f"<li>{_code(u['key'])}: {_e(u['reason'])}</li>" for u in unreadable)
         html += f'<div class="warn"><b>{len(unreadable)} audit object(s) could not be used</b> and are not counted:<ul>{items}</ul></div>'
+    if totals["superseding_records"]:
+        html += (
+            f'<p class="warn">{_count(totals["superseding_records"], "record")} supersede an earlier record of the same event '
+            "(a retry that decided again); every record is counted, the earlier ones are marked <b>superseded</b> below.</p>"
+        )
+    hidden = report["source"]["hidden"]
+    if hidden:
+        rows = [
+            [
+                _code(h["key"]),
+                _code(h["version_id"]),
+                _e(h["hidden_by"]),
+                _verdict(h["verdict"]) if h["verdict"] else _e(h["reason"]),
+            ]
+            for h in hidden
+        ]
+        html += (
+            '<div class="warn"><h3>Records hidden by a delete marker</h3><p>These versions still exist in the bucket but a '
+            "GET of their key no longer returns them; they are not counted above.</p>"
+            f"{_table(['Key', 'Version id', 'Hidden by', 'Hidden record'], rows, '')}</div>"
+        )
     return html + "</section>"
 
 
@@ -193,7 +244,7 @@ def _model_versions(report: dict[str, Any]) -> str:
         html += f"<h3>{_e(version['model_package_group'])} version {_e(version['version'])}{governed}</h3><p>{_code(version['subject'])}</p>"
         rows = [
             [
-                f'{_e(d["event_time"])}<br><span class="muted small">{_code(d["audit_key"])}</span>',
+                f'{_e(d["event_time"])}<br><span class="muted small">{_code(d["audit_key"])}</span>{_superseded(d)}',
                 _verdict(d["decision"]),
                 f"registered: {_code(d['registered_by'])}<br>approved: {_code(d['approved_by'])}",
                 _violations(d["violations"]),
@@ -207,10 +258,16 @@ def _model_versions(report: dict[str, Any]) -> str:
     return html + "</section>"
 
 
+def _superseded(entry: dict[str, Any]) -> str:
+    if not entry["superseded_by"]:
+        return ""
+    return f'<br><b>superseded</b> <span class="muted small">by a later record of the same event: {_code(entry["superseded_by"])}</span>'
+
+
 def _remediations(report: dict[str, Any]) -> str:
     rows = [
         [
-            _e(r["event_time"]),
+            _e(r["event_time"]) + _superseded(r),
             _e(r["rule_set"]),
             f"{_e(r['kind'])} {_code(r['name'])}<br>{_e(r['region'])}",
             _e(r["project"]),
@@ -222,6 +279,24 @@ def _remediations(report: dict[str, Any]) -> str:
     ]
     head = ["Event time", "Rule set", "Resource", "Project", "Created by", "Violations", "Outcome"]
     return f"<section><h2>Remediations of SageMaker resources</h2>{_table(head, rows, 'No resource needed remediation in the period.')}</section>"
+
+
+def _tamper_detections(report: dict[str, Any]) -> str:
+    rows = [
+        [
+            _e(t["event_time"]) + _superseded(t),
+            _code(t["actor"]),
+            f"{_code(t['call'])}<br>{_e(t['region'])}",
+            _code(t["target"]),
+            f"<b>attempt denied</b> ({_e(t['denied_with'])})" if t["denied_with"] else "<b>done</b>",
+            _violations(t["violations"]),
+        ]
+        for t in report["tamper_detections"]
+    ]
+    head = ["Event time", "Who", "Call", "Target", "Outcome", "Violations"]
+    table = _table(head, rows, "No call changing governance was detected in the period.")
+    intro = '<p class="muted">Recorded and alerted for review; nothing is undone automatically.</p>'
+    return f"<section><h2>Tamper detection</h2>{intro}{table}</section>"
 
 
 def _reviews(report: dict[str, Any]) -> str:
@@ -275,6 +350,7 @@ def render_html(report: dict[str, Any]) -> str:
             _charts(report),
             _model_versions(report),
             _remediations(report),
+            _tamper_detections(report),
             _reviews(report),
             _controls(report),
         ]

@@ -105,3 +105,10 @@ def test_scan_and_access_sections(policy: GovernancePolicy) -> None:
     assert "rules: audit-object-lock" in page
     assert "1 principals, 12 checks (5 allowed), 1 invariant(s) failing." in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+
+
+def test_the_header_says_the_policy_hash_is_of_the_file_given(policy: GovernancePolicy) -> None:
+    """The hash is of the --policy file, not of the policy the records were decided under (those carry a version)."""
+    page = render_html(sample_report(policy))
+    assert f"<dt>SHA-256 of the policy file given (--policy)</dt><dd><code>{POLICY_SHA256}</code></dd>" in page
+    assert "<dt>Other policy versions</dt><dd>3 records were decided under another policy version</dd>" in page

@@ -11,13 +11,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import botocore.client
 import pytest
+from botocore.exceptions import ClientError
 
 from policies.model import GovernancePolicy
 from policies.rules.outcome import RuleSet
 from review.evidence.__main__ import main
 from review.evidence.build import build_report
 from review.evidence.collect import read_audit_records, scan_summary
+from review.evidence.html import render_html
 from tests.lambdas.world import World
 from tests.review.test_evidence_scenario import (
     DAY1,
@@ -88,7 +91,8 @@ def test_the_report_counts_exactly_what_the_handlers_recorded(
         "first_event": f"{DAY1}T09:00:00Z",
         "last_event": f"{DAY3}T14:00:00Z",
     }
-    assert report["source"] == {"listed": 13, "records": 13, "unreadable": []}
+    assert report["source"] == {"listed": 13, "records": 13, "unreadable": [], "hidden": []}
+    assert totals["superseding_records"] == 0  # the flaky version's retry is another approval event
 
 
 def test_each_model_version_has_its_history_and_evidence(world: World, lambda_context: Any, policy: GovernancePolicy) -> None:
@@ -216,7 +220,7 @@ def test_new_evidence_fields_are_reported_and_unknown_ones_kept(policy: Governan
     report = build_report([synthetic_record(evidence=evidence)], policy=policy, policy_source_sha256=POLICY_SHA256)
     validate_report(report)
     (decision,) = report["model_versions"][0]["decisions"]
-    assert decision["evidence"]["metrics"] == {"auc": 0.9}
+    assert decision["evidence"]["metrics"] == {"auc": 0.9, "note": "not a number"}  # as recorded
     assert decision["evidence"]["evaluation_report"] == {
         "uri": evidence["metrics_report"],
         "version_id": evidence["evaluation_report_version_id"],
@@ -383,3 +387,245 @@ def test_cli_without_credentials_exits_2_without_a_traceback(tmp_path: Path) -> 
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: no AWS credentials found") and done.stderr.count("\n") == 1, done.stderr
     assert "Traceback" not in done.stderr
+
+
+# ---- records the report must not miscount or hide ----------------------------------------------------------
+
+
+def one_event(event_id: str, decision: str, recorded_at: str, digest: str, **kwargs: Any) -> dict[str, Any]:
+    """A record of approval event ``event_id`` (event time DAY1 12:00:00) written at ``recorded_at``."""
+    record = synthetic_record(decision=decision, **kwargs)
+    record["event"]["id"], record["recorded_at"] = event_id, f"{DAY1}T{recorded_at}+00:00"
+    record["audit_key"] = f"decisions/approval-gate/{DAY1.replace('-', '/')}/{event_id}/{digest}.json"
+    return record
+
+
+def put_record(world: World, record: dict[str, Any], body: str | None = None) -> str:
+    key = str(record.pop("audit_key"))
+    world.s3.put_object(Bucket=world.names.audit_bucket, Key=key, Body=body or json.dumps(record, default=str))
+    return key
+
+
+def test_the_latest_decision_is_the_one_recorded_last(policy: GovernancePolicy) -> None:
+    """The gate allowed, then the retry of the same event (clearance write failed) held the version back: the keys
+    differ only by the decision digest, whose hex order says nothing about which came last."""
+    allowed = one_event("ev-9", "allow", "12:00:00", "c1" + "0" * 14, violations=[], kind="none", result="none: compliant")
+    held = one_event(
+        "ev-9", "undecidable", "12:05:00", "3f" + "0" * 14, violations=[("undecidable", "ThrottlingException")],
+        kind="revert-to-pending", result="set to PendingManualApproval",
+    )  # fmt: skip
+    report = build_report([held, allowed], policy=policy, policy_source_sha256=POLICY_SHA256)
+    validate_report(report)
+    (version,) = report["model_versions"]
+    assert [d["decision"] for d in version["decisions"]] == ["allow", "undecidable"]
+    assert (version["latest_decision"], version["latest_action_result"]) == ("undecidable", "set to PendingManualApproval")
+
+
+def test_a_retry_of_the_same_event_is_counted_and_marked_as_superseding(policy: GovernancePolicy) -> None:
+    first = one_event("ev-7", "undecidable", "12:00:00", "a" * 16, violations=[("undecidable", "ThrottlingException")])
+    retry = one_event("ev-7", "allow", "12:01:00", "b" * 16, violations=[], kind="none", result="none: compliant")
+    other = synthetic_record(day=DAY2)  # another event: supersedes nothing
+    report = build_report([retry, first, other], policy=policy, policy_source_sha256=POLICY_SHA256)
+    validate_report(report)
+    assert report["totals"]["records"] == 3 and report["totals"]["superseding_records"] == 1
+    (version,) = report["model_versions"]
+    assert [(d["decision"], d["superseded_by"]) for d in version["decisions"]] == [
+        ("undecidable", retry["audit_key"]),
+        ("allow", None),
+        ("deny", None),
+    ]
+    page = render_html(report)
+    assert "1 record supersede an earlier record of the same event" in page
+    assert page.count("by a later record of the same event:") == 1
+
+
+def test_records_with_an_unknown_verdict_or_no_time_are_unreadable(world: World, policy: GovernancePolicy) -> None:
+    keys = {}
+    for version, verdict in enumerate(["deny", "DENY", None, "error"], start=1):
+        record = synthetic_record(subject=f"arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/{version}")
+        record["decision"] = verdict
+        keys[verdict] = put_record(world, record)
+    timeless = synthetic_record(subject="arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/9")
+    timeless["event"], timeless["recorded_at"] = {"id": "e1"}, None
+    keys["timeless"] = put_record(world, timeless)
+
+    report = report_of(world, policy, since=date.fromisoformat(DAY1), until=date.fromisoformat(DAY1))
+    assert report["totals"]["records"] == 1 and report["totals"]["by_verdict"]["deny"] == 1
+    assert {u["key"]: u["reason"] for u in report["source"]["unreadable"]} == {
+        keys["DENY"]: "decision is 'DENY', not one of allow, deny, undecidable",
+        keys[None]: "decision is None, not one of allow, deny, undecidable",
+        keys["error"]: "decision is 'error', not one of allow, deny, undecidable",
+        keys["timeless"]: "no time: neither event.time nor recorded_at is an ISO 8601 time",
+    }
+    assert report["period"]["first_event"] == f"{DAY1}T12:00:00Z"
+
+
+@pytest.mark.parametrize("period", [(None, None), (DAY1, DAY1)], ids=["no-period", "one-day"])
+def test_oversize_records_and_keys_off_the_layout_are_named_in_any_period(
+    world: World, policy: GovernancePolicy, period: tuple[str | None, str | None]
+) -> None:
+    put_record(world, synthetic_record())
+    big = synthetic_record(subject="arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/2")
+    big["violations"] = [{"rule": "metric-thresholds", "message": "x" * 1_100_000}]
+    size = len(json.dumps({k: v for k, v in big.items() if k != "audit_key"}))
+    big_key = put_record(world, big)
+    misplaced = ["decisions/approval-gate/2025/3/03/ev-x/abc.json", "decisions/stray.json"]
+    for key in misplaced:
+        world.s3.put_object(Bucket=world.names.audit_bucket, Key=key, Body=b"{}")
+
+    since, until = (date.fromisoformat(d) if d else None for d in period)
+    report = report_of(world, policy, since=since, until=until)
+    reasons = {u["key"]: u["reason"] for u in report["source"]["unreadable"]}
+    assert reasons == {
+        big_key: f"too large: {size:,} bytes, over the 1,000,000-byte limit of a record",
+        **{key: "key does not follow decisions/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json" for key in misplaced},
+    }
+    assert report["totals"]["records"] == 1
+
+
+def test_a_record_hidden_by_a_delete_marker_is_a_finding(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DeleteObject without a version id is allowed under Object Lock: the locked version stays, a GET no longer sees it."""
+    put_record(world, synthetic_record(decision="allow", violations=[], kind="none", result="none: compliant"))
+    denied = synthetic_record(subject="arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/2")
+    key = put_record(world, denied)
+    world.s3.delete_object(Bucket=world.names.audit_bucket, Key=key)
+    (version,) = world.s3.list_object_versions(Bucket=world.names.audit_bucket, Prefix=key)["Versions"]
+
+    assert main(["report", "--bucket", world.names.audit_bucket, "--output", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "evidence-report.json").read_text())
+    validate_report(report)
+    assert report["source"]["hidden"] == [
+        {"key": key, "version_id": version["VersionId"], "hidden_by": "delete marker", "verdict": "deny", "reason": None}
+    ]
+    assert report["totals"]["records"] == 1
+    assert report["bucket"] == {
+        "name": world.names.audit_bucket,
+        "object_lock": {"enabled": True, "mode": "COMPLIANCE", "days": None, "years": 7, "error": None},
+    }
+    page = (tmp_path / "evidence-report.html").read_text()
+    assert "Records hidden by a delete marker" in page and version["VersionId"] in page
+    assert "<dt>Object Lock</dt><dd>enabled, default retention COMPLIANCE 7 years</dd>" in page
+    assert "WARNING: 1 audit record version(s) are hidden" in capsys.readouterr().err
+
+
+def test_object_lock_that_cannot_be_read_is_said(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = botocore.client.BaseClient._make_api_call
+
+    def deny_lock(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "GetObjectLockConfiguration":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, operation)
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny_lock)
+    assert main(["report", "--bucket", world.names.audit_bucket, "--output", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "evidence-report.json").read_text())
+    assert report["bucket"]["object_lock"]["error"] == "cannot be read: AccessDenied"
+    assert (
+        "<dt>Object Lock</dt><dd><b>could not be read</b>: cannot be read: AccessDenied</dd>"
+        in (tmp_path / "evidence-report.html").read_text()
+    )
+    assert "WARNING: Object Lock of the audit bucket cannot be read: AccessDenied" in capsys.readouterr().err
+
+
+def test_non_finite_and_non_numeric_metrics_are_shown_as_recorded_in_standard_json(world: World, tmp_path: Path) -> None:
+    metrics = {"auc": float("nan"), "recall": float("inf"), "precision": "0.91", "f1": None, "accuracy": 0.88}
+    record = synthetic_record(
+        decision="allow", violations=[], evidence={"model_package_group": "credit-risk", "metrics": metrics}
+    )
+    body = json.dumps({k: v for k, v in record.items() if k != "audit_key"}, sort_keys=True, default=str)  # as write_record
+    put_record(world, record, body)
+
+    assert main(["report", "--bucket", world.names.audit_bucket, "--output", str(tmp_path)]) == 0
+    raw = (tmp_path / "evidence-report.json").read_text()
+    report = json.loads(raw, parse_constant=lambda token: pytest.fail(f"non-standard JSON token {token}"))
+    validate_report(report)
+    assert report["model_versions"][0]["decisions"][0]["evidence"]["metrics"] == {
+        "auc": "NaN",
+        "recall": "Infinity",
+        "precision": "0.91",
+        "f1": None,
+        "accuracy": 0.88,
+    }
+    page = (tmp_path / "evidence-report.html").read_text()
+    assert "metrics: accuracy = 0.88, auc = NaN, f1 = null, precision = 0.91, recall = Infinity" in page
+
+
+# ---- the command line: every bad input one line, exit 2; outputs whole or not at all ------------------------
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--region", "not a region!"], "--region 'not a region!' is not an AWS Region name"),
+        (["--endpoint-url", "not-a-url"], "--endpoint-url 'not-a-url' is not usable: Invalid endpoint: not-a-url"),
+    ],
+)
+def test_a_bad_region_or_endpoint_is_one_line(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    assert main(["report", "--bucket", world.names.audit_bucket, "--output", str(tmp_path), *extra]) == 2
+    assert one_error_line(capsys).startswith(f"error: {message}")
+
+
+@pytest.mark.parametrize(
+    ("summary", "problem"),
+    [
+        ({"principals": ["p"], "checks": "412 cells", "invariants": {}}, "'checks' is '412 cells': expected a count or a list"),
+        ({"principals": ["p"], "checks": 3, "invariants": ["no-admin"]}, "invariant 'no-admin' has no result"),
+        ({"principals": ["p"], "checks": 3, "invariants": "all hold"}, "'invariants' is 'all hold'"),
+    ],
+)
+def test_a_malformed_access_summary_is_one_line(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], summary: dict[str, Any], problem: str
+) -> None:
+    access = tmp_path / "access.json"
+    access.write_text(json.dumps(summary))
+    argv = ["report", "--bucket", world.names.audit_bucket, "--access-json", str(access), "--output", str(tmp_path)]
+    assert main(argv) == 2
+    assert problem in one_error_line(capsys)
+
+
+def test_an_unwritable_output_leaves_the_previous_report_untouched(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    put_record(world, synthetic_record())
+    out = tmp_path / "out"
+    (out / "evidence-report.html").mkdir(parents=True)  # the HTML cannot be replaced
+    (out / "evidence-report.json").write_text("PREVIOUS")
+    assert main(["report", "--bucket", world.names.audit_bucket, "--output", str(out)]) == 2
+    assert "cannot write the report to" in one_error_line(capsys)
+    assert (out / "evidence-report.json").read_text() == "PREVIOUS"
+    assert sorted(p.name for p in out.iterdir()) == ["evidence-report.html", "evidence-report.json"]  # no temporary file
+
+
+def test_a_lone_surrogate_in_a_record_is_reported_escaped(world: World, tmp_path: Path) -> None:
+    record = synthetic_record()
+    record["who"] = "arn:aws:sts::1:assumed-role/approver/SURROGATE"
+    put_record(world, record, json.dumps(record, default=str).replace("SURROGATE", "\\ud800"))  # json.loads accepts it
+    (tmp_path / "evidence-report.html").write_text("<p>PREVIOUS QUARTER</p>")
+    assert main(["report", "--bucket", world.names.audit_bucket, "--output", str(tmp_path)]) == 0
+    assert "approver/\\ud800" in (tmp_path / "evidence-report.html").read_text()
+    report = json.loads((tmp_path / "evidence-report.json").read_text())
+    assert report["model_versions"][0]["decisions"][0]["approved_by"].endswith("approver/\ud800")
+
+
+def test_unreadable_objects_and_an_empty_period_are_warned_about_with_exit_0(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["report", "--bucket", world.names.audit_bucket, "--output", str(tmp_path)]
+    assert main([*argv, "--since", DAY1]) == 0
+    assert f"WARNING: no audit object was listed under decisions/ for {DAY1} to today" in capsys.readouterr().err
+    world.s3.put_object(Bucket=world.names.audit_bucket, Key="decisions/stray.json", Body=b"{}")
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "WARNING: 1 audit object(s) could not be used and are not counted (source.unreadable)" in err
