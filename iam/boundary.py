@@ -92,6 +92,7 @@ FUNCTION_TAMPERING_ACTIONS: tuple[str, ...] = (
     "lambda:RemovePermission",
     "lambda:UpdateFunctionCode",
     "lambda:UpdateFunctionConfiguration",
+    "lambda:*EventInvoke*",  # retries and event age (0 retries, 60 s: events dropped), where failures go
 )
 SCHEDULE_TAMPERING_ACTIONS: tuple[str, ...] = (
     "scheduler:DeleteSchedule",
@@ -103,6 +104,7 @@ KEY_TAMPERING_ACTIONS: tuple[str, ...] = (
     "kms:DisableKey",
     "kms:DisableKeyRotation",
     "kms:PutKeyPolicy",
+    "kms:Re*Grant",  # RetireGrant, RevokeGrant: a service's grant (the table's, a queue's) gone, it cannot use the key
     "kms:ScheduleKeyDeletion",
 )
 # A governance key is known by its alias (the deny above, the tamper watch): removing or repointing the alias is the

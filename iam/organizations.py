@@ -9,8 +9,9 @@ every account below them:
   stops work wherever it appears);
 - every guardrail of ``iam.boundary.governance_guardrails``: dropping a boundary, changing the trail, the
   governance buckets, keys, enforcement rules, functions and queues, touching a written audit record;
-- changing a governance role (its trust, policies or tags), leaving the organization, and
-  ``s3:BypassGovernanceRetention`` on anything.
+- changing a governance role (its trust, policies or tags) or passing an enforcement role to a function, rule or
+  schedule of one's own, leaving the organization, and ``s3:BypassGovernanceRetention`` on anything;
+- in the hub, writing the governance table (items, PartiQL statements, the table itself) except by the handlers.
 
 Each deny except the last two is scoped with ``ArnNotLike aws:PrincipalArn`` so the named deployment role,
 which Terraform assumes, can still deploy and change the blueprint. Names are those of any account (``*``):
@@ -63,11 +64,21 @@ HUB_POLICY_ACTIONS: tuple[str, ...] = (
     "sagemaker:DeleteModelPackageGroupPolicy",
     "sagemaker:PutModelPackageGroupPolicy",
 )
+# A dead letter read with a long visibility timeout, or deleted, no longer shows in its queue's alarm: reading and
+# redriving dead letters is the deployment role's. (Boundaried roles have no grant on the queues; the boundary has no
+# room left for these in IAM's managed-policy quota.)
+DEAD_LETTER_ACTIONS: tuple[str, ...] = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage")
 LEDGER_WRITE_ACTIONS: tuple[str, ...] = (
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
+    "dynamodb:DeleteTable",
+    "dynamodb:PartiQLDelete",  # ExecuteStatement's INSERT, UPDATE and DELETE are authorized as these
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
+    "dynamodb:UpdateTable",
+    "dynamodb:UpdateTimeToLive",
 )
 _NEGATED_EXACT = {"StringNotEquals": "StringNotLike", "ArnNotEquals": "ArnNotLike"}
 
@@ -126,6 +137,27 @@ def guardrail_statements(
     role_tampering = statement(
         "DenyGovernanceRoleTampering", ROLE_TAMPERING_ACTIONS, [names.role_arn(f"{names.org}-*"), deployer], effect="Deny"
     )
+    # A function (or rule, schedule, trail) of one's own running as an enforcement role acts with its grants: in the
+    # hub, writing clearances and promotions; everywhere, what the handlers may do. Only Terraform passes these roles.
+    governance_roles = [
+        *(names.handler_role(h) for h in handlers),
+        names.event_forwarding_role,
+        names.drift_scheduler_role,
+        names.trail_delivery_role,
+        names.clearance_reader_role,
+    ]
+    role_passing = statement(
+        "DenyPassingGovernanceRoles", ["iam:PassRole"], [names.role_arn(r) for r in governance_roles], effect="Deny"
+    )
+    dead_letters = statement(
+        "DenyDeadLetterTampering",
+        [*DEAD_LETTER_ACTIONS, "lambda:PutRuntimeManagementConfig"],
+        [
+            *(f"arn:{partition}:sqs:*:*:{names.dead_letter_queue(h)}" for h in handlers),
+            *(f"arn:{partition}:lambda:*:*:function:{names.handler_function(h)}" for h in handlers),
+        ],
+        effect="Deny",
+    )
     in_the_hub = {"StringEquals": {"aws:PrincipalAccount": policy.accounts.hub}} if policy.accounts else {}
     hub_policies = statement(
         "DenyHubPolicyTampering",
@@ -146,7 +178,7 @@ def guardrail_statements(
     )
     return [
         _exempt(region_deny, [deployer, *enforcement_role_patterns(names, everywhere)]),
-        *(_exempt(s, [deployer]) for s in [*guardrails, role_tampering]),
+        *(_exempt(s, [deployer]) for s in [*guardrails, role_tampering, role_passing, dead_letters]),
         *(
             [_exempt(hub_policies, [deployer]), _exempt(ledger_writes, [deployer, *enforcement_role_patterns(names, handlers)])]
             if in_the_hub

@@ -253,6 +253,28 @@ def tamper_requests(review: OrganizationReview, account: str) -> list[tuple[str,
             True,
         ),
         ("rewrite an enforcement role's trust", "iam:UpdateAssumeRolePolicy", enforcement_role, {}, True),
+        (
+            "run a function of one's own as an enforcement role",
+            "iam:PassRole",
+            enforcement_role,
+            {"iam:PassedToService": "lambda.amazonaws.com"},
+            True,
+        ),
+        ("set a handler's retries to none", "lambda:PutFunctionEventInvokeConfig", names.handler_function_arn(handler), {}, True),
+        (
+            "delete a dead letter",
+            "sqs:DeleteMessage",
+            f"arn:aws:sqs:{home}:{account}:{names.dead_letter_queue(handler)}",
+            {},
+            True,
+        ),
+        (
+            "revoke a service's grant on the data key",
+            "kms:RevokeGrant",
+            key,
+            {"kms:ResourceAliases": [names.key_alias("data")]},
+            True,
+        ),
         ("widen an enforcement role's policy", "iam:PutRolePolicy", enforcement_role, {}, True),
         (
             "swap a governance role's boundary for the other one",
@@ -278,6 +300,8 @@ def tamper_requests(review: OrganizationReview, account: str) -> list[tuple[str,
                     True,
                 ),
                 ("forge a promotion record", "dynamodb:PutItem", names.idempotency_table_arn, {}, True),
+                ("forge a promotion record with PartiQL", "dynamodb:PartiQLInsert", names.idempotency_table_arn, {}, True),
+                ("turn the governance table's expiry off", "dynamodb:UpdateTimeToLive", names.idempotency_table_arn, {}, True),
             ]
             if account == review.section.hub
             else []

@@ -287,6 +287,7 @@ def _enforcement(names: Names) -> Iterator[GovernedRequest]:
             "lambda:UpdateFunctionCode",
             "lambda:UpdateFunctionConfiguration",
             "lambda:PutFunctionConcurrency",
+            "lambda:PutFunctionEventInvokeConfig",
             "lambda:DeleteFunction",
         ):
             yield GovernedRequest("enforcement", f"{action.split(':')[1]} {spec.name}", action, function, handler=spec.name)

@@ -144,9 +144,13 @@ def test_each_guardrail_spares_only_the_deployment_role(example_policy: Governan
         assert hub["Condition"]["StringEquals"] == {"aws:PrincipalAccount": HUB}, sid
         spared = [deployer] + ([f"arn:aws:iam::*:role/acme-{h}" for h in ALL_HANDLERS] if sid == "DenyHubLedgerWrites" else [])
         assert hub["Condition"]["ArnNotLike"] == {"aws:PrincipalArn": spared}, sid
-    # every guardrail of the boundaries (iam.boundary.governance_guardrails), and the SCP's own role guardrail
+    # every guardrail of the boundaries (iam.boundary.governance_guardrails), and the SCP's own role guardrails
     boundary = governance_guardrails(any_account_names(example_policy), ALL_HANDLERS)
-    assert set(by_sid) == {s["Sid"] for s in boundary} | {"DenyGovernanceRoleTampering"}
+    assert set(by_sid) == {s["Sid"] for s in boundary} | {
+        "DenyGovernanceRoleTampering",
+        "DenyPassingGovernanceRoles",
+        "DenyDeadLetterTampering",
+    }
     for sid, stmt in by_sid.items():
         assert stmt["Effect"] == "Deny"
         assert stmt["Condition"]["ArnNotLike"] == {"aws:PrincipalArn": [deployer]}, sid

@@ -426,9 +426,9 @@ def test_the_scan_fails_on_a_broken_invariant_and_reports_it(
     assert failed == ["only-the-deployer-deploys"] and suite.get("tests") == str(len(INVARIANTS))
     summary = json.loads((tmp_path / "reports" / "access-invariants.json").read_text())
     assert [name for name, result in summary["invariants"].items() if not result["holds"]] == ["only-the-deployer-deploys"]
-    from review.evidence.build import _access
+    from review.evidence.build import normalize_access
 
-    read = _access(summary)  # the evidence report reads it as it is written
+    read = normalize_access(summary)  # the evidence report reads it as it is written
     assert read is not None and read["invariants_failed"] == 1 and read["principal_count"] == len(summary["principals"])
 
 
