@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from lambdas.shared.audit import AUDIT_PREFIX
 from policies.loader import DEFAULT_POLICY_PATH
 
 JSON_NAME = "evidence-report.json"
@@ -199,7 +200,7 @@ def warnings(data: dict[str, Any]) -> list[str]:
     source, found = data["source"], []
     if source["listed"] == 0:
         period = f"{data['period']['since'] or 'the start'} to {data['period']['until'] or 'today'}"
-        found.append(f"no audit object was listed under decisions/ for {period}: check the bucket and the period")
+        found.append(f"no audit object was listed under {AUDIT_PREFIX}/ for {period}: check the bucket and the period")
     if source["unreadable"]:
         found.append(f"{len(source['unreadable'])} audit object(s) could not be used and are not counted (source.unreadable)")
     if source["hidden"]:
