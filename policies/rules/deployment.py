@@ -95,6 +95,8 @@ def serving_problem(
     if served.project and not endpoint.startswith(f"{served.project}-"):
         return f"{where} of project {served.project} behind endpoint {endpoint}, which is not named for it ({served.project}-...)"
     accounts = policy.accounts
+    if account_stages and accounts is not None and (problem := _not_the_hubs(policy, served)):
+        return f"{where}: {problem}"
     if account_stages and accounts is not None and served.project:
         runs = [s for s in account_stages if s in accounts.stages_of(served.project)]
         if not runs:
@@ -205,15 +207,22 @@ def deployment_stage(policy: GovernancePolicy, account: str, requested: str | No
     return StageFacts(requested)
 
 
+def _not_the_hubs(policy: GovernancePolicy, version: ServedVersion) -> str | None:
+    """With many accounts, only the hub's registry holds governed versions: a workload account's own registry is its
+    administrator's, who could approve there what the hub never judged."""
+    accounts, package = policy.accounts, version.model_package or ""
+    if accounts is None or package.split(":")[4:5] == [accounts.hub]:
+        return None
+    return f"{package or version.model} is not a version of the hub's registry (account {accounts.hub})"
+
+
 def stage_problems(policy: GovernancePolicy, version: ServedVersion, stage: StageFacts) -> list[str]:
     """Why a workload account's deployer may not deploy ``version`` into its stage, beyond ``version_problem``."""
     accounts = policy.accounts
     if accounts is None or stage.stage is None:
         return [stage.problem or "the deployer's stage is unknown"]
-    problems = []
     package = version.model_package or ""
-    if package.split(":")[4:5] != [accounts.hub]:
-        problems.append(f"{package or version.model} is not a version of the hub's registry (account {accounts.hub})")
+    problems = [problem] if (problem := _not_the_hubs(policy, version)) else []
     if version.project and stage.stage not in accounts.stages_of(version.project):
         problems.append(f"project {version.project} does not run in stage {stage.stage}")
     if stage.stage in accounts.rules() and not stage.promoted:
