@@ -110,6 +110,11 @@ KEY_TAMPERING_ACTIONS: tuple[str, ...] = (
 # A governance key is known by its alias (the deny above, the tamper watch): removing or repointing the alias is the
 # first step of tampering with the key unseen, and creating one of its names could stand another key in for it.
 KEY_ALIAS_TAMPERING_ACTIONS: tuple[str, ...] = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
+# The trail's alarms (named <org>-<alarm>): alarm -> (what it means, the actions it watches, which the boundary denies).
+TAMPERING_ALARMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "trail-tampering": ("Someone tried to stop, delete or change the governance trail", TRAIL_TAMPERING_ACTIONS),
+    "boundary-removal": ("Someone tried to remove a permissions boundary from a role or user", BOUNDARY_REMOVAL_ACTIONS),
+}
 # Calls that put a model behind an endpoint: only the deployer makes them (IAM cannot tie them to an approval).
 DEPLOYMENT_ACTIONS: tuple[str, ...] = (
     "sagemaker:CreateEndpoint",

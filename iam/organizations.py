@@ -11,6 +11,8 @@ every account below them:
   governance buckets, keys, enforcement rules, functions and queues, touching a written audit record;
 - changing a governance role (its trust, policies or tags) or passing an enforcement role to a function, rule or
   schedule of one's own, leaving the organization, and ``s3:BypassGovernanceRetention`` on anything;
+- switching alerts off: the alerts topic and its subscriptions, the handlers' and the trail's alarms, the trail's
+  metric filters;
 - in the hub, writing the governance table (items, PartiQL statements, the table itself) except by the handlers.
 
 Each deny except the last two is scoped with ``ArnNotLike aws:PrincipalArn`` so the named deployment role,
@@ -28,7 +30,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from iam.boundary import governance_guardrails
+from iam.boundary import TAMPERING_ALARMS, governance_guardrails
 from iam.documents import Document, document, statement
 from policies.model import GovernancePolicy
 from policies.naming import Names
@@ -68,6 +70,21 @@ HUB_POLICY_ACTIONS: tuple[str, ...] = (
 # redriving dead letters is the deployment role's. (Boundaried roles have no grant on the queues; the boundary has no
 # room left for these in IAM's managed-policy quota.)
 DEAD_LETTER_ACTIONS: tuple[str, ...] = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage")
+# Where every alert goes and what raises them: the alerts topic and its subscriptions, the handlers' and the trail's
+# alarms, the trail's metric filters. Switched off, every later alert (the tamper watch's too) reaches nobody.
+ALERT_TAMPERING_ACTIONS: tuple[str, ...] = (
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DisableAlarmActions",
+    "cloudwatch:PutMetricAlarm",
+    "logs:DeleteLogGroup",
+    "logs:DeleteMetricFilter",
+    "logs:PutMetricFilter",
+    "sns:DeleteTopic",
+    "sns:RemovePermission",
+    "sns:SetSubscriptionAttributes",
+    "sns:SetTopicAttributes",
+    "sns:Unsubscribe",
+)
 LEDGER_WRITE_ACTIONS: tuple[str, ...] = (
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
@@ -149,12 +166,21 @@ def guardrail_statements(
     role_passing = statement(
         "DenyPassingGovernanceRoles", ["iam:PassRole"], [names.role_arn(r) for r in governance_roles], effect="Deny"
     )
-    dead_letters = statement(
-        "DenyDeadLetterTampering",
-        [*DEAD_LETTER_ACTIONS, "lambda:PutRuntimeManagementConfig"],
+    # Silencing without switching off: dead letters read, hidden or deleted (their alarm clears), a handler's runtime
+    # pinned, the alerts topic, its subscriptions, the handlers' and the trail's alarms and the trail's metric filters
+    # (every later alert, the tamper watch's too, would reach nobody). One statement: an action applies only to its
+    # own resource type, and the SCPs keep room (an OU takes five).
+    silencing = statement(
+        "DenySilencingEnforcement",
+        [*DEAD_LETTER_ACTIONS, "lambda:PutRuntimeManagementConfig", *ALERT_TAMPERING_ACTIONS],
         [
             *(f"arn:{partition}:sqs:*:*:{names.dead_letter_queue(h)}" for h in handlers),
             *(f"arn:{partition}:lambda:*:*:function:{names.handler_function(h)}" for h in handlers),
+            f"arn:{partition}:sns:*:*:{names.alerts_topic}*",  # the topic and its subscriptions (<topic arn>:<id>)
+            # a handler's errors and dead-letter alarms (<function>-errors, <function>-dlq-not-empty); the trail's
+            *(f"arn:{partition}:cloudwatch:*:*:alarm:{names.handler_function(h)}-*" for h in handlers),
+            *(f"arn:{partition}:cloudwatch:*:*:alarm:{names.org}-{alarm}" for alarm in TAMPERING_ALARMS),
+            f"arn:{partition}:logs:*:*:log-group:{names.trail_log_group}",
         ],
         effect="Deny",
     )
@@ -178,7 +204,7 @@ def guardrail_statements(
     )
     return [
         _exempt(region_deny, [deployer, *enforcement_role_patterns(names, everywhere)]),
-        *(_exempt(s, [deployer]) for s in [*guardrails, role_tampering, role_passing, dead_letters]),
+        *(_exempt(s, [deployer]) for s in [*guardrails, role_tampering, role_passing, silencing]),
         *(
             [_exempt(hub_policies, [deployer]), _exempt(ledger_writes, [deployer, *enforcement_role_patterns(names, handlers)])]
             if in_the_hub

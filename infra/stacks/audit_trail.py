@@ -20,7 +20,7 @@ from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from iam.boundary import BOUNDARY_REMOVAL_ACTIONS, TRAIL_TAMPERING_ACTIONS
+from iam.boundary import TAMPERING_ALARMS
 from iam.documents import render
 from iam.roles import trail_delivery_policy
 from iam.trust import trust_service
@@ -39,13 +39,6 @@ def cloudtrail_filter_pattern(actions: tuple[str, ...]) -> str:
         raise ValueError(f"one service per pattern: {actions}")
     names = " || ".join(f'($.eventName = "{action.split(":")[1]}")' for action in actions)
     return f'{{ ($.eventSource = "{services.pop()}.amazonaws.com") && ({names}) }}'
-
-
-# Alarm name -> (what it means, the actions it watches): the actions the boundary denies.
-TAMPERING_ALARMS = {
-    "trail-tampering": ("Someone tried to stop, delete or change the governance trail", TRAIL_TAMPERING_ACTIONS),
-    "boundary-removal": ("Someone tried to remove a permissions boundary from a role or user", BOUNDARY_REMOVAL_ACTIONS),
-}
 
 
 class AuditTrailStack(GovernanceStack):
