@@ -127,6 +127,50 @@ TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "bus-permission-removed": ("events.amazonaws.com", "RemovePermission", {"statementId": "ForwardFromWorkloadAccounts"}),
     "sweep-rule-disabled": ("events.amazonaws.com", "DisableRule", {"name": "acme-deployment-guard-schedule"}),
     "drift-schedule-group-deleted": ("scheduler.amazonaws.com", "DeleteScheduleGroup", {"name": "acme-drift-monitor"}),
+    "invoke-permission-added": (
+        "lambda.amazonaws.com",
+        "AddPermission20150331v2",
+        {"functionName": "acme-approval-gate", "statementId": "anyone", "action": "lambda:InvokeFunction", "principal": "*"},
+    ),
+    "boundary-version-deleted": (
+        "iam.amazonaws.com",
+        "DeletePolicyVersion",
+        {"policyArn": f"arn:aws:iam::{ACCOUNT}:policy/acme-ml-permissions-boundary", "versionId": "v1"},
+    ),
+    "key-grant-revoked": (
+        "kms.amazonaws.com",
+        "RevokeGrant",
+        {"keyId": "KEY", "grantId": "0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60"},
+    ),
+    "key-alias-created": (
+        "kms.amazonaws.com",
+        "CreateAlias",
+        {"aliasName": "alias/acme-ml-audit", "targetKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"},
+    ),
+    "bucket-encryption-changed": (
+        "s3.amazonaws.com",
+        "PutBucketEncryption",
+        {"bucketName": "acme-ml-audit-123456789012-eu-west-1"},
+    ),
+    "alerts-unsubscribed": (
+        "sns.amazonaws.com",
+        "Unsubscribe",
+        {"subscriptionArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:acme-governance-alerts:0c1f7a44-5b1e-4d8e-9a7e-2f6d3c9b8a10"},
+    ),
+    "alerts-filtered": (
+        "sns.amazonaws.com",
+        "SetSubscriptionAttributes",
+        {
+            "subscriptionArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:acme-governance-alerts:0c1f7a44-5b1e-4d8e-9a7e-2f6d3c9b8a10",
+            "attributeName": "FilterPolicy",
+            "attributeValue": '{"nothing": ["matches"]}',
+        },
+    ),
+    "alerts-topic-deleted": (
+        "sns.amazonaws.com",
+        "DeleteTopic",
+        {"topicArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:acme-governance-alerts"},
+    ),
 }
 
 

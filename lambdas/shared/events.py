@@ -39,6 +39,7 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "cloudtrail.amazonaws.com": ("name", "trailName"),
     "scheduler.amazonaws.com": ("groupName", "name"),
     "sqs.amazonaws.com": ("queueUrl",),  # a schedule is known by its group; a group by its name
+    "sns.amazonaws.com": ("topicArn", "subscriptionArn"),
 }
 
 

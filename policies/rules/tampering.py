@@ -42,11 +42,13 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "DeleteFunctionConcurrency20171031": "removed the reserved concurrency of",
         "DeleteFunction20150331": "deleted",
         "RemovePermission20150331v2": "removed an invoke permission of",
+        "AddPermission20150331v2": "added an invoke permission to",
     },
     "iam.amazonaws.com": {
         "CreatePolicyVersion": "wrote a new version of the boundary",
         "SetDefaultPolicyVersion": "switched the default version of the boundary",
         "DeletePolicy": "deleted the boundary",
+        "DeletePolicyVersion": "deleted a version of the boundary",
         "DeleteRolePermissionsBoundary": "removed the permissions boundary of role",
         "PutRolePermissionsBoundary": "replaced the permissions boundary of role",
         # A governance role (or the deployment role the guardrails exempt) taken over or widened.
@@ -67,9 +69,11 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "ScheduleKeyDeletion": "scheduled the deletion of the governance key",
         "PutKeyPolicy": "replaced the key policy of the governance key",
         "DisableKeyRotation": "disabled rotation of the governance key",
+        "RevokeGrant": "revoked a grant on the governance key",
         # Governance keys are known by alias: removing or repointing one hides the key from the checks keyed on it.
         "DeleteAlias": "deleted the governance key alias",
         "UpdateAlias": "pointed another key at the governance key alias",
+        "CreateAlias": "created the governance key alias",
     },
     "s3.amazonaws.com": {
         "PutBucketObjectLockConfiguration": "changed Object Lock of",
@@ -77,6 +81,15 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "DeleteBucketPolicy": "deleted the bucket policy of",
         "PutBucketVersioning": "changed versioning of",
         "PutBucketLifecycle": "changed the lifecycle of",
+        "PutBucketEncryption": "changed the default encryption of",
+    },
+    # Where every alert goes (the tamper watch's own too): the alerts topic and its subscriptions.
+    "sns.amazonaws.com": {
+        "Unsubscribe": "unsubscribed from the alerts topic:",
+        "SetSubscriptionAttributes": "changed a subscription of the alerts topic:",
+        "SetTopicAttributes": "changed the alerts topic",
+        "RemovePermission": "removed a permission of the alerts topic",
+        "DeleteTopic": "deleted the alerts topic",
     },
     "sqs.amazonaws.com": {
         "DeleteQueue": "deleted the dead-letter queue",
@@ -136,15 +149,16 @@ def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequen
             if facts.event_name.endswith("Alias"):
                 return target.startswith(prefix)
             return any(alias.startswith(prefix) for alias in facts.key_aliases)
-        case "s3.amazonaws.com":
-            return names.is_bucket("audit", target) or names.is_bucket("lineage", target)
-        case "cloudtrail.amazonaws.com":
-            return target.rsplit("/", 1)[-1] == names.trail
-        case "sqs.amazonaws.com":
-            return target.rstrip("/").rsplit("/", 1)[-1] in {names.dead_letter_queue(h) for h in handlers}
-        case "scheduler.amazonaws.com":
-            return target == names.drift_schedule_group
-    return False
+    named = {  # the services whose calls name their resource plainly: is it the governance one?
+        "s3.amazonaws.com": lambda: names.is_bucket("audit", target) or names.is_bucket("lineage", target),
+        "cloudtrail.amazonaws.com": lambda: target.rsplit("/", 1)[-1] == names.trail,
+        "sqs.amazonaws.com": lambda: target.rstrip("/").rsplit("/", 1)[-1] in {names.dead_letter_queue(h) for h in handlers},
+        "scheduler.amazonaws.com": lambda: target == names.drift_schedule_group,
+        # a topic ARN, or a subscription's (<topic ARN>:<id>)
+        "sns.amazonaws.com": lambda: target.split(":")[5:6] == [names.alerts_topic],
+    }
+    check = named.get(facts.event_source)
+    return check is not None and check()
 
 
 def decide_tampering(policy: GovernancePolicy, facts: CallFacts, *, handlers: Sequence[str]) -> Decision:

@@ -25,7 +25,7 @@ def governance_key(alias: str) -> str:
 
 @pytest.mark.parametrize("kind", sorted(TAMPER_REQUESTS))
 def test_each_kind_of_tampering_is_alerted_and_recorded(world: World, lambda_context: Any, kind: str) -> None:
-    overrides = {"keyId": governance_key("alias/acme-ml-audit")} if kind == "key-deletion" else None
+    overrides = {"keyId": governance_key("alias/acme-ml-audit")} if TAMPER_REQUESTS[kind][2].get("keyId") == "KEY" else None
     event = tamper_event(kind, overrides=overrides)
     result = tamper.handler(event, lambda_context)
     assert result["decision"] == "deny"
@@ -59,6 +59,9 @@ def test_a_denied_attempt_is_alerted_as_an_attempt(world: World, lambda_context:
         ("bus-permission-removed", {"eventBusName": "team-bus"}),
         ("role-policy-attached", {"roleName": "team-etl"}),
         ("key-alias-repointed", {"aliasName": "alias/team-key"}),
+        ("alerts-unsubscribed", {"subscriptionArn": "arn:aws:sns:eu-west-1:123456789012:team-alerts:0c1f7a44"}),
+        ("alerts-topic-deleted", {"topicArn": "arn:aws:sns:eu-west-1:123456789012:acme-governance-alerts-old"}),
+        ("bucket-encryption-changed", {"bucketName": "team-scratch"}),
     ],
 )
 def test_the_same_calls_on_other_resources_are_recorded_as_allowed_without_alert(
