@@ -108,8 +108,8 @@ def json_rows(document: Any, features: Sequence[str]) -> list[Any]:
                 if not isinstance(inner, list):
                     raise MalformedPayload("unrecognized-json-shape")
                 return _rows_of(inner)
-        if features and all(f in document for f in features):
-            return [document]
+        if features and any(f in document for f in features):
+            return [document]  # a feature it leaves out is missing, as a null would be
         raise MalformedPayload("unrecognized-json-shape")
     if isinstance(document, list):
         return _rows_of(document)
@@ -162,9 +162,9 @@ def to_category(value: Any) -> str | None:
 def row_values(row: Any, features: Sequence[str], categorical: frozenset[str]) -> list[float | str | None]:
     """Typed values of one row in model-input order; raises MalformedPayload when it does not fit."""
     if isinstance(row, dict):
-        if not all(f in row for f in features):
+        if not any(f in row for f in features):
             raise MalformedPayload("missing-feature")
-        cells = [row[f] for f in features]
+        cells = [row.get(f) for f in features]  # a key left out is how many clients send no value: missing
     elif isinstance(row, list):
         if len(row) != len(features):
             raise MalformedPayload("wrong-field-count")

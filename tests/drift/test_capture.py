@@ -79,6 +79,15 @@ def test_json_null_and_empty_csv_fields_are_missing_values() -> None:
     assert window.rows == 2 and np.isnan(window.columns["b"]).all()
 
 
+def test_a_key_a_json_row_leaves_out_is_a_missing_value() -> None:
+    """Leaving a key out is how many clients send "no value": the row is read, the value missing (which the drift
+    report's missing-share check judges), not the line skipped as unreadable."""
+    json_line = lambda doc: capture_line(json.dumps(doc), encoding="JSON", content_type="application/json")  # noqa: E731
+    window = parse([json_line({"a": 1, "c": 3}), json_line([{"b": 2, "c": 3}]), json_line({"instances": [{"a": 4}]})])
+    assert window.skipped_lines == 0 and window.rows == 3
+    assert np.isnan(window.columns["b"][[0, 2]]).all() and np.isnan(window.columns["a"][1])
+
+
 def test_malformed_lines_are_counted_not_raised() -> None:
     good = capture_line("1,2,3")
     output_only = json.dumps({"captureData": {"endpointOutput": {"data": "0.5", "encoding": "CSV"}}, "eventMetadata": {}})
@@ -96,7 +105,7 @@ def test_malformed_lines_are_counted_not_raised() -> None:
         capture_line("\n\n"),
         capture_line("{not json", encoding="JSON", content_type="application/json"),
         capture_line(json.dumps({"inputs": [1, 2, 3]}), encoding="JSON", content_type="application/json"),
-        capture_line(json.dumps([{"a": 1, "b": 2}]), encoding="JSON", content_type="application/json"),
+        capture_line(json.dumps([{"x": 1, "y": 2}]), encoding="JSON", content_type="application/json"),  # no feature
         capture_line(json.dumps([[1, True, 3]]), encoding="JSON", content_type="application/json"),
         "",
         good,
