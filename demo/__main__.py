@@ -72,6 +72,7 @@ def run(policy_path: Path, output: Path, outdir: Path, *, keep: bool = False) ->
     from demo.runner import evidence_report, play_on, project_table, summary_table
     from infra.progress import checklist, phase
     from policies.loader import load_policy
+    from review.evidence.__main__ import warnings as report_warnings
 
     started = time.monotonic()
     policy = load_policy(policy_path)
@@ -106,6 +107,8 @@ def run(policy_path: Path, output: Path, outdir: Path, *, keep: bool = False) ->
         ok = checklist(deployed + scan_checks + played.checks(), title="What the demo showed")
         by_verdict = ", ".join(f"{n} {v}" for v, n in report["totals"]["by_verdict"].items() if n)
         print(f"evidence report: {html} ({report['totals']['records']} decisions: {by_verdict})")
+        for warning in report_warnings(report):  # what the auditor's command would warn about (review.evidence)
+            print(f"WARNING: {warning}")
         print(f"handler logs: {output / 'handlers.log'}; checkov and access reports: {output / 'checkov'}")
         print(f"demo: {'every scenario went as the policy says' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
         if keep:

@@ -213,11 +213,12 @@ def evidence_report(
 ) -> tuple[Path, dict[str, Any]]:
     from policies.naming import Names
     from review.evidence.build import build_report
-    from review.evidence.collect import read_audit_records, scan_summary
+    from review.evidence.collect import object_lock, read_audit_records, scan_summary
     from review.evidence.html import render_html
 
     names = Names(policy, account=aws.client("sts").get_caller_identity()["Account"])
-    records = read_audit_records(aws.client("s3"), names.audit_bucket, since=None, until=None)
+    s3 = aws.client("s3")
+    records = read_audit_records(s3, names.audit_bucket, since=None, until=None)
     access = json.loads((output / "checkov" / "access-invariants.json").read_text())
     data = build_report(
         records,
@@ -225,8 +226,9 @@ def evidence_report(
         policy_source_sha256=hashlib.sha256(policy_path.read_bytes()).hexdigest(),
         scan_summary=scan_summary(scan_json),
         access_summary=access,
+        bucket={"name": names.audit_bucket, "object_lock": object_lock(s3, names.audit_bucket)},
     )
-    (output / "evidence-report.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    (output / "evidence-report.json").write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     html = output / "evidence-report.html"
     html.write_text(render_html(data), encoding="utf-8")
     return html, data

@@ -211,7 +211,9 @@ def auditor(names: Names, keys: Keys) -> Document:
     return document(
         _registry_read(names),
         statement("ReadAuditTrail", ["s3:GetObject", "s3:GetObjectRetention", "s3:GetObjectVersion"], [f"{audit}/*"]),
-        statement("ListAuditTrail", ["s3:ListBucket", "s3:ListBucketVersions"], [audit]),
+        # the evidence report lists every version (a record hidden by a delete marker is a finding) and names the
+        # bucket's Object Lock in its header
+        statement("ListAuditTrail", ["s3:GetBucketObjectLockConfiguration", "s3:ListBucket", "s3:ListBucketVersions"], [audit]),
         statement("DecryptAuditTrail", ["kms:Decrypt", "kms:DescribeKey"], [keys["audit"]]),
         statement("ReadLineage", ["s3:GetObject", "s3:GetObjectVersion"], [f"{_lineage(names)}/*"]),
         _list_lineage(names),

@@ -136,6 +136,12 @@ def _audit_trail(names: Names, key_arns: Mapping[str, str]) -> Iterator[Governed
     ):
         yield GovernedRequest("audit trail", label, action, bucket, TLS)
     yield GovernedRequest("audit trail", "read an audit record", "s3:GetObject", record, TLS)
+    # what the evidence report reads beside the records: every version (one hidden by a delete marker is a finding)
+    # and the bucket's Object Lock (its header)
+    yield GovernedRequest("audit trail", "read an audit record: list its versions", "s3:ListBucketVersions", bucket, TLS)
+    yield GovernedRequest(
+        "audit trail", "read an audit record: the bucket's Object Lock", "s3:GetBucketObjectLockConfiguration", bucket, TLS
+    )
 
 
 def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping[str, str]) -> Iterator[GovernedRequest]:

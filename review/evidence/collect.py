@@ -1,16 +1,19 @@
 """Read the audit records of a period from the audit bucket, and the scan and access summaries.
 
-Every version under ``decisions/`` is listed (``ListObjectVersions``): records are selected by the date in
-their key (``decisions/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json``, see ``lambdas/shared/audit.py``)
-and only the period's are read; an object that does not follow that layout, cannot be read or is not a valid
-audit record is named with the reason, in any period, never silently dropped. Versions hidden by a delete
-marker or replaced by a newer version are reported apart, with the hidden record's verdict when readable.
+Records are selected by the date in their key (``decisions/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json``,
+see ``lambdas/shared/audit.py``). With a period, only the year, month and day folders that meet it are listed
+(``ListObjectVersions`` by folder), so a report costs what its period holds; without one, every version under
+``decisions/``. An object that does not follow that layout (beside the date folders, or in a folder that is not a
+date), cannot be read or is not a valid audit record is named with the reason, in any period, never silently
+dropped. Versions hidden by a delete marker or replaced by a newer version are reported apart, with the hidden
+record's verdict when readable.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -154,6 +157,64 @@ def _versions(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
     return found
 
 
+def _level(s3: Any, bucket: str, folder: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The sub-folders of ``folder`` and the versions and delete markers directly in it."""
+    folders: list[str] = []
+    versions: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=folder, Delimiter="/"):
+        folders += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        versions += [{**v, "marker": False} for v in page.get("Versions", [])]
+        versions += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])]
+    return folders, versions
+
+
+def _dates(parts: tuple[int, ...]) -> tuple[date, date]:
+    """The first and last day a year, month or day folder holds (ValueError: not a date)."""
+    year, month, day = (*parts, 0, 0)[:3]
+    if day:
+        return date(year, month, day), date(year, month, day)
+    if month:
+        last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution) if month < 12 else date(year, 12, 31)
+        return date(year, month, 1), last
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _period_versions(
+    s3: Any, bucket: str, folder: str, *, since: date | None, until: date | None, parts: tuple[int, ...] = ()
+) -> Iterator[dict[str, Any]]:
+    """The versions of the period under a rule set's folder, walking <yyyy>/<mm>/<dd>/ folders whose dates meet the
+    period (so a report costs what its period holds, not the whole trail), and every version of anything off the
+    layout there: a folder that is not a date, an object beside the date folders."""
+    folders, here = _level(s3, bucket, folder)
+    yield from here  # an object in a rule-set, year or month folder: off the layout
+    for sub in folders:
+        name = sub[len(folder) : -1]
+        try:
+            if not re.fullmatch(r"\d{4}" if not parts else r"\d{2}", name):
+                raise ValueError(name)
+            first, last = _dates((*parts, int(name)))
+        except ValueError:
+            yield from _versions(s3, bucket, sub)  # off the layout: named in any period
+            continue
+        if (since is not None and last < since) or (until is not None and first > until):
+            continue
+        if len(parts) == 2:
+            yield from _versions(s3, bucket, sub)  # a day of the period
+        else:
+            yield from _period_versions(s3, bucket, sub, since=since, until=until, parts=(*parts, int(name)))
+
+
+def _listed(s3: Any, bucket: str, prefix: str, since: date | None, until: date | None) -> Iterator[dict[str, Any]]:
+    """Every version under ``prefix`` (no period), or the period's and everything off the layout."""
+    if since is None and until is None:
+        yield from _versions(s3, bucket, prefix)
+        return
+    rule_sets, strays = _level(s3, bucket, prefix)
+    yield from strays
+    for rule_set in rule_sets:
+        yield from _period_versions(s3, bucket, rule_set, since=since, until=until)
+
+
 def _hidden(s3: Any, bucket: str, key: str, version: dict[str, Any], hidden_by: str) -> Hidden:
     found = _read(s3, bucket, key, str(version.get("VersionId") or ""))
     if isinstance(found, str):
@@ -200,7 +261,7 @@ def read_audit_records(
     unreadable: list[Unreadable] = []
     noncurrent: list[dict[str, Any]] = []
     latest: dict[str, dict[str, Any]] = {}
-    for version in _versions(s3_client, bucket, prefix):
+    for version in _listed(s3_client, bucket, prefix, since, until):
         key = version["Key"]
         day = key_date(key)
         if day is not None and ((since is not None and day < since) or (until is not None and day > until)):

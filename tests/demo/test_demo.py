@@ -92,3 +92,7 @@ def test_the_evidence_report_counts_the_records_in_the_bucket(
     assert counted == dict(Counter(r["decision"] for r in result.records.values()))
     assert report["policy"]["source_sha256"] == hashlib.sha256(DEFAULT_POLICY_PATH.read_bytes()).hexdigest()
     assert html.read_text().count("<svg") >= 1
+    # the header an auditor reads first: the deployed bucket, locked as the policy says, nothing hidden or unreadable
+    lock = report["bucket"]["object_lock"]
+    assert (lock["enabled"], lock["mode"]) == (True, policy.audit.object_lock_mode.value), lock
+    assert report["source"]["hidden"] == [] and report["source"]["unreadable"] == []

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -481,6 +481,25 @@ def test_oversize_records_and_keys_off_the_layout_are_named_in_any_period(
         **{key: "key does not follow decisions/<rule set>/<yyyy>/<mm>/<dd>/<event id>/<digest>.json" for key in misplaced},
     }
     assert report["totals"]["records"] == 1
+
+
+def test_a_report_lists_what_its_period_holds_not_the_whole_trail(world: World, policy: GovernancePolicy) -> None:
+    """Seven years of records make a quarter's report list seven years of versions unless it walks the date folders:
+    a one-day report over 120 days of records lists that day's versions, whatever else the bucket holds."""
+    first = date(2025, 11, 1)
+    for offset in range(120):
+        day = (first + timedelta(days=offset)).isoformat()
+        for rule_set in ("approval-gate", "region-restriction"):
+            put_record(world, synthetic_record(rule_set=rule_set, day=day))
+    listed: list[int] = []
+    world.s3.meta.events.register(
+        "after-call.s3.ListObjectVersions",
+        lambda parsed, **_: listed.append(len(parsed.get("Versions", [])) + len(parsed.get("DeleteMarkers", []))),
+    )
+    report = report_of(world, policy, since=date(2026, 1, 2), until=date(2026, 1, 2))
+    assert report["totals"]["records"] == 2 and report["source"]["unreadable"] == []
+    assert sum(listed) == 2  # the day's two versions; the other 238 are never listed
+    assert len(listed) <= 2 * 4 + 1  # per rule set: its folder, the year, the month, the day; and decisions/
 
 
 def test_a_record_hidden_by_a_delete_marker_is_a_finding(
