@@ -81,8 +81,10 @@ ALERT_TAMPERING_ACTIONS: tuple[str, ...] = (
     "logs:PutMetricFilter",
     "sns:DeleteTopic",
     "sns:RemovePermission",
-    "sns:SetSubscriptionAttributes",
     "sns:SetTopicAttributes",
+    # Whether AWS authorizes these two against the subscription's ARN (<topic ARN>:<id>) or only against "*" could not
+    # be confirmed offline: if only "*", this deny does not reach them, and the tamper watch's report is what remains.
+    "sns:SetSubscriptionAttributes",
     "sns:Unsubscribe",
 )
 LEDGER_WRITE_ACTIONS: tuple[str, ...] = (
