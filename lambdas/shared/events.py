@@ -143,4 +143,13 @@ def resource_from_call(event: SageMakerApiCallEvent) -> ResourceFacts:
     if not isinstance(raw_tags, list):
         raise MalformedEvent(f"{call.eventName} event has requestParameters.tags that is not a list")
     tags = {str(t.get("key")): str(t.get("value", "")) for t in raw_tags if isinstance(t, dict) and "key" in t}
-    return ResourceFacts(kind=kind, name=name, arn=arn, region=call.awsRegion, tags=tags, created_by=actor(call))
+    role = request.get("roleArn") or request.get("executionRoleArn")
+    return ResourceFacts(
+        kind=kind,
+        name=name,
+        arn=arn,
+        region=call.awsRegion,
+        tags=tags,
+        created_by=actor(call),
+        role=role if isinstance(role, str) and role else None,
+    )

@@ -8,6 +8,7 @@ Terraform) all call it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
@@ -36,15 +37,38 @@ def classification_problem(
     return None
 
 
-def required_level(policy: GovernancePolicy, resource: ResourceFacts) -> tuple[str, str]:
-    """The level the resource must carry, and why."""
-    project = attributed_project(policy, resource)
-    if project is not None:
-        return project.classification, f"project {project.name}"
+def _claims(policy: GovernancePolicy, resource: ResourceFacts) -> list[tuple[str, str]]:
+    """(level, why) for each thing that ties the resource to a project: its project tag, its name, the project role it
+    runs as. Each is the caller's to choose (a data scientist tags its job with a less strict project, a project's
+    execution role names its job after another), so none may lower what another requires."""
+    from policies.naming import Names
+
+    found: list[tuple[str, str]] = []
     tagged = resource.tags.get(PROJECT_TAG_KEY)
     if tagged is not None:
-        return policy.classification.required_for_unattributed, f"unknown project {tagged!r}"
-    return policy.classification.required_for_unattributed, "no governed project"
+        project = policy.project(tagged)
+        found.append(
+            (project.classification, f"project {project.name}")
+            if project
+            else (policy.classification.required_for_unattributed, f"unknown project {tagged!r}")
+        )
+    named = attributed_project(policy, replace(resource, tags={}))
+    if named is not None:
+        found.append((named.classification, f"project {named.name}, by its name"))
+    if resource.role:
+        names, role = Names(policy, account="*"), resource.role.rsplit("/", 1)[-1]
+        for project in policy.projects:
+            if role in (names.execution_role(project), names.experiment_role(project)):
+                found.append((project.classification, f"project {project.name}, whose role {role} it runs as"))
+    return found
+
+
+def required_level(policy: GovernancePolicy, resource: ResourceFacts) -> tuple[str, str]:
+    """The level the resource must carry, and why: the strictest its project tag, its name and its role claim."""
+    claims = _claims(policy, resource)
+    if not claims:
+        return policy.classification.required_for_unattributed, "no governed project"
+    return max(claims, key=lambda claim: policy.classification.rank(claim[0]))
 
 
 def decide_classification(policy: GovernancePolicy, resource: ResourceFacts) -> Decision:

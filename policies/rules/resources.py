@@ -35,6 +35,8 @@ class ResourceFacts:
     region: str
     tags: Mapping[str, str] = field(default_factory=dict)
     created_by: str | None = None
+    role: str | None = None
+    """The role the work runs as (a job's ``RoleArn``, a model's ``ExecutionRoleArn``), when the call names one."""
 
 
 def attributed_project(policy: GovernancePolicy, resource: ResourceFacts) -> Project | None:

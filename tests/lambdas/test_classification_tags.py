@@ -106,6 +106,22 @@ def test_violating_training_job_is_stopped_when_the_policy_says_stop(
     }
 
 
+def test_a_job_named_after_a_less_strict_project_is_judged_by_the_role_it_runs_as(world: World, lambda_context: Any) -> None:
+    """The restricted project's execution role (its pipeline, or published code) names a job after an internal project:
+    the role in the call's own record (requestParameters.roleArn) ties it to the restricted project."""
+    tags = {"data-classification": "internal"}
+    create_training_job("churn-forecast-train-7", tags)
+    event = api_call_event("CreateTrainingJob", name="churn-forecast-train-7", region=REGION, tags=tags)
+    event["detail"]["requestParameters"]["roleArn"] = (
+        f"arn:aws:iam::{world.names.account}:role/acme-claims-triage-sagemaker-execution"
+    )
+    assert classification.handler(event, lambda_context)["decision"] == "deny"
+    assert job_status("training-job", "churn-forecast-train-7") == "Stopped"
+    (record,) = world.audit_records()
+    assert record["evidence"]["required_level"] == "restricted"
+    assert record["evidence"]["because"] == "project claims-triage, whose role acme-claims-triage-sagemaker-execution it runs as"
+
+
 def test_violating_job_is_tagged_when_the_policy_says_tag(world_for: Any, lambda_context: Any, policy: GovernancePolicy) -> None:
     world = world_for(policy_variant(policy, classification={"remediation": "tag"}))
     arn = create_training_job("credit-risk-train-2", {"ml-project": "credit-risk"})

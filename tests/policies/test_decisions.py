@@ -229,6 +229,50 @@ def resource(kind: ResourceKind, name: str, region: str = "eu-west-1", **tags: s
             "internal",
             id="project-tag-wins-over-name",
         ),
+        # Each tie to a project is the caller's to choose: none lowers what another requires (a review found a
+        # restricted project's job tagged with an internal project allowed, and an execution role's job named after
+        # another project judged by that name).
+        pytest.param(
+            resource(
+                ResourceKind.TRAINING_JOB,
+                "claims-triage--exp1",
+                **{"ml-project": "churn-forecast", "data-classification": "internal"},
+            ),
+            Verdict.DENY,
+            Action.STOP_JOB,
+            "restricted",
+            id="a-less-strict-project-tag-does-not-lower-the-name",
+        ),
+        pytest.param(
+            replace(
+                resource(ResourceKind.TRAINING_JOB, "churn-forecast-train-7", **{"data-classification": "internal"}),
+                role="arn:aws:iam::123456789012:role/acme-claims-triage-sagemaker-execution",
+            ),
+            Verdict.DENY,
+            Action.STOP_JOB,
+            "restricted",
+            id="the-project-role-it-runs-as-counts",
+        ),
+        pytest.param(
+            replace(
+                resource(ResourceKind.PROCESSING_JOB, "churn-forecast--p", **{"data-classification": "internal"}),
+                role="arn:aws:iam::123456789012:role/acme-claims-triage-experiments",
+            ),
+            Verdict.DENY,
+            Action.STOP_JOB,
+            "restricted",
+            id="an-experiment-role-counts-too",
+        ),
+        pytest.param(
+            replace(
+                resource(ResourceKind.TRAINING_JOB, "churn-forecast-train-7", **{"data-classification": "internal"}),
+                role="arn:aws:iam::123456789012:role/acme-churn-forecast-sagemaker-execution",
+            ),
+            Verdict.ALLOW,
+            Action.NONE,
+            "internal",
+            id="its-own-project-role",
+        ),
     ],
 )
 def test_classification_decisions(
