@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from policies.rules.region import allowed_regions
-from policies.rules.resources import API_CALL_VIA_CLOUDTRAIL, MODEL_PACKAGE_STATE_CHANGE, SAGEMAKER_CREATE_CALLS
+from policies.rules.resources import (
+    API_CALL_VIA_CLOUDTRAIL,
+    MODEL_PACKAGE_STATE_CHANGE,
+    RETAGGABLE_KINDS,
+    SAGEMAKER_CREATE_CALLS,
+    SAGEMAKER_TAG_CALLS,
+)
 from policies.rules.tampering import TAMPER_CALLS
 
 if TYPE_CHECKING:
@@ -39,8 +45,23 @@ def sagemaker_create_calls(region_condition: list[Any] | None = None) -> Pattern
     return {"source": ["aws.sagemaker"], "detail-type": [API_CALL_VIA_CLOUDTRAIL], "detail": detail}
 
 
-def create_calls_in_allowed_regions(policy: GovernancePolicy) -> Pattern:
-    return sagemaker_create_calls(allowed_regions(policy))
+def sagemaker_tag_changes(region_condition: list[Any] | None = None) -> Pattern:
+    """Tags added to or removed from a model, endpoint or job after its create call was judged."""
+    detail: dict[str, Any] = {
+        "eventSource": ["sagemaker.amazonaws.com"],
+        "eventName": list(SAGEMAKER_TAG_CALLS),
+        "errorCode": [{"exists": False}],
+        "requestParameters": {"resourceArn": [{"wildcard": f"arn:*:sagemaker:*:*:{k.value}/*"} for k in RETAGGABLE_KINDS]},
+    }
+    if region_condition is not None:
+        detail["awsRegion"] = region_condition
+    return {"source": ["aws.sagemaker"], "detail-type": [API_CALL_VIA_CLOUDTRAIL], "detail": detail}
+
+
+def create_and_tag_calls_in_allowed_regions(policy: GovernancePolicy) -> Pattern:
+    """The classification rule's events: create calls, and later tag changes, in the allowed Regions."""
+    regions = allowed_regions(policy)
+    return any_of(sagemaker_create_calls(regions), sagemaker_tag_changes(regions))
 
 
 def create_calls_outside_allowed_regions(policy: GovernancePolicy) -> Pattern:
@@ -90,7 +111,7 @@ def deployment_changes(policy: GovernancePolicy | None = None) -> Pattern:
 SAGEMAKER_EVENTS = "sagemaker-events"
 TAMPER_CALLS_FORWARDED = "tamper-calls"
 FORWARDED = {
-    SAGEMAKER_EVENTS: "SageMaker approvals, create calls and deployment changes",
+    SAGEMAKER_EVENTS: "SageMaker approvals, create calls, tag changes and deployment changes",
     TAMPER_CALLS_FORWARDED: "calls that could switch governance off",
 }
 
@@ -106,6 +127,6 @@ def forwarded_patterns() -> dict[str, Pattern]:
     several handlers need (a CreateEndpoint call) is forwarded once, and one for tampering, whose pattern is
     the longest (each stays well within EventBridge's default pattern size of 2,048 characters)."""
     return {
-        SAGEMAKER_EVENTS: any_of(approvals(), sagemaker_create_calls(), deployment_changes()),
+        SAGEMAKER_EVENTS: any_of(approvals(), sagemaker_create_calls(), deployment_changes(), sagemaker_tag_changes()),
         TAMPER_CALLS_FORWARDED: tamper_calls(),
     }

@@ -117,7 +117,7 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         name=CLASSIFICATION_TAGS,
         package="classification_tags",
         description="Keeps data-classification tags on SageMaker resources at their project's level",
-        route=routing.create_calls_in_allowed_regions,
+        route=routing.create_and_tag_calls_in_allowed_regions,
         reads=(sagemaker_resources.READ_TAGS,),
         remedies=(actions.TagResource, actions.StopJobOrTagIfEnded),
     ),

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from policies.rules.resources import SAGEMAKER_CREATE_CALLS, ResourceFacts
+from policies.rules.resources import SAGEMAKER_CREATE_CALLS, SAGEMAKER_TAG_CALLS, ResourceFacts, retaggable_resource
 
 if TYPE_CHECKING:
     from lambdas.shared.event_models import (
@@ -74,8 +74,8 @@ def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
     from lambdas.shared.event_models import SageMakerApiCallEvent
 
     parsed = read_or_refuse(SageMakerApiCallEvent.read, event, "not a SageMaker 'AWS API Call via CloudTrail' event")
-    if parsed.detail.eventName not in SAGEMAKER_CREATE_CALLS:
-        raise MalformedEvent(f"{parsed.detail.eventName} is not a SageMaker create call the rules watch")
+    if parsed.detail.eventName not in SAGEMAKER_CREATE_CALLS and parsed.detail.eventName not in SAGEMAKER_TAG_CALLS:
+        raise MalformedEvent(f"{parsed.detail.eventName} is not a SageMaker create or tag call the rules watch")
     if parsed.detail.awsRegion != parsed.region:
         raise MalformedEvent(f"the record's awsRegion {parsed.detail.awsRegion} is not the event's Region {parsed.region}")
     return parsed
@@ -126,9 +126,24 @@ def identity_arn(identity: dict[str, Any]) -> str | None:
     return str(arn) if arn else None
 
 
-def resource_from_call(event: SageMakerApiCallEvent) -> ResourceFacts:
-    """The resource a successful create call made, as far as the event tells (tags from the request)."""
+def _retagged(event: SageMakerApiCallEvent) -> ResourceFacts:
+    """The resource whose tags an AddTags or DeleteTags call changed; its tags are read as they are now."""
     call = event.detail
+    arn = (call.requestParameters or {}).get("resourceArn")
+    found = retaggable_resource(arn) if isinstance(arn, str) else None
+    if found is None:
+        raise MalformedEvent(f"{call.eventName} event names no model, endpoint or job (requestParameters.resourceArn)")
+    kind, name = found
+    _same_place(kind.value, str(arn), call.awsRegion, event.account)
+    return ResourceFacts(kind=kind, name=name, arn=str(arn), region=call.awsRegion, created_by=actor(call))
+
+
+def resource_from_call(event: SageMakerApiCallEvent) -> ResourceFacts:
+    """The resource a successful create call made, as far as the event tells (tags from the request), or the one a
+    tag call changed."""
+    call = event.detail
+    if call.eventName in SAGEMAKER_TAG_CALLS:
+        return _retagged(event)
     kind, name_field, arn_field = SAGEMAKER_CREATE_CALLS[call.eventName]
     request = call.requestParameters or {}
     response = call.responseElements or {}

@@ -61,5 +61,25 @@ SAGEMAKER_CREATE_CALLS: dict[str, tuple[ResourceKind, str, str]] = {
     "CreateTransformJob": (ResourceKind.TRANSFORM_JOB, "transformJobName", "transformJobArn"),
 }
 
+# Tags changed after creation: the classification rule judges the resource again, with its tags as they are now
+# (a job's tag lowered after its create call was judged would otherwise stand).
+SAGEMAKER_TAG_CALLS: tuple[str, ...] = ("AddTags", "DeleteTags")
+RETAGGABLE_KINDS: tuple[ResourceKind, ...] = (
+    ResourceKind.MODEL,
+    ResourceKind.ENDPOINT,
+    ResourceKind.TRAINING_JOB,
+    ResourceKind.PROCESSING_JOB,
+    ResourceKind.TRANSFORM_JOB,
+)
+
+
+def retaggable_resource(arn: str) -> tuple[ResourceKind, str] | None:
+    """(kind, name) of a SageMaker ARN whose tags the classification rule judges, else None."""
+    parts = arn.split(":", 5)
+    kind, _, name = (parts[5] if len(parts) == 6 and parts[2] == "sagemaker" else "").partition("/")
+    found = next((k for k in RETAGGABLE_KINDS if k.value == kind), None)
+    return (found, name) if found is not None and name and "/" not in name else None
+
+
 MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 API_CALL_VIA_CLOUDTRAIL = "AWS API Call via CloudTrail"

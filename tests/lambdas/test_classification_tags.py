@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
 import pytest
+from moto.events.models import EventPattern
 
 from lambdas.classification_tags import handler as classification
 from lambdas.shared.events import MalformedEvent
 from policies.model import GovernancePolicy
-from tests.conftest import policy_variant
+from tests.conftest import Synthesized, policy_variant
 from tests.events import api_call_event
 from tests.lambdas.sagemaker_fixtures import create_model, create_training_job, job_status, tags_of
 from tests.lambdas.world import REGION, World
@@ -197,3 +199,56 @@ def test_a_burst_of_distinct_events_gives_exactly_one_record_each(world: World, 
     records = world.audit_records()
     assert len(records) == 300
     assert {r["event"]["id"] for r in records} == {e["id"] for e in events}
+
+
+def tag_call_event(event_name: str, arn: str, tags: dict[str, str]) -> dict[str, Any]:
+    """An AddTags / DeleteTags call in the documented CloudTrail record layout (a SageMaker call's, retargeted)."""
+    event = api_call_event("CreateModel", name="any", region=REGION)
+    listed = [{"key": k, "value": v} for k, v in tags.items()]
+    event["detail"].update(
+        eventName=event_name,
+        requestParameters={"resourceArn": arn, **({"tags": listed} if event_name == "AddTags" else {"tagKeys": list(tags)})},
+        responseElements={"tags": listed} if event_name == "AddTags" else None,
+    )
+    return event
+
+
+def test_a_classification_lowered_after_the_check_is_judged_again(world: World, lambda_context: Any) -> None:
+    """A job passed its create call as confidential; an execution role then tags it public. The tag call is judged on
+    the job's tags as they are now, and the job is stopped."""
+    arn = create_training_job("credit-risk-train-3", {"data-classification": "confidential"})
+    lowered = {"data-classification": "public"}
+    boto3.client("sagemaker", region_name=REGION).add_tags(
+        ResourceArn=arn, Tags=[{"Key": "data-classification", "Value": "public"}]
+    )
+    assert classification.handler(tag_call_event("AddTags", arn, lowered), lambda_context)["decision"] == "deny"
+    assert job_status("training-job", "credit-risk-train-3") == "Stopped"
+    (record,) = world.audit_records()
+    assert record["evidence"]["tags"]["data-classification"] == "public"
+    assert record["evidence"]["required_level"] == "confidential"
+
+
+def test_a_tag_call_that_keeps_the_level_is_allowed(world: World, lambda_context: Any) -> None:
+    arn = create_model("credit-risk-m2", {"data-classification": "confidential"})
+    assert classification.handler(tag_call_event("AddTags", arn, {"team": "risk"}), lambda_context)["decision"] == "allow"
+
+
+def test_tag_calls_reach_the_classification_rule_for_models_endpoints_and_jobs_only(synthesized: Synthesized) -> None:
+    rule = next(
+        EventPattern.load(body["event_pattern"])
+        for name, body in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").items()
+        if name.startswith("classification-tags_rule")
+    )
+    job = f"arn:aws:sagemaker:{REGION}:123456789012:training-job/credit-risk-train-3"
+    pipeline = f"arn:aws:sagemaker:{REGION}:123456789012:pipeline/credit-risk-governed"
+    for event_name in ("AddTags", "DeleteTags"):
+        assert rule.matches_event(json.loads(json.dumps(tag_call_event(event_name, job, {"data-classification": "x"}))))
+        assert not rule.matches_event(json.loads(json.dumps(tag_call_event(event_name, pipeline, {"team": "x"}))))
+    forwarded = [
+        EventPattern.load(b["event_pattern"])
+        for b in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").values()
+        if b.get("provider") == "aws.us-east-1"
+    ]
+    elsewhere = tag_call_event("AddTags", job.replace(REGION, "us-east-1"), {"data-classification": "x"})
+    elsewhere["region"] = elsewhere["detail"]["awsRegion"] = "us-east-1"
+    assert sum(p.matches_event(json.loads(json.dumps(elsewhere))) for p in forwarded) == 1
