@@ -118,7 +118,7 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="classification_tags",
         description="Keeps data-classification tags on SageMaker resources at their project's level",
         route=routing.create_and_tag_calls_in_allowed_regions,
-        reads=(sagemaker_resources.READ_TAGS,),
+        reads=(sagemaker_resources.READ_TAGS, sagemaker_resources.READ_RUN_AS_ROLE),
         remedies=(actions.TagResource, actions.StopJobOrTagIfEnded),
     ),
     HandlerSpec(

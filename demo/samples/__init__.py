@@ -69,6 +69,18 @@ def api_call_event(
     return event
 
 
+def tag_call_event(event_name: str, arn: str, tags: dict[str, str]) -> dict[str, Any]:
+    """An AddTags / DeleteTags call in the documented CloudTrail record layout (a SageMaker call's, retargeted)."""
+    event = api_call_event("CreateModel", name="any", region=arn.split(":")[3])
+    listed = [{"key": k, "value": v} for k, v in tags.items()]
+    event["detail"].update(
+        eventName=event_name,
+        requestParameters={"resourceArn": arn, **({"tags": listed} if event_name == "AddTags" else {"tagKeys": list(tags)})},
+        responseElements={"tags": listed} if event_name == "AddTags" else None,
+    )
+    return event
+
+
 # Tamper calls: (eventSource, eventName) -> requestParameters of the documented record of that call.
 TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "disable-rule": ("events.amazonaws.com", "DisableRule", {"name": "acme-approval-gate"}),

@@ -18,9 +18,9 @@ from lambdas.shared.events import MalformedEvent, actor, find_arn, parse_api_cal
 from lambdas.shared.idempotency import once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import conclude, event_time
-from lambdas.shared.sagemaker_resources import current_tags
-from policies.rules.outcome import Decision, RuleSet, undecidable
-from policies.rules.resources import ResourceFacts
+from lambdas.shared.sagemaker_resources import current_role, current_tags
+from policies.rules.outcome import Action, Decision, RuleSet, Verdict, undecidable
+from policies.rules.resources import SAGEMAKER_TAG_CALLS, ResourceFacts
 from policies.terms import Mode
 
 if TYPE_CHECKING:
@@ -103,10 +103,12 @@ def handle_create_call(
     read does not keep the handler from acting."""
     parsed = parse_api_call_event(event)
     resource = resource_from_call(parsed)
+    tag_call = parsed.detail.eventName in SAGEMAKER_TAG_CALLS
 
     def snapshot() -> dict[str, Any]:
         try:
-            return {"tags": current_tags(resource)}
+            # a tag call's record names only the resource: the role it runs as is read from it
+            return {"tags": current_tags(resource), **({"role": current_role(resource)} if tag_call else {})}
         except Exception:
             if tags_required:
                 raise
@@ -117,8 +119,10 @@ def handle_create_call(
     tags = facts["tags"]
     exists = tags is not None
     if exists:
-        resource = replace(resource, tags={**resource.tags, **tags})
+        resource = replace(resource, tags={**resource.tags, **tags}, role=facts.get("role") or resource.role)
     decision = decide(governance_policy(), resource)
+    if not exists and tag_call:  # nothing is left whose tags could be wrong (a create call is judged on its own tags)
+        decision = replace(decision, verdict=Verdict.ALLOW, action=Action.NONE, violations=(), remediation={})
     if not exists:
         result = "none: the resource no longer exists"
     else:  # a retry after the record or the alert failed reports what the first attempt did

@@ -4,9 +4,33 @@ from __future__ import annotations
 
 from iam.grants import WATCHED, Grant
 from lambdas.shared import aws
-from policies.rules.resources import ResourceFacts
+from policies.rules.resources import ResourceFacts, ResourceKind
 
 READ_TAGS = Grant("ReadTags", ("sagemaker:ListTags",), WATCHED)
+# A tag call's record names only the resource: the role it runs as is read from the resource.
+READ_RUN_AS_ROLE = Grant(
+    "ReadRunAsRole", ("sagemaker:DescribeModel", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeTrainingJob"), WATCHED
+)
+_ROLE_OF: dict[ResourceKind, tuple[str, str, str]] = {
+    ResourceKind.MODEL: ("describe_model", "ModelName", "ExecutionRoleArn"),
+    ResourceKind.TRAINING_JOB: ("describe_training_job", "TrainingJobName", "RoleArn"),
+    ResourceKind.PROCESSING_JOB: ("describe_processing_job", "ProcessingJobName", "RoleArn"),
+}
+
+
+def current_role(resource: ResourceFacts) -> str | None:
+    """The role a model or a training or processing job runs as; None for other kinds or when it no longer exists."""
+    if resource.kind not in _ROLE_OF:
+        return None
+    operation, parameter, field = _ROLE_OF[resource.kind]
+    try:
+        described = getattr(aws.client_for("sagemaker", resource.arn, resource.region), operation)(**{parameter: resource.name})
+    except Exception as exc:
+        if aws.error_code(exc) in aws.SAGEMAKER_NOT_FOUND:
+            return None
+        raise
+    role = described.get(field)
+    return str(role) if role else None
 
 
 def current_tags(resource: ResourceFacts) -> dict[str, str] | None:

@@ -7,7 +7,17 @@ from demo.samples import (
     api_call_event,
     approval_event,
     load_event,
+    tag_call_event,
     tamper_event,
 )
 
-__all__ = ["ACCOUNT", "CALL_FIXTURES", "TAMPER_REQUESTS", "api_call_event", "approval_event", "load_event", "tamper_event"]
+__all__ = [
+    "ACCOUNT",
+    "CALL_FIXTURES",
+    "TAMPER_REQUESTS",
+    "api_call_event",
+    "approval_event",
+    "load_event",
+    "tag_call_event",
+    "tamper_event",
+]

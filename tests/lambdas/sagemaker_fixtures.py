@@ -26,11 +26,11 @@ def create_model(name: str, tags: dict[str, str], region: str = REGION) -> str:
     return arn
 
 
-def create_training_job(name: str, tags: dict[str, str], region: str = REGION) -> str:
+def create_training_job(name: str, tags: dict[str, str], region: str = REGION, *, role: str = ROLE) -> str:
     arn: str = boto3.client("sagemaker", region_name=region).create_training_job(
         TrainingJobName=name,
         AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
-        RoleArn=ROLE,
+        RoleArn=role,
         OutputDataConfig={"S3OutputPath": f"s3://acme-ml-lineage-{ACCOUNT}-eu-west-1/projects/credit-risk/models"},
         ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
         StoppingCondition={"MaxRuntimeInSeconds": 3600},

@@ -13,7 +13,7 @@ from lambdas.classification_tags import handler as classification
 from lambdas.shared.events import MalformedEvent
 from policies.model import GovernancePolicy
 from tests.conftest import Synthesized, policy_variant
-from tests.events import api_call_event
+from tests.events import api_call_event, tag_call_event
 from tests.lambdas.sagemaker_fixtures import create_model, create_training_job, job_status, tags_of
 from tests.lambdas.world import REGION, World
 
@@ -201,18 +201,6 @@ def test_a_burst_of_distinct_events_gives_exactly_one_record_each(world: World, 
     assert {r["event"]["id"] for r in records} == {e["id"] for e in events}
 
 
-def tag_call_event(event_name: str, arn: str, tags: dict[str, str]) -> dict[str, Any]:
-    """An AddTags / DeleteTags call in the documented CloudTrail record layout (a SageMaker call's, retargeted)."""
-    event = api_call_event("CreateModel", name="any", region=REGION)
-    listed = [{"key": k, "value": v} for k, v in tags.items()]
-    event["detail"].update(
-        eventName=event_name,
-        requestParameters={"resourceArn": arn, **({"tags": listed} if event_name == "AddTags" else {"tagKeys": list(tags)})},
-        responseElements={"tags": listed} if event_name == "AddTags" else None,
-    )
-    return event
-
-
 def test_a_classification_lowered_after_the_check_is_judged_again(world: World, lambda_context: Any) -> None:
     """A job passed its create call as confidential; an execution role then tags it public. The tag call is judged on
     the job's tags as they are now, and the job is stopped."""
@@ -252,3 +240,29 @@ def test_tag_calls_reach_the_classification_rule_for_models_endpoints_and_jobs_o
     elsewhere = tag_call_event("AddTags", job.replace(REGION, "us-east-1"), {"data-classification": "x"})
     elsewhere["region"] = elsewhere["detail"]["awsRegion"] = "us-east-1"
     assert sum(p.matches_event(json.loads(json.dumps(elsewhere))) for p in forwarded) == 1
+
+
+def test_a_tag_call_is_judged_with_the_role_the_job_runs_as(world: World, lambda_context: Any) -> None:
+    """The role a job runs as is not in a tag call's record: it is read from the job. A restricted project's execution
+    role names a job after an internal project, tagged restricted, then lowers the tag to internal."""
+    role = f"arn:aws:iam::{world.names.account}:role/acme-claims-triage-sagemaker-execution"
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    arn = create_training_job("churn-forecast-train-8", {"data-classification": "restricted"}, role=role)
+    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "data-classification", "Value": "internal"}])
+    assert (
+        classification.handler(tag_call_event("AddTags", arn, {"data-classification": "internal"}), lambda_context)["decision"]
+        == "deny"
+    )
+    (record,) = world.audit_records()
+    assert record["evidence"]["because"] == "project claims-triage, whose role acme-claims-triage-sagemaker-execution it runs as"
+
+
+def test_a_tag_call_on_a_resource_already_deleted_is_not_a_violation(world: World, lambda_context: Any) -> None:
+    """Tags changed, then the model deleted (a teardown): there is nothing left whose tags could be wrong."""
+    arn = create_model("credit-risk-m3", {"data-classification": "confidential"})
+    boto3.client("sagemaker", region_name=REGION).delete_model(ModelName="credit-risk-m3")
+    result = classification.handler(tag_call_event("DeleteTags", arn, {"team": ""}), lambda_context)
+    assert result["decision"] == "allow"
+    (record,) = world.audit_records()
+    assert record["action"]["result"] == "none: the resource no longer exists"
+    assert world.notifications() == []

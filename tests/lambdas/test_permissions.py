@@ -27,7 +27,7 @@ from lambdas.table import HANDLERS, HandlerSpec, handler_spec
 from lambdas.tamper_watch import handler as tamper
 from policies.rules.deployment import decide_serving
 from policies.rules.resources import ResourceFacts, ResourceKind
-from tests.events import ACCOUNT, api_call_event, approval_event, tamper_event
+from tests.events import ACCOUNT, api_call_event, approval_event, tag_call_event, tamper_event
 from tests.lambdas.sagemaker_fixtures import (
     create_endpoint,
     create_model,
@@ -128,6 +128,12 @@ def classification_scenarios(world: World, context: Any) -> None:
     classification.handler(event, context)
     classification.handler(event, context)
     every_job_kind("eu-west-1", classification.handler, context)
+    for arn in (  # tag calls: the role each resource runs as is read from it
+        create_model("credit-risk-o", {"data-classification": "confidential"}),
+        f"arn:aws:sagemaker:eu-west-1:{world.names.account}:training-job/credit-risk-t",
+        f"arn:aws:sagemaker:eu-west-1:{world.names.account}:processing-job/credit-risk-p",
+    ):
+        classification.handler(tag_call_event("AddTags", arn, {"team": "risk"}), context)
     create_model("credit-risk-n", {"ml-project": "credit-risk"})
     fail_calls("eu-west-1", "sagemaker", "AddTags", "ThrottlingException")
     with pytest.raises(ClientError):
