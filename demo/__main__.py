@@ -72,7 +72,7 @@ def run(policy_path: Path, output: Path, outdir: Path, *, keep: bool = False) ->
     from demo.runner import evidence_report, play_on, project_table, summary_table
     from infra.progress import checklist, phase
     from policies.loader import load_policy
-    from review.evidence.__main__ import warnings as report_warnings
+    from review.evidence.build import report_warnings
 
     started = time.monotonic()
     policy = load_policy(policy_path)

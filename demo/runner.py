@@ -213,7 +213,7 @@ def evidence_report(
 ) -> tuple[Path, dict[str, Any]]:
     from policies.naming import Names
     from review.evidence.build import build_report
-    from review.evidence.collect import object_lock, read_audit_records, scan_summary
+    from review.evidence.collect import audit_bucket, read_audit_records, scan_summary
     from review.evidence.html import render_html
 
     names = Names(policy, account=aws.client("sts").get_caller_identity()["Account"])
@@ -226,7 +226,7 @@ def evidence_report(
         policy_source_sha256=hashlib.sha256(policy_path.read_bytes()).hexdigest(),
         scan_summary=scan_summary(scan_json),
         access_summary=access,
-        bucket={"name": names.audit_bucket, "object_lock": object_lock(s3, names.audit_bucket)},
+        bucket=audit_bucket(s3, names.audit_bucket),
     )
     (output / "evidence-report.json").write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     html = output / "evidence-report.html"

@@ -27,7 +27,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lambdas.shared.audit import AUDIT_PREFIX
 from policies.loader import DEFAULT_POLICY_PATH
 
 JSON_NAME = "evidence-report.json"
@@ -99,7 +98,7 @@ def _records(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     )
 
     from lambdas.shared.aws import error_code
-    from review.evidence.collect import object_lock, read_audit_records
+    from review.evidence.collect import audit_bucket, read_audit_records
 
     try:
         session = boto3.session.Session(region_name=args.region)
@@ -117,7 +116,7 @@ def _records(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     try:
         s3.head_bucket(Bucket=args.bucket)
         records = read_audit_records(s3, args.bucket, since=args.since, until=args.until)
-        return records, {"name": args.bucket, "object_lock": object_lock(s3, args.bucket)}
+        return records, audit_bucket(s3, args.bucket)
     except NoCredentialsError:
         raise InputError("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
     except EndpointConnectionError as exc:
@@ -195,24 +194,6 @@ def report(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Any]]:
     return json_path, html_path, data
 
 
-def warnings(data: dict[str, Any]) -> list[str]:
-    """What an auditor must not miss: objects not counted, versions hidden, or nothing at all in the period."""
-    source, found = data["source"], []
-    if source["listed"] == 0:
-        period = f"{data['period']['since'] or 'the start'} to {data['period']['until'] or 'today'}"
-        found.append(f"no audit object was listed under {AUDIT_PREFIX}/ for {period}: check the bucket and the period")
-    if source["unreadable"]:
-        found.append(f"{len(source['unreadable'])} audit object(s) could not be used and are not counted (source.unreadable)")
-    if source["hidden"]:
-        found.append(
-            f"{len(source['hidden'])} audit record version(s) are hidden by a delete marker or a newer version (source.hidden)"
-        )
-    if data["bucket"] and data["bucket"]["object_lock"]["enabled"] is not True:
-        lock = data["bucket"]["object_lock"]
-        found.append(f"Object Lock of the audit bucket {lock['error'] or 'is not enabled'}")
-    return found
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -227,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{totals['violations']} violations, {unreadable} unreadable object(s)"
     )
     print(f"wrote {json_path} and {html_path}")
-    for warning in warnings(data):
+    from review.evidence.build import report_warnings
+
+    for warning in report_warnings(data):
         print(f"WARNING: {warning}", file=sys.stderr)
     return 0
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from lambdas.shared.audit import AUDIT_PREFIX
 from policies.model import GovernancePolicy
 from policies.rules.controls import SEVERITY_ORDER, ControlPack, control_pack
 from policies.rules.outcome import RuleSet, Verdict
@@ -364,3 +365,21 @@ def build_report(
         "frameworks": {fid: fw.model_dump() for fid, fw in pack.frameworks.items()},
     }
     return dict(json_safe(report))
+
+
+def report_warnings(data: dict[str, Any]) -> list[str]:
+    """What an auditor must not miss: objects not counted, versions hidden, or nothing at all in the period."""
+    source, found = data["source"], []
+    if source["listed"] == 0:
+        period = f"{data['period']['since'] or 'the start'} to {data['period']['until'] or 'today'}"
+        found.append(f"no audit object was listed under {AUDIT_PREFIX}/ for {period}: check the bucket and the period")
+    if source["unreadable"]:
+        found.append(f"{len(source['unreadable'])} audit object(s) could not be used and are not counted (source.unreadable)")
+    if source["hidden"]:
+        found.append(
+            f"{len(source['hidden'])} audit record version(s) are hidden by a delete marker or a newer version (source.hidden)"
+        )
+    if data["bucket"] and data["bucket"]["object_lock"]["enabled"] is not True:
+        lock = data["bucket"]["object_lock"]
+        found.append(f"Object Lock of the audit bucket {lock['error'] or 'is not enabled'}")
+    return found

@@ -150,18 +150,16 @@ def _read(s3: Any, bucket: str, key: str, version_id: str | None = None) -> dict
 
 def _versions(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
     """Every version and delete marker under ``prefix``, newest first per key (as S3 lists them)."""
-    found: list[dict[str, Any]] = []
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
-        found += [{**v, "marker": False} for v in page.get("Versions", [])]
-        found += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])]
-    return found
+    return _level(s3, bucket, prefix, delimited=False)[1]
 
 
-def _level(s3: Any, bucket: str, folder: str) -> tuple[list[str], list[dict[str, Any]]]:
-    """The sub-folders of ``folder`` and the versions and delete markers directly in it."""
+def _level(s3: Any, bucket: str, folder: str, *, delimited: bool = True) -> tuple[list[str], list[dict[str, Any]]]:
+    """The sub-folders of ``folder`` and the versions and delete markers directly in it (``delimited=False``: no
+    sub-folders, every version under it)."""
     folders: list[str] = []
     versions: list[dict[str, Any]] = []
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=folder, Delimiter="/"):
+    delimiter = {"Delimiter": "/"} if delimited else {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=folder, **delimiter):
         folders += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
         versions += [{**v, "marker": False} for v in page.get("Versions", [])]
         versions += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])]
@@ -220,6 +218,11 @@ def _hidden(s3: Any, bucket: str, key: str, version: dict[str, Any], hidden_by: 
     if isinstance(found, str):
         return Hidden(key, str(version.get("VersionId")), hidden_by, None, found)
     return Hidden(key, str(version.get("VersionId")), hidden_by, str(found["decision"]))
+
+
+def audit_bucket(s3: Any, bucket: str) -> dict[str, Any]:
+    """The report's ``bucket``: its name and its Object Lock."""
+    return {"name": bucket, "object_lock": object_lock(s3, bucket)}
 
 
 def object_lock(s3: Any, bucket: str) -> dict[str, Any]:
