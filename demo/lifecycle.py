@@ -62,17 +62,18 @@ class Lifecycle:
         run_uri = run_prefix_uri(self.names.lineage_bucket, project.name, run_id)
         key_prefix = run_uri.removeprefix(f"s3://{self.names.lineage_bucket}/").rstrip("/")
         s3 = self.aws.client("s3")
-        files = dict(run.artifacts())
-        model_key = f"model/{run.model_file.name}" if run.model_file is not None else ""
-        if run.model_file is not None:
-            files[model_key] = run.model_file
-        for key, path in files.items():
+        for key, path in run.artifacts().items():
             s3.put_object(Bucket=self.names.lineage_bucket, Key=f"{key_prefix}/{key}", Body=path.read_bytes())
+        # the training job's output, in the project's model store (where the approval gate pins it)
+        store, prefix = self.names.model_store(project.name)
+        model_key = f"{prefix}/{project.name}-train-{run_id}/output/model.tar.gz"
+        model_body = run.model_file.read_bytes() if run.model_file is not None else b""
+        s3.put_object(Bucket=store, Key=model_key, Body=model_body)
         execution = f"arn:aws:sagemaker:{self.aws.region}:{ACCOUNT}:pipeline/{project.name}-governed/execution/{run_id}"
         registration = local_registration(
             run, project, run_uri=run_uri, code_version=source_bundle().version, execution_arn=execution
         )
-        return registration, run_uri.rstrip("/"), f"{run_uri.rstrip('/')}/{model_key}"
+        return registration, run_uri.rstrip("/"), f"s3://{store}/{model_key}"
 
     def register(
         self, project: Project, *, frame: Any = None, tamper: Callable[[dict[str, Any], str], None] | None = None

@@ -160,7 +160,8 @@ def artifacts_bucket_statements(
     hub: Names, project: str, *, key_arn: str, writers: Sequence[str], readers: Sequence[str]
 ) -> list[dict[str, Any]]:
     """A project's prefix of the hub's artifact bucket: written by its entry stages' pipelines with its key only,
-    read by the roles its stages deploy it with."""
+    read by the roles its stages deploy it with, and by its stages' deployers, which read only the object versions
+    (HeadObject) and cannot decrypt the bytes."""
     objects = f"{hub.bucket_arn(hub.artifacts_bucket)}/{hub.artifacts_prefix(project)}/*"
     sid = "".join(part.capitalize() for part in project.split("-"))
     return [

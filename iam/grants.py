@@ -27,6 +27,7 @@ class On(StrEnum):
     LINEAGE_MONITORING = "s3:lineage-monitoring"
     LINEAGE_CAPTURE = "s3:lineage-capture"
     LINEAGE_BASELINES = "s3:lineage-baselines"
+    MODEL_ARTIFACTS = "s3:model-artifacts"
     AUDIT_RECORDS = "s3:audit-records"
     DATA_KEY = "kms:data"
     AUDIT_KEY = "kms:audit"

@@ -94,7 +94,13 @@ def audit_record_guardrails(names: Names) -> list[dict[str, Any]]:
     ]
 
 
-def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage_writers: Sequence[str]) -> list[dict[str, Any]]:
+def lineage_guardrails(
+    names: Names,
+    *,
+    evidence_readers: Sequence[str],
+    lineage_writers: Sequence[str],
+    artifact_version_readers: Sequence[str] = (),
+) -> list[dict[str, Any]]:
     """Evidence comes only from a project's governed pipeline, and a project's data stays in the project.
 
     - evidence prefixes (``projects/*/{data,runs,models,baselines}``) are written only by execution roles (the
@@ -106,7 +112,9 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
     - every write lands in the writer's own project (the ``ml-project`` tag of the role or session),
       except for the enforcement roles in ``lineage_writers`` (drift reports);
     - objects are read only inside the reader's own project, except evaluation and validation reports
-      (``runs/``, for approvers) and for ``evidence_readers`` (the auditor, the approval gate).
+      (``runs/``, for approvers) and for ``evidence_readers`` (the auditor, the approval gate) and
+      ``artifact_version_readers`` (the deployer and the deployment guard: their own policies allow ``s3:GetObject``
+      on the model stores only, for HeadObject, and no key that decrypts them; they are not holdout readers).
     """
     bucket = names.bucket_arn(names.lineage_bucket)
     own = f"{bucket}/{names.lineage_project_prefix(f'${{aws:PrincipalTag/{PROJECT_TAG_KEY}}}')}/*"
@@ -161,7 +169,7 @@ def lineage_guardrails(names: Names, *, evidence_readers: Sequence[str], lineage
             "ReadsStayInTheirProject",
             reads,
             [own, *(f"{bucket}/{key}" for key in names.lineage_run_reports("*"))],
-            {"ArnNotEquals": {"aws:PrincipalArn": list(evidence_readers)}},
+            {"ArnNotEquals": {"aws:PrincipalArn": [*evidence_readers, *artifact_version_readers]}},
         ),
     ]
 

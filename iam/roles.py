@@ -94,6 +94,12 @@ def experiment_role_policy(names: Names, project: Project, keys: Keys) -> Docume
     )
 
 
+def model_artifacts_arn(names: Names) -> str:
+    """Every project's model store (``Names.model_store``): the lineage bucket's, or with many accounts the hub's."""
+    bucket, prefix = names.model_store("*")
+    return f"{names.bucket_arn(bucket)}/{prefix}/*"
+
+
 def grant_arns(
     names: Names, keys: Keys, *, dead_letter_queue_arn: str, log_group_arn: str, idempotency_table_arn: str
 ) -> dict[On, list[str]]:
@@ -115,6 +121,7 @@ def grant_arns(
         On.LINEAGE_MONITORING: [f"{names.bucket_arn(names.lineage_bucket)}/{names.lineage_project_prefix('*')}/monitoring/*"],
         On.LINEAGE_CAPTURE: [f"{names.bucket_arn(names.lineage_bucket)}/{names.lineage_project_prefix('*')}/capture/*"],
         On.LINEAGE_BASELINES: [f"{names.bucket_arn(names.lineage_bucket)}/{names.lineage_run_report('*', '*', BASELINE_REPORT)}"],
+        On.MODEL_ARTIFACTS: [model_artifacts_arn(names)],
         On.AUDIT_RECORDS: [f"{names.bucket_arn(names.audit_bucket)}/{names.audit_records_prefix}/*"],
         On.DATA_KEY: [keys["data"]],
         On.AUDIT_KEY: [keys["audit"]],

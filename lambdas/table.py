@@ -17,6 +17,7 @@ from lambdas.approval_gate import evidence
 from lambdas.deployment_guard import trace
 from lambdas.drift_monitor import grants as drift_grants
 from lambdas.shared import sagemaker_resources
+from lambdas.shared.artifacts import READ_ARTIFACT_VERSIONS
 from lambdas.shared.grants import IDEMPOTENCY_GRANTS, RUNTIME_GRANTS
 from policies.naming import (
     APPROVAL_GATE,
@@ -142,7 +143,7 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="model_deployer",
         description="Deploys model versions the approval gate cleared; the one role allowed to create models and endpoints",
         route=None,
-        reads=(Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),),
+        reads=(Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)), READ_ARTIFACT_VERSIONS),
         remedies=(actions.DeployModelVersion,),
         region_bound=True,
         at_least_once=False,

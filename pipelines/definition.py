@@ -333,7 +333,10 @@ class _Steps:
             base_job_name=f"{target.project.name}-train",
             source_code=SourceCode(source_dir=target.code_prefix, entry_script="pipelines/steps/train.py"),
             compute=Compute(instance_type=TRAINING_INSTANCE, instance_count=1),
-            output_data_config=OutputDataConfig(s3_output_path=target.uri("models")),
+            # the project's model store in this account (Names.model_store), where the approval gate pins the artifact
+            output_data_config=OutputDataConfig(
+                s3_output_path=f"s3://{target.lineage_bucket}/{Names.artifacts_prefix(target.project.name)}"
+            ),
         )
         return TrainingStep(
             name="Train",

@@ -255,6 +255,15 @@ class Names:
     def artifacts_prefix(project: str) -> str:
         return f"projects/{project}/models"
 
+    def model_store(self, project: str) -> tuple[str, str]:
+        """Where a project's model artifacts must be for the approval gate to pin them (bucket, key prefix): the
+        pipeline's training output in this account's lineage bucket, or with many accounts the hub's artifact
+        bucket, where the entry stages' pipelines write them. Both buckets are versioned."""
+        accounts = self.policy.accounts
+        if accounts is None:
+            return self.lineage_bucket, self.artifacts_prefix(project)
+        return Names(self.policy, account=accounts.hub, partition=self.partition).artifacts_bucket, self.artifacts_prefix(project)
+
     def artifact_key_alias(self, project: str) -> str:
         """One key per project for its model artifacts (matches ``key_alias_pattern``: the guardrails protect it)."""
         return f"alias/{self.org}-ml-artifacts-{project}"

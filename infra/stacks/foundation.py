@@ -20,7 +20,7 @@ from infra.constructs.encrypted_bucket import EncryptedBucket, ObjectLock, Reten
 from infra.constructs.managed_key import ManagedKey
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.model import GovernancePolicy
-from policies.naming import APPROVAL_GATE, DRIFT_MONITOR
+from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, DRIFT_MONITOR, MODEL_DEPLOYER
 
 
 class FoundationStack(GovernanceStack):
@@ -72,6 +72,8 @@ class FoundationStack(GovernanceStack):
                     names.role_arn(names.handler_role(DRIFT_MONITOR)),  # capture and baselines of every project
                 ],
                 lineage_writers=[names.role_arn(names.handler_role(DRIFT_MONITOR))],  # drift reports, projects/*/monitoring/
+                # the object versions of the model artifacts, against the approval gate's pins
+                artifact_version_readers=[names.role_arn(names.handler_role(h)) for h in (MODEL_DEPLOYER, DEPLOYMENT_GUARD)],
             ),
             depends_on=[self.access_logs.bucket],
         )

@@ -79,7 +79,8 @@ class HubStack(GovernanceStack):
 
     def serving_roles(self, project: Project) -> list[str]:
         """The roles ``project``'s stages deploy its versions with: the execution role the stage's deployer passes to
-        CreateModel, which SageMaker loads the model artifacts with (the deployer itself never reads them)."""
+        CreateModel, which SageMaker loads the model artifacts with (the deployer itself only reads their object versions,
+        without the project's key, to check them against the clearance's pins)."""
         accounts = self.accounts
         return unique(
             [
@@ -135,7 +136,11 @@ class HubRegistryStack(HubStack):
                 self, f"artifact-key-{project.name}-alias", name=hub.artifact_key_alias(project.name), target_key_id=key.key_id
             )
             bucket_statements += artifacts_bucket_statements(
-                hub, project.name, key_arn=key.arn, writers=self.registrants(project), readers=self.serving_roles(project)
+                hub,
+                project.name,
+                key_arn=key.arn,
+                writers=self.registrants(project),
+                readers=unique([*self.serving_roles(project), *self.deployers(project)]),
             )
             self.groups[project.name] = group
             self.keys[project.name] = key

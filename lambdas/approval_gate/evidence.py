@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from iam.grants import Grant, On
 from lambdas.shared import aws
+from lambdas.shared.artifacts import READ_ARTIFACT_VERSIONS, read_artifact
 from lambdas.shared.settings import settings
 from policies.naming import Names
 from policies.rules.approval import (
@@ -20,6 +21,7 @@ from policies.rules.approval import (
     VALIDATION_REPORT_URI_KEY,
     ModelVersionFacts,
 )
+from policies.rules.artifacts import ArtifactRead, ModelData, in_store, model_data
 from policies.rules.metrics import ReportError, metrics_from_report
 from policies.rules.provenance import EvidenceFile
 
@@ -32,6 +34,7 @@ GRANTS = (
     Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),
     Grant("ReadModelPackageGroups", ("sagemaker:DescribeModelPackageGroup", "sagemaker:ListTags"), (On.MODEL_PACKAGE_GROUPS,)),
     Grant("ReadLineageEvidence", ("s3:GetObject",), (On.LINEAGE_OBJECTS,)),
+    READ_ARTIFACT_VERSIONS,
     Grant("ReadWhoStartedThePipeline", ("sagemaker:DescribePipelineExecution",), (On.PIPELINE_EXECUTIONS,)),
     Grant("DecryptLineageEvidence", ("kms:Decrypt",), (On.DATA_KEY,)),
 )
@@ -192,3 +195,14 @@ def gather(package: dict[str, Any], region: str, lineage_bucket: str, account: s
         pipeline_execution=(package.get("MetadataProperties") or {}).get("GeneratedBy"),
         evidence_files=tuple(files),
     )
+
+
+def model_artifacts(package: dict[str, Any], policy: GovernancePolicy, region: str) -> tuple[list[ModelData], list[ArtifactRead]]:
+    """The model data a version's containers name, and each artifact of the project's model store read now."""
+    data = model_data(package.get("InferenceSpecification"))
+    store = Names(policy, account=str(package["ModelPackageArn"]).split(":")[4]).model_store(
+        str(package["ModelPackageGroupName"])
+    )
+    s3 = aws.client("s3", region)
+    reads = {d.uri: read_artifact(d.uri, s3) for d in data if d.pinnable and in_store(d.uri, store)}
+    return data, list(reads.values())

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.actions import HoldModelVersion, SetApprovalStatus
-from lambdas.approval_gate.evidence import describe_package, gather, identity, lineage_of, person
+from lambdas.approval_gate.evidence import describe_package, gather, identity, lineage_of, model_artifacts, person
 from lambdas.approval_gate.promotion import keep as keep_promotion
 from lambdas.approval_gate.promotion import promotion_asked, promotion_facts
 from lambdas.shared import clearance, ledger
@@ -34,6 +34,7 @@ from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
 from policies.naming import APPROVAL_GATE
 from policies.rules.approval import ModelVersionFacts, decide_approval, undecidable_approval
+from policies.rules.artifacts import ArtifactRead, ModelData, pins
 from policies.rules.outcome import Action, Decision
 from policies.rules.promotion import PromotionFacts, decide_promotion
 from policies.rules.provenance import EvidenceFile
@@ -92,13 +93,16 @@ def facts_for(
     """The evidence, gathered by the first attempt for this event and reused by every retry."""
 
     def first_look() -> dict[str, Any]:
-        gathered = gather(package, region, *lineage)
+        data, reads = model_artifacts(package, policy, region)
+        gathered = replace(gather(package, region, *lineage), model_data=tuple(data), artifact_reads=tuple(reads))
         approver, approver_person = approver_from(event, package, policy)
         return asdict(gathered) | {"approved_by": approver, "approved_by_person": approver_person}
 
     stored = ledger.remembered(FACTS, str(event["id"]), first_look)
     files = tuple(EvidenceFile(**f) for f in stored.pop("evidence_files"))
-    return ModelVersionFacts(**stored, evidence_files=files)
+    data = tuple(ModelData(**d) for d in stored.pop("model_data", ()))
+    reads = tuple(ArtifactRead(**r) for r in stored.pop("artifact_reads", ()))
+    return ModelVersionFacts(**stored, evidence_files=files, model_data=data, artifact_reads=reads)
 
 
 def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -143,6 +147,7 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
             audit_record=str(outcome["audit_record"]),
             policy_version=policy.version,
             approved_by_person=facts.approved_by_person,
+            artifacts=pins(facts.model_data, {r.uri: r for r in facts.artifact_reads}),
         )
     return outcome
 

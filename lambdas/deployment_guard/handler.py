@@ -141,7 +141,12 @@ def _facts(event: dict[str, Any], where: str, name: str, region: str, account: s
         if found is None:
             return None
         stored = asdict(with_promotions(found, account))
-    served = tuple(ServedVersion(**{**s, "promoted_into": tuple(s.get("promoted_into", ()))}) for s in stored["served"])
+    served = tuple(
+        ServedVersion(
+            **{**s, "promoted_into": tuple(s.get("promoted_into", ())), "artifact_changes": tuple(s.get("artifact_changes", ()))}
+        )
+        for s in stored["served"]
+    )
     captures = tuple(CaptureFacts(**{**c, "modes": tuple(c["modes"])}) for c in stored["captures"])
     facts = EndpointFacts(**{**stored, "served": served, "captures": captures})
     if any("promoted_into" not in s for s in stored["served"]):  # remembered before the stage rule: read them now

@@ -1,5 +1,6 @@
 """Trace an endpoint to the model versions it serves: endpoint -> endpoint config (production and shadow variants)
-and inference components -> model -> containers' ModelPackageName -> the version's status and clearance."""
+and inference components -> model -> containers' ModelPackageName -> the version's status and clearance, and whether
+its model artifacts are still the object versions the clearance pins."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from iam.grants import Grant, On
 from lambdas.shared import aws
+from lambdas.shared.artifacts import READ_ARTIFACT_VERSIONS, artifact_changes
 from lambdas.shared.clearance import clearance
 from policies.rules.deployment import CaptureFacts, EndpointFacts, ServedVersion
 
@@ -18,6 +20,7 @@ GRANTS = (
     ),
     Grant("ReadModelVersionStatus", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),
     Grant("DescribeInferenceComponents", ("sagemaker:DescribeInferenceComponent",), (On.INFERENCE_COMPONENTS,)),
+    READ_ARTIFACT_VERSIONS,  # the clearance's pinned model artifacts: still the approved object versions?
     Grant(  # the List calls have no resource-level permission
         "FindEndpointsAndComponents", ("sagemaker:ListEndpoints", "sagemaker:ListInferenceComponents"), (On.ANY,)
     ),
@@ -57,14 +60,16 @@ def _served_by_model(variant: str, model_name: str, region: str, account: str) -
             continue
         arn, status = _version(str(reference), region, account)
         project = arn.rsplit("/", 2)[-2] if ":model-package/" in arn else None
+        cleared = clearance(arn) if status == "Approved" else None
         served.append(
             ServedVersion(
                 variant=variant,
                 model=model_name,
                 model_package=arn,
                 status=status,
-                cleared=status == "Approved" and clearance(arn) is not None,
+                cleared=cleared is not None,
                 project=project,
+                artifact_changes=artifact_changes(cleared, region),
             )
         )
     return served

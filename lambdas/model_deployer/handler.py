@@ -26,6 +26,7 @@ from lambdas.actions import DeployModelVersion
 from lambdas.approval_gate.evidence import describe_package
 from lambdas.model_deployer.hub import deploys_from_the_hub, hub_facts
 from lambdas.shared import aws
+from lambdas.shared.artifacts import artifact_changes
 from lambdas.shared.clearance import clearance
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
@@ -77,8 +78,16 @@ def deploy(request: DeployRequest, context: Any) -> dict[str, Any]:
     if deploys_from_the_hub(policy, account):  # a workload account's deployer: the hub's clearance and promotions
         cleared, stage = hub_facts(policy, account, request.stage, arn)
     else:
-        cleared = clearance(arn) is not None
-    version = ServedVersion(variant="AllTraffic", model="", model_package=arn, status=status, cleared=cleared, project=group)
+        cleared = clearance(arn)
+    version = ServedVersion(
+        variant="AllTraffic",
+        model="",
+        model_package=arn,
+        status=status,
+        cleared=cleared is not None,
+        project=group,
+        artifact_changes=artifact_changes(cleared, region),
+    )
     decision = decide_deployment_request(policy, version, request.endpoint_name, stage)
     decision = replace(decision, evidence={**decision.evidence, **request.as_dict()})
     endpoint_arn = f"arn:aws:sagemaker:{region}:{account}:endpoint/{request.endpoint_name.lower()}"

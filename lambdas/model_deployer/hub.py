@@ -31,14 +31,17 @@ def _hub_item(hub: Names, item_id: str) -> dict[str, Any] | None:
     return json.loads(found["value"]["S"]) if found else None
 
 
-def hub_facts(policy: GovernancePolicy, account: str, requested_stage: str | None, package_arn: str) -> tuple[bool, StageFacts]:
-    """(cleared by the hub's approval gate, the stage with whether the hub recorded the version's promotion into it)."""
+def hub_facts(
+    policy: GovernancePolicy, account: str, requested_stage: str | None, package_arn: str
+) -> tuple[dict[str, Any] | None, StageFacts]:
+    """(the hub's approval gate's clearance, None when it did not clear the version; the stage with whether the hub
+    recorded the version's promotion into it)."""
     accounts = policy.accounts
     if accounts is None:
         raise ValueError("the policy has no accounts section: the deployer deploys its own account's versions")
     hub = Names(policy, account=accounts.hub)
     stage = deployment_stage(policy, account, requested_stage)
-    cleared = _hub_item(hub, f"{CLEARED}#{package_arn}") is not None
+    cleared = _hub_item(hub, f"{CLEARED}#{package_arn}")
     if stage.stage is None or stage.stage not in accounts.rules():
         return cleared, stage
     return cleared, replace(stage, promoted=_hub_item(hub, hub.promotion_record(stage.stage, package_arn)) is not None)

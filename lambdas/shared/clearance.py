@@ -1,7 +1,8 @@
 """Which model versions the approval gate cleared for deployment.
 
 The gate keeps a clearance when it allows an approved version (with the audit record that says so);
-the deployer deploys only cleared versions; the deployment guard revokes the clearance when the
+the deployer deploys only cleared versions whose model artifacts are still the object versions the clearance
+pins; the deployment guard revokes the clearance when the
 version leaves Approved and quarantines what serves it. Kept in the idempotency table, without expiry.
 """
 
@@ -14,9 +15,18 @@ from lambdas.shared import ledger
 CLEARED = "cleared"
 
 
-def clear(package_arn: str, *, audit_record: str, policy_version: str, approved_by_person: str | None = None) -> None:
-    """``approved_by_person``: who approved, which a promotion rule with ``distinct_approver`` compares with."""
-    value = {"audit_record": audit_record, "policy_version": policy_version}
+def clear(
+    package_arn: str,
+    *,
+    audit_record: str,
+    policy_version: str,
+    artifacts: list[dict[str, str]],
+    approved_by_person: str | None = None,
+) -> None:
+    """``artifacts``: the model artifacts' pinned object versions (``policies.rules.artifacts.pins``), which the deployer
+    and the deployment guard check; ``approved_by_person``: who approved, which a promotion rule with
+    ``distinct_approver`` compares with."""
+    value: dict[str, Any] = {"audit_record": audit_record, "policy_version": policy_version, "artifacts": artifacts}
     ledger.keep(CLEARED, package_arn, value | ({"approved_by_person": approved_by_person} if approved_by_person else {}))
 
 

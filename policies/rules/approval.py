@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from policies.naming import Names
+from policies.rules.artifacts import RULE as ARTIFACT_RULE
+from policies.rules.artifacts import ArtifactRead, ModelData, pin_problems
 from policies.rules.classification import RULE as CLASSIFICATION_RULE
 from policies.rules.classification import classification_problem
 from policies.rules.metrics import check_metrics
@@ -47,6 +49,10 @@ class ModelVersionFacts:
     """MetadataProperties.GeneratedBy: the pipeline execution that registered the version."""
     evidence_files: tuple[EvidenceFile, ...] = ()
     """The files the version names as evidence, with their registered and current SHA-256."""
+    model_data: tuple[ModelData, ...] = ()
+    """The model data its containers name (none: the model is in the image)."""
+    artifact_reads: tuple[ArtifactRead, ...] = ()
+    """Each model artifact in the project's model store, as read (its object version)."""
 
 
 # CustomerMetadataProperties keys the governed pipeline writes and the approval gate reads.
@@ -171,6 +177,16 @@ def provenance(policy: GovernancePolicy, facts: ModelVersionFacts, lineage_bucke
     )
 
 
+def model_artifacts(policy: GovernancePolicy, facts: ModelVersionFacts) -> list[Violation]:
+    """Every model artifact the version names can be pinned to the object version judged now (``policies.rules.artifacts``)."""
+    if policy.project(facts.group_name) is None:
+        return []
+    parts = facts.package_arn.split(":")
+    store = Names(policy, account=parts[4] if len(parts) > 5 else "*").model_store(facts.group_name)
+    reads = {r.uri: r for r in facts.artifact_reads}
+    return [Violation(ARTIFACT_RULE, p) for p in pin_problems(facts.model_data, reads, store)]
+
+
 def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, lineage_bucket: str) -> Decision:
     """The approval gate's decision for a model version that just became Approved."""
     violations: list[Violation] = []
@@ -181,6 +197,7 @@ def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, linea
     project = policy.project(facts.group_name)
     if project is not None:
         violations += provenance(policy, facts, lineage_bucket, Names(policy, account="*").execution_role(project))
+    violations += model_artifacts(policy, facts)
     violations += separation_of_duties(policy, facts)
     found = tuple(violations)
     mode = policy.enforcement.approval_gate
@@ -206,6 +223,9 @@ def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, linea
                 for f in facts.evidence_files
                 for part, value in (("uri", f.uri), ("sha256", f.sha256), ("version_id", f.version_id))
             },
+            "model_artifacts": [
+                {"uri": r.uri, "found": r.found, "version_id": r.version_id, "etag": r.etag} for r in facts.artifact_reads
+            ],
         },
     )
 

@@ -36,6 +36,8 @@ class ServedVersion:
     project: str | None = None
     promoted_into: tuple[str, ...] = ()
     """With many accounts: the stages the hub recorded the version's promotion into."""
+    artifact_changes: tuple[str, ...] = ()
+    """How its model artifacts differ from the object versions its clearance pins (``policies.rules.artifacts``)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ class EndpointFacts:
 
 
 def version_problem(policy: GovernancePolicy, served: ServedVersion) -> str | None:
-    """Why this version may not serve, or None when it may: from the registry, governed, Approved, cleared."""
+    """Why this version may not serve, or None when it may: from the registry, governed, Approved, cleared, with the
+    model artifacts its clearance pins."""
     where = f"variant {served.variant} (model {served.model})"
     if not served.model_package:
         return f"{where} does not come from the model registry (no ModelPackageName)"
@@ -71,6 +74,8 @@ def version_problem(policy: GovernancePolicy, served: ServedVersion) -> str | No
         return f"{where} serves {served.model_package}, which is {served.status or 'not found'}, not Approved"
     if not served.cleared:
         return f"{where} serves {served.model_package}, which the approval gate has not cleared"
+    if served.artifact_changes:
+        return f"{where} serves {served.model_package}, not as approved: {'; '.join(served.artifact_changes)}"
     return None
 
 
@@ -171,6 +176,7 @@ def decide_serving(
                     "model_package": s.model_package,
                     "status": s.status,
                     "cleared": s.cleared,
+                    "artifact_changes": list(s.artifact_changes),
                 }
                 for s in endpoint.served
             ],
@@ -255,6 +261,7 @@ def decide_deployment_request(
             "model_package": version.model_package,
             "status": version.status,
             "cleared": version.cleared,
+            "artifact_changes": list(version.artifact_changes),
             **({"stage": stage.stage, "promoted": stage.promoted} if stage is not None else {}),
         },
     )

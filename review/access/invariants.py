@@ -118,6 +118,27 @@ def data_stays_in_its_project(matrix: AccessMatrix) -> list[str]:
     return out
 
 
+def approved_bytes_are_checked(matrix: AccessMatrix) -> list[str]:
+    """A project's model artifacts are written only by its execution role (its training jobs), and their object versions
+    are readable by the approval gate, which pins them, and by the deployer and the deployment guard, which check the
+    pins; no other project reads them."""
+    names = _names(matrix)
+    checkers = {names.handler_role(h) for h in (APPROVAL_GATE, MODEL_DEPLOYER, DEPLOYMENT_GUARD)}
+    out = []
+    for request in _rows(matrix, "model artifacts"):
+        project = matrix.policy.project(str(request.project))
+        assert project is not None
+        who = set(matrix.who_may(request))
+        if request.action == "s3:PutObject" and who != {names.execution_role(project)}:
+            out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {names.execution_role(project)}")
+        if request.action == "s3:GetObject":
+            if missing := sorted(checkers - who):
+                out.append(f"{request.label}: not allowed to {missing}, which pin or check the approved object version")
+            if intruders := sorted(who - checkers - _in_project(matrix, project.name) - {names.persona_role("auditor")}):
+                out.append(f"{request.label}: also readable by {intruders}")
+    return out
+
+
 def people_work_in_their_project(matrix: AccessMatrix) -> list[str]:
     """A project's data scientists can do their work there (upload candidates, run experiments as its experiment role,
     start its pipeline), and nobody outside the project can.
@@ -269,6 +290,12 @@ INVARIANTS: tuple[Invariant, ...] = (
         "data-stays-in-its-project",
         "a project's data is read only by that project, the auditor and the approval gate",
         data_stays_in_its_project,
+    ),
+    Invariant(
+        "approved-bytes-are-checked",
+        "a project's model artifacts are written only by its execution role; the approval gate, the deployer and the"
+        " deployment guard read their object versions, no other project reads them",
+        approved_bytes_are_checked,
     ),
     Invariant(
         "people-work-in-their-project",

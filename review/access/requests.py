@@ -173,6 +173,19 @@ def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping
                 TLS,
                 project=project.name,
             )
+        store, prefix = names.model_store(project.name)
+        artifact = f"{names.bucket_arn(store)}/{prefix}/{project.name}-train-1/output/model.tar.gz"
+        yield GovernedRequest(
+            "model artifacts",
+            f"read a {project.name} model artifact's object version",
+            "s3:GetObject",
+            artifact,
+            TLS,
+            project=project.name,
+        )
+        yield GovernedRequest(
+            "model artifacts", f"write a {project.name} model artifact", "s3:PutObject", artifact, put, project=project.name
+        )
         runs = f"{names.lineage_project_prefix(project.name)}/runs/"
         yield GovernedRequest(
             "data",

@@ -352,6 +352,26 @@ def test_a_version_registered_in_dev_and_cleared_in_the_hub_is_deployed_in_dev(
     assert f"arn:aws:iam::{HUB}:role/acme-clearance-reader" in [role for role, _ in assumed(HUB)]
 
 
+def test_a_stage_deployer_refuses_a_version_whose_artifact_in_the_hubs_store_was_replaced(
+    cleared: tuple[World, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dev pipeline's execution role may write the project's artifacts in the hub's store: it could overwrite the
+    bytes of a version already cleared (and promoted). The hub's clearance pins the object version the gate judged."""
+    world, version = cleared
+    pinned = clearance(version)
+    assert pinned is not None and pinned["artifacts"][0]["uri"].startswith(
+        f"s3://{Names(world.policy, account=HUB).artifacts_bucket}/"
+    )
+    world.replace_model_artifact(version)
+    sagemaker, context = deployer_in(WORKLOAD, monkeypatch, world)
+
+    assert deployer.handler(deployment_request(version), context)["decision"] == "deny"
+
+    assert sagemaker.list_endpoints()["Endpoints"] == [] and sagemaker.list_models()["Models"] == []
+    (violation,) = result_violations(world, WORKLOAD)
+    assert "was replaced after approval" in violation
+
+
 def test_prod_deploys_a_version_only_once_the_hub_recorded_its_promotion_into_prod(
     cleared: tuple[World, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -556,7 +576,7 @@ def test_the_guard_judges_a_prod_endpoint_by_the_hubs_promotion_record(
 
     world = hub_handler(world_for, monkeypatch, "deployment-guard")
     version = world.register("credit-risk", status="Approved")
-    clear(version, audit_record="decisions/x.json", policy_version=world.policy.version, approved_by_person="alice")
+    clear(version, audit_record="decisions/x.json", policy_version=world.policy.version, artifacts=[], approved_by_person="alice")
     if promoted:
         promoted_in_the_hub(world, "prod", version)
     sagemaker = serving_in(PROD, version)
@@ -582,7 +602,7 @@ def test_a_retry_of_facts_remembered_before_the_stage_rule_reads_the_promotions(
 
     world = hub_handler(world_for, monkeypatch, "deployment-guard")
     version = world.register("credit-risk", status="Approved")
-    clear(version, audit_record="decisions/x.json", policy_version=world.policy.version, approved_by_person="alice")
+    clear(version, audit_record="decisions/x.json", policy_version=world.policy.version, artifacts=[], approved_by_person="alice")
     promoted_in_the_hub(world, "prod", version)
     sagemaker = serving_in(PROD, version)
     event = {**api_call_event("CreateEndpoint", name="credit-risk-scoring", region=REGION), "account": PROD}

@@ -192,3 +192,79 @@ def test_a_malformed_event_is_recorded_as_undecidable_and_raised(world: World, l
     assert record["violations"][0]["message"].startswith("malformed event: ")
     assert len(world.notifications()) == 1
     assert endpoints(REGION) == ["credit-risk-shadow-it"]  # nothing acted on an event no rule could read
+
+
+# ---- the approved bytes: the gate pins each model artifact's object version, the deployer and the guard check it --
+def test_the_gate_pins_the_object_version_of_the_model_artifact_it_approved(world: World, lambda_context: Any) -> None:
+    arn = approved_by_the_gate(world, lambda_context)
+    uri = sagemaker().describe_model_package(ModelPackageName=arn)["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    current = world.s3.head_object(Bucket=bucket, Key=key)
+    kept = clearance(arn)
+    assert kept is not None
+    assert kept["artifacts"] == [{"uri": uri, "version_id": current["VersionId"], "etag": current["ETag"].strip('"')}]
+    (record,) = [r for r in world.audit_records() if r["rule_set"] == "approval-gate"]
+    assert record["evidence"]["model_artifacts"][0]["version_id"] == current["VersionId"]
+
+
+@pytest.mark.parametrize(
+    ("model_uri", "problem"),
+    [
+        pytest.param(
+            "s3://{lineage}/projects/credit-risk/runs/r1/model.tar.gz", "outside the project's model store", id="outside"
+        ),
+        pytest.param("s3://{lineage}/projects/credit-risk/models/missing/model.tar.gz", "does not exist", id="missing"),
+    ],
+)
+def test_a_model_artifact_the_gate_cannot_pin_is_rejected(
+    world: World, lambda_context: Any, model_uri: str, problem: str
+) -> None:
+    arn = world.register("credit-risk", model_uri=model_uri.format(lineage=world.names.lineage_bucket))
+    event = approval_event(arn)
+    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
+    assert gate.handler(event, lambda_context)["decision"] == "deny"
+    assert world.status(arn) == "Rejected" and clearance(arn) is None
+    (record,) = world.audit_records()
+    assert [(v["rule"], problem in v["message"]) for v in record["violations"]] == [("model-artifact", True)]
+
+
+def test_an_artifact_replaced_after_approval_is_not_deployed(world: World, lambda_context: Any) -> None:
+    arn = approved_by_the_gate(world, lambda_context)
+    approved = clearance(arn)["artifacts"][0]["version_id"]  # type: ignore[index]
+    replaced = world.replace_model_artifact(arn)
+
+    result = deployer.handler(request(arn), lambda_context)
+
+    assert result["decision"] == "deny"
+    assert endpoints(REGION) == [] and sagemaker().list_models()["Models"] == []
+    (record,) = deployment_records(world)
+    assert f"replaced after approval: object version {replaced}, approved {approved}" in record["violations"][0]["message"]
+
+
+def test_the_sweep_quarantines_an_endpoint_whose_artifact_was_replaced_after_deployment(
+    world: World, lambda_context: Any
+) -> None:
+    """SageMaker loads the artifact again on every new instance (scale-out, replacement): the endpoint would serve the
+    new bytes under the approved version's name."""
+    arn = approved_by_the_gate(world, lambda_context)
+    assert deployer.handler(request(arn), lambda_context)["decision"] == "allow"
+    assert guard.handler(scheduled_sweep(), lambda_context)["decisions"] == ["allow"]
+    world.replace_model_artifact(arn)
+
+    assert guard.handler(scheduled_sweep(), lambda_context)["decisions"] == ["deny"]
+
+    assert endpoints(REGION) == []
+    (record,) = [r for r in deployment_records(world) if r["decision"] == "deny"]
+    assert "not as approved: its model artifact s3://" in record["violations"][0]["message"]
+    assert record["evidence"]["served"][0]["artifact_changes"] == [record["violations"][0]["message"].split(": ", 1)[1]]
+
+
+def test_a_clearance_kept_before_artifacts_were_pinned_deploys_nothing(world: World, lambda_context: Any) -> None:
+    arn = world.register("credit-risk")
+    world.client("dynamodb").put_item(
+        TableName=world.names.idempotency_table,
+        Item={"id": {"S": f"cleared#{arn}"}, "value": {"S": '{"audit_record": "decisions/x.json", "policy_version": "1"}'}},
+    )
+    result = deployer.handler(request(arn), lambda_context)
+    assert result["decision"] == "deny" and "approve the version again" in result["explanation"]
+    assert endpoints(REGION) == []

@@ -171,9 +171,7 @@ def tamper_watch_scenarios(world: World, context: Any) -> None:
 def cleared_version(world: World) -> str:
     """An approved version with the gate's clearance, set up without calling the gate (whose calls are not the subject)."""
     arn = world.register("credit-risk")
-    boto3.client("dynamodb", region_name="eu-west-1").put_item(
-        TableName=world.names.idempotency_table, Item={"id": {"S": f"cleared#{arn}"}, "value": {"S": "{}"}}
-    )
+    world.clear(arn)
     return arn
 
 

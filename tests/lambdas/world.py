@@ -126,12 +126,14 @@ class World:
         generated_by: str | None = None,
         pipeline_account: str = ACCOUNT,
         lineage: tuple[Any, str] | None = None,
+        model_uri: str | None = "default",
     ) -> str:
         """Register a model version the way the governed pipeline does (a run's evidence with its SHA-256, the pipeline
         execution, the project's execution role as registrar), then set its status as a person would.
         ``generated_by``: the pipeline execution ARN to name (default: a made-up execution of the project's pipeline).
         ``pipeline_account`` and ``lineage`` (an S3 client and its bucket): a pipeline of another account that
-        registers into this one, with its evidence in its own lineage bucket (many accounts)."""
+        registers into this one, with its evidence in its own lineage bucket (many accounts). ``model_uri``: the model
+        artifact (default: a training job's output in the project's model store; None: the model is in the image)."""
         run = uuid.uuid4().hex[:12]
         s3, bucket = lineage or (self.s3, self.names.lineage_bucket)
 
@@ -145,6 +147,11 @@ class World:
         validation_uri, validation_sha = evidence("validation/validation.json", b'{"success": true}')
         default_training, training_sha = evidence("data/train.csv", b"a,b\n1,2\n")
         baseline_uri, baseline_sha = evidence("baseline/baseline.json", b'{"schema": "ml-governance-drift-baseline/1"}')
+        if model_uri == "default":
+            store, prefix = self.names.model_store(group)
+            model_key = f"{prefix}/{group}-train-{run}/output/model.tar.gz"
+            self.s3.put_object(Bucket=store, Key=model_key, Body=b"model of run " + run.encode())
+            model_uri = f"s3://{store}/{model_key}"
         report_uri = default_report if report_uri == "default" else report_uri
         training_uri = default_training if training_uri == "default" else training_uri
         metadata = {
@@ -159,7 +166,12 @@ class World:
             "ModelPackageGroupName": group,
             "ModelApprovalStatus": "PendingManualApproval",
             "InferenceSpecification": {
-                "Containers": [{"Image": f"141502667606.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1"}],
+                "Containers": [
+                    {
+                        "Image": f"141502667606.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:1.7-1",
+                        **({"ModelDataUrl": model_uri} if model_uri else {}),
+                    }
+                ],
                 "SupportedContentTypes": ["text/csv"],
                 "SupportedResponseMIMETypes": ["text/csv"],
             },
@@ -178,6 +190,31 @@ class World:
             self.sagemaker(region).update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
             self.set_identities(arn, created_by=creator, approved_by=APPROVER)
         return arn
+
+    def clear(self, arn: str) -> dict[str, Any]:
+        """The approval gate's clearance of ``arn`` (pinning its model artifacts' current object versions), kept without
+        calling the gate, for tests whose subject is what reads clearances."""
+        from lambdas.shared.clearance import clear, clearance
+        from policies.rules.artifacts import ArtifactRead, model_data, pins
+
+        package = self.sagemaker(arn.split(":")[3]).describe_model_package(ModelPackageName=arn)
+        data = model_data(package.get("InferenceSpecification"))
+        reads = {}
+        for item in data:
+            bucket, key = item.uri.removeprefix("s3://").split("/", 1)
+            head = self.s3.head_object(Bucket=bucket, Key=key)
+            reads[item.uri] = ArtifactRead(item.uri, found=True, version_id=head["VersionId"], etag=head["ETag"].strip('"'))
+        clear(arn, audit_record="decisions/x.json", policy_version=self.policy.version, artifacts=pins(data, reads))
+        kept = clearance(arn)
+        assert kept is not None
+        return kept
+
+    def replace_model_artifact(self, arn: str, body: bytes = b"other bytes") -> str:
+        """Overwrite the version's model artifact in place, as its project's execution role can: a new object version."""
+        package = self.sagemaker(arn.split(":")[3]).describe_model_package(ModelPackageName=arn)
+        uri = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        return str(self.s3.put_object(Bucket=bucket, Key=key, Body=body)["VersionId"])
 
     def packages(self, group: str, region: str = REGION) -> list[dict[str, Any]]:
         try:
@@ -261,6 +298,10 @@ def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.Mon
     location = {"LocationConstraint": REGION}
     s3.create_bucket(Bucket=names.lineage_bucket, CreateBucketConfiguration=location)
     s3.put_bucket_versioning(Bucket=names.lineage_bucket, VersioningConfiguration={"Status": "Enabled"})  # as the stack makes it
+    if policy.accounts is not None:  # the hub's model artifact store, versioned as the hub-registry stack makes it
+        store = Names(policy, account=policy.accounts.hub).artifacts_bucket
+        s3.create_bucket(Bucket=store, CreateBucketConfiguration=location)
+        s3.put_bucket_versioning(Bucket=store, VersioningConfiguration={"Status": "Enabled"})
     s3.create_bucket(Bucket=names.audit_bucket, CreateBucketConfiguration=location, ObjectLockEnabledForBucket=True)
     s3.put_object_lock_configuration(
         Bucket=names.audit_bucket,

@@ -290,12 +290,27 @@ def mutate_engineer_deploys_directly(stacks: Stacks) -> None:
     _rewrite(persona_policy(stacks, "ml-engineer"), grant("Mutation", ["sagemaker:CreateEndpoint"], "*"))
 
 
+def mutate_deployer_cannot_check_artifact_versions(stacks: Stacks) -> None:
+    """The deployer no longer exempt from the lineage bucket's project fence: every deployment would be refused."""
+    lineage = _resource(stacks, "foundation", "aws_s3_bucket_policy", "lineage_policy")
+
+    def fence(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for s in statements:
+            if s["Sid"] == "ReadsStayInTheirProject":
+                exempt = s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+                s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [a for a in exempt if not a.endswith("-model-deployer")]
+        return statements
+
+    _rewrite(lineage, fence)
+
+
 PUBLISHED = "the-execution-role-runs-only-published-code"
+ARTIFACTS = "approved-bytes-are-checked"
 MUTATIONS = [
     pytest.param(mutate_guard_under_the_ml_boundary, {"handlers-act-everywhere"}, id="guard-under-ml-boundary"),
     pytest.param(mutate_gate_may_approve, {"only-approvers-approve"}, id="gate-may-approve"),
-    pytest.param(mutate_people_write_evidence, {"evidence-from-the-pipeline"}, id="people-write-evidence"),
-    pytest.param(mutate_cross_project_reads, {"data-stays-in-its-project"}, id="cross-project-reads"),
+    pytest.param(mutate_people_write_evidence, {"evidence-from-the-pipeline", ARTIFACTS}, id="people-write-evidence"),
+    pytest.param(mutate_cross_project_reads, {"data-stays-in-its-project", ARTIFACTS}, id="cross-project-reads"),
     pytest.param(mutate_reviewers_read_run_data, {"data-stays-in-its-project"}, id="reviewers-read-run-data"),
     pytest.param(mutate_pass_any_experiment_role, {"people-work-in-their-project"}, id="pass-any-experiment-role"),
     pytest.param(
@@ -327,6 +342,9 @@ MUTATIONS = [
     pytest.param(mutate_retention_deny_dropped, {"retention-cannot-be-bypassed"}, id="retention-deny-dropped"),
     pytest.param(mutate_records_overwritable, {"governance-cannot-be-switched-off"}, id="records-overwritable"),
     pytest.param(mutate_engineer_deploys_directly, {"only-the-deployer-deploys"}, id="engineer-deploys-directly"),
+    pytest.param(
+        mutate_deployer_cannot_check_artifact_versions, {"approved-bytes-are-checked"}, id="deployer-cannot-check-versions"
+    ),
 ]
 
 

@@ -72,6 +72,7 @@ def test_the_rule_id_collection_finds_what_the_modules_define() -> None:
         "data-drift",
         "governance-tampering",
         "promotion",
+        "model-artifact",
     }
     assert {"provider-region", "resource-region", "audit-object-lock"} <= infrastructure_rule_ids()
 

@@ -1,0 +1,39 @@
+"""Read a model artifact's current S3 object version, and compare a clearance's pins with it (policies.rules.artifacts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iam.grants import Grant, On
+from lambdas.shared import aws
+from policies.rules.artifacts import ArtifactRead, changed_artifacts
+
+# HeadObject is authorized by s3:GetObject; it returns the object's metadata and no bytes (the roles that check
+# versions cannot decrypt the artifacts).
+READ_ARTIFACT_VERSIONS = Grant("ReadModelArtifactVersions", ("s3:GetObject",), (On.MODEL_ARTIFACTS,))
+
+
+def read_artifact(uri: str, s3: Any) -> ArtifactRead:
+    """The object's current version. Without ``s3:ListBucket`` S3 answers a missing object with 403: both count as
+    not found, which every rule refuses."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not uri.startswith("s3://") or not bucket or not key:
+        return ArtifactRead(uri, found=False)
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except Exception as exc:
+        if aws.error_code(exc) in {*aws.S3_NOT_FOUND, "403", "AccessDenied", "Forbidden"}:
+            return ArtifactRead(uri, found=False)
+        raise
+    return ArtifactRead(uri, found=True, version_id=head.get("VersionId"), etag=str(head.get("ETag", "")).strip('"') or None)
+
+
+def artifact_changes(cleared: dict[str, Any] | None, region: str) -> tuple[str, ...]:
+    """Why a cleared version's model artifacts are not the object versions its clearance pins (none when they are,
+    or when it is not cleared: the other rules refuse that)."""
+    if cleared is None:
+        return ()
+    pinned = cleared.get("artifacts")
+    s3 = aws.client("s3", region)
+    now = {pin["uri"]: read_artifact(pin["uri"], s3) for pin in pinned or ()}
+    return tuple(changed_artifacts(pinned, now))
