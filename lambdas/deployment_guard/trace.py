@@ -31,17 +31,17 @@ GRANTS = (
 DEPLOYING = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 
 
-def _version(reference: str, region: str, account: str) -> tuple[str, str | None]:
-    """(ARN, status) of a model package given by name or ARN (in its own account: the hub's registry, with
-    many accounts; a name is the model's account); status None when it does not exist."""
+def _version(reference: str, region: str, account: str) -> tuple[str, dict[str, Any]]:
+    """(ARN, DescribeModelPackage) of a model package given by name or ARN (in its own account: the hub's registry,
+    with many accounts; a name is the model's account); ``{}`` when it does not exist."""
     try:
         sagemaker = aws.client("sagemaker", region, account=aws.account_of(reference) or account)
-        package = sagemaker.describe_model_package(ModelPackageName=reference)
+        package: dict[str, Any] = sagemaker.describe_model_package(ModelPackageName=reference)
     except Exception as exc:
         if aws.error_code(exc) not in aws.SAGEMAKER_NOT_FOUND:
             raise
-        return reference, None
-    return str(package["ModelPackageArn"]), str(package.get("ModelApprovalStatus"))
+        return reference, {}
+    return str(package["ModelPackageArn"]), package
 
 
 def _served_by_model(variant: str, model_name: str, region: str, account: str) -> list[ServedVersion]:
@@ -58,7 +58,8 @@ def _served_by_model(variant: str, model_name: str, region: str, account: str) -
         if not reference:
             served.append(ServedVersion(variant=variant, model=model_name, model_package=None))
             continue
-        arn, status = _version(str(reference), region, account)
+        arn, package = _version(str(reference), region, account)
+        status = str(package["ModelApprovalStatus"]) if package.get("ModelApprovalStatus") else None
         project = arn.rsplit("/", 2)[-2] if ":model-package/" in arn else None
         cleared = clearance(arn) if status == "Approved" else None
         served.append(
@@ -69,7 +70,7 @@ def _served_by_model(variant: str, model_name: str, region: str, account: str) -
                 status=status,
                 cleared=cleared is not None,
                 project=project,
-                artifact_changes=artifact_changes(cleared, region),
+                artifact_changes=artifact_changes(cleared, package, region),
             )
         )
     return served

@@ -69,11 +69,12 @@ def deploy(request: DeployRequest, context: Any) -> dict[str, Any]:
     group = arn.rsplit("/", 2)[-2]
     policy = governance_policy()
     try:
-        status: str | None = str(describe_package(arn, region).get("ModelApprovalStatus"))
+        package: dict[str, Any] = describe_package(arn, region)
     except Exception as exc:
         if aws.error_code(exc) not in aws.SAGEMAKER_NOT_FOUND:
             raise
-        status = None
+        package = {}
+    status = str(package["ModelApprovalStatus"]) if package.get("ModelApprovalStatus") else None
     stage: StageFacts | None = None
     if deploys_from_the_hub(policy, account):  # a workload account's deployer: the hub's clearance and promotions
         cleared, stage = hub_facts(policy, account, request.stage, arn)
@@ -86,7 +87,7 @@ def deploy(request: DeployRequest, context: Any) -> dict[str, Any]:
         status=status,
         cleared=cleared is not None,
         project=group,
-        artifact_changes=artifact_changes(cleared, region),
+        artifact_changes=artifact_changes(cleared, package, region),
     )
     decision = decide_deployment_request(policy, version, request.endpoint_name, stage)
     decision = replace(decision, evidence={**decision.evidence, **request.as_dict()})

@@ -6,7 +6,7 @@ from typing import Any
 
 from iam.grants import Grant, On
 from lambdas.shared import aws
-from policies.rules.artifacts import ArtifactRead, changed_artifacts
+from policies.rules.artifacts import ArtifactRead, changed_artifacts, model_data
 
 # HeadObject is authorized by s3:GetObject; it returns the object's metadata and no bytes (the roles that check
 # versions cannot decrypt the artifacts).
@@ -28,12 +28,13 @@ def read_artifact(uri: str, s3: Any) -> ArtifactRead:
     return ArtifactRead(uri, found=True, version_id=head.get("VersionId"), etag=str(head.get("ETag", "")).strip('"') or None)
 
 
-def artifact_changes(cleared: dict[str, Any] | None, region: str) -> tuple[str, ...]:
-    """Why a cleared version's model artifacts are not the object versions its clearance pins (none when they are,
-    or when it is not cleared: the other rules refuse that)."""
+def artifact_changes(cleared: dict[str, Any] | None, package: dict[str, Any], region: str) -> tuple[str, ...]:
+    """Why a cleared version's model artifacts are not the object versions its clearance pins, or why the model data
+    the version (``package``: DescribeModelPackage) names now is not what was pinned: none when they are, or when it
+    is not cleared (the other rules refuse that)."""
     if cleared is None:
         return ()
     pinned = cleared.get("artifacts")
     s3 = aws.client("s3", region)
     now = {pin["uri"]: read_artifact(pin["uri"], s3) for pin in pinned or ()}
-    return tuple(changed_artifacts(pinned, now))
+    return tuple(changed_artifacts(pinned, now, model_data(package.get("InferenceSpecification"))))

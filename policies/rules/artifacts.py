@@ -89,12 +89,20 @@ def pins(data: Sequence[ModelData], reads: Mapping[str, ArtifactRead]) -> list[d
     return kept
 
 
-def changed_artifacts(pinned: Sequence[Mapping[str, str]] | None, now: Mapping[str, ArtifactRead]) -> list[str]:
+def changed_artifacts(
+    pinned: Sequence[Mapping[str, str]] | None, now: Mapping[str, ArtifactRead], named: Sequence[ModelData] = ()
+) -> list[str]:
     """Why a cleared version's artifacts are not the approved bytes any more (``pinned``: the clearance's pins, None
-    when it kept none; ``now``: each pinned URI read now). A clearance without pins cannot vouch for any bytes."""
+    when it kept none; ``now``: each pinned URI read now; ``named``: the model data the version names now, which
+    must all have been pinned). A clearance without pins cannot vouch for any bytes."""
     if pinned is None:
         return ["its clearance pins no model artifact (kept before artifacts were pinned): approve the version again"]
-    problems = []
+    pinned_uris = {pin["uri"] for pin in pinned}
+    problems = [
+        f"container {d.container} names model data {d.uri}, which the approval did not pin"
+        for d in named
+        if d.uri not in pinned_uris
+    ]
     for pin in pinned:
         uri, approved = pin["uri"], pin["version_id"]
         read = now.get(uri)

@@ -29,7 +29,7 @@ from iam.organizations import FULL_AWS_ACCESS
 from lambdas.routing import SAGEMAKER_EVENTS
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy, Project
-from policies.naming import Names
+from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, Names
 from review.access.evaluator import ContextValue, Evaluation, LabelledPolicy, Principal, Request, ScpLevel, evaluate
 from review.access.terraform import SynthesizedAccount, read_account
 
@@ -473,6 +473,34 @@ def artifact_keys_open_to_their_stages(review: OrganizationReview) -> list[str]:
     return out
 
 
+def artifact_versions_are_checked(review: OrganizationReview) -> list[str]:
+    """A project's artifacts in the hub's store: written only by its entry stages' execution roles (and the hub's
+    administrator, who owns the bucket); their object versions readable by the hub's approval gate (which pins them)
+    and deployment guard and by the deployer of every stage the project runs in (which check the pins)."""
+    section, hub, out = review.section, review.hub, []
+    hub_account = review.accounts[hub.account]
+    everyone = list(review.every_principal())
+    for project in review.policy.projects:
+        store, prefix = hub.model_store(project.name)
+        artifact = f"{hub.bucket_arn(store)}/{prefix}/{project.name}-train-1/output/model.tar.gz"
+        key = hub_account.key_arns[hub.artifact_key_alias(project.name)]
+        put: dict[str, ContextValue] = {
+            "s3:x-amz-server-side-encryption": "aws:kms",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": key,
+        }
+        writers = _who(review, everyone, lambda p: review.ask(p, "s3:PutObject", artifact, account=hub.account, context=put))  # noqa: B023
+        entry = [s for s in section.stages_of(project.name) if s in section.entry_stages]
+        wanted = {review.names(section.account_of(s)).role_arn(hub.execution_role(project)) for s in entry}
+        if writers - {review.admin(hub.account).arn} != wanted:
+            out.append(f"{project.name}'s artifacts are written by {sorted(writers)}, must be {sorted(wanted)}")
+        readers = _who(review, everyone, lambda p: review.ask(p, "s3:GetObject", artifact, account=hub.account))  # noqa: B023
+        checkers = {hub.role_arn(hub.handler_role(h)) for h in (APPROVAL_GATE, DEPLOYMENT_GUARD)}
+        checkers |= {review.names(section.account_of(s)).role_arn(hub.deployer_role) for s in section.stages_of(project.name)}
+        if missing := sorted(checkers - readers):
+            out.append(f"{project.name}'s artifact versions cannot be read by {missing}, which pin or check them")
+    return out
+
+
 def only_forwarders_reach_the_hub_bus(review: OrganizationReview) -> list[str]:
     """The hub's bus takes events from the workload accounts' forwarding roles, from no other principal of theirs."""
     hub = review.hub
@@ -539,6 +567,12 @@ ORGANIZATION_INVARIANTS: tuple[OrganizationInvariant, ...] = (
         "artifact-keys-open-to-their-stages",
         "a project's artifact key decrypts only for the roles its stages serve it with",
         artifact_keys_open_to_their_stages,
+    ),
+    OrganizationInvariant(
+        "artifact-versions-are-checked",
+        "a project's artifacts are written only by its entry stages' pipelines; the hub's gate and guard and its stages'"
+        " deployers read their object versions",
+        artifact_versions_are_checked,
     ),
     OrganizationInvariant(
         "only-forwarders-reach-the-hub-bus",

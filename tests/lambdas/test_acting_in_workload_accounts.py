@@ -572,11 +572,10 @@ def test_the_guard_judges_a_prod_endpoint_by_the_hubs_promotion_record(
 ) -> None:
     """An endpoint in prod serving a cleared version the hub never promoted into prod was allowed: the guard checked
     approval and clearance only (review of 2026-11-26)."""
-    from lambdas.shared.clearance import clear
 
     world = hub_handler(world_for, monkeypatch, "deployment-guard")
     version = world.register("credit-risk", status="Approved")
-    clear(version, audit_record="decisions/x.json", policy_version=world.policy.version, artifacts=[], approved_by_person="alice")
+    world.clear(version)
     if promoted:
         promoted_in_the_hub(world, "prod", version)
     sagemaker = serving_in(PROD, version)
@@ -598,11 +597,9 @@ def test_a_retry_of_facts_remembered_before_the_stage_rule_reads_the_promotions(
     retry deleted a promoted prod endpoint (found by a review of the change)."""
     from dataclasses import asdict
 
-    from lambdas.shared.clearance import clear
-
     world = hub_handler(world_for, monkeypatch, "deployment-guard")
     version = world.register("credit-risk", status="Approved")
-    clear(version, audit_record="decisions/x.json", policy_version=world.policy.version, artifacts=[], approved_by_person="alice")
+    world.clear(version)
     promoted_in_the_hub(world, "prod", version)
     sagemaker = serving_in(PROD, version)
     event = {**api_call_event("CreateEndpoint", name="credit-risk-scoring", region=REGION), "account": PROD}

@@ -3,6 +3,7 @@ quarantines an endpoint that serves anything else, including a version rejected 
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -267,4 +268,23 @@ def test_a_clearance_kept_before_artifacts_were_pinned_deploys_nothing(world: Wo
     )
     result = deployer.handler(request(arn), lambda_context)
     assert result["decision"] == "deny" and "approve the version again" in result["explanation"]
+    assert endpoints(REGION) == []
+
+
+def test_a_version_naming_model_data_its_clearance_does_not_pin_deploys_nothing(world: World, lambda_context: Any) -> None:
+    """The clearance pins what the gate judged; a version naming other model data now (its inference specification
+    updated after approval) is not what was approved."""
+    arn = world.register("credit-risk")
+    kept = world.clear(arn)
+    elsewhere = kept["artifacts"][0]["uri"].replace("/output/", "/judged/")
+    world.put_lineage(elsewhere.split("/", 3)[3], b"the bytes the gate judged")
+    world.client("dynamodb").put_item(
+        TableName=world.names.idempotency_table,
+        Item={
+            "id": {"S": f"cleared#{arn}"},
+            "value": {"S": json.dumps({**kept, "artifacts": [{**kept["artifacts"][0], "uri": elsewhere}]})},
+        },
+    )
+    result = deployer.handler(request(arn), lambda_context)
+    assert result["decision"] == "deny" and "which the approval did not pin" in result["explanation"]
     assert endpoints(REGION) == []

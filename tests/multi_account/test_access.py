@@ -217,7 +217,21 @@ def reader_reads_the_whole_table(stacks: Stacks) -> None:
     _edit(body, "policy", lambda s: s[0].pop("Condition"))
 
 
+def artifacts_closed_to_the_prod_deployer(stacks: Stacks) -> None:
+    """The prod deployer no longer reads credit-risk's artifact versions in the hub: it could not check the pins."""
+    body = next(iter(stacks["hub-registry"]["resource"]["aws_s3_bucket_policy"].values()))
+    deployer = f":{PROD}:role/acme-model-deployer"
+
+    def close(statements: list[dict[str, Any]]) -> None:
+        for statement in statements:
+            if statement["Sid"] == "CreditRiskStagesRead":
+                statement["Principal"]["AWS"] = [a for a in statement["Principal"]["AWS"] if not a.endswith(deployer)]
+
+    _edit(body, "policy", close)
+
+
 MUTATIONS = [
+    pytest.param(artifacts_closed_to_the_prod_deployer, {"artifact-versions-are-checked"}, id="artifacts-closed-to-prod"),
     pytest.param(drop_region_deny, {"admins-stay-in-allowed-regions"}, id="region-deny-dropped"),
     pytest.param(exempt_everyone_from_enforcement_tampering, {"admins-cannot-switch-governance-off"}, id="everyone-exempt"),
     pytest.param(deny_the_deployment_role_too, {"admins-cannot-switch-governance-off"}, id="deployment-role-denied"),

@@ -115,3 +115,15 @@ def test_the_deployer_refuses_a_cleared_version_whose_artifact_changed(policy: G
     assert not decision.allowed
     assert decision.violations[0].message.endswith(f"not as approved: its model artifact {MODEL} was replaced after approval")
     assert decision.evidence["artifact_changes"] == list(changed.artifact_changes)
+
+
+def test_model_data_the_version_names_now_but_the_approval_did_not_pin_is_named() -> None:
+    """UpdateModelPackage can give a version new inference specifications after approval: the pins are per URI, so a
+    URI the version names now that the clearance does not pin is a change too."""
+    pinned = [{"uri": MODEL, "version_id": "v1", "etag": "e"}]
+    now = {MODEL: ArtifactRead(MODEL, True, "v1")}
+    assert changed_artifacts(pinned, now, [ModelData(0, MODEL)]) == []
+    other = MODEL.replace("r1", "r2")
+    assert changed_artifacts(pinned, now, [ModelData(0, other)]) == [
+        f"container 0 names model data {other}, which the approval did not pin"
+    ]
