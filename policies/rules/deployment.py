@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from policies.rules.artifacts import RULE as ARTIFACT_RULE
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation, enforcement_action
 from policies.terms import Mode, Quarantine
 
@@ -65,6 +66,23 @@ class EndpointFacts:
 def version_problem(policy: GovernancePolicy, served: ServedVersion) -> str | None:
     """Why this version may not serve, or None when it may: from the registry, governed, Approved, cleared, with the
     model artifacts its clearance pins."""
+    if problem := _approval_problem(policy, served):
+        return problem
+    if served.artifact_changes:
+        where = f"variant {served.variant} (model {served.model})"
+        return f"{where} serves {served.model_package}, not as approved: {'; '.join(served.artifact_changes)}"
+    return None
+
+
+def violation(policy: GovernancePolicy, served: ServedVersion, problem: str) -> Violation:
+    """``problem`` (of ``served``) as a violation of ``model-artifact`` when the version's approval stands but its
+    model bytes are not the approved ones (``version_problem`` names that first), else of ``deployment-approval``."""
+    if served.artifact_changes and _approval_problem(policy, served) is None:
+        return Violation(ARTIFACT_RULE, problem)
+    return Violation(RULE, problem)
+
+
+def _approval_problem(policy: GovernancePolicy, served: ServedVersion) -> str | None:
     where = f"variant {served.variant} (model {served.model})"
     if not served.model_package:
         return f"{where} does not come from the model registry (no ModelPackageName)"
@@ -74,8 +92,6 @@ def version_problem(policy: GovernancePolicy, served: ServedVersion) -> str | No
         return f"{where} serves {served.model_package}, which is {served.status or 'not found'}, not Approved"
     if not served.cleared:
         return f"{where} serves {served.model_package}, which the approval gate has not cleared"
-    if served.artifact_changes:
-        return f"{where} serves {served.model_package}, not as approved: {'; '.join(served.artifact_changes)}"
     return None
 
 
@@ -152,7 +168,7 @@ def decide_serving(
     account's); in a workload account (``account_stages``: the stages it runs), promoted into its stage."""
     problems = {s: serving_problem(policy, endpoint.name, s, account_stages) for s in endpoint.served}
     capture = capture_problems(policy, endpoint, lineage_bucket)
-    found = tuple(Violation(RULE, p) for p in [*problems.values(), *capture] if p)
+    found = tuple([violation(policy, s, p) for s, p in problems.items() if p] + [Violation(RULE, p) for p in capture])
     if not endpoint.served:
         found = (Violation(RULE, f"endpoint {endpoint.name} serves no model that can be traced"),)
     offending = list(dict.fromkeys(s.variant for s, p in problems.items() if p or capture))
@@ -242,7 +258,7 @@ def decide_deployment_request(
     """The deployer's decision on a request to put ``version`` behind ``endpoint``; ``stage``: the deployer runs in a
     workload account (many accounts) and deploys versions of the hub's registry into that stage."""
     problem = version_problem(policy, version)
-    found: list[Violation] = [Violation(RULE, problem)] if problem else []
+    found: list[Violation] = [violation(policy, version, problem)] if problem else []
     if stage is not None:
         found += [Violation(RULE, p) for p in stage_problems(policy, version, stage)]
     project = version.project or ""

@@ -240,6 +240,7 @@ def test_an_artifact_replaced_after_approval_is_not_deployed(world: World, lambd
     assert endpoints(REGION) == [] and sagemaker().list_models()["Models"] == []
     (record,) = deployment_records(world)
     assert f"replaced after approval: object version {replaced}, approved {approved}" in record["violations"][0]["message"]
+    assert record["violations"][0]["rule"] == "model-artifact"
 
 
 def test_the_sweep_quarantines_an_endpoint_whose_artifact_was_replaced_after_deployment(
@@ -257,6 +258,7 @@ def test_the_sweep_quarantines_an_endpoint_whose_artifact_was_replaced_after_dep
     assert endpoints(REGION) == []
     (record,) = [r for r in deployment_records(world) if r["decision"] == "deny"]
     assert "not as approved: its model artifact s3://" in record["violations"][0]["message"]
+    assert record["violations"][0]["rule"] == "model-artifact"
     assert record["evidence"]["served"][0]["artifact_changes"] == [record["violations"][0]["message"].split(": ", 1)[1]]
 
 

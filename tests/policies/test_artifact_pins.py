@@ -112,7 +112,7 @@ def test_the_deployer_refuses_a_cleared_version_whose_artifact_changed(policy: G
     assert decide_deployment_request(policy, version, "credit-risk-scoring").allowed
     changed = replace(version, artifact_changes=(f"its model artifact {MODEL} was replaced after approval",))
     decision = decide_deployment_request(policy, changed, "credit-risk-scoring")
-    assert not decision.allowed
+    assert not decision.allowed and decision.violations[0].rule == "model-artifact"
     assert decision.violations[0].message.endswith(f"not as approved: its model artifact {MODEL} was replaced after approval")
     assert decision.evidence["artifact_changes"] == list(changed.artifact_changes)
 
@@ -127,3 +127,10 @@ def test_model_data_the_version_names_now_but_the_approval_did_not_pin_is_named(
     assert changed_artifacts(pinned, now, [ModelData(0, other)]) == [
         f"container 0 names model data {other}, which the approval did not pin"
     ]
+
+
+def test_a_version_that_is_not_cleared_breaks_the_approval_rule_whatever_its_bytes(policy: GovernancePolicy) -> None:
+    version = ServedVersion("AllTraffic", "", PACKAGE, status="Rejected", cleared=False, project="credit-risk")
+    changed = replace(version, artifact_changes=("its model artifact was replaced after approval",))
+    (violation,) = decide_deployment_request(policy, changed, "credit-risk-scoring").violations
+    assert violation.rule == "deployment-approval" and "Rejected" in violation.message
