@@ -91,6 +91,7 @@ class Play:
         self.quarantine = lifecycle.policy.deployment.quarantine.value
         self.outcomes: list[Outcome] = []
         self.live = self.coin = ""
+        self.approved: dict[str, str] = {}  # project -> its version approved on the governed path
 
     def scenario(self, title: str, project: Project, *expected: Expected) -> Outcome:
         self.on_step(title)
@@ -107,6 +108,7 @@ class Play:
             version = lc.register(project)
             step.results += lc.approve(version)
             step.state.append((f"version {version.rsplit('/', 1)[-1]} stays Approved", lc.status(version) == "Approved"))
+            self.approved[project.name] = version
             if project.name == primary.name:
                 self.live = version
 
@@ -176,6 +178,16 @@ class Play:
         )
         step.results += lc.deploy(self.coin, canary)
         step.state.append((f"no endpoint {canary}", not lc.endpoint_exists(canary)))
+
+        overwritten = f"{secondary.name}-overwritten"
+        step = self.scenario(
+            f"{secondary.name}'s approved model.tar.gz overwritten, then deployment asked",
+            secondary,
+            Expected(MODEL_DEPLOYER, "deny", "model-artifact"),
+        )
+        lc.overwrite_model(self.approved[secondary.name])
+        step.results += lc.deploy(self.approved[secondary.name], overwritten)
+        step.state.append((f"no endpoint {overwritten}", not lc.endpoint_exists(overwritten)))
 
         shadow = f"{primary.name}-shadow"
         step = self.scenario(

@@ -47,7 +47,7 @@ def test_every_scenario_goes_as_the_policy_says(played: tuple[Played, Any]) -> N
     result, _ = played
     failed = {c.name: list(c.problems) for c in result.checks() if c.ok is not True}
     assert not failed
-    assert len(result.outcomes) == 17  # 3 governed projects' versions, then 14 scenarios (demo/scenarios.py)
+    assert len(result.outcomes) == 18  # 3 governed projects' versions, then 15 scenarios (demo/scenarios.py)
 
 
 def test_the_per_project_summary_adds_up_to_the_audit_records(played: tuple[Played, Any], policy: GovernancePolicy) -> None:
