@@ -113,8 +113,9 @@ def lineage_guardrails(
       except for the enforcement roles in ``lineage_writers`` (drift reports);
     - objects are read only inside the reader's own project, except evaluation and validation reports
       (``runs/``, for approvers) and for ``evidence_readers`` (the auditor, the approval gate) and
-      ``artifact_version_readers`` (the deployer and the deployment guard: their own policies allow ``s3:GetObject``
-      on the model stores only, for HeadObject, and no key that decrypts them; they are not holdout readers).
+      ``artifact_version_readers`` (the deployer and the deployment guard, which read model artifacts' object versions
+      with HeadObject and hold no key that decrypts them), who read nothing but the model stores
+      (``projects/*/models/``; in an S3 ARN ``*`` spans ``/``, so any key with a ``models/`` folder).
     """
     bucket = names.bucket_arn(names.lineage_bucket)
     own = f"{bucket}/{names.lineage_project_prefix(f'${{aws:PrincipalTag/{PROJECT_TAG_KEY}}}')}/*"
@@ -170,6 +171,18 @@ def lineage_guardrails(
             reads,
             [own, *(f"{bucket}/{key}" for key in names.lineage_run_reports("*"))],
             {"ArnNotEquals": {"aws:PrincipalArn": [*evidence_readers, *artifact_version_readers]}},
+        ),
+        *(
+            [
+                _deny_everyone(
+                    "ArtifactVersionReadersReadOnlyModelStores",
+                    reads,
+                    [f"{bucket}/{names.artifacts_prefix('*')}/*"],
+                    {"ArnEquals": {"aws:PrincipalArn": list(artifact_version_readers)}},
+                )
+            ]
+            if artifact_version_readers
+            else []
         ),
     ]
 

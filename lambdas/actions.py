@@ -219,7 +219,15 @@ class DeployModelVersion(RemediationAction):
                 ("StringEquals", "iam:PassedToService", "sagemaker.amazonaws.com"),
             ),
         ),
-        Grant("EncryptEndpointStorageAndCapture", ("kms:CreateGrant", "kms:DescribeKey"), (On.DATA_KEY,)),
+        # SageMaker creates the grants it needs for the endpoint's storage and capture; the deployer may not grant
+        # itself (or anyone) the key's use.
+        Grant(
+            "EncryptEndpointStorageAndCapture",
+            ("kms:CreateGrant",),
+            (On.DATA_KEY,),
+            condition=(("Bool", "kms:GrantIsForAWSResource", "true"),),
+        ),
+        Grant("DescribeTheDataKey", ("kms:DescribeKey",), (On.DATA_KEY,)),
     )
 
     @classmethod

@@ -136,7 +136,8 @@ def _facts(event: dict[str, Any], where: str, name: str, region: str, account: s
     stored = ledger.remembered(FACTS, f"{event['id']}:{where}", trace)["endpoint"]
     if stored is None:
         return None
-    if "captures" not in stored:  # remembered before the capture rule: trace again (fails closed if it cannot)
+    # remembered before the capture rule or the artifact pins: trace again (fails closed if it cannot)
+    if "captures" not in stored or any("artifact_changes" not in s for s in stored["served"]):
         found = trace_endpoint(name, region, account)
         if found is None:
             return None

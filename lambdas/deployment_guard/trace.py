@@ -70,7 +70,7 @@ def _served_by_model(variant: str, model_name: str, region: str, account: str) -
                 status=status,
                 cleared=cleared is not None,
                 project=project,
-                artifact_changes=artifact_changes(cleared, package, region),
+                artifact_changes=artifact_changes(cleared, package, region, model=container),
             )
         )
     return served

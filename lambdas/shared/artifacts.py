@@ -28,13 +28,22 @@ def read_artifact(uri: str, s3: Any) -> ArtifactRead:
     return ArtifactRead(uri, found=True, version_id=head.get("VersionId"), etag=str(head.get("ETag", "")).strip('"') or None)
 
 
-def artifact_changes(cleared: dict[str, Any] | None, package: dict[str, Any], region: str) -> tuple[str, ...]:
+def artifact_changes(
+    cleared: dict[str, Any] | None, package: dict[str, Any], region: str, *, model: dict[str, Any] | None = None
+) -> tuple[str, ...]:
     """Why a cleared version's model artifacts are not the object versions its clearance pins, or why the model data
-    the version (``package``: DescribeModelPackage) names now is not what was pinned: none when they are, or when it
-    is not cleared (the other rules refuse that)."""
+    the version (``package``: DescribeModelPackage) names now, or the deployed model's container (``model``: one of
+    DescribeModel's containers) adds, is not what was pinned: none when they are, or when the version is not cleared
+    (the other rules refuse that)."""
     if cleared is None:
         return ()
     pinned = cleared.get("artifacts")
     s3 = aws.client("s3", region)
     now = {pin["uri"]: read_artifact(pin["uri"], s3) for pin in pinned or ()}
-    return tuple(changed_artifacts(pinned, now, model_data(package.get("InferenceSpecification"))))
+    named = model_data(package.get("InferenceSpecification")) + model_data({"Containers": [model or {}]})
+    changes = changed_artifacts(pinned, now, named)
+    if model and model.get("InferenceSpecificationName"):  # an additional specification: not what the gate judged
+        changes.append(
+            f"the model serves its inference specification {model['InferenceSpecificationName']}, not the approved one"
+        )
+    return tuple(changes)

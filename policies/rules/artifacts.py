@@ -37,8 +37,10 @@ class ArtifactRead:
 
 
 def model_data(inference_specification: Mapping[str, Any] | None) -> list[ModelData]:
-    """The model data each container names (DescribeModelPackage's ``InferenceSpecification.Containers``): a
-    ``ModelDataUrl`` or a ``ModelDataSource.S3DataSource``; a container with neither has its model in its image."""
+    """The model data each container names (DescribeModelPackage's ``InferenceSpecification.Containers``, or a
+    model's ``PrimaryContainer``/``Containers``): ``ModelDataUrl``, ``ModelDataSource.S3DataSource``, each
+    ``AdditionalModelDataSources[].S3DataSource`` and ``AdditionalS3DataSource``; a container with none of them has
+    its model in its image."""
     found = []
     containers = (inference_specification or {}).get("Containers") or []
     for index, container in enumerate(containers):
@@ -46,10 +48,15 @@ def model_data(inference_specification: Mapping[str, Any] | None) -> list[ModelD
             continue
         if container.get("ModelDataUrl"):
             found.append(ModelData(index, str(container["ModelDataUrl"])))
-            continue
-        source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
-        if source.get("S3Uri"):
-            found.append(ModelData(index, str(source["S3Uri"]), pinnable=source.get("S3DataType", "S3Object") == "S3Object"))
+        sources = [
+            (container.get("ModelDataSource") or {}).get("S3DataSource"),
+            *((extra or {}).get("S3DataSource") for extra in container.get("AdditionalModelDataSources") or []),
+            container.get("AdditionalS3DataSource"),
+        ]
+        for source in sources:
+            if isinstance(source, Mapping) and source.get("S3Uri"):
+                pinnable = source.get("S3DataType", "S3Object") == "S3Object"
+                found.append(ModelData(index, str(source["S3Uri"]), pinnable=pinnable))
     return found
 
 

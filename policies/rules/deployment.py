@@ -122,10 +122,28 @@ def serving_problem(
         runs = [s for s in account_stages if s in accounts.stages_of(served.project)]
         if not runs:
             return f"{where}: project {served.project} runs in none of this account's stages ({', '.join(account_stages)})"
+        if len(runs) > 1:  # stages sharing the account: the endpoint's name says which one it serves
+            named = endpoint_stage(endpoint, served.project, runs)
+            if named is None:
+                return f"{where} behind endpoint {endpoint}, which names none of the stages sharing this account: {_stage_names(served.project, runs)}"
+            runs = [named]
         rules = accounts.rules()
         if not any(s not in rules or s in served.promoted_into for s in runs):
             return f"{where}, which has not been promoted into {' or '.join(runs)}"
     return None
+
+
+def endpoint_stage(endpoint: str, project: str, stages: Sequence[str]) -> str | None:
+    """The stage an endpoint is named for (``<project>-<stage>-...``; the longest stage name that fits), or None.
+
+    Where stages share an account, nothing else tells a staging endpoint from a dev one: the deployer names every
+    endpoint of such an account for its stage, and the guard judges the endpoint by the stage it is named for."""
+    fits = [s for s in stages if endpoint.startswith(f"{project}-{s}-")]
+    return max(fits, key=len) if fits else None
+
+
+def _stage_names(project: str, stages: Sequence[str]) -> str:
+    return " or ".join(f"{project}-{s}-..." for s in stages)
 
 
 def capture_problems(policy: GovernancePolicy, endpoint: EndpointFacts, lineage_bucket: str) -> list[str]:
@@ -252,6 +270,21 @@ def stage_problems(policy: GovernancePolicy, version: ServedVersion, stage: Stag
     return problems
 
 
+def shared_account_problems(policy: GovernancePolicy, project: str, endpoint: str, stage: StageFacts) -> list[str]:
+    """In an account that runs several of the project's stages, the endpoint must be named for the deployer's stage
+    (``<project>-<stage>-...``): the guard judges it by that name (``endpoint_stage``)."""
+    accounts = policy.accounts
+    if accounts is None or stage.stage is None or not project:
+        return []
+    shared = [s for s in accounts.workload_accounts.get(accounts.account_of(stage.stage), []) if s in accounts.stages_of(project)]
+    if len(shared) < 2 or endpoint_stage(endpoint, project, shared) == stage.stage:
+        return []
+    return [
+        f"endpoint {endpoint} is in an account shared by stages {', '.join(shared)}: name it for stage {stage.stage} "
+        f"({project}-{stage.stage}-...)"
+    ]
+
+
 def decide_deployment_request(
     policy: GovernancePolicy, version: ServedVersion, endpoint: str, stage: StageFacts | None = None
 ) -> Decision:
@@ -261,6 +294,7 @@ def decide_deployment_request(
     found: list[Violation] = [violation(policy, version, problem)] if problem else []
     if stage is not None:
         found += [Violation(RULE, p) for p in stage_problems(policy, version, stage)]
+        found += [Violation(RULE, p) for p in shared_account_problems(policy, version.project or "", endpoint, stage)]
     project = version.project or ""
     if project and not endpoint.startswith(f"{project}-"):
         found.append(Violation(RULE, f"endpoint {endpoint} is not named for project {project} ({project}-...)"))

@@ -290,3 +290,111 @@ def test_a_version_naming_model_data_its_clearance_does_not_pin_deploys_nothing(
     result = deployer.handler(request(arn), lambda_context)
     assert result["decision"] == "deny" and "which the approval did not pin" in result["explanation"]
     assert endpoints(REGION) == []
+
+
+def _moto_package(arn: str) -> Any:
+    """moto's record of a version: the tests give it fields its CreateModelPackage does not take."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    return next(p for p in sagemaker_backends[ACCOUNT][REGION].model_packages.values() if p.arn == arn)
+
+
+def test_additional_model_data_of_a_version_is_pinned_too(world: World, lambda_context: Any) -> None:
+    """AdditionalModelDataSources (and AdditionalS3DataSource) load beside ModelDataUrl: unpinned, they could be
+    replaced after approval (review of 2026-11-26)."""
+    arn = world.register("credit-risk", status="PendingManualApproval")
+    store, prefix = world.names.model_store("credit-risk")
+    key = f"{prefix}/credit-risk-train-x/output/weights.tar.gz"
+    world.s3.put_object(Bucket=store, Key=key, Body=b"judged weights")
+    extra = {"S3Uri": f"s3://{store}/{key}", "S3DataType": "S3Object", "CompressionType": "Gzip"}
+    _moto_package(arn).inference_specification["Containers"][0]["AdditionalModelDataSources"] = [
+        {"ChannelName": "weights", "S3DataSource": extra}
+    ]
+    sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    event = approval_event(arn)
+    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
+    assert gate.handler(event, lambda_context)["decision"] == "allow"
+    assert [p["uri"] for p in clearance(arn)["artifacts"]][1:] == [extra["S3Uri"]]  # type: ignore[index]
+    assert deployer.handler(request(arn), lambda_context)["decision"] == "allow"
+
+    world.s3.put_object(Bucket=store, Key=key, Body=b"other weights")
+
+    assert guard.handler(scheduled_sweep(), lambda_context)["decisions"] == ["deny"]
+    assert endpoints(REGION) == []
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        pytest.param({"InferenceSpecificationName": "alternative"}, id="another-inference-specification"),
+        pytest.param(
+            {
+                "AdditionalModelDataSources": [
+                    {
+                        "ChannelName": "w",
+                        "S3DataSource": {"S3Uri": "{other}", "S3DataType": "S3Object", "CompressionType": "Gzip"},
+                    }
+                ]
+            },
+            id="model-data-added-by-the-model",
+        ),
+    ],
+)
+def test_a_model_serving_a_cleared_version_with_other_model_data_is_quarantined(
+    world: World, lambda_context: Any, container: dict[str, Any]
+) -> None:
+    """A model made from an approved version can choose another of its inference specifications (which can be added
+    after approval) or add model data of its own: the endpoint serves bytes the gate never judged."""
+    arn = approved_by_the_gate(world, lambda_context)
+    other = world.put_lineage("projects/credit-risk/models/elsewhere/output/model.tar.gz", b"other model")
+    model = json.loads(json.dumps(container).replace("{other}", other))
+    sagemaker().create_model(
+        ModelName="credit-risk-alternative",
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/acme-credit-risk-sagemaker-execution",
+        PrimaryContainer={"ModelPackageName": arn, **model},
+    )
+    variant = {
+        "VariantName": "AllTraffic",
+        "ModelName": "credit-risk-alternative",
+        "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": 1,
+    }
+    capture = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 100,
+        "DestinationS3Uri": f"s3://{world.names.lineage_bucket}/projects/credit-risk/capture/credit-risk-alternative",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+    }
+    sagemaker().create_endpoint_config(
+        EndpointConfigName="credit-risk-alternative", ProductionVariants=[variant], DataCaptureConfig=capture
+    )
+    sagemaker().create_endpoint(EndpointName="credit-risk-alternative", EndpointConfigName="credit-risk-alternative")
+
+    assert guard.handler(scheduled_sweep(), lambda_context)["decisions"] == ["deny"]
+
+    (record,) = deployment_records(world)
+    assert [v["rule"] for v in record["violations"]] == ["model-artifact"]
+    assert endpoints(REGION) == []
+
+
+def test_a_retry_of_facts_remembered_before_the_pins_traces_again(world: World, lambda_context: Any) -> None:
+    """Facts a first attempt stored before this release have no artifact changes: read as "none", the retry allowed
+    an endpoint whose artifact had been replaced (review of 2026-11-26)."""
+    from dataclasses import asdict
+
+    from lambdas.deployment_guard.trace import trace_endpoint
+    from lambdas.shared import ledger
+
+    arn = approved_by_the_gate(world, lambda_context)
+    assert deployer.handler(request(arn), lambda_context)["decision"] == "allow"
+    event = scheduled_sweep()
+    before = asdict(trace_endpoint("credit-risk-scoring", REGION, ACCOUNT))  # type: ignore[arg-type]
+    for served in before["served"]:
+        served.pop("artifact_changes")
+    ledger.remembered(
+        "facts", f"{event['id']}:targets", lambda: {"targets": [["credit-risk-scoring", REGION, ACCOUNT]], "revoked": None}
+    )
+    ledger.remembered("facts", f"{event['id']}:{REGION}:credit-risk-scoring", lambda: {"endpoint": before})
+    world.replace_model_artifact(arn)
+
+    assert guard.handler(event, lambda_context)["decisions"] == ["deny"]

@@ -134,3 +134,20 @@ def test_a_version_that_is_not_cleared_breaks_the_approval_rule_whatever_its_byt
     changed = replace(version, artifact_changes=("its model artifact was replaced after approval",))
     (violation,) = decide_deployment_request(policy, changed, "credit-risk-scoring").violations
     assert violation.rule == "deployment-approval" and "Rejected" in violation.message
+
+
+def test_every_model_data_source_of_a_container_is_named() -> None:
+    weights, extra = f"{MODEL}-weights", f"{MODEL}-extra/"
+    specification = {
+        "Containers": [
+            {
+                "Image": "img",
+                "ModelDataUrl": MODEL,
+                "AdditionalModelDataSources": [
+                    {"ChannelName": "w", "S3DataSource": {"S3Uri": weights, "S3DataType": "S3Object"}}
+                ],
+                "AdditionalS3DataSource": {"S3Uri": extra, "S3DataType": "S3Prefix"},
+            }
+        ]
+    }
+    assert model_data(specification) == [ModelData(0, MODEL), ModelData(0, weights), ModelData(0, extra, pinnable=False)]

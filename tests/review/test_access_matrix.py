@@ -33,6 +33,43 @@ def test_every_invariant_holds_for_the_shipped_policy(shipped: AccessMatrix) -> 
     assert check_invariants(shipped) == []
 
 
+@pytest.mark.parametrize("for_an_aws_resource", [False, True])
+def test_nobody_grants_the_use_of_a_governance_key_except_for_sagemakers_own_resources(
+    shipped: AccessMatrix, for_an_aws_resource: bool
+) -> None:
+    """The deployer's grant for an endpoint's storage and capture once had no condition: it could grant itself the
+    data key's Decrypt and read the lineage bucket's bytes (review of 2026-11-26). SageMaker's grants carry
+    kms:GrantIsForAWSResource; a grant made directly does not."""
+    from review.access.evaluator import Request, evaluate
+    from review.access.matrix import _resource_policy
+
+    account, region = shipped.account, shipped.policy.regions.home
+    deployer = {c.label for c in shipped.callers if c.role.endswith("-model-deployer")}
+    for alias, key in account.key_arns.items():
+        if not alias.startswith("alias/"):
+            continue
+        context = {
+            "aws:RequestedRegion": region,
+            "kms:GrantOperations": ["Decrypt"],
+            "kms:GrantIsForAWSResource": for_an_aws_resource,
+        }
+        who = {
+            c.label
+            for c in shipped.callers
+            if evaluate(
+                Request(
+                    account.roles[c.role].principal(session="s" if c.session_tags else None, tags=c.session_tags),
+                    "kms:CreateGrant",
+                    key,
+                    context,
+                ),
+                resource_policy=_resource_policy(account, key),
+            ).allowed
+        }
+        expected = deployer if for_an_aws_resource and alias.endswith("-ml-data") else set()
+        assert who == expected, alias
+
+
 def test_the_committed_matrix_is_the_one_the_stacks_produce(shipped: AccessMatrix) -> None:
     committed = (REPO / "docs" / "access-matrix.md").read_text()
     assert committed == render_markdown(shipped, []), "docs/access-matrix.md is stale: run make access-review"

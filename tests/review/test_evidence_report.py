@@ -142,6 +142,7 @@ def test_remediations_and_controls(world: World, lambda_context: Any, policy: Go
         "lineage-evidence",
         "evidence-provenance",
         "separation-of-duties",
+        "model-artifact",
         "promotion",  # the gate's rule for stages (many accounts): listed with the gate's controls, 0 decisions here
     }
     assert set(controls) == evaluated | {"undecidable", "region-restriction"}
