@@ -12,19 +12,24 @@ from policies.rules.deployment import ServedVersion, StageFacts, decide_deployme
 HUB, DEV = "111111111111", "222222222222"
 
 
+def _cleared(promoted_into: tuple[str, ...] = (), *, registry: str = HUB) -> ServedVersion:
+    """A cleared credit-risk version of ``registry``'s model registry."""
+    return ServedVersion(
+        variant="AllTraffic",
+        model="credit-risk-m",
+        model_package=f"arn:aws:sagemaker:eu-west-1:{registry}:model-package/credit-risk/3",
+        status="Approved",
+        cleared=True,
+        project="credit-risk",
+        promoted_into=promoted_into,
+    )
+
+
 def test_a_version_of_a_workload_accounts_own_registry_may_not_serve_there(example_policy: GovernancePolicy) -> None:
     """A workload account's administrator may approve versions of its own registry (no guardrail covers it outside
     the hub); the deployer refuses them, and so must the guard for an endpoint made outside the deployer, even when
     the hub's ledger names that version as cleared and promoted."""
-    local = ServedVersion(
-        variant="AllTraffic",
-        model="credit-risk-m",
-        model_package=f"arn:aws:sagemaker:eu-west-1:{DEV}:model-package/credit-risk/3",
-        status="Approved",
-        cleared=True,
-        project="credit-risk",
-        promoted_into=("staging", "prod"),
-    )
+    local = _cleared(("staging", "prod"), registry=DEV)
     problem = serving_problem(example_policy, "credit-risk-scoring", local, account_stages=["prod"])
     assert problem == (
         f"variant AllTraffic (model credit-risk-m) serves {local.model_package}: {local.model_package} is not a version "
@@ -35,18 +40,6 @@ def test_a_version_of_a_workload_accounts_own_registry_may_not_serve_there(examp
 
 
 # ---- stages sharing an account: the endpoint's name says which stage it serves -----------------------------------
-def _cleared(promoted_into: tuple[str, ...] = ()) -> ServedVersion:
-    return ServedVersion(
-        variant="AllTraffic",
-        model="credit-risk-m",
-        model_package=f"arn:aws:sagemaker:eu-west-1:{HUB}:model-package/credit-risk/3",
-        status="Approved",
-        cleared=True,
-        project="credit-risk",
-        promoted_into=promoted_into,
-    )
-
-
 @pytest.mark.parametrize(
     ("endpoint", "promoted_into", "problem"),
     [
