@@ -14,6 +14,7 @@ from policies.rules.region import allowed_regions
 from policies.rules.resources import (
     API_CALL_VIA_CLOUDTRAIL,
     MODEL_PACKAGE_STATE_CHANGE,
+    OBJECT_CREATED,
     RETAGGABLE_KINDS,
     SAGEMAKER_CREATE_CALLS,
     SAGEMAKER_TAG_CALLS,
@@ -97,14 +98,30 @@ def deployment_calls() -> Pattern:
     }
 
 
+def model_artifact_writes(policy: GovernancePolicy) -> Pattern:
+    """An object written into a project's model store (S3's EventBridge notification, in the bucket's account and
+    Region): an approved artifact may have been overwritten, and the endpoints serving it would load the new bytes on
+    their next instance. Training jobs write new keys; this costs one sweep each."""
+    from policies.naming import Names
+
+    bucket, prefix = Names(policy, account="*").model_store("*")
+    return {
+        "source": ["aws.s3"],
+        "detail-type": [OBJECT_CREATED],
+        "region": [policy.regions.home],  # where the model stores are
+        "detail": {"bucket": {"name": [{"wildcard": bucket}]}, "object": {"key": [{"wildcard": f"{prefix}/*"}]}},
+    }
+
+
 def deployment_changes(policy: GovernancePolicy | None = None) -> Pattern:
-    """A deployment call, or a model version leaving Approved (its clearance ends; what serves it is judged again)."""
+    """A deployment call, a model version leaving Approved (its clearance ends; what serves it is judged again), or,
+    given the policy, a write into a model store (``model_artifact_writes``)."""
     revocations = {
         "source": ["aws.sagemaker"],
         "detail-type": [MODEL_PACKAGE_STATE_CHANGE],
         "detail": {"ModelApprovalStatus": ["Rejected", "PendingManualApproval"]},
     }
-    return {"$or": [deployment_calls(), revocations]}
+    return {"$or": [deployment_calls(), revocations, *([model_artifact_writes(policy)] if policy is not None else [])]}
 
 
 # The forwarding rules of every other watched Region, by the purpose their names end with: what each forwards.

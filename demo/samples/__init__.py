@@ -29,6 +29,15 @@ def approval_event(package_arn: str, *, status: str = "Approved", event_id: str 
     return event
 
 
+def object_created_event(bucket: str, key: str, *, region: str, version_id: str | None = None) -> dict[str, Any]:
+    """The documented S3 "Object Created" EventBridge event, for ``key`` written into ``bucket``."""
+    event = load_event("s3_object_created")
+    event.update(id=str(uuid.uuid4()), region=region, account=ACCOUNT, resources=[f"arn:aws:s3:::{bucket}"])
+    event["detail"]["bucket"]["name"] = bucket
+    event["detail"]["object"].update(key=key, **({"version-id": version_id} if version_id else {}))
+    return event
+
+
 CALL_FIXTURES = {
     "CreateEndpoint": ("cloudtrail_create_endpoint", "endpointName", "endpointArn", "endpoint"),
     "CreateModel": ("cloudtrail_create_model", "modelName", "modelArn", "model"),

@@ -20,6 +20,7 @@ from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket import S3Bucket
+from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktn_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
 from cdktn_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktn_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
@@ -185,6 +186,8 @@ class HubRegistryStack(HubStack):
                 )
             ],
         )
+        # writes reach the deployment guard (routing.model_artifact_writes): an approved artifact overwritten
+        S3BucketNotification(self, "artifacts-events", bucket=bucket.id, eventbridge=True)
         S3BucketPolicy(
             self,
             "artifacts-policy",

@@ -5,7 +5,9 @@ Triggers (one rule, ``$or``) and a schedule:
   just deployed or changed;
 - "SageMaker Model Package State Change" to Rejected or PendingManualApproval: the clearance is revoked
   and every endpoint in that Region serving the version is judged again;
-- the sweep schedule (``deployment.sweep_schedule``): every endpoint of every allowed Region.
+- the sweep schedule (``deployment.sweep_schedule``): every endpoint of every allowed Region;
+- S3's "Object Created" for a key in a model store (``routing.model_artifact_writes``): an approved artifact may have
+  been overwritten, so every endpoint is judged as in a sweep, at once rather than at the next scheduled one.
 
 Per endpoint: trace (lambdas/deployment_guard/trace.py, remembered for the event) -> decide
 (policies.rules.deployment) -> quarantine per ``deployment.quarantine`` -> one record. An endpoint that cannot
@@ -32,7 +34,7 @@ from lambdas.table import handler_spec
 from policies.naming import DEPLOYMENT_GUARD, PROMOTED, Names
 from policies.rules.deployment import CaptureFacts, EndpointFacts, ServedVersion, decide_serving
 from policies.rules.outcome import RuleSet
-from policies.rules.resources import MODEL_PACKAGE_STATE_CHANGE, ResourceFacts, ResourceKind
+from policies.rules.resources import MODEL_PACKAGE_STATE_CHANGE, OBJECT_CREATED, ResourceFacts, ResourceKind
 
 if TYPE_CHECKING:
     from policies.model import GovernancePolicy
@@ -70,6 +72,11 @@ def read_trigger(event: Any) -> tuple[tuple[str, str] | None, str | None]:
             raise MalformedEvent("the state change names no model package of the event's Region")
         return None, arn
     if kind == "Scheduled Event":
+        return None, None
+    if kind == OBJECT_CREATED and event.get("source") == "aws.s3":  # written into a model store: judged as a sweep
+        bucket, key = (detail.get("bucket") or {}).get("name"), (detail.get("object") or {}).get("key")
+        if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+            raise MalformedEvent("the S3 notification names no bucket or no object key")
         return None, None
     raise MalformedEvent(f"the deployment guard does not handle {kind!r} events")
 

@@ -82,4 +82,5 @@ def retaggable_resource(arn: str) -> tuple[ResourceKind, str] | None:
 
 
 MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+OBJECT_CREATED = "Object Created"  # S3's EventBridge notification of a new object (or object version)
 API_CALL_VIA_CLOUDTRAIL = "AWS API Call via CloudTrail"

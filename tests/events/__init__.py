@@ -7,6 +7,7 @@ from demo.samples import (
     api_call_event,
     approval_event,
     load_event,
+    object_created_event,
     tag_call_event,
     tamper_event,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "api_call_event",
     "approval_event",
     "load_event",
+    "object_created_event",
     "tag_call_event",
     "tamper_event",
 ]

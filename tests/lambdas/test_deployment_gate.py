@@ -17,7 +17,7 @@ from lambdas.shared.clearance import clearance
 from lambdas.shared.events import MalformedEvent
 from policies.model import GovernancePolicy
 from tests.conftest import policy_variant
-from tests.events import ACCOUNT, api_call_event, approval_event
+from tests.events import ACCOUNT, api_call_event, approval_event, object_created_event
 from tests.lambdas.sagemaker_fixtures import create_endpoint, endpoints
 from tests.lambdas.world import APPROVER, REGION, World
 
@@ -398,3 +398,53 @@ def test_a_retry_of_facts_remembered_before_the_pins_traces_again(world: World, 
     world.replace_model_artifact(arn)
 
     assert guard.handler(event, lambda_context)["decisions"] == ["deny"]
+
+
+def test_an_artifact_overwritten_after_deployment_is_quarantined_when_s3_reports_the_write(
+    world: World, lambda_context: Any
+) -> None:
+    """Not at the next sweep: an instance started in between (scale-out, replacement) would load the new bytes."""
+    arn = approved_by_the_gate(world, lambda_context)
+    assert deployer.handler(request(arn), lambda_context)["decision"] == "allow"
+    uri = clearance(arn)["artifacts"][0]["uri"]  # type: ignore[index]
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    version = world.replace_model_artifact(arn)
+
+    result = guard.handler(object_created_event(bucket, key, region=REGION, version_id=version), lambda_context)
+
+    assert result["decisions"] == ["deny"] and endpoints(REGION) == []
+    (record,) = [r for r in deployment_records(world) if r["decision"] == "deny"]
+    assert record["violations"][0]["rule"] == "model-artifact"
+
+
+def test_an_s3_notification_naming_no_object_is_malformed(world: World, lambda_context: Any) -> None:
+    event = object_created_event(world.names.lineage_bucket, "projects/credit-risk/models/x/model.tar.gz", region=REGION)
+    del event["detail"]["object"]["key"]
+    with pytest.raises(MalformedEvent):
+        guard.handler(event, lambda_context)
+
+
+def test_s3_reports_a_model_store_write_in_the_shape_the_guards_rule_matches(world: World) -> None:
+    """The bucket's EventBridge notifications (on for every governed bucket) reach the guard's pattern for a model
+    store key and for nothing else the bucket holds (moto emits S3's documented event)."""
+    from lambdas.routing import deployment_changes
+
+    bucket = world.names.lineage_bucket
+    world.s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+    sqs = world.client("sqs")
+    queue = sqs.create_queue(QueueName="guard-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = world.client("events")
+    events.put_rule(Name="deployment-guard", EventPattern=json.dumps(deployment_changes(world.policy)))
+    events.put_targets(Rule="deployment-guard", Targets=[{"Id": "guard", "Arn": queue_arn}])
+    model = "projects/credit-risk/models/credit-risk-train-1/output/model.tar.gz"
+    for key in (
+        model,
+        "projects/credit-risk/capture/credit-risk-scoring/AllTraffic/x.jsonl",
+        "projects/credit-risk/data/train.csv",
+    ):
+        world.s3.put_object(Bucket=bucket, Key=key, Body=b"bytes")
+
+    delivered = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+
+    assert [json.loads(m["Body"])["detail"]["object"]["key"] for m in delivered] == [model]

@@ -10,9 +10,10 @@ from moto.events.models import EventPattern
 
 from lambdas.table import HANDLERS
 from tests.conftest import Synthesized
-from tests.events import api_call_event, approval_event, load_event
+from tests.events import api_call_event, approval_event, load_event, object_created_event
 
 PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/3"
+LINEAGE = "acme-ml-lineage-123456789012-eu-west-1"
 
 
 def rules(synthesized: Synthesized) -> dict[str, EventPattern]:
@@ -102,6 +103,23 @@ CASES = [
     ),
     pytest.param(load_event("cloudtrail_create_model"), {"region-guard"}, id="documented-create-model-us-west-2"),
     pytest.param(failed(api_call_event("CreateEndpoint", name="x", region="eu-west-1")), set(), id="failed-call"),
+    # a write into a model store (an approved artifact may have been overwritten); other lineage writes reach no handler
+    pytest.param(
+        object_created_event(LINEAGE, "projects/credit-risk/models/credit-risk-train-1/output/model.tar.gz", region="eu-west-1"),
+        {"deployment-guard"},
+        id="model-artifact-written",
+    ),
+    pytest.param(
+        object_created_event(LINEAGE, "projects/credit-risk/capture/credit-risk-scoring/AllTraffic/x.jsonl", region="eu-west-1"),
+        set(),
+        id="captured-traffic-written",
+    ),
+    pytest.param(
+        object_created_event(LINEAGE, "projects/credit-risk/runs/r1/evaluation/evaluation.json", region="eu-west-1"),
+        set(),
+        id="evidence-written",
+    ),
+    pytest.param(load_event("s3_object_created"), set(), id="documented-object-created-elsewhere"),
 ]
 
 
