@@ -194,7 +194,16 @@ def gather(package: dict[str, Any], region: str, lineage_bucket: str, account: s
         approved_by_person=person(package.get("LastModifiedBy")),
         pipeline_execution=(package.get("MetadataProperties") or {}).get("GeneratedBy"),
         evidence_files=tuple(files),
+        registered_at=registered_at(package),
     )
+
+
+def registered_at(package: dict[str, Any]) -> str | None:
+    """When the version was registered (its CreationTime), ISO 8601."""
+    created: Any = package.get("CreationTime")
+    if created is None:
+        return None
+    return str(created.isoformat()) if hasattr(created, "isoformat") else str(created)
 
 
 def model_artifacts(package: dict[str, Any], policy: GovernancePolicy, region: str) -> tuple[list[ModelData], list[ArtifactRead]]:

@@ -22,7 +22,15 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.actions import HoldModelVersion, SetApprovalStatus
-from lambdas.approval_gate.evidence import describe_package, gather, identity, lineage_of, model_artifacts, person
+from lambdas.approval_gate.evidence import (
+    describe_package,
+    gather,
+    identity,
+    lineage_of,
+    model_artifacts,
+    person,
+    registered_at,
+)
 from lambdas.approval_gate.promotion import keep as keep_promotion
 from lambdas.approval_gate.promotion import promotion_asked, promotion_facts
 from lambdas.shared import clearance, ledger
@@ -99,6 +107,10 @@ def facts_for(
         return asdict(gathered) | {"approved_by": approver, "approved_by_person": approver_person}
 
     stored = ledger.remembered(FACTS, str(event["id"]), first_look)
+    if "model_data" not in stored:  # remembered before the artifact pins: read them now
+        fresh, fresh_reads = model_artifacts(package, policy, region)
+        stored |= {"model_data": [asdict(d) for d in fresh], "artifact_reads": [asdict(r) for r in fresh_reads]}
+        stored.setdefault("registered_at", registered_at(package))
     files = tuple(EvidenceFile(**f) for f in stored.pop("evidence_files"))
     data = tuple(ModelData(**d) for d in stored.pop("model_data", ()))
     reads = tuple(ArtifactRead(**r) for r in stored.pop("artifact_reads", ()))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from lambdas.approval_gate.evidence import person
 from lambdas.shared import ledger
+from lambdas.shared.artifacts import artifact_changes
 from lambdas.shared.clearance import clearance
 from policies.naming import PROMOTED
 from policies.rules.promotion import PromotionFacts, requested_stage
@@ -40,6 +41,8 @@ def recorded(stage: str, package_arn: str) -> dict[str, Any] | None:
 
 
 def promotion_facts(package: dict[str, Any], policy: GovernancePolicy, stage: str) -> PromotionFacts:
+    """The promotion's facts; a version whose model artifacts are not the pinned ones is not promoted (every later
+    stage's deployer would refuse it anyway)."""
     arn = str(package["ModelPackageArn"])
     cleared = clearance(arn)
     # Every other stage's record (``promotion_asked`` found none for ``stage`` itself).
@@ -52,6 +55,7 @@ def promotion_facts(package: dict[str, Any], policy: GovernancePolicy, stage: st
         cleared=cleared is not None,
         approved_by=(cleared or {}).get("approved_by_person"),
         promoted_by=promoted_by,
+        artifact_changes=artifact_changes(cleared, package, arn.split(":")[3]),
     )
 
 

@@ -6,8 +6,9 @@ Triggers (one rule, ``$or``) and a schedule:
 - "SageMaker Model Package State Change" to Rejected or PendingManualApproval: the clearance is revoked
   and every endpoint in that Region serving the version is judged again;
 - the sweep schedule (``deployment.sweep_schedule``): every endpoint of every allowed Region;
-- S3's "Object Created" for a key in a model store (``routing.model_artifact_writes``): an approved artifact may have
-  been overwritten, so every endpoint is judged as in a sweep, at once rather than at the next scheduled one.
+- S3's "Object Created" for a key in a model store (``routing.model_artifact_writes``): when a clearance pins that key,
+  an approved artifact was overwritten, so every endpoint is judged as in a sweep, at once rather than at the next
+  scheduled one; any other key (a new training output) judges nothing.
 
 Per endpoint: trace (lambdas/deployment_guard/trace.py, remembered for the event) -> decide
 (policies.rules.deployment) -> quarantine per ``deployment.quarantine`` -> one record. An endpoint that cannot
@@ -25,7 +26,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from lambdas.deployment_guard.trace import endpoint_of_component, endpoints_in, trace_endpoint
 from lambdas.shared import ledger
 from lambdas.shared.api_call_handler import handle_event
-from lambdas.shared.clearance import revoke
+from lambdas.shared.clearance import pinned, revoke
 from lambdas.shared.events import MalformedEvent
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
@@ -74,7 +75,9 @@ def read_trigger(event: Any) -> tuple[tuple[str, str] | None, str | None]:
     if kind == "Scheduled Event":
         return None, None
     if kind == OBJECT_CREATED and event.get("source") == "aws.s3":  # written into a model store: judged as a sweep
-        bucket, key = (detail.get("bucket") or {}).get("name"), (detail.get("object") or {}).get("key")
+        bucket_facts, object_facts = detail.get("bucket"), detail.get("object")
+        bucket = bucket_facts.get("name") if isinstance(bucket_facts, dict) else None
+        key = object_facts.get("key") if isinstance(object_facts, dict) else None
         if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
             raise MalformedEvent("the S3 notification names no bucket or no object key")
         return None, None
@@ -89,8 +92,12 @@ def serving_accounts(event: dict[str, Any]) -> list[str]:
 
 
 def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]], str | None]:
-    """(endpoint, Region, account) the event is about, and the model version whose clearance it revokes, if any."""
+    """(endpoint, Region, account) the event is about, and the model version whose clearance it revokes, if any. A
+    write into a model store is judged as a sweep when a clearance pins the key written, else it concerns nothing
+    approved (a new training output, a profiler file) and judges nothing."""
     endpoint, revoked = read_trigger(event)
+    if event.get("detail-type") == OBJECT_CREATED and not pinned(_written(event)):
+        return [], None
     if endpoint is not None and endpoint[0].startswith(COMPONENT):
         name = endpoint_of_component(endpoint[0].removeprefix(COMPONENT), endpoint[1], str(event.get("account")))
         return ([(name, endpoint[1], str(event.get("account")))] if name else []), None
@@ -104,6 +111,11 @@ def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]
         for name in endpoints_in(region, account)
     ]
     return found, revoked
+
+
+def _written(event: dict[str, Any]) -> str:
+    """The S3 URI an "Object Created" notification reports (read_trigger checked its shape)."""
+    return f"s3://{event['detail']['bucket']['name']}/{event['detail']['object']['key']}"
 
 
 def _called_config(event: dict[str, Any]) -> str | None:

@@ -25,7 +25,14 @@ def read_artifact(uri: str, s3: Any) -> ArtifactRead:
         if aws.error_code(exc) in {*aws.S3_NOT_FOUND, "403", "AccessDenied", "Forbidden"}:
             return ArtifactRead(uri, found=False)
         raise
-    return ArtifactRead(uri, found=True, version_id=head.get("VersionId"), etag=str(head.get("ETag", "")).strip('"') or None)
+    modified = head.get("LastModified")
+    return ArtifactRead(
+        uri,
+        found=True,
+        version_id=head.get("VersionId"),
+        etag=str(head.get("ETag", "")).strip('"') or None,
+        last_modified=modified.isoformat() if hasattr(modified, "isoformat") else None,
+    )
 
 
 def artifact_changes(

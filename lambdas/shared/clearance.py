@@ -13,6 +13,7 @@ from typing import Any
 from lambdas.shared import ledger
 
 CLEARED = "cleared"
+PINNED = "pinned"  # pinned#<s3 uri>: a clearance pins that key (kept without expiry, like the clearance)
 
 
 def clear(
@@ -26,6 +27,8 @@ def clear(
     """``artifacts``: the model artifacts' pinned object versions (``policies.rules.artifacts.pins``), which the deployer
     and the deployment guard check; ``approved_by_person``: who approved, which a promotion rule with
     ``distinct_approver`` compares with."""
+    for pin in artifacts:  # the deployment guard judges a write into a model store only when it hits a pinned key
+        ledger.keep(PINNED, pin["uri"], {"package": package_arn})
     value: dict[str, Any] = {"audit_record": audit_record, "policy_version": policy_version, "artifacts": artifacts}
     ledger.keep(CLEARED, package_arn, value | ({"approved_by_person": approved_by_person} if approved_by_person else {}))
 
@@ -36,3 +39,8 @@ def clearance(package_arn: str) -> dict[str, Any] | None:
 
 def revoke(package_arn: str) -> bool:
     return ledger.forget(CLEARED, package_arn)
+
+
+def pinned(uri: str) -> bool:
+    """Whether any clearance pins the object at ``uri`` (an overwrite of it must be judged at once)."""
+    return ledger.lookup(PINNED, uri) is not None

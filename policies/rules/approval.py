@@ -53,6 +53,8 @@ class ModelVersionFacts:
     """The model data its containers name (none: the model is in the image)."""
     artifact_reads: tuple[ArtifactRead, ...] = ()
     """Each model artifact in the project's model store, as read (its object version)."""
+    registered_at: str | None = None
+    """When the version was registered (DescribeModelPackage's CreationTime, ISO 8601)."""
 
 
 # CustomerMetadataProperties keys the governed pipeline writes and the approval gate reads.
@@ -184,7 +186,7 @@ def model_artifacts(policy: GovernancePolicy, facts: ModelVersionFacts) -> list[
     parts = facts.package_arn.split(":")
     store = Names(policy, account=parts[4] if len(parts) > 5 else "*").model_store(facts.group_name)
     reads = {r.uri: r for r in facts.artifact_reads}
-    return [Violation(ARTIFACT_RULE, p) for p in pin_problems(facts.model_data, reads, store)]
+    return [Violation(ARTIFACT_RULE, p) for p in pin_problems(facts.model_data, reads, store, facts.registered_at)]
 
 
 def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, lineage_bucket: str) -> Decision:
@@ -224,8 +226,10 @@ def decide_approval(policy: GovernancePolicy, facts: ModelVersionFacts, *, linea
                 for part, value in (("uri", f.uri), ("sha256", f.sha256), ("version_id", f.version_id))
             },
             "model_artifacts": [
-                {"uri": r.uri, "found": r.found, "version_id": r.version_id, "etag": r.etag} for r in facts.artifact_reads
+                {"uri": r.uri, "found": r.found, "version_id": r.version_id, "etag": r.etag, "written_at": r.last_modified}
+                for r in facts.artifact_reads
             ],
+            "registered_at": facts.registered_at,
         },
     )
 

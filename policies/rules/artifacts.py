@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 RULE = "model-artifact"
@@ -34,6 +35,8 @@ class ArtifactRead:
     found: bool | None
     version_id: str | None = None
     etag: str | None = None
+    last_modified: str | None = None
+    """When that object version was written (ISO 8601)."""
 
 
 def model_data(inference_specification: Mapping[str, Any] | None) -> list[ModelData]:
@@ -65,9 +68,12 @@ def in_store(uri: str, store: tuple[str, str]) -> bool:
     return uri.startswith(f"s3://{bucket}/{prefix.rstrip('/')}/")
 
 
-def pin_problems(data: Sequence[ModelData], reads: Mapping[str, ArtifactRead], store: tuple[str, str]) -> list[str]:
+def pin_problems(
+    data: Sequence[ModelData], reads: Mapping[str, ArtifactRead], store: tuple[str, str], registered_at: str | None = None
+) -> list[str]:
     """Why the approval gate cannot pin a version's model artifacts (``store``: the project's (bucket, prefix);
-    ``reads``: each artifact in the store, read by URI)."""
+    ``reads``: each artifact in the store, read by URI). An object version written after the version was registered
+    (``registered_at``, ISO 8601) is not what the pipeline evaluated: the gate pins only bytes that were there."""
     where = f"s3://{store[0]}/{store[1].rstrip('/')}/"
     problems = []
     for item in data:
@@ -83,7 +89,18 @@ def pin_problems(data: Sequence[ModelData], reads: Mapping[str, ArtifactRead], s
             problems.append(f"{what} does not exist, or may not be read")
         elif not read.version_id or read.version_id == "null":
             problems.append(f"{what} has no object version (is the bucket versioned?): it cannot be pinned")
+        elif _later(read.last_modified, registered_at):
+            problems.append(
+                f"{what} was written at {read.last_modified}, after the version was registered at {registered_at}: "
+                "not the bytes its pipeline evaluated"
+            )
     return problems
+
+
+def _later(written: str | None, registered: str | None) -> bool:
+    if not written or not registered:
+        return False
+    return datetime.fromisoformat(written) > datetime.fromisoformat(registered)
 
 
 def pins(data: Sequence[ModelData], reads: Mapping[str, ArtifactRead]) -> list[dict[str, str]]:

@@ -134,11 +134,12 @@ def serving_problem(
 
 
 def endpoint_stage(endpoint: str, project: str, stages: Sequence[str]) -> str | None:
-    """The stage an endpoint is named for (``<project>-<stage>-...``; the longest stage name that fits), or None.
+    """The stage an endpoint is named for (``<project>-<stage>`` or ``<project>-<stage>-...``; the longest stage name
+    that fits), or None.
 
     Where stages share an account, nothing else tells a staging endpoint from a dev one: the deployer names every
     endpoint of such an account for its stage, and the guard judges the endpoint by the stage it is named for."""
-    fits = [s for s in stages if endpoint.startswith(f"{project}-{s}-")]
+    fits = [s for s in stages if endpoint == f"{project}-{s}" or endpoint.startswith(f"{project}-{s}-")]
     return max(fits, key=len) if fits else None
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from policies.rules.artifacts import RULE as ARTIFACT_RULE
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation
 from policies.terms import Mode
 
@@ -37,6 +38,8 @@ class PromotionFacts:
     """The person who approved the version (recorded with its clearance)."""
     promoted_by: Mapping[str, str] = field(default_factory=dict)
     """Stage -> the person who promoted the version into it, for the promotions the hub recorded."""
+    artifact_changes: tuple[str, ...] = ()
+    """How its model artifacts differ from the object versions its clearance pins (``policies.rules.artifacts``)."""
 
 
 def requested_stage(policy: GovernancePolicy, life_cycle: object) -> str | None:
@@ -63,7 +66,9 @@ def decide_promotion(policy: GovernancePolicy, facts: PromotionFacts) -> Decisio
             approved_by=facts.approved_by,
             promoter=facts.promoter or "",
         )
-    violations = tuple(Violation(RULE, p) for p in problems)
+    found = [Violation(RULE, p) for p in problems]
+    found += [Violation(ARTIFACT_RULE, f"{facts.package_arn} is not as approved: {c}") for c in facts.artifact_changes]
+    violations = tuple(found)
     return Decision(
         rule_set=RuleSet.APPROVAL_GATE,
         subject=facts.package_arn,
@@ -77,5 +82,6 @@ def decide_promotion(policy: GovernancePolicy, facts: PromotionFacts) -> Decisio
             "approved_by_person": facts.approved_by,
             "promoted_by": dict(facts.promoted_by),
             "cleared": facts.cleared,
+            "artifact_changes": list(facts.artifact_changes),
         },
     )

@@ -519,6 +519,22 @@ def test_a_version_moves_dev_to_staging_to_prod_through_the_gate_and_prod_deploy
     assert [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["credit-risk-scoring"]
 
 
+def test_a_version_whose_artifact_was_replaced_is_not_promoted(
+    approved_in_the_hub: tuple[World, str], lambda_context: Any
+) -> None:
+    """A promotion record of bytes nobody approved would only be refused later, by each stage's deployer (review of
+    2026-11-26): the promotion itself is refused, under model-artifact."""
+    world, version = approved_in_the_hub
+    world.replace_model_artifact(version)
+
+    assert ask_promotion(world, version, "staging", "bob", lambda_context)["decision"] == "deny"
+
+    assert promoted(world, "staging", version) is None
+    (record,) = [r for r in world.audit_records() if r["violations"]]
+    assert [v["rule"] for v in record["violations"]] == ["model-artifact"]
+    assert "was replaced after approval" in record["violations"][0]["message"]
+
+
 def test_a_promotion_that_skips_a_stage_is_refused_and_recorded(
     approved_in_the_hub: tuple[World, str], lambda_context: Any
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 import boto3
@@ -302,10 +303,10 @@ def _moto_package(arn: str) -> Any:
 def test_additional_model_data_of_a_version_is_pinned_too(world: World, lambda_context: Any) -> None:
     """AdditionalModelDataSources (and AdditionalS3DataSource) load beside ModelDataUrl: unpinned, they could be
     replaced after approval (review of 2026-11-26)."""
-    arn = world.register("credit-risk", status="PendingManualApproval")
     store, prefix = world.names.model_store("credit-risk")
     key = f"{prefix}/credit-risk-train-x/output/weights.tar.gz"
     world.s3.put_object(Bucket=store, Key=key, Body=b"judged weights")
+    arn = world.register("credit-risk", status="PendingManualApproval")
     extra = {"S3Uri": f"s3://{store}/{key}", "S3DataType": "S3Object", "CompressionType": "Gzip"}
     _moto_package(arn).inference_specification["Containers"][0]["AdditionalModelDataSources"] = [
         {"ChannelName": "weights", "S3DataSource": extra}
@@ -448,3 +449,74 @@ def test_s3_reports_a_model_store_write_in_the_shape_the_guards_rule_matches(wor
     delivered = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
 
     assert [json.loads(m["Body"])["detail"]["object"]["key"] for m in delivered] == [model]
+
+
+def _registered_an_hour_ago(arn: str) -> None:
+    """S3 times objects to the second: set the version's registration far enough back to order the two."""
+    from datetime import UTC, datetime, timedelta
+
+    _moto_package(arn).creation_time = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+
+
+def test_an_artifact_rewritten_between_registration_and_approval_is_not_pinned(world: World, lambda_context: Any) -> None:
+    """The gate read whatever bytes were there at approval: a model swapped after its pipeline evaluated it was
+    pinned and deployed as approved (review of 2026-11-26)."""
+    arn = world.register("credit-risk", status="PendingManualApproval")
+    _registered_an_hour_ago(arn)
+    world.replace_model_artifact(arn, b"bytes swapped in after evaluation")
+    sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    event = approval_event(arn)
+    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
+
+    assert gate.handler(event, lambda_context)["decision"] == "deny"
+
+    assert clearance(arn) is None and world.status(arn) == "Rejected"
+    (record,) = world.audit_records()
+    assert [v["rule"] for v in record["violations"]] == ["model-artifact"]
+    assert "after the version was registered" in record["violations"][0]["message"]
+
+
+def test_a_gate_retry_of_facts_remembered_before_the_pins_reads_the_artifacts(world: World, lambda_context: Any) -> None:
+    """Facts a first attempt stored before this release name no model data: read as "none", the retry cleared the
+    version with no pins (review of 2026-11-26)."""
+    from lambdas.shared import ledger
+
+    arn = world.register("credit-risk")
+    event = approval_event(arn)
+    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
+    package = sagemaker().describe_model_package(ModelPackageName=arn)
+    facts = gate.facts_for(event, package, world.policy, REGION, gate.lineage_of(package, world.policy))
+    before = {k: v for k, v in asdict(facts).items() if k not in ("model_data", "artifact_reads", "registered_at")}
+    ledger.forget(gate.FACTS, event["id"])  # facts_for above remembered the new shape: keep the old one only
+    ledger.remembered(gate.FACTS, event["id"], lambda: json.loads(json.dumps(before, default=str)))
+
+    assert gate.handler(event, lambda_context)["decision"] == "allow"
+
+    assert [p["uri"] for p in clearance(arn)["artifacts"]] != []  # type: ignore[index]
+
+
+def test_a_write_to_a_key_no_clearance_pins_judges_nothing(world: World, lambda_context: Any) -> None:
+    """Training jobs write new keys all the time: each write swept every endpoint and, in report or scale-to-zero
+    mode, alerted again on every quarantined one (review of 2026-11-26)."""
+    arn = approved_by_the_gate(world, lambda_context)
+    assert deployer.handler(request(arn), lambda_context)["decision"] == "allow"
+    store, prefix = world.names.model_store("credit-risk")
+    key = f"{prefix}/credit-risk-train-next/output/model.tar.gz"
+    world.s3.put_object(Bucket=store, Key=key, Body=b"the next run's model")
+    before = len(world.audit_records())
+
+    result = guard.handler(object_created_event(store, key, region=REGION), lambda_context)
+
+    assert result["judged"] == 0 and len(world.audit_records()) == before
+
+
+@pytest.mark.parametrize("field", ["bucket", "object"])
+def test_an_s3_notification_with_a_malformed_part_is_recorded_as_undecidable(
+    world: World, lambda_context: Any, field: str
+) -> None:
+    event = object_created_event(world.names.lineage_bucket, "projects/credit-risk/models/x/model.tar.gz", region=REGION)
+    event["detail"][field] = "x"
+    with pytest.raises(MalformedEvent):
+        guard.handler(event, lambda_context)
+    (record,) = world.audit_records()
+    assert record["decision"] == "undecidable"

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from policies.model import GovernancePolicy
-from policies.rules.deployment import ServedVersion, StageFacts, decide_deployment_request, serving_problem
+from policies.rules.deployment import ServedVersion, StageFacts, decide_deployment_request, endpoint_stage, serving_problem
 
 HUB, DEV = "111111111111", "222222222222"
 
@@ -81,3 +81,20 @@ def test_an_account_running_one_stage_keeps_its_endpoint_names(example_policy: G
     assert serving_problem(example_policy, "credit-risk-scoring", _cleared(("staging", "prod")), account_stages=["prod"]) is None
     decision = decide_deployment_request(example_policy, _cleared(), "credit-risk-scoring", StageFacts("dev"))
     assert decision.allowed, decision.violations
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "stage"),
+    [
+        ("credit-risk-dev-eu", "dev-eu"),
+        ("credit-risk-dev-eu-scoring", "dev-eu"),
+        ("credit-risk-dev", "dev"),
+        ("credit-risk-dev-scoring", "dev"),
+        ("credit-risk-deve", None),
+        ("credit-risk-scoring", None),
+    ],
+)
+def test_an_endpoint_named_exactly_for_a_stage_is_that_stages(endpoint: str, stage: str | None) -> None:
+    """``credit-risk-dev-eu`` was judged dev's endpoint (it starts with ``credit-risk-dev-``), so a version never
+    promoted into dev-eu served there (review of 2026-11-26)."""
+    assert endpoint_stage(endpoint, "credit-risk", ["dev", "dev-eu"]) == stage

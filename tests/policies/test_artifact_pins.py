@@ -65,7 +65,9 @@ def test_the_approval_gate_refuses_an_artifact_it_cannot_pin_and_names_the_rule(
     unversioned = replace(pinned, artifact_reads=(ArtifactRead(MODEL, True, None),))
     decision = decide_approval(policy, unversioned, lineage_bucket=LINEAGE)
     assert [v.rule for v in decision.violations] == ["model-artifact"]
-    assert decision.evidence["model_artifacts"] == [{"uri": MODEL, "found": True, "version_id": None, "etag": None}]
+    assert decision.evidence["model_artifacts"] == [
+        {"uri": MODEL, "found": True, "version_id": None, "etag": None, "written_at": None}
+    ]
 
 
 def test_with_many_accounts_the_store_is_the_hubs_artifact_bucket() -> None:
@@ -151,3 +153,12 @@ def test_every_model_data_source_of_a_container_is_named() -> None:
         ]
     }
     assert model_data(specification) == [ModelData(0, MODEL), ModelData(0, weights), ModelData(0, extra, pinnable=False)]
+
+
+def test_an_artifact_written_after_its_version_was_registered_is_not_pinned() -> None:
+    later = ArtifactRead(MODEL, True, "v2", "e", last_modified="2026-11-26T10:00:01+00:00")
+    earlier = replace(later, last_modified="2026-11-26T09:59:59+00:00")
+    registered = "2026-11-26T10:00:00.250000+00:00"
+    (problem,) = pin_problems([ModelData(0, MODEL)], {MODEL: later}, STORE, registered)
+    assert "after the version was registered" in problem
+    assert pin_problems([ModelData(0, MODEL)], {MODEL: earlier}, STORE, registered) == []
