@@ -96,7 +96,7 @@ def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]
     write into a model store is judged as a sweep when a clearance pins the key written, else it concerns nothing
     approved (a new training output, a profiler file) and judges nothing."""
     endpoint, revoked = read_trigger(event)
-    if event.get("detail-type") == OBJECT_CREATED and not pinned(_written(event)):
+    if event.get("detail-type") == OBJECT_CREATED and not any(pinned(uri) for uri in _written(event)):
         return [], None
     if endpoint is not None and endpoint[0].startswith(COMPONENT):
         name = endpoint_of_component(endpoint[0].removeprefix(COMPONENT), endpoint[1], str(event.get("account")))
@@ -113,9 +113,13 @@ def endpoints_to_judge(event: dict[str, Any]) -> tuple[list[tuple[str, str, str]
     return found, revoked
 
 
-def _written(event: dict[str, Any]) -> str:
-    """The S3 URI an "Object Created" notification reports (read_trigger checked its shape)."""
-    return f"s3://{event['detail']['bucket']['name']}/{event['detail']['object']['key']}"
+def _written(event: dict[str, Any]) -> list[str]:
+    """The S3 URI an "Object Created" notification reports (read_trigger checked its shape), as given and URL-decoded:
+    S3's notifications URL-encode keys ("red flower.jpg" as "red+flower.jpg"), and a pin names the key itself."""
+    from urllib.parse import unquote_plus
+
+    bucket, key = event["detail"]["bucket"]["name"], event["detail"]["object"]["key"]
+    return list(dict.fromkeys(f"s3://{bucket}/{k}" for k in (key, unquote_plus(key))))
 
 
 def _called_config(event: dict[str, Any]) -> str | None:

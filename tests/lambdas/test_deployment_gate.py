@@ -520,3 +520,19 @@ def test_an_s3_notification_with_a_malformed_part_is_recorded_as_undecidable(
         guard.handler(event, lambda_context)
     (record,) = world.audit_records()
     assert record["decision"] == "undecidable"
+
+
+def test_a_url_encoded_key_in_the_notification_is_matched_to_its_pin(world: World, lambda_context: Any) -> None:
+    """S3's notifications URL-encode keys ("run 7" as "run+7"); the pin names the key itself."""
+    store, prefix = world.names.model_store("credit-risk")
+    key = f"{prefix}/run 7/output/model.tar.gz"
+    world.s3.put_object(Bucket=store, Key=key, Body=b"judged")
+    arn = world.register("credit-risk", model_uri=f"s3://{store}/{key}")
+    world.clear(arn)
+    assert deployer.handler(request(arn), lambda_context)["decision"] == "allow"
+    world.s3.put_object(Bucket=store, Key=key, Body=b"swapped")
+
+    encoded = key.replace(" ", "+")
+    result = guard.handler(object_created_event(store, encoded, region=REGION), lambda_context)
+
+    assert result["decisions"] == ["deny"] and endpoints(REGION) == []
