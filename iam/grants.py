@@ -28,6 +28,7 @@ class On(StrEnum):
     LINEAGE_CAPTURE = "s3:lineage-capture"
     LINEAGE_BASELINES = "s3:lineage-baselines"
     MODEL_ARTIFACTS = "s3:model-artifacts"
+    MODEL_STORE_BUCKETS = "s3:model-store-buckets"
     AUDIT_RECORDS = "s3:audit-records"
     DATA_KEY = "kms:data"
     AUDIT_KEY = "kms:audit"

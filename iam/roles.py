@@ -122,6 +122,7 @@ def grant_arns(
         On.LINEAGE_CAPTURE: [f"{names.bucket_arn(names.lineage_bucket)}/{names.lineage_project_prefix('*')}/capture/*"],
         On.LINEAGE_BASELINES: [f"{names.bucket_arn(names.lineage_bucket)}/{names.lineage_run_report('*', '*', BASELINE_REPORT)}"],
         On.MODEL_ARTIFACTS: [model_artifacts_arn(names)],
+        On.MODEL_STORE_BUCKETS: [names.bucket_arn(names.model_store("*")[0])],
         On.AUDIT_RECORDS: [f"{names.bucket_arn(names.audit_bucket)}/{names.audit_records_prefix}/*"],
         On.DATA_KEY: [keys["data"]],
         On.AUDIT_KEY: [keys["audit"]],

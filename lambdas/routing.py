@@ -101,7 +101,7 @@ def deployment_calls() -> Pattern:
 def model_artifact_writes(policy: GovernancePolicy) -> Pattern:
     """An object written into a project's model store (S3's EventBridge notification, in the bucket's account and
     Region): an approved artifact may have been overwritten, and the endpoints serving it would load the new bytes on
-    their next instance. Training jobs write new keys; this costs one sweep each."""
+    their next instance. The guard sweeps only for a key a clearance pins; a new training output judges nothing."""
     from policies.naming import Names
 
     bucket, prefix = Names(policy, account="*").model_store("*")

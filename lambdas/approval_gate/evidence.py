@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from iam.grants import Grant, On
 from lambdas.shared import aws
-from lambdas.shared.artifacts import READ_ARTIFACT_VERSIONS, read_artifact
+from lambdas.shared.artifacts import LIST_ARTIFACT_VERSIONS, list_artifact
 from lambdas.shared.settings import settings
 from policies.naming import Names
 from policies.rules.approval import (
@@ -34,7 +34,7 @@ GRANTS = (
     Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),
     Grant("ReadModelPackageGroups", ("sagemaker:DescribeModelPackageGroup", "sagemaker:ListTags"), (On.MODEL_PACKAGE_GROUPS,)),
     Grant("ReadLineageEvidence", ("s3:GetObject",), (On.LINEAGE_OBJECTS,)),
-    READ_ARTIFACT_VERSIONS,
+    LIST_ARTIFACT_VERSIONS,
     Grant("ReadWhoStartedThePipeline", ("sagemaker:DescribePipelineExecution",), (On.PIPELINE_EXECUTIONS,)),
     Grant("DecryptLineageEvidence", ("kms:Decrypt",), (On.DATA_KEY,)),
 )
@@ -213,5 +213,5 @@ def model_artifacts(package: dict[str, Any], policy: GovernancePolicy, region: s
         str(package["ModelPackageGroupName"])
     )
     s3 = aws.client("s3", region)
-    reads = {d.uri: read_artifact(d.uri, s3) for d in data if d.pinnable and in_store(d.uri, store)}
+    reads = {d.uri: list_artifact(d.uri, s3) for d in data if d.pinnable and in_store(d.uri, store)}
     return data, list(reads.values())

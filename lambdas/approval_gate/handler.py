@@ -107,10 +107,12 @@ def facts_for(
         return asdict(gathered) | {"approved_by": approver, "approved_by_person": approver_person}
 
     stored = ledger.remembered(FACTS, str(event["id"]), first_look)
-    if "model_data" not in stored:  # remembered before the artifact pins: read them now
+    reads_then = stored.get("artifact_reads") or []
+    if "model_data" not in stored or "registered_at" not in stored or any("versions" not in r for r in reads_then):
+        # remembered before the artifact pins (or before their checks): read the artifacts now
         fresh, fresh_reads = model_artifacts(package, policy, region)
         stored |= {"model_data": [asdict(d) for d in fresh], "artifact_reads": [asdict(r) for r in fresh_reads]}
-        stored.setdefault("registered_at", registered_at(package))
+        stored["registered_at"] = registered_at(package)
     files = tuple(EvidenceFile(**f) for f in stored.pop("evidence_files"))
     data = tuple(ModelData(**d) for d in stored.pop("model_data", ()))
     reads = tuple(ArtifactRead(**r) for r in stored.pop("artifact_reads", ()))

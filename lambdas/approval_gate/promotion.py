@@ -55,8 +55,17 @@ def promotion_facts(package: dict[str, Any], policy: GovernancePolicy, stage: st
         cleared=cleared is not None,
         approved_by=(cleared or {}).get("approved_by_person"),
         promoted_by=promoted_by,
-        artifact_changes=artifact_changes(cleared, package, arn.split(":")[3]),
+        artifact_changes=_artifact_changes(cleared, package, arn.split(":")[3]),
     )
+
+
+def _artifact_changes(cleared: dict[str, Any] | None, package: dict[str, Any], region: str) -> tuple[str, ...]:
+    """``artifact_changes``; artifacts that cannot be read now refuse the promotion (the version's approval stands:
+    an undecided promotion must not hold the version back, which would quarantine it in every stage)."""
+    try:
+        return artifact_changes(cleared, package, region)
+    except Exception as exc:  # noqa: BLE001 - fail closed for the promotion only
+        return (f"its model artifacts could not be read ({type(exc).__name__}: {exc}); ask for the promotion again",)
 
 
 def keep(facts: PromotionFacts, audit_record: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from iam.grants import Grant, On
 from lambdas.shared import aws
 from lambdas.shared.artifacts import READ_ARTIFACT_VERSIONS, artifact_changes
-from lambdas.shared.clearance import clearance
+from lambdas.shared.clearance import clearance, index_pin
 from policies.rules.deployment import CaptureFacts, EndpointFacts, ServedVersion
 
 GRANTS = (
@@ -62,6 +62,8 @@ def _served_by_model(variant: str, model_name: str, region: str, account: str) -
         status = str(package["ModelApprovalStatus"]) if package.get("ModelApprovalStatus") else None
         project = arn.rsplit("/", 2)[-2] if ":model-package/" in arn else None
         cleared = clearance(arn) if status == "Approved" else None
+        for pin in (cleared or {}).get("artifacts") or ():  # clearances kept before the index: S3 writes reach them too
+            index_pin(pin["uri"], arn)
         served.append(
             ServedVersion(
                 variant=variant,

@@ -6,11 +6,19 @@ from typing import Any
 
 from iam.grants import Grant, On
 from lambdas.shared import aws
+from policies.naming import Names
 from policies.rules.artifacts import ArtifactRead, changed_artifacts, model_data
 
 # HeadObject is authorized by s3:GetObject; it returns the object's metadata and no bytes (the roles that check
 # versions cannot decrypt the artifacts).
 READ_ARTIFACT_VERSIONS = Grant("ReadModelArtifactVersions", ("s3:GetObject",), (On.MODEL_ARTIFACTS,))
+# ListObjectVersions, for the gate: a key written more than once is not pinned.
+LIST_ARTIFACT_VERSIONS = Grant(
+    "ListModelArtifactVersions",
+    ("s3:ListBucketVersions",),
+    (On.MODEL_STORE_BUCKETS,),
+    condition=(("StringLike", "s3:prefix", f"{Names.artifacts_prefix('*')}/*"),),
+)
 
 
 def read_artifact(uri: str, s3: Any) -> ArtifactRead:
@@ -32,6 +40,32 @@ def read_artifact(uri: str, s3: Any) -> ArtifactRead:
         version_id=head.get("VersionId"),
         etag=str(head.get("ETag", "")).strip('"') or None,
         last_modified=modified.isoformat() if hasattr(modified, "isoformat") else None,
+    )
+
+
+def list_artifact(uri: str, s3: Any) -> ArtifactRead:
+    """The object's current version with the number of versions its key has (ListObjectVersions: no bytes). A key
+    whose latest version is a delete marker is not found."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not uri.startswith("s3://") or not bucket or not key:
+        return ArtifactRead(uri, found=False)
+    versions: list[dict[str, Any]] = []
+    latest_deleted = False
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
+    for page in pages:
+        versions += [v for v in page.get("Versions", []) if v.get("Key") == key]
+        latest_deleted |= any(m.get("Key") == key and m.get("IsLatest") for m in page.get("DeleteMarkers", []))
+    latest = next((v for v in versions if v.get("IsLatest")), None)
+    if latest is None or latest_deleted:
+        return ArtifactRead(uri, found=False, versions=len(versions))
+    modified: Any = latest.get("LastModified")
+    return ArtifactRead(
+        uri,
+        found=True,
+        version_id=latest.get("VersionId"),
+        etag=str(latest.get("ETag", "")).strip('"') or None,
+        last_modified=modified.isoformat() if hasattr(modified, "isoformat") else None,
+        versions=len(versions),
     )
 
 

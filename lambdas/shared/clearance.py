@@ -28,7 +28,7 @@ def clear(
     and the deployment guard check; ``approved_by_person``: who approved, which a promotion rule with
     ``distinct_approver`` compares with."""
     for pin in artifacts:  # the deployment guard judges a write into a model store only when it hits a pinned key
-        ledger.keep(PINNED, pin["uri"], {"package": package_arn})
+        index_pin(pin["uri"], package_arn)
     value: dict[str, Any] = {"audit_record": audit_record, "policy_version": policy_version, "artifacts": artifacts}
     ledger.keep(CLEARED, package_arn, value | ({"approved_by_person": approved_by_person} if approved_by_person else {}))
 
@@ -41,6 +41,14 @@ def revoke(package_arn: str) -> bool:
     return ledger.forget(CLEARED, package_arn)
 
 
+def index_pin(uri: str, package_arn: str) -> None:
+    """Note that ``package_arn``'s clearance pins ``uri`` (``pinned#<uri>``: the versions pinning it; two versions
+    registered from one artifact share it)."""
+    packages = set((ledger.lookup(PINNED, uri) or {}).get("packages", []))
+    if package_arn not in packages:
+        ledger.keep(PINNED, uri, {"packages": sorted(packages | {package_arn})})
+
+
 def pinned(uri: str) -> bool:
-    """Whether any clearance pins the object at ``uri`` (an overwrite of it must be judged at once)."""
-    return ledger.lookup(PINNED, uri) is not None
+    """Whether a clearance still in force pins the object at ``uri`` (an overwrite of it must be judged at once)."""
+    return any(clearance(arn) is not None for arn in (ledger.lookup(PINNED, uri) or {}).get("packages", []))

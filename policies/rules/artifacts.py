@@ -37,6 +37,8 @@ class ArtifactRead:
     etag: str | None = None
     last_modified: str | None = None
     """When that object version was written (ISO 8601)."""
+    versions: int | None = None
+    """How many object versions the key has (the gate counts them; None: not counted)."""
 
 
 def model_data(inference_specification: Mapping[str, Any] | None) -> list[ModelData]:
@@ -89,6 +91,11 @@ def pin_problems(
             problems.append(f"{what} does not exist, or may not be read")
         elif not read.version_id or read.version_id == "null":
             problems.append(f"{what} has no object version (is the bucket versioned?): it cannot be pinned")
+        elif read.versions is not None and read.versions > 1:
+            problems.append(
+                f"{what} has {read.versions} object versions: it was overwritten after it was first written, so the "
+                "bytes its pipeline evaluated cannot be told from the ones there now (a training job writes its key once)"
+            )
         elif _later(read.last_modified, registered_at):
             problems.append(
                 f"{what} was written at {read.last_modified}, after the version was registered at {registered_at}: "

@@ -119,23 +119,26 @@ def data_stays_in_its_project(matrix: AccessMatrix) -> list[str]:
 
 
 def approved_bytes_are_checked(matrix: AccessMatrix) -> list[str]:
-    """A project's model artifacts are written only by its execution role (its training jobs), and their object versions
-    are readable by the approval gate, which pins them, and by the deployer and the deployment guard, which check the
-    pins; no other project reads them."""
+    """A project's model artifacts are written only by its execution role (its training jobs); the approval gate lists
+    their object versions (it pins the latest and refuses a key written twice), the deployer and the deployment guard
+    read them (they check the pins); no other project reads or lists them."""
     names = _names(matrix)
-    checkers = {names.handler_role(h) for h in (APPROVAL_GATE, MODEL_DEPLOYER, DEPLOYMENT_GUARD)}
+    checkers = {names.handler_role(h) for h in (MODEL_DEPLOYER, DEPLOYMENT_GUARD)}
+    gate = names.handler_role(APPROVAL_GATE)  # lists the versions (and reads the lineage bucket's evidence anyway)
     out = []
     for request in _rows(matrix, "model artifacts"):
         project = matrix.policy.project(str(request.project))
         assert project is not None
         who = set(matrix.who_may(request))
+        others = sorted(who - checkers - {gate} - _in_project(matrix, project.name) - {names.persona_role("auditor")})
         if request.action == "s3:PutObject" and who != {names.execution_role(project)}:
             out.append(f"{request.label}: allowed to {sorted(who) or 'nobody'}, must be {names.execution_role(project)}")
-        if request.action == "s3:GetObject":
-            if missing := sorted(checkers - who):
-                out.append(f"{request.label}: not allowed to {missing}, which pin or check the approved object version")
-            if intruders := sorted(who - checkers - _in_project(matrix, project.name) - {names.persona_role("auditor")}):
-                out.append(f"{request.label}: also readable by {intruders}")
+        if request.action == "s3:ListBucketVersions" and gate not in who:
+            out.append(f"{request.label}: not allowed to the approval gate, which refuses a key written more than once")
+        if request.action == "s3:GetObject" and (missing := sorted(checkers - who)):
+            out.append(f"{request.label}: not allowed to {missing}, which check the approved object version")
+        if request.action != "s3:PutObject" and others:
+            out.append(f"{request.label}: also allowed to {others}")
     return out
 
 
@@ -293,8 +296,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "approved-bytes-are-checked",
-        "a project's model artifacts are written only by its execution role; the approval gate, the deployer and the"
-        " deployment guard read their object versions, no other project reads them",
+        "a project's model artifacts are written only by its execution role; the approval gate lists their object"
+        " versions, the deployer and the deployment guard read them, no other project reads them",
         approved_bytes_are_checked,
     ),
     Invariant(

@@ -475,8 +475,8 @@ def artifact_keys_open_to_their_stages(review: OrganizationReview) -> list[str]:
 
 def artifact_versions_are_checked(review: OrganizationReview) -> list[str]:
     """A project's artifacts in the hub's store: written only by its entry stages' execution roles (and the hub's
-    administrator, who owns the bucket); their object versions readable by the hub's approval gate (which pins them)
-    and deployment guard and by the deployer of every stage the project runs in (which check the pins)."""
+    administrator, who owns the bucket); their object versions listed by the hub's approval gate (which pins them),
+    read by the hub's deployment guard and by the deployer of every stage the project runs in (which check the pins)."""
     section, hub, out = review.section, review.hub, []
     hub_account = review.accounts[hub.account]
     everyone = list(review.every_principal())
@@ -494,10 +494,14 @@ def artifact_versions_are_checked(review: OrganizationReview) -> list[str]:
         if writers - {review.admin(hub.account).arn} != wanted:
             out.append(f"{project.name}'s artifacts are written by {sorted(writers)}, must be {sorted(wanted)}")
         readers = _who(review, everyone, lambda p: review.ask(p, "s3:GetObject", artifact, account=hub.account))  # noqa: B023
-        checkers = {hub.role_arn(hub.handler_role(h)) for h in (APPROVAL_GATE, DEPLOYMENT_GUARD)}
+        checkers = {hub.role_arn(hub.handler_role(DEPLOYMENT_GUARD))}
         checkers |= {review.names(section.account_of(s)).role_arn(hub.deployer_role) for s in section.stages_of(project.name)}
         if missing := sorted(checkers - readers):
             out.append(f"{project.name}'s artifact versions cannot be read by {missing}, which pin or check them")
+        gate = review.role(hub.account, hub.handler_role(APPROVAL_GATE))
+        listing = {"s3:prefix": artifact.split(":::", 1)[1].split("/", 1)[1]}
+        if not review.ask(gate, "s3:ListBucketVersions", hub.bucket_arn(store), account=hub.account, context=listing).allowed:
+            out.append(f"the hub's approval gate cannot list the object versions of {project.name}'s artifacts")
     return out
 
 
@@ -570,8 +574,8 @@ ORGANIZATION_INVARIANTS: tuple[OrganizationInvariant, ...] = (
     ),
     OrganizationInvariant(
         "artifact-versions-are-checked",
-        "a project's artifacts are written only by its entry stages' pipelines; the hub's gate and guard and its stages'"
-        " deployers read their object versions",
+        "a project's artifacts are written only by its entry stages' pipelines; the hub's gate lists their object"
+        " versions, its guard and the stages' deployers read them",
         artifact_versions_are_checked,
     ),
     OrganizationInvariant(

@@ -186,6 +186,15 @@ def _evidence_and_data(policy: GovernancePolicy, names: Names, key_arns: Mapping
         yield GovernedRequest(
             "model artifacts", f"write a {project.name} model artifact", "s3:PutObject", artifact, put, project=project.name
         )
+        key = artifact.split(":::", 1)[1].split("/", 1)[1]
+        yield GovernedRequest(
+            "model artifacts",
+            f"list the object versions of a {project.name} model artifact",
+            "s3:ListBucketVersions",
+            names.bucket_arn(store),
+            {**TLS, "s3:prefix": key},
+            project=project.name,
+        )
         runs = f"{names.lineage_project_prefix(project.name)}/runs/"
         yield GovernedRequest(
             "data",

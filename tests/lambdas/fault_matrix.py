@@ -34,7 +34,7 @@ GATE_CALLS: tuple[tuple[str | None, str, str], ...] = (
     ("eu-west-1", "sagemaker", "DescribeModelPackageGroup"),
     ("eu-west-1", "sagemaker", "ListTags"),
     ("eu-west-1", "s3", "GetObject"),
-    ("eu-west-1", "s3", "HeadObject"),
+    ("eu-west-1", "s3", "ListObjectVersions"),
     ("eu-west-1", "sagemaker", "UpdateModelPackage"),
     (None, "dynamodb", "GetItem"),
     (None, "dynamodb", "PutItem"),

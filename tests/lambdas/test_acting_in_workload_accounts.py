@@ -31,7 +31,7 @@ from policies.rules.deployment import deployment_stage
 from tests.conftest import policy_variant
 from tests.events import api_call_event, approval_event
 from tests.lambdas.sagemaker_fixtures import IMAGE, create_training_job, job_status
-from tests.lambdas.world import ACCOUNT, REGION, LambdaContext, World, reset_handler_state
+from tests.lambdas.world import ACCOUNT, REGION, LambdaContext, World, fail_calls, reset_handler_state
 from tests.multi_account.conftest import EXAMPLE, small_team
 
 HUB = ACCOUNT  # the account the handlers run in (moto's default)
@@ -533,6 +533,21 @@ def test_a_version_whose_artifact_was_replaced_is_not_promoted(
     (record,) = [r for r in world.audit_records() if r["violations"]]
     assert [v["rule"] for v in record["violations"]] == ["model-artifact"]
     assert "was replaced after approval" in record["violations"][0]["message"]
+
+
+def test_a_promotion_whose_artifacts_cannot_be_read_is_refused_and_the_version_stays_approved(
+    approved_in_the_hub: tuple[World, str], lambda_context: Any
+) -> None:
+    """A throttled HeadObject while judging a promotion held the version back (PendingManualApproval), which revokes
+    its clearance and quarantines it in every stage (review of 2026-11-26): the promotion alone is refused."""
+    world, version = approved_in_the_hub
+    fail_calls(REGION, "s3", "HeadObject", "SlowDown")
+
+    assert ask_promotion(world, version, "staging", "bob", lambda_context)["decision"] == "deny"
+
+    assert world.status(version) == "Approved" and promoted(world, "staging", version) is None
+    life_cycle = world.sagemaker().describe_model_package(ModelPackageName=version)["ModelLifeCycle"]
+    assert (life_cycle["Stage"], life_cycle["StageStatus"]) == ("staging", "Rejected")
 
 
 def test_a_promotion_that_skips_a_stage_is_refused_and_recorded(

@@ -458,12 +458,34 @@ def _registered_an_hour_ago(arn: str) -> None:
     _moto_package(arn).creation_time = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 
 
-def test_an_artifact_rewritten_between_registration_and_approval_is_not_pinned(world: World, lambda_context: Any) -> None:
+def _approve(arn: str) -> dict[str, Any]:
+    sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    event = approval_event(arn)
+    event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
+    return event
+
+
+def test_an_artifact_overwritten_before_approval_is_not_pinned(world: World, lambda_context: Any) -> None:
     """The gate read whatever bytes were there at approval: a model swapped after its pipeline evaluated it was
-    pinned and deployed as approved (review of 2026-11-26)."""
+    pinned and deployed as approved. S3 times objects to the second, and a multipart upload to its start, so the
+    gate counts the key's object versions: a training job writes its key once (reviews of 2026-11-26)."""
     arn = world.register("credit-risk", status="PendingManualApproval")
+    world.replace_model_artifact(arn, b"bytes swapped in after evaluation, in the same second")
+
+    assert gate.handler(_approve(arn), lambda_context)["decision"] == "deny"
+
+    assert clearance(arn) is None and world.status(arn) == "Rejected"
+    (record,) = world.audit_records()
+    assert [v["rule"] for v in record["violations"]] == ["model-artifact"]
+    assert "has 2 object versions" in record["violations"][0]["message"]
+
+
+def test_an_artifact_first_written_after_registration_is_not_pinned(world: World, lambda_context: Any) -> None:
+    store, prefix = world.names.model_store("credit-risk")
+    key = f"{prefix}/credit-risk-train-late/output/model.tar.gz"
+    arn = world.register("credit-risk", status="PendingManualApproval", model_uri=f"s3://{store}/{key}")
     _registered_an_hour_ago(arn)
-    world.replace_model_artifact(arn, b"bytes swapped in after evaluation")
+    world.s3.put_object(Bucket=store, Key=key, Body=b"bytes that did not exist when it was registered")
     sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     event = approval_event(arn)
     event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
@@ -493,6 +515,38 @@ def test_a_gate_retry_of_facts_remembered_before_the_pins_reads_the_artifacts(wo
     assert gate.handler(event, lambda_context)["decision"] == "allow"
 
     assert [p["uri"] for p in clearance(arn)["artifacts"]] != []  # type: ignore[index]
+
+
+def test_a_write_to_the_key_of_a_revoked_clearance_judges_nothing(world: World, lambda_context: Any) -> None:
+    """A rejected version's pins stay in the index: a write to its key swept (and re-recorded) every endpoint."""
+    live = approved_by_the_gate(world, lambda_context)
+    assert deployer.handler(request(live), lambda_context)["decision"] == "allow"
+    arn = approved_by_the_gate(world, lambda_context)
+    uri = clearance(arn)["artifacts"][0]["uri"]  # type: ignore[index]
+    sagemaker().update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Rejected")
+    guard.handler(approval_event(arn, status="Rejected"), lambda_context)
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    world.replace_model_artifact(arn)
+    before = len(world.audit_records())
+
+    assert guard.handler(object_created_event(bucket, key, region=REGION), lambda_context)["judged"] == 0
+    assert len(world.audit_records()) == before
+
+
+def test_the_sweep_indexes_the_pins_of_a_clearance_kept_before_the_index(world: World, lambda_context: Any) -> None:
+    """Clearances kept before ``pinned#`` existed were unreachable by S3's notification; the sweep indexes them."""
+    from lambdas.shared import ledger
+    from lambdas.shared.clearance import PINNED, pinned
+
+    arn = approved_by_the_gate(world, lambda_context)
+    assert deployer.handler(request(arn), lambda_context)["decision"] == "allow"
+    uri = clearance(arn)["artifacts"][0]["uri"]  # type: ignore[index]
+    ledger.forget(PINNED, uri)
+    assert not pinned(uri)
+
+    guard.handler(scheduled_sweep(), lambda_context)
+
+    assert pinned(uri)
 
 
 def test_a_write_to_a_key_no_clearance_pins_judges_nothing(world: World, lambda_context: Any) -> None:

@@ -38,7 +38,7 @@ from tests.lambdas.sagemaker_fixtures import (
 from tests.lambdas.world import APPROVER, World, fail_calls
 
 # IAM actions that authorize an API operation of a different name.
-OPERATION_TO_ACTION = {"s3:HeadObject": "s3:GetObject"}
+OPERATION_TO_ACTION = {"s3:HeadObject": "s3:GetObject", "s3:ListObjectVersions": "s3:ListBucketVersions"}
 # Actions AWS also checks on a call: creating a resource with tags needs sagemaker:AddTags ("tag on create").
 IMPLIED_ACTIONS = {
     "sagemaker:CreateModel": "sagemaker:AddTags",
