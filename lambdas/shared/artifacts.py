@@ -33,14 +33,7 @@ def read_artifact(uri: str, s3: Any) -> ArtifactRead:
         if aws.error_code(exc) in {*aws.S3_NOT_FOUND, "403", "AccessDenied", "Forbidden"}:
             return ArtifactRead(uri, found=False)
         raise
-    modified = head.get("LastModified")
-    return ArtifactRead(
-        uri,
-        found=True,
-        version_id=head.get("VersionId"),
-        etag=str(head.get("ETag", "")).strip('"') or None,
-        last_modified=modified.isoformat() if hasattr(modified, "isoformat") else None,
-    )
+    return _found(uri, head)
 
 
 def list_artifact(uri: str, s3: Any) -> ArtifactRead:
@@ -58,14 +51,19 @@ def list_artifact(uri: str, s3: Any) -> ArtifactRead:
     latest = next((v for v in versions if v.get("IsLatest")), None)
     if latest is None or latest_deleted:
         return ArtifactRead(uri, found=False, versions=len(versions))
-    modified: Any = latest.get("LastModified")
+    return _found(uri, latest, versions=len(versions))
+
+
+def _found(uri: str, version: dict[str, Any], versions: int | None = None) -> ArtifactRead:
+    """An object version as HeadObject or ListObjectVersions describes it (VersionId, ETag, LastModified)."""
+    modified: Any = version.get("LastModified")
     return ArtifactRead(
         uri,
         found=True,
-        version_id=latest.get("VersionId"),
-        etag=str(latest.get("ETag", "")).strip('"') or None,
+        version_id=version.get("VersionId"),
+        etag=str(version.get("ETag", "")).strip('"') or None,
         last_modified=modified.isoformat() if hasattr(modified, "isoformat") else None,
-        versions=len(versions),
+        versions=versions,
     )
 
 
