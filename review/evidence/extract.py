@@ -39,6 +39,7 @@ SHOWN = {
     "pipeline_execution_arn",
     "pipeline_execution",
     "lineage",
+    "model_artifacts",
 }
 # CustomerMetadataProperties keys the governed pipeline writes (policies/rules/approval.py), when a record carries them.
 METADATA_LINEAGE = {
@@ -127,6 +128,11 @@ def model_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
         "metrics": {str(k): json_safe(v) for k, v in metrics.items()} if isinstance(metrics, dict) else {},
         "evaluation_report": _artifact(evidence, "evaluation_report", "metrics_report"),
         "training_data": _artifact(evidence, "training_data"),
+        "model_artifacts": [
+            {"uri": text(a.get("uri")), "version_id": text(a.get("version_id")), "sha256": None}
+            for a in evidence.get("model_artifacts") or []
+            if isinstance(a, dict)
+        ],
         "other": {k: v for k, v in evidence.items() if k not in SHOWN},
     }
 

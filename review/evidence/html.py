@@ -113,6 +113,7 @@ def _evidence(decision: dict[str, Any]) -> str:
     metrics = ", ".join(f"{_e(k)} = {_metric(v)}" for k, v in sorted(evidence["metrics"].items())) or "—"
     parts = [f"metrics: {metrics}", _artifact("evaluation report", evidence["evaluation_report"])]
     parts.append(_artifact("training data", evidence["training_data"]))
+    parts += [_artifact("model artifact", artifact) for artifact in evidence.get("model_artifacts", [])]
     for key, label in (
         ("training_data_sha256", "training data sha256"),
         ("validation_report", "validation report"),

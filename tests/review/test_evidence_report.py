@@ -15,6 +15,7 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
+from lambdas.shared.clearance import clearance
 from policies.model import GovernancePolicy
 from policies.rules.outcome import RuleSet
 from review.evidence.__main__ import main
@@ -112,6 +113,9 @@ def test_each_model_version_has_its_history_and_evidence(world: World, lambda_co
         "/data/train.csv"
     )
     assert decision["audit_key"].startswith(f"decisions/approval-gate/2025/03/03/{decision['event_id']}/")
+    (artifact,) = decision["evidence"]["model_artifacts"]  # the object version the clearance pins
+    assert artifact["uri"] == clearance(scenario.packages["ok"])["artifacts"][0]["uri"]  # type: ignore[index]
+    assert artifact["version_id"] == clearance(scenario.packages["ok"])["artifacts"][0]["version_id"]  # type: ignore[index]
 
     flaky = versions[scenario.packages["flaky"]]
     assert [d["decision"] for d in flaky["decisions"]] == ["undecidable", "allow"]
