@@ -40,13 +40,6 @@ GRANTS = (
 )
 
 
-def split_s3_uri(uri: str) -> tuple[str, str] | None:
-    if not uri.startswith("s3://") or "/" not in uri[5:]:
-        return None
-    bucket, key = uri[5:].split("/", 1)
-    return (bucket, key) if bucket and key else None
-
-
 def identity(context: Any) -> str | None:
     """The identity in a SageMaker UserContext: the IAM principal if known, else the Studio user profile."""
     if not isinstance(context, dict):
@@ -111,7 +104,7 @@ def lineage_of(package: dict[str, Any], policy: GovernancePolicy) -> tuple[str, 
 
 def read_evidence(uri: str | None, lineage_bucket: str, region: str, account: str | None = None) -> Read:
     """Stream the object once: its SHA-256, its version, its head. Outside the lineage bucket nothing is read."""
-    location = split_s3_uri(uri) if uri else None
+    location = aws.split_s3_uri(uri) if uri else None
     if location is None or location[0] != lineage_bucket:
         return Read(found=None)
     try:

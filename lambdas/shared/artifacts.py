@@ -24,9 +24,10 @@ LIST_ARTIFACT_VERSIONS = Grant(
 def read_artifact(uri: str, s3: Any) -> ArtifactRead:
     """The object's current version. Without ``s3:ListBucket`` S3 answers a missing object with 403: both count as
     not found, which every rule refuses."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not uri.startswith("s3://") or not bucket or not key:
+    location = aws.split_s3_uri(uri)
+    if location is None:
         return ArtifactRead(uri, found=False)
+    bucket, key = location
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except Exception as exc:
@@ -39,9 +40,10 @@ def read_artifact(uri: str, s3: Any) -> ArtifactRead:
 def list_artifact(uri: str, s3: Any) -> ArtifactRead:
     """The object's current version with the number of versions its key has (ListObjectVersions: no bytes). A key
     whose latest version is a delete marker is not found."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not uri.startswith("s3://") or not bucket or not key:
+    location = aws.split_s3_uri(uri)
+    if location is None:
         return ArtifactRead(uri, found=False)
+    bucket, key = location
     versions: list[dict[str, Any]] = []
     latest_deleted = False
     pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)

@@ -93,6 +93,14 @@ def reset() -> None:
     _sessions.clear()
 
 
+def split_s3_uri(uri: str) -> tuple[str, str] | None:
+    """(bucket, key) of an ``s3://bucket/key`` URI; None for anything else."""
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        return None
+    bucket, key = uri[5:].split("/", 1)
+    return (bucket, key) if bucket and key else None
+
+
 def error_code(exc: BaseException) -> str | None:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
