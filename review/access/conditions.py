@@ -78,6 +78,7 @@ GLOBAL_KEY_FAMILIES = ("aws:principaltag/", "aws:resourcetag/", "aws:requesttag/
 _KEY = re.compile(r"^[A-Za-z0-9-]+:[^\s,'${}]+$")
 
 
+@functools.lru_cache(maxsize=4096)
 def check_key(key: str) -> str:
     """The lower-cased key (key names are case-insensitive); unknown global keys raise."""
     lowered = key.lower()

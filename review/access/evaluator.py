@@ -50,6 +50,8 @@ than KMS key policies and role trust policies.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -130,28 +132,58 @@ class Principal:
         if self.is_service and (self.identity_policies or self.boundary or self.scp_levels or self.tags):
             raise ValueError("a service principal has no identity policies, boundary, SCPs or tags")
 
-    @property
+    # Read from the ARN once per principal (an access matrix asks each principal thousands of times; the class is
+    # frozen, so what is read cannot go stale).
+    @functools.cached_property
     def is_service(self) -> bool:
         return _SERVICE.match(self.arn) is not None
 
-    @property
+    @functools.cached_property
     def account(self) -> str | None:
         m = _ROLE.match(self.arn) or _SESSION.match(self.arn)
         return m["account"] if m else None
 
-    @property
+    @functools.cached_property
     def role_arn(self) -> str | None:
         m = _SESSION.match(self.arn)
         return f"arn:{m['partition']}:iam::{m['account']}:role/{m['name']}" if m else (None if self.is_service else self.arn)
 
-    @property
+    @functools.cached_property
     def session_arn(self) -> str | None:
         return self.arn if _SESSION.match(self.arn) else None
 
-    @property
+    @functools.cached_property
     def account_root(self) -> str | None:
         m = _ROLE.match(self.arn) or _SESSION.match(self.arn)
         return f"arn:{m['partition']}:iam::{m['account']}:root" if m else None
+
+    @functools.cached_property
+    def documents(self) -> tuple[Any, ...]:
+        """Everything about the principal that decides a request: its ARN, tags and the content of its policies."""
+        return (
+            self.arn,
+            tuple(sorted(self.tags.items())),
+            tuple(_content(policy) for policy in self.identity_policies),
+            _content(self.boundary),
+            tuple((level.name, tuple(_content(policy) for policy in level.policies)) for level in self.scp_levels),
+        )
+
+    @functools.cached_property
+    def condition_keys(self) -> Mapping[str, str]:
+        """The global condition keys the principal gives every request it makes (lower-cased)."""
+        derived: dict[str, str] = {"aws:principalisawsservice": "true" if self.is_service else "false"}
+        if self.is_service:
+            derived["aws:principalservicename"] = self.arn
+        else:
+            derived.update(
+                {
+                    "aws:principalarn": str(self.role_arn),
+                    "aws:principalaccount": str(self.account),
+                    "aws:principaltype": "AssumedRole",
+                }
+            )
+            derived.update({f"aws:principaltag/{k.lower()}": v for k, v in self.tags.items()})
+        return derived
 
 
 @dataclass(frozen=True)
@@ -390,21 +422,67 @@ def _context(request: Request) -> dict[str, tuple[str, ...]]:
             ctx[check_key(key)] = (str(value),)
         else:
             ctx[check_key(key)] = tuple(str(v) for v in value)
-    derived: dict[str, str] = {"aws:principalisawsservice": "true" if p.is_service else "false"}
-    if p.is_service:
-        derived["aws:principalservicename"] = p.arn
-    else:
-        derived.update(
-            {"aws:principalarn": str(p.role_arn), "aws:principalaccount": str(p.account), "aws:principaltype": "AssumedRole"}
-        )
-        derived.update({f"aws:principaltag/{k.lower()}": v for k, v in p.tags.items()})
-    for key, value in derived.items():
+    for key, value in p.condition_keys.items():
         if ctx.setdefault(key, (value,)) != (value,):
             raise ValueError(f"request context {key}={ctx[key]} contradicts the principal ({value!r})")
     region = request.resource.split(":")[3] if request.resource.count(":") >= 5 else ""
     if region and "aws:requestedregion" not in ctx:
         ctx["aws:requestedregion"] = (region,)
     return ctx
+
+
+@functools.lru_cache(maxsize=65536)
+def _target(action: str, resource: str) -> tuple[str, str | None]:
+    """The account in the resource's ARN ("" if none), and the resource policy that must allow, if any; an action
+    that is not service:Operation raises. Kept per pair: a matrix asks each of them for every caller."""
+    if not _ACTION.match(action) or "*" in action or "?" in action:
+        raise ValueError(f"request action {action!r} is not service:Operation")
+    arn_account = resource.split(":")[4] if resource.count(":") >= 5 else ""
+    required = (
+        "KMS key policy"
+        if action.lower().startswith("kms:") and _KMS_KEY.match(resource)
+        else "role trust policy"
+        if action.lower() in _TRUST_ACTIONS and _IAM_ROLE_RESOURCE.match(resource)
+        else None
+    )
+    return arn_account, required
+
+
+# Answers kept by content: the same documents asked the same request decide the same way. An access matrix asks
+# 30,000 requests; a review of a changed account (a mutation, a policy edit) asks them again, and only those whose
+# documents changed are evaluated again. A policy's content is named by a number that never changes meaning in a
+# process (``_CONTENTS`` is never emptied: one digest per distinct policy seen); the answers and the table from
+# policy objects to their numbers are emptied when they outgrow their limit, which only costs evaluating again.
+_ANSWERS: dict[tuple[Any, ...], Evaluation] = {}
+_CONTENTS: dict[bytes, int] = {}  # digest of label + canonical JSON -> the number naming that content
+_CONTENT_OF: dict[int, tuple[LabelledPolicy, int]] = {}  # id(policy) -> (the policy, its content number)
+_LIMIT = 400_000
+
+
+def _content(policy: LabelledPolicy | None) -> int:
+    """A number that two policies share exactly when their labels and documents are equal (-1: no policy)."""
+    if policy is None:
+        return -1
+    known = _CONTENT_OF.get(id(policy))
+    if known is None or known[0] is not policy:
+        if len(_CONTENT_OF) >= _LIMIT:
+            _CONTENT_OF.clear()
+        text = policy.label + "\0" + json.dumps(policy.document, sort_keys=True, default=repr)
+        digest = hashlib.sha256(text.encode()).digest()
+        known = _CONTENT_OF[id(policy)] = (policy, _CONTENTS.setdefault(digest, len(_CONTENTS)))
+    return known[1]
+
+
+def _question(request: Request, resource_policy: LabelledPolicy | None, resource_account: str | None) -> tuple[Any, ...]:
+    p = request.principal
+    context = tuple(
+        sorted(
+            # the type too: True == 1 in Python, but the request says "true" for one and "1" for the other
+            (key, type(value).__name__, value if isinstance(value, str | bool | int | float) else tuple(value))
+            for key, value in request.context.items()
+        )
+    )
+    return (p.documents, request.action, request.resource, context, _content(resource_policy), resource_account)
 
 
 def evaluate(
@@ -416,19 +494,21 @@ def evaluate(
     trust policy for sts:AssumeRole. `resource_account` defaults to the account in the resource ARN,
     else the principal's account (S3 ARNs carry no account: pass it for cross-account buckets).
     """
+    question = _question(request, resource_policy, resource_account)
+    answer = _ANSWERS.get(question)
+    if answer is None:
+        answer = _evaluate(request, resource_policy, resource_account)
+        if len(_ANSWERS) >= _LIMIT:
+            _ANSWERS.clear()
+        _ANSWERS[question] = answer
+    return answer
+
+
+def _evaluate(request: Request, resource_policy: LabelledPolicy | None, resource_account: str | None) -> Evaluation:
     p = request.principal
-    if not _ACTION.match(request.action) or "*" in request.action or "?" in request.action:
-        raise ValueError(f"request action {request.action!r} is not service:Operation")
+    arn_account, required = _target(request.action, request.resource)
     ctx = _context(request)
-    arn_account = request.resource.split(":")[4] if request.resource.count(":") >= 5 else ""
     account = resource_account or arn_account or p.account
-    required = (
-        "KMS key policy"
-        if request.action.lower().startswith("kms:") and _KMS_KEY.match(request.resource)
-        else "role trust policy"
-        if request.action.lower() in _TRUST_ACTIONS and _IAM_ROLE_RESOURCE.match(request.resource)
-        else None
-    )
     if required and resource_policy is None:
         raise ValueError(f"{request.action} on {request.resource} is decided by the {required}: pass it as resource_policy")
 

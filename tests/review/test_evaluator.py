@@ -695,3 +695,33 @@ def test_evaluation_is_frozen() -> None:
     assert not result.allowed
     with pytest.raises(FrozenInstanceError):
         result.decision = "allow"  # type: ignore[misc]
+
+
+def test_answers_are_kept_by_content_and_a_changed_document_is_evaluated_again() -> None:
+    """A review asks the same requests again after a change; only an unchanged question may get the kept answer."""
+    reads = stmt("Reads", "Allow", "s3:GetObject", OBJECT)
+    denies = stmt("NoReads", "Deny", "s3:GetObject", OBJECT)
+    tagged = stmt("Tagged", "Allow", "s3:GetObject", OBJECT, Condition={"StringEquals": {"aws:PrincipalTag/team": "risk"}})
+
+    def ask(principal: Principal, resource_policy: LabelledPolicy | None = None, **context: ContextValue) -> str:
+        request = Request(principal, "s3:GetObject", OBJECT, {**EU, **context})
+        return evaluate(request, resource_policy=resource_policy).decision
+
+    assert ask(Principal(ROLE, identity_policies=(identity(reads),))) == "allow"
+    assert ask(Principal(ROLE, identity_policies=(identity(reads),))) == "allow"  # the same content, new objects
+    assert ask(Principal(ROLE, identity_policies=(identity(reads, denies),))) == "explicit-deny"  # same label
+    assert ask(Principal(ROLE, identity_policies=(identity(reads),), boundary=policy("boundary", denies))) == "explicit-deny"
+    assert ask(Principal(ROLE, identity_policies=(identity(tagged),), tags={"team": "risk"})) == "allow"
+    assert ask(Principal(ROLE, identity_policies=(identity(tagged),), tags={"team": "fraud"})) == "implicit-deny"
+    bucket = policy("aws_s3_bucket_policy.data", {**denies, "Principal": "*"})
+    assert ask(Principal(ROLE, identity_policies=(identity(reads),)), bucket) == "explicit-deny"
+    on_condition = identity(stmt("Eu", "Allow", "s3:GetObject", OBJECT, Condition={"StringEquals": {"s3:prefix": "a"}}))
+    assert ask(Principal(ROLE, identity_policies=(on_condition,)), **{"s3:prefix": "a"}) == "allow"
+    assert ask(Principal(ROLE, identity_policies=(on_condition,)), **{"s3:prefix": "b"}) == "implicit-deny"
+    one = identity(stmt("One", "Allow", "s3:GetObject", OBJECT, Condition={"StringEquals": {"s3:max-keys": "1"}}))
+    assert ask(Principal(ROLE, identity_policies=(one,)), **{"s3:max-keys": 1}) == "allow"
+    assert ask(Principal(ROLE, identity_policies=(one,)), **{"s3:max-keys": True}) == "implicit-deny"  # "true"
+    scp = (ScpLevel("root", (policy("scp", stmt(None, "Allow", "*")),)),)
+    assert ask(Principal(ROLE, identity_policies=(identity(reads),), scp_levels=scp)) == "allow"
+    no_scp = (ScpLevel("root", (policy("scp", stmt(None, "Allow", "kms:*")),)),)
+    assert ask(Principal(ROLE, identity_policies=(identity(reads),), scp_levels=no_scp)) == "implicit-deny"
