@@ -4,7 +4,10 @@
     python -m pipelines.cli run-local  --project credit-risk [--workdir DIR]   the steps on local data
     python -m pipelines.cli upsert     --project credit-risk [--holdout FILE] [--start]   on a real account
 
-``definition`` builds against an in-memory S3 (moto): the SageMaker SDK uploads its training
+With accounts in the policy, the pipeline runs in an entry stage's account (``--account`` for ``definition``):
+it registers into the hub's group and writes its model artifacts to the hub's bucket, encrypted with the
+project's key there, whose ARN ``--artifact-key-arn`` gives (output ``artifact-key-<project>-arn`` of stack
+``hub-registry``). ``definition`` builds against an in-memory S3 (moto): the SageMaker SDK uploads its training
 drivers while building, and those uploads stay on this machine. ``upsert`` uploads the source
 bundle to the project's code prefix in the lineage bucket (``--holdout``: and the holdout every model
 is judged on; without it one must have been published), then creates or updates the pipeline
@@ -89,7 +92,9 @@ def _project(policy: GovernancePolicy, name: str) -> Project:
     return project
 
 
-def offline_definition(policy: GovernancePolicy, project: Project, account: str = PLACEHOLDER_ACCOUNT) -> dict[str, Any]:
+def offline_definition(
+    policy: GovernancePolicy, project: Project, account: str = PLACEHOLDER_ACCOUNT, artifact_key_arn: str | None = None
+) -> dict[str, Any]:
     """The governed definition, built with no credentials and no network."""
     from unittest.mock import patch
 
@@ -97,9 +102,10 @@ def offline_definition(policy: GovernancePolicy, project: Project, account: str 
     from moto import mock_aws
 
     from pipelines.bundle import source_bundle
-    from pipelines.definition import PipelineTarget, build_pipeline, governed_definition
+    from pipelines.definition import build_pipeline, governed_definition
 
     names = Names(policy, account=account)
+    target = pipeline_target(names, project, source_bundle().version, artifact_key_arn)
     credentials = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
     offline = {
         **dict.fromkeys(credentials, "offline"),  # moto needs some credentials; none leave this process
@@ -110,8 +116,17 @@ def offline_definition(policy: GovernancePolicy, project: Project, account: str 
             Bucket=names.lineage_bucket,
             CreateBucketConfiguration={"LocationConstraint": names.region},  # type: ignore[typeddict-item]
         )
-        target = PipelineTarget(names=names, project=project, code_version=source_bundle().version)
         return governed_definition(build_pipeline(policy, target), policy, project)
+
+
+def pipeline_target(names: Names, project: Project, code_version: str, artifact_key_arn: str | None) -> Any:
+    """The pipeline's ``PipelineTarget``, or a CommandError saying what to pass (``pipelines.definition.target_problem``)."""
+    from pipelines.definition import PipelineTarget, TargetError
+
+    try:
+        return PipelineTarget(names=names, project=project, code_version=code_version, artifact_key_arn=artifact_key_arn)
+    except TargetError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def caller_account(region: str) -> str:
@@ -202,17 +217,25 @@ def runs_in_flight(sagemaker: Any, pipeline: str) -> list[str] | None:
     ]
 
 
-def upsert(policy: GovernancePolicy, project: Project, *, start: bool, holdout: Path | None = None, force: bool = False) -> str:
+def upsert(
+    policy: GovernancePolicy,
+    project: Project,
+    *,
+    start: bool,
+    holdout: Path | None = None,
+    force: bool = False,
+    artifact_key_arn: str | None = None,
+) -> str:
     import boto3
 
     from pipelines.bundle import source_bundle
-    from pipelines.definition import PipelineTarget, build_pipeline, governed_definition
+    from pipelines.definition import build_pipeline, governed_definition
 
     region = policy.regions.home
     account = caller_account(region)
     names = Names(policy, account=account)
     bundle = source_bundle()
-    target = PipelineTarget(names=names, project=project, code_version=bundle.version)
+    target = pipeline_target(names, project, bundle.version, artifact_key_arn)
     s3 = boto3.client("s3", region_name=region)
     sagemaker = boto3.client("sagemaker", region_name=region)
     running = runs_in_flight(sagemaker, target.pipeline_name)
@@ -268,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--start", action="store_true")
     up.add_argument("--holdout", type=Path, help="publish this CSV as the holdout every model is judged on")
     up.add_argument("--force", action="store_true", help="publish even while runs are in flight (they lose their code)")
+    for command in (definition, up):
+        command.add_argument(
+            "--artifact-key-arn",
+            help="with accounts in the policy: the project's artifact key in the hub (output artifact-key-<project>-arn "
+            "of stack hub-registry), which its model artifacts are encrypted with in the hub's bucket",
+        )
     for command in (definition, local, up):
         command.add_argument("-v", "--verbose", action="store_true", help="show the SageMaker SDK's and botocore's logging")
     args = parser.parse_args(argv)
@@ -294,7 +323,7 @@ def _run(args: argparse.Namespace, policy: GovernancePolicy, project: Project) -
 
 def _command(args: argparse.Namespace, policy: GovernancePolicy, project: Project) -> int:
     if args.command == "definition":
-        text = json.dumps(offline_definition(policy, project, args.account), indent=2, sort_keys=True)
+        text = json.dumps(offline_definition(policy, project, args.account, args.artifact_key_arn), indent=2, sort_keys=True)
         if args.output:
             args.output.write_text(text + "\n")
             print(f"wrote {args.output}")
@@ -319,7 +348,7 @@ def _command(args: argparse.Namespace, policy: GovernancePolicy, project: Projec
                 f"  {check.name:<10} {shown:<22} policy {check.threshold.describe():<10} {'ok' if check.ok else 'BELOW POLICY'}"
             )
         return 0 if all(check.ok for check in checks) else 1
-    upsert(policy, project, start=args.start, holdout=args.holdout, force=args.force)
+    upsert(policy, project, start=args.start, holdout=args.holdout, force=args.force, artifact_key_arn=args.artifact_key_arn)
     return 0
 
 

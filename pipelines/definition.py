@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,17 +53,49 @@ SDK_CONFIG: dict[str, Any] = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK":
 EVALUATION_SECTION = "binary_classification_metrics"
 
 
+# The multi-account layout's stack holding the projects' artifact keys (infra.stack_order names it; the template
+# imports no stack, and a test ties the two).
+HUB_REGISTRY_STACK = "hub-registry"
+_KEY_ID = r"(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+
+
+class TargetError(ValueError):
+    """The pipeline cannot be built as asked for this account: the message says what to pass instead."""
+
+
 @dataclass(frozen=True)
 class PipelineTarget:
-    """Where a project's pipeline runs: the account's names and the code bundle version."""
+    """Where a project's pipeline runs: the account's names and the code bundle version. With many accounts it runs
+    in an entry stage's account, registers into the hub's group and writes its model artifacts to the hub's bucket,
+    encrypted with the project's artifact key there (``artifact_key_arn``)."""
 
     names: Names
     project: Project
     code_version: str
+    artifact_key_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        if problem := target_problem(self.names, self.project, self.artifact_key_arn):
+            raise TargetError(problem)
 
     @property
     def lineage_bucket(self) -> str:
         return self.names.lineage_bucket
+
+    @property
+    def model_store_uri(self) -> str:
+        """Where training writes the model (``Names.model_store``): where the approval gate pins it."""
+        bucket, prefix = self.names.model_store(self.project.name)
+        return f"s3://{bucket}/{prefix}"
+
+    @property
+    def model_package_group(self) -> str:
+        """The group versions are registered in: the project's in this account, or with many accounts the hub's (by ARN)."""
+        accounts = self.names.policy.accounts
+        if accounts is None:
+            return self.names.model_package_group(self.project)
+        hub = Names(self.names.policy, account=accounts.hub, partition=self.names.partition)
+        return hub.model_package_group_arn(self.project)
 
     def uri(self, *parts: str) -> str:
         return "/".join([f"s3://{self.lineage_bucket}/projects/{self.project.name}", *parts])
@@ -78,6 +111,37 @@ class PipelineTarget:
     @property
     def role_arn(self) -> str:
         return self.names.role_arn(self.names.execution_role(self.project))
+
+
+def target_problem(names: Names, project: Project, artifact_key_arn: str | None) -> str | None:
+    """Why the project's pipeline cannot run in ``names.account`` with that key, or None."""
+    accounts = names.policy.accounts
+    if accounts is None:
+        if artifact_key_arn is not None:
+            return (
+                "--artifact-key-arn is for a policy with accounts: with one account the model store is the lineage bucket, "
+                "encrypted with its data key; leave it out"
+            )
+        return None
+    entry = [stage for stage in accounts.stages_of(project.name) if stage in accounts.entry_stages]
+    if not any(accounts.account_of(stage) == names.account for stage in entry):
+        where = ", ".join(f"{stage} (account {accounts.account_of(stage)})" for stage in entry) or "no stage"
+        return (
+            f"account {names.account} runs no entry stage of {project.name}; its pipeline runs where versions are "
+            f"registered: {where}"
+        )
+    hub = Names(names.policy, account=accounts.hub, partition=names.partition)
+    output = Names.artifact_key_output(project.name)
+    where_from = f"the output {output} of stack {HUB_REGISTRY_STACK} (`terraform output -raw {output}` there)"
+    if artifact_key_arn is None:
+        return (
+            f"{project.name}'s model artifacts go to the hub's bucket {hub.artifacts_bucket}, which takes them encrypted "
+            f"with the project's key only: pass --artifact-key-arn with {where_from}"
+        )
+    expected = f"arn:{names.partition}:kms:{hub.region}:{hub.account}:key/"
+    if not re.fullmatch(re.escape(expected) + _KEY_ID, artifact_key_arn):
+        return f"--artifact-key-arn {artifact_key_arn!r} is not a key of the hub ({expected}<key id>): pass {where_from}"
+    return None
 
 
 def _condition(threshold: MetricThreshold, value: Any) -> list[Any]:
@@ -333,10 +397,8 @@ class _Steps:
             base_job_name=f"{target.project.name}-train",
             source_code=SourceCode(source_dir=target.code_prefix, entry_script="pipelines/steps/train.py"),
             compute=Compute(instance_type=TRAINING_INSTANCE, instance_count=1),
-            # the project's model store in this account (Names.model_store), where the approval gate pins the artifact
-            output_data_config=OutputDataConfig(
-                s3_output_path=f"s3://{target.lineage_bucket}/{Names.artifacts_prefix(target.project.name)}"
-            ),
+            # the project's model store (in this account, or the hub's bucket with its key), where the gate pins it
+            output_data_config=OutputDataConfig(s3_output_path=target.model_store_uri, kms_key_id=target.artifact_key_arn),
         )
         return TrainingStep(
             name="Train",
@@ -390,7 +452,7 @@ class _Steps:
             name="RegisterModel",
             description=f"Register in {project.name} as PendingManualApproval with metrics and lineage",
             step_args=builder.register(
-                model_package_group_name=target.names.model_package_group(project),
+                model_package_group_name=target.model_package_group,
                 content_types=["text/csv"],
                 response_types=["text/csv"],
                 inference_instances=["ml.m5.large"],
@@ -490,15 +552,17 @@ def governed_definition(pipeline: Any, policy: GovernancePolicy, project: Projec
     """The pipeline definition with the project's tags on every model version it registers.
 
     ModelBuilder.register has no tags argument; CreateModelPackage does, so the RegisterModel
-    request gets them here.
+    request gets them here. With many accounts the version is created in the hub's group by a role of
+    another account: tagging at creation needs ``sagemaker:AddTags`` on the hub's version, which the group's
+    policy does not grant; the version goes untagged there and its group carries the project's tags.
     """
     with sdk_config_schema_checked_once():
         definition: dict[str, Any] = json.loads(pipeline.definition())
-    tags = [{"Key": k, "Value": v} for k, v in policy.project_tags(project).items()]
+    tags = [{"Key": k, "Value": v} for k, v in policy.project_tags(project).items()] if policy.accounts is None else None
 
     def visit(steps: list[dict[str, Any]]) -> None:
         for step in steps:
-            if step.get("Type") == "RegisterModel":
+            if step.get("Type") == "RegisterModel" and tags is not None:
                 step["Arguments"]["Tags"] = tags
             arguments = step.get("Arguments", {})
             visit(arguments.get("IfSteps", []))

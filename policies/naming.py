@@ -268,6 +268,12 @@ class Names:
         """One key per project for its model artifacts (matches ``key_alias_pattern``: the guardrails protect it)."""
         return f"alias/{self.org}-ml-artifacts-{project}"
 
+    @staticmethod
+    def artifact_key_output(project: str) -> str:
+        """The hub registry stack's Terraform output holding the ARN of ``project``'s artifact key: what its
+        pipelines encrypt their training output with (the hub's bucket refuses any other key)."""
+        return f"artifact-key-{project}-arn"
+
     @property
     def clearance_reader_role(self) -> str:
         """The hub role the stages' deployers assume to read the approval gate's clearances and promotions."""

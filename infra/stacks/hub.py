@@ -145,7 +145,7 @@ class HubRegistryStack(HubStack):
             )
             self.groups[project.name] = group
             self.keys[project.name] = key
-            TerraformOutput(self, f"artifact-key-{project.name}-arn", value=key.arn)  # the pipelines' KmsKeyId
+            TerraformOutput(self, hub.artifact_key_output(project.name), value=key.arn)  # the pipelines' KmsKeyId
         self._artifact_store(bucket_statements)
 
     def _artifact_store(self, statements: list[dict[str, object]]) -> None:

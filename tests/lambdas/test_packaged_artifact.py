@@ -8,7 +8,7 @@ import py_compile
 import shutil
 import subprocess
 import sys
-from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
+from importlib.util import MAGIC_NUMBER, source_hash
 from pathlib import Path
 
 import pytest
@@ -134,7 +134,9 @@ def test_the_packaged_policy_skips_validation_only_when_its_digest_vouches_for_i
 def shipped_bytecode(source: Path) -> bytes:
     """The bytecode shipped for ``source``, checked to be what the runtime loads without compiling: this version's
     magic number, unchecked-hash (PEP 552), compiled from exactly this source."""
-    pyc = Path(cache_from_source(str(source)))
+    # beside the source, where Lambda's runtime looks (cache_from_source would follow this process's
+    # PYTHONPYCACHEPREFIX, which the package does not)
+    pyc = source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
     assert pyc.is_file(), f"{source} ships no bytecode: Lambda would compile it on every cold start"
     data = pyc.read_bytes()
     assert data[:4] == MAGIC_NUMBER, f"{pyc} is for another Python"

@@ -24,7 +24,9 @@ from iam.organizations import (
 from infra.multi_account import deploy_waves, layout, stack_names
 from infra.stack_order import STACK_NAMES
 from lambdas.table import HANDLERS
+from pipelines.definition import HUB_REGISTRY_STACK
 from policies.model import GovernancePolicy
+from policies.naming import Names
 from tests.conftest import Synthesized
 from tests.multi_account.conftest import ADMIN, DEV, EXAMPLE, HUB, ORGANIZATION_ID, PROD, STAGING, SynthesizedAccounts
 
@@ -242,6 +244,15 @@ def test_shared_accounts_are_named_once(small: SynthesizedAccounts) -> None:
     assert readers == {
         "AWS": [arn(DEV, "acme-credit-risk-sagemaker-execution"), arn(PROD, "acme-credit-risk-sagemaker-execution")]
     }
+
+
+def test_the_hub_registry_outputs_the_key_each_projects_pipeline_encrypts_with(example: SynthesizedAccounts) -> None:
+    """What the pipeline command tells a project to pass as --artifact-key-arn exists, and is the project's key."""
+    outputs = example.stacks[HUB_REGISTRY_STACK]["output"]
+    keys = example.resources("aws_kms_key", HUB_REGISTRY_STACK)
+    for project in example.policy.projects:
+        (address,) = [name for name, body in keys.items() if f"Model artifacts of {project.name}:" in body["description"]]
+        assert outputs[Names.artifact_key_output(project.name)]["value"] == f"${{aws_kms_key.{address}.arn}}"
 
 
 def test_artifact_keys_name_the_roles_of_their_stages_and_nobody_else(example: SynthesizedAccounts) -> None:
