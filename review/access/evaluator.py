@@ -157,20 +157,9 @@ class Principal:
         m = _ROLE.match(self.arn) or _SESSION.match(self.arn)
         return f"arn:{m['partition']}:iam::{m['account']}:root" if m else None
 
-    @functools.cached_property
-    def documents(self) -> tuple[Any, ...]:
-        """Everything about the principal that decides a request: its ARN, tags and the content of its policies."""
-        return (
-            self.arn,
-            tuple(sorted(self.tags.items())),
-            tuple(_content(policy) for policy in self.identity_policies),
-            _content(self.boundary),
-            tuple((level.name, tuple(_content(policy) for policy in level.policies)) for level in self.scp_levels),
-        )
-
-    @functools.cached_property
-    def condition_keys(self) -> Mapping[str, str]:
-        """The global condition keys the principal gives every request it makes (lower-cased)."""
+    def condition_keys(self) -> dict[str, str]:
+        """The global condition keys the principal gives every request it makes (lower-cased; read from its tags
+        on every call: the mapping may change)."""
         derived: dict[str, str] = {"aws:principalisawsservice": "true" if self.is_service else "false"}
         if self.is_service:
             derived["aws:principalservicename"] = self.arn
@@ -257,24 +246,29 @@ def _principal_block(value: object, element: str) -> Mapping[str, tuple[str, ...
 
 
 _PARSED: dict[tuple[int, str], tuple[LabelledPolicy, tuple[_Statement, ...], dict[str, tuple[_Statement, ...]]]] = {}
+_PARSED_CONTENT: dict[tuple[int, str], tuple[tuple[_Statement, ...], dict[str, tuple[_Statement, ...]]]] = {}
 
 
-def _parsed(
-    policy: LabelledPolicy, kind: str
-) -> tuple[LabelledPolicy, tuple[_Statement, ...], dict[str, tuple[_Statement, ...]]]:
-    """Parsed statements of ``policy`` and, per action asked, those whose Action element names it; kept while the same
-    policy object is alive (an access matrix asks thousands of times)."""
+def _parsed(policy: LabelledPolicy, kind: str) -> tuple[tuple[_Statement, ...], dict[str, tuple[_Statement, ...]]]:
+    """Parsed statements of ``policy`` and, per action asked, those whose Action element names it (an access matrix
+    asks thousands of times). A plain JSON document is parsed from the copy its content number was taken from
+    (``_content``), so the statements and the number always agree; any other is parsed as given, per object."""
+    number = _content(policy)
+    if number is not None:
+        found = _PARSED_CONTENT.get((number, kind))
+        if found is None:
+            label, document = _SNAPSHOTS[number]
+            found = _PARSED_CONTENT[(number, kind)] = (_parse_uncached(LabelledPolicy(label, document), kind), {})
+        return found
     cached = _PARSED.get((id(policy), kind))
-    if cached is not None and cached[0] is policy:
-        return cached
-    cached = (policy, _parse_uncached(policy, kind), {})
-    _PARSED[(id(policy), kind)] = cached
-    return cached
+    if cached is None or cached[0] is not policy:
+        cached = _PARSED[(id(policy), kind)] = (policy, _parse_uncached(policy, kind), {})
+    return cached[1], cached[2]
 
 
 def _naming(policy: LabelledPolicy, kind: str, action: str) -> tuple[_Statement, ...]:
     """The statements of ``policy`` whose Action (or NotAction) element lets them apply to ``action``."""
-    _, statements, by_action = _parsed(policy, kind)
+    statements, by_action = _parsed(policy, kind)
     found = by_action.get(action)
     if found is None:
         found = by_action[action] = tuple(st for st in statements if _action_matches(st.actions, action) != st.not_action)
@@ -422,7 +416,7 @@ def _context(request: Request) -> dict[str, tuple[str, ...]]:
             ctx[check_key(key)] = (str(value),)
         else:
             ctx[check_key(key)] = tuple(str(v) for v in value)
-    for key, value in p.condition_keys.items():
+    for key, value in p.condition_keys().items():
         if ctx.setdefault(key, (value,)) != (value,):
             raise ValueError(f"request context {key}={ctx[key]} contradicts the principal ({value!r})")
     region = request.resource.split(":")[3] if request.resource.count(":") >= 5 else ""
@@ -450,39 +444,69 @@ def _target(action: str, resource: str) -> tuple[str, str | None]:
 
 # Answers kept by content: the same documents asked the same request decide the same way. An access matrix asks
 # 30,000 requests; a review of a changed account (a mutation, a policy edit) asks them again, and only those whose
-# documents changed are evaluated again. A policy's content is named by a number that never changes meaning in a
-# process (``_CONTENTS`` is never emptied: one digest per distinct policy seen); the answers and the table from
-# policy objects to their numbers are emptied when they outgrow their limit, which only costs evaluating again.
+# documents changed are evaluated again. A policy whose document is plain JSON (what json.loads gives) is named by
+# a number for its label and canonical JSON, and parsed from a copy taken with that number: answers kept for a
+# number were decided on exactly that content, whatever later happens to the objects. A document that is not
+# plain JSON (tuples, other objects) is evaluated every time. The numbers, the copies and the parsed statements are
+# kept for the process (one per distinct policy seen); the answers and the table from policy objects to their
+# numbers are emptied when they outgrow their limit, which only costs evaluating again.
 _ANSWERS: dict[tuple[Any, ...], Evaluation] = {}
 _CONTENTS: dict[bytes, int] = {}  # digest of label + canonical JSON -> the number naming that content
-_CONTENT_OF: dict[int, tuple[LabelledPolicy, int]] = {}  # id(policy) -> (the policy, its content number)
+_SNAPSHOTS: list[tuple[str, Any]] = []  # number -> (label, the document as that JSON reads back)
+_CONTENT_OF: dict[int, tuple[LabelledPolicy, int | None]] = {}  # id(policy) -> (the policy, its number or None)
 _LIMIT = 400_000
 
 
-def _content(policy: LabelledPolicy | None) -> int:
-    """A number that two policies share exactly when their labels and documents are equal (-1: no policy)."""
-    if policy is None:
-        return -1
+def _content(policy: LabelledPolicy) -> int | None:
+    """A number two policies share exactly when their labels and plain JSON documents are equal; None for a
+    document that is not plain JSON."""
     known = _CONTENT_OF.get(id(policy))
     if known is None or known[0] is not policy:
+        number: int | None = None
+        try:
+            text = json.dumps(policy.document, sort_keys=True, allow_nan=False)
+            copy = json.loads(text)
+        except (TypeError, ValueError):  # keys that are not text, NaN, objects JSON does not know
+            copy = None
+        if copy is not None and _same_json(copy, policy.document):
+            digest = hashlib.sha256(f"{policy.label}\0{text}".encode()).digest()
+            number = _CONTENTS.setdefault(digest, len(_CONTENTS))
+            if number == len(_SNAPSHOTS):
+                _SNAPSHOTS.append((policy.label, copy))
         if len(_CONTENT_OF) >= _LIMIT:
             _CONTENT_OF.clear()
-        text = policy.label + "\0" + json.dumps(policy.document, sort_keys=True, default=repr)
-        digest = hashlib.sha256(text.encode()).digest()
-        known = _CONTENT_OF[id(policy)] = (policy, _CONTENTS.setdefault(digest, len(_CONTENTS)))
+        known = _CONTENT_OF[id(policy)] = (policy, number)
     return known[1]
 
 
-def _question(request: Request, resource_policy: LabelledPolicy | None, resource_account: str | None) -> tuple[Any, ...]:
-    p = request.principal
-    context = tuple(
-        sorted(
-            # the type too: True == 1 in Python, but the request says "true" for one and "1" for the other
-            (key, type(value).__name__, value if isinstance(value, str | bool | int | float) else tuple(value))
-            for key, value in request.context.items()
-        )
-    )
-    return (p.documents, request.action, request.resource, context, _content(resource_policy), resource_account)
+def _same_json(copy: Any, given: Any) -> bool:
+    """``given`` is what ``copy`` (read back from JSON) is: the same types all the way down (1 is not 1.0 or True,
+    a tuple is not a list)."""
+    if type(copy) is not type(given):
+        return False
+    if isinstance(copy, dict):
+        return copy.keys() == given.keys() and all(_same_json(copy[k], given[k]) for k in copy)
+    if isinstance(copy, list):
+        return len(copy) == len(given) and all(map(_same_json, copy, given))
+    return bool(copy == given)
+
+
+_PRINCIPAL_CONTENTS: dict[int, tuple[Principal, tuple[Any, ...] | None]] = {}
+
+
+def _principal_contents(p: Principal) -> tuple[Any, ...] | None:
+    """The principal's ARN and the content numbers of its policies, in their places (None: one is not plain JSON);
+    per principal object, as ``_content`` is per policy object."""
+    known = _PRINCIPAL_CONTENTS.get(id(p))
+    if known is None or known[0] is not p:
+        identity = tuple(_content(lp) for lp in p.identity_policies)
+        boundary = -1 if p.boundary is None else _content(p.boundary)
+        scps = tuple((level.name, tuple(_content(lp) for lp in level.policies)) for level in p.scp_levels)
+        plain = None not in identity and boundary is not None and all(None not in numbers for _, numbers in scps)
+        if len(_PRINCIPAL_CONTENTS) >= _LIMIT:
+            _PRINCIPAL_CONTENTS.clear()
+        known = _PRINCIPAL_CONTENTS[id(p)] = (p, (p.arn, identity, boundary, scps) if plain else None)
+    return known[1]
 
 
 def evaluate(
@@ -494,20 +518,34 @@ def evaluate(
     trust policy for sts:AssumeRole. `resource_account` defaults to the account in the resource ARN,
     else the principal's account (S3 ARNs carry no account: pass it for cross-account buckets).
     """
-    question = _question(request, resource_policy, resource_account)
+    p = request.principal
+    ctx = _context(request)  # what the evaluation reads from the request and the principal, normalised
+    principal = _principal_contents(p)
+    resource = _content(resource_policy) if resource_policy is not None else -1
+    if principal is None or resource is None:  # a document that is not plain JSON: nothing is kept
+        return _evaluate(request, ctx, resource_policy, resource_account)
+    question = (
+        principal,
+        resource,
+        request.action,
+        request.resource,
+        tuple(sorted(ctx.items())),
+        resource_account,
+    )
     answer = _ANSWERS.get(question)
     if answer is None:
-        answer = _evaluate(request, resource_policy, resource_account)
+        answer = _evaluate(request, ctx, resource_policy, resource_account)
         if len(_ANSWERS) >= _LIMIT:
             _ANSWERS.clear()
         _ANSWERS[question] = answer
     return answer
 
 
-def _evaluate(request: Request, resource_policy: LabelledPolicy | None, resource_account: str | None) -> Evaluation:
+def _evaluate(
+    request: Request, ctx: Mapping[str, tuple[str, ...]], resource_policy: LabelledPolicy | None, resource_account: str | None
+) -> Evaluation:
     p = request.principal
     arn_account, required = _target(request.action, request.resource)
-    ctx = _context(request)
     account = resource_account or arn_account or p.account
     if required and resource_policy is None:
         raise ValueError(f"{request.action} on {request.resource} is decided by the {required}: pass it as resource_policy")

@@ -6,6 +6,7 @@ includes its section "Determining whether a request is allowed or denied within 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import FrozenInstanceError, dataclass, field
 from typing import Any
@@ -725,3 +726,54 @@ def test_answers_are_kept_by_content_and_a_changed_document_is_evaluated_again()
     assert ask(Principal(ROLE, identity_policies=(identity(reads),), scp_levels=scp)) == "allow"
     no_scp = (ScpLevel("root", (policy("scp", stmt(None, "Allow", "kms:*")),)),)
     assert ask(Principal(ROLE, identity_policies=(identity(reads),), scp_levels=no_scp)) == "implicit-deny"
+
+
+def test_a_kept_answer_never_reaches_a_question_it_was_not_decided_on() -> None:
+    """The ways a review's inputs can look alike without being alike (found by a review of the answer memo)."""
+    reads = stmt("Reads", "Allow", "s3:GetObject", OBJECT)
+    denies = stmt("NoReads", "Deny", "s3:GetObject", OBJECT)
+
+    def decision(principal: Principal, **context: ContextValue) -> str:
+        try:
+            return evaluate(Request(principal, "s3:GetObject", OBJECT, {**EU, **context})).decision
+        except UnsupportedPolicyElement:
+            return "unsupported"
+
+    # a tuple is not JSON's list: the evaluator refuses it, whatever a list with the same items was told
+    listed = LabelledPolicy("p", {"Version": "2012-10-17", "Statement": [reads]})
+    assert decision(Principal(ROLE, identity_policies=(listed,))) == "allow"
+    as_tuple = LabelledPolicy("p", {"Version": "2012-10-17", "Statement": (reads,)})
+    assert decision(Principal(ROLE, identity_policies=(as_tuple,))) == "unsupported"
+    # context values are compared as the request sends them: 1, True and 1.0 are "1", "true" and "1.0"
+    one = identity(stmt("One", "Allow", "s3:GetObject", OBJECT, Condition={"ForAnyValue:StringEquals": {"s3:max-keys": "1"}}))
+    assert decision(Principal(ROLE, identity_policies=(one,)), **{"s3:max-keys": [1]}) == "allow"
+    assert decision(Principal(ROLE, identity_policies=(one,)), **{"s3:max-keys": [True]}) == "implicit-deny"
+    assert decision(Principal(ROLE, identity_policies=(one,)), **{"s3:max-keys": [1.0]}) == "implicit-deny"
+    # a key spelled twice: the last spelling is the request's
+    prefixed = identity(stmt("A", "Allow", "s3:GetObject", OBJECT, Condition={"StringEquals": {"s3:prefix": "a"}}))
+    assert decision(Principal(ROLE, identity_policies=(prefixed,)), **{"S3:prefix": "b", "s3:prefix": "a"}) == "allow"
+    assert decision(Principal(ROLE, identity_policies=(prefixed,)), **{"s3:prefix": "a", "S3:prefix": "b"}) == "implicit-deny"
+    # a document changed in place after it was asked: other objects holding what it held keep their own answers
+    edited = LabelledPolicy("q", {"Version": "2012-10-17", "Statement": [reads]})
+    assert decision(Principal(ROLE, identity_policies=(edited,))) == "allow"
+    edited.document["Statement"].append(denies)  # type: ignore[attr-defined]
+    fresh = LabelledPolicy("q", {"Version": "2012-10-17", "Statement": [reads, denies]})
+    assert decision(Principal(ROLE, identity_policies=(fresh,))) == "explicit-deny"
+    broken = LabelledPolicy("r", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]})
+    assert decision(Principal(ROLE, identity_policies=(broken,))) == "unsupported"  # no Resource
+    broken.document["Statement"][0]["Resource"] = OBJECT  # type: ignore[index]
+    still_broken = LabelledPolicy("r", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]})
+    assert decision(Principal(ROLE, identity_policies=(still_broken,))) == "unsupported"
+    # a principal's tags changed, or a copy of the principal with another policy
+    tagged = identity(
+        stmt("Tagged", "Allow", "s3:GetObject", OBJECT, Condition={"StringEquals": {"aws:PrincipalTag/team": "risk"}})
+    )
+    tags = {"team": "risk"}
+    principal = Principal(ROLE, identity_policies=(tagged,), tags=tags)
+    assert decision(principal) == "allow"
+    tags["team"] = "fraud"
+    assert decision(principal) == "implicit-deny"
+    copied = copy.deepcopy(Principal(ROLE, identity_policies=(identity(reads),)))
+    assert decision(copied) == "allow"
+    copied.identity_policies[0].document["Statement"].append(denies)  # type: ignore[attr-defined]
+    assert decision(copy.deepcopy(copied)) == "explicit-deny"
