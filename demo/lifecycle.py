@@ -91,7 +91,6 @@ class Lifecycle:
             "ModelMetrics": registration.model_metrics,
             "CustomerMetadataProperties": registration.customer_metadata_properties,
             "MetadataProperties": registration.metadata_properties,
-            "Tags": [{"Key": k, "Value": v} for k, v in self.policy.project_tags(project).items()],
         }
         if tamper is not None:
             tamper(request, run_uri)

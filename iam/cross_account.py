@@ -143,7 +143,8 @@ def artifact_key_policy(hub: Names, *, writers: Sequence[str], readers: Sequence
             "Sid": "EntryStagePipelinesEncryptArtifacts",
             "Effect": "Allow",
             "Principal": _principals(writers),
-            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
+            # Encrypt: SageMaker checks that the training job's role may use OutputDataConfig.KmsKeyId
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
             "Resource": "*",
         },
         {
@@ -159,9 +160,9 @@ def artifact_key_policy(hub: Names, *, writers: Sequence[str], readers: Sequence
 def artifacts_bucket_statements(
     hub: Names, project: str, *, key_arn: str, writers: Sequence[str], readers: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """A project's prefix of the hub's artifact bucket: written by its entry stages' pipelines with its key only,
-    read by the roles its stages deploy it with, and by its stages' deployers, which read only the object versions
-    (HeadObject) and cannot decrypt the bytes."""
+    """A project's prefix of the hub's artifact bucket: written (and listed: the pipeline's evaluation step reads the
+    trained model by prefix) by its entry stages' pipelines with its key only, read by the roles its stages deploy it
+    with, and by its stages' deployers, which read only the object versions (HeadObject) and cannot decrypt the bytes."""
     objects = f"{hub.bucket_arn(hub.artifacts_bucket)}/{hub.artifacts_prefix(project)}/*"
     sid = "".join(part.capitalize() for part in project.split("-"))
     return [
@@ -171,6 +172,14 @@ def artifacts_bucket_statements(
             "Principal": _principals(writers),
             "Action": "s3:PutObject",
             "Resource": objects,
+        },
+        {
+            "Sid": f"{sid}PipelinesList",
+            "Effect": "Allow",
+            "Principal": _principals(writers),
+            "Action": "s3:ListBucket",
+            "Resource": hub.bucket_arn(hub.artifacts_bucket),
+            "Condition": {"StringLike": {"s3:prefix": f"{hub.artifacts_prefix(project)}/*"}},
         },
         {
             "Sid": f"{sid}StagesRead",
@@ -207,7 +216,15 @@ def stage_pipeline_policy(hub: Names, project: Project, *, registers: bool) -> D
                 [hub.model_package_group_arn(project), hub.model_packages_arn(project)],
             ),
             statement("WriteHubModelArtifacts", ["s3:PutObject"], [objects]),
-            statement("EncryptHubModelArtifacts", ["kms:GenerateDataKey"], [hub_keys]),
+            # the evaluation step reads the model it trained by prefix (ProcessingS3Input S3Prefix)
+            statement(
+                "ListHubModelArtifacts",
+                ["s3:ListBucket"],
+                [hub.bucket_arn(hub.artifacts_bucket)],
+                condition={"StringLike": {"s3:prefix": f"{hub.artifacts_prefix(project.name)}/*"}},
+            ),
+            # Encrypt: SageMaker checks that the training job's role may use OutputDataConfig.KmsKeyId
+            statement("EncryptHubModelArtifacts", ["kms:Encrypt", "kms:GenerateDataKey"], [hub_keys]),
         ]
     return document(*statements)
 

@@ -116,7 +116,7 @@ def offline_definition(
             Bucket=names.lineage_bucket,
             CreateBucketConfiguration={"LocationConstraint": names.region},  # type: ignore[typeddict-item]
         )
-        return governed_definition(build_pipeline(policy, target), policy, project)
+        return governed_definition(build_pipeline(policy, target))
 
 
 def pipeline_target(names: Names, project: Project, code_version: str, artifact_key_arn: str | None) -> Any:
@@ -250,7 +250,7 @@ def upsert(
     before = pipeline_code_objects(s3, names.lineage_bucket, project.name)
     for name, body in sorted(bundle.files.items()):
         s3.put_object(Bucket=names.lineage_bucket, Key=prefix + name, Body=body)  # encrypted with the data key by default
-    definition = json.dumps(governed_definition(build_pipeline(policy, target), policy, project))
+    definition = json.dumps(governed_definition(build_pipeline(policy, target)))
     tags = [{"Key": k, "Value": v} for k, v in policy.project_tags(project).items()]
     if running is not None:  # it exists
         arn = sagemaker.update_pipeline(

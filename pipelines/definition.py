@@ -120,7 +120,7 @@ def target_problem(names: Names, project: Project, artifact_key_arn: str | None)
         if artifact_key_arn is not None:
             return (
                 "--artifact-key-arn is for a policy with accounts: with one account the model store is the lineage bucket, "
-                "encrypted with its data key; leave it out"
+                "encrypted with its data key; leave it out (or set GOVERNANCE_POLICY to your policy with accounts)"
             )
         return None
     entry = [stage for stage in accounts.stages_of(project.name) if stage in accounts.entry_stages]
@@ -128,7 +128,7 @@ def target_problem(names: Names, project: Project, artifact_key_arn: str | None)
         where = ", ".join(f"{stage} (account {accounts.account_of(stage)})" for stage in entry) or "no stage"
         return (
             f"account {names.account} runs no entry stage of {project.name}; its pipeline runs where versions are "
-            f"registered: {where}"
+            f"registered: {where} (definition: --account; upsert: that account's credentials)"
         )
     hub = Names(names.policy, account=accounts.hub, partition=names.partition)
     output = Names.artifact_key_output(project.name)
@@ -548,25 +548,14 @@ def _data_contract(validate: Any, validation_report: Any, validation_uri: Any, i
     )
 
 
-def governed_definition(pipeline: Any, policy: GovernancePolicy, project: Project) -> dict[str, Any]:
-    """The pipeline definition with the project's tags on every model version it registers.
+def governed_definition(pipeline: Any) -> dict[str, Any]:
+    """The pipeline definition JSON, the SDK's config schema checked once (``sdk_config_schema_checked_once``).
 
-    ModelBuilder.register has no tags argument; CreateModelPackage does, so the RegisterModel
-    request gets them here. With many accounts the version is created in the hub's group by a role of
-    another account: tagging at creation needs ``sagemaker:AddTags`` on the hub's version, which the group's
-    policy does not grant; the version goes untagged there and its group carries the project's tags.
+    RegisterModel carries no tags: CreateModelPackage with a ModelPackageGroupName "uses the tags associated with
+    the model group. In this case, you cannot supply a tag argument" (SageMaker API reference). The group carries
+    the project's tags (the registry stack; the hub's with many accounts), and the version its classification in
+    ``CustomerMetadataProperties``.
     """
     with sdk_config_schema_checked_once():
         definition: dict[str, Any] = json.loads(pipeline.definition())
-    tags = [{"Key": k, "Value": v} for k, v in policy.project_tags(project).items()] if policy.accounts is None else None
-
-    def visit(steps: list[dict[str, Any]]) -> None:
-        for step in steps:
-            if step.get("Type") == "RegisterModel" and tags is not None:
-                step["Arguments"]["Tags"] = tags
-            arguments = step.get("Arguments", {})
-            visit(arguments.get("IfSteps", []))
-            visit(arguments.get("ElseSteps", []))
-
-    visit(definition["Steps"])
     return definition

@@ -493,6 +493,17 @@ def artifact_versions_are_checked(review: OrganizationReview) -> list[str]:
         wanted = {review.names(section.account_of(s)).role_arn(hub.execution_role(project)) for s in entry}
         if writers - {review.admin(hub.account).arn} != wanted:
             out.append(f"{project.name}'s artifacts are written by {sorted(writers)}, must be {sorted(wanted)}")
+        # what else a training and evaluation of the pipeline need: the key checked by SageMaker (Encrypt) and the
+        # trained model listed by prefix (the evaluation step's input)
+        listing = {"s3:prefix": f"{prefix}/{project.name}-train-1/output/model.tar.gz"}
+        for stage in entry:
+            pipeline = review.role(section.account_of(stage), hub.execution_role(project))
+            for action, resource, context in (
+                ("kms:Encrypt", key, {}),
+                ("s3:ListBucket", hub.bucket_arn(store), listing),
+            ):
+                if not review.ask(pipeline, action, resource, account=hub.account, context=context).allowed:
+                    out.append(f"{project.name}'s pipeline in {stage} may not {action} {resource}, which its training needs")
         readers = _who(review, everyone, lambda p: review.ask(p, "s3:GetObject", artifact, account=hub.account))  # noqa: B023
         checkers = {hub.role_arn(hub.handler_role(DEPLOYMENT_GUARD))}
         checkers |= {review.names(section.account_of(s)).role_arn(hub.deployer_role) for s in section.stages_of(project.name)}
@@ -574,8 +585,8 @@ ORGANIZATION_INVARIANTS: tuple[OrganizationInvariant, ...] = (
     ),
     OrganizationInvariant(
         "artifact-versions-are-checked",
-        "a project's artifacts are written only by its entry stages' pipelines; the hub's gate lists their object"
-        " versions, its guard and the stages' deployers read them",
+        "a project's artifacts are written only by its entry stages' pipelines (which encrypt with its key and list"
+        " what they trained); the hub's gate lists their object versions, its guard and the stages' deployers read them",
         artifact_versions_are_checked,
     ),
     OrganizationInvariant(

@@ -49,7 +49,7 @@ def test_the_version_is_registered_in_the_hubs_group_as_pending(
     register = in_dev["RegisterModel"]["Arguments"]
     assert register["ModelPackageGroupName"] == f"arn:aws:sagemaker:eu-west-1:{HUB}:model-package-group/credit-risk"
     assert register["ModelApprovalStatus"] == "PendingManualApproval"
-    assert "Tags" not in register  # the hub's group policy grants no sagemaker:AddTags to another account's roles
+    assert "Tags" not in register  # a version in a group takes the group's tags (the hub's carries the project's)
     assert register["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == {
         "Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"
     }
