@@ -101,7 +101,8 @@ _STRENGTH: dict[Grant | None, int] = {None: 0, "account": 1, "role": 2, "direct"
 
 @dataclass(frozen=True)
 class LabelledPolicy:
-    """A policy document as JSON-decoded, and where it comes from (e.g. a Terraform address)."""
+    """A policy document as JSON-decoded, and where it comes from (e.g. a Terraform address). The document is read
+    once, when first asked about: to change it, make another ``LabelledPolicy``."""
 
     label: str
     document: Mapping[str, Any]
@@ -113,6 +114,9 @@ class ScpLevel:
 
     name: str
     policies: tuple[LabelledPolicy, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "policies", tuple(self.policies))  # a list or generator given: read once, kept
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,11 @@ class Principal:
     def __post_init__(self) -> None:
         if not (_ROLE.match(self.arn) or _SESSION.match(self.arn) or _SERVICE.match(self.arn)):
             raise ValueError(f"{self.arn!r} is neither a role, a role session nor a service principal")
+        # what evaluations read, kept as given once (a list changed later, or a generator, would read differently)
+        object.__setattr__(self, "identity_policies", tuple(self.identity_policies))
+        object.__setattr__(self, "scp_levels", tuple(self.scp_levels))
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in self.tags.items()):
+            raise ValueError(f"a principal's tags map text to text, not {dict(self.tags)!r}")
         if self.is_service and (self.identity_policies or self.boundary or self.scp_levels or self.tags):
             raise ValueError("a service principal has no identity policies, boundary, SCPs or tags")
 
@@ -249,11 +258,14 @@ _PARSED: dict[tuple[int, str], tuple[LabelledPolicy, tuple[_Statement, ...], dic
 _PARSED_CONTENT: dict[tuple[int, str], tuple[tuple[_Statement, ...], dict[str, tuple[_Statement, ...]]]] = {}
 
 
-def _parsed(policy: LabelledPolicy, kind: str) -> tuple[tuple[_Statement, ...], dict[str, tuple[_Statement, ...]]]:
+def _parsed(
+    policy: LabelledPolicy, kind: str, number: int | None = None
+) -> tuple[tuple[_Statement, ...], dict[str, tuple[_Statement, ...]]]:
     """Parsed statements of ``policy`` and, per action asked, those whose Action element names it (an access matrix
     asks thousands of times). A plain JSON document is parsed from the copy its content number was taken from
-    (``_content``), so the statements and the number always agree; any other is parsed as given, per object."""
-    number = _content(policy)
+    (``_content``, or ``number`` when the caller already read it), so the statements and the number always agree;
+    any other is parsed as given, per object."""
+    number = _content(policy) if number is None else number
     if number is not None:
         found = _PARSED_CONTENT.get((number, kind))
         if found is None:
@@ -266,9 +278,9 @@ def _parsed(policy: LabelledPolicy, kind: str) -> tuple[tuple[_Statement, ...], 
     return cached[1], cached[2]
 
 
-def _naming(policy: LabelledPolicy, kind: str, action: str) -> tuple[_Statement, ...]:
+def _naming(policy: LabelledPolicy, kind: str, action: str, number: int | None = None) -> tuple[_Statement, ...]:
     """The statements of ``policy`` whose Action (or NotAction) element lets them apply to ``action``."""
-    statements, by_action = _parsed(policy, kind)
+    statements, by_action = _parsed(policy, kind, number)
     found = by_action.get(action)
     if found is None:
         found = by_action[action] = tuple(st for st in statements if _action_matches(st.actions, action) != st.not_action)
@@ -463,18 +475,20 @@ def _content(policy: LabelledPolicy) -> int | None:
     known = _CONTENT_OF.get(id(policy))
     if known is None or known[0] is not policy:
         number: int | None = None
-        try:
-            text = json.dumps(policy.document, sort_keys=True, allow_nan=False)
+        try:  # in the document's own order: statements and conditions are read in it
+            text = json.dumps(policy.document, allow_nan=False)
             copy = json.loads(text)
-        except (TypeError, ValueError):  # keys that are not text, NaN, objects JSON does not know
-            copy = None
-        if copy is not None and _same_json(copy, policy.document):
-            digest = hashlib.sha256(f"{policy.label}\0{text}".encode()).digest()
+            plain = isinstance(policy.label, str) and _same_json(copy, policy.document)
+        except (TypeError, ValueError, RecursionError):  # keys that are not text, NaN, objects JSON does not know
+            plain = False
+        if plain:
+            digest = hashlib.sha256(f"{policy.label}\0{text}".encode("utf-8", "surrogatepass")).digest()
             number = _CONTENTS.setdefault(digest, len(_CONTENTS))
             if number == len(_SNAPSHOTS):
                 _SNAPSHOTS.append((policy.label, copy))
-        if len(_CONTENT_OF) >= _LIMIT:
+        if len(_CONTENT_OF) >= _LIMIT:  # the principals' numbers were read from it: they go with it
             _CONTENT_OF.clear()
+            _PRINCIPAL_CONTENTS.clear()
         known = _CONTENT_OF[id(policy)] = (policy, number)
     return known[1]
 
@@ -523,7 +537,7 @@ def evaluate(
     principal = _principal_contents(p)
     resource = _content(resource_policy) if resource_policy is not None else -1
     if principal is None or resource is None:  # a document that is not plain JSON: nothing is kept
-        return _evaluate(request, ctx, resource_policy, resource_account)
+        return _evaluate(request, ctx, resource_policy, resource_account, {})
     question = (
         principal,
         resource,
@@ -534,7 +548,19 @@ def evaluate(
     )
     answer = _ANSWERS.get(question)
     if answer is None:
-        answer = _evaluate(request, ctx, resource_policy, resource_account)
+        # the evaluation parses each policy from the content the key names, whatever happened to the objects since
+        _, identity, boundary, scps = principal
+        numbers = dict(zip(map(id, p.identity_policies), identity, strict=True))
+        numbers.update(
+            (id(lp), n)
+            for level, (_, ns) in zip(p.scp_levels, scps, strict=True)
+            for lp, n in zip(level.policies, ns, strict=True)
+        )
+        if p.boundary is not None:
+            numbers[id(p.boundary)] = boundary
+        if resource_policy is not None:
+            numbers[id(resource_policy)] = resource
+        answer = _evaluate(request, ctx, resource_policy, resource_account, numbers)
         if len(_ANSWERS) >= _LIMIT:
             _ANSWERS.clear()
         _ANSWERS[question] = answer
@@ -542,8 +568,14 @@ def evaluate(
 
 
 def _evaluate(
-    request: Request, ctx: Mapping[str, tuple[str, ...]], resource_policy: LabelledPolicy | None, resource_account: str | None
+    request: Request,
+    ctx: Mapping[str, tuple[str, ...]],
+    resource_policy: LabelledPolicy | None,
+    resource_account: str | None,
+    numbers: Mapping[int, int] | None = None,
 ) -> Evaluation:
+    """``evaluate`` without keeping the answer; ``numbers``: the content number to parse each policy (by id) from."""
+    numbers = numbers or {}
     p = request.principal
     arn_account, required = _target(request.action, request.resource)
     account = resource_account or arn_account or p.account
@@ -554,7 +586,10 @@ def _evaluate(
         if policy is None:
             return []
         return [
-            (st.ref, grant) for st in _naming(policy, kind, request.action) for ok, grant in [_applies(st, request, ctx)] if ok
+            (st.ref, grant)
+            for st in _naming(policy, kind, request.action, numbers.get(id(policy)))
+            for ok, grant in [_applies(st, request, ctx)]
+            if ok
         ]
 
     scp = [] if p.is_service else [(level, [h for lp in level.policies for h in hits(lp, "SCP")]) for level in p.scp_levels]

@@ -777,3 +777,33 @@ def test_a_kept_answer_never_reaches_a_question_it_was_not_decided_on() -> None:
     assert decision(copied) == "allow"
     copied.identity_policies[0].document["Statement"].append(denies)  # type: ignore[attr-defined]
     assert decision(copy.deepcopy(copied)) == "explicit-deny"
+
+
+def test_what_a_principal_is_given_is_read_once_and_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second review of the answer memo: lists and generators of policies, tags that are not text, and the tables
+    emptied at their limit while a principal's numbers were read from them."""
+    from review.access import evaluator
+
+    reads = stmt("Reads", "Allow", "s3:GetObject", OBJECT)
+    denies = stmt("NoReads", "Deny", "s3:GetObject", OBJECT)
+    given = [identity(reads)]
+    from_list = Principal(ROLE, identity_policies=given)  # type: ignore[arg-type]
+    from_generator = Principal(ROLE, identity_policies=(lp for lp in [identity(reads)]))  # type: ignore[arg-type]
+    for principal in (from_list, from_generator, from_generator):
+        assert evaluate(Request(principal, "s3:GetObject", OBJECT, EU)).allowed
+    given.append(identity(denies))  # the principal kept what it was given
+    assert evaluate(Request(from_list, "s3:GetObject", OBJECT, EU)).allowed
+    with pytest.raises(ValueError, match="tags map text to text"):
+        Principal(ROLE, tags={"team": ["a", "b"]})  # type: ignore[dict-item]
+
+    monkeypatch.setattr(evaluator, "_LIMIT", 3)  # the tables are emptied every few policies
+    edited = LabelledPolicy("q", {"Version": "2012-10-17", "Statement": [reads]})
+    principal = Principal(ROLE, identity_policies=(edited,))
+    assert evaluate(Request(principal, "s3:GetObject", OBJECT, EU)).allowed
+    edited.document["Statement"].append(denies)  # type: ignore[attr-defined]
+    for i in range(5):  # other policies fill and empty the tables
+        evaluate(Request(Principal(ROLE, identity_policies=(identity(reads),)), "s3:GetObject", f"{OBJECT}{i}", EU))
+    another = {**EU, "s3:prefix": "another-question"}
+    evaluate(Request(principal, "s3:GetObject", OBJECT, another))
+    fresh = Principal(ROLE, identity_policies=(LabelledPolicy("q", {"Version": "2012-10-17", "Statement": [reads]}),))
+    assert evaluate(Request(fresh, "s3:GetObject", OBJECT, another)).allowed  # never the edited document's answer
