@@ -192,6 +192,33 @@ TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
         "DeleteTopic",
         {"topicArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:acme-governance-alerts"},
     ),
+    # CloudWatch's and CloudWatch Logs' request parameters as their CloudTrail pages show them (alarmNames is a list)
+    "alarms-deleted": (
+        "monitoring.amazonaws.com",
+        "DeleteAlarms",
+        {"alarmNames": ["team-latency", "acme-approval-gate-dlq-not-empty"]},
+    ),
+    "alarm-actions-disabled": ("monitoring.amazonaws.com", "DisableAlarmActions", {"alarmNames": ["acme-trail-tampering"]}),
+    "alarm-changed": (
+        "monitoring.amazonaws.com",
+        "PutMetricAlarm",
+        {"alarmName": "acme-approval-gate-errors", "alarmActions": [], "threshold": 1000000.0},
+    ),
+    "metric-filter-deleted": (
+        "logs.amazonaws.com",
+        "DeleteMetricFilter",
+        {"logGroupName": "/aws/cloudtrail/acme-governance-trail", "filterName": "acme-trail-tampering"},
+    ),
+    "trail-log-group-deleted": (
+        "logs.amazonaws.com",
+        "DeleteLogGroup",
+        {"logGroupName": "/aws/cloudtrail/acme-governance-trail"},
+    ),
+    "failed-events-dropped": (
+        "lambda.amazonaws.com",
+        "PutFunctionEventInvokeConfig",
+        {"functionName": "acme-approval-gate", "maximumRetryAttempts": 0},
+    ),
 }
 
 

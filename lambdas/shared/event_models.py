@@ -295,13 +295,21 @@ class TamperCallEvent(EventBridgeEvent):
 
     @property
     def target(self) -> str:
+        """The resource the call names; a call naming several (DeleteAlarms) names them all, comma-separated."""
+        return ", ".join(self.targets)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
         call = self.detail
         for part in (call.responseElements or {}, call.requestParameters or {}):
             for name in TAMPER_TARGET_FIELDS.get(call.eventSource, ()):
-                if isinstance(part.get(name), str) and part[name]:
-                    return str(part[name])
+                value = part.get(name)
+                if isinstance(value, str) and value:
+                    return (value,)
+                if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+                    return tuple(value)
         if call.eventSource == "events.amazonaws.com" and call.eventName in BUS_POLICY_CALLS:
-            return DEFAULT_EVENT_BUS  # a bus policy call without eventBusName is about the default bus
+            return (DEFAULT_EVENT_BUS,)  # a bus policy call without eventBusName is about the default bus
         raise MalformedEvent(
             f"{call.eventSource} {call.eventName} names no resource ({', '.join(TAMPER_TARGET_FIELDS.get(call.eventSource, ()))})"
         )

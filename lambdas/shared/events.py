@@ -40,6 +40,8 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "scheduler.amazonaws.com": ("groupName", "name"),
     "sqs.amazonaws.com": ("queueUrl",),  # a schedule is known by its group; a group by its name
     "sns.amazonaws.com": ("topicArn", "subscriptionArn"),
+    "monitoring.amazonaws.com": ("alarmName", "alarmNames"),  # DeleteAlarms and DisableAlarmActions name a list
+    "logs.amazonaws.com": ("filterName", "logGroupName"),  # a metric filter call names both: the filter
 }
 
 

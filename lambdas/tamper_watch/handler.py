@@ -63,6 +63,7 @@ def watch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         actor=parsed.actor,
         error_code=call.errorCode,
         key_aliases=remembered_aliases(event, parsed.target, call.awsRegion, parsed.account) if key_call(call) else (),
+        targets=parsed.targets,
     )
     decision = decide_tampering(governance_policy(), facts, handlers=[spec.name for spec in HANDLERS])
     return conclude(

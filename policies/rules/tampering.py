@@ -43,6 +43,23 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "DeleteFunction20150331": "deleted",
         "RemovePermission20150331v2": "removed an invoke permission of",
         "AddPermission20150331v2": "added an invoke permission to",
+        # How EventBridge's asynchronous invocations are retried and where failures go. Lambda's CloudTrail page
+        # names these calls without a version suffix.
+        "PutFunctionEventInvokeConfig": "set how failed events are retried for",
+        "UpdateFunctionEventInvokeConfig": "changed how failed events are retried for",
+        "DeleteFunctionEventInvokeConfig": "removed the retry settings of",
+    },
+    # The alarms that report what reaches a dead-letter queue, a handler's errors and tampering itself, and the
+    # trail's metric filters and log group they count from (CloudWatch's and CloudWatch Logs' CloudTrail pages).
+    "monitoring.amazonaws.com": {
+        "DeleteAlarms": "deleted the governance alarms",
+        "DisableAlarmActions": "disabled the actions of the governance alarms",
+        "PutMetricAlarm": "changed the governance alarm",
+    },
+    "logs.amazonaws.com": {
+        "DeleteMetricFilter": "deleted the governance metric filter",
+        "PutMetricFilter": "changed the governance metric filter",
+        "DeleteLogGroup": "deleted the log group",
     },
     "iam.amazonaws.com": {
         "CreatePolicyVersion": "wrote a new version of the boundary",
@@ -123,12 +140,18 @@ class CallFacts:
     error_code: str | None = None
     key_aliases: Sequence[str] = field(default_factory=tuple)
     """For KMS calls: the aliases of the key (governance keys are known by alias)."""
+    targets: Sequence[str] = field(default_factory=tuple)
+    """Every resource the call names when it names several (DeleteAlarms); empty: ``target`` alone."""
 
 
 def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequence[str]) -> bool:
     """Whether the call names one of the blueprint's own governance resources."""
+    return any(_governed(policy, facts, target, handlers) for target in facts.targets or (facts.target,))
+
+
+def _governed(policy: GovernancePolicy, facts: CallFacts, target: str, handlers: Sequence[str]) -> bool:
     names = Names(policy, account="*")
-    target = facts.target.rsplit("/", 1)[-1] if facts.event_source == "events.amazonaws.com" else facts.target
+    target = target.rsplit("/", 1)[-1] if facts.event_source == "events.amazonaws.com" else target
     match facts.event_source:
         case "events.amazonaws.com":
             if facts.event_name in BUS_POLICY_CALLS:
@@ -156,6 +179,12 @@ def governed_target(policy: GovernancePolicy, facts: CallFacts, handlers: Sequen
         "scheduler.amazonaws.com": lambda: target == names.drift_schedule_group,
         # a topic ARN, or a subscription's (<topic ARN>:<id>)
         "sns.amazonaws.com": lambda: target.split(":")[5:6] == [names.alerts_topic],
+        # the blueprint names its alarms and metric filters <org>-...; its log groups are the trail's and the handlers'
+        "monitoring.amazonaws.com": lambda: target.startswith(f"{names.org}-"),
+        "logs.amazonaws.com": lambda: (
+            target.startswith(f"{names.org}-")
+            or target in {names.trail_log_group, *(names.handler_log_group(h) for h in handlers)}
+        ),
     }
     check = named.get(facts.event_source)
     return check is not None and check()

@@ -57,7 +57,10 @@ def test_every_tamper_call_reads_and_names_its_target(kind: str) -> None:
     source, name, request = TAMPER_REQUESTS[kind]
     assert (event.detail.eventSource, event.detail.eventName) == (source, name)
     implied = {DEFAULT_EVENT_BUS} if name in BUS_POLICY_CALLS else set()  # a bus policy call may leave its bus unnamed
-    assert event.target in {v for v in request.values() if isinstance(v, str)} | implied
+    lists = [tuple(v) for v in request.values() if isinstance(v, list) and all(isinstance(x, str) for x in v)]
+    named = {(v,) for v in request.values() if isinstance(v, str)} | set(lists)
+    assert event.targets in named | {(bus,) for bus in implied}  # DeleteAlarms names a list: every one of them
+    assert event.target == ", ".join(event.targets)
 
 
 def changed(change: Any) -> dict[str, Any]:

@@ -62,6 +62,11 @@ def test_a_denied_attempt_is_alerted_as_an_attempt(world: World, lambda_context:
         ("alerts-unsubscribed", {"subscriptionArn": "arn:aws:sns:eu-west-1:123456789012:team-alerts:0c1f7a44"}),
         ("alerts-topic-deleted", {"topicArn": "arn:aws:sns:eu-west-1:123456789012:acme-governance-alerts-old"}),
         ("bucket-encryption-changed", {"bucketName": "team-scratch"}),
+        ("alarms-deleted", {"alarmNames": ["team-latency", "team-errors"]}),
+        ("alarm-changed", {"alarmName": "team-errors"}),
+        ("metric-filter-deleted", {"logGroupName": "team-logs", "filterName": "team-filter"}),
+        ("trail-log-group-deleted", {"logGroupName": "/aws/lambda/team-etl"}),
+        ("failed-events-dropped", {"functionName": "team-etl"}),
     ],
 )
 def test_the_same_calls_on_other_resources_are_recorded_as_allowed_without_alert(
