@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Self
 
-from lambdas.shared.events import MODEL_PACKAGE_ARN, TAMPER_TARGET_FIELDS, MalformedEvent, identity_arn
+from lambdas.shared.events import (
+    MODEL_PACKAGE_ARN,
+    TAMPER_ALL_TARGET_FIELDS,
+    TAMPER_TARGET_FIELDS,
+    MalformedEvent,
+    identity_arn,
+)
 from policies.rules.resources import API_CALL_VIA_CLOUDTRAIL, MODEL_PACKAGE_STATE_CHANGE
 from policies.rules.tampering import BUS_POLICY_CALLS, DEFAULT_EVENT_BUS
 
@@ -301,13 +307,20 @@ class TamperCallEvent(EventBridgeEvent):
     @property
     def targets(self) -> tuple[str, ...]:
         call = self.detail
+        found: list[str] = []
         for part in (call.responseElements or {}, call.requestParameters or {}):
             for name in TAMPER_TARGET_FIELDS.get(call.eventSource, ()):
                 value = part.get(name)
                 if isinstance(value, str) and value:
-                    return (value,)
-                if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
-                    return tuple(value)
+                    found.append(value)
+                elif isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+                    found.extend(value)
+                else:
+                    continue
+                if call.eventSource not in TAMPER_ALL_TARGET_FIELDS:
+                    return tuple(found)
+        if found:
+            return tuple(dict.fromkeys(found))
         if call.eventSource == "events.amazonaws.com" and call.eventName in BUS_POLICY_CALLS:
             return (DEFAULT_EVENT_BUS,)  # a bus policy call without eventBusName is about the default bus
         raise MalformedEvent(

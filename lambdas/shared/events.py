@@ -30,6 +30,8 @@ class MalformedEvent(ValueError):
 
 
 # Where each service's record names the resource a tamper call acts on (requestParameters, then responseElements).
+# For the services in TAMPER_ALL_TARGET_FIELDS every field found is a target, not only the first.
+TAMPER_ALL_TARGET_FIELDS = frozenset({"logs.amazonaws.com"})
 TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "events.amazonaws.com": ("name", "rule", "eventBusName"),
     "lambda.amazonaws.com": ("functionName",),
@@ -41,7 +43,7 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "sqs.amazonaws.com": ("queueUrl",),  # a schedule is known by its group; a group by its name
     "sns.amazonaws.com": ("topicArn", "subscriptionArn"),
     "monitoring.amazonaws.com": ("alarmName", "alarmNames"),  # DeleteAlarms and DisableAlarmActions name a list
-    "logs.amazonaws.com": ("filterName", "logGroupName"),  # a metric filter call names both: the filter
+    "logs.amazonaws.com": ("filterName", "logGroupName"),  # a metric filter call names both: each is judged
 }
 
 

@@ -8,6 +8,7 @@ are recorded and alerted: a reviewer wants to see the attempts as much as the ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -44,7 +45,8 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "RemovePermission20150331v2": "removed an invoke permission of",
         "AddPermission20150331v2": "added an invoke permission to",
         # How EventBridge's asynchronous invocations are retried and where failures go. Lambda's CloudTrail page
-        # names these calls without a version suffix.
+        # names these calls without a version suffix; no recorded event confirms it, so any suffix is taken too
+        # (ANY_VERSION_SUFFIX).
         "PutFunctionEventInvokeConfig": "set how failed events are retried for",
         "UpdateFunctionEventInvokeConfig": "changed how failed events are retried for",
         "DeleteFunctionEventInvokeConfig": "removed the retry settings of",
@@ -127,6 +129,28 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# Calls matched with or without an API-version suffix (UpdateFunctionConfiguration20150331v2 is how Lambda's records
+# name that call; for these, the suffix, if any, is not known).
+ANY_VERSION_SUFFIX = frozenset(
+    {"PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig"}
+)
+_VERSION_SUFFIX = re.compile(r"\d{8}(?:v\d+)?$")
+
+
+def call_name(event_source: str, event_name: str) -> str:
+    """The name ``TAMPER_CALLS`` knows the call by: without its API-version suffix for ``ANY_VERSION_SUFFIX``."""
+    plain = _VERSION_SUFFIX.sub("", event_name)
+    return plain if plain in ANY_VERSION_SUFFIX and event_name not in TAMPER_CALLS.get(event_source, {}) else event_name
+
+
+def _function_name(target: str) -> str:
+    """The function a Lambda call names: by name, ARN or partial ARN, with or without a qualifier (``:$LATEST``)."""
+    parts = target.split(":")
+    if "function" in parts[:-1]:
+        return parts[parts.index("function") + 1]
+    return parts[0]
+
+
 @dataclass(frozen=True)
 class CallFacts:
     """A CloudTrail record of one call, as the tamper watch sees it."""
@@ -159,7 +183,7 @@ def _governed(policy: GovernancePolicy, facts: CallFacts, target: str, handlers:
             rules = {names.handler_rule(h) for h in handlers} | {names.handler_schedule_rule(h) for h in handlers}
             return target in rules or target.startswith(names.forwarding_rule_prefix)
         case "lambda.amazonaws.com":
-            return target.rsplit(":", 1)[-1] in {names.handler_function(h) for h in handlers}
+            return _function_name(target) in {names.handler_function(h) for h in handlers}
         case "iam.amazonaws.com":
             if facts.event_name.endswith("PermissionsBoundary"):
                 return True  # any role: dropping or swapping a boundary is the escape hatch itself
@@ -191,7 +215,7 @@ def _governed(policy: GovernancePolicy, facts: CallFacts, target: str, handlers:
 
 
 def decide_tampering(policy: GovernancePolicy, facts: CallFacts, *, handlers: Sequence[str]) -> Decision:
-    what = TAMPER_CALLS.get(facts.event_source, {}).get(facts.event_name)
+    what = TAMPER_CALLS.get(facts.event_source, {}).get(call_name(facts.event_source, facts.event_name))
     governed = what is not None and governed_target(policy, facts, handlers)
     found: tuple[Violation, ...] = ()
     if governed:

@@ -58,8 +58,9 @@ def test_every_tamper_call_reads_and_names_its_target(kind: str) -> None:
     assert (event.detail.eventSource, event.detail.eventName) == (source, name)
     implied = {DEFAULT_EVENT_BUS} if name in BUS_POLICY_CALLS else set()  # a bus policy call may leave its bus unnamed
     lists = [tuple(v) for v in request.values() if isinstance(v, list) and all(isinstance(x, str) for x in v)]
-    named = {(v,) for v in request.values() if isinstance(v, str)} | set(lists)
-    assert event.targets in named | {(bus,) for bus in implied}  # DeleteAlarms names a list: every one of them
+    named = {v for v in request.values() if isinstance(v, str)} | {x for names in lists for x in names} | implied
+    assert event.targets and set(event.targets) <= named  # DeleteAlarms names a list, a metric filter call two names
+    assert all(set(names) <= set(event.targets) for names in lists)  # every alarm of the list
     assert event.target == ", ".join(event.targets)
 
 

@@ -126,3 +126,41 @@ def test_a_malformed_event_is_recorded_as_undecidable_and_raised(world: World, l
     assert (record["rule_set"], record["decision"]) == ("tamper-detection", "undecidable")
     assert record["violations"][0]["message"].startswith("malformed event: ")
     assert len(world.notifications()) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "overrides", "event_name"),
+    [
+        # a qualifier or an ARN names the same function (and $LATEST's settings are the unqualified ones)
+        ("failed-events-dropped", {"functionName": "acme-approval-gate:$LATEST"}, None),
+        (
+            "failed-events-dropped",
+            {"functionName": "arn:aws:lambda:eu-west-1:123456789012:function:acme-tamper-watch:$LATEST"},
+            None,
+        ),
+        ("failed-events-dropped", {"functionName": "123456789012:function:acme-region-guard"}, None),
+        ("function-code", {"functionName": "acme-approval-gate:1"}, None),
+        # recorded with an API-version suffix, as Lambda records several of its calls
+        ("failed-events-dropped", {}, "PutFunctionEventInvokeConfig20190925"),
+        # a new metric filter on the trail's log group, whatever its name
+        ("metric-filter-deleted", {"filterName": "ops-noise"}, "PutMetricFilter"),
+    ],
+)
+def test_a_governance_resource_named_another_way_is_still_tampering(
+    world: World, lambda_context: Any, synthesized: Synthesized, kind: str, overrides: dict[str, Any], event_name: str | None
+) -> None:
+    event = tamper_event(kind, overrides=overrides)
+    if event_name is not None:
+        event["detail"]["eventName"] = event_name
+    assert tamper_rule(synthesized).matches_event(json.loads(json.dumps(event)))
+    result = tamper.handler(event, lambda_context)
+    assert result["decision"] == "deny"
+    assert len(world.notifications()) == 1
+
+
+def test_a_version_suffix_is_taken_only_where_the_name_is_not_known() -> None:
+    from policies.rules.tampering import call_name
+
+    assert call_name("lambda.amazonaws.com", "PutFunctionEventInvokeConfig20190925") == "PutFunctionEventInvokeConfig"
+    assert call_name("lambda.amazonaws.com", "UpdateFunctionCode20150331v2") == "UpdateFunctionCode20150331v2"
+    assert call_name("lambda.amazonaws.com", "UpdateFunctionCode") == "UpdateFunctionCode"  # not a watched spelling
