@@ -65,9 +65,14 @@ def model_data(inference_specification: Mapping[str, Any] | None) -> list[ModelD
     return found
 
 
-def in_store(uri: str, store: tuple[str, str]) -> bool:
+def _root(store: tuple[str, str]) -> str:
+    """``s3://<bucket>/<prefix>/`` of a model store (bucket, key prefix)."""
     bucket, prefix = store
-    return uri.startswith(f"s3://{bucket}/{prefix.rstrip('/')}/")
+    return f"s3://{bucket}/{prefix.rstrip('/')}/"
+
+
+def in_store(uri: str, store: tuple[str, str]) -> bool:
+    return uri.startswith(_root(store))
 
 
 def pin_problems(
@@ -76,7 +81,7 @@ def pin_problems(
     """Why the approval gate cannot pin a version's model artifacts (``store``: the project's (bucket, prefix);
     ``reads``: each artifact in the store, read by URI). An object version written after the version was registered
     (``registered_at``, ISO 8601) is not what the pipeline evaluated: the gate pins only bytes that were there."""
-    where = f"s3://{store[0]}/{store[1].rstrip('/')}/"
+    where = _root(store)
     problems = []
     for item in data:
         what = f"container {item.container}'s model data {item.uri}"
