@@ -134,7 +134,7 @@ class Bus:
                     delivery.dead_lettered.append(rule.function)
 
     def _call(self, rule: DeployedRule, event: dict[str, Any]) -> Any:
-        from lambdas.shared import aws, idempotency
+        from lambdas.shared import aws
         from lambdas.shared import policy as packaged
         from lambdas.shared.policy import POLICY_FILE_ENV
         from lambdas.shared.settings import settings
@@ -142,7 +142,6 @@ class Bus:
         environment = {**rule.environment, POLICY_FILE_ENV: str(self.policy_file), "POWERTOOLS_TRACE_DISABLED": "true"}
         with patch.dict(os.environ, environment):  # the next function has its own environment, the caller keeps its own
             aws.reset()
-            idempotency.reset()
             packaged.reset()
             settings.cache_clear()
             module, name = rule.handler.rsplit(".", 1)

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 
 from iam.grants import Grant, On
 from lambdas import actions, routing
-from lambdas.approval_gate import evidence
-from lambdas.deployment_guard import trace
+from lambdas.approval_gate import grants as gate_grants
+from lambdas.deployment_guard import grants as guard_grants
 from lambdas.drift_monitor import grants as drift_grants
 from lambdas.shared import sagemaker_resources
-from lambdas.shared.artifacts import READ_ARTIFACT_VERSIONS
-from lambdas.shared.grants import IDEMPOTENCY_GRANTS, RUNTIME_GRANTS
+from lambdas.shared.grants import IDEMPOTENCY_GRANTS, READ_ARTIFACT_VERSIONS, RUNTIME_GRANTS
 from policies.naming import (
     APPROVAL_GATE,
     CLASSIFICATION_TAGS,
@@ -66,7 +65,7 @@ class HandlerSpec:
     region_bound: bool = False
     """Carries the ML boundary (only the allowed Regions) instead of the enforcement boundary (every Region)."""
     at_least_once: bool = True
-    """Invoked by EventBridge (at least once): processes each event id once (Powertools idempotency)."""
+    """Invoked by EventBridge (at least once): processes each event id once (``lambdas.shared.idempotency``)."""
     numeric: bool = False
     """Needs numpy (the numeric layer)."""
     memory_mb: int = 512
@@ -111,7 +110,7 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="approval_gate",
         description="Rejects model versions approved against the governance policy",
         route=routing.approvals,
-        reads=evidence.GRANTS,
+        reads=gate_grants.READS,
         remedies=(actions.RejectModelVersion, actions.HoldModelVersion, actions.RejectPromotion),
     ),
     HandlerSpec(
@@ -153,7 +152,7 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="deployment_guard",
         description="Quarantines endpoints serving model versions the approval gate has not cleared",
         route=routing.deployment_changes,
-        reads=trace.GRANTS,
+        reads=guard_grants.READS,
         remedies=(actions.DeleteEndpoint, actions.QuarantineVariants),
         schedule=lambda policy: policy.deployment.sweep_schedule,
     ),

@@ -8,7 +8,6 @@ handler does not load the validation stack: they read a policy that was validate
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,7 +21,7 @@ S3_URI = r"^s3://[a-z0-9.\-]{3,63}/.*$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # SageMaker accepts only these schedule shapes for monitoring schedules:
 # hourly "cron(0 * ? * * *)", daily at hour H "cron(0 H ? * * *)", every N hours "cron(0 H/N ? * * *)".
-SAGEMAKER_MONITORING_CRON = re.compile(r"^cron\(0 (\*|(0?\d|1\d|2[0-3])(/([1-9]|1\d|2[0-4]))?) \? \* \* \*\)$")
+SAGEMAKER_MONITORING_CRON = r"^cron\(0 (\*|(0?\d|1\d|2[0-3])(/([1-9]|1\d|2[0-4]))?) \? \* \* \*\)$"
 PROJECT_TAG_KEY = "ml-project"
 # What a project's SageMaker role is for: the governed pipeline (writes evidence, registers) or people's experiments.
 # IAM and bucket policies name these roles by this tag, so that no document lists one ARN per project.
@@ -30,7 +29,7 @@ ROLE_KIND_TAG_KEY = "ml-governance-role"
 PIPELINE_ROLE_KIND = "pipeline"
 EXPERIMENTS_ROLE_KIND = "experiments"
 OWNER_TAG_KEY = "owner-team"
-TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
+TAG_TEXT = r"^[\w .:/=+\-@]*$"
 
 
 @dataclass(frozen=True)

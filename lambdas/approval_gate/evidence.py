@@ -6,9 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from iam.grants import Grant, On
 from lambdas.shared import aws
-from lambdas.shared.artifacts import LIST_ARTIFACT_VERSIONS, list_artifact
+from lambdas.shared.artifacts import list_artifact
 from lambdas.shared.settings import settings
 from policies.naming import Names
 from policies.rules.approval import (
@@ -30,14 +29,6 @@ if TYPE_CHECKING:
 
 MAX_REPORT_BYTES = 1_000_000
 MAX_EVIDENCE_BYTES = 512 * 1024 * 1024  # training data larger than this cannot be verified here (refused, fail closed)
-GRANTS = (
-    Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),
-    Grant("ReadModelPackageGroups", ("sagemaker:DescribeModelPackageGroup", "sagemaker:ListTags"), (On.MODEL_PACKAGE_GROUPS,)),
-    Grant("ReadLineageEvidence", ("s3:GetObject",), (On.LINEAGE_OBJECTS,)),
-    LIST_ARTIFACT_VERSIONS,
-    Grant("ReadWhoStartedThePipeline", ("sagemaker:DescribePipelineExecution",), (On.PIPELINE_EXECUTIONS,)),
-    Grant("DecryptLineageEvidence", ("kms:Decrypt",), (On.DATA_KEY,)),
-)
 
 
 def identity(context: Any) -> str | None:

@@ -6,26 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from iam.grants import Grant, On
 from lambdas.shared import aws
-from lambdas.shared.artifacts import READ_ARTIFACT_VERSIONS, artifact_changes
+from lambdas.shared.artifacts import artifact_changes
 from lambdas.shared.clearance import clearance, index_pin
 from policies.rules.deployment import CaptureFacts, EndpointFacts, ServedVersion
-
-GRANTS = (
-    Grant(
-        "TraceEndpoints",
-        ("sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel"),
-        (On.ENDPOINTS, On.ENDPOINT_CONFIGS, On.MODELS),
-    ),
-    Grant("ReadModelVersionStatus", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)),
-    Grant("DescribeInferenceComponents", ("sagemaker:DescribeInferenceComponent",), (On.INFERENCE_COMPONENTS,)),
-    READ_ARTIFACT_VERSIONS,  # the clearance's pinned model artifacts: still the approved object versions?
-    Grant(  # the List calls have no resource-level permission
-        "FindEndpointsAndComponents", ("sagemaker:ListEndpoints", "sagemaker:ListInferenceComponents"), (On.ANY,)
-    ),
-)
-
 
 # DescribeEndpoint's EndpointStatus while a create or an update is being deployed (the call's config may not show yet).
 DEPLOYING = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})

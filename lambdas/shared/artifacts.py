@@ -4,21 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from iam.grants import Grant, On
 from lambdas.shared import aws
-from policies.naming import Names
 from policies.rules.artifacts import ArtifactRead, changed_artifacts, model_data
-
-# HeadObject is authorized by s3:GetObject; it returns the object's metadata and no bytes (the roles that check
-# versions cannot decrypt the artifacts).
-READ_ARTIFACT_VERSIONS = Grant("ReadModelArtifactVersions", ("s3:GetObject",), (On.MODEL_ARTIFACTS,))
-# ListObjectVersions, for the gate: a key written more than once is not pinned.
-LIST_ARTIFACT_VERSIONS = Grant(
-    "ListModelArtifactVersions",
-    ("s3:ListBucketVersions",),
-    (On.MODEL_STORE_BUCKETS,),
-    condition=(("StringLike", "s3:prefix", f"{Names.artifacts_prefix('*')}/*"),),
-)
 
 
 def read_artifact(uri: str, s3: Any) -> ArtifactRead:

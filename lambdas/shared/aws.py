@@ -1,4 +1,7 @@
-"""boto3 clients, created on first use (so moto, in tests, is active before any client exists).
+"""AWS clients, created on first use (so moto, in tests, is active before any client exists).
+
+Clients come from a botocore session, not boto3's: boto3 adds nothing a handler calls, and creating an S3 client
+through it imports its transfer manager (s3transfer, multiprocessing, concurrent.futures) on every cold start.
 
 With many accounts (the policy's ``accounts`` section) the hub's handlers read and act on a workload
 account's resources as that account's enforcement role named like their own, which trusts only them,
@@ -21,6 +24,7 @@ SESSION_SECONDS = 3600  # the enforcement roles' max_session_duration
 RENEW_BEFORE = timedelta(minutes=5)
 
 _clients: dict[tuple[str, str | None, str | None], Any] = {}  # (service, Region, role assumed or None)
+_session: list[Any] = []  # the botocore session every client is created from
 _sessions: dict[str, tuple[datetime, dict[str, str]]] = {}
 
 
@@ -71,9 +75,11 @@ def client(service: str, region: str | None = None, *, account: str | None = Non
     credentials = _assume(role, external_id) if role else {}
     key = (service, region, role)
     if key not in _clients:
-        import boto3
+        if not _session:
+            import botocore.session
 
-        _clients[key] = boto3.client(service, region_name=region, config=_config(), **credentials)  # type: ignore[call-overload]
+            _session.append(botocore.session.get_session())
+        _clients[key] = _session[0].create_client(service, region_name=region, config=_config(), **credentials)
     return _clients[key]
 
 
@@ -91,6 +97,7 @@ def client_for(service: str, arn: str, region: str | None = None) -> Any:
 def reset() -> None:
     _clients.clear()
     _sessions.clear()
+    _session.clear()
 
 
 def split_s3_uri(uri: str) -> tuple[str, str] | None:

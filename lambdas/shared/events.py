@@ -1,7 +1,8 @@
 """The events the handlers accept: parsing, and what the handlers read from them.
 
-The shapes are frozen dataclasses read by plain checks (``lambdas.shared.event_models``), imported by the
-parsers when the first event arrives; no event is read with pydantic (it is not on a cold start).
+The shapes are frozen dataclasses read by plain checks (``lambdas.shared.event_models``, and a module per kind of
+event), imported by the parsers when the first event arrives; no event is read with pydantic (it is not on a cold
+start).
 """
 
 from __future__ import annotations
@@ -14,12 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from policies.rules.resources import SAGEMAKER_CREATE_CALLS, SAGEMAKER_TAG_CALLS, ResourceFacts, retaggable_resource
 
 if TYPE_CHECKING:
-    from lambdas.shared.event_models import (
-        ModelPackageStateChangeEvent,
-        SageMakerApiCall,
-        SageMakerApiCallEvent,
-        TamperCallEvent,
-    )
+    from lambdas.shared.approval_events import ModelPackageStateChangeEvent
+    from lambdas.shared.call_events import SageMakerApiCall, SageMakerApiCallEvent, TamperCallEvent
 
 Parsed = TypeVar("Parsed")
 MODEL_PACKAGE_ARN = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[^/]+/\d+$"
@@ -67,7 +64,7 @@ def _same_place(what: str, arn: str, region: str, account: str) -> None:
 
 
 def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
-    from lambdas.shared.event_models import ModelPackageStateChangeEvent
+    from lambdas.shared.approval_events import ModelPackageStateChangeEvent
 
     parsed = read_or_refuse(ModelPackageStateChangeEvent.read, event, "not a SageMaker Model Package State Change event")
     _same_place("model package", parsed.detail.ModelPackageArn, parsed.region, parsed.account)
@@ -75,7 +72,7 @@ def parse_model_package_event(event: Any) -> ModelPackageStateChangeEvent:
 
 
 def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
-    from lambdas.shared.event_models import SageMakerApiCallEvent
+    from lambdas.shared.call_events import SageMakerApiCallEvent
 
     parsed = read_or_refuse(SageMakerApiCallEvent.read, event, "not a SageMaker 'AWS API Call via CloudTrail' event")
     if parsed.detail.eventName not in SAGEMAKER_CREATE_CALLS and parsed.detail.eventName not in SAGEMAKER_TAG_CALLS:
@@ -86,7 +83,7 @@ def parse_api_call_event(event: Any) -> SageMakerApiCallEvent:
 
 
 def parse_tamper_event(event: Any) -> TamperCallEvent:
-    from lambdas.shared.event_models import TamperCallEvent
+    from lambdas.shared.call_events import TamperCallEvent
 
     parsed = read_or_refuse(TamperCallEvent.read, event, "not an 'AWS API Call via CloudTrail' event")
     _ = parsed.target  # a record that names no resource cannot be judged

@@ -7,6 +7,7 @@ the table never imports Powertools.
 from __future__ import annotations
 
 from iam.grants import Grant, On
+from policies.naming import Names
 
 RUNTIME_GRANTS: tuple[Grant, ...] = (
     Grant("WriteAuditRecords", ("s3:PutObject",), (On.AUDIT_RECORDS,)),  # audit.write_record
@@ -14,7 +15,17 @@ RUNTIME_GRANTS: tuple[Grant, ...] = (
     Grant("PublishAlerts", ("sns:Publish",), (On.ALERTS_TOPIC,)),  # notify.publish
     Grant("UseLedger", ("dynamodb:GetItem", "dynamodb:PutItem"), (On.IDEMPOTENCY_TABLE,)),  # ledger: facts, alerts sent
 )
-# idempotency.once_per_event (Powertools' DynamoDB persistence layer), for handlers EventBridge delivers at least once.
+# idempotency.once_per_event, for handlers EventBridge delivers at least once.
 IDEMPOTENCY_GRANTS: tuple[Grant, ...] = (
     Grant("UseIdempotencyTable", ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), (On.IDEMPOTENCY_TABLE,)),
+)
+# lambdas.shared.artifacts: HeadObject is authorized by s3:GetObject; it returns the object's metadata and no bytes (the roles that check
+# versions cannot decrypt the artifacts).
+READ_ARTIFACT_VERSIONS = Grant("ReadModelArtifactVersions", ("s3:GetObject",), (On.MODEL_ARTIFACTS,))
+# ListObjectVersions, for the gate: a key written more than once is not pinned.
+LIST_ARTIFACT_VERSIONS = Grant(
+    "ListModelArtifactVersions",
+    ("s3:ListBucketVersions",),
+    (On.MODEL_STORE_BUCKETS,),
+    condition=(("StringLike", "s3:prefix", f"{Names.artifacts_prefix('*')}/*"),),
 )

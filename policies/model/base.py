@@ -3,6 +3,7 @@ and the enums are the policy's vocabulary (policies/terms.py), re-exported here.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -83,7 +84,7 @@ def _check_tag_text(value: str, what: str, max_len: int) -> str:
         raise ValueError(f"{what} must be 1 to {max_len} characters, got {len(value)}")
     if value.lower().startswith("aws:"):
         raise ValueError(f"{what} {value!r} uses the reserved 'aws:' prefix")
-    if not TAG_TEXT.match(value):
+    if not re.match(TAG_TEXT, value):
         raise ValueError(f"{what} {value!r} has characters AWS tags do not allow (letters, digits, spaces and _ . : / = + - @)")
     return value
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -82,7 +83,7 @@ class MonitoredEndpoint(_Strict):
     @field_validator("schedule")
     @classmethod
     def _sagemaker_cron(cls, value: str) -> str:
-        if not SAGEMAKER_MONITORING_CRON.match(value):
+        if not re.match(SAGEMAKER_MONITORING_CRON, value):
             raise ValueError(
                 f"{value!r} is not a schedule SageMaker Model Monitor accepts; use 'cron(0 * ? * * *)' (hourly), "
                 "'cron(0 H ? * * *)' (daily at hour H) or 'cron(0 H/N ? * * *)' (every N hours from hour H)"

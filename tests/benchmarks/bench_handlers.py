@@ -11,10 +11,10 @@ median of ``--deployed-runs`` (``--cold-runs``, ``--sources-runs``) processes, e
   handler ready for its first event at or below it.
 - *cold import*: importing the handler module (what the Lambda init phase runs).
 - *ready for the first event*: the import, then what the first event loads before its first AWS call:
-  the packaged policy, the readers of its events (and the idempotency utility for handlers
-  invoked at least once), and one boto3 client, as the floor has.
+  the packaged policy, the readers of its events (and the once-per-event store for handlers
+  invoked at least once), and one client (botocore's, as the handlers make them), as the floor has.
 - *lower bound*: the approval gate ready for its first event with the policy read as plain JSON and no event
-  read (pydantic never imported, checked): what its own modules, the idempotency utility and a client cost,
+  read (pydantic never imported, checked): what its own modules, the once-per-event store and a client cost,
   below which no reader of the policy or the events can bring it.
 
 Three ways: *as deployed* (``-B``: the bytecode the code package and the layer ship, the runtime's
@@ -92,16 +92,16 @@ ready = time.perf_counter() - started
 print(json.dumps({{"import_s": imported, "ready_s": ready}}))
 """
 READ_POLICY = "from lambdas.shared.policy import governance_policy; governance_policy()"
-# A lower bound for any handler on this design: the approval gate's modules and the idempotency utility, the packaged
+# A lower bound for any handler on this design: the approval gate's modules and the once-per-event store, the packaged
 # policy read as plain JSON (no model) and no event validation; pydantic is never imported (the probe checks).
 BOUND = "approval-gate-bound"
 READ_POLICY_AS_JSON = "from lambdas.shared.policy import PACKAGED_POLICY; json.loads(PACKAGED_POLICY.read_bytes())"
 # The readers each handler's events go through (loaded by its first event, not by its import).
 EVENT_READERS = {
-    "approval-gate": ["lambdas.shared.event_models"],
-    "classification-tags": ["lambdas.shared.event_models"],
-    "region-guard": ["lambdas.shared.event_models"],
-    "tamper-watch": ["lambdas.shared.event_models"],
+    "approval-gate": ["lambdas.shared.approval_events"],
+    "classification-tags": ["lambdas.shared.call_events"],
+    "region-guard": ["lambdas.shared.call_events"],
+    "tamper-watch": ["lambdas.shared.call_events"],
     "model-deployer": ["lambdas.model_deployer.request"],
 }
 # Where a cold start goes: self time (python -X importtime) summed per group of top-level packages.
@@ -129,7 +129,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def first_event_modules(spec: HandlerSpec) -> list[str]:
-    idempotency = ["aws_lambda_powertools.utilities.idempotency"] if spec.at_least_once else []
+    idempotency = ["lambdas.shared.idempotency"] if spec.at_least_once else []
     return [*EVENT_READERS.get(spec.name, []), *idempotency]
 
 
@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                 floor,
             ),
             Figure(
-                "lower bound: approval-gate's modules + idempotency + a client, policy read as plain JSON, events not read",
+                "lower bound: approval-gate's modules + once-per-event store + a client, policy read as plain JSON, events not read",
                 results[BOUND]["ready_s"] * 1000,
                 "ms",
                 "floor",

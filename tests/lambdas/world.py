@@ -23,7 +23,7 @@ from moto import mock_aws
 from moto.sns import models as moto_sns
 
 from infra.embedded_extensions import install_missing_sagemaker_operations, record_user_context
-from lambdas.shared import aws, idempotency
+from lambdas.shared import aws
 from lambdas.shared import policy as packaged_policy
 from lambdas.shared.policy import POLICY_FILE_ENV
 from lambdas.shared.settings import handler_environment, settings
@@ -84,7 +84,6 @@ def lambda_context() -> LambdaContext:
 
 def reset_handler_state() -> None:
     aws.reset()
-    idempotency.reset()
     packaged_policy.reset()
     settings.cache_clear()
 

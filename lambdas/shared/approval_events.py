@@ -1,0 +1,44 @@
+"""SageMaker's "SageMaker Model Package State Change" event, read by plain checks (``event_models``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lambdas.shared.event_models import EventBridgeEvent, Reader
+from lambdas.shared.events import MODEL_PACKAGE_ARN
+from policies.rules.resources import MODEL_PACKAGE_STATE_CHANGE
+
+APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+
+
+@dataclass(frozen=True)
+class ModelPackageStateChange:
+    ModelPackageGroupName: str
+    ModelPackageArn: str
+    ModelApprovalStatus: str
+    ModelPackageVersion: int | None
+
+
+@dataclass(frozen=True)
+class ModelPackageStateChangeEvent(EventBridgeEvent):
+    detail: ModelPackageStateChange
+
+    @classmethod
+    def read(cls, event: Any) -> ModelPackageStateChangeEvent:
+        reader = Reader()
+        fields, detail = cls.envelope(event, reader, MODEL_PACKAGE_STATE_CHANGE)
+        version = detail.get("ModelPackageVersion")
+        if isinstance(version, str) and re.fullmatch(r"[0-9]{1,18}", version):  # ASCII digits, a bounded number
+            version = int(version)
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            reader.fail("detail.ModelPackageVersion", "Input should be a valid integer")
+        change = ModelPackageStateChange(
+            ModelPackageGroupName=reader.text(detail, "ModelPackageGroupName", "detail", non_empty=True),
+            ModelPackageArn=reader.text(detail, "ModelPackageArn", "detail", pattern=MODEL_PACKAGE_ARN),
+            ModelApprovalStatus=reader.one_of(detail, "ModelApprovalStatus", "detail", APPROVAL_STATUSES),
+            ModelPackageVersion=version,
+        )
+        reader.done()
+        return cls(**fields, detail=change)
