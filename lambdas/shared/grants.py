@@ -17,7 +17,11 @@ RUNTIME_GRANTS: tuple[Grant, ...] = (
 )
 # idempotency.once_per_event, for handlers EventBridge delivers at least once.
 IDEMPOTENCY_GRANTS: tuple[Grant, ...] = (
-    Grant("UseIdempotencyTable", ("dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), (On.IDEMPOTENCY_TABLE,)),
+    Grant(
+        "UseIdempotencyTable",
+        ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+        (On.IDEMPOTENCY_TABLE,),
+    ),
 )
 # lambdas.shared.artifacts: HeadObject is authorized by s3:GetObject; it returns the object's metadata and no bytes (the roles that check
 # versions cannot decrypt the artifacts).

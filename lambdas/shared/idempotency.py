@@ -12,7 +12,8 @@ imports boto3 and its S3 transfer manager, about a tenth of a cold start (docs/b
 - The work raising: the record is deleted (a retry does the work) and the exception goes on.
 - The work returning: the record becomes ``COMPLETED`` with the result, kept for the window.
 
-Any failure of the table itself is raised: the caller fails closed.
+Any failure of the table itself is raised: the caller fails closed. Results are encoded as Powertools encodes them
+(``Encoder``: decimals, dataclasses); an id Powertools would find missing (empty, or nothing but nulls) is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import os
 import time
 from collections.abc import Callable
 from typing import Any
+
+from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from lambdas.shared import aws
 from lambdas.shared.settings import settings
@@ -50,6 +53,15 @@ def record_key(process: Callable[..., Any], event_id: Any) -> str:
     function = f"{os.getenv('AWS_LAMBDA_FUNCTION_NAME', 'test-func')}.{process.__module__}.{process.__qualname__}"
     digest = hashlib.md5(json.dumps(event_id, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
     return f"{function}#{digest}"
+
+
+def _missing(event_id: Any) -> bool:
+    """Whether Powertools would find no idempotency key in ``event_id`` (``is_missing_idempotency_key``)."""
+    if isinstance(event_id, dict):
+        return all(value is None for value in event_id.values())
+    if isinstance(event_id, list | tuple):
+        return all(value is None for value in event_id)
+    return not isinstance(event_id, int | float) and not event_id
 
 
 def _stored(item: dict[str, Any], now: float) -> tuple[str, Any] | None:
@@ -101,6 +113,8 @@ def _claim(client: Any, table: str, key: str, context: Any) -> tuple[str, Any] |
             if aws.error_code(exc) != "ConditionalCheckFailedException":
                 raise
             found = getattr(exc, "response", {}).get("Item")
+            if found is None:  # the answer did not carry the record in the way: read it
+                found = client.get_item(TableName=table, Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
             held = _stored(found, time.time()) if found else None
             if held is not None:
                 return held
@@ -110,8 +124,8 @@ def _claim(client: Any, table: str, key: str, context: Any) -> tuple[str, Any] |
 def once_per_event(process: Callable[..., dict[str, Any]], event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Run ``process(event=..., context=...)`` once per event id; a redelivery gets the stored result."""
     event_id = event.get("id") if isinstance(event, dict) else None
-    if event_id is None or event_id == "":
-        raise EventWithoutId("the event has no id: it cannot be processed once")
+    if _missing(event_id):
+        raise EventWithoutId(f"the event has no id ({event_id!r}): it cannot be processed once")
     client, table = aws.client("dynamodb"), settings().idempotency_table
     key = record_key(process, event_id)
     held = _claim(client, table, key, context)
@@ -133,7 +147,7 @@ def once_per_event(process: Callable[..., dict[str, Any]], event: dict[str, Any]
         ExpressionAttributeNames={"#expiry": "expiration", "#response_data": "data", "#status": "status"},
         ExpressionAttributeValues={
             ":expiry": {"N": str(int(time.time() + IDEMPOTENCY_WINDOW_SECONDS))},
-            ":response_data": {"S": json.dumps(result, sort_keys=True)},
+            ":response_data": {"S": json.dumps(result, cls=Encoder, sort_keys=True)},
             ":status": {"S": COMPLETED},
         },
     )
