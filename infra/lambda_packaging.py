@@ -15,6 +15,7 @@ version; any other interpreter stages sources alone, which run the same, only sl
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from types import MappingProxyType
@@ -137,6 +139,20 @@ def _as_staged(staged: Path) -> Path:
     return staged
 
 
+@contextmanager
+def _building(target: Path) -> Iterator[bool]:
+    """Whether ``target`` must be built, holding a lock on it meanwhile: two synths (or test sessions) staging the
+    same content wait for each other instead of writing into the same directory; the ``.complete`` marker is
+    written last, so an interrupted build is started over."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.with_suffix(".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = target.with_suffix(".complete").exists() and target.is_dir()
+        if not done and target.exists():
+            shutil.rmtree(target)
+        yield not done
+
+
 def stage_code(policy: GovernancePolicy) -> Path:
     """Directory with the handlers' code and the policy they enforce (zipped by TerraformAsset at synth)."""
     files = [(relative, source.read_bytes()) for relative, source in _code_files()]
@@ -146,20 +162,18 @@ def stage_code(policy: GovernancePolicy) -> Path:
     for relative, body in files:
         digest.update(relative.encode() + b"\0" + hashlib.sha256(body).digest())
     target = BUILD / "lambda" / digest.hexdigest()[:16]
-    marker = target.with_suffix(".complete")
-    if marker.exists() and target.is_dir():
-        return _as_staged(target)
-    if target.exists():
-        shutil.rmtree(target)
-    for relative, body in files:
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
-    if ships_bytecode():
-        compile_for_lambda(target, LAMBDA_CODE_ROOT)
-    for path in target.rglob("*"):
-        os.utime(path, (STABLE_MTIME, STABLE_MTIME))  # stable archive content regardless of checkout time
-    marker.write_text("")
+    with _building(target) as needed:
+        if not needed:
+            return _as_staged(target)
+        for relative, body in files:
+            path = target / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+        if ships_bytecode():
+            compile_for_lambda(target, LAMBDA_CODE_ROOT)
+        for path in target.rglob("*"):
+            os.utime(path, (STABLE_MTIME, STABLE_MTIME))  # stable archive content regardless of checkout time
+        target.with_suffix(".complete").write_text("")
     return target
 
 
@@ -203,41 +217,39 @@ def stage_dependencies(pins: Mapping[str, str] | None = None, *, name: str = "la
     bytecode = sys.implementation.cache_tag if ships_bytecode() else "sources"
     digest = hashlib.sha256(f"{LAMBDA_PYTHON}|{LAMBDA_PLATFORM}|{bytecode}|{requirements}".encode()).hexdigest()[:16]
     target = BUILD / name / digest
-    marker = target.with_suffix(".complete")
-    if marker.exists() and target.is_dir():
-        return _as_staged(target)
-    if target.exists():
-        shutil.rmtree(target)
-    site = target / "python"
-    site.mkdir(parents=True)
-    requirements_file = target.parent / f"{digest}.requirements.txt"
-    requirements_file.write_text(requirements)
-    command = [
-        uv_binary(),
-        "pip",
-        "install",
-        "--quiet",
-        "--no-deps",
-        "--only-binary",
-        ":all:",
-        "--python-version",
-        LAMBDA_PYTHON,
-        "--python-platform",
-        LAMBDA_PLATFORM,
-        "--target",
-        str(site),
-        "-r",
-        str(requirements_file),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        shutil.rmtree(target, ignore_errors=True)
-        raise PackagingError(f"building the Lambda layer failed:\n{result.stderr.strip()}")
-    for cache in site.rglob("__pycache__"):
-        shutil.rmtree(cache)
-    if ships_bytecode():
-        compile_for_lambda(site, f"{LAMBDA_LAYER_ROOT}/python")
-    for path in target.rglob("*"):
-        os.utime(path, (STABLE_MTIME, STABLE_MTIME))
-    marker.write_text(requirements)
+    with _building(target) as needed:
+        if not needed:
+            return _as_staged(target)
+        site = target / "python"
+        site.mkdir(parents=True)
+        requirements_file = target.parent / f"{digest}.requirements.txt"
+        requirements_file.write_text(requirements)
+        command = [
+            uv_binary(),
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--python-version",
+            LAMBDA_PYTHON,
+            "--python-platform",
+            LAMBDA_PLATFORM,
+            "--target",
+            str(site),
+            "-r",
+            str(requirements_file),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            shutil.rmtree(target, ignore_errors=True)
+            raise PackagingError(f"building the Lambda layer failed:\n{result.stderr.strip()}")
+        for cache in site.rglob("__pycache__"):
+            shutil.rmtree(cache)
+        if ships_bytecode():
+            compile_for_lambda(site, f"{LAMBDA_LAYER_ROOT}/python")
+        for path in target.rglob("*"):
+            os.utime(path, (STABLE_MTIME, STABLE_MTIME))
+        target.with_suffix(".complete").write_text(requirements)
     return target

@@ -43,7 +43,7 @@ class Figure:
                 return "—"
             if self.unit == "ms" and v < 10:
                 return f"{v:.3f} ms"
-            return f"{v:.0f} {self.unit}" if self.unit in ("ms", "MiB") else f"{v:.2f} {self.unit}"
+            return f"{v:.0f} {self.unit}" if self.unit in ("ms", "MiB", "M instr.") else f"{v:.2f} {self.unit}"
 
         baseline = "—" if self.baseline is None else f"{fmt(self.baseline)} ({self.baseline_name})"
         ratio = "—" if self.ratio is None else f"{self.ratio:.2f}×"

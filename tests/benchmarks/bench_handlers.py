@@ -23,6 +23,10 @@ directory warmed by one untimed run: the import work alone); and *sources only*,
 before the packages shipped bytecode (the layer and the code compiled on every cold start).
 Nothing is written into the staged directories: they are archived as they are.
 
+*Instructions*: the same probes as deployed, counted by valgrind (callgrind), less what the interpreter's own start
+costs: a count does not move with the machine's load, where times on a shared machine move by a tenth from run to run
+(it leaves out what waits: files read). Skipped, with how to install it, when valgrind is missing.
+
 Warm: the pure decision over ``--events`` generated inputs (no AWS), and the whole handler per event
 in moto (which includes moto's own time: an upper bound for the handler's work).
 """
@@ -33,6 +37,8 @@ import argparse
 import io
 import json
 import random
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -206,6 +212,22 @@ class ColdStart:
                 samples[target].append(self.run(target, mode=mode))
         return {t: {k: statistics.median(s[k] for s in samples[t]) for k in ("import_s", "ready_s")} for t in targets}
 
+    def instructions(self, target: str) -> int:
+        """Instructions the probe for ``target`` runs as deployed, less those of an interpreter that runs nothing."""
+
+        def counted(command: list[str]) -> int:
+            valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+            out = subprocess.run(
+                [*valgrind, *command], check=True, env={**self.env(), "PYTHONHASHSEED": "0"}, capture_output=True, text=True
+            )
+            found = re.search(r"Collected : (\d+)", out.stderr)
+            if found is None:
+                raise RuntimeError(f"valgrind counted nothing for {target}: {out.stderr[-500:]}")
+            return int(found.group(1))
+
+        command = self.command(target, mode=DEPLOYED)
+        return counted(command) - counted([*command[:-1], "pass"])
+
     def import_costs(self, target: str) -> dict[str, dict[str, float]]:
         """Self time (ms) per group, for the import and for the import + first event (one process each)."""
         costs: dict[str, dict[str, float]] = {}
@@ -323,7 +345,8 @@ def warm_handlers(policy: GovernancePolicy, count: int) -> dict[str, list[float]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_handlers")
     parser.add_argument("--cold-runs", type=int, default=5, help="processes per row, bytecode cached (median)")
-    parser.add_argument("--deployed-runs", type=int, default=9, help="processes per row, as deployed (median)")
+    parser.add_argument("--deployed-runs", type=int, default=15, help="processes per row, as deployed (median)")
+    parser.add_argument("--no-instructions", action="store_true", help="skip the instruction counts (valgrind)")
     parser.add_argument("--sources-runs", type=int, default=3, help="processes per row, sources only (median)")
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--handler-events", type=int, default=300)
@@ -337,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         cached = cold.measure(targets, args.cold_runs, mode=CACHED) if args.cold_runs else {}
         sources = cold.measure(targets, args.sources_runs, mode=SOURCES) if args.sources_runs else {}
         costs = {t: cold.import_costs(t) for t in ["floor_handler", *handlers]}
+        counts = {t: cold.instructions(t) for t in targets} if shutil.which("valgrind") and not args.no_instructions else {}
         code_zip = zipped_size(cold.code)
     runs = f"{args.deployed_runs} (deployed) / {args.cold_runs} (cached) / {args.sources_runs} (sources only)"
     print(f"handler benchmark ({machine()}); tracing on; median of {runs}")
@@ -390,6 +414,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         print_figures(f"Cold start, {label}", COMMAND, figures)
+    if counts:
+        floor = counts["floor_handler"] / 1e6
+        rows = [
+            ("floor, Tracer patching botocore only (for reference)", "floor_botocore_only", None),
+            ("lower bound", BOUND, None),
+        ]
+        rows += [(f"{h}: ready for the first event", h, 1.0) for h in handlers]
+        figures = [
+            Figure(name, counts[t] / 1e6, "M instr.", "floor", floor, "≤ 1.00×" if goal else "—", goal_ratio=goal)
+            for name, t, goal in rows
+        ]
+        print_figures("Cold start, as deployed: instructions (valgrind callgrind, deterministic)", COMMAND, figures)
+    elif not args.no_instructions:
+        print("Instruction counts skipped: valgrind is not installed (Debian: apt-get install valgrind).\n")
 
     decisions = {h: time_calls(calls) for h, calls in decision_inputs(policy, args.events).items()}
     with redirect_stdout(io.StringIO()):  # the handlers log JSON lines to stdout

@@ -208,3 +208,33 @@ def test_bytecode_written_into_a_staged_package_after_staging_is_not_archived(po
     finally:
         for pyc in foreign:
             pyc.unlink(missing_ok=True)
+
+
+STAGE = """
+import sys
+from infra.lambda_packaging import stage_code
+from policies.loader import load_policy
+print(stage_code(load_policy()))
+"""
+
+
+def test_sessions_staging_the_same_package_at_once_share_one_complete_build(tmp_path: Path) -> None:
+    """Two synths (or test sessions) at once: the second waits for the first's build instead of writing into it, and
+    a build interrupted half-way (files, no completion marker) is started over."""
+    build = tmp_path / "build"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "GOVERNANCE_BUILD_DIR": str(build)}
+    command = [sys.executable, "-c", STAGE]
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], [err for _, err in outputs]
+    staged = {out.strip() for out, _ in outputs}
+    assert len(staged) == 1
+    target = Path(staged.pop())
+    complete = sorted(p.relative_to(target).as_posix() for p in target.rglob("*"))
+    assert "lambdas/shared/idempotency.py" in complete and target.with_suffix(".complete").exists()
+
+    (target / "lambdas" / "shared" / "idempotency.py").unlink()  # interrupted: half the files, no marker
+    target.with_suffix(".complete").unlink()
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+    assert Path(again) == target
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")) == complete
