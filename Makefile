@@ -76,21 +76,13 @@ typecheck: install ## mypy (strict on the policy model and decision rules)
 pytest: install ## pytest (includes validate, deploy-local and the checkov scan)
 	$(VENV)/bin/pytest
 
-# Tests that deploy nothing into the embedded AWS: `make test` runs them in a second pytest beside the main one,
-# whose terraform applies spend most of their time waiting (on 2 cores the two keep both busy).
-BESIDE_TESTS := tests/lambdas tests/policies tests/drift tests/pipelines tests/architecture tests/events
-
-test: lint ## Everything CI runs: lint, then mypy and two pytest sessions side by side (the second: $(BESIDE_TESTS))
+test: lint ## Everything CI runs: lint, then mypy beside pytest (mypy is one core; pytest's background deploys leave room)
 	@mkdir -p $(REPORTS)
 	@$(VENV)/bin/mypy > $(REPORTS)/mypy.txt 2>&1 & mypy=$$!; \
-	$(VENV)/bin/pytest -p no:cacheprovider $(BESIDE_TESTS) > $(REPORTS)/pytest-beside.txt 2>&1 & beside=$$!; \
-	$(VENV)/bin/pytest $(addprefix --ignore=,$(BESIDE_TESTS)); tests=$$?; \
-	wait $$beside; besides=$$?; \
-	echo "pytest $(BESIDE_TESTS) (beside the session above):"; cat $(REPORTS)/pytest-beside.txt; \
+	$(VENV)/bin/pytest; tests=$$?; \
 	wait $$mypy; typed=$$?; \
 	echo "mypy:"; cat $(REPORTS)/mypy.txt; \
-	if [ $$tests -ne 0 ] || [ $$besides -ne 0 ] || [ $$typed -ne 0 ]; then \
-		echo "make test: pytest exit $$tests, pytest beside it exit $$besides, mypy exit $$typed"; exit 1; fi
+	if [ $$tests -ne 0 ] || [ $$typed -ne 0 ]; then echo "make test: pytest exit $$tests, mypy exit $$typed"; exit 1; fi
 
 bench: install ## Benchmarks: synth time and memory, handler latency, pipeline build time (docs/benchmarks.md)
 	$(PY) -m tests.benchmarks.bench_synth
