@@ -42,11 +42,6 @@ def identity(context: Any) -> str | None:
     return str(profile) if profile else None
 
 
-def describe_package(arn: str, region: str) -> dict[str, Any]:
-    package: dict[str, Any] = aws.client("sagemaker", region).describe_model_package(ModelPackageName=arn)
-    return package
-
-
 def group_tags(group: str, region: str) -> dict[str, str]:
     sagemaker = aws.client("sagemaker", region)
     group_arn = sagemaker.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"]

@@ -23,7 +23,6 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.actions import HoldModelVersion, SetApprovalStatus
 from lambdas.approval_gate.evidence import (
-    describe_package,
     gather,
     identity,
     lineage_of,
@@ -38,6 +37,7 @@ from lambdas.shared.events import MalformedEvent, find_arn, parse_model_package_
 from lambdas.shared.idempotency import EventInProgress, once_per_event
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
+from lambdas.shared.sagemaker_resources import describe_package
 from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
 from policies.naming import APPROVAL_GATE

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from lambdas.actions import DeployModelVersion
-from lambdas.approval_gate.evidence import describe_package
 from lambdas.model_deployer.hub import deploys_from_the_hub, hub_facts
 from lambdas.shared import aws
 from lambdas.shared.artifacts import artifact_changes
 from lambdas.shared.clearance import clearance
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude
+from lambdas.shared.sagemaker_resources import describe_package
 from lambdas.shared.settings import TRACED_MODULES
 from lambdas.table import handler_spec
 from policies.naming import MODEL_DEPLOYER

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from iam.grants import WATCHED, Grant
 from lambdas.shared import aws
 from policies.rules.resources import ResourceFacts, ResourceKind
@@ -49,3 +51,9 @@ def current_tags(resource: ResourceFacts) -> dict[str, str] | None:
         token = page.get("NextToken")
         if not token:
             return tags
+
+
+def describe_package(arn: str, region: str) -> dict[str, Any]:
+    """A model version as SageMaker describes it (the gate gathers evidence from it, the deployer deploys it)."""
+    package: dict[str, Any] = aws.client("sagemaker", region).describe_model_package(ModelPackageName=arn)
+    return package
