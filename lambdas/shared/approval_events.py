@@ -27,18 +27,18 @@ class ModelPackageStateChangeEvent(EventBridgeEvent):
 
     @classmethod
     def read(cls, event: Any) -> ModelPackageStateChangeEvent:
-        reader = Reader()
-        fields, detail = cls.envelope(event, reader, MODEL_PACKAGE_STATE_CHANGE)
-        version = detail.get("ModelPackageVersion")
-        if isinstance(version, str) and re.fullmatch(r"[0-9]{1,18}", version):  # ASCII digits, a bounded number
-            version = int(version)
-        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-            reader.fail("detail.ModelPackageVersion", "Input should be a valid integer")
-        change = ModelPackageStateChange(
-            ModelPackageGroupName=reader.text(detail, "ModelPackageGroupName", "detail", non_empty=True),
-            ModelPackageArn=reader.text(detail, "ModelPackageArn", "detail", pattern=MODEL_PACKAGE_ARN),
-            ModelApprovalStatus=reader.one_of(detail, "ModelApprovalStatus", "detail", APPROVAL_STATUSES),
-            ModelPackageVersion=version,
-        )
-        reader.done()
-        return cls(**fields, detail=change)
+        return cls.read_with(event, MODEL_PACKAGE_STATE_CHANGE, _read_change)
+
+
+def _read_change(detail: dict[str, Any], reader: Reader) -> ModelPackageStateChange:
+    version = detail.get("ModelPackageVersion")
+    if isinstance(version, str) and re.fullmatch(r"[0-9]{1,18}", version):  # ASCII digits, a bounded number
+        version = int(version)
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        reader.fail("detail.ModelPackageVersion", "Input should be a valid integer")
+    return ModelPackageStateChange(
+        ModelPackageGroupName=reader.text(detail, "ModelPackageGroupName", "detail", non_empty=True),
+        ModelPackageArn=reader.text(detail, "ModelPackageArn", "detail", pattern=MODEL_PACKAGE_ARN),
+        ModelApprovalStatus=reader.one_of(detail, "ModelApprovalStatus", "detail", APPROVAL_STATUSES),
+        ModelPackageVersion=version,
+    )

@@ -61,11 +61,9 @@ class SageMakerApiCallEvent(EventBridgeEvent):
 
     @classmethod
     def read(cls, event: Any) -> SageMakerApiCallEvent:
-        reader = Reader()
-        fields, detail = cls.envelope(event, reader, API_CALL_VIA_CLOUDTRAIL)
-        call = SageMakerApiCall.read(detail, reader, source=SAGEMAKER_SOURCE)
-        reader.done()
-        return cls(**fields, detail=call)
+        return cls.read_with(
+            event, API_CALL_VIA_CLOUDTRAIL, lambda detail, reader: SageMakerApiCall.read(detail, reader, source=SAGEMAKER_SOURCE)
+        )
 
 
 @dataclass(frozen=True)
@@ -74,11 +72,7 @@ class TamperCallEvent(EventBridgeEvent):
 
     @classmethod
     def read(cls, event: Any) -> TamperCallEvent:
-        reader = Reader()
-        fields, detail = cls.envelope(event, reader, API_CALL_VIA_CLOUDTRAIL)
-        call = CloudTrailCall.read(detail, reader)
-        reader.done()
-        return cls(**fields, detail=call)
+        return cls.read_with(event, API_CALL_VIA_CLOUDTRAIL, CloudTrailCall.read)
 
     @property
     def target(self) -> str:

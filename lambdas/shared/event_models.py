@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Self
 
 
 @cache
@@ -133,6 +134,15 @@ class EventBridgeEvent:
     resources: list[str]
     detail_type: str
     replay_name: str | None
+
+    @classmethod
+    def read_with(cls, event: Any, detail_type: str, read_detail: Callable[[dict[str, Any], Reader], Any]) -> Self:
+        """The event: its envelope, and its detail read by ``read_detail``; every problem of both, or the event."""
+        reader = Reader()
+        fields, detail = cls.envelope(event, reader, detail_type)
+        read = read_detail(detail, reader)
+        reader.done()
+        return cls(**fields, detail=read)  # type: ignore[call-arg]  # every kind of event declares its detail
 
     @staticmethod
     def envelope(event: Any, reader: Reader, detail_type: str) -> tuple[dict[str, Any], dict[str, Any]]:
