@@ -10,9 +10,16 @@ naming the line and the fix; the line of every field is kept for the model's err
 from __future__ import annotations
 
 import re
-from typing import Any
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from policies.errors import Loc, PolicyError, PolicyIssue
 
@@ -35,10 +42,32 @@ def checked_text(text: str, source: str) -> None:
 
 
 def plain_data(text: str, source: str, lines: dict[Loc, int]) -> dict[Any, Any]:
-    """The YAML document as plain Python data, filling ``lines`` with the line of every field."""
-    loader: _PolicyYamlLoader | None = None
+    """The YAML document as plain Python data, filling ``lines`` with the line of every field.
+
+    libyaml (in PyYAML's wheels) parses a document about six times faster than PyYAML's own parser; both feed the
+    same composer (``_Composing``: no anchors, bounded nesting and values) and builder. libyaml decides only a
+    document it reads without any problem: anything else is read again by PyYAML's parser, whose refusals the
+    messages here are written against (tests/policies/test_policy_yaml.py: both read every document alike).
+    """
+    if _FastPolicyYamlLoader is not None and _libyaml_reads_alike(text):
+        found: dict[Loc, int] = {}
+        with suppress(Exception):  # whatever libyaml refuses or trips on, PyYAML's parser reads again and words
+            data = read_with(_FastPolicyYamlLoader, text, source, found)
+            lines.update(found)
+            return data
+    return read_with(_PolicyYamlLoader, text, source, lines)
+
+
+def _libyaml_reads_alike(text: str) -> bool:
+    """False where libyaml accepts what PyYAML's parser refuses: a tab after a value or inside plain text."""
+    return "\t" not in text
+
+
+def read_with(loader_class: type[_Composing], text: str, source: str, lines: dict[Loc, int]) -> dict[Any, Any]:
+    """``plain_data`` with one parser: ``_PolicyYamlLoader`` (PyYAML's) or ``_FastPolicyYamlLoader`` (libyaml's)."""
+    loader: _Composing | None = None
     try:
-        loader = _PolicyYamlLoader(text)  # the reader checks every character here
+        loader = loader_class(text)  # the reader checks every character here
         root = loader.get_single_node()
         if root is None:
             raise _Refused((), "the file is empty; start from policies/governance.yaml", None)
@@ -109,19 +138,27 @@ _NO_TIMESTAMPS = {
 }
 
 
-class _PolicyYamlLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases and deep nesting while composing; no dates (a policy has none)."""
+class _Composing(Composer, SafeConstructor, Resolver):
+    """The composer of a policy: refuses anchors and aliases and deep nesting; no dates (a policy has none).
+
+    Composes from the events of whichever parser comes after it in a subclass's bases.
+    """
 
     yaml_implicit_resolvers = _NO_TIMESTAMPS
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
         self._path: list[str | int] = []
         self._depth = 0
         self._values = 0
 
+    if TYPE_CHECKING:  # what every parser provides
+
+        def peek_event(self) -> Any: ...
+
+        def dispose(self) -> None: ...
+
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()
         part: Loc = () if index is None else (index,) if isinstance(index, int) else (str(getattr(index, "value", "?")),)
         where = tuple(self._path) + part
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
@@ -151,15 +188,45 @@ class _PolicyYamlLoader(yaml.SafeLoader):
 
 
 # YAML 1.1 reads 1e-3 as text (it wants 1.0e-3); a policy author, and YAML 1.2, mean a number.
-_PolicyYamlLoader.add_implicit_resolver(
+_Composing.add_implicit_resolver(
     f"{_TAG}float", re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
 )
+
+
+class _PolicyYamlLoader(_Composing, Reader, Scanner, Parser):
+    """PyYAML's own parser: the reference, and the words of every refusal."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        super().__init__(stream)
+
+
+_FastPolicyYamlLoader: type[_Composing] | None = None  # None: a PyYAML built without libyaml, PyYAML's parser alone
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _LibyamlPolicyLoader(_Composing, CParser):
+        """libyaml's parser (events only: the composer above builds the nodes)."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            super().__init__(stream)
+
+    _FastPolicyYamlLoader = _LibyamlPolicyLoader
 
 
 class _Builder:
     """Plain Python data from the node tree, with the line of every field and the problems found on the way."""
 
-    def __init__(self, loader: yaml.SafeLoader, lines: dict[Loc, int]) -> None:
+    def __init__(self, loader: _Composing, lines: dict[Loc, int]) -> None:
         self.loader = loader
         self.lines = lines
         self.issues: list[PolicyIssue] = []
