@@ -6,15 +6,7 @@ from typing import Any
 
 import pytest
 
-from policies.model import GovernancePolicy
-from tests.review.bad_stack import BAD_STACK, synth_bad_stack
-
-
-@pytest.fixture(scope="session")
-def bad_stack_outdir(policy: GovernancePolicy, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("bad-stack")
-    synth_bad_stack(policy, outdir)
-    return outdir
+from tests.review.bad_stack import BAD_STACK
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,11 @@ import json
 import shutil
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
-from policies.loader import load_policy
-from policies.model import GovernancePolicy
 from review.scan import (
     SUPPRESSIONS,
     UNTOUCHED_JSON,
@@ -20,19 +19,15 @@ from review.scan import (
     apply_suppressions,
     load_suppressions,
     main,
-    scan,
 )
-from tests.conftest import Synthesized
 
 CUSTOM_CHECKS = {f"CKV_MLGOV_{n}" for n in range(1, 8)}
 
 
 @pytest.fixture(scope="module")
-def blueprint_scan(
-    synthesized: Synthesized, policy: GovernancePolicy, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[ScanResult, Path]:
-    reports = tmp_path_factory.mktemp("checkov-reports")
-    return scan(synthesized.outdir, reports, policy=policy), reports
+def blueprint_scan(security_scans: dict[str, Future[tuple[ScanResult, Path]]]) -> tuple[ScanResult, Path]:
+    """The blueprint's stacks scanned with the shipped policy (started at the session's start: tests/conftest.py)."""
+    return security_scans["blueprint_scan"].result()
 
 
 def test_every_stack_is_clean_with_only_the_listed_exceptions(blueprint_scan: tuple[ScanResult, Path]) -> None:
@@ -71,12 +66,16 @@ def test_reports_mark_accepted_findings_with_their_reason(blueprint_scan: tuple[
 
 
 @pytest.fixture(scope="module")
-def bad_stack_scan(bad_stack_outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
-    """The non-compliant stack scanned once, by the command as a reviewer runs it, with no accepted finding."""
-    reports = tmp_path_factory.mktemp("bad-stack-reports")
-    none = reports / "no-suppressions.yaml"
-    none.write_text("[]\n")
-    return main(["--outdir", str(bad_stack_outdir), "--reports", str(reports), "--suppressions", str(none)]), reports
+def bad_stack_scan(security_scans: dict[str, Future[tuple[int, Path]]]) -> tuple[int, Path]:
+    """The non-compliant stack scanned once, by the command as a reviewer runs it, with no accepted finding: its exit
+    code and reports."""
+    return security_scans["bad_stack_scan"].result()
+
+
+@pytest.fixture(scope="module")
+def lenient_policy_scan(security_scans: dict[str, Future[ScanResult]]) -> ScanResult:
+    """The non-compliant stack under the shipped policy that also allows ap-east-1 and a one-year GOVERNANCE lock."""
+    return security_scans["lenient_policy_scan"].result()
 
 
 def test_each_organization_check_fails_on_the_non_compliant_stack(bad_stack_scan: tuple[int, Path]) -> None:
@@ -100,19 +99,9 @@ def test_each_organization_check_fails_on_the_non_compliant_stack(bad_stack_scan
     assert any("ap-east-1" in d for d in details["CKV_MLGOV_5"])
 
 
-def test_custom_checks_read_the_policy_they_are_given(bad_stack_outdir: Path, tmp_path: Path) -> None:
+def test_custom_checks_read_the_policy_they_are_given(lenient_policy_scan: ScanResult) -> None:
     """The same stack under a policy that allows ap-east-1 and a one-year GOVERNANCE lock."""
-    policy_file = tmp_path / "lenient.yaml"
-    text = (Path(__file__).resolve().parents[2] / "policies" / "governance.yaml").read_text()
-    import yaml
-
-    document = yaml.safe_load(text)
-    document["regions"]["allowed"] = [*document["regions"]["allowed"], "ap-east-1"]
-    document["regions"]["watched"] = [*document["regions"]["watched"], "ap-east-1"]
-    document["audit"].update(retention_years=1, object_lock_mode="GOVERNANCE")
-    policy_file.write_text(yaml.safe_dump(document))
-    result = scan(bad_stack_outdir, tmp_path / "reports", policy=load_policy(policy_file), suppressions_file=None)
-    failed = {(f["check_id"], f["resource"].split(".", 1)[1]) for f in result.failed}
+    failed = {(f["check_id"], f["resource"].split(".", 1)[1]) for f in lenient_policy_scan.failed}
     assert not {c for c in failed if c[0] in {"CKV_MLGOV_5", "CKV_MLGOV_6"}}
     assert {c for c in failed if c[0] == "CKV_MLGOV_7"} == {("CKV_MLGOV_7", "audit-bucket-without-lock")}
 
