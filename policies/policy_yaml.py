@@ -10,8 +10,9 @@ naming the line and the fix; the line of every field is kept for the model's err
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from yaml.composer import Composer
@@ -29,6 +30,7 @@ MAX_VALUES = 10_000  # the shipped policy holds about 150 values; bounds parse t
 MAX_INT_DIGITS = 30  # far beyond any count in a policy, far below Python's int parsing limit
 
 _TAG = "tag:yaml.org,2002:"
+_Node = TypeVar("_Node", bound=yaml.Node)
 _PLAIN_TAGS = {f"{_TAG}{kind}" for kind in ("str", "int", "float", "bool", "null", "seq", "map")}
 
 
@@ -58,9 +60,20 @@ def plain_data(text: str, source: str, lines: dict[Loc, int]) -> dict[Any, Any]:
     return read_with(_PolicyYamlLoader, text, source, lines)
 
 
+# Where libyaml and PyYAML's parser part ways (found by fuzzing both, tests/policies/test_policy_yaml.py): tabs,
+# line breaks other than "\n" and a byte order mark after the start (line numbers, breaks in values), tags ("!"),
+# and block scalar headers ("|", ">" followed by a comment). A policy needs none of them; a text holding one is read
+# by PyYAML's parser alone.
+_PYYAML_ONLY = re.compile("[\t\r\x85\u2028\u2029\ufeff!|>]")
+
+
+class _NotAlike(Exception):
+    """libyaml reads this text otherwise than PyYAML's parser: it is read again by the latter."""
+
+
 def _libyaml_reads_alike(text: str) -> bool:
-    """False where libyaml accepts what PyYAML's parser refuses: a tab after a value or inside plain text."""
-    return "\t" not in text
+    """Whether ``text`` is made only of the YAML both parsers read alike (what ``_PYYAML_ONLY`` leaves)."""
+    return _PYYAML_ONLY.search(text) is None
 
 
 def read_with(loader_class: type[_Composing], text: str, source: str, lines: dict[Loc, int]) -> dict[Any, Any]:
@@ -219,6 +232,28 @@ if yaml.__with_libyaml__:
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
             super().__init__(stream)
+            self._flow_depth = 0
+
+        def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
+            event = self.peek_event()
+            if self._flow_depth and not event.style and "?" in event.value:  # plain: style "" here, None in PyYAML
+                # PyYAML's parser ends a plain value at "?" inside [...] or {...} (YAML 1.1); libyaml reads on
+                raise _NotAlike("a plain value holding '?' inside a flow collection")
+            return super().compose_scalar_node(anchor)
+
+        def compose_sequence_node(self, anchor: Any) -> yaml.SequenceNode:
+            return self._nested(super().compose_sequence_node, anchor)
+
+        def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+            return self._nested(super().compose_mapping_node, anchor)
+
+        def _nested(self, compose: Callable[[Any], _Node], anchor: Any) -> _Node:
+            flow = bool(self.peek_event().flow_style)
+            self._flow_depth += flow
+            try:
+                return compose(anchor)
+            finally:
+                self._flow_depth -= flow
 
     _FastPolicyYamlLoader = _LibyamlPolicyLoader
 

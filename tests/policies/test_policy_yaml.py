@@ -92,6 +92,20 @@ CORNERS = {
     "carriage returns alone": "a: 1\rb: 2\r",
     "spaces before a colon": "a   : 1\nb :2\n",
     "a question mark and a dash as values": "a: ?\nb: -\nc: - x\n",
+    # where libyaml and PyYAML's parser part ways (found by fuzzing both): read by PyYAML's parser alone
+    "a non-specific tag": "k: !\n",
+    "a non-specific tag on a key": "? !\n",
+    "a comment right after a block scalar's header": "k: |#\n",
+    "a chomping indicator, then a comment": "k: |-#\n",
+    "a folded header, then a comment and a next line": "é: >#\x85",
+    "a byte order mark after a line separator": "k: \u2028\ufeff",
+    "a byte order mark after a new line": "k: \n\ufeff",
+    "a byte order mark after a next line, then a quoted key": '\x85\ufeff"=:x":\r  - !!int 1\n...',
+    "a directive ended by a line separator": "%YAML 1.1\u2028---\u2029'true': !\n",
+    "a question mark in a plain value inside a flow list": "x y: [http://h/?q=1, b]\n",
+    "a question mark in a plain key inside a flow mapping": "?x: {http://h/?q=1 : }\n",
+    "a cron expression inside a flow mapping": "a: {b: cron(0 * ? * * *)}\n",
+    "a question mark in a quoted value inside a flow list": "a: ['http://h/?q=1', \"?\"]\n",
 }
 
 
@@ -197,3 +211,19 @@ def test_mutated_policies_written_in_any_style_are_read_alike(path: tuple[str | 
     document = copy.deepcopy(DOCUMENT)
     at(document, path[:-1])[path[-1]] = value
     assert_read_alike(yaml.dump(document, Dumper=yaml.SafeDumper, sort_keys=False, **style))
+
+
+# YAML's indicators, line breaks and values, in any order: mostly texts that are not YAML, and the corners in between.
+PIECES = [
+    *("a", "b", "1", "x y", "é", "😀", "null", "true", "0x1F", "1e3", ".5", "~", "=", "@", "`", "\xa0", "<<"),
+    *(": ", ":", "- ", "-", "? ", "?", "[", "]", "{", "}", ", ", ",", "'", '"', "#", " #c", " ", "  ", "*", "&"),
+    *("!!str", "!!int", "!", "!e!", "%YAML 1.1\n", "%TAG !e! tag:x,2000:\n", "---", "...", "|", ">", "|2", "|-", ">+"),
+    *("\n", "\n  ", "\n    ", "\r\n", "\r", "\x85", "\u2028", "\u2029", "\ufeff", "\t", "\\", "\\n", "\\x41", "\\\n"),
+    *("http://h/?q=1", "cron(0 * ? * * *)"),
+]
+
+
+@settings(max_examples=600, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(st.sampled_from(PIECES), min_size=1, max_size=14), keyed=st.booleans())
+def test_any_text_of_yaml_pieces_is_read_alike(pieces: list[str], keyed: bool) -> None:
+    assert_read_alike(("k: " if keyed else "") + "".join(pieces))
