@@ -180,62 +180,40 @@ def bad_stack_outdir(policy: GovernancePolicy, tmp_path_factory: pytest.TempPath
     return outdir
 
 
-# ---- the checkov scans run in the background from the session's start ----------------------------
+# ---- slow subprocesses start at the session's start, on one niced thread ---------------------------
 
-SCANS = ("blueprint_scan", "bad_stack_scan", "lenient_policy_scan")  # the fixtures of tests/review/test_checkov_scan.py
+Prepare = Callable[[pytest.FixtureRequest, pytest.TempPathFactory], Callable[[], Any]]
+EARLY: dict[str, Prepare] = {}
 
 
-def lenient_policy(text: str) -> str:
-    """The shipped policy that also allows ap-east-1 and takes a one-year GOVERNANCE lock."""
-    import yaml
+def started_early(prepare: Prepare) -> Any:
+    """A session fixture named as ``prepare``, whose work starts at the session's start when a selected test uses it.
 
-    document = yaml.safe_load(text)
-    document["regions"]["allowed"] = [*document["regions"]["allowed"], "ap-east-1"]
-    document["regions"]["watched"] = [*document["regions"]["watched"], "ap-east-1"]
-    document["audit"].update(retention_years=1, object_lock_mode="GOVERNANCE")
-    return str(yaml.safe_dump(document))
+    ``prepare(request, tmp_path_factory)`` runs then, on the main thread (so anything the jsii kernel does happens
+    there), and returns the work: subprocesses (checkov, the commands as users run them) that one niced thread runs
+    while the tests run, in the order the modules were collected. The fixture waits for the work and returns what it
+    returned, or raises what it raised.
+    """
+    name = prepare.__name__
+    EARLY[name] = prepare
+
+    @pytest.fixture(scope="session", name=name)
+    def result(early_work: dict[str, Future[Any]]) -> Any:
+        return early_work[name].result()
+
+    return result
 
 
 @pytest.fixture(scope="session", autouse=True)
-def security_scans(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Future[Any]]:
-    """The scans the selected tests need, started now on one niced thread, in the order the tests need them: checkov
-    is a subprocess of about ten seconds per scan, which the other core can run while the tests run here. Whatever
-    needs the jsii kernel (the synths) happens here, on the main thread."""
-    wanted = {name for item in request.session.items for name in getattr(item, "fixturenames", ()) if name in SCANS}
+def early_work(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Future[Any]]:
+    wanted = {name for item in request.session.items for name in getattr(item, "fixturenames", ()) if name in EARLY}
     if not wanted:
         return {}
-    import subprocess
-    import sys
     from concurrent.futures import ThreadPoolExecutor
 
-    from review.scan import scan
-
-    jobs: dict[str, Callable[[], Any]] = {}
-    if "blueprint_scan" in wanted:
-        synthesized: Synthesized = request.getfixturevalue("synthesized")
-        policy: GovernancePolicy = request.getfixturevalue("policy")
-        reports = tmp_path_factory.mktemp("checkov-reports")
-        jobs["blueprint_scan"] = lambda: (scan(synthesized.outdir, reports, policy=policy), reports)
-    if wanted & {"bad_stack_scan", "lenient_policy_scan"}:
-        bad_stack: Path = request.getfixturevalue("bad_stack_outdir")
-        bad_reports = tmp_path_factory.mktemp("bad-stack-reports")
-        none = bad_reports / "no-suppressions.yaml"
-        none.write_text("[]\n")
-        # the command as a reviewer runs it, with no accepted finding
-        command = [sys.executable, "-m", "review.scan", "--outdir", str(bad_stack), "--reports", str(bad_reports)]
-        command += ["--suppressions", str(none)]
-        jobs["bad_stack_scan"] = lambda: (
-            subprocess.run(command, cwd=REPO, capture_output=True, check=False).returncode,
-            bad_reports,
-        )
-        lenient_file = tmp_path_factory.mktemp("lenient") / "lenient.yaml"
-        lenient_file.write_text(lenient_policy(DEFAULT_POLICY_PATH.read_text()))
-        lenient = load_policy(lenient_file)
-        jobs["lenient_policy_scan"] = lambda: scan(
-            bad_stack, lenient_file.parent / "reports", policy=lenient, suppressions_file=None
-        )
+    works = {name: prepare(request, tmp_path_factory) for name, prepare in EARLY.items() if name in wanted}
     pool = ThreadPoolExecutor(max_workers=1, initializer=yield_to_the_tests)
-    futures = {name: pool.submit(job) for name, job in jobs.items() if name in wanted}
+    futures = {name: pool.submit(work) for name, work in works.items()}
     pool.shutdown(wait=False)
     return futures
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from concurrent.futures import Future
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from policies.loader import DEFAULT_POLICY_PATH, load_policy
+from policies.model import GovernancePolicy
 from review.scan import (
     SUPPRESSIONS,
     UNTOUCHED_JSON,
@@ -19,15 +25,20 @@ from review.scan import (
     apply_suppressions,
     load_suppressions,
     main,
+    scan,
 )
+from tests.conftest import REPO, Synthesized, started_early
 
 CUSTOM_CHECKS = {f"CKV_MLGOV_{n}" for n in range(1, 8)}
 
 
-@pytest.fixture(scope="module")
-def blueprint_scan(security_scans: dict[str, Future[tuple[ScanResult, Path]]]) -> tuple[ScanResult, Path]:
-    """The blueprint's stacks scanned with the shipped policy (started at the session's start: tests/conftest.py)."""
-    return security_scans["blueprint_scan"].result()
+@started_early
+def blueprint_scan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Any]:
+    """The blueprint's stacks scanned with the shipped policy: the result and the reports."""
+    synthesized: Synthesized = request.getfixturevalue("synthesized")
+    policy: GovernancePolicy = request.getfixturevalue("policy")
+    reports = tmp_path_factory.mktemp("checkov-reports")
+    return lambda: (scan(synthesized.outdir, reports, policy=policy), reports)
 
 
 def test_every_stack_is_clean_with_only_the_listed_exceptions(blueprint_scan: tuple[ScanResult, Path]) -> None:
@@ -65,17 +76,32 @@ def test_reports_mark_accepted_findings_with_their_reason(blueprint_scan: tuple[
     assert f"{len(result.accepted)} findings are accepted" in (reports / "suppressions.md").read_text()
 
 
-@pytest.fixture(scope="module")
-def bad_stack_scan(security_scans: dict[str, Future[tuple[int, Path]]]) -> tuple[int, Path]:
-    """The non-compliant stack scanned once, by the command as a reviewer runs it, with no accepted finding: its exit
-    code and reports."""
-    return security_scans["bad_stack_scan"].result()
+@started_early
+def bad_stack_scan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Any]:
+    """The non-compliant stack scanned by the command as a reviewer runs it, with no accepted finding: its exit code
+    and reports."""
+    bad_stack: Path = request.getfixturevalue("bad_stack_outdir")
+    reports = tmp_path_factory.mktemp("bad-stack-reports")
+    none = reports / "no-suppressions.yaml"
+    none.write_text("[]\n")
+    command = [sys.executable, "-m", "review.scan", "--outdir", str(bad_stack), "--reports", str(reports)]
+    command += ["--suppressions", str(none)]
+    return lambda: (subprocess.run(command, cwd=REPO, capture_output=True, check=False).returncode, reports)
 
 
-@pytest.fixture(scope="module")
-def lenient_policy_scan(security_scans: dict[str, Future[ScanResult]]) -> ScanResult:
-    """The non-compliant stack under the shipped policy that also allows ap-east-1 and a one-year GOVERNANCE lock."""
-    return security_scans["lenient_policy_scan"].result()
+@started_early
+def lenient_policy_scan(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Any]:
+    """The non-compliant stack under the shipped policy that also allows ap-east-1 and takes a one-year GOVERNANCE
+    lock."""
+    bad_stack: Path = request.getfixturevalue("bad_stack_outdir")
+    document = yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
+    document["regions"]["allowed"] = [*document["regions"]["allowed"], "ap-east-1"]
+    document["regions"]["watched"] = [*document["regions"]["watched"], "ap-east-1"]
+    document["audit"].update(retention_years=1, object_lock_mode="GOVERNANCE")
+    policy_file = tmp_path_factory.mktemp("lenient") / "lenient.yaml"
+    policy_file.write_text(yaml.safe_dump(document))
+    lenient = load_policy(policy_file)
+    return lambda: scan(bad_stack, policy_file.parent / "reports", policy=lenient, suppressions_file=None)
 
 
 def test_each_organization_check_fails_on_the_non_compliant_stack(bad_stack_scan: tuple[int, Path]) -> None:
