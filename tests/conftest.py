@@ -190,7 +190,7 @@ def started_early(prepare: Prepare) -> Any:
     """A session fixture named as ``prepare``, whose work starts at the session's start when a selected test uses it.
 
     ``prepare(request, tmp_path_factory)`` runs then, on the main thread (so anything the jsii kernel does happens
-    there), and returns the work: subprocesses (checkov, the commands as users run them) that one niced thread runs
+    there), and returns the work: subprocesses (the checkov scans) that one niced thread runs
     while the tests run, in the order the modules were collected. The fixture waits for the work and returns what it
     returned, or raises what it raised.
     """

@@ -3,7 +3,7 @@
 Each command runs with no AWS credentials (no keys, no profile, no config files), no
 AWS_DEFAULT_REGION, and GOVERNANCE_POLICY pointing at the policy the case needs; its exit code
 and its output are checked, and no output may hold a traceback. Commands that import cdktn or
-the SageMaker SDK cost 5 to 10 s each, so only the cases that matter run them, and they start with the session.
+the SageMaker SDK cost 5 to 10 s each, so only the cases that matter run them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from infra.readback import GAP_GROUPS, GUARANTEES, verify_groups
 from infra.stack_order import STACK_NAMES, stack_dependencies
 from infra.terraform_cli import _tf_env, embedded_aws_env, guarantee_checklist
 from policies.loader import load_policy
-from tests.conftest import started_early
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD_POLICY = REPO / "policies" / "governance.yaml"
@@ -73,57 +71,14 @@ def bad_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-# The commands that import cdktn or the SageMaker SDK start with the session (tests/conftest.py, started_early).
-
-
-@started_early
-def app_outdir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Path]:
+@pytest.fixture(scope="module")
+def app_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`python -m infra.app` (make synth, and the app command of cdktf.json) once, in a clean environment."""
     tmp = tmp_path_factory.mktemp("app")
     env = {**clean_env(tmp), "CDKTF_OUTDIR": str(tmp / "cdktf.out")}
-
-    def synthesized() -> Path:
-        result = run(["infra.app"], env)
-        assert result.returncode == 0, result.stderr[-3000:]
-        return tmp / "cdktf.out"
-
-    return synthesized
-
-
-@started_early
-def app_with_a_boundary_over_iams_limit(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[], tuple[subprocess.CompletedProcess[str], Path]]:
-    """`python -m infra.app` with a policy whose permissions boundary comes out over IAM's limit: its run, its outdir."""
-    tmp = tmp_path_factory.mktemp("boundary")
-    data = load_policy(GOOD_POLICY).model_dump(mode="json")
-    data["organization"]["name"] = "a" * 20  # the longest the model allows
-    data["regions"]["global_service_actions"] += [f"service{i}:*" for i in range(60)]
-    policy = tmp / "governance.yaml"
-    policy.write_text(json.dumps(data))  # JSON is YAML
-    env = {**clean_env(tmp, policy=policy), "CDKTF_OUTDIR": str(tmp / "out")}
-    return lambda: (run(["infra.app"], env), tmp / "out")
-
-
-@started_early
-def pipeline_definition(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[], tuple[subprocess.CompletedProcess[str], Path]]:
-    """`python -m pipelines.cli definition` for credit-risk: its run and the definition it wrote."""
-    tmp = tmp_path_factory.mktemp("definition")
-    output = tmp / "credit-risk.json"
-    command = ["pipelines.cli", "definition", "--project", "credit-risk", "--output", str(output)]
-    return lambda: (run(command, clean_env(tmp)), output)
-
-
-@started_early
-def pipeline_run_local(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[], subprocess.CompletedProcess[str]]:
-    """`python -m pipelines.cli run-local` for credit-risk."""
-    tmp = tmp_path_factory.mktemp("run-local")
-    command = ["pipelines.cli", "run-local", "--project", "credit-risk", "--workdir", str(tmp / "run")]
-    return lambda: run(command, clean_env(tmp))
+    result = run(["infra.app"], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return tmp / "cdktf.out"
 
 
 # ---- infra.app and infra.summary (make synth, make demo) ---------------------------------------------
@@ -145,16 +100,21 @@ def test_app_refuses_a_bad_or_missing_policy_in_one_message(case: str, bad_polic
     assert not (tmp_path / "out").exists(), "nothing is written for a policy that cannot be used"
 
 
-def test_app_refuses_a_policy_whose_permissions_boundary_iam_would_refuse(
-    app_with_a_boundary_over_iams_limit: tuple[subprocess.CompletedProcess[str], Path],
-) -> None:
+def test_app_refuses_a_policy_whose_permissions_boundary_iam_would_refuse(tmp_path: Path) -> None:
     """IAM refuses a managed policy over 6,144 characters at deploy (LimitExceeded), which moto does not check: synth
     says so first, naming the field to change."""
-    result, outdir = app_with_a_boundary_over_iams_limit
+    data = load_policy(GOOD_POLICY).model_dump(mode="json")
+    data["organization"]["name"] = "a" * 20  # the longest the model allows
+    data["regions"]["global_service_actions"] += [f"service{i}:*" for i in range(60)]
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(json.dumps(data))  # JSON is YAML
+    result = run(["infra.app"], {**clean_env(tmp_path, policy=policy), "CDKTF_OUTDIR": str(tmp_path / "out")})
     assert result.returncode == 2, result.stderr[-2000:]
     assert "organization.name" in result.stderr and "over IAM's 6,144 for a managed policy" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not [p for p in outdir.rglob("*") if p.is_file()], "nothing is written for a policy that cannot be deployed"
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()], (
+        "nothing is written for a policy that cannot be deployed"
+    )
 
 
 def test_summary_prints_what_the_policy_produced(app_outdir: Path, tmp_path: Path) -> None:
@@ -173,19 +133,21 @@ def test_summary_without_synth_or_with_a_bad_policy(app_outdir: Path, bad_policy
 # ---- pipelines.cli -------------------------------------------------------------------------------------
 
 
-def test_pipeline_definition_is_offline_with_no_region_and_no_sdk_noise(
-    pipeline_definition: tuple[subprocess.CompletedProcess[str], Path],
-) -> None:
-    result, output = pipeline_definition
+def test_pipeline_definition_is_offline_with_no_region_and_no_sdk_noise(tmp_path: Path) -> None:
+    output = tmp_path / "credit-risk.json"
+    result = run(["pipelines.cli", "definition", "--project", "credit-risk", "--output", str(output)], clean_env(tmp_path))
     assert result.returncode == 0, result.stderr
     assert json.loads(output.read_text())["Steps"]
     assert result.stdout.strip() == f"wrote {output}"
     assert result.stderr == "", result.stderr  # no NoRegionError, no "Popping out ...", no INFO lines
 
 
-def test_pipeline_run_local_checks_the_policy(pipeline_run_local: subprocess.CompletedProcess[str]) -> None:
-    assert pipeline_run_local.returncode == 0, pipeline_run_local.stderr
-    assert "auc" in pipeline_run_local.stdout and "BELOW POLICY" not in pipeline_run_local.stdout
+def test_pipeline_run_local_checks_the_policy(tmp_path: Path) -> None:
+    result = run(
+        ["pipelines.cli", "run-local", "--project", "credit-risk", "--workdir", str(tmp_path / "run")], clean_env(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "auc" in result.stdout and "BELOW POLICY" not in result.stdout
 
 
 def test_pipeline_upsert_without_credentials_says_how_to_provide_them(tmp_path: Path) -> None:
