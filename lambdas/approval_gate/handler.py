@@ -230,7 +230,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("not an approval: nothing to check", extra={"status": parsed.detail.ModelApprovalStatus})
         return {"decision": "skipped", "subject": parsed.detail.ModelPackageArn}
     try:
-        return once_per_event(gate, event, context, logger=logger)
+        return once_per_event(gate, event, context)
     except (GateUndecided, EventInProgress):  # held back already / another delivery of this event is deciding
         raise
     except Exception as exc:  # the idempotency store, the audit write or the alert: nothing may stay Approved

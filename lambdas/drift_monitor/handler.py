@@ -146,4 +146,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         record_malformed(event, str(exc), rule_set=RuleSet.DATA_DRIFT, context=context, logger=logger, metrics=metrics)
         raise
     logger.info("drift run", extra={"endpoint": run.endpoint, "run": run.id, "delivery": event.get("id")})
-    return once_per_event(monitor, run.event, context, logger=logger)
+    return once_per_event(monitor, run.event, context)

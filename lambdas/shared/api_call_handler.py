@@ -50,7 +50,7 @@ def handle_event(
         logger.error("rejected a malformed event", extra={"reason": str(exc)})
         record_malformed(event, str(exc), rule_set=rule_set, context=context, logger=logger, metrics=metrics)
         raise
-    return once_per_event(process, event, context, logger=logger)
+    return once_per_event(process, event, context)
 
 
 def handle_api_call_event(

@@ -10,10 +10,9 @@ imports boto3 and its S3 transfer manager, about a tenth of a cold start (docs/b
 - A record in the way: ``COMPLETED`` gives back the stored result and the work is not done again; ``INPROGRESS`` raises
   ``EventInProgress`` (another delivery is deciding: retry later).
 - The work raising: the record is deleted (a retry does the work) and the exception goes on.
-- The work returning: the record becomes ``COMPLETED`` with the result, kept for the window. If that write fails,
-  the result is returned all the same (logged): the work is done, and failing now would have it taken for undone.
+- The work returning: the record becomes ``COMPLETED`` with the result, kept for the window.
 
-Any other failure of the table is raised: the caller fails closed. Results are encoded as Powertools encodes them
+Any failure of the table itself is raised: the caller fails closed. Results are encoded as Powertools encodes them
 (``Encoder``: decimals, dataclasses); an id Powertools would find missing (empty, or nothing but nulls) is refused.
 """
 
@@ -21,19 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from lambdas.shared import aws
 from lambdas.shared.settings import settings
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools import Logger
 
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 3600
 INPROGRESS, COMPLETED = "INPROGRESS", "COMPLETED"
@@ -126,9 +121,7 @@ def _claim(client: Any, table: str, key: str, context: Any) -> tuple[str, Any] |
     raise RuntimeError(f"the idempotency record {key} kept changing while it was claimed")
 
 
-def once_per_event(
-    process: Callable[..., dict[str, Any]], event: dict[str, Any], context: Any, *, logger: Logger | None = None
-) -> dict[str, Any]:
+def once_per_event(process: Callable[..., dict[str, Any]], event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Run ``process(event=..., context=...)`` once per event id; a redelivery gets the stored result."""
     event_id = event.get("id") if isinstance(event, dict) else None
     if _missing(event_id):
@@ -147,25 +140,15 @@ def once_per_event(
     except Exception:
         client.delete_item(TableName=table, Key={"id": {"S": key}})
         raise
-    try:
-        client.update_item(
-            TableName=table,
-            Key={"id": {"S": key}},
-            UpdateExpression="SET #response_data = :response_data, #expiry = :expiry, #status = :status",
-            ExpressionAttributeNames={"#expiry": "expiration", "#response_data": "data", "#status": "status"},
-            ExpressionAttributeValues={
-                ":expiry": {"N": str(int(time.time() + IDEMPOTENCY_WINDOW_SECONDS))},
-                ":response_data": {"S": json.dumps(result, cls=Encoder, sort_keys=True)},
-                ":status": {"S": COMPLETED},
-            },
-        )
-    except Exception:  # noqa: BLE001 - logged: the work is done whatever the table says
-        # The work is done: decided, acted on and recorded. Raising now would have the caller take a decided event
-        # for an undecided one (the gate would hold back the version it has just judged, with a second record).
-        # The record stays in progress until this invocation's deadline; a later delivery does the work again and
-        # finds the record and the actions done (audit keys, ledger). Powertools' utility raised here.
-        (logger or logging.getLogger(__name__)).exception(
-            "processed the event but could not mark it done; a redelivery after this invocation's deadline repeats it",
-            extra={"event_id": event_id, "idempotency_record": key},
-        )
+    client.update_item(
+        TableName=table,
+        Key={"id": {"S": key}},
+        UpdateExpression="SET #response_data = :response_data, #expiry = :expiry, #status = :status",
+        ExpressionAttributeNames={"#expiry": "expiration", "#response_data": "data", "#status": "status"},
+        ExpressionAttributeValues={
+            ":expiry": {"N": str(int(time.time() + IDEMPOTENCY_WINDOW_SECONDS))},
+            ":response_data": {"S": json.dumps(result, cls=Encoder, sort_keys=True)},
+            ":status": {"S": COMPLETED},
+        },
+    )
     return result

@@ -3,8 +3,7 @@
 Each case starts the idempotency table in the same state for both, on the same fixed clock, delivers the same event to
 both, and compares what they do (the work run or not, the result, the error) and the record they leave, to the
 second and the millisecond. A table written by one is read by the other, so records kept across an upgrade are
-honoured. One difference is deliberate: work that returned but cannot be marked done returns its result, where
-Powertools raised (``test_work_done_but_not_marked_done_returns_its_result``).
+honoured.
 """
 
 from __future__ import annotations
@@ -237,18 +236,15 @@ def test_a_refused_claim_answered_without_the_record_reads_it(world: World, lamb
         assert (now.worked, now.error) == EXPECTED[state]
 
 
-def refuse_calls(operation: str) -> None:
+@pytest.mark.parametrize("operation", ["PutItem", "UpdateItem", "DeleteItem"])
+def test_a_table_that_fails_fails_the_delivery(world: World, lambda_context: Any, clock: None, operation: str) -> None:
+    """The claim, the completion or the release failing is raised (the caller fails closed), leaving the table as
+    Powertools left it: no claim, a claim in progress, a claim in progress."""
+
     def refuse(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, operation)
 
     aws.client("dynamodb").meta.events.register(f"before-call.dynamodb.{operation}", refuse)
-
-
-@pytest.mark.parametrize("operation", ["PutItem", "DeleteItem"])
-def test_a_table_that_fails_fails_the_delivery(world: World, lambda_context: Any, clock: None, operation: str) -> None:
-    """The claim or the release failing is raised (the caller fails closed), leaving the table as Powertools left it:
-    no claim, a claim in progress."""
-    refuse_calls(operation)
     process = fail if operation == "DeleteItem" else decide
     before, now = both(world, lambda_context, process, approval_event(PACKAGE, event_id=EVENT_ID), "first delivery")
     assert now == before
@@ -256,30 +252,6 @@ def test_a_table_that_fails_fails_the_delivery(world: World, lambda_context: Any
     assert (now.worked, [dict(r)["status"] for r in now.records]) == (
         (0, []) if operation == "PutItem" else (1, [(("S", INPROGRESS),)])
     )
-
-
-def test_work_done_but_not_marked_done_returns_its_result(
-    world: World, lambda_context: Any, clock: None, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The completion failing after the work returned: the result is returned and the failure logged, where Powertools
-    raised (and the gate then held back the version it had just judged, recording a second decision). The table is
-    left as Powertools left it, the claim in progress: a redelivery before this invocation's deadline is refused as in
-    progress, one after it does the work again."""
-    refuse_calls("UpdateItem")
-    event = approval_event(PACKAGE, event_id=EVENT_ID)
-    before, now = both(world, lambda_context, decide, event, "first delivery")
-    assert (before.worked, before.error) == (1, "ClientError")
-    assert (now.worked, now.error, now.result) == (1, None, {"decision": "allow", "subject": PACKAGE, "attempt": 1})
-    assert now.records == before.records and [dict(r)["status"] for r in now.records] == [(("S", INPROGRESS),)]
-    (logged,) = [r for r in caplog.records if "could not mark it done" in r.getMessage()]
-    assert (logged.levelname, getattr(logged, "idempotency_record", None)) == ("ERROR", record_key(decide, EVENT_ID))
-
-    assert deliver(world, lambda_context, "handlers", decide, event).error == "EventInProgress"
-    lambda_context.get_remaining_time_in_millis = lambda: -1
-    clear(world)
-    WORK.clear()
-    once_per_event(decide, event, lambda_context)  # its deadline passes at once
-    assert deliver(world, lambda_context, "handlers", decide, event).worked == 1
 
 
 def test_the_record_key_is_the_function_and_the_event_id(world: World, lambda_context: Any, clock: None) -> None:
