@@ -236,9 +236,10 @@ if yaml.__with_libyaml__:
 
         def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
             event = self.peek_event()
-            if self._flow_depth and not event.style and "?" in event.value:  # plain: style "" here, None in PyYAML
-                # PyYAML's parser ends a plain value at "?" inside [...] or {...} (YAML 1.1); libyaml reads on
-                raise _NotAlike("a plain value holding '?' inside a flow collection")
+            if self._flow_depth and not event.style and (not event.value or "?" in event.value):  # plain: style ""
+                # Inside [...] or {...}, PyYAML's parser ends a plain value at "?" (YAML 1.1) where libyaml reads on,
+                # and refuses some empty entries ("[?, :]") that libyaml reads as empty values or drops.
+                raise _NotAlike("a plain value holding '?', or an empty one, inside a flow collection")
             return super().compose_scalar_node(anchor)
 
         def compose_sequence_node(self, anchor: Any) -> yaml.SequenceNode:
