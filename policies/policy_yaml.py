@@ -95,6 +95,8 @@ def read_with(loader_class: type[_Composing], text: str, source: str, lines: dic
         raise PolicyError([exc.issue], source) from None
     except yaml.YAMLError as exc:
         raise PolicyError([_yaml_issue(exc, text)], source) from None
+    except ValueError as exc:  # PyYAML's scanner turns an escape beyond Unicode into chr()'s ValueError
+        raise PolicyError([_escape_issue(exc, text)], source) from None
     except RecursionError:  # not reached with MAX_NESTING; kept so that no input can escape as a traceback
         raise PolicyError(
             [PolicyIssue((), f"the YAML nests too deeply (a policy needs at most {MAX_NESTING} levels)")], source
@@ -105,6 +107,18 @@ def read_with(loader_class: type[_Composing], text: str, source: str, lines: dic
     if builder.issues:
         raise PolicyError(builder.issues, source)
     return data
+
+
+def _escape_issue(exc: ValueError, text: str) -> PolicyIssue:
+    beyond = next((m for m in re.finditer(r"\\U([0-9A-Fa-f]{8})", text) if int(m.group(1), 16) > 0x10FFFF), None)
+    if beyond is None:
+        return PolicyIssue((), f"not valid YAML: {exc}")
+    return PolicyIssue(
+        (),
+        f"not valid YAML: the escape \\U{beyond.group(1)} names no character (the last is \\U0010FFFF); "
+        "write the character itself or a valid escape",
+        text[: beyond.start()].count("\n") + 1,
+    )
 
 
 # ---- bytes to text -------------------------------------------------------------------------------

@@ -520,6 +520,11 @@ def test_a_section_that_is_not_a_mapping_lists_its_fields() -> None:
             id="indentation",
         ),
         pytest.param(
+            ("owner_team: risk-analytics", 'owner_team: "risk-analytics\\U00110000"'),
+            "(top level) (line 48): not valid YAML: the escape \\U00110000 names no character (the last is \\U0010FFFF)",
+            id="escape-beyond-unicode",
+        ),
+        pytest.param(
             ("  home: eu-west-1", "\thome: eu-west-1"),
             "(top level) (line 22): not valid YAML: found character '\\t' that cannot start any token",
             id="tab",
