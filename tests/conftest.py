@@ -190,9 +190,10 @@ def started_early(prepare: Prepare) -> Any:
     """A session fixture named as ``prepare``, whose work starts at the session's start when a selected test uses it.
 
     ``prepare(request, tmp_path_factory)`` runs then, on the main thread (so anything the jsii kernel does happens
-    there), and returns the work: subprocesses (the checkov scans) that one niced thread runs
-    while the tests run, in the order the modules were collected. The fixture waits for the work and returns what it
-    returned, or raises what it raised.
+    there), and returns the work: subprocesses (the checkov scans) that one niced thread runs while the tests run, in
+    the order the modules were collected. The fixture waits for the work and returns what it returned, or raises what
+    it raised. Used only where it gained: the slow commands of tests/test_commands.py started this way made the tests
+    beside them slower by as much (docs/benchmarks.md).
     """
     name = prepare.__name__
     EARLY[name] = prepare
