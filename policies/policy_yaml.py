@@ -173,7 +173,10 @@ class _Composing(Composer, SafeConstructor, Resolver):
 
     yaml_implicit_resolvers = _NO_TIMESTAMPS
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str) -> None:  # after the parser's own __init__
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
         self._path: list[str | int] = []
         self._depth = 0
         self._values = 0
@@ -227,9 +230,6 @@ class _PolicyYamlLoader(_Composing, Reader, Scanner, Parser):
         Reader.__init__(self, stream)
         Scanner.__init__(self)
         Parser.__init__(self)
-        Composer.__init__(self)
-        SafeConstructor.__init__(self)
-        Resolver.__init__(self)
         super().__init__(stream)
 
 
@@ -242,9 +242,6 @@ if yaml.__with_libyaml__:
 
         def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
-            Composer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
             super().__init__(stream)
             self._flow_depth = 0
 
