@@ -331,10 +331,10 @@ class _Builder:
             return None
         try:
             return self.loader.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError) as exc:  # e.g. !!int abc
-            self.issues.append(
-                PolicyIssue(loc, f"{node.value!r} cannot be read as {node.tag.replace(_TAG, '')}: {exc}", _line(node))
-            )
+        except (yaml.YAMLError, ValueError, LookupError) as exc:  # !!int abc; !!int or !!bool with no value, !!bool maybe
+            kind = node.tag.replace(_TAG, "")
+            why = "" if isinstance(exc, LookupError) else f": {exc}"
+            self.issues.append(PolicyIssue(loc, f"{node.value!r} cannot be read as {kind}{why}", _line(node)))
             return None
 
 

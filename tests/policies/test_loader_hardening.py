@@ -535,6 +535,19 @@ def test_yaml_syntax_errors_point_at_the_line_to_fix(edit: tuple[str, str], expe
     assert only_problem(edit).startswith(expected)
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("!!int", "audit.retention_years (line 86): '' cannot be read as int"),
+        ("!!float", "audit.retention_years (line 86): '' cannot be read as float"),
+        ("!!bool", "audit.retention_years (line 86): '' cannot be read as bool"),
+        ("!!bool maybe", "audit.retention_years (line 86): 'maybe' cannot be read as bool"),
+    ],
+)
+def test_a_plain_tag_on_a_value_it_cannot_read_is_refused_with_the_line(value: str, expected: str) -> None:
+    assert only_problem(("retention_years: 7", f"retention_years: {value}")) == expected
+
+
 # ---- 10. hostile files ----------------------------------------------------------------------------
 HOSTILE = [
     ("alias_bomb.yaml", "a (line 2): uses a YAML anchor (&a); a policy has no need for anchors or aliases"),
