@@ -7,8 +7,9 @@ A violation sets the version back to Rejected with every violated rule in its Ap
 Fail closed: whenever the gate cannot finish (an unreadable policy, an AWS error, the idempotency
 store, the audit write, the alert), the version is set to PendingManualApproval, the hold is
 recorded, and the event is raised to be retried, then dead-lettered with an alarm. A retry decides
-on the facts the first attempt gathered, so it completes the record and the alert of the same
-decision instead of judging a version its own update changed.
+on the facts the first attempt gathered (and on what it found the event asks: a promotion into a stage,
+or the approval), so it completes the record and the alert of the same decision instead of judging a
+version its own update changed.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SPEC.name)
 # A complete model package ARN inside JSON text: it must end where its string ends.
 ARN_IN_TEXT = r'arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9](?:-*[A-Za-z0-9])*/\d+(?=")'
 FACTS = "facts"
+PROMOTION = "promotion"  # in the facts of an event that asked for a promotion
 
 
 class GateUndecided(RuntimeError):
@@ -95,18 +97,26 @@ def approver_from(event: dict[str, Any], package: dict[str, Any], policy: Govern
     return found, person(context)
 
 
+def first_look(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy, region: str) -> dict[str, Any]:
+    """What the event asks (a promotion into a stage, or the approval itself) and the facts to judge it on."""
+    if (stage := promotion_asked(package, policy)) is not None:  # a promotion into a stage, not an approval
+        promotion = promotion_facts(package, policy, stage)
+        return {PROMOTION: asdict(promotion), "asked_by": identity(package.get("LastModifiedBy"))}
+    data, reads = model_artifacts(package, policy, region)
+    gathered = replace(gather(package, region, *lineage_of(package, policy)), model_data=tuple(data), artifact_reads=tuple(reads))
+    approver, approver_person = approver_from(event, package, policy)
+    return asdict(gathered) | {"approved_by": approver, "approved_by_person": approver_person}
+
+
 def facts_for(
-    event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy, region: str, lineage: tuple[str, str | None]
-) -> ModelVersionFacts:
-    """The evidence, gathered by the first attempt for this event and reused by every retry."""
-
-    def first_look() -> dict[str, Any]:
-        data, reads = model_artifacts(package, policy, region)
-        gathered = replace(gather(package, region, *lineage), model_data=tuple(data), artifact_reads=tuple(reads))
-        approver, approver_person = approver_from(event, package, policy)
-        return asdict(gathered) | {"approved_by": approver, "approved_by_person": approver_person}
-
-    stored = ledger.remembered(FACTS, str(event["id"]), first_look)
+    event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy, region: str
+) -> tuple[ModelVersionFacts | PromotionFacts, str | None]:
+    """The facts and who asked, as the first attempt for this event found them; every retry judges the same: a
+    promotion the first attempt recorded is not judged again as an approval by the promoter."""
+    stored = ledger.remembered(FACTS, str(event["id"]), lambda: first_look(event, package, policy, region))
+    if PROMOTION in stored:
+        asked = stored[PROMOTION]
+        return PromotionFacts(**asked | {"artifact_changes": tuple(asked["artifact_changes"])}), stored.get("asked_by")
     reads_then = stored.get("artifact_reads") or []
     if "model_data" not in stored or "registered_at" not in stored or any("versions" not in r for r in reads_then):
         # remembered before the artifact pins (or before their checks): read the artifacts now
@@ -116,28 +126,24 @@ def facts_for(
     files = tuple(EvidenceFile(**f) for f in stored.pop("evidence_files"))
     data = tuple(ModelData(**d) for d in stored.pop("model_data", ()))
     reads = tuple(ArtifactRead(**r) for r in stored.pop("artifact_reads", ()))
-    return ModelVersionFacts(**stored, evidence_files=files, model_data=data, artifact_reads=reads)
+    facts = ModelVersionFacts(**stored, evidence_files=files, model_data=data, artifact_reads=reads)
+    return facts, facts.approved_by
 
 
 def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = parse_model_package_event(event)
     arn, region = parsed.detail.ModelPackageArn, parsed.region
-    promotion: PromotionFacts | None = None
     try:
         policy = governance_policy()
         package = describe_package(arn, region)
-        if (stage := promotion_asked(package, policy)) is not None:  # a promotion into a stage, not an approval
-            promotion = promotion_facts(package, policy, stage)
-            decision = decide_promotion(policy, promotion)
+        facts, actor = facts_for(event, package, policy, region)
+        if isinstance(facts, PromotionFacts):
+            decision = decide_promotion(policy, facts)
             result = SPEC.act(decision, model_version(arn, region))
-            actor = identity(package.get("LastModifiedBy"))
         else:
-            lineage = lineage_of(package, policy)
-            facts = facts_for(event, package, policy, region, lineage)
-            decision = decide_approval(policy, facts, lineage_bucket=lineage[0])
+            decision = decide_approval(policy, facts, lineage_bucket=lineage_of(package, policy)[0])
             status = str(package.get("ModelApprovalStatus"))
             result = act(decision, region, status)
-            actor = facts.approved_by
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         hold_back(arn, region, reason, event, context)
@@ -152,9 +158,9 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger=logger,
         metrics=metrics,
     )
-    if promotion is not None:
+    if isinstance(facts, PromotionFacts):
         if decision.allowed:  # the stage's deployer deploys only what the hub recorded as promoted into it
-            keep_promotion(promotion, str(outcome["audit_record"]))
+            keep_promotion(facts, str(outcome["audit_record"]))
     elif decision.allowed and status == "Approved":  # the deployer deploys only what the gate cleared; failing here holds it back
         clearance.clear(
             arn,

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.sts.models import sts_backends
 
 from lambdas.approval_gate import handler as gate
@@ -643,3 +644,37 @@ def test_a_retry_of_facts_remembered_before_the_stage_rule_reads_the_promotions(
 
     assert deployment_guard.handler(event, lambda_context)["decisions"] == ["allow"]
     assert [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["credit-risk-scoring"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "decision", "promoted_by"),
+    [("staging", "allow", "bob"), ("prod", "deny", None)],
+    ids=["allowed-promotion", "promotion-skipping-staging"],
+)
+def test_a_promotion_delivered_again_after_its_completion_failed_is_judged_as_the_same_promotion(
+    approved_in_the_hub: tuple[World, str], lambda_context: Any, stage: str, decision: str, promoted_by: str | None
+) -> None:
+    """The retry found the promotion recorded (or the stage refused) and judged the event as an approval by the
+    promoter: a second decision for one event, a refused promotion ending with the version Rejected, and an allowed
+    one rewriting who approved the version (review of 2026-11-26, I2)."""
+    from tests.lambdas.fault_matrix import _LaterRetries
+
+    world, version = approved_in_the_hub
+    world.sagemaker().update_model_package(ModelPackageArn=version, ModelLifeCycle={"Stage": stage, "StageStatus": "Approved"})
+    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
+    world.set_identities(version, created_by=registrar, approved_by=session_of("bob"))
+    event = approval_event(version, event_id="bob-asks-for-a-stage")
+    fail_calls(None, "dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", times=1)  # completing the event
+    later = _LaterRetries(lambda_context)  # the first delivery's in-progress lock has expired by the second
+
+    with pytest.raises(ClientError):
+        gate.handler(json.loads(json.dumps(event)), later)
+    assert gate.handler(json.loads(json.dumps(event)), later)["decision"] == decision
+
+    records = [r for r in world.audit_records() if r["event"]["id"] == event["id"]]
+    assert sorted(r["decision"] for r in records) == sorted([decision, "undecidable"])
+    (judged,) = [r for r in records if r["decision"] == decision]
+    assert judged["evidence"]["stage"] == stage and judged["who"] == session_of("bob")
+    assert world.status(version) == "PendingManualApproval", "held back when the first delivery could not complete"
+    assert (promoted(world, stage, version) or {}).get("by") == promoted_by
+    assert clearance(version)["approved_by_person"] == "alice"  # type: ignore[index]

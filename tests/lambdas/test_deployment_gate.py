@@ -381,7 +381,6 @@ def test_a_model_serving_a_cleared_version_with_other_model_data_is_quarantined(
 def test_a_retry_of_facts_remembered_before_the_pins_traces_again(world: World, lambda_context: Any) -> None:
     """Facts a first attempt stored before this release have no artifact changes: read as "none", the retry allowed
     an endpoint whose artifact had been replaced (review of 2026-11-26)."""
-    from dataclasses import asdict
 
     from lambdas.deployment_guard.trace import trace_endpoint
     from lambdas.shared import ledger
@@ -507,9 +506,8 @@ def test_a_gate_retry_of_facts_remembered_before_the_pins_reads_the_artifacts(wo
     event = approval_event(arn)
     event["detail"]["LastModifiedBy"] = {"IamIdentity": {"Arn": APPROVER, "SourceIdentity": "alice"}}
     package = sagemaker().describe_model_package(ModelPackageName=arn)
-    facts = gate.facts_for(event, package, world.policy, REGION, gate.lineage_of(package, world.policy))
-    before = {k: v for k, v in asdict(facts).items() if k not in ("model_data", "artifact_reads", "registered_at")}
-    ledger.forget(gate.FACTS, event["id"])  # facts_for above remembered the new shape: keep the old one only
+    first_look = gate.first_look(event, package, world.policy, REGION)
+    before = {k: v for k, v in first_look.items() if k not in ("model_data", "artifact_reads", "registered_at")}
     ledger.remembered(gate.FACTS, event["id"], lambda: json.loads(json.dumps(before, default=str)))
 
     assert gate.handler(event, lambda_context)["decision"] == "allow"
