@@ -15,7 +15,7 @@ import copy
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -126,13 +126,13 @@ class AccountsReading(Reading):
         approved: bool,
         cleared: bool,
         promoted_by: Mapping[str, str],
-        approved_by: str | None,
+        approvers: Collection[str],
         promoter: str,
     ) -> list[str]:
         """Why ``promoter`` may not promote a version into ``stage`` (empty: they may).
 
-        ``promoted_by`` maps each stage the version was already promoted into to who did it; ``approved_by`` is
-        the approver who set it to Approved in the hub (the entry stages' approver).
+        ``promoted_by`` maps each stage the version was already promoted into to who did it; ``approvers`` are
+        the people who approved it in the hub (the entry stages' approvers).
         """
         rule = self.rules().get(stage)
         if self.stage(stage) is None:
@@ -145,10 +145,10 @@ class AccountsReading(Reading):
         if rule.require_approved and not cleared:
             problems.append(f"the approval gate has not cleared the version ({stage} requires it)")
         entry = rule.after in self.entry_stages
-        previous = approved_by if entry else promoted_by.get(rule.after)
-        if not entry and previous is None:
+        previous = set(approvers) if entry else {promoted_by[rule.after]} if rule.after in promoted_by else set()
+        if not entry and not previous:
             problems.append(f"the version has not been promoted into {rule.after} ({stage} comes after it)")
-        if rule.distinct_approver and previous is not None and previous == promoter:
+        if rule.distinct_approver and promoter in previous:
             what = "approved the version" if entry else f"promoted it into {rule.after}"
             problems.append(f"{promoter} {what}; {stage} needs a different approver")
         return problems

@@ -115,8 +115,8 @@ def facts_for(
     promotion the first attempt recorded is not judged again as an approval by the promoter."""
     stored = ledger.remembered(FACTS, str(event["id"]), lambda: first_look(event, package, policy, region))
     if PROMOTION in stored:
-        asked = stored[PROMOTION]
-        return PromotionFacts(**asked | {"artifact_changes": tuple(asked["artifact_changes"])}), stored.get("asked_by")
+        asked = stored[PROMOTION] | {k: tuple(stored[PROMOTION][k]) for k in ("approvers", "artifact_changes")}
+        return PromotionFacts(**asked), stored.get("asked_by")
     reads_then = stored.get("artifact_reads") or []
     if "model_data" not in stored or "registered_at" not in stored or any("versions" not in r for r in reads_then):
         # remembered before the artifact pins (or before their checks): read the artifacts now

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from lambdas.approval_gate.evidence import person
 from lambdas.shared import ledger
 from lambdas.shared.artifacts import artifact_changes
-from lambdas.shared.clearance import clearance
+from lambdas.shared.clearance import approvers, clearance
 from policies.naming import PROMOTED
 from policies.rules.promotion import PromotionFacts, requested_stage
 
@@ -53,7 +53,7 @@ def promotion_facts(package: dict[str, Any], policy: GovernancePolicy, stage: st
         stage=stage,
         promoter=person(package.get("LastModifiedBy")),
         cleared=cleared is not None,
-        approved_by=(cleared or {}).get("approved_by_person"),
+        approvers=approvers(cleared),
         promoted_by=promoted_by,
         artifact_changes=_artifact_changes(cleared, package, arn.split(":")[3]),
     )

@@ -13,6 +13,7 @@ from typing import Any
 from lambdas.shared import ledger
 
 CLEARED = "cleared"
+APPROVERS = "approvers"
 PINNED = "pinned"  # pinned#<s3 uri>: a clearance pins that key (kept without expiry, like the clearance)
 
 
@@ -26,11 +27,20 @@ def clear(
 ) -> None:
     """``artifacts``: the model artifacts' pinned object versions (``policies.rules.artifacts.pins``), which the deployer
     and the deployment guard check; ``approved_by_person``: who approved, which a promotion rule with
-    ``distinct_approver`` compares with."""
+    ``distinct_approver`` compares with. Every person the gate judged as approving the version while its clearance
+    lasts stays on it (any update of an Approved version reaches the gate as an approval by whoever made it)."""
     for pin in artifacts:  # the deployment guard judges a write into a model store only when it hits a pinned key
         index_pin(pin["uri"], package_arn)
+    people = set(approvers(clearance(package_arn))) | ({approved_by_person} if approved_by_person else set())
     value: dict[str, Any] = {"audit_record": audit_record, "policy_version": policy_version, "artifacts": artifacts}
-    ledger.keep(CLEARED, package_arn, value | ({"approved_by_person": approved_by_person} if approved_by_person else {}))
+    ledger.keep(CLEARED, package_arn, value | ({APPROVERS: sorted(people)} if people else {}))
+
+
+def approvers(cleared: dict[str, Any] | None) -> tuple[str, ...]:
+    """The people a clearance records as approving its version (a clearance kept before they accumulated names one)."""
+    if not cleared:
+        return ()
+    return tuple(cleared.get(APPROVERS) or ([cleared["approved_by_person"]] if cleared.get("approved_by_person") else []))
 
 
 def clearance(package_arn: str) -> dict[str, Any] | None:

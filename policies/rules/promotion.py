@@ -34,8 +34,8 @@ class PromotionFacts:
     """The person who asked (the session's sts:SourceIdentity on LastModifiedBy); None when not recorded."""
     cleared: bool
     """Whether the gate cleared the version when it was approved."""
-    approved_by: str | None
-    """The person who approved the version (recorded with its clearance)."""
+    approvers: tuple[str, ...]
+    """The people who approved the version (recorded with its clearance: whoever the gate judged as approving it)."""
     promoted_by: Mapping[str, str] = field(default_factory=dict)
     """Stage -> the person who promoted the version into it, for the promotions the hub recorded."""
     artifact_changes: tuple[str, ...] = ()
@@ -63,7 +63,7 @@ def decide_promotion(policy: GovernancePolicy, facts: PromotionFacts) -> Decisio
             approved=True,
             cleared=facts.cleared,
             promoted_by=dict(facts.promoted_by),
-            approved_by=facts.approved_by,
+            approvers=facts.approvers,
             promoter=facts.promoter or "",
         )
     found = [Violation(RULE, p) for p in problems]
@@ -79,7 +79,7 @@ def decide_promotion(policy: GovernancePolicy, facts: PromotionFacts) -> Decisio
         evidence={
             "stage": facts.stage,
             "promoter": facts.promoter,
-            "approved_by_person": facts.approved_by,
+            "approvers": list(facts.approvers),
             "promoted_by": dict(facts.promoted_by),
             "cleared": facts.cleared,
             "artifact_changes": list(facts.artifact_changes),

@@ -23,7 +23,7 @@ from lambdas.deployment_guard import handler as deployment_guard
 from lambdas.model_deployer import handler as deployer
 from lambdas.region_guard import handler as guard
 from lambdas.shared import aws
-from lambdas.shared.clearance import clearance
+from lambdas.shared.clearance import approvers, clearance
 from lambdas.shared.settings import ENV, handler_environment
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
@@ -677,4 +677,35 @@ def test_a_promotion_delivered_again_after_its_completion_failed_is_judged_as_th
     assert judged["evidence"]["stage"] == stage and judged["who"] == session_of("bob")
     assert world.status(version) == "PendingManualApproval", "held back when the first delivery could not complete"
     assert (promoted(world, stage, version) or {}).get("by") == promoted_by
-    assert clearance(version)["approved_by_person"] == "alice"  # type: ignore[index]
+    assert approvers(clearance(version)) == ("alice",)
+
+
+def staging_needs_another_approver() -> GovernancePolicy:
+    """The three stages, with staging asked of someone other than the hub's approver (``distinct_approver`` after
+    the entry stage)."""
+    promotion = {
+        "staging": {"after": "dev", "require_approved": True, "distinct_approver": True},
+        "prod": {"after": "staging", "require_approved": True, "distinct_approver": True},
+    }
+    return policy_variant(three_stages(), accounts={**three_stages().accounts.model_dump(), "promotion": promotion})  # type: ignore[union-attr]
+
+
+def test_a_later_change_to_an_approved_version_does_not_take_its_approver_off_the_record(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """Any update of an Approved version (a description, a stage already recorded) reaches the gate as an approval
+    by whoever made it; the clearance then named that person as the approver instead of the one who approved, who
+    could then promote their own approval into a stage that needs another approver (review of 2026-11-26)."""
+    world = hub_handler(world_for, monkeypatch, "approval-gate", staging_needs_another_approver())
+    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
+    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"  # alice approves
+    world.sagemaker().update_model_package(ModelPackageArn=version, ApprovalDescription="reviewed the report again")
+    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
+    world.set_identities(version, created_by=registrar, approved_by=session_of("bob"))
+    assert gate.handler(approval_event(version, event_id="bob-edits"), lambda_context)["decision"] == "allow"
+
+    refused = ask_promotion(world, version, "staging", "alice", lambda_context)
+    assert refused["decision"] == "deny"
+    assert "alice approved the version; staging needs a different approver" in refused["explanation"]
+    assert ask_promotion(world, version, "staging", "bob", lambda_context)["decision"] == "deny", "judged as approving"
+    assert ask_promotion(world, version, "staging", "carol", lambda_context)["decision"] == "allow"

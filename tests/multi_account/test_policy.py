@@ -173,7 +173,7 @@ def test_a_bad_accounts_section_is_refused_naming_the_field_and_the_fix(change: 
 # ---- promotion (pure) ------------------------------------------------------------------------------------
 def promote(policy: GovernancePolicy, stage: str, **facts: Any) -> list[str]:
     assert policy.accounts is not None
-    given: dict[str, Any] = {"approved": True, "cleared": True, "promoted_by": {}, "approved_by": "alice", "promoter": "bob"}
+    given: dict[str, Any] = {"approved": True, "cleared": True, "promoted_by": {}, "approvers": ["alice"], "promoter": "bob"}
     return policy.accounts.promotion_problems(stage, **{**given, **facts})
 
 
@@ -187,6 +187,21 @@ def test_prod_needs_an_approver_other_than_the_staging_one(example_policy: Gover
     assert promote(example_policy, "prod", promoted_by={"staging": "bob"}, promoter="bob") == [
         "bob promoted it into staging; prod needs a different approver"
     ]
+
+
+def test_after_an_entry_stage_a_distinct_approver_is_none_of_the_versions_approvers(example_policy: GovernancePolicy) -> None:
+    """Everyone the gate judged as approving the version counts (any update of an Approved version is judged as an
+    approval by whoever made it)."""
+    assert example_policy.accounts is not None
+    rules = {**example_policy.accounts.model_dump()["promotion"], "staging": {"after": "dev", "distinct_approver": True}}
+    strict = policy_variant(example_policy, accounts={**example_policy.accounts.model_dump(), "promotion": rules})
+    both = {"approvers": ["alice", "bob"]}
+    assert promote(strict, "staging", **both, promoter="bob") == ["bob approved the version; staging needs a different approver"]
+    assert promote(strict, "staging", **both, promoter="alice") == [
+        "alice approved the version; staging needs a different approver"
+    ]
+    assert promote(strict, "staging", **both, promoter="carol") == []
+    assert promote(strict, "staging", approvers=[], promoter="carol") == []
 
 
 def test_prod_refuses_a_version_that_skipped_staging_or_is_not_approved(example_policy: GovernancePolicy) -> None:

@@ -67,10 +67,11 @@ def arguments(policy: GovernancePolicy) -> dict[str, list[tuple[Any, ...]]]:
     names = [p.name for p in policy.projects]
     metrics = [*KNOWN_METRICS, *policy.approval.custom_metrics, "unknown"]
     promotions = [
-        {"approved": a, "cleared": c, "promoted_by": {s: "alice" for s in stages[:1]}, "approved_by": "alice", "promoter": who}
+        {"approved": a, "cleared": c, "promoted_by": {s: "alice" for s in stages[:1]}, "approvers": approvers, "promoter": who}
         for a in (True, False)
         for c in (True, False)
         for who in ("alice", "bob")
+        for approvers in ((), ("alice",), ("carol", "bob"))
     ]
     return {
         "admits": [(v,) for v in (0.0, 0.5, 0.8, 1.0, float("nan"))],
