@@ -31,8 +31,6 @@ from lambdas.approval_gate.evidence import (
     person,
     registered_at,
 )
-from lambdas.approval_gate.promotion import keep as keep_promotion
-from lambdas.approval_gate.promotion import promotion_asked, promotion_facts
 from lambdas.shared import clearance, ledger
 from lambdas.shared.events import MalformedEvent, find_arn, parse_model_package_event
 from lambdas.shared.idempotency import EventInProgress, once_per_event
@@ -45,12 +43,12 @@ from policies.naming import APPROVAL_GATE
 from policies.rules.approval import ModelVersionFacts, decide_approval, undecidable_approval
 from policies.rules.artifacts import ArtifactRead, ModelData, pins
 from policies.rules.outcome import Action, Decision
-from policies.rules.promotion import PromotionFacts, decide_promotion
 from policies.rules.provenance import EvidenceFile
 from policies.rules.resources import ResourceFacts, ResourceKind
 
 if TYPE_CHECKING:
     from policies.model import GovernancePolicy
+    from policies.rules.promotion import PromotionFacts
 
 SPEC = handler_spec(APPROVAL_GATE)
 logger = Logger(service=SPEC.name)
@@ -99,9 +97,12 @@ def approver_from(event: dict[str, Any], package: dict[str, Any], policy: Govern
 
 def first_look(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy, region: str) -> dict[str, Any]:
     """What the event asks (a promotion into a stage, or the approval itself) and the facts to judge it on."""
-    if (stage := promotion_asked(package, policy)) is not None:  # a promotion into a stage, not an approval
-        promotion = promotion_facts(package, policy, stage)
-        return {PROMOTION: asdict(promotion), "asked_by": identity(package.get("LastModifiedBy"))}
+    if policy.accounts is not None:  # stages to promote into (promotion rules are read only when there are)
+        from lambdas.approval_gate.promotion import promotion_asked, promotion_facts
+
+        if (stage := promotion_asked(package, policy)) is not None:  # a promotion into a stage, not an approval
+            promotion = promotion_facts(package, policy, stage)
+            return {PROMOTION: asdict(promotion), "asked_by": identity(package.get("LastModifiedBy"))}
     data, reads = model_artifacts(package, policy, region)
     gathered = replace(gather(package, region, *lineage_of(package, policy)), model_data=tuple(data), artifact_reads=tuple(reads))
     approver, approver_person = approver_from(event, package, policy)
@@ -115,6 +116,8 @@ def facts_for(
     promotion the first attempt recorded is not judged again as an approval by the promoter."""
     stored = ledger.remembered(FACTS, str(event["id"]), lambda: first_look(event, package, policy, region))
     if PROMOTION in stored:
+        from policies.rules.promotion import PromotionFacts
+
         asked = stored[PROMOTION] | {k: tuple(stored[PROMOTION][k]) for k in ("approvers", "artifact_changes")}
         return PromotionFacts(**asked), stored.get("asked_by")
     reads_then = stored.get("artifact_reads") or []
@@ -137,13 +140,15 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         policy = governance_policy()
         package = describe_package(arn, region)
         facts, actor = facts_for(event, package, policy, region)
-        if isinstance(facts, PromotionFacts):
-            decision = decide_promotion(policy, facts)
-            result = SPEC.act(decision, model_version(arn, region))
-        else:
+        if isinstance(facts, ModelVersionFacts):
             decision = decide_approval(policy, facts, lineage_bucket=lineage_of(package, policy)[0])
             status = str(package.get("ModelApprovalStatus"))
             result = act(decision, region, status)
+        else:
+            from policies.rules.promotion import decide_promotion
+
+            decision = decide_promotion(policy, facts)
+            result = SPEC.act(decision, model_version(arn, region))
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         hold_back(arn, region, reason, event, context)
@@ -158,8 +163,10 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger=logger,
         metrics=metrics,
     )
-    if isinstance(facts, PromotionFacts):
+    if not isinstance(facts, ModelVersionFacts):
         if decision.allowed:  # the stage's deployer deploys only what the hub recorded as promoted into it
+            from lambdas.approval_gate.promotion import keep as keep_promotion
+
             keep_promotion(facts, str(outcome["audit_record"]))
     elif decision.allowed and status == "Approved":  # the deployer deploys only what the gate cleared; failing here holds it back
         clearance.clear(
