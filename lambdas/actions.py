@@ -3,18 +3,21 @@
 In the style of Cloud Custodian's actions: one small class per action, ``perform`` and its
 permissions side by side. A handler's role is generated from the actions it lists in
 ``lambdas/table.py``; ``tests/lambdas/test_permissions.py`` fails when a call is not granted.
+``grants()`` imports ``iam.grants`` when synth or the access review asks: a cold start never does.
 """
 
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from iam.grants import JOBS, WATCHED, Grant, On
 from lambdas.shared import aws
 from policies.rules.outcome import Action, Decision
 from policies.rules.resources import ResourceFacts, ResourceKind
 from policies.terms import PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
+
+if TYPE_CHECKING:
+    from iam.grants import Grant
 
 MAX_DESCRIPTION = 1024
 
@@ -23,7 +26,10 @@ class RemediationAction:
     """Base of every action: ``performs`` is the decision's action it carries out."""
 
     performs: ClassVar[Action]
-    grants: ClassVar[tuple[Grant, ...]]
+
+    @classmethod
+    def grants(cls) -> tuple[Grant, ...]:
+        raise NotImplementedError
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
@@ -40,11 +46,14 @@ class SetApprovalStatus(RemediationAction):
 
     status: ClassVar[str]
     prefix: ClassVar[str]
-    grants: ClassVar[tuple[Grant, ...]] = (
-        Grant("SetModelVersionApprovalStatus", ("sagemaker:UpdateModelPackage",), (On.MODEL_PACKAGES,)),
-    )
     attempts: ClassVar[int] = 1
     backoff_seconds: ClassVar[float] = 0.2
+
+    @classmethod
+    def grants(cls) -> tuple[Grant, ...]:
+        from iam.grants import Grant, On
+
+        return (Grant("SetModelVersionApprovalStatus", ("sagemaker:UpdateModelPackage",), (On.MODEL_PACKAGES,)),)
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
@@ -77,11 +86,25 @@ class HoldModelVersion(SetApprovalStatus):
     attempts = 4
 
 
+class QuarantineDriftingVersion(SetApprovalStatus):
+    """A version whose traffic drifted goes back to PendingManualApproval with the drifting features in its
+    ApprovalDescription (``drift.on_breach: quarantine``, enforce mode). Leaving Approved revokes its clearance,
+    and the deployment guard then quarantines the endpoints serving it."""
+
+    performs = Action.REVERT_TO_PENDING
+    status = "PendingManualApproval"
+    prefix = "Sent back by the drift monitor"
+    attempts = 3
+
+
 class RejectPromotion(RemediationAction):
     """Set a version's stage status (SageMaker's ModelLifeCycle) back to Rejected, with the reasons as its description."""
 
     performs = Action.REJECT_PROMOTION
-    grants: ClassVar[tuple[Grant, ...]] = SetApprovalStatus.grants
+
+    @classmethod
+    def grants(cls) -> tuple[Grant, ...]:
+        return SetApprovalStatus.grants()  # the same call, on the version's ModelLifeCycle
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
@@ -103,7 +126,12 @@ class TagResource(RemediationAction):
     """Apply the required classification tag."""
 
     performs = Action.TAG_RESOURCE
-    grants: ClassVar[tuple[Grant, ...]] = (Grant("SetClassificationTags", ("sagemaker:AddTags",), WATCHED),)
+
+    @classmethod
+    def grants(cls) -> tuple[Grant, ...]:
+        from iam.grants import WATCHED, Grant
+
+        return (Grant("SetClassificationTags", ("sagemaker:AddTags",), WATCHED),)
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
@@ -125,9 +153,14 @@ class StopJob(RemediationAction):
     """Stop a training, processing or transform job."""
 
     performs = Action.STOP_JOB
-    grants: ClassVar[tuple[Grant, ...]] = (
-        Grant("StopJobs", ("sagemaker:StopProcessingJob", "sagemaker:StopTrainingJob", "sagemaker:StopTransformJob"), JOBS),
-    )
+
+    @classmethod
+    def grants(cls) -> tuple[Grant, ...]:
+        from iam.grants import JOBS, Grant
+
+        return (
+            Grant("StopJobs", ("sagemaker:StopProcessingJob", "sagemaker:StopTrainingJob", "sagemaker:StopTransformJob"), JOBS),
+        )
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
@@ -145,7 +178,9 @@ class StopJob(RemediationAction):
 class StopJobOrTagIfEnded(StopJob):
     """Stop the job; one that already ended gets the required tag instead, so its record is right."""
 
-    grants: ClassVar[tuple[Grant, ...]] = StopJob.grants + TagResource.grants
+    @classmethod
+    def grants(cls) -> tuple[Grant, ...]:
+        return StopJob.grants() + TagResource.grants()
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
@@ -157,7 +192,12 @@ class StopJobOrTagIfEnded(StopJob):
 
 class DeleteEndpoint(RemediationAction):
     performs = Action.DELETE_ENDPOINT
-    grants: ClassVar[tuple[Grant, ...]] = (Grant("DeleteEndpoints", ("sagemaker:DeleteEndpoint",), (On.ENDPOINTS,)),)
+
+    @classmethod
+    def grants(cls) -> tuple[Grant, ...]:
+        from iam.grants import Grant, On
+
+        return (Grant("DeleteEndpoints", ("sagemaker:DeleteEndpoint",), (On.ENDPOINTS,)),)
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
@@ -176,9 +216,12 @@ class QuarantineVariants(RemediationAction):
     it; the record says so, and only ``delete-endpoint`` stops every request."""
 
     performs = Action.QUARANTINE_VARIANTS
-    grants: ClassVar[tuple[Grant, ...]] = (
-        Grant("QuarantineVariants", ("sagemaker:UpdateEndpointWeightsAndCapacities",), (On.ENDPOINTS,)),
-    )
+
+    @classmethod
+    def grants(cls) -> tuple[Grant, ...]:
+        from iam.grants import Grant, On
+
+        return (Grant("QuarantineVariants", ("sagemaker:UpdateEndpointWeightsAndCapacities",), (On.ENDPOINTS,)),)
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:
@@ -197,38 +240,43 @@ class DeployModelVersion(RemediationAction):
     traffic (KMS-encrypted) into the project's lineage prefix, and the endpoint created or updated to it."""
 
     performs = Action.DEPLOY
-    grants: ClassVar[tuple[Grant, ...]] = (
-        Grant(
-            "DeployClearedVersions",
-            (
-                "sagemaker:AddTags",
-                "sagemaker:CreateEndpoint",
-                "sagemaker:CreateEndpointConfig",
-                "sagemaker:CreateModel",
-                "sagemaker:DescribeEndpoint",
-                "sagemaker:UpdateEndpoint",
+
+    @classmethod
+    def grants(cls) -> tuple[Grant, ...]:
+        from iam.grants import Grant, On
+
+        return (
+            Grant(
+                "DeployClearedVersions",
+                (
+                    "sagemaker:AddTags",
+                    "sagemaker:CreateEndpoint",
+                    "sagemaker:CreateEndpointConfig",
+                    "sagemaker:CreateModel",
+                    "sagemaker:DescribeEndpoint",
+                    "sagemaker:UpdateEndpoint",
+                ),
+                (On.MODELS, On.ENDPOINT_CONFIGS, On.ENDPOINTS),
             ),
-            (On.MODELS, On.ENDPOINT_CONFIGS, On.ENDPOINTS),
-        ),
-        Grant(
-            "PassProjectExecutionRoles",
-            ("iam:PassRole",),
-            (On.EXECUTION_ROLES,),
-            condition=(
-                ("StringEquals", f"aws:ResourceTag/{ROLE_KIND_TAG_KEY}", PIPELINE_ROLE_KIND),
-                ("StringEquals", "iam:PassedToService", "sagemaker.amazonaws.com"),
+            Grant(
+                "PassProjectExecutionRoles",
+                ("iam:PassRole",),
+                (On.EXECUTION_ROLES,),
+                condition=(
+                    ("StringEquals", f"aws:ResourceTag/{ROLE_KIND_TAG_KEY}", PIPELINE_ROLE_KIND),
+                    ("StringEquals", "iam:PassedToService", "sagemaker.amazonaws.com"),
+                ),
             ),
-        ),
-        # SageMaker creates the grants it needs for the endpoint's storage and capture; the deployer may not grant
-        # itself (or anyone) the key's use.
-        Grant(
-            "EncryptEndpointStorageAndCapture",
-            ("kms:CreateGrant",),
-            (On.DATA_KEY,),
-            condition=(("Bool", "kms:GrantIsForAWSResource", "true"),),
-        ),
-        Grant("DescribeTheDataKey", ("kms:DescribeKey",), (On.DATA_KEY,)),
-    )
+            # SageMaker creates the grants it needs for the endpoint's storage and capture; the deployer may not grant
+            # itself (or anyone) the key's use.
+            Grant(
+                "EncryptEndpointStorageAndCapture",
+                ("kms:CreateGrant",),
+                (On.DATA_KEY,),
+                condition=(("Bool", "kms:GrantIsForAWSResource", "true"),),
+            ),
+            Grant("DescribeTheDataKey", ("kms:DescribeKey",), (On.DATA_KEY,)),
+        )
 
     @classmethod
     def perform(cls, decision: Decision, target: ResourceFacts) -> str:

@@ -2,22 +2,19 @@
 
 Naming, packaging (``infra/lambda_packaging.py``), the enforcement stack and the permission
 tests read this table. Adding a handler is one entry here plus its package under ``lambdas/``
-(recipe in docs/architecture.md).
+(recipe in docs/architecture.md). What a handler reads is declared in its package's ``grants`` module,
+what it may do by its remedies (``lambdas/actions.py``); both are read when synth or the access review asks
+for the grants, so a cold start, which reads its own entry, never imports ``iam.grants``.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from iam.grants import Grant, On
 from lambdas import actions, routing
-from lambdas.approval_gate import grants as gate_grants
-from lambdas.deployment_guard import grants as guard_grants
-from lambdas.drift_monitor import grants as drift_grants
-from lambdas.shared import sagemaker_resources
-from lambdas.shared.grants import IDEMPOTENCY_GRANTS, READ_ARTIFACT_VERSIONS, RUNTIME_GRANTS
 from policies.naming import (
     APPROVAL_GATE,
     CLASSIFICATION_TAGS,
@@ -31,17 +28,8 @@ from policies.rules.outcome import Action, Decision
 from policies.rules.resources import ResourceFacts
 
 if TYPE_CHECKING:
+    from iam.grants import Grant
     from policies.model import GovernancePolicy
-
-# What the Lambda platform does with the function's role: decrypt its environment and use the
-# encrypted table, send failed async events to the DLQ, write logs and traces.
-PLATFORM_GRANTS: tuple[Grant, ...] = (
-    Grant("UseOpsKey", ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), (On.OPS_KEY,)),
-    Grant("SendFailedEventsToDeadLetterQueue", ("sqs:SendMessage",), (On.OWN_DEAD_LETTER_QUEUE,)),
-    Grant("WriteOwnLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), (On.OWN_LOG_GROUP,)),
-    # X-Ray has no resource-level permissions for these two actions.
-    Grant("SendTraces", ("xray:PutTelemetryRecords", "xray:PutTraceSegments"), (On.ANY,)),
-)
 
 Route = Callable[["GovernancePolicy"], routing.Pattern]
 Schedule = Callable[["GovernancePolicy"], str]
@@ -56,8 +44,6 @@ class HandlerSpec:
     description: str
     route: Route | None
     """The EventBridge pattern of the rule that invokes it; None for a handler people invoke directly."""
-    reads: tuple[Grant, ...]
-    """What gathering the facts needs."""
     remedies: tuple[type[actions.RemediationAction], ...]
     """The actions it may take, one per decision action."""
     schedule: Schedule | None = None
@@ -76,9 +62,17 @@ class HandlerSpec:
         return f"lambdas.{self.package}.handler.handler"
 
     @property
+    def reads(self) -> tuple[Grant, ...]:
+        """What gathering the facts needs: ``READS`` of the handler's ``grants`` module."""
+        declared: tuple[Grant, ...] = importlib.import_module(f"lambdas.{self.package}.grants").READS
+        return declared
+
+    @property
     def grants(self) -> tuple[Grant, ...]:
         """Everything the handler's role allows, in statement order."""
-        remedies = tuple(g for remedy in self.remedies for g in remedy.grants)
+        from lambdas.shared.grants import IDEMPOTENCY_GRANTS, PLATFORM_GRANTS, RUNTIME_GRANTS
+
+        remedies = tuple(g for remedy in self.remedies for g in remedy.grants())
         idempotency = IDEMPOTENCY_GRANTS if self.at_least_once else ()
         # Once each: remedies may share a grant (every approval-status remedy updates the model package).
         return tuple(dict.fromkeys((*RUNTIME_GRANTS, *idempotency, *PLATFORM_GRANTS, *self.reads, *remedies)))
@@ -110,7 +104,6 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="approval_gate",
         description="Rejects model versions approved against the governance policy",
         route=routing.approvals,
-        reads=gate_grants.READS,
         remedies=(actions.RejectModelVersion, actions.HoldModelVersion, actions.RejectPromotion),
     ),
     HandlerSpec(
@@ -118,7 +111,6 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="classification_tags",
         description="Keeps data-classification tags on SageMaker resources at their project's level",
         route=routing.create_and_tag_calls_in_allowed_regions,
-        reads=(sagemaker_resources.READ_TAGS, sagemaker_resources.READ_RUN_AS_ROLE),
         remedies=(actions.TagResource, actions.StopJobOrTagIfEnded),
     ),
     HandlerSpec(
@@ -126,7 +118,6 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="region_guard",
         description="Stops or deletes SageMaker work created outside the allowed Regions",
         route=routing.create_calls_outside_allowed_regions,
-        reads=(sagemaker_resources.READ_TAGS,),
         remedies=(actions.StopJob, actions.DeleteEndpoint),
     ),
     HandlerSpec(
@@ -134,7 +125,6 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="tamper_watch",
         description="Records and alerts on calls that would switch governance off, attempted or done",
         route=routing.tamper_calls,
-        reads=(Grant("ReadKeyAliases", ("kms:ListAliases",), (On.ANY,)),),  # ListAliases has no resource-level permission
         remedies=(),
     ),
     HandlerSpec(
@@ -142,7 +132,6 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="model_deployer",
         description="Deploys model versions the approval gate cleared; the one role allowed to create models and endpoints",
         route=None,
-        reads=(Grant("ReadModelVersions", ("sagemaker:DescribeModelPackage",), (On.MODEL_PACKAGES,)), READ_ARTIFACT_VERSIONS),
         remedies=(actions.DeployModelVersion,),
         region_bound=True,
         at_least_once=False,
@@ -152,7 +141,6 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="deployment_guard",
         description="Quarantines endpoints serving model versions the approval gate has not cleared",
         route=routing.deployment_changes,
-        reads=guard_grants.READS,
         remedies=(actions.DeleteEndpoint, actions.QuarantineVariants),
         schedule=lambda policy: policy.deployment.sweep_schedule,
     ),
@@ -161,8 +149,7 @@ HANDLERS: tuple[HandlerSpec, ...] = (
         package="drift_monitor",
         description="Compares each drift-job endpoint's captured traffic with its model version's baseline, on the endpoint's schedule",
         route=None,  # one EventBridge Scheduler schedule per endpoint, in the monitoring stack (docs/drift.md)
-        reads=drift_grants.READS,
-        remedies=(drift_grants.QuarantineDriftingVersion,),
+        remedies=(actions.QuarantineDriftingVersion,),
         numeric=True,
         memory_mb=1769,  # one full vCPU
         timeout_seconds=300,

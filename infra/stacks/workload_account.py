@@ -39,7 +39,7 @@ RESERVED_CONCURRENCY = 10
 
 def acting_grants(spec: HandlerSpec) -> tuple:  # type: ignore[type-arg]
     """What a handler does in a workload account: what it reads and its remedies (its runtime stays in the hub)."""
-    return (*spec.reads, *(grant for remedy in spec.remedies for grant in remedy.grants))
+    return (*spec.reads, *(grant for remedy in spec.remedies for grant in remedy.grants()))
 
 
 class WorkloadAccountStack(GovernanceStack):

@@ -20,8 +20,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from lambdas.actions import QuarantineDriftingVersion
 from lambdas.drift_monitor.gather import Run, write_report
-from lambdas.drift_monitor.grants import QuarantineDriftingVersion
 from lambdas.drift_monitor.run import DriftRun, parse_run
 from lambdas.shared import aws, ledger
 from lambdas.shared.api_call_handler import record_malformed

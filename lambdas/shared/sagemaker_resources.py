@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from iam.grants import WATCHED, Grant
 from lambdas.shared import aws
 from policies.rules.resources import ResourceFacts, ResourceKind
 
-READ_TAGS = Grant("ReadTags", ("sagemaker:ListTags",), WATCHED)
-# A tag call's record names only the resource: the role it runs as is read from the resource.
-READ_RUN_AS_ROLE = Grant(
-    "ReadRunAsRole", ("sagemaker:DescribeModel", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeTrainingJob"), WATCHED
-)
 _ROLE_OF: dict[ResourceKind, tuple[str, str, str]] = {
     ResourceKind.MODEL: ("describe_model", "ModelName", "ExecutionRoleArn"),
     ResourceKind.TRAINING_JOB: ("describe_training_job", "TrainingJobName", "RoleArn"),

@@ -392,7 +392,7 @@ def _remediation(policy: GovernancePolicy, names: Names) -> Iterator[GovernedReq
     """Every call each handler makes on a SageMaker resource, wherever that resource may be."""
     project = policy.projects[0].name if policy.projects else "project"
     for spec in HANDLERS:
-        grants = dict.fromkeys([*spec.reads, *(g for remedy in spec.remedies for g in remedy.grants)])  # remedies share some
+        grants = dict.fromkeys([*spec.reads, *(g for remedy in spec.remedies for g in remedy.grants())])  # remedies share some
         for grant in grants:
             for on in grant.on:
                 if on not in _REMEDIATED:

@@ -50,6 +50,7 @@ except Exception as exc:
     outcome = type(exc).__name__
 foreign = sorted({{m.split(".")[0] for m in sys.modules}} & {{"yaml", "cdktn", "sagemaker", "moto", "pandas"}})
 multi_account = sorted({{m for m in sys.modules if m.endswith(".promotion")}})  # the shipped policy has no stages
+synth_only = sorted({{m for m in sys.modules if m == "iam.grants" or m.endswith(".grants")}})  # the roles' grants
 # An event processed once, on a table that takes every write: what a first event loads besides its reader.
 from lambdas.shared import aws, idempotency
 class Table:
@@ -58,7 +59,7 @@ aws._clients[("dynamodb", None, None)] = Table()
 once = idempotency.once_per_event(lambda event, context: {{"decision": "allow"}}, {{"id": "probe"}}, Context())
 print(json.dumps({{"imported_s": imported, "outcome": outcome, "foreign": foreign, "validation_at_import": validation_at_import,
                   "validation_after_an_event": validation_stack(), "once": once, "boto3": "boto3" in sys.modules,
-                  "multi_account": multi_account}}))
+                  "multi_account": multi_account, "synth_only": synth_only}}))
 """
 
 
@@ -113,6 +114,7 @@ def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, po
     assert report["once"] == {"decision": "allow"}
     assert not report["boto3"], "a cold start loads boto3 (and its S3 transfer manager): clients come from botocore"
     assert report["multi_account"] == [], "a single-account cold start loads the promotion rules"
+    assert report["synth_only"] == [], "a cold start loads the IAM grants, which only synth and the access review read"
 
 
 def test_the_packaged_policy_skips_validation_only_when_its_digest_vouches_for_it(
