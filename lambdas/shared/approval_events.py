@@ -21,10 +21,7 @@ class ModelPackageStateChange:
     ModelPackageVersion: int | None
 
 
-@dataclass(frozen=True)
-class ModelPackageStateChangeEvent(EventBridgeEvent):
-    detail: ModelPackageStateChange
-
+class ModelPackageStateChangeEvent(EventBridgeEvent[ModelPackageStateChange]):
     @classmethod
     def read(cls, event: Any) -> ModelPackageStateChangeEvent:
         return cls.read_with(event, MODEL_PACKAGE_STATE_CHANGE, _read_change)

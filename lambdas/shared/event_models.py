@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 
 @cache
@@ -121,9 +121,13 @@ class Reader:
             raise EventShapeError(self.problems)
 
 
+Detail = TypeVar("Detail")
+
+
 @dataclass(frozen=True)
-class EventBridgeEvent:
-    """The EventBridge envelope every handled event arrives in."""
+class EventBridgeEvent(Generic[Detail]):
+    """The EventBridge envelope every handled event arrives in, and its detail. A kind of event is a plain subclass
+    naming its detail (``class ...(EventBridgeEvent[...])``): one dataclass for every kind, built once per cold start."""
 
     version: str
     id: str
@@ -134,15 +138,16 @@ class EventBridgeEvent:
     resources: list[str]
     detail_type: str
     replay_name: str | None
+    detail: Detail
 
     @classmethod
-    def read_with(cls, event: Any, detail_type: str, read_detail: Callable[[dict[str, Any], Reader], Any]) -> Self:
+    def read_with(cls, event: Any, detail_type: str, read_detail: Callable[[dict[str, Any], Reader], Detail]) -> Self:
         """The event: its envelope, and its detail read by ``read_detail``; every problem of both, or the event."""
         reader = Reader()
         fields, detail = cls.envelope(event, reader, detail_type)
         read = read_detail(detail, reader)
         reader.done()
-        return cls(**fields, detail=read)  # type: ignore[call-arg]  # every kind of event declares its detail
+        return cls(**fields, detail=read)
 
     @staticmethod
     def envelope(event: Any, reader: Reader, detail_type: str) -> tuple[dict[str, Any], dict[str, Any]]:
