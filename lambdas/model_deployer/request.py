@@ -12,8 +12,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from lambdas.shared.event_models import Reader
 from lambdas.shared.events import MODEL_PACKAGE_ARN, read_or_refuse
+from lambdas.shared.field_reader import Reader
 from policies.terms import ENDPOINT_NAME, INSTANCE_TYPE, SLUG
 
 MAX_INSTANCES = 10

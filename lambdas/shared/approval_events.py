@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.shared.event_models import EventBridgeEvent, Reader
+from lambdas.shared.event_models import EventBridgeEvent
 from lambdas.shared.events import MODEL_PACKAGE_ARN
+from lambdas.shared.field_reader import Reader
 from policies.rules.resources import MODEL_PACKAGE_STATE_CHANGE
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")

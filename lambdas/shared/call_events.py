@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Self
 
-from lambdas.shared.event_models import EventBridgeEvent, Reader
+from lambdas.shared.event_models import EventBridgeEvent
 from lambdas.shared.events import TAMPER_ALL_TARGET_FIELDS, TAMPER_TARGET_FIELDS, MalformedEvent, identity_arn
+from lambdas.shared.field_reader import Reader
 from policies.rules.resources import API_CALL_VIA_CLOUDTRAIL
 from policies.rules.tampering import BUS_POLICY_CALLS, DEFAULT_EVENT_BUS
 

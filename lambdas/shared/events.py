@@ -46,7 +46,7 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
 
 def read_or_refuse(read: Callable[[Any], Parsed], event: Any, what: str) -> Parsed:
     """``read(event)``; whatever stops a reader (a named problem, or an input no check foresaw) makes the event malformed."""
-    from lambdas.shared.event_models import EventShapeError
+    from lambdas.shared.field_reader import EventShapeError
 
     try:
         return read(event)

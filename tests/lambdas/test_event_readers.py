@@ -11,8 +11,8 @@ import pytest
 from lambdas.model_deployer.request import parse_request
 from lambdas.shared.approval_events import ModelPackageStateChangeEvent
 from lambdas.shared.call_events import SageMakerApiCallEvent, TamperCallEvent
-from lambdas.shared.event_models import EventShapeError
 from lambdas.shared.events import MalformedEvent, parse_model_package_event
+from lambdas.shared.field_reader import EventShapeError
 from policies.rules.tampering import BUS_POLICY_CALLS, DEFAULT_EVENT_BUS
 from tests.events import CALL_FIXTURES, TAMPER_REQUESTS, load_event, tamper_event
 
