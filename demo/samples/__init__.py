@@ -214,6 +214,24 @@ TAMPER_REQUESTS: dict[str, tuple[str, str, dict[str, Any]]] = {
         "DeleteLogGroup",
         {"logGroupName": "/aws/cloudtrail/acme-governance-trail"},
     ),
+    "trail-log-group-key-replaced": (
+        "logs.amazonaws.com",
+        "AssociateKmsKey",
+        {
+            "resourceIdentifier": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/cloudtrail/acme-governance-trail",
+            "kmsKeyId": "arn:aws:kms:eu-west-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        },
+    ),
+    "trail-log-group-key-removed": (
+        "logs.amazonaws.com",
+        "DisassociateKmsKey",
+        {"logGroupName": "/aws/cloudtrail/acme-governance-trail"},
+    ),
+    "trail-log-group-retention-shortened": (
+        "logs.amazonaws.com",
+        "PutRetentionPolicy",
+        {"logGroupName": "/aws/cloudtrail/acme-governance-trail", "retentionInDays": 1},
+    ),
     "failed-events-dropped": (
         "lambda.amazonaws.com",
         "PutFunctionEventInvokeConfig",

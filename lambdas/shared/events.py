@@ -40,7 +40,8 @@ TAMPER_TARGET_FIELDS: dict[str, tuple[str, ...]] = {
     "sqs.amazonaws.com": ("queueUrl",),  # a schedule is known by its group; a group by its name
     "sns.amazonaws.com": ("topicArn", "subscriptionArn"),
     "monitoring.amazonaws.com": ("alarmName", "alarmNames"),  # DeleteAlarms and DisableAlarmActions name a list
-    "logs.amazonaws.com": ("filterName", "logGroupName"),  # a metric filter call names both: each is judged
+    # a metric filter call names both: each is judged; a key call may name its group by ARN (resourceIdentifier)
+    "logs.amazonaws.com": ("filterName", "logGroupName", "resourceIdentifier"),
 }
 
 

@@ -62,6 +62,11 @@ TAMPER_CALLS: Mapping[str, Mapping[str, str]] = {
         "DeleteMetricFilter": "deleted the governance metric filter",
         "PutMetricFilter": "changed the governance metric filter",
         "DeleteLogGroup": "deleted the log group",
+        # CloudWatch Logs ingests nothing into a group whose key is disabled: another key, later disabled, silences the
+        # trail's metric filters and the alarms on them.
+        "AssociateKmsKey": "encrypted with another key the log group",
+        "DisassociateKmsKey": "removed the key of the log group",
+        "PutRetentionPolicy": "changed how long it keeps the log group",
     },
     "iam.amazonaws.com": {
         "CreatePolicyVersion": "wrote a new version of the boundary",
@@ -151,6 +156,13 @@ def _function_name(target: str) -> str:
     return parts[0]
 
 
+def _log_group(target: str) -> str:
+    """The log group a CloudWatch Logs call names: by name, or by ARN (``resourceIdentifier``, ``...:log-group:<name>[:*]``)."""
+    if target.startswith("arn:") and ":log-group:" in target:
+        return target.split(":log-group:", 1)[1].removesuffix(":*")
+    return target
+
+
 @dataclass(frozen=True)
 class CallFacts:
     """A CloudTrail record of one call, as the tamper watch sees it."""
@@ -206,8 +218,8 @@ def _governed(policy: GovernancePolicy, facts: CallFacts, target: str, handlers:
         # the blueprint names its alarms and metric filters <org>-...; its log groups are the trail's and the handlers'
         "monitoring.amazonaws.com": lambda: target.startswith(f"{names.org}-"),
         "logs.amazonaws.com": lambda: (
-            target.startswith(f"{names.org}-")
-            or target in {names.trail_log_group, *(names.handler_log_group(h) for h in handlers)}
+            _log_group(target).startswith(f"{names.org}-")
+            or _log_group(target) in {names.trail_log_group, *(names.handler_log_group(h) for h in handlers)}
         ),
     }
     check = named.get(facts.event_source)

@@ -66,6 +66,9 @@ def test_a_denied_attempt_is_alerted_as_an_attempt(world: World, lambda_context:
         ("alarm-changed", {"alarmName": "team-errors"}),
         ("metric-filter-deleted", {"logGroupName": "team-logs", "filterName": "team-filter"}),
         ("trail-log-group-deleted", {"logGroupName": "/aws/lambda/team-etl"}),
+        ("trail-log-group-key-replaced", {"resourceIdentifier": "arn:aws:logs:eu-west-1:123456789012:log-group:team-logs:*"}),
+        ("trail-log-group-key-removed", {"logGroupName": "team-logs"}),
+        ("trail-log-group-retention-shortened", {"logGroupName": "/aws/lambda/team-etl"}),
         ("failed-events-dropped", {"functionName": "team-etl"}),
     ],
 )
