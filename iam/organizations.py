@@ -71,14 +71,18 @@ HUB_POLICY_ACTIONS: tuple[str, ...] = (
 # room left for these in IAM's managed-policy quota.)
 DEAD_LETTER_ACTIONS: tuple[str, ...] = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage")
 # Where every alert goes and what raises them: the alerts topic and its subscriptions, the handlers' and the trail's
-# alarms, the trail's metric filters. Switched off, every later alert (the tamper watch's too) reaches nobody.
+# alarms, the trail's metric filters and its log group (another key, later disabled, stops what the filters count).
+# Switched off, every later alert (the tamper watch's too) reaches nobody.
 ALERT_TAMPERING_ACTIONS: tuple[str, ...] = (
     "cloudwatch:DeleteAlarms",
     "cloudwatch:DisableAlarmActions",
     "cloudwatch:PutMetricAlarm",
+    "logs:AssociateKmsKey",
     "logs:DeleteLogGroup",
     "logs:DeleteMetricFilter",
+    "logs:DisassociateKmsKey",
     "logs:PutMetricFilter",
+    "logs:PutRetentionPolicy",
     "sns:DeleteTopic",
     "sns:RemovePermission",
     "sns:SetTopicAttributes",
