@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from policies.rules.region import allowed_regions
 from policies.rules.resources import (
     API_CALL_VIA_CLOUDTRAIL,
     MODEL_PACKAGE_STATE_CHANGE,
@@ -60,11 +59,15 @@ def sagemaker_tag_changes(region_condition: list[Any] | None = None) -> Pattern:
 
 def create_and_tag_calls_in_allowed_regions(policy: GovernancePolicy) -> Pattern:
     """The classification rule's events: create calls, and later tag changes, in the allowed Regions."""
+    from policies.rules.region import allowed_regions  # at synth: the handlers' table need not load it
+
     regions = allowed_regions(policy)
     return any_of(sagemaker_create_calls(regions), sagemaker_tag_changes(regions))
 
 
 def create_calls_outside_allowed_regions(policy: GovernancePolicy) -> Pattern:
+    from policies.rules.region import allowed_regions
+
     return sagemaker_create_calls([{"anything-but": allowed_regions(policy)}])
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lambdas import actions, routing
 from policies.naming import (
@@ -35,8 +34,10 @@ Route = Callable[["GovernancePolicy"], routing.Pattern]
 Schedule = Callable[["GovernancePolicy"], str]
 
 
-@dataclass(frozen=True)
-class HandlerSpec:
+class HandlerSpec(NamedTuple):
+    """One handler's entry (a named tuple: every handler builds the table on its cold start, and a named tuple is
+    cheaper to define there than a dataclass)."""
+
     name: str
     """The handler's name in the policy's words; function, role, rule and queue names derive from it (policies/naming.py)."""
     package: str

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdas.shared.event_models import EventBridgeEvent
 from lambdas.shared.events import MODEL_PACKAGE_ARN
@@ -14,8 +13,9 @@ from policies.rules.resources import MODEL_PACKAGE_STATE_CHANGE
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 
 
-@dataclass(frozen=True)
-class ModelPackageStateChange:
+class ModelPackageStateChange(NamedTuple):
+    """The event's detail (a named tuple: cheaper to define on a cold start than a dataclass)."""
+
     ModelPackageGroupName: str
     ModelPackageArn: str
     ModelApprovalStatus: str
