@@ -145,10 +145,15 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
             status = str(package.get("ModelApprovalStatus"))
             result = act(decision, region, status)
         else:
+            from lambdas.approval_gate.promotion import withdrawn
             from policies.rules.promotion import decide_promotion
 
             decision = decide_promotion(policy, facts)
-            result = SPEC.act(decision, model_version(arn, region))
+            changed = withdrawn(facts, package, policy)
+            if changed is not None:  # a retry, and the world moved on: the same decision, nothing done
+                result = f"none: {changed}; asking for {facts.stage} again has it judged"
+            else:
+                result = SPEC.act(decision, model_version(arn, region))
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         hold_back(arn, region, reason, event, context)
@@ -164,7 +169,7 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics=metrics,
     )
     if not isinstance(facts, ModelVersionFacts):
-        if decision.allowed:  # the stage's deployer deploys only what the hub recorded as promoted into it
+        if decision.allowed and changed is None:  # the stage's deployer deploys only what the hub recorded as promoted
             from lambdas.approval_gate.promotion import keep as keep_promotion
 
             keep_promotion(facts, str(outcome["audit_record"]))

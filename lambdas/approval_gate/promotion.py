@@ -71,3 +71,18 @@ def _artifact_changes(cleared: dict[str, Any] | None, package: dict[str, Any], r
 def keep(facts: PromotionFacts, audit_record: str) -> None:
     """The record a stage's deployer needs (no expiry; the version's own status still gates every deployment)."""
     ledger.keep(PROMOTED, f"{facts.stage}#{facts.package_arn}", {"by": facts.promoter, "audit_record": audit_record})
+
+
+def withdrawn(facts: PromotionFacts, package: dict[str, Any], policy: GovernancePolicy) -> str | None:
+    """Why a promotion judged on the facts an earlier attempt stored no longer stands as asked (None: it does): the
+    version left Approved (the gate's own hold after that attempt failed), its stage request changed, or its
+    clearance was revoked. A retry then records the same decision and neither keeps the promotion nor refuses the
+    newer request."""
+    status = package.get("ModelApprovalStatus")
+    if status != "Approved":
+        return f"the version is {status} now"
+    if requested_stage(policy, package.get("ModelLifeCycle")) != facts.stage:
+        return f"the request to enter {facts.stage} was changed since"
+    if clearance(facts.package_arn) is None:
+        return "its clearance was revoked since"
+    return None

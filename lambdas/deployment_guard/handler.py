@@ -26,7 +26,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from lambdas.deployment_guard.trace import endpoint_of_component, endpoints_in, trace_endpoint
 from lambdas.shared import ledger
 from lambdas.shared.api_call_handler import handle_event
-from lambdas.shared.clearance import pinned, revoke
+from lambdas.shared.clearance import forget_promotions, pinned, revoke
 from lambdas.shared.events import MalformedEvent
 from lambdas.shared.policy import governance_policy
 from lambdas.shared.runtime import METRICS_NAMESPACE, conclude, event_time
@@ -231,6 +231,8 @@ def guard(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if revoked is not None and revoke(revoked):
         logger.info("clearance revoked", extra={"model_package": revoked})
     policy = governance_policy()
+    if revoked is not None and policy.accounts is not None:  # on every attempt: a retry finds the clearance gone
+        forget_promotions(revoked, policy.accounts.stage_names)
     results = []
     failed: list[str] = []
     for name, region, account in targets:

@@ -8,9 +8,11 @@ version leaves Approved and quarantines what serves it. Kept in the idempotency 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lambdas.shared import ledger
+from policies.naming import PROMOTED
 
 CLEARED = "cleared"
 APPROVERS = "approvers"
@@ -49,6 +51,13 @@ def clearance(package_arn: str) -> dict[str, Any] | None:
 
 def revoke(package_arn: str) -> bool:
     return ledger.forget(CLEARED, package_arn)
+
+
+def forget_promotions(package_arn: str, stages: Sequence[str]) -> None:
+    """With its clearance, a version loses its promotions: approved again, it is promoted again, stage by stage, by
+    people the rules judge against its new approvers."""
+    for stage in stages:
+        ledger.forget(PROMOTED, f"{stage}#{package_arn}")
 
 
 def index_pin(uri: str, package_arn: str) -> None:

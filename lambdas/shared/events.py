@@ -1,6 +1,6 @@
 """The events the handlers accept: parsing, and what the handlers read from them.
 
-The shapes are frozen dataclasses read by plain checks (``lambdas.shared.event_models``, and a module per kind of
+The shapes are frozen dataclasses and named tuples read by plain checks (``lambdas.shared.event_models``, and a module per kind of
 event), imported by the parsers when the first event arrives; no event is read with pydantic (it is not on a cold
 start).
 """

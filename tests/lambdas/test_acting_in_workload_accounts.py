@@ -709,3 +709,66 @@ def test_a_later_change_to_an_approved_version_does_not_take_its_approver_off_th
     assert "alice approved the version; staging needs a different approver" in refused["explanation"]
     assert ask_promotion(world, version, "staging", "bob", lambda_context)["decision"] == "deny", "judged as approving"
     assert ask_promotion(world, version, "staging", "carol", lambda_context)["decision"] == "allow"
+
+
+def act_as(monkeypatch: pytest.MonkeyPatch, policy: GovernancePolicy, handler: str) -> None:
+    """The environment the hub's enforcement stack gives ``handler`` (its namesake roles in the workload accounts)."""
+    environment = handler_environment(Names(policy, account=HUB, partition="aws"), handler, acts_in_workload_accounts=True)
+    for variable in (aws.WORKLOAD_ROLE_ENV, aws.EXTERNAL_ID_ENV, aws.HOME_ACCOUNT_ENV):
+        monkeypatch.setenv(variable, environment[variable])
+
+
+def test_a_version_rejected_and_approved_again_is_promoted_again_stage_by_stage(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """Promotion records outlived the clearance: after alice's rejection, bob approved the version again and his
+    staging promotion, judged when alice was the approver, still let carol promote it into prod (review of
+    2026-11-26)."""
+    world = hub_handler(world_for, monkeypatch, "approval-gate", staging_needs_another_approver())
+    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
+    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"  # alice approves
+    assert ask_promotion(world, version, "staging", "bob", lambda_context)["decision"] == "allow"
+
+    world.sagemaker().update_model_package(ModelPackageArn=version, ModelApprovalStatus="Rejected")
+    act_as(monkeypatch, world.policy, "deployment-guard")
+    deployment_guard.handler(approval_event(version, status="Rejected"), lambda_context)
+    assert clearance(version) is None and promoted(world, "staging", version) is None
+
+    act_as(monkeypatch, world.policy, "approval-gate")
+    world.sagemaker().update_model_package(ModelPackageArn=version, ModelApprovalStatus="Approved")
+    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
+    world.set_identities(version, created_by=registrar, approved_by=session_of("bob"))
+    assert gate.handler(approval_event(version, event_id="bob-approves-again"), lambda_context)["decision"] == "allow"
+    refused = ask_promotion(world, version, "prod", "carol", lambda_context)
+    assert refused["decision"] == "deny"
+    assert "the version has not been promoted into staging (prod comes after it)" in refused["explanation"]
+    assert ask_promotion(world, version, "staging", "bob", lambda_context)["decision"] == "deny", "bob approved it"
+
+
+def test_a_promotion_retried_after_its_version_was_held_back_is_not_recorded(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """The retry judged the promotion on the facts its first attempt stored and recorded it, though the version had
+    been held back since (the record was promoted while not Approved; review of 2026-11-26)."""
+    from tests.lambdas.fault_matrix import _LaterRetries
+
+    world = hub_handler(world_for, monkeypatch, "approval-gate", staging_needs_another_approver())
+    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
+    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"  # alice approves
+    world.sagemaker().update_model_package(
+        ModelPackageArn=version, ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"}
+    )
+    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
+    world.set_identities(version, created_by=registrar, approved_by=session_of("bob"))
+    event = approval_event(version, event_id="bob-asks-for-staging")
+    fail_calls(None, "s3", "PutObject", "SlowDown", times=1)  # the first delivery's decision record
+    later = _LaterRetries(lambda_context)
+
+    with pytest.raises(ClientError):
+        gate.handler(json.loads(json.dumps(event)), later)
+    assert world.status(version) == "PendingManualApproval"
+    retried = gate.handler(json.loads(json.dumps(event)), later)
+
+    assert retried["decision"] == "allow"  # the same decision, on the same facts
+    assert retried["action_result"].startswith("none: the version is PendingManualApproval now")
+    assert promoted(world, "staging", version) is None
