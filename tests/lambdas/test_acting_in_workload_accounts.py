@@ -469,11 +469,18 @@ def session_of(name: str) -> str:
     return f"arn:aws:sts::{HUB}:assumed-role/acme-model-approver/{name}"
 
 
+REGISTRAR = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
+
+
+def changed_by(world: World, version: str, person: str, **update: Any) -> None:
+    """``person`` updates the version in the hub (``UpdateModelPackage(**update)``); a dev pipeline registered it."""
+    world.sagemaker().update_model_package(ModelPackageArn=version, **update)
+    world.set_identities(version, created_by=REGISTRAR, approved_by=session_of(person))
+
+
 def ask_promotion(world: World, version: str, stage: str, by: str, context: Any) -> dict[str, Any]:
     """``by`` sets the version's ModelLifeCycle to ``stage``/Approved in the hub; SageMaker's state change reaches the gate."""
-    world.sagemaker().update_model_package(ModelPackageArn=version, ModelLifeCycle={"Stage": stage, "StageStatus": "Approved"})
-    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
-    world.set_identities(version, created_by=registrar, approved_by=session_of(by))
+    changed_by(world, version, by, ModelLifeCycle={"Stage": stage, "StageStatus": "Approved"})
     result: dict[str, Any] = gate.handler(approval_event(version), context)
     return result
 
@@ -582,12 +589,10 @@ def test_an_approval_that_also_asks_a_stage_is_judged_as_an_approval_first(
     )
     life_cycle = {"Stage": "staging", "StageStatus": "Approved"}
     if one_call:
-        world.sagemaker().update_model_package(ModelPackageArn=version, ModelApprovalStatus="Approved", ModelLifeCycle=life_cycle)
+        changed_by(world, version, "alice", ModelApprovalStatus="Approved", ModelLifeCycle=life_cycle)
     else:
         world.sagemaker().update_model_package(ModelPackageArn=version, ModelLifeCycle=life_cycle)
-        world.sagemaker().update_model_package(ModelPackageArn=version, ModelApprovalStatus="Approved")
-    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
-    world.set_identities(version, created_by=registrar, approved_by=session_of("alice"))
+        changed_by(world, version, "alice", ModelApprovalStatus="Approved")
 
     result = gate.handler(approval_event(version), lambda_context)
 
@@ -660,9 +665,7 @@ def test_a_promotion_delivered_again_after_its_completion_failed_is_judged_as_th
     from tests.lambdas.fault_matrix import _LaterRetries
 
     world, version = approved_in_the_hub
-    world.sagemaker().update_model_package(ModelPackageArn=version, ModelLifeCycle={"Stage": stage, "StageStatus": "Approved"})
-    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
-    world.set_identities(version, created_by=registrar, approved_by=session_of("bob"))
+    changed_by(world, version, "bob", ModelLifeCycle={"Stage": stage, "StageStatus": "Approved"})
     event = approval_event(version, event_id="bob-asks-for-a-stage")
     fail_calls(None, "dynamodb", "UpdateItem", "ProvisionedThroughputExceededException", times=1)  # completing the event
     later = _LaterRetries(lambda_context)  # the first delivery's in-progress lock has expired by the second
@@ -699,9 +702,7 @@ def test_a_later_change_to_an_approved_version_does_not_take_its_approver_off_th
     world = hub_handler(world_for, monkeypatch, "approval-gate", staging_needs_another_approver())
     version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
     assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"  # alice approves
-    world.sagemaker().update_model_package(ModelPackageArn=version, ApprovalDescription="reviewed the report again")
-    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
-    world.set_identities(version, created_by=registrar, approved_by=session_of("bob"))
+    changed_by(world, version, "bob", ApprovalDescription="reviewed the report again")
     assert gate.handler(approval_event(version, event_id="bob-edits"), lambda_context)["decision"] == "allow"
 
     refused = ask_promotion(world, version, "staging", "alice", lambda_context)
@@ -735,9 +736,7 @@ def test_a_version_rejected_and_approved_again_is_promoted_again_stage_by_stage(
     assert clearance(version) is None and promoted(world, "staging", version) is None
 
     act_as(monkeypatch, world.policy, "approval-gate")
-    world.sagemaker().update_model_package(ModelPackageArn=version, ModelApprovalStatus="Approved")
-    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
-    world.set_identities(version, created_by=registrar, approved_by=session_of("bob"))
+    changed_by(world, version, "bob", ModelApprovalStatus="Approved")
     assert gate.handler(approval_event(version, event_id="bob-approves-again"), lambda_context)["decision"] == "allow"
     refused = ask_promotion(world, version, "prod", "carol", lambda_context)
     assert refused["decision"] == "deny"
@@ -755,11 +754,7 @@ def test_a_promotion_retried_after_its_version_was_held_back_is_not_recorded(
     world = hub_handler(world_for, monkeypatch, "approval-gate", staging_needs_another_approver())
     version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
     assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"  # alice approves
-    world.sagemaker().update_model_package(
-        ModelPackageArn=version, ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"}
-    )
-    registrar = f"arn:aws:sts::{WORKLOAD}:assumed-role/acme-credit-risk-sagemaker-execution/SageMaker"
-    world.set_identities(version, created_by=registrar, approved_by=session_of("bob"))
+    changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
     event = approval_event(version, event_id="bob-asks-for-staging")
     fail_calls(None, "s3", "PutObject", "SlowDown", times=1)  # the first delivery's decision record
     later = _LaterRetries(lambda_context)
