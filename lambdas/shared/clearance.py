@@ -33,9 +33,13 @@ def clear(
     lasts stays on it (any update of an Approved version reaches the gate as an approval by whoever made it)."""
     for pin in artifacts:  # the deployment guard judges a write into a model store only when it hits a pinned key
         index_pin(pin["uri"], package_arn)
-    people = set(approvers(clearance(package_arn))) | ({approved_by_person} if approved_by_person else set())
     value: dict[str, Any] = {"audit_record": audit_record, "policy_version": policy_version, "artifacts": artifacts}
-    ledger.keep(CLEARED, package_arn, value | ({APPROVERS: sorted(people)} if people else {}))
+
+    def with_approvers(current: dict[str, Any] | None) -> dict[str, Any]:
+        people = set(approvers(current)) | ({approved_by_person} if approved_by_person else set())
+        return value | ({APPROVERS: sorted(people)} if people else {})
+
+    ledger.update(CLEARED, package_arn, with_approvers)  # an approval judged at the same time keeps its name too
 
 
 def approvers(cleared: dict[str, Any] | None) -> tuple[str, ...]:
@@ -63,9 +67,8 @@ def forget_promotions(package_arn: str, stages: Sequence[str]) -> None:
 def index_pin(uri: str, package_arn: str) -> None:
     """Note that ``package_arn``'s clearance pins ``uri`` (``pinned#<uri>``: the versions pinning it; two versions
     registered from one artifact share it)."""
-    packages = set((ledger.lookup(PINNED, uri) or {}).get("packages", []))
-    if package_arn not in packages:
-        ledger.keep(PINNED, uri, {"packages": sorted(packages | {package_arn})})
+    if package_arn not in (ledger.lookup(PINNED, uri) or {}).get("packages", []):  # two clearances at once both count
+        ledger.update(PINNED, uri, lambda now: {"packages": sorted({*(now or {}).get("packages", []), package_arn})})
 
 
 def pinned(uri: str) -> bool:

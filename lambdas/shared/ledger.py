@@ -88,6 +88,44 @@ def keep(kind: str, key: str, value: dict[str, Any]) -> None:
     )
 
 
+class LedgerContended(RuntimeError):
+    """An item kept changing under an update: the caller fails closed."""
+
+
+def update(
+    kind: str, key: str, change: Callable[[dict[str, Any] | None], dict[str, Any]], *, attempts: int = 5
+) -> dict[str, Any]:
+    """Store ``change(current)`` under ``kind#key`` with no expiry, only if nobody stored another value meanwhile (read,
+    change, write on that condition; again on a conflict): two handlers adding to one item both count."""
+    client, table = _table()
+    item_id = f"{kind}#{key}"
+    for _ in range(attempts):
+        found = client.get_item(TableName=table, Key={"id": {"S": item_id}}, ConsistentRead=True).get("Item")
+        seen = found["value"]["S"] if found else None
+        value = change(json.loads(seen) if seen is not None else None)
+        unchanged: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(id)"}
+            if seen is None
+            else {
+                "ConditionExpression": "#value = :seen",
+                "ExpressionAttributeNames": {"#value": "value"},
+                "ExpressionAttributeValues": {":seen": {"S": seen}},
+            }
+        )
+        try:
+            client.put_item(
+                TableName=table,
+                Item={"id": {"S": item_id}, "value": {"S": json.dumps(value, sort_keys=True, default=str)}},
+                **unchanged,
+            )
+        except Exception as exc:
+            if aws.error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            continue
+        return value
+    raise LedgerContended(f"{item_id} changed under {attempts} updates in a row")
+
+
 def lookup(kind: str, key: str) -> dict[str, Any] | None:
     client, table = _table()
     found = client.get_item(TableName=table, Key={"id": {"S": f"{kind}#{key}"}}, ConsistentRead=True).get("Item")

@@ -767,3 +767,34 @@ def test_a_promotion_retried_after_its_version_was_held_back_is_not_recorded(
     assert retried["decision"] == "allow"  # the same decision, on the same facts
     assert retried["action_result"].startswith("none: the version is PendingManualApproval now")
     assert promoted(world, "staging", version) is None
+
+
+def test_two_approvals_judged_at_once_both_stay_on_the_clearance(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """The clearance was read, then written back with no condition: alice's approval, kept between bob's read and
+    bob's write, was lost, and alice could promote her own approval (review of 2026-11-26)."""
+    from lambdas.shared import clearance as clearances
+
+    world = hub_handler(world_for, monkeypatch, "approval-gate", staging_needs_another_approver())
+    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
+    alice = approval_event(version, event_id="alice-approves")
+    changed_by(world, version, "bob", ApprovalDescription="reviewed")
+    bob = approval_event(version, event_id="bob-edits")
+    read_by_bob, approvers_of = [], clearances.approvers
+
+    def alice_meanwhile(current: dict[str, Any] | None) -> tuple[str, ...]:
+        if not read_by_bob:  # bob's gate has read the clearance: alice's approval is judged and kept now
+            read_by_bob.append(current)
+            world.set_identities(version, created_by=REGISTRAR, approved_by=session_of("alice"))
+            assert gate.handler(alice, lambda_context)["decision"] == "allow"
+            world.set_identities(version, created_by=REGISTRAR, approved_by=session_of("bob"))
+        return approvers_of(current)
+
+    monkeypatch.setattr(clearances, "approvers", alice_meanwhile)
+    assert gate.handler(bob, lambda_context)["decision"] == "allow"
+    monkeypatch.setattr(clearances, "approvers", approvers_of)
+
+    assert read_by_bob == [None]
+    assert approvers_of(clearance(version)) == ("alice", "bob")
+    assert ask_promotion(world, version, "staging", "alice", lambda_context)["decision"] == "deny"
