@@ -135,10 +135,15 @@ def hub_handler(world_for: Any, monkeypatch: pytest.MonkeyPatch, handler: str, p
     gives ``handler``."""
     policy = policy or hub_with_stages()
     world: World = world_for(policy)
+    act_as(monkeypatch, policy, handler)
+    return world
+
+
+def act_as(monkeypatch: pytest.MonkeyPatch, policy: GovernancePolicy, handler: str) -> None:
+    """The environment the hub's enforcement stack gives ``handler`` (its namesake roles in the workload accounts)."""
     environment = handler_environment(Names(policy, account=HUB, partition="aws"), handler, acts_in_workload_accounts=True)
     for variable in (aws.WORKLOAD_ROLE_ENV, aws.EXTERNAL_ID_ENV, aws.HOME_ACCOUNT_ENV):
         monkeypatch.setenv(variable, environment[variable])
-    return world
 
 
 def lineage_bucket_of(account: str) -> tuple[Any, str]:
@@ -497,13 +502,19 @@ def promoted(world: World, stage: str, version: str) -> dict[str, Any] | None:
     return json.loads(item["value"]["S"]) if item else None
 
 
+def approved_by_alice(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, context: Any, policy: GovernancePolicy
+) -> tuple[World, str]:
+    """A version a dev pipeline registered, approved by alice in the hub and cleared by its gate."""
+    world = hub_handler(world_for, monkeypatch, "approval-gate", policy)
+    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
+    assert gate.handler(approval_event(version), context)["decision"] == "allow"
+    return world, version
+
+
 @pytest.fixture
 def approved_in_the_hub(world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> tuple[World, str]:
-    """A version a dev pipeline registered, approved by alice in the hub and cleared by its gate."""
-    world = hub_handler(world_for, monkeypatch, "approval-gate", three_stages())
-    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
-    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"
-    return world, version
+    return approved_by_alice(world_for, monkeypatch, lambda_context, three_stages())
 
 
 def test_a_version_moves_dev_to_staging_to_prod_through_the_gate_and_prod_deploys_it(
@@ -699,9 +710,7 @@ def test_a_later_change_to_an_approved_version_does_not_take_its_approver_off_th
     """Any update of an Approved version (a description, a stage already recorded) reaches the gate as an approval
     by whoever made it; the clearance then named that person as the approver instead of the one who approved, who
     could then promote their own approval into a stage that needs another approver (review of 2026-11-26)."""
-    world = hub_handler(world_for, monkeypatch, "approval-gate", staging_needs_another_approver())
-    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
-    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"  # alice approves
+    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
     changed_by(world, version, "bob", ApprovalDescription="reviewed the report again")
     assert gate.handler(approval_event(version, event_id="bob-edits"), lambda_context)["decision"] == "allow"
 
@@ -712,22 +721,13 @@ def test_a_later_change_to_an_approved_version_does_not_take_its_approver_off_th
     assert ask_promotion(world, version, "staging", "carol", lambda_context)["decision"] == "allow"
 
 
-def act_as(monkeypatch: pytest.MonkeyPatch, policy: GovernancePolicy, handler: str) -> None:
-    """The environment the hub's enforcement stack gives ``handler`` (its namesake roles in the workload accounts)."""
-    environment = handler_environment(Names(policy, account=HUB, partition="aws"), handler, acts_in_workload_accounts=True)
-    for variable in (aws.WORKLOAD_ROLE_ENV, aws.EXTERNAL_ID_ENV, aws.HOME_ACCOUNT_ENV):
-        monkeypatch.setenv(variable, environment[variable])
-
-
 def test_a_version_rejected_and_approved_again_is_promoted_again_stage_by_stage(
     world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
 ) -> None:
     """Promotion records outlived the clearance: after alice's rejection, bob approved the version again and his
     staging promotion, judged when alice was the approver, still let carol promote it into prod (review of
     2026-11-26)."""
-    world = hub_handler(world_for, monkeypatch, "approval-gate", staging_needs_another_approver())
-    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
-    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"  # alice approves
+    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
     assert ask_promotion(world, version, "staging", "bob", lambda_context)["decision"] == "allow"
 
     world.sagemaker().update_model_package(ModelPackageArn=version, ModelApprovalStatus="Rejected")
@@ -751,9 +751,7 @@ def test_a_promotion_retried_after_its_version_was_held_back_is_not_recorded(
     been held back since (the record was promoted while not Approved; review of 2026-11-26)."""
     from tests.lambdas.fault_matrix import _LaterRetries
 
-    world = hub_handler(world_for, monkeypatch, "approval-gate", staging_needs_another_approver())
-    version = world.register("credit-risk", pipeline_account=WORKLOAD, lineage=lineage_bucket_of(WORKLOAD))
-    assert gate.handler(approval_event(version), lambda_context)["decision"] == "allow"  # alice approves
+    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
     changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
     event = approval_event(version, event_id="bob-asks-for-staging")
     fail_calls(None, "s3", "PutObject", "SlowDown", times=1)  # the first delivery's decision record
