@@ -89,16 +89,14 @@ def _service_models() -> Any:
     return botocore.session.create_loader()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def embedded_aws(region: str, *, log_path: str | os.PathLike[str] | None = None) -> Iterator[EmbeddedAws]:
-    """Start moto_server on a free loopback port; stop it on exit."""
-    port = _free_port()
+    """Start moto_server on a free loopback port; stop it on exit.
+
+    The port is bound here and the server serves on the socket it inherits: nothing else can take the port
+    between its choice and the server's start, so the server that answers is this one."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = int(listening.getsockname()[1])
     log: IO[bytes] | int = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     env = sdk_environment(
         os.environ,
@@ -109,12 +107,15 @@ def embedded_aws(region: str, *, log_path: str | os.PathLike[str] | None = None)
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         },
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.embedded_server", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    with listening:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.embedded_server", "--host", "127.0.0.1", "--port", str(port)]
+            + ["--fd", str(listening.fileno())],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            pass_fds=(listening.fileno(),),
+        )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

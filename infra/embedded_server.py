@@ -1,6 +1,10 @@
 """The embedded AWS's server process: moto in server mode with the fixes of ``infra/embedded_extensions.py``.
 
-    python -m infra.embedded_server --port 5000 [--host 127.0.0.1]
+    python -m infra.embedded_server --port 5000 [--host 127.0.0.1] [--fd N]
+
+``--fd`` serves on a socket the caller already bound to ``--port`` and listens on (``infra/embedded_aws.py``
+does): a port picked free and bound later by the server could be taken in between, by another embedded AWS
+started at the same moment among others, whose readiness the caller would then take for its own.
 
 It serves exactly what ``python -m moto.server`` serves, plus one route of its own: ``POST
 /_embedded/user-context`` with ``{"account", "region", "package_arn", "created_by",
@@ -59,13 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.embedded_server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--fd", type=int, help="a socket bound to --port and listening, to serve on")
     args = parser.parse_args(argv)
     from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import make_server
 
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    run_simple(args.host, args.port, application(), threaded=True, use_reloader=False, request_handler=MotoRequestHandler)
+    server = make_server(args.host, args.port, application(), threaded=True, request_handler=MotoRequestHandler, fd=args.fd)
+    server.serve_forever()
     return 0
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -230,6 +230,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: (item.get_closest_marker("terraform") is not None, "multi_account" not in item.nodeid))
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for deployment in BackgroundDeployment.started:
+        for failure in deployment.failures():
+            terminalreporter.write_line(f"{deployment.what} failed: {failure}")
+
+
 def yield_to_the_tests() -> None:
     """Lower the calling thread's CPU priority (Linux: per thread, inherited by the threads and processes it starts).
 
@@ -246,7 +252,11 @@ class BackgroundDeployment:
     """``deploy(aws, workdir)`` into an embedded AWS, on a thread; the AWS stays up until the session ends.
 
     ``what`` names the deployment in errors; the tests that need it wait for it (``wait``). ``niced``: it runs at
-    a lower CPU priority than the tests (``yield_to_the_tests``); one on the suite's longest path does not."""
+    a lower CPU priority than the tests (``yield_to_the_tests``); one on the suite's longest path does not.
+    What failed in it is printed again at the end of the session (``pytest_terminal_summary``), where a CI log's
+    tail shows it."""
+
+    started: ClassVar[list[BackgroundDeployment]] = []
 
     def __init__(
         self, what: str, region: str, workdir: Path, deploy: Callable[[Any, Path], list[Any]], *, niced: bool = True
@@ -260,6 +270,20 @@ class BackgroundDeployment:
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(region, workdir, deploy), daemon=True, name=what)
         self._thread.start()
+        BackgroundDeployment.started.append(self)
+
+    def applied(self) -> Any:
+        """The embedded AWS once every stack applied; an error naming what failed otherwise."""
+        aws, _ = self.wait()
+        if failures := self.failures():
+            raise RuntimeError(f"{self.what} failed: " + "; ".join(failures))
+        return aws
+
+    def failures(self) -> list[str]:
+        """What went wrong: the deployment's error, or each stack that failed with the first lines of its error."""
+        if self.error is not None:
+            return [f"{type(self.error).__name__}: {self.error}"]
+        return [f"{r.stack}: {chr(10).join(r.detail.splitlines()[:12])}" for r in self.results if not r.ok]
 
     def _run(self, region: str, workdir: Path, deploy: Callable[[Any, Path], list[Any]]) -> None:
         from infra.embedded_aws import embedded_aws

@@ -33,7 +33,7 @@ def played(
     deployment: BackgroundDeployment | None, policy: GovernancePolicy, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Played, Any]:
     assert deployment is not None
-    aws, _ = deployment.wait()
+    aws = deployment.applied()
     with pytest.MonkeyPatch.context() as env:
         for key, value in {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": aws.region, "AWS_ENDPOINT_URL": aws.endpoint}.items():
             env.setenv(key, value)

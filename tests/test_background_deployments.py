@@ -1,0 +1,50 @@
+"""The suite's background applies report what failed at the end of the session, where a CI log's tail shows it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+A_SESSION_WHOSE_APPLY_FAILS = """
+import pytest
+
+from infra.terraform_cli import StackResult
+from tests.conftest import BackgroundDeployment
+
+
+def failing_apply(aws, workdir):
+    return [
+        StackResult("foundation", True),
+        StackResult("identity", False, "Error: creating IAM Role (acme-data-scientist): EntityAlreadyExists\\nsecond line"),
+    ]
+
+
+def test_waits_for_the_apply(tmp_path):
+    background = BackgroundDeployment("deploy-local", "eu-west-1", tmp_path, failing_apply)
+    try:
+        _, results = background.wait()
+        assert [r.ok for r in results] == [True, False]
+        with pytest.raises(RuntimeError, match=r"deploy-local failed: identity: Error: creating IAM Role"):
+            background.applied()
+    finally:
+        background.stop()
+"""
+
+
+def test_a_background_apply_that_failed_is_named_with_its_error_at_the_end_of_the_session(tmp_path: Path) -> None:
+    (tmp_path / "test_session.py").write_text(A_SESSION_WHOSE_APPLY_FAILS)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    tail = run.stdout.strip().splitlines()[-4:]
+    assert "deploy-local failed: identity: Error: creating IAM Role (acme-data-scientist): EntityAlreadyExists" in tail
+    assert "second line" in tail
