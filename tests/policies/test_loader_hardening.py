@@ -586,11 +586,11 @@ def test_a_hostile_file_is_refused_cleanly(name: str, expected: str) -> None:
 
 def test_the_alias_bomb_costs_no_time_and_no_memory() -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
+    started = time.thread_time()  # this thread's CPU: what the parser did, whatever else the machine runs
     for _ in range(100):
         with pytest.raises(PolicyError):
             load_policy(BAD / "alias_bomb.yaml")
-    assert time.perf_counter() - started < 2.0
+    assert time.thread_time() - started < 2.0
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 20_000  # KiB
 
 
@@ -598,10 +598,10 @@ def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     huge = tmp_path / "huge.yaml"
     with huge.open("wb") as stream:
         stream.truncate(50 * 1024 * 1024)  # sparse: costs no disk
-    started = time.perf_counter()
+    started = time.thread_time()
     with pytest.raises(PolicyError) as caught:
         load_policy(huge)
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     assert "the file is 50.0 MiB; a policy file may be at most 1 MiB" in str(caught.value)
     with pytest.raises(PolicyError, match="a policy file may be at most 1 MiB"):
         parse_policy("#" * (MAX_POLICY_BYTES + 1), "text")
@@ -611,9 +611,9 @@ def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
 
 def test_a_file_of_countless_values_is_refused_early() -> None:
     many = ", ".join(["eu-west-1"] * 20_000)
-    started = time.perf_counter()
+    started = time.thread_time()
     problem = only_problem(("allowed: [eu-west-1, eu-central-1]", f"allowed: [{many}]"))
-    assert time.perf_counter() - started < 2.0
+    assert time.thread_time() - started < 2.0
     assert problem.startswith("regions.allowed[9981] (line 24): the file holds more than 10,000 values")
 
 
