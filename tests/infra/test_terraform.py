@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from infra.embedded_aws import EmbeddedAws, embedded_aws
+from infra.embedded_aws import EmbeddedAws
 from infra.readback import EMBEDDED_AWS_GAPS, key_arn_by_alias, verify_deployment
 from infra.stack_order import STACK_NAMES
 from infra.terraform_cli import EMBEDDED_AWS_EXCLUSIONS, StackResult, resource_addresses, validate
@@ -243,36 +243,3 @@ def test_each_exclusion_is_still_unsupported_by_the_embedded_aws(
         call(aws.client("sagemaker"))
     assert resource_type in EMBEDDED_AWS_EXCLUSIONS
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] in {404, 500, 501}, caught.value.response
-
-
-def test_embedded_aws_state_is_per_run(tmp_path: Path) -> None:
-    with embedded_aws("eu-west-1") as first:
-        first.client("sqs").create_queue(QueueName="only-in-first")
-    with embedded_aws("eu-west-1") as second:
-        assert second.client("sqs").list_queues().get("QueueUrls", []) == []
-
-
-def test_the_embedded_aws_port_is_held_from_its_choice_until_the_server_serves(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two embedded AWSs start at once in a test session (the single- and the multi-account applies). A port picked
-    free, released, then bound by the server could be bound by the other one meanwhile: both would then answer on
-    one server, and one apply would land in the other's AWS. The port is already taken when the server starts."""
-    import errno
-    import socket
-    import subprocess
-
-    real_popen = subprocess.Popen
-    bind_errors: list[int] = []
-
-    def popen_checking_the_port(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
-        with socket.socket() as other:
-            try:
-                other.bind(("127.0.0.1", int(args[args.index("--port") + 1])))
-            except OSError as exc:
-                bind_errors.append(exc.errno or 0)
-        return real_popen(args, **kwargs)  # type: ignore[call-overload,no-any-return]
-
-    monkeypatch.setattr(subprocess, "Popen", popen_checking_the_port)
-    with embedded_aws("eu-west-1") as aws:
-        aws.client("sqs").create_queue(QueueName="served-on-the-held-port")
-        assert aws.client("sqs").list_queues()["QueueUrls"][0].endswith("/served-on-the-held-port")
-    assert bind_errors == [errno.EADDRINUSE]
