@@ -97,16 +97,23 @@ def approver_from(event: dict[str, Any], package: dict[str, Any], policy: Govern
 
 def first_look(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy, region: str) -> dict[str, Any]:
     """What the event asks (a promotion into a stage, or the approval itself) and the facts to judge it on."""
-    if policy.accounts is not None:  # stages to promote into (promotion rules are read only when there are)
-        from lambdas.approval_gate.promotion import promotion_asked, promotion_facts
-
-        if (stage := promotion_asked(package, policy)) is not None:  # a promotion into a stage, not an approval
-            promotion = promotion_facts(package, policy, stage)
-            return {PROMOTION: asdict(promotion), "asked_by": identity(package.get("LastModifiedBy"))}
+    if (asked := promotion_look(package, policy)) is not None:  # a promotion into a stage, not an approval
+        return asked
     data, reads = model_artifacts(package, policy, region)
     gathered = replace(gather(package, region, *lineage_of(package, policy)), model_data=tuple(data), artifact_reads=tuple(reads))
     approver, approver_person = approver_from(event, package, policy)
     return asdict(gathered) | {"approved_by": approver, "approved_by_person": approver_person}
+
+
+def promotion_look(package: dict[str, Any], policy: GovernancePolicy) -> dict[str, Any] | None:
+    """The facts of the promotion into a stage the version's update asks for; None when it asks none."""
+    if policy.accounts is None:  # no stages to promote into (promotion rules are read only when there are)
+        return None
+    from lambdas.approval_gate.promotion import promotion_asked, promotion_facts
+
+    if (stage := promotion_asked(package, policy)) is None:
+        return None
+    return {PROMOTION: asdict(promotion_facts(package, policy, stage)), "asked_by": identity(package.get("LastModifiedBy"))}
 
 
 def facts_for(
@@ -198,12 +205,16 @@ def hold_back(arn: str, region: str, reason: str, event: dict[str, Any], context
     result = "none: report mode, recorded and notified only"
     if decision.action is Action.REVERT_TO_PENDING:
         try:
+            package: dict[str, Any] | None = None
             try:
-                status = str(describe_package(arn, region).get("ModelApprovalStatus", "unknown"))
+                package = describe_package(arn, region)
+                status = str(package.get("ModelApprovalStatus", "unknown"))
             except Exception:  # noqa: BLE001 - fail closed: an unreadable status is held back too
                 status = "unknown"
             if status in {"Approved", "unknown"}:
                 result = HoldModelVersion.perform(decision, model_version(arn, region))
+                if package is not None and policy is not None:
+                    remember_a_promotion(event, package, policy)
             else:
                 result = f"none: the version is already {status}"
         except Exception as exc:
@@ -222,6 +233,21 @@ def hold_back(arn: str, region: str, reason: str, event: dict[str, Any], context
         )
     except Exception:
         logger.exception("could not record the undecided event; it goes to the dead-letter queue")
+
+
+def remember_a_promotion(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy) -> None:
+    """Store, for an event whose attempt held the version back before it stored its facts, the promotion the version
+    (as read before the hold) asks for, if any: its retry finds the version no longer Approved, so no promotion to
+    judge, and would judge an approval by the promoter. After the hold, never instead of it; best effort: a retry
+    that finds nothing judges as before, as it does when the deployment guard, seeing the hold, revoked the
+    version's clearance before this read it (the promotion is then no longer asked: ``promotion_asked``)."""
+    try:
+        if (asked := promotion_look(package, policy)) is not None:
+            ledger.remembered(FACTS, str(event["id"]), lambda: asked)
+    except Exception:
+        logger.exception(
+            "could not store the promotion the held event asked for", extra={"model_package": package.get("ModelPackageArn")}
+        )
 
 
 def _fallback_event(event: Any) -> dict[str, Any]:

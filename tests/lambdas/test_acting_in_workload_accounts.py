@@ -767,6 +767,32 @@ def test_a_promotion_retried_after_its_version_was_held_back_is_not_recorded(
     assert promoted(world, "staging", version) is None
 
 
+def test_a_promotion_whose_first_attempt_failed_before_reading_the_version_is_judged_as_a_promotion(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """The first attempt could not read the version, so it stored no facts, and held the version back; the retry
+    found it PendingManualApproval, no promotion to judge, and judged an approval by the promoter: an allow record
+    naming bob as the approver of what alice approved (review of 2026-11-26, finding 3)."""
+    from tests.lambdas.fault_matrix import _LaterRetries
+
+    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
+    changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
+    event = approval_event(version, event_id="bob-asks-for-staging")
+    fail_calls(REGION, "sagemaker", "DescribeModelPackage", "ThrottlingException", times=1)
+    later = _LaterRetries(lambda_context)
+
+    with pytest.raises(gate.GateUndecided):
+        gate.handler(json.loads(json.dumps(event)), later)
+    assert world.status(version) == "PendingManualApproval"
+    retried = gate.handler(json.loads(json.dumps(event)), later)
+
+    assert retried["action_result"].startswith("none: the version is PendingManualApproval now")
+    (judged,) = [r for r in world.audit_records() if r["event"]["id"] == event["id"] and r["decision"] != "undecidable"]
+    assert judged["evidence"]["stage"] == "staging" and judged["who"] == session_of("bob")
+    assert "approved_by" not in judged["evidence"] and judged["evidence"]["approvers"] == ["alice"]
+    assert promoted(world, "staging", version) is None
+
+
 def test_two_approvals_judged_at_once_both_stay_on_the_clearance(
     world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
 ) -> None:
