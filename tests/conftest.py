@@ -283,7 +283,7 @@ class BackgroundDeployment:
         """What went wrong: the deployment's error, or each stack that failed with the first lines of its error."""
         if self.error is not None:
             return [f"{type(self.error).__name__}: {self.error}"]
-        return [f"{r.stack}: {chr(10).join(r.detail.splitlines()[:12])}" for r in self.results if not r.ok]
+        return [f"{r.stack}: " + "\n".join(r.detail.splitlines()[:12]) for r in self.results if not r.ok]
 
     def _run(self, region: str, workdir: Path, deploy: Callable[[Any, Path], list[Any]]) -> None:
         from infra.embedded_aws import embedded_aws
