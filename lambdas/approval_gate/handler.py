@@ -203,9 +203,10 @@ def hold_back(arn: str, region: str, reason: str, event: dict[str, Any], context
         policy = None
     decision = undecidable_approval(policy, arn, reason)
     result = "none: report mode, recorded and notified only"
+    package: dict[str, Any] | None = None
+    held = False
     if decision.action is Action.REVERT_TO_PENDING:
         try:
-            package: dict[str, Any] | None = None
             try:
                 package = describe_package(arn, region)
                 status = str(package.get("ModelApprovalStatus", "unknown"))
@@ -213,8 +214,7 @@ def hold_back(arn: str, region: str, reason: str, event: dict[str, Any], context
                 status = "unknown"
             if status in {"Approved", "unknown"}:
                 result = HoldModelVersion.perform(decision, model_version(arn, region))
-                if package is not None and policy is not None:
-                    remember_a_promotion(event, package, policy)
+                held = True
             else:
                 result = f"none: the version is already {status}"
         except Exception as exc:
@@ -233,21 +233,42 @@ def hold_back(arn: str, region: str, reason: str, event: dict[str, Any], context
         )
     except Exception:
         logger.exception("could not record the undecided event; it goes to the dead-letter queue")
+    if held and package is not None and policy is not None:  # after the hold and its record, never before them
+        remember_a_promotion(event, package, policy)
 
 
 def remember_a_promotion(event: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy) -> None:
     """Store, for an event whose attempt held the version back before it stored its facts, the promotion the version
     (as read before the hold) asks for, if any: its retry finds the version no longer Approved, so no promotion to
-    judge, and would judge an approval by the promoter. After the hold, never instead of it; best effort: a retry
-    that finds nothing judges as before, as it does when the deployment guard, seeing the hold, revoked the
-    version's clearance before this read it (the promotion is then no longer asked: ``promotion_asked``)."""
+    judge, and would judge an approval by the promoter. Only when the version as read is the event's (not changed
+    since the event's ``LastModifiedTime``: a later update's request is that update's event's to judge). After the
+    hold and its record; best effort: a retry that finds nothing judges as before, as it does when the deployment
+    guard, seeing the hold, revoked the clearance before this read it (the promotion is then no longer asked)."""
     try:
+        if not _unchanged_since(event, package):
+            return
         if (asked := promotion_look(package, policy)) is not None:
             ledger.remembered(FACTS, str(event["id"]), lambda: asked)
     except Exception:
         logger.exception(
             "could not store the promotion the held event asked for", extra={"model_package": package.get("ModelPackageArn")}
         )
+
+
+def _unchanged_since(event: dict[str, Any], package: dict[str, Any]) -> bool:
+    """Whether the version as read was last changed no later than the event says (to the second); False when
+    either time is missing or unreadable."""
+    from datetime import datetime
+
+    detail = event.get("detail")
+    changed = package.get("LastModifiedTime")
+    if not isinstance(detail, dict) or not isinstance(detail.get("LastModifiedTime"), str) or not isinstance(changed, datetime):
+        return False
+    try:
+        told = datetime.fromisoformat(detail["LastModifiedTime"])
+        return changed.replace(microsecond=0) <= told
+    except (TypeError, ValueError):  # an unreadable time, or one without a time zone
+        return False
 
 
 def _fallback_event(event: Any) -> dict[str, Any]:

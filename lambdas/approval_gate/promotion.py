@@ -76,13 +76,17 @@ def keep(facts: PromotionFacts, audit_record: str) -> None:
 def withdrawn(facts: PromotionFacts, package: dict[str, Any], policy: GovernancePolicy) -> str | None:
     """Why a promotion judged on the facts an earlier attempt stored no longer stands as asked (None: it does): the
     version left Approved (the gate's own hold after that attempt failed), its stage request changed, or its
-    clearance was revoked. A retry then records the same decision and neither keeps the promotion nor refuses the
-    newer request."""
+    clearance was revoked or names other approvers than the facts (revoked and cleared again: the facts' approvers
+    are no longer the version's). A retry then records the same decision and neither keeps the promotion nor
+    refuses the newer request."""
     status = package.get("ModelApprovalStatus")
     if status != "Approved":
         return f"the version is {status} now"
     if requested_stage(policy, package.get("ModelLifeCycle")) != facts.stage:
         return f"the request to enter {facts.stage} was changed since"
-    if clearance(facts.package_arn) is None:
+    cleared = clearance(facts.package_arn)
+    if cleared is None:
         return "its clearance was revoked since"
+    if approvers(cleared) != tuple(facts.approvers):
+        return f"its approvers changed since (now {', '.join(approvers(cleared)) or 'none recorded'})"
     return None

@@ -9,6 +9,7 @@ review (tests/multi_account/test_access.py, only-the-hub-assumes-enforcement-rol
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -767,30 +768,126 @@ def test_a_promotion_retried_after_its_version_was_held_back_is_not_recorded(
     assert promoted(world, "staging", version) is None
 
 
+def event_of_the_last_change(world: World, version: str, event_id: str) -> dict[str, Any]:
+    """The state change event SageMaker sends for the version's last update (its ``LastModifiedTime``)."""
+    event = approval_event(version, event_id=event_id)
+    changed = world.sagemaker().describe_model_package(ModelPackageName=version)["LastModifiedTime"]
+    event["detail"]["LastModifiedTime"] = changed.astimezone(UTC).isoformat(timespec="seconds")
+    return event
+
+
+def bob_asks_for_staging_and_the_first_attempt_cannot_read_the_version(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> tuple[World, str, dict[str, Any], Any]:
+    """alice approved (cleared) under ``staging_needs_another_approver``; bob asks for staging and the gate's first
+    attempt fails reading the version (no facts stored), so the version is held back."""
+    from tests.lambdas.fault_matrix import _LaterRetries
+
+    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
+    changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
+    event = event_of_the_last_change(world, version, "bob-asks-for-staging")
+    fail_calls(REGION, "sagemaker", "DescribeModelPackage", "ThrottlingException", times=1)
+    later = _LaterRetries(lambda_context)
+    with pytest.raises(gate.GateUndecided):
+        gate.handler(json.loads(json.dumps(event)), later)
+    assert world.status(version) == "PendingManualApproval"
+    return world, version, event, later
+
+
 def test_a_promotion_whose_first_attempt_failed_before_reading_the_version_is_judged_as_a_promotion(
     world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
 ) -> None:
     """The first attempt could not read the version, so it stored no facts, and held the version back; the retry
     found it PendingManualApproval, no promotion to judge, and judged an approval by the promoter: an allow record
-    naming bob as the approver of what alice approved (review of 2026-11-26, finding 3)."""
+    naming bob as the approver of what alice approved (review of 2026-11-26, finding 3). What was asked is stored
+    after the hold's record: a store that hangs (DynamoDB timing out) must not keep the record from being written."""
     from tests.lambdas.fault_matrix import _LaterRetries
 
     world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
     changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
-    event = approval_event(version, event_id="bob-asks-for-staging")
+    event = event_of_the_last_change(world, version, "bob-asks-for-staging")
+    records_when_stored: list[list[str]] = []
+    store = gate.remember_a_promotion
+
+    def store_after_the_record(held: dict[str, Any], package: dict[str, Any], policy: GovernancePolicy) -> None:
+        records_when_stored.append([r["decision"] for r in world.audit_records() if r["event"]["id"] == held["id"]])
+        store(held, package, policy)
+
+    monkeypatch.setattr(gate, "remember_a_promotion", store_after_the_record)
     fail_calls(REGION, "sagemaker", "DescribeModelPackage", "ThrottlingException", times=1)
     later = _LaterRetries(lambda_context)
-
     with pytest.raises(gate.GateUndecided):
         gate.handler(json.loads(json.dumps(event)), later)
     assert world.status(version) == "PendingManualApproval"
+    assert records_when_stored == [["undecidable"]]
     retried = gate.handler(json.loads(json.dumps(event)), later)
 
     assert retried["action_result"].startswith("none: the version is PendingManualApproval now")
-    (judged,) = [r for r in world.audit_records() if r["event"]["id"] == event["id"] and r["decision"] != "undecidable"]
+    (held, judged) = sorted(
+        (r for r in world.audit_records() if r["event"]["id"] == event["id"]), key=lambda r: r["decision"] != "undecidable"
+    )
+    assert held["decision"] == "undecidable", "the hold's record comes first"
     assert judged["evidence"]["stage"] == "staging" and judged["who"] == session_of("bob")
     assert "approved_by" not in judged["evidence"] and judged["evidence"]["approvers"] == ["alice"]
     assert promoted(world, "staging", version) is None
+
+
+@pytest.mark.parametrize("first_attempt", ["cannot-read-the-version", "cannot-write-its-record"])
+def test_a_promotion_retried_after_its_promoter_approved_the_version_again_is_not_kept(
+    first_attempt: str, world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """Held back by the failed first attempt, the version lost its clearance; bob approved it again, so the new
+    clearance names bob. The retry (a redrive from the dead-letter queue) still allowed bob's promotion on facts that
+    named alice, and kept it: staging would deploy what only its promoter approved (review of this session)."""
+    if first_attempt == "cannot-read-the-version":
+        world, version, event, later = bob_asks_for_staging_and_the_first_attempt_cannot_read_the_version(
+            world_for, monkeypatch, lambda_context
+        )
+    else:
+        from tests.lambdas.fault_matrix import _LaterRetries
+
+        world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
+        changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
+        event = event_of_the_last_change(world, version, "bob-asks-for-staging")
+        fail_calls(None, "s3", "PutObject", "SlowDown", times=1)  # the decision's audit record
+        later = _LaterRetries(lambda_context)
+        with pytest.raises(ClientError):
+            gate.handler(json.loads(json.dumps(event)), later)
+    act_as(monkeypatch, world.policy, "deployment-guard")
+    deployment_guard.handler(approval_event(version, status="PendingManualApproval", event_id="held"), lambda_context)
+    assert clearance(version) is None
+    act_as(monkeypatch, world.policy, "approval-gate")
+    changed_by(world, version, "bob", ModelApprovalStatus="Approved")
+    assert gate.handler(approval_event(version, event_id="bob-approves-again"), lambda_context)["decision"] == "allow"
+    assert approvers(clearance(version)) == ("bob",)
+
+    retried = gate.handler(json.loads(json.dumps(event)), later)
+
+    assert retried["action_result"].startswith("none: its approvers changed since (now bob)")
+    assert promoted(world, "staging", version) is None
+
+
+def test_an_edit_held_back_does_not_take_a_later_stage_request_for_its_own(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """carol edits the cleared version, then bob asks for staging; the edit's first attempt fails and holds the
+    version back. The hold read the version as bob left it: storing that stage request as the edit's would record
+    a promotion by bob under carol's event (review of this session)."""
+    from tests.lambdas.fault_matrix import _LaterRetries
+
+    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
+    changed_by(world, version, "carol", ApprovalDescription="typo")
+    edit = event_of_the_last_change(world, version, "carol-edits")
+    time.sleep(1 - time.time() % 1)  # into the next second: an event's time has seconds only
+    changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
+    fail_calls(REGION, "sagemaker", "DescribeModelPackage", "ThrottlingException", times=1)
+    later = _LaterRetries(lambda_context)
+    with pytest.raises(gate.GateUndecided):
+        gate.handler(json.loads(json.dumps(edit)), later)
+    assert gate.ledger.lookup(gate.FACTS, "carol-edits") is None
+    retried = gate.handler(json.loads(json.dumps(edit)), later)
+    (judged,) = [r for r in world.audit_records() if r["event"]["id"] == "carol-edits" and r["decision"] != "undecidable"]
+    assert "stage" not in judged["evidence"] and judged["decision"] == retried["decision"]
 
 
 def test_two_approvals_judged_at_once_both_stay_on_the_clearance(
