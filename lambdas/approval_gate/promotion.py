@@ -87,6 +87,6 @@ def withdrawn(facts: PromotionFacts, package: dict[str, Any], policy: Governance
     cleared = clearance(facts.package_arn)
     if cleared is None:
         return "its clearance was revoked since"
-    if approvers(cleared) != tuple(facts.approvers):
-        return f"its approvers changed since (now {', '.join(approvers(cleared)) or 'none recorded'})"
+    if (now := approvers(cleared)) != tuple(facts.approvers):
+        return f"its approvers changed since (now {', '.join(now) or 'none recorded'})"
     return None

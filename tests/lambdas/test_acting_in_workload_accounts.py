@@ -745,29 +745,6 @@ def test_a_version_rejected_and_approved_again_is_promoted_again_stage_by_stage(
     assert ask_promotion(world, version, "staging", "bob", lambda_context)["decision"] == "deny", "bob approved it"
 
 
-def test_a_promotion_retried_after_its_version_was_held_back_is_not_recorded(
-    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
-) -> None:
-    """The retry judged the promotion on the facts its first attempt stored and recorded it, though the version had
-    been held back since (the record was promoted while not Approved; review of 2026-11-26)."""
-    from tests.lambdas.fault_matrix import _LaterRetries
-
-    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
-    changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
-    event = approval_event(version, event_id="bob-asks-for-staging")
-    fail_calls(None, "s3", "PutObject", "SlowDown", times=1)  # the first delivery's decision record
-    later = _LaterRetries(lambda_context)
-
-    with pytest.raises(ClientError):
-        gate.handler(json.loads(json.dumps(event)), later)
-    assert world.status(version) == "PendingManualApproval"
-    retried = gate.handler(json.loads(json.dumps(event)), later)
-
-    assert retried["decision"] == "allow"  # the same decision, on the same facts
-    assert retried["action_result"].startswith("none: the version is PendingManualApproval now")
-    assert promoted(world, "staging", version) is None
-
-
 def event_of_the_last_change(world: World, version: str, event_id: str) -> dict[str, Any]:
     """The state change event SageMaker sends for the version's last update (its ``LastModifiedTime``)."""
     event = approval_event(version, event_id=event_id)
@@ -776,22 +753,41 @@ def event_of_the_last_change(world: World, version: str, event_id: str) -> dict[
     return event
 
 
-def bob_asks_for_staging_and_the_first_attempt_cannot_read_the_version(
-    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
-) -> tuple[World, str, dict[str, Any], Any]:
-    """alice approved (cleared) under ``staging_needs_another_approver``; bob asks for staging and the gate's first
-    attempt fails reading the version (no facts stored), so the version is held back."""
+# A first attempt of bob's stage request that fails: the fault injected once, and what the gate raises.
+CANNOT_READ_THE_VERSION = ((REGION, "sagemaker", "DescribeModelPackage", "ThrottlingException"), gate.GateUndecided)
+CANNOT_WRITE_ITS_RECORD = ((None, "s3", "PutObject", "SlowDown"), ClientError)  # after its facts are stored
+
+
+def bob_asks_for_staging_and_the_first_attempt_fails(
+    world: World, version: str, failure: tuple[tuple[str | None, str, str, str], type[Exception]], lambda_context: Any
+) -> tuple[dict[str, Any], Any]:
+    """bob asks for staging and the gate's first attempt fails (``failure``), so the version is held back; the event,
+    and a context whose retry takes over the first attempt's in-progress lock."""
     from tests.lambdas.fault_matrix import _LaterRetries
 
-    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
     changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
     event = event_of_the_last_change(world, version, "bob-asks-for-staging")
-    fail_calls(REGION, "sagemaker", "DescribeModelPackage", "ThrottlingException", times=1)
+    fault, raised = failure
+    fail_calls(*fault, times=1)
     later = _LaterRetries(lambda_context)
-    with pytest.raises(gate.GateUndecided):
+    with pytest.raises(raised):
         gate.handler(json.loads(json.dumps(event)), later)
     assert world.status(version) == "PendingManualApproval"
-    return world, version, event, later
+    return event, later
+
+
+def test_a_promotion_retried_after_its_version_was_held_back_is_not_recorded(
+    world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+) -> None:
+    """The retry judged the promotion on the facts its first attempt stored and recorded it, though the version had
+    been held back since (the record was promoted while not Approved; review of 2026-11-26)."""
+    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
+    event, later = bob_asks_for_staging_and_the_first_attempt_fails(world, version, CANNOT_WRITE_ITS_RECORD, lambda_context)
+    retried = gate.handler(json.loads(json.dumps(event)), later)
+
+    assert retried["decision"] == "allow"  # the same decision, on the same facts
+    assert retried["action_result"].startswith("none: the version is PendingManualApproval now")
+    assert promoted(world, "staging", version) is None
 
 
 def test_a_promotion_whose_first_attempt_failed_before_reading_the_version_is_judged_as_a_promotion(
@@ -801,11 +797,7 @@ def test_a_promotion_whose_first_attempt_failed_before_reading_the_version_is_ju
     found it PendingManualApproval, no promotion to judge, and judged an approval by the promoter: an allow record
     naming bob as the approver of what alice approved (review of 2026-11-26, finding 3). What was asked is stored
     after the hold's record: a store that hangs (DynamoDB timing out) must not keep the record from being written."""
-    from tests.lambdas.fault_matrix import _LaterRetries
-
     world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
-    changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
-    event = event_of_the_last_change(world, version, "bob-asks-for-staging")
     records_when_stored: list[list[str]] = []
     store = gate.remember_a_promotion
 
@@ -814,11 +806,7 @@ def test_a_promotion_whose_first_attempt_failed_before_reading_the_version_is_ju
         store(held, package, policy)
 
     monkeypatch.setattr(gate, "remember_a_promotion", store_after_the_record)
-    fail_calls(REGION, "sagemaker", "DescribeModelPackage", "ThrottlingException", times=1)
-    later = _LaterRetries(lambda_context)
-    with pytest.raises(gate.GateUndecided):
-        gate.handler(json.loads(json.dumps(event)), later)
-    assert world.status(version) == "PendingManualApproval"
+    event, later = bob_asks_for_staging_and_the_first_attempt_fails(world, version, CANNOT_READ_THE_VERSION, lambda_context)
     assert records_when_stored == [["undecidable"]]
     retried = gate.handler(json.loads(json.dumps(event)), later)
 
@@ -832,27 +820,22 @@ def test_a_promotion_whose_first_attempt_failed_before_reading_the_version_is_ju
     assert promoted(world, "staging", version) is None
 
 
-@pytest.mark.parametrize("first_attempt", ["cannot-read-the-version", "cannot-write-its-record"])
+@pytest.mark.parametrize(
+    "first_attempt",
+    [CANNOT_READ_THE_VERSION, CANNOT_WRITE_ITS_RECORD],
+    ids=["cannot-read-the-version", "cannot-write-its-record"],
+)
 def test_a_promotion_retried_after_its_promoter_approved_the_version_again_is_not_kept(
-    first_attempt: str, world_for: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: Any
+    first_attempt: tuple[tuple[str | None, str, str, str], type[Exception]],
+    world_for: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    lambda_context: Any,
 ) -> None:
     """Held back by the failed first attempt, the version lost its clearance; bob approved it again, so the new
     clearance names bob. The retry (a redrive from the dead-letter queue) still allowed bob's promotion on facts that
     named alice, and kept it: staging would deploy what only its promoter approved (review of this session)."""
-    if first_attempt == "cannot-read-the-version":
-        world, version, event, later = bob_asks_for_staging_and_the_first_attempt_cannot_read_the_version(
-            world_for, monkeypatch, lambda_context
-        )
-    else:
-        from tests.lambdas.fault_matrix import _LaterRetries
-
-        world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
-        changed_by(world, version, "bob", ModelLifeCycle={"Stage": "staging", "StageStatus": "Approved"})
-        event = event_of_the_last_change(world, version, "bob-asks-for-staging")
-        fail_calls(None, "s3", "PutObject", "SlowDown", times=1)  # the decision's audit record
-        later = _LaterRetries(lambda_context)
-        with pytest.raises(ClientError):
-            gate.handler(json.loads(json.dumps(event)), later)
+    world, version = approved_by_alice(world_for, monkeypatch, lambda_context, staging_needs_another_approver())
+    event, later = bob_asks_for_staging_and_the_first_attempt_fails(world, version, first_attempt, lambda_context)
     act_as(monkeypatch, world.policy, "deployment-guard")
     deployment_guard.handler(approval_event(version, status="PendingManualApproval", event_id="held"), lambda_context)
     assert clearance(version) is None
