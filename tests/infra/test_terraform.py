@@ -38,17 +38,45 @@ def test_terraform_validates_every_stack(validation: Future[list[StackResult]] |
 
 
 def test_a_stack_that_terraform_refuses_is_named_with_its_error(synthesized: Synthesized, tmp_path: Path) -> None:
-    """Stacks share one provider installation: the one that installed it and the ones after are judged alike."""
+    """Stacks share one provider installation and one provider process: the stack that installed it and the ones
+    after are judged alike, a provider configuration is still judged by the provider (here an aliased one, as the
+    watched Regions' are), and no provider process outlives the validation."""
     identity = synthesized.stacks["identity"]
     broken = json.loads(json.dumps(identity))
     broken["resource"]["aws_iam_role"][next(iter(identity["resource"]["aws_iam_role"]))]["max_session_hours"] = 12
-    for name, config in (("valid", identity), ("broken", broken), ("valid-again", identity)):
+    misconfigured = json.loads(json.dumps(identity))
+    misconfigured["provider"]["aws"].append(
+        {
+            "alias": "us-east-1",
+            "region": "us-east-1",
+            "assume_role": [{"role_arn": "arn:aws:iam::123456789012:role/x", "duration": "a week"}],
+        }
+    )
+    misconfigured["resource"]["aws_iam_role"][next(iter(identity["resource"]["aws_iam_role"]))]["provider"] = "aws.us-east-1"
+    stacks = {"valid": identity, "broken": broken, "misconfigured": misconfigured, "valid-again": identity}
+    for name, config in stacks.items():
         (tmp_path / "stacks" / name).mkdir(parents=True)
         (tmp_path / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
-    results = {r.stack: r for r in validate(tmp_path, ["valid", "broken", "valid-again"])}
+    results = {r.stack: r for r in validate(tmp_path, list(stacks))}
     assert results["valid"].ok and results["valid-again"].ok
     assert not results["broken"].ok
     assert 'No argument or block type is named "max_session_hours"' in results["broken"].detail
+    assert not results["misconfigured"].ok
+    assert '"assume_role.0.duration" cannot be parsed as a duration' in results["misconfigured"].detail
+    assert processes_started_from(tmp_path) == []
+
+
+def processes_started_from(directory: Path) -> list[str]:
+    """The command lines of running processes whose program lies under ``directory``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:  # ended meanwhile
+            continue
+        if argv[0].startswith(str(directory).encode()):
+            found.append(b" ".join(argv).decode(errors="replace"))
+    return found
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,69 @@
+"""``terraform validate`` attaches every stack to one provider process per provider (infra/terraform_cli.py): a
+provider that cannot be served so is left to Terraform, and nothing served outlives the validation. Fake provider
+programs stand in for real ones here; tests/infra/test_terraform.py validates with the real AWS provider."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infra import terraform_cli
+from infra.terraform_cli import _SharedProviders
+
+SERVED = """#!/bin/sh
+echo 'Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:'
+echo
+printf "\\tTF_REATTACH_PROVIDERS='{\\"registry.terraform.io/acme/%s\\":{\\"Protocol\\":\\"grpc\\",\\"ProtocolVersion\\":5,\\"Pid\\":$$,\\"Test\\":true,\\"Addr\\":{\\"Network\\":\\"unix\\",\\"String\\":\\"/tmp/plugin-%s\\"}}}'\\n" "$NAME" "$NAME"
+exec sleep 600
+"""
+NO_DEBUG_MODE = "#!/bin/sh\necho 'flag provided but not defined: -debug' >&2\nexit 2\n"
+SILENT = "#!/bin/sh\nexec sleep 600\n"
+
+
+def install(providers: Path, name: str, program: str) -> Path:
+    directory = providers / "registry.terraform.io" / "acme" / name / "1.0.0" / "linux_amd64"
+    directory.mkdir(parents=True)
+    binary = directory / f"terraform-provider-{name}_v1.0.0"
+    binary.write_text(program.replace("$NAME", name))
+    binary.chmod(0o755)
+    return binary
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_each_provider_is_attached_where_it_says_and_stopped_after(tmp_path: Path) -> None:
+    providers = tmp_path / "providers"
+    install(providers, "one", SERVED)
+    install(providers, "two", SERVED)
+    shared = _SharedProviders(tmp_path)
+    reattach = shared._serve(providers)
+    assert set(reattach) == {"registry.terraform.io/acme/one", "registry.terraform.io/acme/two"}
+    assert reattach["registry.terraform.io/acme/one"]["Addr"] == {"Network": "unix", "String": "/tmp/plugin-one"}
+    pids = [server.pid for server in shared._served]
+    assert all(running(pid) for pid in pids)
+    shared.close()
+    assert not any(running(pid) for pid in pids)
+
+
+@pytest.mark.parametrize("program", [NO_DEBUG_MODE, SILENT], ids=["no-debug-mode", "silent"])
+def test_a_provider_that_does_not_say_where_it_listens_is_left_to_terraform_and_stopped(
+    program: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(terraform_cli, "PROVIDER_START_SECONDS", 1.0)
+    providers = tmp_path / "providers"
+    install(providers, "served", SERVED)
+    install(providers, "other", program)
+    shared = _SharedProviders(tmp_path)
+    reattach = shared._serve(providers)
+    assert list(reattach) == ["registry.terraform.io/acme/served"]
+    pids = {Path(server.args[0]).parent.parent.parent.name: server.pid for server in shared._served}
+    assert not running(pids["other"]), "a provider that was not attached is stopped at once"
+    shared.close()
+    assert not running(pids["served"])
