@@ -18,6 +18,10 @@ DEPLOY_FLAGS ?=
 
 export PYTHONPATH := $(CURDIR)
 export CHECKPOINT_DISABLE := 1
+# Python caches each module's bytecode in .venv as it first imports it. An environment that forbids it (container
+# images often set PYTHONDONTWRITEBYTECODE=1) made every Python process the suite starts compile each module it
+# imports again; uv installs no bytecode (compiling all of .venv ahead took 121 CPU-s): docs/benchmarks.md.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help install synth demo summary validate deploy-local preflight deploy scan lint typecheck pytest test bench schema access-review iam-review clean
 
