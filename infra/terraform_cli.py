@@ -258,7 +258,8 @@ def _reattach_config(server: subprocess.Popen[str]) -> dict[str, Any] | None:
             if isinstance(config, dict) and config:
                 return config
             break
-    _stop(server)
+    server.kill()  # not one that can be served: nothing to leave tidy
+    server.wait()
     return None
 
 

@@ -4,6 +4,7 @@ programs stand in for real ones here; tests/infra/test_terraform.py validates wi
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,17 @@ import pytest
 from infra import terraform_cli
 from infra.terraform_cli import _SharedProviders
 
-SERVED = """#!/bin/sh
-echo 'Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:'
-echo
-printf "\\tTF_REATTACH_PROVIDERS='{\\"registry.terraform.io/acme/%s\\":{\\"Protocol\\":\\"grpc\\",\\"ProtocolVersion\\":5,\\"Pid\\":$$,\\"Test\\":true,\\"Addr\\":{\\"Network\\":\\"unix\\",\\"String\\":\\"/tmp/plugin-%s\\"}}}'\\n" "$NAME" "$NAME"
-exec sleep 600
+# A provider in debug mode says where it listens, then serves until interrupted (SIGINT, which a Go provider
+# handles even when its parent ignores it, as a shell's background job does).
+SERVED = f"""#!{sys.executable}
+import json, os, signal, sys, time
+signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+address = {{"Protocol": "grpc", "ProtocolVersion": 5, "Pid": os.getpid(), "Test": True,
+           "Addr": {{"Network": "unix", "String": "/tmp/plugin-$NAME"}}}}
+print("Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:")
+print()
+print("\\tTF_REATTACH_PROVIDERS='" + json.dumps({{"registry.terraform.io/acme/$NAME": address}}) + "'", flush=True)
+time.sleep(600)
 """
 NO_DEBUG_MODE = "#!/bin/sh\necho 'flag provided but not defined: -debug' >&2\nexit 2\n"
 SILENT = "#!/bin/sh\nexec sleep 600\n"
