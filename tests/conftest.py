@@ -41,8 +41,12 @@ def _one_botocore_loader_per_test_session() -> None:
     the fail-closed property took 8.3 s instead of 3.3 s. The models are read-only files; sharing their parsed
     form changes nothing a test sees. boto3 appends its own data directory to a session's loader: a shared
     loader keeps one copy."""
+    import types
+
     import botocore.client
+    import botocore.hooks
     import botocore.loaders
+    import botocore.model
     import botocore.session
 
     class _SearchPaths(list[str]):
@@ -75,6 +79,37 @@ def _one_botocore_loader_per_test_session() -> None:
         return classes[key][1]
 
     botocore.client.ClientCreator._create_client_class = shared_client_class  # type: ignore[method-assign]
+
+    # So is the service model built from it: a fresh one per client made each SageMaker client build a model of
+    # every one of its 380 operations again (looking for an endpoint discovery operation it does not have).
+    models: dict[tuple[str, int], tuple[object, botocore.model.ServiceModel]] = {}
+    load_model = botocore.client.ClientCreator._load_service_model
+
+    def shared_service_model(
+        self: botocore.client.ClientCreator, service_name: str, api_version: str | None = None
+    ) -> botocore.model.ServiceModel:
+        description = self._loader.load_service_model(service_name, "service-2", api_version=api_version)
+        key = (service_name, id(description))
+        if key not in models:
+            models[key] = (description, load_model(self, service_name, api_version))
+        return models[key][1]
+
+    botocore.client.ClientCreator._load_service_model = shared_service_model  # type: ignore[method-assign]
+
+    # Every client registers some fifty handlers, each checked for ``**kwargs`` by reading its signature: the
+    # answer for a function is the same every time.
+    accepts_kwargs = botocore.hooks.accepts_kwargs
+    answers: dict[Any, bool] = {}
+
+    def remembered_accepts_kwargs(func: Any) -> bool:
+        function = getattr(func, "__func__", func)
+        if not isinstance(function, types.FunctionType):
+            return bool(accepts_kwargs(func))
+        if function not in answers:
+            answers[function] = bool(accepts_kwargs(func))
+        return answers[function]
+
+    botocore.hooks.accepts_kwargs = remembered_accepts_kwargs
 
 
 _one_botocore_loader_per_test_session()
