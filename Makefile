@@ -15,8 +15,8 @@ CDKTN_CLI  := cdktn-cli@0.24.0
 CDKTN      := PATH=$(CURDIR)/$(VENV)/bin:$$PATH npx --yes $(CDKTN_CLI)
 # make test runs these in a pytest session of their own beside the rest, whose session synthesizes, scans and
 # applies the stacks: one session left a core mostly idle while its background deploys waited. Their session runs
-# at the lowest CPU priority, on what the other leaves: at equal priority the other's background work (niced,
-# tests/conftest.py) starved and its tests waited on it (docs/benchmarks.md).
+# niced as those deploys and scans are (tests/conftest.py): at equal priority with the other session those starved
+# and its tests waited on them; at the lowest priority this one finished last (docs/benchmarks.md).
 CORE_TESTS := tests/lambdas tests/policies tests/pipelines tests/drift tests/architecture
 STACKS      = $(shell $(PY) -c 'from infra.stack_order import STACK_NAMES; print(*STACK_NAMES)')
 DEPLOY_FLAGS ?=
@@ -88,7 +88,7 @@ pytest: install ## pytest (includes validate, deploy-local and the checkov scan)
 test: lint ## Everything CI runs: lint, then mypy and two pytest sessions at once (below)
 	@mkdir -p $(REPORTS)
 	@$(VENV)/bin/mypy > $(REPORTS)/mypy.txt 2>&1 & mypy=$$!; \
-	nice -n 19 $(VENV)/bin/pytest -p no:cacheprovider $(CORE_TESTS) > $(REPORTS)/pytest-core.txt 2>&1 & core=$$!; \
+	nice -n 10 $(VENV)/bin/pytest -p no:cacheprovider $(CORE_TESTS) > $(REPORTS)/pytest-core.txt 2>&1 & core=$$!; \
 	$(VENV)/bin/pytest $(addprefix --ignore=,$(CORE_TESTS)); tests=$$?; \
 	wait $$core; core_tests=$$?; wait $$mypy; typed=$$?; \
 	echo "pytest $(CORE_TESTS):"; cat $(REPORTS)/pytest-core.txt; \

@@ -180,8 +180,8 @@ class _SharedProviders:
     Validation configures no provider, so one process serves every configuration alike. A provider that does not
     start in debug mode is left to Terraform as before. ``close`` stops the served providers."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, *, serve: bool = True) -> None:
+        self.root, self.serve = root, serve
         self._lock = threading.Lock()
         self._lock_files: dict[str, Path] = {}
         self._reattach: dict[str, str] = {}
@@ -201,7 +201,7 @@ class _SharedProviders:
                 if init.returncode != 0:
                     return shared, init
                 self._lock_files[key] = stack_dir / ".terraform.lock.hcl"
-                if reattach := self._serve(self.root / key / "providers"):
+                if self.serve and (reattach := self._serve(self.root / key / "providers")):
                     self._reattach[key] = json.dumps(reattach)
             elif lock_file != stack_dir / ".terraform.lock.hcl":
                 shutil.copyfile(lock_file, stack_dir / ".terraform.lock.hcl")
@@ -276,13 +276,18 @@ def _stop(server: subprocess.Popen[str]) -> None:
             server.wait()
 
 
-def validate(outdir: Path, order: Sequence[str], *, progress: bool = False, workers: int = 1) -> list[StackResult]:
-    """``terraform validate`` every stack in ``order``; ``workers`` > 1 validates that many at once (no progress)."""
+def validate(
+    outdir: Path, order: Sequence[str], *, progress: bool = False, workers: int = 1, serve_providers: bool = True
+) -> list[StackResult]:
+    """``terraform validate`` every stack in ``order``; ``workers`` > 1 validates that many at once (no progress).
+
+    ``serve_providers=False``: Terraform starts its own provider processes (``_SharedProviders``), as a plain
+    ``terraform validate`` does; the benchmark's baseline (tests/benchmarks/bench_validate.py)."""
     terraform = require_terraform()
     outdir = outdir.resolve()
     cli_config = write_cli_config(outdir / ".terraform-cli")
     env = _tf_env(cli_config)
-    providers = _SharedProviders(outdir / ".terraform-providers")
+    providers = _SharedProviders(outdir / ".terraform-providers", serve=serve_providers)
     dirs = stack_dirs(outdir, order)
     try:
         if workers > 1:
