@@ -91,7 +91,8 @@ test: lint ## Everything CI runs: lint, then mypy and two pytest sessions at onc
 	nice -n 10 $(VENV)/bin/pytest -p no:cacheprovider $(CORE_TESTS) > $(REPORTS)/pytest-core.txt 2>&1 & core=$$!; \
 	$(VENV)/bin/pytest $(addprefix --ignore=,$(CORE_TESTS)); tests=$$?; \
 	wait $$core; core_tests=$$?; wait $$mypy; typed=$$?; \
-	echo "pytest $(CORE_TESTS):"; cat $(REPORTS)/pytest-core.txt; \
+	echo "pytest $(CORE_TESTS) (in full: $(REPORTS)/pytest-core.txt):"; \
+	if [ $$core_tests -eq 0 ]; then tail -n 1 $(REPORTS)/pytest-core.txt; else cat $(REPORTS)/pytest-core.txt; fi; \
 	echo "mypy:"; cat $(REPORTS)/mypy.txt; \
 	if [ $$tests -ne 0 ] || [ $$core_tests -ne 0 ] || [ $$typed -ne 0 ]; then \
 	  echo "make test: pytest exit $$tests (the rest), $$core_tests ($(CORE_TESTS)), mypy exit $$typed"; exit 1; fi
