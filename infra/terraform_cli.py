@@ -258,7 +258,7 @@ def _reattach_config(server: subprocess.Popen[str]) -> dict[str, Any] | None:
             if isinstance(config, dict) and config:
                 return config
             break
-    server.kill()  # not one that can be served: nothing to leave tidy
+    server.kill()  # it did not start as a server: nothing of it to tidy up
     server.wait()
     return None
 
