@@ -591,6 +591,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TerraformError, PolicyError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # what it started is stopped on the way out (the served providers, the embedded AWS)
+        print(f"{args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 def _deploy_local_command(outdir: Path, workdir: Path, waves: Sequence[Sequence[str]]) -> int:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -21,6 +25,8 @@ from infra.terraform_cli import EMBEDDED_AWS_EXCLUSIONS, StackResult, resource_a
 from policies.model import GovernancePolicy
 from policies.naming import APPROVAL_GATE, PERSONAS, Names
 from tests.conftest import BackgroundDeployment, Synthesized
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.terraform,
@@ -77,6 +83,29 @@ def processes_started_from(directory: Path) -> list[str]:
         if argv[0].startswith(str(directory).encode()):
             found.append(b" ".join(argv).decode(errors="replace"))
     return found
+
+
+def test_an_interrupted_validation_says_so_and_leaves_no_provider_running(synthesized: Synthesized, tmp_path: Path) -> None:
+    """Ctrl-C during ``make validate``: no traceback, exit 130, and the provider it served is stopped."""
+    shutil.copytree(synthesized.outdir / "stacks", tmp_path / "stacks", ignore=shutil.ignore_patterns(".terraform*"))
+    as_at_a_terminal = (  # a shell's background job, as this suite may be, starts its children with SIGINT ignored
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        f"sys.argv = ['terraform_cli', 'validate', '--outdir', {str(tmp_path)!r}]; "
+        "runpy.run_module('infra.terraform_cli', run_name='__main__')"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", as_at_a_terminal], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not processes_started_from(tmp_path) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_started_from(tmp_path), "the validation served its provider"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "validate: interrupted"
+    assert "Traceback" not in stderr
+    assert processes_started_from(tmp_path) == []
 
 
 @pytest.fixture(scope="module")
