@@ -17,7 +17,7 @@ CDKTN      := PATH=$(CURDIR)/$(VENV)/bin:$$PATH npx --yes $(CDKTN_CLI)
 # applies the stacks: one session left a core mostly idle while its background deploys waited. Their session runs
 # niced as those deploys and scans are (tests/conftest.py): at equal priority with the other session those starved
 # and its tests waited on them; at the lowest priority this one finished last (docs/benchmarks.md).
-CORE_TESTS := tests/lambdas tests/policies tests/pipelines tests/drift tests/architecture
+CORE_TESTS := tests/lambdas tests/policies tests/pipelines
 STACKS      = $(shell $(PY) -c 'from infra.stack_order import STACK_NAMES; print(*STACK_NAMES)')
 DEPLOY_FLAGS ?=
 
