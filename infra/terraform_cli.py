@@ -178,7 +178,8 @@ class _SharedProviders:
     its debug mode and every ``validate`` attaches to it (``TF_REATTACH_PROVIDERS``): without it, Terraform starts one
     provider process per provider configuration, 17 for a stack watching 17 Regions, at about half a CPU-second each.
     Validation configures no provider, so one process serves every configuration alike. A provider that does not
-    start in debug mode is left to Terraform as before. ``close`` stops the served providers."""
+    start in debug mode is left to Terraform as before, and so is everything when the user attached providers of
+    their own (``TF_REATTACH_PROVIDERS`` set). ``close`` stops the served providers."""
 
     def __init__(self, root: Path, *, serve: bool = True) -> None:
         self.root, self.serve = root, serve
@@ -201,7 +202,9 @@ class _SharedProviders:
                 if init.returncode != 0:
                     return shared, init
                 self._lock_files[key] = stack_dir / ".terraform.lock.hcl"
-                if self.serve and (reattach := self._serve(self.root / key / "providers")):
+                # a provider the user attached (debugging their own build) stays theirs
+                serve = self.serve and "TF_REATTACH_PROVIDERS" not in env
+                if serve and (reattach := self._serve(self.root / key / "providers")):
                     self._reattach[key] = json.dumps(reattach)
             elif lock_file != stack_dir / ".terraform.lock.hcl":
                 shutil.copyfile(lock_file, stack_dir / ".terraform.lock.hcl")

@@ -4,6 +4,7 @@ programs stand in for real ones here; tests/infra/test_terraform.py validates wi
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -74,3 +75,46 @@ def test_a_provider_that_does_not_say_where_it_listens_is_left_to_terraform_and_
     assert not running(pids["other"]), "a provider that was not attached is stopped at once"
     shared.close()
     assert not running(pids["served"])
+
+
+def a_stack_and_a_terraform_whose_init_installs_a_served_provider(tmp_path: Path) -> tuple[Path, str]:
+    stack = tmp_path / "stacks" / "one"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text('{"terraform": {"required_providers": {"served": {"source": "acme/served"}}}}')
+    (tmp_path / "served-provider").write_text(SERVED.replace("$NAME", "served"))
+    terraform = tmp_path / "terraform"
+    terraform.write_text(
+        f"""#!{sys.executable}
+import os, shutil, sys
+from pathlib import Path
+directory = Path(os.environ["TF_DATA_DIR"], "providers/registry.terraform.io/acme/served/1.0.0/linux_amd64")
+directory.mkdir(parents=True)
+shutil.copy({str(tmp_path / "served-provider")!r}, directory / "terraform-provider-served_v1.0.0")
+(directory / "terraform-provider-served_v1.0.0").chmod(0o755)
+Path(".terraform.lock.hcl").write_text("")
+"""
+    )
+    terraform.chmod(0o755)
+    return stack, str(terraform)
+
+
+def test_the_stacks_validate_against_the_served_provider_unless_the_user_attached_their_own(tmp_path: Path) -> None:
+    stack, terraform = a_stack_and_a_terraform_whose_init_installs_a_served_provider(tmp_path)
+    shared = _SharedProviders(tmp_path / "served")
+    try:
+        env, failed = shared.prepare(stack, terraform, {"PATH": "/usr/bin:/bin"})
+        assert failed is None
+        assert list(json.loads(env["TF_REATTACH_PROVIDERS"])) == ["registry.terraform.io/acme/served"]
+    finally:
+        shared.close()
+
+    theirs = '{"registry.terraform.io/acme/served": {"Protocol": "grpc", "Addr": {"Network": "unix", "String": "/tmp/x"}}}'
+    (stack / ".terraform.lock.hcl").unlink()
+    shared = _SharedProviders(tmp_path / "theirs")
+    try:
+        env, failed = shared.prepare(stack, terraform, {"PATH": "/usr/bin:/bin", "TF_REATTACH_PROVIDERS": theirs})
+        assert failed is None
+        assert env["TF_REATTACH_PROVIDERS"] == theirs
+        assert shared._served == [], "nothing served: the user's provider stays theirs"
+    finally:
+        shared.close()
