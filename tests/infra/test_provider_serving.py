@@ -81,15 +81,14 @@ def a_stack_and_a_terraform_whose_init_installs_a_served_provider(tmp_path: Path
     stack = tmp_path / "stacks" / "one"
     stack.mkdir(parents=True)
     (stack / "cdk.tf.json").write_text('{"terraform": {"required_providers": {"served": {"source": "acme/served"}}}}')
-    (tmp_path / "served-provider").write_text(SERVED.replace("$NAME", "served"))
     terraform = tmp_path / "terraform"
     terraform.write_text(
         f"""#!{sys.executable}
-import os, shutil, sys
+import os
 from pathlib import Path
 directory = Path(os.environ["TF_DATA_DIR"], "providers/registry.terraform.io/acme/served/1.0.0/linux_amd64")
 directory.mkdir(parents=True)
-shutil.copy({str(tmp_path / "served-provider")!r}, directory / "terraform-provider-served_v1.0.0")
+(directory / "terraform-provider-served_v1.0.0").write_text({SERVED.replace("$NAME", "served")!r})
 (directory / "terraform-provider-served_v1.0.0").chmod(0o755)
 Path(".terraform.lock.hcl").write_text("")
 """
