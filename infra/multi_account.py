@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
     from infra.embedded_aws import EmbeddedAws
     from infra.stacks.base import BackendSettings, GovernanceStack
-    from infra.terraform_cli import StackResult
+    from infra.terraform_cli import SharedProviders, StackResult
 
 # Role ARNs in provider blocks cannot read a data source: the commercial partition, as in the SCPs.
 PARTITION = "aws"
@@ -192,6 +192,7 @@ def _apply(
     *,
     terraform: str,
     env: Mapping[str, str],
+    providers: SharedProviders,
     ou_ids: Mapping[str, str],
     exclusions: Mapping[str, str],
 ) -> StackResult:
@@ -210,9 +211,9 @@ def _apply(
     addresses = terraform_cli.resource_addresses(config)
     excluded = {a: exclusions[a.split(".")[0]] for a in addresses if a.split(".")[0] in exclusions}
     applied = [a for a in addresses if a not in excluded]
-    init = terraform_cli._run([terraform, "init", "-input=false", "-no-color"], target, env)
-    if init.returncode != 0:
-        return terraform_cli.StackResult(source.name, False, init.stderr.strip(), time.monotonic() - start)
+    env, failed_init = providers.prepare(target, terraform, env)
+    if failed_init is not None:
+        return terraform_cli.StackResult(source.name, False, failed_init.stderr.strip(), time.monotonic() - start)
     targets = [f"-target={a}" for a in applied] if excluded else []
     apply = terraform_cli._run(
         [terraform, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", *targets], target, env, timeout=1800
@@ -241,6 +242,7 @@ def deploy_local(
         terraform_cli.write_cli_config(workdir / ".terraform-cli"), terraform_cli.embedded_aws_env(aws.endpoint)
     )
     ou_ids = prepare_organization(aws, policy)
+    providers = terraform_cli.SharedProviders(workdir / ".terraform-providers", serve=False, backend=True)
     exclusions = {**terraform_cli.EMBEDDED_AWS_EXCLUSIONS, **MULTI_ACCOUNT_EXCLUSIONS}
     results: list[StackResult] = []
     for wave in waves:
@@ -252,6 +254,7 @@ def deploy_local(
                     workdir,
                     terraform=terraform,
                     env=env,
+                    providers=providers,
                     ou_ids=ou_ids,
                     exclusions=exclusions,
                 )

@@ -145,10 +145,22 @@ def embedded_aws_env(endpoint: str) -> dict[str, str]:
     }
 
 
+# Go's garbage collector target for terraform and the providers it starts, unless the user set one: at Go's default
+# (100) the AWS provider spends about a quarter of its CPU collecting while it builds its schemas, in every process.
+# At 400 a deploy-local of the shipped policy used 57.7 CPU-s instead of 74.8, its terraform processes' peak memory
+# 5.30 GB instead of 4.96 GB (docs/benchmarks.md).
+GO_GC_PERCENT = "400"
+
+
 def _tf_env(cli_config: Path | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Terraform's environment; routed to the embedded AWS (``extra`` from ``embedded_aws_env``), without the user's
     endpoint overrides, profile and shared files (``sdk_environment``), else with the user's AWS settings as they are."""
-    settings = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
+    settings = {
+        "TF_IN_AUTOMATION": "1",
+        "CHECKPOINT_DISABLE": "1",
+        "TF_INPUT": "0",
+        "GOGC": os.environ.get("GOGC", GO_GC_PERCENT),
+    }
     if cli_config is not None:
         settings["TF_CLI_CONFIG_FILE"] = str(cli_config)
     settings |= extra or {}
@@ -169,20 +181,22 @@ class StackResult:
 PROVIDER_START_SECONDS = 60.0
 
 
-class _SharedProviders:
+class SharedProviders:
     """Providers installed once per set of required providers, in a data directory the stacks share (``TF_DATA_DIR``),
     and served once for every stack's ``validate``.
 
-    The first stack of a set runs ``terraform init``; each further one gets its lock file and validates without an
-    ``init`` of its own (about 0.5 s of the 2.3 s a stack took). Once installed, each provider of the set is started in
+    The first stack of a set runs ``terraform init``; each further one gets its lock file and runs without an
+    ``init`` of its own (about 0.6 CPU-s each, most of it hashing the 700 MB AWS provider). ``backend``: the init
+    also sets up the stacks' backend, which must then be the same for all of them (the embedded deploys' local
+    state file, relative to each stack's directory). Once installed, each provider of the set is started in
     its debug mode and every ``validate`` attaches to it (``TF_REATTACH_PROVIDERS``): without it, Terraform starts one
     provider process per provider configuration, 17 for a stack watching 17 Regions, at about half a CPU-second each.
     Validation configures no provider, so one process serves every configuration alike. A provider that does not
     start in debug mode is left to Terraform as before, and so is everything when the user attached providers of
     their own (``TF_REATTACH_PROVIDERS`` set). ``close`` stops the served providers."""
 
-    def __init__(self, root: Path, *, serve: bool = True) -> None:
-        self.root, self.serve = root, serve
+    def __init__(self, root: Path, *, serve: bool = True, backend: bool = False) -> None:
+        self.root, self.serve, self.backend = root, serve, backend
         self._lock = threading.Lock()
         self._lock_files: dict[str, Path] = {}
         self._reattach: dict[str, str] = {}
@@ -198,7 +212,8 @@ class _SharedProviders:
         with self._lock:
             lock_file = self._lock_files.get(key)
             if lock_file is None:
-                init = _run([terraform, "init", "-backend=false", "-input=false", "-no-color"], stack_dir, shared)
+                backend = [] if self.backend else ["-backend=false"]
+                init = _run([terraform, "init", *backend, "-input=false", "-no-color"], stack_dir, shared)
                 if init.returncode != 0:
                     return shared, init
                 self._lock_files[key] = stack_dir / ".terraform.lock.hcl"
@@ -206,7 +221,7 @@ class _SharedProviders:
                 serve = self.serve and "TF_REATTACH_PROVIDERS" not in env
                 if serve and (reattach := self._serve(self.root / key / "providers")):
                     self._reattach[key] = json.dumps(reattach)
-            elif lock_file != stack_dir / ".terraform.lock.hcl":
+            elif lock_file != stack_dir / ".terraform.lock.hcl" and lock_file.exists():  # none: no provider to lock
                 shutil.copyfile(lock_file, stack_dir / ".terraform.lock.hcl")
         if key in self._reattach:
             shared["TF_REATTACH_PROVIDERS"] = self._reattach[key]
@@ -284,13 +299,13 @@ def validate(
 ) -> list[StackResult]:
     """``terraform validate`` every stack in ``order``; ``workers`` > 1 validates that many at once (no progress).
 
-    ``serve_providers=False``: Terraform starts its own provider processes (``_SharedProviders``), as a plain
+    ``serve_providers=False``: Terraform starts its own provider processes (``SharedProviders``), as a plain
     ``terraform validate`` does; the benchmark's baseline (tests/benchmarks/bench_validate.py)."""
     terraform = require_terraform()
     outdir = outdir.resolve()
     cli_config = write_cli_config(outdir / ".terraform-cli")
     env = _tf_env(cli_config)
-    providers = _SharedProviders(outdir / ".terraform-providers", serve=serve_providers)
+    providers = SharedProviders(outdir / ".terraform-providers", serve=serve_providers)
     dirs = stack_dirs(outdir, order)
     try:
         if workers > 1:
@@ -308,7 +323,7 @@ def validate(
         providers.close()
 
 
-def _validate_stack(stack_dir: Path, terraform: str, env: Mapping[str, str], providers: _SharedProviders) -> StackResult:
+def _validate_stack(stack_dir: Path, terraform: str, env: Mapping[str, str], providers: SharedProviders) -> StackResult:
     start = time.monotonic()
     shared, failed_init = providers.prepare(stack_dir, terraform, env)
     if failed_init is not None:
@@ -352,7 +367,9 @@ def local_override(config: Mapping[str, Any], state_path: str) -> dict[str, Any]
     return {"provider": {"aws": providers}, "terraform": {"backend": {"local": {"path": state_path}}}}
 
 
-def _apply_stack(source: Path, workdir: Path, *, terraform: str, env: Mapping[str, str], progress: bool) -> StackResult:
+def _apply_stack(
+    source: Path, workdir: Path, *, terraform: str, env: Mapping[str, str], providers: SharedProviders, progress: bool
+) -> StackResult:
     start = time.monotonic()
     target = workdir / source.name
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
@@ -362,10 +379,10 @@ def _apply_stack(source: Path, workdir: Path, *, terraform: str, env: Mapping[st
     excluded = {a: EMBEDDED_AWS_EXCLUSIONS[a.split(".")[0]] for a in addresses if a.split(".")[0] in EMBEDDED_AWS_EXCLUSIONS}
     applied = [a for a in addresses if a not in excluded]
     with phase(f"{source.name}: terraform init", enabled=progress) as step:
-        init = _run([terraform, "init", "-input=false", "-no-color"], target, env)
-        if init.returncode != 0:
+        env, failed_init = providers.prepare(target, terraform, env)
+        if failed_init is not None:
             step.fail()
-            return StackResult(source.name, False, init.stderr.strip(), time.monotonic() - start)
+            return StackResult(source.name, False, failed_init.stderr.strip(), time.monotonic() - start)
     targets: Iterable[str] = [f"-target={a}" for a in applied] if excluded else []
     with phase(f"{source.name}: terraform apply, {len(applied)} resources ({len(excluded)} excluded)", enabled=progress) as step:
         apply = _run(
@@ -394,6 +411,8 @@ def deploy_local(
     workdir.mkdir(parents=True)
     cli_config = write_cli_config(workdir / ".terraform-cli")
     env = _tf_env(cli_config, embedded_aws_env(endpoint))
+    # the applies configure their providers, one process per configuration: none is served
+    providers = SharedProviders(workdir / ".terraform-providers", serve=False, backend=True)
     results: list[StackResult] = []
     for wave in waves:
         with ThreadPoolExecutor(max_workers=len(wave)) as pool:
@@ -404,6 +423,7 @@ def deploy_local(
                     workdir,
                     terraform=terraform,
                     env=env,
+                    providers=providers,
                     progress=progress,
                 )
                 for name in wave

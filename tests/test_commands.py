@@ -220,6 +220,15 @@ def test_an_embedded_deploy_sends_every_call_to_the_embedded_aws(monkeypatch: py
     assert {k: _tf_env(None)[k] for k in user} == user
 
 
+def test_terraform_collects_garbage_less_often_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    """terraform and the providers it starts (which inherit its environment) run with Go's collector at 400, the
+    user's own ``GOGC`` when set."""
+    monkeypatch.delenv("GOGC", raising=False)
+    assert _tf_env(None)["GOGC"] == _tf_env(None, embedded_aws_env("http://127.0.0.1:4566"))["GOGC"] == "400"
+    monkeypatch.setenv("GOGC", "off")
+    assert _tf_env(None)["GOGC"] == _tf_env(None, embedded_aws_env("http://127.0.0.1:4566"))["GOGC"] == "off"
+
+
 def test_the_demos_embedded_aws_ignores_the_users_aws_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A profile that does not exist failed every client of the demo and of the read-back; a per-service endpoint
     or an instruction to ignore endpoints sent the handlers' calls elsewhere. None of them reach the embedded world."""

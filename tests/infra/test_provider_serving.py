@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from infra import terraform_cli
-from infra.terraform_cli import _SharedProviders
+from infra.terraform_cli import SharedProviders
 
 # A provider in debug mode says where it listens, then serves until interrupted (SIGINT, which a Go provider
 # handles even when its parent ignores it, as a shell's background job does).
@@ -50,7 +50,7 @@ def test_each_provider_is_attached_where_it_says_and_stopped_after(tmp_path: Pat
     providers = tmp_path / "providers"
     install(providers, "one", SERVED)
     install(providers, "two", SERVED)
-    shared = _SharedProviders(tmp_path)
+    shared = SharedProviders(tmp_path)
     reattach = shared._serve(providers)
     assert set(reattach) == {"registry.terraform.io/acme/one", "registry.terraform.io/acme/two"}
     assert reattach["registry.terraform.io/acme/one"]["Addr"] == {"Network": "unix", "String": "/tmp/plugin-one"}
@@ -68,7 +68,7 @@ def test_a_provider_that_does_not_say_where_it_listens_is_left_to_terraform_and_
     providers = tmp_path / "providers"
     install(providers, "served", SERVED)
     install(providers, "other", program)
-    shared = _SharedProviders(tmp_path)
+    shared = SharedProviders(tmp_path)
     reattach = shared._serve(providers)
     assert list(reattach) == ["registry.terraform.io/acme/served"]
     pids = {Path(server.args[0]).parent.parent.parent.name: server.pid for server in shared._served}
@@ -99,7 +99,7 @@ Path(".terraform.lock.hcl").write_text("")
 
 def test_the_stacks_validate_against_the_served_provider_unless_the_user_attached_their_own(tmp_path: Path) -> None:
     stack, terraform = a_stack_and_a_terraform_whose_init_installs_a_served_provider(tmp_path)
-    shared = _SharedProviders(tmp_path / "served")
+    shared = SharedProviders(tmp_path / "served")
     try:
         env, failed = shared.prepare(stack, terraform, {"PATH": "/usr/bin:/bin"})
         assert failed is None
@@ -109,7 +109,7 @@ def test_the_stacks_validate_against_the_served_provider_unless_the_user_attache
 
     theirs = '{"registry.terraform.io/acme/served": {"Protocol": "grpc", "Addr": {"Network": "unix", "String": "/tmp/x"}}}'
     (stack / ".terraform.lock.hcl").unlink()
-    shared = _SharedProviders(tmp_path / "theirs")
+    shared = SharedProviders(tmp_path / "theirs")
     try:
         env, failed = shared.prepare(stack, terraform, {"PATH": "/usr/bin:/bin", "TF_REATTACH_PROVIDERS": theirs})
         assert failed is None

@@ -108,6 +108,28 @@ def test_an_interrupted_validation_says_so_and_leaves_no_provider_running(synthe
     assert processes_started_from(tmp_path) == []
 
 
+def test_stacks_installed_once_keep_their_own_state_and_an_uninstallable_one_is_named(tmp_path: Path) -> None:
+    """The stacks of a deploy share one provider installation (``SharedProviders``): each still applies into a state
+    of its own, a later wave's stack too; a stack whose provider cannot be installed fails with Terraform's
+    ``init`` error, and the stacks after it are judged on their own."""
+    from infra.terraform_cli import deploy_local
+
+    def stack(name: str, config: dict[str, object]) -> None:
+        (tmp_path / "out" / "stacks" / name).mkdir(parents=True)
+        (tmp_path / "out" / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
+
+    for name in ("first", "second", "later"):  # terraform_data needs no provider: nothing is called
+        stack(name, {"resource": {"terraform_data": {f"{name}-marker": {"input": name}}}})
+    stack("unknown", {"terraform": {"required_providers": {"nowhere": {"source": "hashicorp/nowhere"}}}})
+    results = deploy_local(tmp_path / "out", [["first", "second"], ["later", "unknown"]], tmp_path / "work", "http://127.0.0.1:9")
+
+    assert [(r.stack, r.ok) for r in results] == [("first", True), ("second", True), ("later", True), ("unknown", False)]
+    assert "hashicorp/nowhere" in results[3].detail
+    for name in ("first", "second", "later"):
+        state = json.loads((tmp_path / "work" / name / "terraform.tfstate").read_text())
+        assert [r["name"] for r in state["resources"]] == [f"{name}-marker"]
+
+
 @pytest.fixture(scope="module")
 def deployed(deployment: BackgroundDeployment | None) -> tuple[EmbeddedAws, list[StackResult]]:
     """The apply started in the background at the beginning of the session (tests/conftest.py)."""
