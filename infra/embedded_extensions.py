@@ -166,9 +166,7 @@ def record_user_context(account: str, region: str, package_arn: str, *, created_
     SageMaker records the identity of each caller on the version; moto records one fixed fake user.
     The demo and the tests set the identities SageMaker would have recorded.
     """
-    from moto.backends import get_backend
-
-    backend = get_backend("sagemaker")[account][region]
+    backend = models.sagemaker_backends[account][region]
     package = next(p for p in backend.model_packages.values() if p.arn == package_arn)
     package.created_by = created_by or {}
     package.last_modified_by = last_modified_by
