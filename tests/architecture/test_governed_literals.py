@@ -7,6 +7,7 @@ day the policy or naming changes; this test finds them in the product code (test
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ FRAGMENT_HOMES = {
 }
 
 
+@functools.cache  # each file parsed once for every literal's test
 def _string_constants(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     # a bare string statement is documentation (a docstring, or an attribute's docstring)

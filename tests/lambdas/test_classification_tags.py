@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import boto3
 import pytest
-from moto.events.models import EventPattern
 
 from lambdas.classification_tags import handler as classification
 from lambdas.shared.events import MalformedEvent
 from policies.model import GovernancePolicy
-from tests.conftest import Synthesized, policy_variant
+from tests.conftest import policy_variant
 from tests.events import api_call_event, tag_call_event
 from tests.lambdas.sagemaker_fixtures import create_model, create_training_job, job_status, tags_of
 from tests.lambdas.world import REGION, World
@@ -219,27 +217,6 @@ def test_a_classification_lowered_after_the_check_is_judged_again(world: World, 
 def test_a_tag_call_that_keeps_the_level_is_allowed(world: World, lambda_context: Any) -> None:
     arn = create_model("credit-risk-m2", {"data-classification": "confidential"})
     assert classification.handler(tag_call_event("AddTags", arn, {"team": "risk"}), lambda_context)["decision"] == "allow"
-
-
-def test_tag_calls_reach_the_classification_rule_for_models_endpoints_and_jobs_only(synthesized: Synthesized) -> None:
-    rule = next(
-        EventPattern.load(body["event_pattern"])
-        for name, body in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").items()
-        if name.startswith("classification-tags_rule")
-    )
-    job = f"arn:aws:sagemaker:{REGION}:123456789012:training-job/credit-risk-train-3"
-    pipeline = f"arn:aws:sagemaker:{REGION}:123456789012:pipeline/credit-risk-governed"
-    for event_name in ("AddTags", "DeleteTags"):
-        assert rule.matches_event(json.loads(json.dumps(tag_call_event(event_name, job, {"data-classification": "x"}))))
-        assert not rule.matches_event(json.loads(json.dumps(tag_call_event(event_name, pipeline, {"team": "x"}))))
-    forwarded = [
-        EventPattern.load(b["event_pattern"])
-        for b in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").values()
-        if b.get("provider") == "aws.us-east-1"
-    ]
-    elsewhere = tag_call_event("AddTags", job.replace(REGION, "us-east-1"), {"data-classification": "x"})
-    elsewhere["region"] = elsewhere["detail"]["awsRegion"] = "us-east-1"
-    assert sum(p.matches_event(json.loads(json.dumps(elsewhere))) for p in forwarded) == 1
 
 
 def test_a_tag_call_is_judged_with_the_role_the_job_runs_as(world: World, lambda_context: Any) -> None:

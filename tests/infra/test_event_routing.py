@@ -1,4 +1,6 @@
-"""The synthesized EventBridge patterns send each documented event to exactly the intended handler."""
+"""The synthesized EventBridge patterns send each documented event to exactly the intended handler, in the home Region
+and, forwarded once, from every other watched Region. With the synthesized stacks, not the handlers: the handlers' own
+tests (tests/lambdas) run in a session that synthesizes nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +12,16 @@ from moto.events.models import EventPattern
 
 from lambdas.table import HANDLERS
 from tests.conftest import Synthesized
-from tests.events import api_call_event, approval_event, load_event, object_created_event
+from tests.events import (
+    RENAMED_TAMPERING,
+    TAMPER_REQUESTS,
+    api_call_event,
+    approval_event,
+    load_event,
+    object_created_event,
+    tag_call_event,
+    tamper_event,
+)
 
 PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/3"
 LINEAGE = "acme-ml-lineage-123456789012-eu-west-1"
@@ -150,3 +161,56 @@ def test_every_event_pattern_fits_eventbridges_default_size(synthesized: Synthes
         for name, body in synthesized.resources("aws_cloudwatch_event_rule", stack).items():
             if "event_pattern" in body:  # as Terraform sends it
                 assert len(body["event_pattern"]) <= 2048, (stack, name, len(body["event_pattern"]))
+
+
+def tamper_rule(synthesized: Synthesized) -> EventPattern:
+    (body,) = [
+        b for b in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").values() if b["name"] == "acme-tamper-watch"
+    ]
+    return EventPattern.load(body["event_pattern"])
+
+
+@pytest.mark.parametrize("kind", sorted(TAMPER_REQUESTS))
+def test_every_tamper_sample_matches_the_synthesized_rule_and_its_forwarding(synthesized: Synthesized, kind: str) -> None:
+    event = json.loads(json.dumps(tamper_event(kind)))
+    assert tamper_rule(synthesized).matches_event(event)
+    forwarded = [
+        EventPattern.load(b["event_pattern"])
+        for b in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").values()
+        if b.get("provider") == "aws.us-east-1"
+    ]
+    assert sum(p.matches_event(json.loads(json.dumps(tamper_event(kind, region="us-east-1")))) for p in forwarded) == 1
+
+
+def test_tag_calls_reach_the_classification_rule_for_models_endpoints_and_jobs_only(
+    synthesized: Synthesized, policy: Any
+) -> None:
+    home = policy.regions.home
+    rule = next(
+        EventPattern.load(body["event_pattern"])
+        for name, body in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").items()
+        if name.startswith("classification-tags_rule")
+    )
+    job = f"arn:aws:sagemaker:{home}:123456789012:training-job/credit-risk-train-3"
+    pipeline = f"arn:aws:sagemaker:{home}:123456789012:pipeline/credit-risk-governed"
+    for event_name in ("AddTags", "DeleteTags"):
+        assert rule.matches_event(json.loads(json.dumps(tag_call_event(event_name, job, {"data-classification": "x"}))))
+        assert not rule.matches_event(json.loads(json.dumps(tag_call_event(event_name, pipeline, {"team": "x"}))))
+    forwarded = [
+        EventPattern.load(b["event_pattern"])
+        for b in synthesized.resources("aws_cloudwatch_event_rule", "enforcement").values()
+        if b.get("provider") == "aws.us-east-1"
+    ]
+    elsewhere = tag_call_event("AddTags", job.replace(home, "us-east-1"), {"data-classification": "x"})
+    elsewhere["region"] = elsewhere["detail"]["awsRegion"] = "us-east-1"
+    assert sum(p.matches_event(json.loads(json.dumps(elsewhere))) for p in forwarded) == 1
+
+
+@pytest.mark.parametrize(("kind", "overrides", "event_name"), RENAMED_TAMPERING)
+def test_a_governance_resource_named_another_way_reaches_the_tamper_watch(
+    synthesized: Synthesized, kind: str, overrides: dict[str, Any], event_name: str | None
+) -> None:
+    event = tamper_event(kind, overrides=overrides)
+    if event_name is not None:
+        event["detail"]["eventName"] = event_name
+    assert tamper_rule(synthesized).matches_event(json.loads(json.dumps(event)))
