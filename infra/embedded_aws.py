@@ -138,3 +138,14 @@ def embedded_aws(region: str, *, log_path: str | os.PathLike[str] | None = None)
             process.kill()
         if not isinstance(log, int):
             log.close()
+
+
+def calls_answered_more_than_once(log_path: str | os.PathLike[str]) -> list[str]:
+    """The server log's lines (``infra/embedded_server.py``) of every SDK call the embedded AWS answered more than once:
+    a create it did and answered, then got again from the SDK's retry, fails an apply as "already exists"."""
+    path = Path(log_path)
+    if not path.exists():
+        return []
+    lines = [line for line in path.read_text(errors="replace").splitlines() if " attempt=" in line]
+    retried = {line.split()[-3] for line in lines if " attempt=1;" not in line}
+    return [line for line in lines if line.split()[-3] in retried]

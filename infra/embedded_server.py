@@ -68,9 +68,21 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
+    class RequestHandler(MotoRequestHandler):
+        """Each logged request names the SDK call it belongs to and its attempt (the AWS SDKs' ``amz-sdk-invocation-id``
+        and ``amz-sdk-request`` headers): a create answered and then sent again by an SDK retry shows as two attempts of
+        one invocation, with what the server answered to each."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            invocation, attempt = self.headers.get("amz-sdk-invocation-id"), self.headers.get("amz-sdk-request")
+            if invocation is None:
+                super().log_request(code, size)
+            else:
+                super().log_request(code, f"{size} {invocation} {attempt}")
+
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    server = make_server(args.host, args.port, application(), threaded=True, request_handler=MotoRequestHandler, fd=args.fd)
+    server = make_server(args.host, args.port, application(), threaded=True, request_handler=RequestHandler, fd=args.fd)
     server.serve_forever()
     return 0
 

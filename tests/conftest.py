@@ -298,7 +298,7 @@ class BackgroundDeployment:
     ) -> None:
         import threading
 
-        self.what, self.niced = what, niced
+        self.what, self.niced, self._workdir = what, niced, workdir
         self._ready, self._release = threading.Event(), threading.Event()
         self.aws: Any = None
         self.results: list[Any] = []
@@ -318,7 +318,14 @@ class BackgroundDeployment:
         """What went wrong: the deployment's error, or each stack that failed with the first lines of its error."""
         if self.error is not None:
             return [f"{type(self.error).__name__}: {self.error}"]
-        return [f"{r.stack}: " + "\n".join(r.detail.splitlines()[:12]) for r in self.results if not r.ok]
+        failed = [f"{r.stack}: " + "\n".join(r.detail.splitlines()[:12]) for r in self.results if not r.ok]
+        return failed + self._retried_calls() if failed else []
+
+    def _retried_calls(self) -> list[str]:
+        from infra.embedded_aws import calls_answered_more_than_once
+
+        lines = calls_answered_more_than_once(self._workdir / "moto.log")
+        return [f"embedded AWS, a call answered more than once: {line}" for line in lines][:20]
 
     def _run(self, region: str, workdir: Path, deploy: Callable[[Any, Path], list[Any]]) -> None:
         from infra.embedded_aws import embedded_aws

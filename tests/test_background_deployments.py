@@ -16,6 +16,13 @@ from tests.conftest import BackgroundDeployment
 
 
 def failing_apply(aws, workdir):
+    import urllib.request
+
+    for attempt in (1, 2):  # one SDK call sent twice, as a retry after a lost answer would
+        urllib.request.urlopen(urllib.request.Request(
+            aws.endpoint + "/?Action=ListQueues&Version=2012-11-05",
+            headers={"amz-sdk-invocation-id": "4f1c-retried", "amz-sdk-request": f"attempt={attempt}; max=6"},
+        )).read()
     return [
         StackResult("foundation", True),
         StackResult("identity", False, "Error: creating IAM Role (acme-data-scientist): EntityAlreadyExists\\nsecond line"),
@@ -45,6 +52,9 @@ def test_a_background_apply_that_failed_is_named_with_its_error_at_the_end_of_th
         check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    tail = run.stdout.strip().splitlines()[-4:]
+    tail = run.stdout.strip().splitlines()[-6:]
     assert "deploy-local failed: identity: Error: creating IAM Role (acme-data-scientist): EntityAlreadyExists" in tail
     assert "second line" in tail
+    # the embedded AWS answered one call twice: both answers are named, with the call and its attempts
+    retried = [line for line in tail if line.startswith("deploy-local failed: embedded AWS, a call answered more than once:")]
+    assert [line.split("4f1c-retried ")[1] for line in retried] == ["attempt=1; max=6", "attempt=2; max=6"]

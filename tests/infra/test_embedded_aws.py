@@ -41,3 +41,23 @@ def test_the_embedded_aws_port_is_held_from_its_choice_until_the_server_serves(m
         aws.client("sqs").create_queue(QueueName="served-on-the-held-port")
         assert aws.client("sqs").list_queues()["QueueUrls"][0].endswith("/served-on-the-held-port")
     assert bind_errors == [errno.EADDRINUSE]
+
+
+def test_each_logged_request_names_its_sdk_call_and_attempt(tmp_path: object) -> None:
+    """A create sent again by an SDK retry after the server answered it shows in the server's log as a second attempt
+    of the same call, with both answers (how an apply's EntityAlreadyExists is traced to its first attempt)."""
+    from pathlib import Path
+
+    from botocore.exceptions import ClientError
+
+    log = Path(str(tmp_path)) / "moto.log"
+    with embedded_aws("eu-west-1", log_path=log) as aws:
+        sqs = aws.client("sqs")
+        sqs.create_queue(QueueName="logged")
+        with pytest.raises(ClientError):
+            sqs.get_queue_url(QueueName="not-there")
+    answered = [line for line in log.read_text().splitlines() if "attempt=" in line]
+    assert len(answered) == 2
+    assert [line.split('" ')[1].split()[0] for line in answered] == ["200", "400"]
+    assert all("attempt=1;" in line for line in answered)
+    assert len({line.split()[-3] for line in answered}) == 2  # one invocation id per call
