@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 MOTO_ACCOUNT_ID = "123456789012"
@@ -140,12 +142,29 @@ def embedded_aws(region: str, *, log_path: str | os.PathLike[str] | None = None)
             log.close()
 
 
+_LOGGED_CALL = re.compile(r'" (\d{3}) \S+ sdk-invocation=(\S+) sdk-request=(\S*)')
+_ATTEMPT = re.compile(r"(?:^|;)\s*attempt=(\d+)")
+
+
 def calls_answered_more_than_once(log_path: str | os.PathLike[str]) -> list[str]:
-    """The server log's lines (``infra/embedded_server.py``) of every SDK call the embedded AWS answered more than once:
-    a create it did and answered, then got again from the SDK's retry, fails an apply as "already exists"."""
+    """The server log's lines (``infra/embedded_server.py``) of every SDK call the embedded AWS answered more than once,
+    in the log's order; first the calls answered with success and then refused (a create the server did and
+    answered, got again from the SDK's retry, fails an apply as "already exists"), then the other retried ones."""
     path = Path(log_path)
     if not path.exists():
         return []
-    lines = [line for line in path.read_text(errors="replace").splitlines() if " attempt=" in line]
-    retried = {line.split()[-3] for line in lines if " attempt=1;" not in line}
-    return [line for line in lines if line.split()[-3] in retried]
+    calls: dict[str, list[tuple[int, int, str]]] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        if (logged := _LOGGED_CALL.search(line)) is None:
+            continue
+        status, invocation, request = logged.groups()
+        attempt = _ATTEMPT.search(unquote(request))
+        calls.setdefault(invocation, []).append((int(status), int(attempt.group(1)) if attempt else 1, line))
+    retried = [answers for answers in calls.values() if len(answers) > 1 or any(a > 1 for _, a, _ in answers)]
+
+    def redone(answers: list[tuple[int, int, str]]) -> bool:
+        statuses = [status for status, _, _ in answers]
+        return any(200 <= s < 300 for s in statuses[:-1]) and 400 <= statuses[-1] < 500
+
+    ordered = [a for a in retried if redone(a)] + [a for a in retried if not redone(a)]
+    return [line for answers in ordered for _, _, line in answers]

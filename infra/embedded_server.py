@@ -21,6 +21,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 USER_CONTEXT_PATH = "/_embedded/user-context"
 
@@ -73,12 +74,18 @@ def main(argv: list[str] | None = None) -> int:
         and ``amz-sdk-request`` headers): a create answered and then sent again by an SDK retry shows as two attempts of
         one invocation, with what the server answered to each."""
 
+        def parse_request(self) -> bool:
+            self.__dict__.pop("headers", None)  # a refused request is not logged with the previous one's headers
+            return bool(super().parse_request())
+
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            invocation, attempt = self.headers.get("amz-sdk-invocation-id"), self.headers.get("amz-sdk-request")
-            if invocation is None:
+            headers = getattr(self, "headers", None)  # none when the request line itself was refused
+            invocation = headers.get("amz-sdk-invocation-id") if headers is not None else None
+            if headers is None or invocation is None:
                 super().log_request(code, size)
             else:
-                super().log_request(code, f"{size} {invocation} {attempt}")
+                attempt = quote(headers.get("amz-sdk-request") or "", safe="=;")
+                super().log_request(code, f"{size} sdk-invocation={quote(invocation)} sdk-request={attempt}")
 
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

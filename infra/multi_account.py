@@ -414,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--outdir", default="cdktf.out", type=Path)
     parser.add_argument("--workdir", default=".local-aws-accounts", type=Path)
     args = parser.parse_args(argv)
-    from infra.embedded_aws import embedded_aws
+    from infra.embedded_aws import calls_answered_more_than_once, embedded_aws
     from infra.terraform_cli import TerraformError, _print_results, validate
     from policies.errors import PolicyError
     from policies.loader import load_policy
@@ -437,9 +437,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else 1
             )
         args.workdir.mkdir(parents=True, exist_ok=True)
-        with embedded_aws(policy.regions.home, log_path=args.workdir.parent / f"{args.workdir.name}-moto.log") as aws:
+        moto_log = args.workdir.parent / f"{args.workdir.name}-moto.log"
+        with embedded_aws(policy.regions.home, log_path=moto_log) as aws:
             results = deploy_local(args.outdir, policy, args.workdir / "stacks", aws, progress=True)
             ok = _print_results(results, "terraform apply")
+            if not ok:
+                for line in calls_answered_more_than_once(moto_log)[:20]:
+                    print(f"  the embedded AWS answered a call more than once: {line}")
             problems = read_back(aws, policy) if ok else []
         if ok:
             print(f"read back: {'the cross-account guarantees hold' if not problems else f'{len(problems)} problem(s)'}")

@@ -147,8 +147,8 @@ def embedded_aws_env(endpoint: str) -> dict[str, str]:
 
 # Go's garbage collector target for terraform and the providers it starts, unless the user set one: at Go's default
 # (100) the AWS provider spends about a quarter of its CPU collecting while it builds its schemas, in every process.
-# At 400 a deploy-local of the shipped policy used 57.7 CPU-s instead of 74.8, its terraform processes' peak memory
-# 5.30 GB instead of 4.96 GB (docs/benchmarks.md).
+# At 400 a deploy-local of the shipped policy used 48.9 CPU-s instead of 68.9, with 2.81 GiB of memory in use at its
+# peak instead of 2.48 (docs/benchmarks.md).
 GO_GC_PERCENT = "400"
 
 
@@ -182,8 +182,8 @@ PROVIDER_START_SECONDS = 60.0
 
 
 class SharedProviders:
-    """Providers installed once per set of required providers, in a data directory the stacks share (``TF_DATA_DIR``),
-    and served once for every stack's ``validate``.
+    """Providers installed once per set of required providers, in a data directory the stacks share (``TF_DATA_DIR``):
+    the stacks of a validation or of a deploy. For a validation (``serve``), also served once for every stack.
 
     The first stack of a set runs ``terraform init``; each further one gets its lock file and runs without an
     ``init`` of its own (about 0.6 CPU-s each, most of it hashing the 700 MB AWS provider). ``backend``: the init
@@ -205,7 +205,8 @@ class SharedProviders:
     def prepare(
         self, stack_dir: Path, terraform: str, env: Mapping[str, str]
     ) -> tuple[dict[str, str], subprocess.CompletedProcess[str] | None]:
-        """The environment to validate ``stack_dir`` in, and the failed ``init`` if the providers could not be installed."""
+        """The environment to run terraform in for ``stack_dir``, and the failed ``init`` if the providers could not be
+        installed (the next stack of the set then runs its own)."""
         required = json.loads((stack_dir / "cdk.tf.json").read_text()).get("terraform", {}).get("required_providers", {})
         key = hashlib.sha256(json.dumps(required, sort_keys=True).encode()).hexdigest()[:16]
         shared = {**env, "TF_DATA_DIR": str(self.root / key)}
@@ -378,7 +379,7 @@ def _apply_stack(
     addresses = resource_addresses(config)
     excluded = {a: EMBEDDED_AWS_EXCLUSIONS[a.split(".")[0]] for a in addresses if a.split(".")[0] in EMBEDDED_AWS_EXCLUSIONS}
     applied = [a for a in addresses if a not in excluded]
-    with phase(f"{source.name}: terraform init", enabled=progress) as step:
+    with phase(f"{source.name}: providers (one terraform init per set)", enabled=progress) as step:
         env, failed_init = providers.prepare(target, terraform, env)
         if failed_init is not None:
             step.fail()

@@ -149,7 +149,7 @@ def forwarded_patterns() -> dict[str, Pattern]:
     """What the forwarding rules in every other watched Region send to the home Region's default bus (IAM's
     calls, for one, are only delivered in us-east-1). One rule for SageMaker's own events, so that an event
     several handlers need (a CreateEndpoint call) is forwarded once, and one for tampering, whose pattern is
-    the longest: 2,018 characters of EventBridge's default 2,048 (tests/lambdas/test_event_routing.py holds every
+    the longest: 2,018 characters of EventBridge's default 2,048 (tests/infra/test_event_routing.py holds every
     synthesized pattern to the limit; a further watched call may need a second tamper rule)."""
     return {
         SAGEMAKER_EVENTS: any_of(approvals(), sagemaker_create_calls(), deployment_changes(), sagemaker_tag_changes()),

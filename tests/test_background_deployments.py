@@ -57,4 +57,7 @@ def test_a_background_apply_that_failed_is_named_with_its_error_at_the_end_of_th
     assert "second line" in tail
     # the embedded AWS answered one call twice: both answers are named, with the call and its attempts
     retried = [line for line in tail if line.startswith("deploy-local failed: embedded AWS, a call answered more than once:")]
-    assert [line.split("4f1c-retried ")[1] for line in retried] == ["attempt=1; max=6", "attempt=2; max=6"]
+    assert [line.split("sdk-invocation=4f1c-retried ")[1] for line in retried] == [
+        "sdk-request=attempt=1;%20max=6",
+        "sdk-request=attempt=2;%20max=6",
+    ]

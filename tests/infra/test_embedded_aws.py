@@ -45,10 +45,14 @@ def test_the_embedded_aws_port_is_held_from_its_choice_until_the_server_serves(m
 
 def test_each_logged_request_names_its_sdk_call_and_attempt(tmp_path: object) -> None:
     """A create sent again by an SDK retry after the server answered it shows in the server's log as a second attempt
-    of the same call, with both answers (how an apply's EntityAlreadyExists is traced to its first attempt)."""
+    of the same call, with both answers (how an apply's EntityAlreadyExists is traced to its first attempt). A
+    request line the server refuses is still answered and logged."""
+    import socket
     from pathlib import Path
 
     from botocore.exceptions import ClientError
+
+    from infra.embedded_aws import calls_answered_more_than_once
 
     log = Path(str(tmp_path)) / "moto.log"
     with embedded_aws("eu-west-1", log_path=log) as aws:
@@ -56,8 +60,42 @@ def test_each_logged_request_names_its_sdk_call_and_attempt(tmp_path: object) ->
         sqs.create_queue(QueueName="logged")
         with pytest.raises(ClientError):
             sqs.get_queue_url(QueueName="not-there")
-    answered = [line for line in log.read_text().splitlines() if "attempt=" in line]
-    assert len(answered) == 2
+        host, port = aws.endpoint.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as raw:
+            raw.sendall(b"NOT A REQUEST LINE\r\n\r\n")
+            assert b"Error response" in raw.recv(1000)
+    text = log.read_text()
+    answered = [line for line in text.splitlines() if "sdk-invocation=" in line]
     assert [line.split('" ')[1].split()[0] for line in answered] == ["200", "400"]
-    assert all("attempt=1;" in line for line in answered)
-    assert len({line.split()[-3] for line in answered}) == 2  # one invocation id per call
+    assert all("sdk-request=" in line and "attempt=1" in line for line in answered)
+    assert len({line.split("sdk-invocation=")[1].split()[0] for line in answered}) == 2  # one id per call
+    assert calls_answered_more_than_once(log) == []  # each call answered once
+    assert "Traceback" not in text
+
+
+def test_calls_answered_more_than_once_read_each_sdks_attempt_header(tmp_path: object) -> None:
+    """botocore's retries carry a ttl before the attempt, the Go SDK's after it, legacy retries only the attempt; a
+    call answered with success and then refused comes first, whatever the order in the log."""
+    from pathlib import Path
+
+    from infra.embedded_aws import calls_answered_more_than_once
+
+    def line(status: int, invocation: str, request: str) -> str:
+        return (
+            f'127.0.0.1 - - [27/Nov/2026 05:52:53] "POST / HTTP/1.1" {status} - sdk-invocation={invocation} sdk-request={request}'
+        )
+
+    log = Path(str(tmp_path)) / "moto.log"
+    throttled = [
+        line(503, "b-throttled", "attempt=1;%20max=3"),
+        line(200, "b-throttled", "ttl=20261127T063944Z;%20attempt=2;%20max=3"),
+    ]
+    created_twice = [
+        line(200, "go-create", "attempt=1;%20max=25"),
+        line(409, "go-create", "attempt=2;%20max=25;%20ttl=20261127T055253Z"),
+    ]
+    once = [line(200, "legacy-once", "attempt=1"), line(200, "go-once", "attempt=1;%20max=25")]
+    log.write_text(
+        "\n".join([*throttled, once[0], *created_twice, once[1], '127.0.0.1 - - [27/Nov/2026] "GET / HTTP/1.1" 200 -']) + "\n"
+    )
+    assert calls_answered_more_than_once(log) == [*created_twice, *throttled]

@@ -128,6 +128,35 @@ def test_stacks_installed_once_keep_their_own_state_and_an_uninstallable_one_is_
     for name in ("first", "second", "later"):
         state = json.loads((tmp_path / "work" / name / "terraform.tfstate").read_text())
         assert [r["name"] for r in state["resources"]] == [f"{name}-marker"]
+    # one data directory per set of required providers: the three stacks that need none share one
+    assert len(list((tmp_path / "work" / ".terraform-providers").iterdir())) == 2
+
+
+def test_a_stack_whose_own_init_fails_leaves_the_next_of_its_set_to_install_them(tmp_path: Path) -> None:
+    from infra.terraform_cli import SharedProviders, _tf_env, write_cli_config
+
+    for name, config in {
+        "unreadable-module": {"module": {"missing": {"source": "./not-there"}}},
+        "fine": {"resource": {"terraform_data": {"marker": {"input": "fine"}}}},
+    }.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cdk.tf.json").write_text(json.dumps(config))
+    providers = SharedProviders(tmp_path / ".providers", serve=False, backend=True)
+    env = _tf_env(write_cli_config(tmp_path / "cli"))
+    _, failed = providers.prepare(tmp_path / "unreadable-module", "terraform", env)
+    assert failed is not None and "not-there" in failed.stderr + failed.stdout
+    shared, failed = providers.prepare(tmp_path / "fine", "terraform", env)
+    assert failed is None
+    assert (
+        subprocess.run(
+            ["terraform", "apply", "-auto-approve", "-no-color"],
+            cwd=tmp_path / "fine",
+            env=shared,
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
 
 
 @pytest.fixture(scope="module")
