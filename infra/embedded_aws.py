@@ -168,3 +168,8 @@ def calls_answered_more_than_once(log_path: str | os.PathLike[str]) -> list[str]
 
     ordered = [a for a in retried if redone(a)] + [a for a in retried if not redone(a)]
     return [line for answers in ordered for _, _, line in answers]
+
+
+def retried_calls_report(log_path: str | os.PathLike[str], limit: int = 20) -> list[str]:
+    """``calls_answered_more_than_once``, as the lines a failed deploy prints after its stacks' errors."""
+    return [f"embedded AWS, a call answered more than once: {line}" for line in calls_answered_more_than_once(log_path)][:limit]

@@ -414,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--outdir", default="cdktf.out", type=Path)
     parser.add_argument("--workdir", default=".local-aws-accounts", type=Path)
     args = parser.parse_args(argv)
-    from infra.embedded_aws import calls_answered_more_than_once, embedded_aws
+    from infra.embedded_aws import embedded_aws, retried_calls_report
     from infra.terraform_cli import TerraformError, _print_results, validate
     from policies.errors import PolicyError
     from policies.loader import load_policy
@@ -442,8 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = deploy_local(args.outdir, policy, args.workdir / "stacks", aws, progress=True)
             ok = _print_results(results, "terraform apply")
             if not ok:
-                for line in calls_answered_more_than_once(moto_log)[:20]:
-                    print(f"  the embedded AWS answered a call more than once: {line}")
+                for line in retried_calls_report(moto_log):
+                    print(f"  {line}")
             problems = read_back(aws, policy) if ok else []
         if ok:
             print(f"read back: {'the cross-account guarantees hold' if not problems else f'{len(problems)} problem(s)'}")

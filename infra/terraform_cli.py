@@ -621,7 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _deploy_local_command(outdir: Path, workdir: Path, waves: Sequence[Sequence[str]]) -> int:
-    from infra.embedded_aws import calls_answered_more_than_once, embedded_aws
+    from infra.embedded_aws import embedded_aws, retried_calls_report
     from policies.loader import load_policy
 
     policy = load_policy()
@@ -640,8 +640,8 @@ def _deploy_local_command(outdir: Path, workdir: Path, waves: Sequence[Sequence[
         results = deploy_local(outdir, waves, workdir, aws.endpoint, progress=True)
         ok = _print_results(results, "terraform apply")
         if not ok:
-            for line in calls_answered_more_than_once(moto_log)[:20]:
-                print(f"  the embedded AWS answered a call more than once: {line}")
+            for line in retried_calls_report(moto_log):
+                print(f"  {line}")
         checks = [apply_check(results, [name for wave in waves for name in wave])]
         checks += read_back(aws, policy) if ok else [Check("read-back", None, "not run: a stack failed to apply")]
     all_hold = checklist(checks, title="Guarantees read back from the embedded AWS")

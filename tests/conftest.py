@@ -318,14 +318,10 @@ class BackgroundDeployment:
         """What went wrong: the deployment's error, or each stack that failed with the first lines of its error."""
         if self.error is not None:
             return [f"{type(self.error).__name__}: {self.error}"]
+        from infra.embedded_aws import retried_calls_report
+
         failed = [f"{r.stack}: " + "\n".join(r.detail.splitlines()[:12]) for r in self.results if not r.ok]
-        return failed + self._retried_calls() if failed else []
-
-    def _retried_calls(self) -> list[str]:
-        from infra.embedded_aws import calls_answered_more_than_once
-
-        lines = calls_answered_more_than_once(self._workdir / "moto.log")
-        return [f"embedded AWS, a call answered more than once: {line}" for line in lines][:20]
+        return failed + retried_calls_report(self._workdir / "moto.log") if failed else []
 
     def _run(self, region: str, workdir: Path, deploy: Callable[[Any, Path], list[Any]]) -> None:
         from infra.embedded_aws import embedded_aws

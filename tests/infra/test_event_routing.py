@@ -25,6 +25,14 @@ from tests.events import (
 
 PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/credit-risk/3"
 LINEAGE = "acme-ml-lineage-123456789012-eu-west-1"
+CREATE_CALLS = (
+    "CreateEndpoint",
+    "CreateModel",
+    "CreateTrainingJob",
+    "CreateProcessingJob",
+    "CreateTransformJob",
+    "CreateModelPackageGroup",
+)
 
 
 def rules(synthesized: Synthesized) -> dict[str, EventPattern]:
@@ -85,14 +93,7 @@ CASES = [
             {"classification-tags", "deployment-guard"} if call == "CreateEndpoint" else {"classification-tags"},
             id=f"{call}-allowed-region",
         )
-        for call in (
-            "CreateEndpoint",
-            "CreateModel",
-            "CreateTrainingJob",
-            "CreateProcessingJob",
-            "CreateTransformJob",
-            "CreateModelPackageGroup",
-        )
+        for call in CREATE_CALLS
     ],
     *[
         pytest.param(
@@ -100,14 +101,7 @@ CASES = [
             {"region-guard", "deployment-guard"} if call == "CreateEndpoint" else {"region-guard"},
             id=f"{call}-other-region",
         )
-        for call in (
-            "CreateEndpoint",
-            "CreateModel",
-            "CreateTrainingJob",
-            "CreateProcessingJob",
-            "CreateTransformJob",
-            "CreateModelPackageGroup",
-        )
+        for call in CREATE_CALLS
     ],
     pytest.param(
         load_event("cloudtrail_create_endpoint"), {"region-guard", "deployment-guard"}, id="documented-create-endpoint-us-west-2"
