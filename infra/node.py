@@ -30,3 +30,24 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 # messages. From Python that stack holds only the jsii kernel's and cdktn's own frames (Kernel.get,
 # SqsQueue.getStringAttribute, ...), never a line of our stacks, and capturing it costs about 0.05 s a synth.
 os.environ.setdefault("CDKTN_DISABLE_CREATION_STACK", "1")
+
+LAZY_PROVIDER_INDEX = Path(__file__).with_name("lazy_provider_index.cjs")
+
+
+def node_preload_option(script: Path) -> str:
+    """``--require <script>`` as NODE_OPTIONS reads it (a double-quoted path may hold spaces)."""
+    quoted = str(script).replace("\\", "\\\\").replace('"', '\\"')
+    return f'--require "{quoted}"'
+
+
+def load_the_provider_lazily() -> None:
+    """The kernel loads the AWS provider's resource modules as the stacks use them, not all ~2,400 at its start
+    (infra/lazy_provider_index.cjs). The user's NODE_OPTIONS are kept; a Node program started from here that does
+    not load the provider preloads the hook and is otherwise unchanged."""
+    option = node_preload_option(LAZY_PROVIDER_INDEX)
+    current = os.environ.get("NODE_OPTIONS", "")
+    if option not in current:
+        os.environ["NODE_OPTIONS"] = f"{current} {option}".strip()
+
+
+load_the_provider_lazily()

@@ -47,18 +47,25 @@ def provider_modules() -> list[str]:
 
 
 def main() -> None:
-    """``floor <provider module,...>``, or ``blueprint <projects>`` (0: the shipped policy), or ``modules``."""
+    """``floor <provider module,...>``, ``whole-provider-floor <provider module,...>`` (the floor with the provider
+    loaded through its own index, every resource module at the kernel's start, as before infra/lazy_provider_index.cjs),
+    ``blueprint <projects>`` (0: the shipped policy), or ``modules``."""
     if sys.argv[1] == "modules":
         print(json.dumps(provider_modules()))
         return
     mode = sys.argv[1]
-    projects = 0 if mode == "floor" else int(sys.argv[2])
+    floor = mode in ("floor", "whole-provider-floor")
+    projects = 0 if floor else int(sys.argv[2])
     start = time.perf_counter()
-    import infra.node  # noqa: F401, I001  (the bundled Node.js must be chosen before cdktn loads)
+    import infra.node  # the bundled Node.js and its options must be set before cdktn loads
+
+    if mode == "whole-provider-floor":
+        lazy = infra.node.node_preload_option(infra.node.LAZY_PROVIDER_INDEX)
+        os.environ["NODE_OPTIONS"] = os.environ["NODE_OPTIONS"].replace(lazy, "").strip()
     from cdktn import App, TerraformStack
     from cdktn_provider_aws.provider import AwsProvider
 
-    if mode == "floor":
+    if floor:
         import importlib
 
         for name in sys.argv[2].split(","):
@@ -70,7 +77,7 @@ def main() -> None:
     imported = time.perf_counter()
     with tempfile.TemporaryDirectory() as outdir:
         app = App(outdir=outdir)
-        if mode == "floor":
+        if floor:
             stack = TerraformStack(app, "empty")
             AwsProvider(stack, "aws", region="eu-west-1")
             resources = 0

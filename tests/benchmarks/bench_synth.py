@@ -4,7 +4,9 @@
 
 Each measurement is a fresh process (the provider import and the jsii Node kernel are part of the
 cost); rows are interleaved, each repeat runs every row once, the median is reported. The *floor*
-imports the provider modules the blueprint imports and synthesizes an empty stack; the blueprint
+imports the provider modules the blueprint imports and synthesizes an empty stack, its kernel loading the
+provider's resource modules as they are used (infra/lazy_provider_index.cjs, as every synth does); the
+*whole-provider floor* is the same with the kernel loading all of them at its start, as it did before; the blueprint
 rows synthesize every stack for the shipped policy or for N projects with one monitored endpoint
 each. Every row runs once untimed first: the Lambda archives are built once per content
 (infra/constructs/staged_asset.py), and the timed runs are the synths that follow.
@@ -59,9 +61,14 @@ def probe(*args: str) -> dict[str, float]:
     return result
 
 
+WHOLE_PROVIDER = -1  # the row of the whole-provider floor
+
+
 def label(projects: int | None) -> str:
     if projects is None:
         return "floor (provider modules + empty stack)"
+    if projects == WHOLE_PROVIDER:
+        return "floor, the kernel loading the whole provider (as before 2026-11-27)"
     return "shipped policy" if projects == 0 else f"{projects} project{'s' if projects > 1 else ''}"
 
 
@@ -84,10 +91,14 @@ def main(argv: list[str] | None = None) -> int:
             .splitlines()[-1]
         )
     )
-    rows: list[int | None] = [None, 0, *(int(n) for n in args.projects.split(","))]
+    rows: list[int | None] = [None, WHOLE_PROVIDER, 0, *(int(n) for n in args.projects.split(","))]
 
     def run(projects: int | None) -> dict[str, float]:
-        return probe("floor", modules) if projects is None else probe("blueprint", str(projects))
+        if projects is None:
+            return probe("floor", modules)
+        if projects == WHOLE_PROVIDER:
+            return probe("whole-provider-floor", modules)
+        return probe("blueprint", str(projects))
 
     for projects in rows:  # untimed: archives built for new content, caches warm
         run(projects)
@@ -113,8 +124,18 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     floor, floor_memory = median(None, "wall_s"), memory(None)
-    figures = []
-    for projects in rows[1:]:
+    blueprints = rows[2:]
+    figures = [
+        Figure(
+            "synth wall time, shipped policy, against the floor of a kernel loading the whole provider",
+            median(0, "wall_s"),
+            "s",
+            "whole-provider floor",
+            median(WHOLE_PROVIDER, "wall_s"),
+            "—",
+        )
+    ]
+    for projects in blueprints:
         goal = GOALS.get(projects)  # type: ignore[arg-type]
         figures.append(
             Figure(
@@ -127,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 goal_ratio=goal,
             )
         )
-    for projects in rows[1:]:
+    for projects in blueprints:
         figures.append(
             Figure(
                 f"synth peak memory (python + node), {label(projects)}",
