@@ -47,6 +47,7 @@ def _one_botocore_loader_per_test_session() -> None:
     import botocore.hooks
     import botocore.loaders
     import botocore.model
+    import botocore.regions
     import botocore.session
 
     class _SearchPaths(list[str]):
@@ -110,6 +111,22 @@ def _one_botocore_loader_per_test_session() -> None:
         return answers[function]
 
     botocore.hooks.accepts_kwargs = remembered_accepts_kwargs
+
+    # A client's endpoint rules are parsed into a rule set for every client (S3's are hundreds of rules): one per
+    # service's rules is enough. Resolving an endpoint reads the rule set and the parameters, nothing else.
+    providers: dict[tuple[int, int, Any], tuple[object, object, botocore.regions.EndpointProvider]] = {}
+    endpoint_provider = botocore.regions.EndpointProvider
+
+    def shared_endpoint_provider(
+        ruleset_data: Any, partition_data: Any, excluded_params: Any = None
+    ) -> botocore.regions.EndpointProvider:
+        key = (id(ruleset_data), id(partition_data), tuple(excluded_params or ()))
+        if key not in providers:
+            built = endpoint_provider(ruleset_data, partition_data, excluded_params)
+            providers[key] = (ruleset_data, partition_data, built)  # the data is kept: its ids stay its own
+        return providers[key][2]
+
+    botocore.regions.EndpointProvider = shared_endpoint_provider  # type: ignore[misc,assignment]
 
 
 _one_botocore_loader_per_test_session()

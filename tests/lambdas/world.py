@@ -277,9 +277,19 @@ def _setup_client(service: str) -> Any:
     return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
 
+_packaged: dict[int, tuple[GovernancePolicy, dict[str, bytes]]] = {}
+
+
+def packaged(policy: GovernancePolicy) -> dict[str, bytes]:
+    """``packaged_files(policy)``, rendered once per policy (a policy is immutable; the entry keeps it alive)."""
+    if id(policy) not in _packaged:
+        _packaged[id(policy)] = (policy, packaged_files(policy))
+    return _packaged[id(policy)][1]
+
+
 def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> World:
     names = Names(policy, account=ACCOUNT)
-    for name, body in packaged_files(policy).items():  # as synth packages it: the handlers read it without pydantic
+    for name, body in packaged(policy).items():  # as synth packages it: the handlers read it without pydantic
         (tmp_path / name).write_bytes(body)
     policy_file = tmp_path / "policy.json"
     env = {
