@@ -120,7 +120,7 @@ def _one_botocore_loader_per_test_session() -> None:
     def shared_endpoint_provider(
         ruleset_data: Any, partition_data: Any, excluded_params: Any = None
     ) -> botocore.regions.EndpointProvider:
-        key = (id(ruleset_data), id(partition_data), tuple(excluded_params or ()))
+        key = (id(ruleset_data), id(partition_data), frozenset(excluded_params or ()))
         if key not in providers:
             built = endpoint_provider(ruleset_data, partition_data, excluded_params)
             providers[key] = (ruleset_data, partition_data, built)  # the data is kept: its ids stay its own
