@@ -186,9 +186,10 @@ class SharedProviders:
     the stacks of a validation or of a deploy. For a validation (``serve``), also served once for every stack.
 
     The first stack of a set runs ``terraform init``; each further one gets its lock file and runs without an
-    ``init`` of its own (about 0.6 CPU-s each, most of it hashing the 700 MB AWS provider). ``backend``: the init
-    also sets up the stacks' backend, which must then be the same for all of them (the embedded deploys' local
-    state file, relative to each stack's directory). Once installed, each provider of the set is started in
+    ``init`` of its own (about 0.6 CPU-s each, most of it hashing the 700 MB AWS provider). Stacks share a data
+    directory only when that init installed what they need: the same providers, the same modules and, with
+    ``backend`` (the init also sets up the backend), the same backend; the embedded deploys' stacks all have the same
+    local state file, relative to each stack's directory. Once installed, each provider of the set is started in
     its debug mode and every ``validate`` attaches to it (``TF_REATTACH_PROVIDERS``): without it, Terraform starts one
     provider process per provider configuration, 17 for a stack watching 17 Regions, at about half a CPU-second each.
     Validation configures no provider, so one process serves every configuration alike. A provider that does not
@@ -207,8 +208,7 @@ class SharedProviders:
     ) -> tuple[dict[str, str], subprocess.CompletedProcess[str] | None]:
         """The environment to run terraform in for ``stack_dir``, and the failed ``init`` if the providers could not be
         installed (the next stack of the set then runs its own)."""
-        required = json.loads((stack_dir / "cdk.tf.json").read_text()).get("terraform", {}).get("required_providers", {})
-        key = hashlib.sha256(json.dumps(required, sort_keys=True).encode()).hexdigest()[:16]
+        key = self._set_of(stack_dir)
         shared = {**env, "TF_DATA_DIR": str(self.root / key)}
         with self._lock:
             lock_file = self._lock_files.get(key)
@@ -227,6 +227,24 @@ class SharedProviders:
         if key in self._reattach:
             shared["TF_REATTACH_PROVIDERS"] = self._reattach[key]
         return shared, None
+
+    def _set_of(self, stack_dir: Path) -> str:
+        """The data directory of the stacks an ``init`` of this one serves: what the init installs into it (the
+        required providers and the modules the stack calls) and, with ``backend``, the backend it sets up, as
+        Terraform reads them: ``cdk.tf.json``, then its override files (the embedded deploys' sets the backend)."""
+        files = [stack_dir / "cdk.tf.json"] + sorted(
+            f for f in stack_dir.glob("*.tf.json") if f.name == "override.tf.json" or f.name.endswith("_override.tf.json")
+        )
+        required: dict[str, Any] = {}
+        modules: dict[str, Any] = {}
+        backend: Any = None
+        for config in (json.loads(f.read_text()) for f in files):
+            terraform = config.get("terraform", {})
+            required |= terraform.get("required_providers", {})
+            modules |= {name: [m.get("source"), m.get("version")] for name, m in config.get("module", {}).items()}
+            backend = terraform.get("backend", backend)
+        installs = {"required_providers": required, "modules": modules, "backend": backend if self.backend else None}
+        return hashlib.sha256(json.dumps(installs, sort_keys=True).encode()).hexdigest()[:16]
 
     def _serve(self, installed: Path) -> dict[str, Any]:
         """Start every provider installed under ``installed`` in debug mode; what Terraform needs to attach to them."""

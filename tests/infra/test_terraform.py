@@ -119,7 +119,9 @@ def test_stacks_installed_once_keep_their_own_state_and_an_uninstallable_one_is_
         (tmp_path / "out" / "stacks" / name / "cdk.tf.json").write_text(json.dumps(config))
 
     for name in ("first", "second", "later"):  # terraform_data needs no provider: nothing is called
-        stack(name, {"resource": {"terraform_data": {f"{name}-marker": {"input": name}}}})
+        # a backend of its own, as synth writes it: the deploy's override puts every stack's state in its directory
+        backend = {"local": {"path": f"terraform.{name}.tfstate"}}
+        stack(name, {"terraform": {"backend": backend}, "resource": {"terraform_data": {f"{name}-marker": {"input": name}}}})
     stack("unknown", {"terraform": {"required_providers": {"nowhere": {"source": "hashicorp/nowhere"}}}})
     results = deploy_local(tmp_path / "out", [["first", "second"], ["later", "unknown"]], tmp_path / "work", "http://127.0.0.1:9")
 
@@ -136,15 +138,15 @@ def test_a_stack_whose_own_init_fails_leaves_the_next_of_its_set_to_install_them
     from infra.terraform_cli import SharedProviders, _tf_env, write_cli_config
 
     for name, config in {
-        "unreadable-module": {"module": {"missing": {"source": "./not-there"}}},
+        "needs-a-newer-terraform": {"terraform": {"required_version": ">= 99.0"}},
         "fine": {"resource": {"terraform_data": {"marker": {"input": "fine"}}}},
     }.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / "cdk.tf.json").write_text(json.dumps(config))
     providers = SharedProviders(tmp_path / ".providers", serve=False, backend=True)
     env = _tf_env(write_cli_config(tmp_path / "cli"))
-    _, failed = providers.prepare(tmp_path / "unreadable-module", "terraform", env)
-    assert failed is not None and "not-there" in failed.stderr + failed.stdout
+    _, failed = providers.prepare(tmp_path / "needs-a-newer-terraform", "terraform", env)
+    assert failed is not None and "Unsupported Terraform Core version" in failed.stderr + failed.stdout
     shared, failed = providers.prepare(tmp_path / "fine", "terraform", env)
     assert failed is None
     assert (
@@ -157,6 +159,47 @@ def test_a_stack_whose_own_init_fails_leaves_the_next_of_its_set_to_install_them
         ).returncode
         == 0
     )
+
+
+def test_stacks_with_other_modules_or_backends_get_an_installation_of_their_own(tmp_path: Path) -> None:
+    """A stack shares the first stack's ``init`` only if that init installed what it needs: the same providers, the
+    same modules and, for a deploy, the same backend. Otherwise its apply would find its module missing or the backend
+    set up for another stack's state."""
+    from infra.terraform_cli import SharedProviders, _tf_env, write_cli_config
+
+    marker = {"resource": {"terraform_data": {"marker": {"input": "x"}}}}
+    stacks: dict[str, dict[str, object]] = {
+        "plain": {**marker, "terraform": {"backend": {"local": {"path": "plain.tfstate"}}}},
+        "with-module": {
+            **marker,
+            "terraform": {"backend": {"local": {"path": "plain.tfstate"}}},
+            "module": {"m": {"source": "./m"}},
+            "output": {"from-module": {"value": "${module.m.answer}"}},
+        },
+        "other-backend": {**marker, "terraform": {"backend": {"local": {"path": "elsewhere.tfstate"}}}},
+    }
+    for name, config in stacks.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cdk.tf.json").write_text(json.dumps(config))
+    (tmp_path / "with-module" / "m").mkdir()
+    (tmp_path / "with-module" / "m" / "main.tf.json").write_text(json.dumps({"output": {"answer": {"value": 42}}}))
+    providers = SharedProviders(tmp_path / ".providers", serve=False, backend=True)
+    env = _tf_env(write_cli_config(tmp_path / "cli"))
+    for name in stacks:
+        shared, failed = providers.prepare(tmp_path / name, "terraform", env)
+        assert failed is None, failed.stderr if failed else ""
+        applied = subprocess.run(
+            ["terraform", "apply", "-auto-approve", "-input=false", "-no-color"],
+            cwd=tmp_path / name,
+            env=shared,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert applied.returncode == 0, (name, applied.stderr)
+    assert json.loads((tmp_path / "with-module" / "plain.tfstate").read_text())["outputs"]["from-module"]["value"] == 42
+    assert (tmp_path / "other-backend" / "elsewhere.tfstate").exists()
+    assert len(list((tmp_path / ".providers").iterdir())) == 3
 
 
 @pytest.fixture(scope="module")
