@@ -231,7 +231,7 @@ class SharedProviders:
     def _set_of(self, stack_dir: Path) -> str:
         """The data directory of the stacks an ``init`` of this one serves: what the init installs into it (the
         required providers and the modules the stack calls) and, with ``backend``, the backend it sets up, as
-        Terraform reads them: ``cdk.tf.json``, then its override files (the embedded deploys' sets the backend)."""
+        Terraform reads them: ``cdk.tf.json``, then its override files (the embedded deploys' override sets the backend)."""
         files = [stack_dir / "cdk.tf.json"] + sorted(
             f for f in stack_dir.glob("*.tf.json") if f.name == "override.tf.json" or f.name.endswith("_override.tf.json")
         )
