@@ -1,10 +1,10 @@
 "use strict";
 // Preloaded into the jsii Node kernel (infra/node.py). A prebuilt cdktn provider's package main, lib/index.js,
-// requires every one of its resource modules when the kernel loads the package (the AWS provider: about 2,400,
-// seconds of compiling JavaScript and most of the kernel's memory on every synth) for the few dozen resource
-// types the stacks use. The package ships lib/lazy-index.js beside it, with the same exports (for CommonJS `require`, as the kernel
-// loads it) as getters that require a module on first use: the kernel is pointed at that one. Nothing changes where the hooks API
-// (Node 22.15 and later) or the lazy index is missing.
+// requires every one of its resource modules when the kernel loads the package (the AWS provider's 2,433: seconds
+// of compiling JavaScript and most of the kernel's memory on every synth) for the few dozen resource types the
+// stacks use. The package ships lib/lazy-index.js beside it, with the same exports for CommonJS `require` (how the
+// kernel loads it) as getters that require a module on first use: the kernel is pointed at that one. Nothing
+// changes where the hooks API (Node 22.15 and later) or the lazy index is missing.
 const { existsSync } = require("node:fs");
 const { fileURLToPath } = require("node:url");
 const { registerHooks } = require("node:module");

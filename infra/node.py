@@ -42,8 +42,8 @@ def node_preload_option(script: Path) -> str:
 
 def load_the_provider_lazily() -> None:
     """The kernel loads a cdktn provider's resource modules as the stacks use them, not all of them at its start
-    (the AWS provider's 2,433; infra/lazy_provider_index.cjs). The user's NODE_OPTIONS are kept; a Node program started from here that does
-    not load the provider preloads the hook and is otherwise unchanged."""
+    (the AWS provider's 2,433; infra/lazy_provider_index.cjs). The user's NODE_OPTIONS are kept; a Node program
+    started from here that does not load a provider preloads the hook and is otherwise unchanged."""
     option = node_preload_option(LAZY_PROVIDER_INDEX)
     current = os.environ.get("NODE_OPTIONS", "")
     if option not in current:
