@@ -116,12 +116,14 @@ def _one_botocore_loader_per_test_session() -> None:
     # Every client renames the events it emits and registers through botocore's aliases, with a cache of names of
     # its own, empty at each client (a tenth of tests/lambdas' time went to filling it again). The answer for a name
     # depends on the aliases only: one cache for every emitter that has botocore's.
+    # (The first alias that matches a name wins: the aliases must be botocore's, in botocore's order.)
     alias_names: dict[str, str] = {}
+    botocores_aliases = tuple(botocore.hooks.EVENT_ALIASES.items())
     aliaser_init = botocore.hooks.EventAliaser.__init__
 
     def aliaser_sharing_names(self: botocore.hooks.EventAliaser, event_emitter: Any, event_aliases: Any = None) -> None:
         aliaser_init(self, event_emitter, event_aliases)
-        if self._event_aliases == botocore.hooks.EVENT_ALIASES:
+        if tuple(self._event_aliases.items()) == botocores_aliases:
             self._alias_name_cache = alias_names
 
     botocore.hooks.EventAliaser.__init__ = aliaser_sharing_names  # type: ignore[method-assign]
@@ -300,11 +302,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     multi-account tests that need no terraform go first, so that their directory's background apply
     (tests/multi_account/conftest.py) starts at the beginning too. Of the terraform tests, the multi-account ones
     go last: that apply's five waves end about half a minute after the single-account apply's three, a time the
-    tests of the single-account deploy (the demo, the read-backs) fill."""
+    tests of the single-account deploy (the demo, the read-backs) fill. Unless no multi-account test that needs no
+    terraform is selected (``-m terraform``): that apply starts at its directory's first test, which then goes first."""
+
+    def terraform(item: pytest.Item) -> bool:
+        return item.get_closest_marker("terraform") is not None
+
+    def multi_account(item: pytest.Item) -> bool:
+        return "multi_account" in item.nodeid
+
+    accounts_apply_starts_early = any(multi_account(item) and not terraform(item) for item in items)
 
     def order(item: pytest.Item) -> tuple[bool, bool]:
-        terraform = item.get_closest_marker("terraform") is not None
-        return terraform, ("multi_account" in item.nodeid) == terraform
+        if terraform(item) and not accounts_apply_starts_early:
+            return True, not multi_account(item)
+        return terraform(item), multi_account(item) == terraform(item)
 
     items.sort(key=order)
 
