@@ -321,6 +321,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=order)
 
 
+@pytest.hookimpl(trylast=True)  # after the slowest durations: the nearer the log's end, the likelier a CI tail shows it
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for deployment in BackgroundDeployment.started:
         for failure in deployment.failures():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,9 +44,13 @@ def test_waits_for_the_apply(tmp_path):
 
 def test_a_background_apply_that_failed_is_named_with_its_error_at_the_end_of_the_session(tmp_path: Path) -> None:
     (tmp_path / "test_session.py").write_text(A_SESSION_WHOSE_APPLY_FAILS)
+    # The session as the suite's configuration makes it, not with the options of the run around this test
+    # (PYTEST_ADDOPTS="--durations=60" printed more after the report and failed it).
+    env = {name: value for name, value in os.environ.items() if name != "PYTEST_ADDOPTS"}
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q", str(tmp_path)],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
