@@ -10,21 +10,14 @@ alarm notifies. Why Scheduler and not a scheduled EventBridge rule: docs/drift.m
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
-from cdktn_provider_aws.scheduler_schedule import (
-    SchedulerSchedule,
-    SchedulerScheduleFlexibleTimeWindow,
-    SchedulerScheduleTarget,
-    SchedulerScheduleTargetDeadLetterConfig,
-    SchedulerScheduleTargetRetryPolicy,
-)
 from cdktn_provider_aws.scheduler_schedule_group import SchedulerScheduleGroup
 from constructs import Construct
 
 from iam.documents import Document, document, render, statement
+from infra.plain_resources import PlainResource, PlainResources
 from lambdas.drift_monitor.run import scheduler_input
 from policies.model import MonitoredEndpoint, Project
 from policies.naming import DRIFT_MONITOR, Names
@@ -66,7 +59,7 @@ class DriftScheduler(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, names: Names, ops_key_arn: str) -> None:
         super().__init__(scope, construct_id)
-        self.names, self.ops_key_arn = names, ops_key_arn
+        self.construct_id, self.names, self.ops_key_arn = construct_id, names, ops_key_arn
         self.group = SchedulerScheduleGroup(self, "group", name=names.drift_schedule_group)
         self.role = IamRole(
             self,
@@ -81,37 +74,31 @@ class DriftScheduler(Construct):
         # Read once for every schedule: each jsii attribute read is a round trip to the Node kernel.
         self.group_name, self.role_arn = self.group.name, self.role.arn
 
-    def schedule(self, project: Project, endpoint: MonitoredEndpoint) -> DriftSchedule:
-        return DriftSchedule(self, f"schedule-{endpoint.name}", scheduler=self, project=project, endpoint=endpoint)
-
-
-class DriftSchedule(Construct):
-    """Runs the drift monitor for one endpoint on the endpoint's schedule (UTC, as Model Monitor's)."""
-
-    def __init__(
-        self, scope: Construct, construct_id: str, *, scheduler: DriftScheduler, project: Project, endpoint: MonitoredEndpoint
-    ) -> None:
-        super().__init__(scope, construct_id)
-        names = scheduler.names
-        self.input: dict[str, Any] = scheduler_input(names, project.name, endpoint.name)
-        self.schedule = SchedulerSchedule(
-            self,
-            "schedule",
-            name=endpoint.name,
-            group_name=scheduler.group_name,
-            description=f"Drift check of endpoint {endpoint.name} (project {project.name}) against its model version's baseline",
-            schedule_expression=endpoint.schedule,
-            schedule_expression_timezone="UTC",
-            flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
-            kms_key_arn=scheduler.ops_key_arn,
-            state="ENABLED",
-            target=SchedulerScheduleTarget(
-                arn=names.handler_function_arn(DRIFT_MONITOR),
-                role_arn=scheduler.role_arn,
-                input=json.dumps(self.input, sort_keys=True),
-                retry_policy=SchedulerScheduleTargetRetryPolicy(
-                    maximum_event_age_in_seconds=EVENT_MAX_AGE_SECONDS, maximum_retry_attempts=RETRY_ATTEMPTS
-                ),
-                dead_letter_config=SchedulerScheduleTargetDeadLetterConfig(arn=names.dead_letter_queue_arn(DRIFT_MONITOR)),
-            ),
+    def schedule(self, plain: PlainResources, project: Project, endpoint: MonitoredEndpoint) -> PlainResource:
+        """Runs the drift monitor for one endpoint on the endpoint's schedule (UTC, as Model Monitor's): one schedule per
+        endpoint, so a plain resource (infra/plain_resources.py) at the construct path the schedule has always had."""
+        names = self.names
+        return plain.add(
+            "aws_scheduler_schedule",
+            (self.construct_id, f"schedule-{endpoint.name}", "schedule"),
+            {
+                "name": endpoint.name,
+                "group_name": self.group_name,
+                "description": f"Drift check of endpoint {endpoint.name} (project {project.name}) against its model version's baseline",
+                "schedule_expression": endpoint.schedule,
+                "schedule_expression_timezone": "UTC",
+                "flexible_time_window": {"mode": "OFF"},
+                "kms_key_arn": self.ops_key_arn,
+                "state": "ENABLED",
+                "target": {
+                    "arn": names.handler_function_arn(DRIFT_MONITOR),
+                    "role_arn": self.role_arn,
+                    "input": json.dumps(scheduler_input(names, project.name, endpoint.name), sort_keys=True),
+                    "retry_policy": {
+                        "maximum_event_age_in_seconds": EVENT_MAX_AGE_SECONDS,
+                        "maximum_retry_attempts": RETRY_ATTEMPTS,
+                    },
+                    "dead_letter_config": {"arn": names.dead_letter_queue_arn(DRIFT_MONITOR)},
+                },
+            },
         )

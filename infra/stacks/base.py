@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from cdktn import LocalBackend, S3Backend, TerraformStack
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -12,6 +15,7 @@ from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from infra.plain_resources import PlainResources
 from policies.model import GovernancePolicy
 from policies.naming import KEY_PURPOSES, STACK_TAG_KEY, Names
 
@@ -66,6 +70,17 @@ class GovernanceStack(TerraformStack):
         caller = DataAwsCallerIdentity(self, "current")
         partition = DataAwsPartition(self, "partition")
         self.names = Names(policy, account=caller.account_id, partition=partition.partition)
+        self._plain = PlainResources(self, stack_name)
+
+    @contextmanager
+    def plain_resources(self) -> Iterator[PlainResources]:
+        """Per-project resources as Terraform JSON (infra/plain_resources.py), handed to the kernel when the block ends."""
+        yield self._plain
+        self._plain.write()
+
+    @property
+    def plain_blocks(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
+        return self._plain.blocks
 
     def key_arns(self) -> dict[str, str]:
         """ARNs of the foundation's keys, looked up by alias (the foundation stack is applied first)."""

@@ -17,8 +17,6 @@ from cdktn import TerraformOutput
 from cdktn_provider_aws.cloudwatch_event_bus_policy import CloudwatchEventBusPolicy
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
-from cdktn_provider_aws.kms_alias import KmsAlias
-from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktn_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
@@ -30,8 +28,6 @@ from cdktn_provider_aws.s3_bucket_server_side_encryption_configuration import (
     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
 )
 from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
-from cdktn_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
-from cdktn_provider_aws.sagemaker_model_package_group_policy import SagemakerModelPackageGroupPolicy
 from constructs import Construct
 
 from iam.cross_account import (
@@ -47,6 +43,7 @@ from iam.cross_account import (
 from iam.documents import render
 from iam.resource_policies import bucket_policy
 from infra.stacks.base import BackendSettings, GovernanceStack
+from infra.stacks.registry import add_model_package_group, group_description
 from lambdas.shared.clearance import CLEARED
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy, Project
@@ -95,57 +92,53 @@ class HubRegistryStack(HubStack):
     def __init__(self, scope: Construct, stack_name: str, *, policy: GovernancePolicy, backend: BackendSettings) -> None:
         super().__init__(scope, stack_name, policy=policy, backend=backend)
         hub, organization = self.hub, self.accounts.organization_id
-        self.groups: dict[str, SagemakerModelPackageGroup] = {}
-        self.keys: dict[str, KmsKey] = {}
         bucket_statements = []
-        for project in policy.projects:
-            group = SagemakerModelPackageGroup(
-                self,
-                f"group-{project.name}",
-                model_package_group_name=hub.model_package_group(project),
-                model_package_group_description=(
-                    f"Model versions of {project.name}, owned by {project.owner_team}, data classified {project.classification}; "
-                    f"registered from {', '.join(s for s in self.accounts.stages_of(project.name) if s in self.accounts.entry_stages)}"
-                ),
-                tags=policy.project_tags(project),
-            )
-            SagemakerModelPackageGroupPolicy(
-                self,
-                f"group-{project.name}-policy",
-                model_package_group_name=group.model_package_group_name,
-                resource_policy=render(
-                    hub_model_package_group_policy(
-                        hub,
-                        project,
-                        registrants=self.registrants(project),
-                        deployers=self.deployers(project),
-                        organization_id=organization,
-                    )
-                ),
-            )
-            key = KmsKey(
-                self,
-                f"artifact-key-{project.name}",
-                description=f"Model artifacts of {project.name}: encrypted by its entry stages' pipelines, decrypted by the roles its stages serve it with",
-                enable_key_rotation=True,
-                rotation_period_in_days=365,
-                deletion_window_in_days=30,
-                policy=render(artifact_key_policy(hub, writers=self.registrants(project), readers=self.serving_roles(project))),
-                tags=policy.project_tags(project),
-            )
-            KmsAlias(
-                self, f"artifact-key-{project.name}-alias", name=hub.artifact_key_alias(project.name), target_key_id=key.key_id
-            )
-            bucket_statements += artifacts_bucket_statements(
-                hub,
-                project.name,
-                key_arn=key.arn,
-                writers=self.registrants(project),
-                readers=unique([*self.serving_roles(project), *self.deployers(project)]),
-            )
-            self.groups[project.name] = group
-            self.keys[project.name] = key
-            TerraformOutput(self, hub.artifact_key_output(project.name), value=key.arn)  # the pipelines' KmsKeyId
+        with self.plain_resources() as plain:  # per project: no binding object each (infra/plain_resources.py)
+            for project in policy.projects:
+                entries = ", ".join(s for s in self.accounts.stages_of(project.name) if s in self.accounts.entry_stages)
+                add_model_package_group(
+                    plain,
+                    project,
+                    group_name=hub.model_package_group(project),
+                    description=f"{group_description(project)}; registered from {entries}",
+                    tags=policy.project_tags(project),
+                    resource_policy=render(
+                        hub_model_package_group_policy(
+                            hub,
+                            project,
+                            registrants=self.registrants(project),
+                            deployers=self.deployers(project),
+                            organization_id=organization,
+                        )
+                    ),
+                )
+                key = plain.add(
+                    "aws_kms_key",
+                    (f"artifact-key-{project.name}",),
+                    {
+                        "description": f"Model artifacts of {project.name}: encrypted by its entry stages' pipelines, decrypted by the roles its stages serve it with",
+                        "enable_key_rotation": True,
+                        "rotation_period_in_days": 365,
+                        "deletion_window_in_days": 30,
+                        "policy": render(
+                            artifact_key_policy(hub, writers=self.registrants(project), readers=self.serving_roles(project))
+                        ),
+                        "tags": policy.project_tags(project),
+                    },
+                )
+                plain.add(
+                    "aws_kms_alias",
+                    (f"artifact-key-{project.name}-alias",),
+                    {"name": hub.artifact_key_alias(project.name), "target_key_id": key.ref("key_id")},
+                )
+                bucket_statements += artifacts_bucket_statements(
+                    hub,
+                    project.name,
+                    key_arn=key.ref("arn"),
+                    writers=self.registrants(project),
+                    readers=unique([*self.serving_roles(project), *self.deployers(project)]),
+                )
+                TerraformOutput(self, hub.artifact_key_output(project.name), value=key.ref("arn"))  # the pipelines' KmsKeyId
         self._artifact_store(bucket_statements)
 
     def _artifact_store(self, statements: list[dict[str, object]]) -> None:

@@ -54,7 +54,7 @@ class IdentityStack(GovernanceStack):
         )
 
         boundary_arn = self.boundary.arn  # one reference, read once: every jsii attribute read is a round trip to Node
-        self.roles: dict[str, IamRole] = {}
+        self.persona_roles: dict[str, IamRole] = {}
         for persona in PERSONAS:
             role = IamRole(
                 self,
@@ -72,40 +72,46 @@ class IdentityStack(GovernanceStack):
                 role=role.name,
                 policy=render(persona_policy(names, persona, keys)),
             )
-            self.roles[persona] = role
+            self.persona_roles[persona] = role
 
         sagemaker_trust = render(trust_service("sagemaker.amazonaws.com", names.account))
-        for project in policy.projects:
-            # (kind tag, construct id, role name, description, inline policy name, inline policy) of each SageMaker role.
-            project_roles = (
-                (
-                    PIPELINE_ROLE_KIND,
-                    "execution",
-                    names.execution_role(project),
-                    f"SageMaker execution role of project {project.name}",
-                    "pipeline-permissions",
-                    execution_role_policy(names, project, keys),
-                ),
-                (
-                    EXPERIMENTS_ROLE_KIND,
-                    "experiments",
-                    names.experiment_role(project),
-                    f"SageMaker role of project {project.name}'s own jobs: no evidence, no registration",
-                    "experiment-permissions",
-                    experiment_role_policy(names, project, keys),
-                ),
-            )
-            for role_kind, kind, role_name, description, policy_name, document in project_roles:
-                role = IamRole(
-                    self,
-                    f"{kind}-{project.name}",
-                    name=role_name,
-                    description=description,
-                    assume_role_policy=sagemaker_trust,
-                    permissions_boundary=boundary_arn,
-                    tags={**policy.project_tags(project), ROLE_KIND_TAG_KEY: role_kind},
+        with self.plain_resources() as plain:  # per project: no binding object each (infra/plain_resources.py)
+            for project in policy.projects:
+                # (kind tag, construct id, role name, description, inline policy name, inline policy) of each SageMaker role.
+                project_roles = (
+                    (
+                        PIPELINE_ROLE_KIND,
+                        "execution",
+                        names.execution_role(project),
+                        f"SageMaker execution role of project {project.name}",
+                        "pipeline-permissions",
+                        execution_role_policy(names, project, keys),
+                    ),
+                    (
+                        EXPERIMENTS_ROLE_KIND,
+                        "experiments",
+                        names.experiment_role(project),
+                        f"SageMaker role of project {project.name}'s own jobs: no evidence, no registration",
+                        "experiment-permissions",
+                        experiment_role_policy(names, project, keys),
+                    ),
                 )
-                IamRolePolicy(self, f"{kind}-{project.name}-policy", name=policy_name, role=role.name, policy=render(document))
-                self.roles[f"{kind}:{project.name}"] = role
+                for role_kind, kind, role_name, description, policy_name, document in project_roles:
+                    project_role = plain.add(
+                        "aws_iam_role",
+                        (f"{kind}-{project.name}",),
+                        {
+                            "name": role_name,
+                            "description": description,
+                            "assume_role_policy": sagemaker_trust,
+                            "permissions_boundary": boundary_arn,
+                            "tags": {**policy.project_tags(project), ROLE_KIND_TAG_KEY: role_kind},
+                        },
+                    )
+                    plain.add(
+                        "aws_iam_role_policy",
+                        (f"{kind}-{project.name}-policy",),
+                        {"name": policy_name, "role": project_role.ref("name"), "policy": render(document)},
+                    )
 
         TerraformOutput(self, "permissions-boundary-arn", value=boundary_arn)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from infra.constructs.drift_schedule import DriftSchedule, DriftScheduler
+from infra.constructs.drift_schedule import DriftScheduler
 from infra.constructs.monitored_endpoint import MonitoredEndpointConstruct
+from infra.plain_resources import PlainResource
 from infra.sagemaker_images import model_monitor_image
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.errors import PolicyError, PolicyIssue
@@ -60,6 +61,9 @@ class MonitoringStack(GovernanceStack):
         self.drift_scheduler = (
             DriftScheduler(self, "drift-scheduler", names=names, ops_key_arn=keys["ops"]) if drift_job else None
         )
-        self.drift_schedules: list[DriftSchedule] = [
-            self.drift_scheduler.schedule(target.project, target.endpoint) for target in drift_job if self.drift_scheduler
-        ]
+        with self.plain_resources() as plain:
+            self.drift_schedules: list[PlainResource] = [
+                self.drift_scheduler.schedule(plain, target.project, target.endpoint)
+                for target in drift_job
+                if self.drift_scheduler
+            ]

@@ -65,15 +65,18 @@ class WorkloadAccountStack(GovernanceStack):
         self._enforcement_roles(keys)
         self._deployer(policy, keys)
         entry = set(accounts.entry_stages)
-        for project in self.projects:
-            registers = bool(entry & set(self.stages) & set(accounts.stages_of(project.name)))
-            IamRolePolicy(
-                self,
-                f"execution-{project.name}-hub",
-                name="hub-registry-and-artifacts",
-                role=self.local.execution_role(project),
-                policy=render(stage_pipeline_policy(self.hub, project, registers=registers)),
-            )
+        with self.plain_resources() as plain:  # per project: no binding object each (infra/plain_resources.py)
+            for project in self.projects:
+                registers = bool(entry & set(self.stages) & set(accounts.stages_of(project.name)))
+                plain.add(
+                    "aws_iam_role_policy",
+                    (f"execution-{project.name}-hub",),
+                    {
+                        "name": "hub-registry-and-artifacts",
+                        "role": self.local.execution_role(project),
+                        "policy": render(stage_pipeline_policy(self.hub, project, registers=registers)),
+                    },
+                )
 
     def _forward_to_hub(self, policy: GovernancePolicy) -> None:
         local, hub = self.local, self.hub

@@ -1,0 +1,86 @@
+"""Resources a stack creates once per project, written as Terraform JSON instead of provider bindings.
+
+Each binding object costs a synth about 1.4 ms: round trips to the jsii Node kernel and jsii's runtime type checks
+of every argument (docs/benchmarks.md), so about 10 ms per project and most of a 1,000-project synth. A block here is
+a plain dict; the stack hands all of its blocks to the kernel in one override (``TerraformStack.add_override``,
+deep-merged into the stack's JSON at synth, tokens resolved as in any other argument), and the stack synthesizes
+to the JSON the bindings wrote: the same addresses (cdktn's logical ids, ``logical_id``), the same arguments and
+construct metadata. tests/infra/test_plain_resources.py synthesizes each kind both ways and compares them; the
+stack tests' ``terraform validate`` checks the arguments against the provider's schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cdktn import TerraformStack
+
+# cdktn's logical ids (lib/private/unique.js): a stack's direct child keeps its id; a deeper one joins the path's
+# components with "_" (a component that ends its predecessor dropped) and adds the path's MD5, 8 hex digits.
+_DISALLOWED = re.compile(r"[^A-Za-z0-9_-]")
+_HASH_LENGTH = 8
+_MAX_ID_LENGTH = 255
+_MAX_HUMAN_LENGTH = 240
+
+
+def logical_id(path: tuple[str, ...]) -> str:
+    """The Terraform name cdktn gives a construct at ``path`` (its ids below the stack)."""
+    components = [c for c in path if c != "Default"]
+    if not components:
+        raise ValueError("a resource needs a construct path below its stack")
+    if slashed := [c for c in components if "/" in c]:
+        raise ValueError(f"construct ids hold no '/': {slashed[0]!r}")
+    if len(components) == 1 and len(candidate := _DISALLOWED.sub("", components[0])) <= _MAX_ID_LENGTH:
+        return candidate
+    digest = hashlib.md5("/".join(components).encode(), usedforsecurity=False).hexdigest()[:_HASH_LENGTH].upper()
+    human: list[str] = []
+    for component in components:
+        if not human or not human[-1].endswith(component):
+            human.append(component)
+    readable = "_".join(_DISALLOWED.sub("", c) for c in human if c != "Resource")[:_MAX_HUMAN_LENGTH]
+    return f"{readable}_{digest}"
+
+
+@dataclass(frozen=True)
+class PlainResource:
+    """The address of a plain resource, for references from other arguments."""
+
+    type: str
+    name: str
+
+    def ref(self, attribute: str) -> str:
+        return f"${{{self.type}.{self.name}.{attribute}}}"
+
+
+class PlainResources:
+    """The plain resources of one stack; ``GovernanceStack.plain_resources()`` writes them when a block of adds ends."""
+
+    def __init__(self, stack: TerraformStack, stack_id: str) -> None:
+        self._stack, self._stack_id = stack, stack_id
+        self._blocks: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def add(self, resource_type: str, path: tuple[str, ...], arguments: Mapping[str, Any]) -> PlainResource:
+        """Add ``resource_type`` at construct ``path`` below the stack; ``arguments`` as the provider's schema names
+        them (what the binding's keyword arguments render to), nested blocks as dicts, None left out."""
+        name = logical_id(path)
+        named = self._blocks.setdefault(resource_type, {})
+        if name in named:
+            raise ValueError(f"{self._stack_id}: {resource_type}.{name} is added twice ({'/'.join(path)})")
+        metadata = {"metadata": {"path": "/".join((self._stack_id, *path)), "uniqueId": name}}
+        named[name] = {"//": metadata, **{key: value for key, value in arguments.items() if value is not None}}
+        return PlainResource(resource_type, name)
+
+    @property
+    def blocks(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
+        """Type, then logical id, then the block as the stack's JSON holds it."""
+        return self._blocks
+
+    def write(self) -> None:
+        """Hand every block so far to the kernel, replacing what an earlier write handed it."""
+        if self._blocks:
+            self._stack.add_override("resource", self._blocks)
