@@ -1,4 +1,4 @@
-"""Resources a stack creates once per project, written as Terraform JSON instead of provider bindings.
+"""Resources a stack creates once per project or Region, written as Terraform JSON instead of provider bindings.
 
 Each binding object costs a synth about 1.4 ms: round trips to the jsii Node kernel and jsii's runtime type checks
 of every argument (docs/benchmarks.md), so about 10 ms per project and most of a 1,000-project synth. A block here is
@@ -63,6 +63,8 @@ class PlainResources:
     def __init__(self, stack: TerraformStack, stack_id: str) -> None:
         self._stack, self._stack_id = stack, stack_id
         self._blocks: dict[str, dict[str, dict[str, Any]]] = {}
+        self._providers: dict[str, list[dict[str, Any]]] = {}
+        self._unwritten: set[str] = set()  # "resource", "provider": what changed since the last write
 
     def add(self, resource_type: str, path: tuple[str, ...], arguments: Mapping[str, Any]) -> PlainResource:
         """Add ``resource_type`` at construct ``path`` below the stack; ``arguments`` as the provider's schema names
@@ -73,7 +75,28 @@ class PlainResources:
             raise ValueError(f"{self._stack_id}: {resource_type}.{name} is added twice ({'/'.join(path)})")
         metadata = {"metadata": {"path": "/".join((self._stack_id, *path)), "uniqueId": name}}
         named[name] = {"//": metadata, **{key: value for key, value in arguments.items() if value is not None}}
+        self._unwritten.add("resource")
         return PlainResource(resource_type, name)
+
+    def add_provider(self, provider: str, alias: str, arguments: Mapping[str, Any]) -> str:
+        """Another configuration of ``provider`` (the stack's binding configures its default); returns the name a
+        resource's ``provider`` argument gives it. Synthesized after the bindings' configurations, in the order added."""
+        configurations = self._providers.setdefault(provider, [])
+        if any(c["alias"] == alias for c in configurations):
+            raise ValueError(f"{self._stack_id}: provider {provider}.{alias} is added twice")
+        configurations.append({"alias": alias, **{key: value for key, value in arguments.items() if value is not None}})
+        self._unwritten.add("provider")
+        return f"{provider}.{alias}"
+
+    def configure_providers(self, provider: str, arguments: Mapping[str, Any]) -> None:
+        """Set ``arguments`` on every configuration of ``provider`` added so far (as on the bindings' own)."""
+        for configuration in self._providers.get(provider, []):
+            configuration.update(arguments)
+            self._unwritten.add("provider")
+
+    @property
+    def providers(self) -> Mapping[str, list[dict[str, Any]]]:
+        return self._providers
 
     @property
     def blocks(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
@@ -81,6 +104,10 @@ class PlainResources:
         return self._blocks
 
     def write(self) -> None:
-        """Hand every block so far to the kernel, replacing what an earlier write handed it."""
-        if self._blocks:
+        """Hand what changed since the last write to the kernel, replacing what that write handed it (a list in an
+        override is appended to the bindings' list, so the providers' configurations follow the default's)."""
+        if "resource" in self._unwritten:
             self._stack.add_override("resource", self._blocks)
+        if "provider" in self._unwritten:
+            self._stack.add_override("provider", self._providers)
+        self._unwritten.clear()

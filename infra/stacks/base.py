@@ -82,6 +82,10 @@ class GovernanceStack(TerraformStack):
     def plain_blocks(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
         return self._plain.blocks
 
+    @property
+    def plain_providers(self) -> Mapping[str, list[dict[str, Any]]]:
+        return self._plain.providers
+
     def key_arns(self) -> dict[str, str]:
         """ARNs of the foundation's keys, looked up by alias (the foundation stack is applied first)."""
         return {

@@ -13,14 +13,13 @@ from cdktn_provider_aws.dynamodb_table import (
 )
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
-from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from iam.documents import render
 from iam.roles import event_forwarding_policy
 from iam.trust import trust_service
 from infra.constructs.dependency_layer import dependency_layer
-from infra.constructs.event_forwarding import forward_region
+from infra.constructs.event_forwarding import forward_region, region_provider
 from infra.constructs.governed_function import GovernedFunction
 from infra.constructs.staged_asset import staged_asset
 from infra.lambda_packaging import (
@@ -111,17 +110,15 @@ class EnforcementStack(GovernanceStack):
         )
         tags = {**policy.standard_tags(), STACK_TAG_KEY: "enforcement"}
         role_arn = role.arn  # read once: each jsii attribute read is a round trip to the Node kernel
-        for region in policy.regions.forwarded:
-            provider = AwsProvider(
-                self, f"aws-{region}", alias=region, region=region, default_tags=[AwsProviderDefaultTags(tags=tags)]
-            )
-            forward_region(
-                self,
-                region=region,
-                provider=provider,
-                rule_name=names.forwarding_rule,
-                destination=f"{names.region} for enforcement",
-                bus_arn=names.home_event_bus_arn,
-                role_arn=role_arn,
-                target_id="home-region-bus",
-            )
+        with self.plain_resources() as plain:  # per Region: no binding object each (infra/plain_resources.py)
+            for region in policy.regions.forwarded:
+                forward_region(
+                    plain,
+                    region=region,
+                    provider=region_provider(plain, region, tags),
+                    rule_name=names.forwarding_rule,
+                    destination=f"{names.region} for enforcement",
+                    bus_arn=names.home_event_bus_arn,
+                    role_arn=role_arn,
+                    target_id="home-region-bus",
+                )

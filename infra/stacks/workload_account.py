@@ -17,14 +17,13 @@ from cdktn import Fn, TerraformOutput
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.lambda_layer_version import LambdaLayerVersion
-from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from iam.cross_account import forward_to_hub_policy, stage_deployer_policy, stage_pipeline_policy, workload_enforcement_trust
 from iam.documents import render
 from iam.roles import grant_arns, handler_role_policy
 from iam.trust import trust_service
-from infra.constructs.event_forwarding import forward_region
+from infra.constructs.event_forwarding import forward_region, region_provider
 from infra.constructs.governed_function import GovernedFunction
 from infra.constructs.staged_asset import staged_asset
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, stage_code, stage_dependencies
@@ -93,24 +92,18 @@ class WorkloadAccountStack(GovernanceStack):
         )
         tags = {**policy.standard_tags(), STACK_TAG_KEY: self.node.id}
         role_arn = role.arn  # read once: each jsii attribute read is a round trip to the Node kernel
-        for region in policy.regions.watched:
-            provider = (
-                self.provider
-                if region == policy.regions.home
-                else AwsProvider(
-                    self, f"aws-{region}", alias=region, region=region, default_tags=[AwsProviderDefaultTags(tags=tags)]
+        with self.plain_resources() as plain:  # per Region: no binding object each (infra/plain_resources.py)
+            for region in policy.regions.watched:
+                forward_region(
+                    plain,
+                    region=region,
+                    provider="aws" if region == policy.regions.home else region_provider(plain, region, tags),
+                    rule_name=local.forwarding_rule,
+                    destination=f"the governance hub {hub.account}",
+                    bus_arn=hub.event_bus_arn(hub.account),
+                    role_arn=role_arn,
+                    target_id="governance-hub-bus",
                 )
-            )
-            forward_region(
-                self,
-                region=region,
-                provider=provider,
-                rule_name=local.forwarding_rule,
-                destination=f"the governance hub {hub.account}",
-                bus_arn=hub.event_bus_arn(hub.account),
-                role_arn=role_arn,
-                target_id="governance-hub-bus",
-            )
 
     def _enforcement_roles(self, keys: dict[str, str]) -> None:
         local, accounts = self.local, self.policy.accounts

@@ -1,6 +1,6 @@
-"""Per-project resources written as plain Terraform JSON (infra/plain_resources.py) synthesize to what the provider
-bindings wrote: the addresses cdktn gives, arguments the binding accepts and renders the same, nothing merged into
-them from a binding at the same address."""
+"""Per-project and per-Region resources written as plain Terraform JSON (infra/plain_resources.py) synthesize to what
+the provider bindings wrote: the addresses cdktn gives, arguments the binding accepts and renders the same, nothing
+merged into them from a binding at the same address; the same for the plain provider configurations."""
 
 from __future__ import annotations
 
@@ -49,10 +49,19 @@ def binding(resource_type: str) -> tuple[Any, str]:
     return module, "".join(part.capitalize() for part in module_name.split("_"))
 
 
-def binding_arguments(resource_type: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The binding's keyword arguments for a plain block (its nested blocks as the binding's structs)."""
+def provider_arguments(configuration: dict[str, Any]) -> dict[str, Any]:
+    """The AWS provider binding's keyword arguments for a plain configuration."""
+    from cdktn_provider_aws.provider import AwsProviderAssumeRole, AwsProviderDefaultTags
+
+    structs = {"default_tags": AwsProviderDefaultTags, "assume_role": AwsProviderAssumeRole}
+    return {key: [structs[key](**item) for item in value] if key in structs else value for key, value in configuration.items()}
+
+
+def binding_arguments(resource_type: str, body: dict[str, Any], providers: dict[str, Any]) -> dict[str, Any]:
+    """The binding's keyword arguments for a plain block (its nested blocks as the binding's structs, its provider as
+    the binding of that configuration in ``providers``)."""
     module, _ = binding(resource_type)
-    arguments = {key: value for key, value in body.items() if key != "//"}
+    arguments = {key: providers[value] if key == "provider" else value for key, value in body.items() if key != "//"}
     for key, (struct, inner) in NESTED_BLOCKS.get(resource_type, {}).items():
         if key in arguments:
             fields = {k: getattr(module, inner[k])(**v) if k in inner else v for k, v in arguments[key].items()}
@@ -82,7 +91,8 @@ def test_logical_ids_are_cdktns(tmp_path: Path) -> None:
 
 def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Builds ``policy``'s stacks; returns their plain blocks as synthesized (``stack:type.name``: block, tokens
-    resolved) and what the binding of each block's type renders, given those arguments at the same path."""
+    resolved; ``stack:provider.alias``: configuration) and what the binding of each block's type (or the provider's)
+    renders, given those arguments at the same path."""
     from infra.app import build, stack_classes
 
     stack_classes()
@@ -98,9 +108,15 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
     for stack_name, stack in stacks.items():
         if not stack.plain_blocks:
             continue
-        resources = json.loads((outdir / "blueprint" / "stacks" / stack_name / "cdk.tf.json").read_text())["resource"]
+        stack_json = json.loads((outdir / "blueprint" / "stacks" / stack_name / "cdk.tf.json").read_text())
+        resources = stack_json["resource"]
         reference_stack = TerraformStack(reference, stack_name)
-        AwsProvider(reference_stack, "aws", region=policy.regions.home)
+        providers = {"aws": AwsProvider(reference_stack, "aws", region=policy.regions.home)}
+        aliased = {c["alias"]: c for c in stack_json["provider"]["aws"] if "alias" in c}
+        for configuration in stack.plain_providers.get("aws", []):
+            alias = configuration["alias"]
+            synthesized[f"{stack_name}:provider.{alias}"] = aliased[alias]
+            providers[f"aws.{alias}"] = AwsProvider(reference_stack, f"aws-{alias}", **provider_arguments(configuration))
         for resource_type, named in stack.plain_blocks.items():
             module, class_name = binding(resource_type)
             for name, block in named.items():
@@ -110,15 +126,16 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
                 scope: Construct = reference_stack
                 for component in parents:
                     scope = scope.node.try_find_child(component) or Construct(scope, component)  # type: ignore[assignment]
-                getattr(module, class_name)(scope, construct_id, **binding_arguments(resource_type, body))
+                getattr(module, class_name)(scope, construct_id, **binding_arguments(resource_type, body, providers))
                 synthesized[f"{stack_name}:{resource_type}.{name}"] = body
     reference.synth()
-    rendered = {
-        f"{stack_dir.name}:{resource_type}.{name}": body
-        for stack_dir in (outdir / "bindings" / "stacks").iterdir()
-        for resource_type, named in json.loads((stack_dir / "cdk.tf.json").read_text())["resource"].items()
-        for name, body in named.items()
-    }
+    rendered: dict[str, Any] = {}
+    for stack_dir in (outdir / "bindings" / "stacks").iterdir():
+        stack_json = json.loads((stack_dir / "cdk.tf.json").read_text())
+        for resource_type, named in stack_json["resource"].items():
+            rendered.update({f"{stack_dir.name}:{resource_type}.{name}": body for name, body in named.items()})
+        aliased = [c for c in stack_json["provider"]["aws"] if "alias" in c]
+        rendered.update({f"{stack_dir.name}:provider.{c['alias']}": c for c in aliased})
     return synthesized, rendered
 
 
@@ -127,8 +144,9 @@ def test_plain_blocks_synthesize_as_the_bindings_would(policy: GovernancePolicy,
     it), and the binding of its type, given the same arguments at the same path, renders the same block."""
     synthesized, rendered = plain_blocks_and_bindings(policy, tmp_path)
     endpoints = sum(len(project.endpoints) for project in policy.projects)  # each a drift-job schedule
-    assert len(synthesized) == 6 * len(policy.projects) + endpoints
-    assert {address.split(":")[0] for address in synthesized} == {"identity", "model-registry", "monitoring"}
+    regions = len(policy.regions.forwarded)  # a provider configuration, two rules and two targets each
+    assert len(synthesized) == 6 * len(policy.projects) + endpoints + 5 * regions
+    assert {address.split(":")[0] for address in synthesized} == {"identity", "model-registry", "monitoring", "enforcement"}
     assert rendered == synthesized
 
 
@@ -138,7 +156,13 @@ def test_the_multi_account_stacks_plain_blocks_too(tmp_path: Path) -> None:
     policy = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")
     synthesized, rendered = plain_blocks_and_bindings(policy, tmp_path)
     kinds = {address.split(".")[0] for address in synthesized}
-    assert {"hub-registry:aws_kms_key", "hub-registry:aws_kms_alias", "spoke-prod-workload:aws_iam_role_policy"} <= kinds
+    assert {
+        "hub-registry:aws_kms_key",
+        "hub-registry:aws_kms_alias",
+        "spoke-prod-workload:aws_iam_role_policy",
+        "spoke-prod-workload:provider",  # each assuming the deployment role in its account
+        "hub-enforcement:aws_cloudwatch_event_rule",
+    } <= kinds
     assert rendered == synthesized
 
 
