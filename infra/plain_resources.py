@@ -3,10 +3,18 @@
 Each binding object costs a synth about 1.4 ms: round trips to the jsii Node kernel and jsii's runtime type checks
 of every argument (docs/benchmarks.md), so about 10 ms per project and most of a 1,000-project synth. A block here is
 a plain dict; the stack hands all of its blocks to the kernel in one override (``TerraformStack.add_override``,
-deep-merged into the stack's JSON at synth, tokens resolved as in any other argument), and the stack synthesizes
-to the JSON the bindings wrote: the same addresses (cdktn's logical ids, ``logical_id``), the same arguments and
-construct metadata. tests/infra/test_plain_resources.py synthesizes each kind both ways and compares them; the
-stack tests' ``terraform validate`` checks the arguments against the provider's schema.
+deep-merged into the stack's JSON at synth), and the stack synthesizes to the JSON the bindings wrote: the same
+addresses (cdktn's logical ids, ``logical_id``), the same arguments and construct metadata (only the stack's own
+metadata lists the override). tests/infra/test_plain_resources.py renders each block through its binding and
+compares, and checks that no block shares an address with a binding; the stack tests' ``terraform validate``
+checks the arguments against the provider's schema.
+
+What a block may hold: literals, ``PlainResource.ref`` references, and tokens of the same stack (its data sources'
+and bindings' attributes, resolved at synth). A token of another stack is not: cdktn wires cross-stack references
+(an output there, remote state here) only for the bindings' arguments, so it would render as a reference to a
+resource this stack lacks. The stacks look up what other stacks created by name or alias instead
+(``infra/stack_order.py``). The overrides under ``resource`` and ``provider`` are this module's: a stack makes no
+other override there.
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ class PlainResources:
         self._blocks: dict[str, dict[str, dict[str, Any]]] = {}
         self._providers: dict[str, list[dict[str, Any]]] = {}
         self._unwritten: set[str] = set()  # "resource", "provider": what changed since the last write
+        self._provider_settings: dict[str, dict[str, Any]] = {}  # set on every configuration, later ones too
 
     def add(self, resource_type: str, path: tuple[str, ...], arguments: Mapping[str, Any]) -> PlainResource:
         """Add ``resource_type`` at construct ``path`` below the stack; ``arguments`` as the provider's schema names
@@ -84,23 +93,26 @@ class PlainResources:
         configurations = self._providers.setdefault(provider, [])
         if any(c["alias"] == alias for c in configurations):
             raise ValueError(f"{self._stack_id}: provider {provider}.{alias} is added twice")
-        configurations.append({"alias": alias, **{key: value for key, value in arguments.items() if value is not None}})
+        given = {key: value for key, value in arguments.items() if value is not None}
+        configurations.append({"alias": alias, **given, **self._provider_settings.get(provider, {})})
         self._unwritten.add("provider")
         return f"{provider}.{alias}"
 
     def configure_providers(self, provider: str, arguments: Mapping[str, Any]) -> None:
-        """Set ``arguments`` on every configuration of ``provider`` added so far (as on the bindings' own)."""
+        """Set ``arguments`` on every configuration of ``provider``, added so far or later (as on the bindings')."""
+        self._provider_settings.setdefault(provider, {}).update(arguments)
         for configuration in self._providers.get(provider, []):
             configuration.update(arguments)
-            self._unwritten.add("provider")
+        self._unwritten.add("provider")
 
     @property
     def providers(self) -> Mapping[str, list[dict[str, Any]]]:
+        """Provider, then its configurations as the stack's JSON holds them (read by the equivalence test)."""
         return self._providers
 
     @property
     def blocks(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
-        """Type, then logical id, then the block as the stack's JSON holds it."""
+        """Type, then logical id, then the block as the stack's JSON holds it (read by the equivalence test)."""
         return self._blocks
 
     def write(self) -> None:

@@ -74,7 +74,8 @@ class GovernanceStack(TerraformStack):
 
     @contextmanager
     def plain_resources(self) -> Iterator[PlainResources]:
-        """Per-project resources as Terraform JSON (infra/plain_resources.py), handed to the kernel when the block ends."""
+        """Per-project and per-Region resources and provider configurations as Terraform JSON (infra/plain_resources.py),
+        handed to the kernel when the block ends."""
         yield self._plain
         self._plain.write()
 

@@ -54,7 +54,6 @@ class IdentityStack(GovernanceStack):
         )
 
         boundary_arn = self.boundary.arn  # one reference, read once: every jsii attribute read is a round trip to Node
-        self.persona_roles: dict[str, IamRole] = {}
         for persona in PERSONAS:
             role = IamRole(
                 self,
@@ -72,7 +71,6 @@ class IdentityStack(GovernanceStack):
                 role=role.name,
                 policy=render(persona_policy(names, persona, keys)),
             )
-            self.persona_roles[persona] = role
 
         sagemaker_trust = render(trust_service("sagemaker.amazonaws.com", names.account))
         with self.plain_resources() as plain:  # per project: no binding object each (infra/plain_resources.py)

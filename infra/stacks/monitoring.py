@@ -12,7 +12,6 @@ from constructs import Construct
 
 from infra.constructs.drift_schedule import DriftScheduler
 from infra.constructs.monitored_endpoint import MonitoredEndpointConstruct
-from infra.plain_resources import PlainResource
 from infra.sagemaker_images import model_monitor_image
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.errors import PolicyError, PolicyIssue
@@ -58,12 +57,8 @@ class MonitoringStack(GovernanceStack):
             )
             for project, endpoint in model_monitor
         ]
-        self.drift_scheduler = (
-            DriftScheduler(self, "drift-scheduler", names=names, ops_key_arn=keys["ops"]) if drift_job else None
-        )
-        with self.plain_resources() as plain:
-            self.drift_schedules: list[PlainResource] = [
-                self.drift_scheduler.schedule(plain, target.project, target.endpoint)
-                for target in drift_job
-                if self.drift_scheduler
-            ]
+        if drift_job:
+            scheduler = DriftScheduler(self, "drift-scheduler", names=names, ops_key_arn=keys["ops"])
+            with self.plain_resources() as plain:  # per endpoint: no binding object each (infra/plain_resources.py)
+                for target in drift_job:
+                    scheduler.schedule(plain, target.project, target.endpoint)

@@ -6,30 +6,21 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
 import infra.node  # noqa: F401  (the bundled Node.js, before cdktn starts jsii)
+from infra.multi_account import account_policy
 from infra.plain_resources import PlainResources, logical_id
+from infra.stack_order import layout
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from tests.conftest import REPO
 
-# Nested blocks of the plain kinds, as the bindings' structs (module of the type, struct class, nested blocks).
-NESTED_BLOCKS: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
-    "aws_scheduler_schedule": {
-        "flexible_time_window": ("SchedulerScheduleFlexibleTimeWindow", {}),
-        "target": (
-            "SchedulerScheduleTarget",
-            {
-                "retry_policy": "SchedulerScheduleTargetRetryPolicy",
-                "dead_letter_config": "SchedulerScheduleTargetDeadLetterConfig",
-            },
-        ),
-    }
-}
 # Construct paths below a stack that exercise each rule of cdktn's logical ids.
 PATHS = [
     ("execution-fraud-detection",),
@@ -43,30 +34,58 @@ PATHS = [
 ]
 
 
-def binding(resource_type: str) -> tuple[Any, str]:
-    module_name = resource_type.removeprefix("aws_")
-    module = importlib.import_module(f"cdktn_provider_aws.{module_name}")
-    return module, "".join(part.capitalize() for part in module_name.split("_"))
+# The plain blocks' nested blocks, as their bindings' structs: (module, struct, its own nested blocks). jsii does
+# not always take a dict for a struct (a list of dicts for the provider's assume_role rendered as [{}]), so each is
+# built as its struct; a nested block missing here fails the test.
+NESTED_BLOCKS: dict[tuple[str, str], tuple[str, str, dict[str, str]]] = {
+    ("aws_scheduler_schedule", "flexible_time_window"): ("scheduler_schedule", "SchedulerScheduleFlexibleTimeWindow", {}),
+    ("aws_scheduler_schedule", "target"): (
+        "scheduler_schedule",
+        "SchedulerScheduleTarget",
+        {"retry_policy": "SchedulerScheduleTargetRetryPolicy", "dead_letter_config": "SchedulerScheduleTargetDeadLetterConfig"},
+    ),
+    ("aws_cloudwatch_event_target", "retry_policy"): ("cloudwatch_event_target", "CloudwatchEventTargetRetryPolicy", {}),
+    ("provider", "default_tags"): ("provider", "AwsProviderDefaultTags", {}),
+    ("provider", "assume_role"): ("provider", "AwsProviderAssumeRole", {}),
+}
+MAPS = {"tags"}  # arguments that are maps of strings, not blocks
 
 
-def provider_arguments(configuration: dict[str, Any]) -> dict[str, Any]:
-    """The AWS provider binding's keyword arguments for a plain configuration."""
-    from cdktn_provider_aws.provider import AwsProviderAssumeRole, AwsProviderDefaultTags
+def binding_arguments(kind: str, body: dict[str, Any], providers: dict[str, Any]) -> dict[str, Any]:
+    """The binding's keyword arguments for a plain block of ``kind`` (a resource type, or ``provider``): nested
+    blocks as the binding's structs, its provider as that configuration's binding."""
 
-    structs = {"default_tags": AwsProviderDefaultTags, "assume_role": AwsProviderAssumeRole}
-    return {key: [structs[key](**item) for item in value] if key in structs else value for key, value in configuration.items()}
+    def struct(key: str, value: dict[str, Any]) -> Any:
+        assert (kind, key) in NESTED_BLOCKS, f"{kind}.{key}: add its struct to NESTED_BLOCKS"
+        module_name, class_name, inner = NESTED_BLOCKS[(kind, key)]
+        module = importlib.import_module(f"cdktn_provider_aws.{module_name}")
+        return getattr(module, class_name)(**{k: getattr(module, inner[k])(**v) if k in inner else v for k, v in value.items()})
 
-
-def binding_arguments(resource_type: str, body: dict[str, Any], providers: dict[str, Any]) -> dict[str, Any]:
-    """The binding's keyword arguments for a plain block (its nested blocks as the binding's structs, its provider as
-    the binding of that configuration in ``providers``)."""
-    module, _ = binding(resource_type)
-    arguments = {key: providers[value] if key == "provider" else value for key, value in body.items() if key != "//"}
-    for key, (struct, inner) in NESTED_BLOCKS.get(resource_type, {}).items():
-        if key in arguments:
-            fields = {k: getattr(module, inner[k])(**v) if k in inner else v for k, v in arguments[key].items()}
-            arguments[key] = getattr(module, struct)(**fields)
+    arguments: dict[str, Any] = {}
+    for key, value in body.items():
+        if key == "//":
+            continue
+        if key == "provider":
+            arguments[key] = providers[value]
+        elif isinstance(value, dict) and key not in MAPS:
+            arguments[key] = struct(key, value)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            arguments[key] = [struct(key, item) for item in value]
+        else:
+            arguments[key] = value
     return arguments
+
+
+def addresses(outdir: Path) -> dict[str, dict[str, Any]]:
+    """``stack:type.name`` of every resource and ``stack:provider.alias`` of every aliased provider, synthesized."""
+    found: dict[str, dict[str, Any]] = {}
+    for stack_dir in (outdir / "stacks").iterdir():
+        stack_json = json.loads((stack_dir / "cdk.tf.json").read_text())
+        for resource_type, named in stack_json.get("resource", {}).items():
+            found.update({f"{stack_dir.name}:{resource_type}.{name}": body for name, body in named.items()})
+        aliased = [c for c in stack_json.get("provider", {}).get("aws", []) if "alias" in c]
+        found.update({f"{stack_dir.name}:provider.{c['alias']}": c for c in aliased})
+    return found
 
 
 def test_logical_ids_are_cdktns(tmp_path: Path) -> None:
@@ -92,7 +111,8 @@ def test_logical_ids_are_cdktns(tmp_path: Path) -> None:
 def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Builds ``policy``'s stacks; returns their plain blocks as synthesized (``stack:type.name``: block, tokens
     resolved; ``stack:provider.alias``: configuration) and what the binding of each block's type (or the provider's)
-    renders, given those arguments at the same path."""
+    renders, given those arguments at the same path. Checks on the way that each block is in its stack as written,
+    and that the stacks hold their bindings' resources and their plain blocks, none at another's address."""
     from infra.app import build, stack_classes
 
     stack_classes()
@@ -103,39 +123,45 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
     app = App(outdir=str(outdir / "blueprint"))
     stacks = build(app, policy)
     app.synth()
+    with mock.patch.object(PlainResources, "write", lambda self: None):  # the same stacks, their bindings only
+        bindings_only = App(outdir=str(outdir / "bindings-only"))
+        build(bindings_only, policy)
+        bindings_only.synth()
+    blueprint, of_bindings = addresses(outdir / "blueprint"), addresses(outdir / "bindings-only")
+
     reference = App(outdir=str(outdir / "bindings"))
     synthesized: dict[str, Any] = {}
     for stack_name, stack in stacks.items():
         if not stack.plain_blocks:
             continue
-        stack_json = json.loads((outdir / "blueprint" / "stacks" / stack_name / "cdk.tf.json").read_text())
-        resources = stack_json["resource"]
         reference_stack = TerraformStack(reference, stack_name)
         providers = {"aws": AwsProvider(reference_stack, "aws", region=policy.regions.home)}
-        aliased = {c["alias"]: c for c in stack_json["provider"]["aws"] if "alias" in c}
         for configuration in stack.plain_providers.get("aws", []):
             alias = configuration["alias"]
-            synthesized[f"{stack_name}:provider.{alias}"] = aliased[alias]
-            providers[f"aws.{alias}"] = AwsProvider(reference_stack, f"aws-{alias}", **provider_arguments(configuration))
+            synthesized[f"{stack_name}:provider.{alias}"] = blueprint[f"{stack_name}:provider.{alias}"]
+            providers[f"aws.{alias}"] = AwsProvider(
+                reference_stack, f"aws-{alias}", **binding_arguments("provider", configuration, {})
+            )
         for resource_type, named in stack.plain_blocks.items():
-            module, class_name = binding(resource_type)
+            module_name = resource_type.removeprefix("aws_")
+            binding = getattr(
+                importlib.import_module(f"cdktn_provider_aws.{module_name}"),
+                "".join(part.capitalize() for part in module_name.split("_")),
+            )
             for name, block in named.items():
-                body = resources[resource_type][name]  # the block, its tokens resolved
+                body = blueprint[f"{stack_name}:{resource_type}.{name}"]  # the block, its tokens resolved
                 assert set(body) == set(block), f"{stack_name}: {resource_type}.{name} has more than its block"
                 *parents, construct_id = block["//"]["metadata"]["path"].split("/")[1:]
                 scope: Construct = reference_stack
                 for component in parents:
                     scope = scope.node.try_find_child(component) or Construct(scope, component)  # type: ignore[assignment]
-                getattr(module, class_name)(scope, construct_id, **binding_arguments(resource_type, body, providers))
+                binding(scope, construct_id, **binding_arguments(resource_type, body, providers))
                 synthesized[f"{stack_name}:{resource_type}.{name}"] = body
     reference.synth()
-    rendered: dict[str, Any] = {}
-    for stack_dir in (outdir / "bindings" / "stacks").iterdir():
-        stack_json = json.loads((stack_dir / "cdk.tf.json").read_text())
-        for resource_type, named in stack_json["resource"].items():
-            rendered.update({f"{stack_dir.name}:{resource_type}.{name}": body for name, body in named.items()})
-        aliased = [c for c in stack_json["provider"]["aws"] if "alias" in c]
-        rendered.update({f"{stack_dir.name}:provider.{c['alias']}": c for c in aliased})
+    shared = set(synthesized) & set(of_bindings)
+    assert not shared, f"plain blocks at a binding's address: {sorted(shared)[:5]}"
+    assert set(blueprint) == set(of_bindings) | set(synthesized)
+    rendered = {address: body for address, body in addresses(outdir / "bindings").items() if address in synthesized}
     return synthesized, rendered
 
 
@@ -151,10 +177,25 @@ def test_plain_blocks_synthesize_as_the_bindings_would(policy: GovernancePolicy,
 
 
 def test_the_multi_account_stacks_plain_blocks_too(tmp_path: Path) -> None:
-    """The hub's registry (group, its policy, the artifact key and alias per project) and the workload accounts'
-    per-project hub grants, as the bindings render them."""
+    """The hub's registry (group, its policy, the artifact key and alias per project), the workload accounts'
+    per-project hub grants and forwarding, the identity stacks' project roles, as the bindings render them."""
     policy = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")
     synthesized, rendered = plain_blocks_and_bindings(policy, tmp_path)
+    watched, forwarded = len(policy.regions.watched), len(policy.regions.forwarded)
+    expected = {}
+    for plan in layout(policy):
+        if plan.kind == "organization":  # the management account: no project, no Region forwarding
+            continue
+        projects = len(account_policy(policy, plan.account).projects)
+        expected[plan.name] = {
+            "hub-registry": 4 * projects,
+            "hub-enforcement": 5 * forwarded,  # a provider configuration, two rules and two targets per other Region
+            "hub-identity": 4 * projects,
+            "spoke-identity": 4 * projects,
+            "spoke-workload": projects + 4 * watched + forwarded,  # the home Region's rules use the default provider
+        }.get(plan.kind, 0)
+    counted = Counter(address.split(":")[0] for address in synthesized)
+    assert counted == +Counter(expected)
     kinds = {address.split(".")[0] for address in synthesized}
     assert {
         "hub-registry:aws_kms_key",
