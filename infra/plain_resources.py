@@ -103,7 +103,7 @@ class PlainResources:
         self._provider_settings.setdefault(provider, {}).update(arguments)
         for configuration in self._providers.get(provider, []):
             configuration.update(arguments)
-        self._unwritten.add("provider")
+            self._unwritten.add("provider")
 
     @property
     def providers(self) -> Mapping[str, list[dict[str, Any]]]:
