@@ -27,6 +27,7 @@ from infra.constructs.event_forwarding import forward_region, region_provider
 from infra.constructs.governed_function import GovernedFunction
 from infra.constructs.staged_asset import staged_asset
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, stage_code, stage_dependencies
+from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.shared.settings import handler_environment
 from lambdas.table import HANDLERS, HandlerSpec, handler_spec
@@ -60,11 +61,11 @@ class WorkloadAccountStack(GovernanceStack):
         self.hub = Names(policy, account=accounts.hub, partition=self.names.partition)
         self.projects = [p for p in policy.projects if set(accounts.stages_of(p.name)) & set(self.stages)]
         keys = self.key_arns()
-        self._forward_to_hub(policy)
-        self._enforcement_roles(keys)
-        self._deployer(policy, keys)
         entry = set(accounts.entry_stages)
-        with self.plain_resources() as plain:  # per project: no binding object each (infra/plain_resources.py)
+        with self.plain_resources() as plain:  # per Region and per project: no binding object each (infra/plain_resources.py)
+            self._forward_to_hub(policy, plain)
+            self._enforcement_roles(keys)
+            self._deployer(policy, keys)
             for project in self.projects:
                 registers = bool(entry & set(self.stages) & set(accounts.stages_of(project.name)))
                 plain.add(
@@ -77,7 +78,7 @@ class WorkloadAccountStack(GovernanceStack):
                     },
                 )
 
-    def _forward_to_hub(self, policy: GovernancePolicy) -> None:
+    def _forward_to_hub(self, policy: GovernancePolicy, plain: PlainResources) -> None:
         local, hub = self.local, self.hub
         role = IamRole(
             self,
@@ -92,18 +93,17 @@ class WorkloadAccountStack(GovernanceStack):
         )
         tags = {**policy.standard_tags(), STACK_TAG_KEY: self.node.id}
         role_arn = role.arn  # read once: each jsii attribute read is a round trip to the Node kernel
-        with self.plain_resources() as plain:  # per Region: no binding object each (infra/plain_resources.py)
-            for region in policy.regions.watched:
-                forward_region(
-                    plain,
-                    region=region,
-                    provider="aws" if region == policy.regions.home else region_provider(plain, region, tags),
-                    rule_name=local.forwarding_rule,
-                    destination=f"the governance hub {hub.account}",
-                    bus_arn=hub.event_bus_arn(hub.account),
-                    role_arn=role_arn,
-                    target_id="governance-hub-bus",
-                )
+        for region in policy.regions.watched:
+            forward_region(
+                plain,
+                region=region,
+                provider="aws" if region == policy.regions.home else region_provider(plain, region, tags),
+                rule_name=local.forwarding_rule,
+                destination=f"the governance hub {hub.account}",
+                bus_arn=hub.event_bus_arn(hub.account),
+                role_arn=role_arn,
+                target_id="governance-hub-bus",
+            )
 
     def _enforcement_roles(self, keys: dict[str, str]) -> None:
         local, accounts = self.local, self.policy.accounts
