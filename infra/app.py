@@ -65,10 +65,10 @@ def build(scope: Construct, policy: GovernancePolicy, backend: BackendSettings |
 def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings | None = None) -> Path:
     """Synthesize every stack into ``outdir``; returns the directory holding ``stacks/<name>/cdk.tf.json``."""
     stack_classes()
-    from cdktn import App
+    from infra.stacks.base import GovernanceApp
 
     Path(outdir).mkdir(parents=True, exist_ok=True)  # the kernel creates only the last directory of the path
-    app = App(outdir=str(outdir))
+    app = GovernanceApp(outdir=str(outdir))
     build(app, policy, backend)
     app.synth()
     return Path(outdir)
@@ -81,9 +81,9 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return 2
     stack_classes()
-    from cdktn import App
+    from infra.stacks.base import GovernanceApp
 
-    app = App()
+    app = GovernanceApp()
     try:
         build(app, policy)
         app.synth()

@@ -2,27 +2,36 @@
 
 Each binding object costs a synth about 1.4 ms: round trips to the jsii Node kernel and jsii's runtime type checks
 of every argument (docs/benchmarks.md), so about 10 ms per project and most of a 1,000-project synth. A block here is
-a plain dict; the stack hands all of its blocks to the kernel in one override (``TerraformStack.add_override``,
-deep-merged into the stack's JSON at synth), and the stack synthesizes to the JSON the bindings wrote: the same
-addresses (cdktn's logical ids, ``logical_id``), the same arguments and construct metadata (only the stack's own
-metadata lists the override). tests/infra/test_plain_resources.py renders each block through its binding and
-compares, and checks that no block shares an address with a binding; the stack tests' ``terraform validate``
-checks the arguments against the provider's schema.
+a plain dict, and the stack synthesizes to the JSON the bindings wrote: the same addresses (cdktn's logical ids,
+``logical_id``), the same arguments and construct metadata. tests/infra/test_plain_resources.py renders each block
+through its binding and compares, and checks that no block shares an address with a binding; the stack tests'
+``terraform validate`` checks the arguments against the provider's schema.
 
-What a block may hold: literals, ``PlainResource.ref`` references, and tokens of the same stack (its data sources'
-and bindings' attributes, resolved at synth). A token of another stack is not: cdktn wires cross-stack references
-(an output there, remote state here) only for the bindings' arguments, so it would render as a reference to a
-resource this stack lacks. The stacks look up what other stacks created by name or alias instead
-(``infra/stack_order.py``). The overrides under ``resource`` and ``provider`` are this module's: a stack makes no
-other override there.
+How the blocks reach the stack's JSON: in a ``GovernanceApp`` (infra/stacks/base.py; what ``infra.app`` synthesizes
+with), added to the file cdktn wrote, after it wrote it (``merge_into_synthesized``: the tokens they hold resolved by
+the kernel, once per distinct string; the file written as cdktn writes it: keys sorted, two spaces). Handing them to
+the kernel instead cost jsii's conversion of every nested value, both ways: 0.9 s of a 1,000-project synth. In any
+other app (cdktn's ``Testing.app()``), the stack hands them to the kernel in one override per section
+(``TerraformStack.add_override``, deep-merged into its JSON at synth), so that ``Testing.synth`` and
+``to_terraform`` see them; that test checks that both ways write the same bytes.
+
+What a block may hold: literals, ``PlainResource.ref`` references, and string tokens of the same stack (its data
+sources' and bindings' attributes). A token of another stack is not: cdktn wires cross-stack references (an output
+there, remote state here) only for the bindings' arguments, so it would render as a reference to a resource this
+stack lacks; ``PlainResources.merged`` refuses a reference to an address the stack does not hold, and list and
+number tokens. The stacks look up what other stacks created by name or alias instead (``infra/stack_order.py``).
+The sections ``resource`` and ``provider`` of a stack's overrides are this module's: a stack makes no other
+override there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -68,8 +77,9 @@ class PlainResource:
 class PlainResources:
     """The plain resources of one stack; ``GovernanceStack.plain_resources()`` writes them when a block of adds ends."""
 
-    def __init__(self, stack: TerraformStack, stack_id: str) -> None:
+    def __init__(self, stack: TerraformStack, stack_id: str, *, merged_after_synth: bool = False) -> None:
         self._stack, self._stack_id = stack, stack_id
+        self._merged_after_synth = merged_after_synth  # by ``merge_into_synthesized``, not through the kernel
         self._blocks: dict[str, dict[str, dict[str, Any]]] = {}
         self._providers: dict[str, list[dict[str, Any]]] = {}
         self._unwritten: set[str] = set()  # "resource", "provider": what changed since the last write
@@ -117,9 +127,112 @@ class PlainResources:
 
     def write(self) -> None:
         """Hand what changed since the last write to the kernel, replacing what that write handed it (a list in an
-        override is appended to the bindings' list, so the providers' configurations follow the default's)."""
-        if "resource" in self._unwritten:
+        override is appended to the bindings' list, so the providers' configurations follow the default's); nothing
+        when ``merge_into_synthesized`` adds them after synth."""
+        if "resource" in self._unwritten and not self._merged_after_synth:
             self._stack.add_override("resource", self._blocks)
-        if "provider" in self._unwritten:
+        if "provider" in self._unwritten and not self._merged_after_synth:
             self._stack.add_override("provider", self._providers)
         self._unwritten.clear()
+
+    def merged(self, synthesized: Path) -> str | None:
+        """The stack's JSON that cdktn wrote at ``synthesized`` with the blocks and provider configurations added as
+        the kernel merges an override (a block at a taken address refused), formatted as cdktn writes it; None when
+        the stack has none."""
+        if not self._blocks and not self._providers:
+            return None
+        if synthesized.suffix != ".json":
+            raise RuntimeError(f"{synthesized}: the governance stacks synthesize to Terraform JSON, not HCL (hclOutput)")
+        resolved = _TokenResolver(self._stack, self._stack_id)
+        stack_json = json.loads(synthesized.read_text(encoding="utf-8"))
+        resources = stack_json.setdefault("resource", {})
+        for resource_type, named in self._blocks.items():
+            existing = resources.setdefault(resource_type, {})
+            if taken := sorted(set(named) & set(existing)):
+                raise ValueError(f"{self._stack_id}: {resource_type}.{taken[0]} is both a binding and a plain block")
+            existing.update(resolved(named))
+        for provider, configurations in self._providers.items():
+            stack_json.setdefault("provider", {}).setdefault(provider, []).extend(resolved(configurations))
+        held = {f"{t}.{n}" for t, named in resources.items() for n in named}
+        held |= {f"data.{t}.{n}" for t, named in stack_json.get("data", {}).items() for n in named}
+        if dangling := sorted(resolved.references - held):
+            raise ValueError(
+                f"{self._stack_id}: a plain block refers to {dangling[0]}, which the stack does not hold (another "
+                "stack's token? look it up by name or alias, or make the block a binding: infra/plain_resources.py)"
+            )
+        return json.dumps(stack_json, indent=2, sort_keys=True, ensure_ascii=False)  # cdktn: safe-stable-stringify
+
+
+def merge_into_synthesized(stacks: Mapping[Path, PlainResources]) -> None:
+    """Add each stack's plain blocks to the JSON cdktn wrote for it (``PlainResources.merged``). Every stack's JSON
+    is merged before any is written; if one cannot be, the JSON of every stack with plain blocks is removed, so no
+    stack is left without its blocks for Terraform to apply."""
+    try:
+        texts = {path: text for path, plain in stacks.items() if (text := plain.merged(path)) is not None}
+    except Exception:
+        for path, plain in stacks.items():
+            if plain.blocks or plain.providers:
+                path.unlink(missing_ok=True)
+        raise
+    for path, text in texts.items():
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+
+
+# cdktn encodes a list token as a list element "#{TfToken[...]}" and a number token as a float near -1.9e289.
+_NUMBER_TOKEN_BOUND = 1e288
+_INTEGRAL_AS_INT = 1e21  # JavaScript writes an integral number below this without a fraction or an exponent
+_TOKEN = re.compile(r"\$\{TfToken\[TOKEN\.\d+\]\}")
+# What an attribute's token resolves to: ${aws_type.name.attribute} or ${data.aws_type.name.attribute}.
+_REFERENCE = re.compile(r"\$\{((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)\.")
+
+
+class _TokenResolver:
+    """Resolves the string tokens in a stack's plain blocks through the kernel, each distinct token once, in one
+    request per stack (a token stands for its ``${...}`` expression wherever a string holds it, as at synth)."""
+
+    def __init__(self, stack: TerraformStack, stack_id: str) -> None:
+        self._stack, self._stack_id = stack, stack_id
+        self._tokens: dict[str, str] = {}
+        self.references: set[str] = set()  # the addresses the resolved tokens refer to
+
+    def __call__(self, value: Any) -> Any:
+        pending: set[str] = set()
+        self._collect(value, pending)
+        pending -= self._tokens.keys()
+        if pending:
+            from cdktn import DefaultTokenResolver, StringConcat, Tokenization
+
+            tokens = sorted(pending)
+            answers = Tokenization.resolve(tokens, scope=self._stack, resolver=DefaultTokenResolver(StringConcat()))
+            for token, answer in zip(tokens, answers, strict=True):
+                self._tokens[token] = answer
+                self.references.update(_REFERENCE.findall(answer))
+        return self._substitute(value)
+
+    def _collect(self, value: Any, pending: set[str]) -> None:
+        if isinstance(value, str):
+            if "#{TfToken[" in value:
+                raise ValueError(f"{self._stack_id}: a plain block holds a list token ({value!r}); make it a binding")
+            if "${TfToken[" in value:
+                pending.update(_TOKEN.findall(value))
+        elif isinstance(value, dict):
+            for item in value.values():
+                self._collect(item, pending)
+        elif isinstance(value, list):
+            for item in value:
+                self._collect(item, pending)
+        elif isinstance(value, float) and abs(value) > _NUMBER_TOKEN_BOUND:
+            raise ValueError(f"{self._stack_id}: a plain block holds a number token ({value!r}); make it a binding")
+
+    def _substitute(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return _TOKEN.sub(lambda token: self._tokens[token[0]], value) if "${TfToken[" in value else value
+        if isinstance(value, float) and value.is_integer() and abs(value) < _INTEGRAL_AS_INT:
+            return int(value)  # as JavaScript writes it: 2, not 2.0
+        if isinstance(value, dict):
+            return {key: self._substitute(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._substitute(item) for item in value]
+        return value

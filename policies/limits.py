@@ -247,9 +247,14 @@ def name_issues(policy: GovernancePolicy) -> list[PolicyIssue]:
 def prefix_issues(policy: GovernancePolicy) -> list[PolicyIssue]:
     """A project's people reach the jobs and models named ``<project>-*``: no project may be named like that."""
     names = [p.name for p in policy.projects]
+    first_index: dict[str, int] = {}
+    for i, name in enumerate(names):
+        first_index.setdefault(name, i)
     issues = []
     for i, name in enumerate(names):
-        if owner := next((other for other in names if other != name and name.startswith(f"{other}-")), None):
+        # the owners are the other names that end where ``name`` has a hyphen; the first in the policy is named
+        owners = [name[:end] for end, char in enumerate(name) if char == "-" and name[:end] in first_index]
+        if owner := min(owners, key=first_index.__getitem__, default=None):
             message = (
                 f"{name!r} starts with project {owner!r} and a hyphen: {owner!r}'s people may act on resources named "
                 f"'{owner}-*', {name!r}'s among them; choose a name that does not"

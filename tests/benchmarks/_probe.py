@@ -76,15 +76,17 @@ def main() -> None:
         stack_classes()
     imported = time.perf_counter()
     with tempfile.TemporaryDirectory() as outdir:
-        app = App(outdir=outdir)
         if floor:
+            app = App(outdir=outdir)
             stack = TerraformStack(app, "empty")
             AwsProvider(stack, "aws", region="eu-west-1")
             resources = 0
         else:
+            from infra.stacks.base import GovernanceApp
             from policies.loader import load_policy
             from tests.benchmarks.bench_synth import policy_with_projects
 
+            app = GovernanceApp(outdir=outdir)  # what infra.app synthesizes with
             build(app, policy_with_projects(projects) if projects else load_policy())
         app.synth()
         if mode == "blueprint":

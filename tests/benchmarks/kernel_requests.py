@@ -17,10 +17,10 @@ from typing import Any
 
 def main() -> None:
     import infra.node  # noqa: F401, I001  (the bundled Node.js must be chosen before cdktn loads)
-    from cdktn import App
     from jsii._kernel.providers import process
 
     from infra.app import build
+    from infra.stacks.base import GovernanceApp
     from policies.loader import load_policy
 
     policy = load_policy()
@@ -28,7 +28,7 @@ def main() -> None:
     def build_and_synth() -> float:
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as outdir:
-            app = App(outdir=outdir)
+            app = GovernanceApp(outdir=outdir)
             build(app, policy)
             app.synth()
         return time.perf_counter() - started

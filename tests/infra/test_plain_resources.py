@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -108,21 +109,42 @@ def test_logical_ids_are_cdktns(tmp_path: Path) -> None:
     assert [logical_id(path) for path in PATHS] == [by_name[f"role-{n}"] for n in range(len(PATHS))]
 
 
+def written_as_by_the_kernel(merged: Path, by_the_kernel: Path) -> list[str]:
+    """The stacks' JSON with the plain blocks added after synth (a GovernanceApp) is the JSON the kernel writes when
+    they are handed to it, byte for byte, but for the list of the stack's overrides that the kernel's holds."""
+
+    def without_plain_overrides(text: str) -> str:
+        start = text.find('"overrides"')
+        if start < 0:
+            return text
+        end = text.index("]", start)
+        return text[:start] + re.sub(r',\s*"(?:resource|provider)"', "", text[start:end]) + text[end:]
+
+    files = sorted(path.relative_to(by_the_kernel) for path in by_the_kernel.rglob("*.json"))
+    assert files == sorted(path.relative_to(merged) for path in merged.rglob("*.json"))
+    for file in files:
+        assert (merged / file).read_text() == without_plain_overrides((by_the_kernel / file).read_text()), file
+    return [str(file) for file in files if file.name == "cdk.tf.json"]
+
+
 def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Builds ``policy``'s stacks; returns their plain blocks as synthesized (``stack:type.name``: block, tokens
     resolved; ``stack:provider.alias``: configuration) and what the binding of each block's type (or the provider's)
     renders, given those arguments at the same path. Checks on the way that each block is in its stack as written,
-    and that the stacks hold their bindings' resources and their plain blocks, none at another's address."""
-    from infra.app import build, stack_classes
+    that the stacks hold their bindings' resources and their plain blocks, none at another's address, and that a
+    GovernanceApp (the blocks added after synth) writes what the kernel writes (the blocks handed to it)."""
+    from infra.app import build, stack_classes, synth
 
     stack_classes()
     from cdktn import App, TerraformStack
     from cdktn_provider_aws.provider import AwsProvider
     from constructs import Construct
 
-    app = App(outdir=str(outdir / "blueprint"))
+    app = App(outdir=str(outdir / "blueprint"))  # not a GovernanceApp: the blocks go through the kernel
     stacks = build(app, policy)
     app.synth()
+    merged_after_synth = synth(policy, outdir / "merged-after-synth")
+    assert written_as_by_the_kernel(merged_after_synth, outdir / "blueprint")
     with mock.patch.object(PlainResources, "write", lambda self: None):  # the same stacks, their bindings only
         bindings_only = App(outdir=str(outdir / "bindings-only"))
         build(bindings_only, policy)
@@ -218,3 +240,76 @@ def test_a_path_component_holding_a_slash_is_refused() -> None:
     """constructs turns "/" in an id into "--"; a plain resource names no such path rather than guess the address."""
     with pytest.raises(ValueError, match="'a/b'"):
         logical_id(("a/b",))
+
+
+def two_stacks(outdir: Path, *, governance_app: bool = True) -> tuple[Any, Any, Any]:
+    """An app with two governance stacks of the shipped policy, ``first`` and ``second``: a GovernanceApp, or one
+    whose stacks hand their plain blocks to the kernel."""
+    from infra.app import stack_classes
+
+    stack_classes()
+    from cdktn import App
+
+    from infra.stacks.base import BackendSettings, GovernanceApp, GovernanceStack
+
+    policy = load_policy()
+    app = GovernanceApp(outdir=str(outdir)) if governance_app else App(outdir=str(outdir))
+    first = GovernanceStack(app, "first", policy=policy, backend=BackendSettings())
+    second = GovernanceStack(app, "second", policy=policy, backend=BackendSettings())
+    return app, first, second
+
+
+def test_a_governance_app_writes_a_blocks_values_and_tokens_as_the_kernel_does(tmp_path: Path) -> None:
+    """Tokens of the block's own stack resolved (in a policy document too), characters JSON escapes or does not,
+    numbers as JavaScript writes them: the same bytes as the kernel writes with the block handed to it."""
+    from cdktn_provider_aws.sqs_queue import SqsQueue
+
+    for governance_app in (True, False):
+        app, first, _ = two_stacks(tmp_path / str(governance_app), governance_app=governance_app)
+        queue = SqsQueue(first, "queue", name="queue")
+        with first.plain_resources() as plain:
+            document = json.dumps({"Statement": [{"Resource": queue.arn, "Account": first.names.account}]})
+            plain.add("aws_sqs_queue_policy", ("queue-policy",), {"queue_url": queue.url, "policy": document})
+            literals = {"name": 'café – "ü" \\ \t\n <&> \u2028 \x01', "delay_seconds": 2.0, "max_message_size": 1.5}
+            plain.add("aws_sqs_queue", ("literals",), {**literals, "tags": {"z": "1", "a": "", "ß": "2"}})
+        app.synth()
+    written_as_by_the_kernel(tmp_path / "True", tmp_path / "False")
+    block = json.loads((tmp_path / "True" / "stacks" / "first" / "cdk.tf.json").read_text())["resource"]
+    assert block["aws_sqs_queue_policy"]["queue-policy"]["queue_url"] == "${aws_sqs_queue.queue.url}"
+    assert json.loads(block["aws_sqs_queue_policy"]["queue-policy"]["policy"])["Statement"] == [
+        {"Resource": "${aws_sqs_queue.queue.arn}", "Account": "${data.aws_caller_identity.current.account_id}"}
+    ]
+
+
+@pytest.mark.parametrize("fault", ["another stack's token", "a list token", "a binding's address"])
+def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_blocks(tmp_path: Path, fault: str) -> None:
+    """Another stack's token (cdktn wires no reference for a plain block), a list token, a block at a binding's
+    address: refused, and the JSON of every stack with plain blocks removed, so that Terraform applies none without
+    them; a stack without plain blocks keeps its JSON."""
+    from cdktn import Fn
+    from cdktn_provider_aws.sqs_queue import SqsQueue
+
+    app, first, second = two_stacks(tmp_path)
+    queue = SqsQueue(first, "queue", name="queue")
+    with first.plain_resources() as plain:
+        plain.add("aws_sqs_queue", ("spare",), {"name": "spare"})
+    with second.plain_resources() as plain:
+        if fault == "another stack's token":
+            plain.add("aws_sqs_queue_policy", ("policy",), {"queue_url": queue.url, "policy": "{}"})
+        elif fault == "a list token":
+            plain.add("aws_sqs_queue", ("listed",), {"name": "listed", "tags_all": Fn.split(",", "a,b")})
+        else:
+            SqsQueue(second, "taken", name="taken")
+            plain.add("aws_sqs_queue", ("taken",), {"name": "taken"})
+    from infra.stacks.base import BackendSettings, GovernanceStack
+
+    GovernanceStack(app, "third", policy=load_policy(), backend=BackendSettings())
+    expected = {"another stack's token": r"refers to aws_sqs_queue\.queue, which", "a list token": "a list token"}.get(
+        fault, r"aws_sqs_queue\.taken is both a binding and a plain block"
+    )
+    with pytest.raises(ValueError, match=expected):
+        app.synth()
+    stacks = tmp_path / "stacks"
+    assert not (stacks / "first" / "cdk.tf.json").exists()
+    assert not (stacks / "second" / "cdk.tf.json").exists()
+    assert "resource" not in json.loads((stacks / "third" / "cdk.tf.json").read_text())
