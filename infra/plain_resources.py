@@ -9,7 +9,7 @@ through its binding and compares, and checks that no block shares an address wit
 
 How the blocks reach the stack's JSON: in a ``GovernanceApp`` (infra/stacks/base.py; what ``infra.app`` synthesizes
 with), added to the file cdktn wrote, after it wrote it (``merge_into_synthesized``: the tokens they hold resolved by
-the kernel, once per distinct string; the file written as cdktn writes it: keys sorted, two spaces). Handing them to
+the kernel, once per distinct token; the file written as cdktn writes it, keys sorted, two spaces, by orjson). Handing them to
 the kernel instead cost jsii's conversion of every nested value, both ways: 0.9 s of a 1,000-project synth. In any
 other app (cdktn's ``Testing.app()``), the stack hands them to the kernel in one override per section
 (``TerraformStack.add_override``, deep-merged into its JSON at synth), so that ``Testing.synth`` and
@@ -18,8 +18,8 @@ other app (cdktn's ``Testing.app()``), the stack hands them to the kernel in one
 What a block may hold: literals, ``PlainResource.ref`` references, and string tokens of the same stack (its data
 sources' and bindings' attributes). A token of another stack is not: cdktn wires cross-stack references (an output
 there, remote state here) only for the bindings' arguments, so it would render as a reference to a resource this
-stack lacks; ``PlainResources.merged`` refuses a reference to an address the stack does not hold, and list and
-number tokens. The stacks look up what other stacks created by name or alias instead (``infra/stack_order.py``).
+stack lacks; ``PlainResources.merged`` refuses a reference to an address the stack does not hold, and list, map
+and number tokens. The stacks look up what other stacks created by name or alias instead (``infra/stack_order.py``).
 The sections ``resource`` and ``provider`` of a stack's overrides are this module's: a stack makes no other
 override there.
 """
@@ -27,12 +27,13 @@ override there.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 if TYPE_CHECKING:
     from cdktn import TerraformStack
@@ -93,7 +94,9 @@ class PlainResources:
         if name in named:
             raise ValueError(f"{self._stack_id}: {resource_type}.{name} is added twice ({'/'.join(path)})")
         metadata = {"metadata": {"path": "/".join((self._stack_id, *path)), "uniqueId": name}}
-        named[name] = {"//": metadata, **{key: value for key, value in arguments.items() if value is not None}}
+        where = f"{self._stack_id}: {resource_type}.{name}"
+        given = {key: _javascript_numbers(value, where) for key, value in arguments.items() if value is not None}
+        named[name] = {"//": metadata, **given}
         self._unwritten.add("resource")
         return PlainResource(resource_type, name)
 
@@ -103,13 +106,15 @@ class PlainResources:
         configurations = self._providers.setdefault(provider, [])
         if any(c["alias"] == alias for c in configurations):
             raise ValueError(f"{self._stack_id}: provider {provider}.{alias} is added twice")
-        given = {key: value for key, value in arguments.items() if value is not None}
+        where = f"{self._stack_id}: provider {provider}.{alias}"
+        given = {key: _javascript_numbers(value, where) for key, value in arguments.items() if value is not None}
         configurations.append({"alias": alias, **given, **self._provider_settings.get(provider, {})})
         self._unwritten.add("provider")
         return f"{provider}.{alias}"
 
     def configure_providers(self, provider: str, arguments: Mapping[str, Any]) -> None:
         """Set ``arguments`` on every configuration of ``provider``, added so far or later (as on the bindings')."""
+        arguments = {key: _javascript_numbers(value, f"{self._stack_id}: {provider}") for key, value in arguments.items()}
         self._provider_settings.setdefault(provider, {}).update(arguments)
         for configuration in self._providers.get(provider, []):
             configuration.update(arguments)
@@ -137,30 +142,32 @@ class PlainResources:
 
     def merged(self, synthesized: Path) -> str | None:
         """The stack's JSON that cdktn wrote at ``synthesized`` with the blocks and provider configurations added as
-        the kernel merges an override (a block at a taken address refused), formatted as cdktn writes it; None when
-        the stack has none."""
+        the kernel merges an override (a block at a taken address refused), formatted as cdktn writes it
+        (safe-stable-stringify: keys sorted, two spaces), its tokens resolved; None when the stack has none."""
         if not self._blocks and not self._providers:
             return None
         if synthesized.suffix != ".json":
             raise RuntimeError(f"{synthesized}: the governance stacks synthesize to Terraform JSON, not HCL (hclOutput)")
-        resolved = _TokenResolver(self._stack, self._stack_id)
-        stack_json = json.loads(synthesized.read_text(encoding="utf-8"))
+        stack_json = orjson.loads(synthesized.read_bytes())
         resources = stack_json.setdefault("resource", {})
         for resource_type, named in self._blocks.items():
             existing = resources.setdefault(resource_type, {})
             if taken := sorted(set(named) & set(existing)):
                 raise ValueError(f"{self._stack_id}: {resource_type}.{taken[0]} is both a binding and a plain block")
-            existing.update(resolved(named))
+            existing.update(named)
         for provider, configurations in self._providers.items():
-            stack_json.setdefault("provider", {}).setdefault(provider, []).extend(resolved(configurations))
+            stack_json.setdefault("provider", {}).setdefault(provider, []).extend(configurations)
+        text, references = _resolve_tokens(
+            self._stack, self._stack_id, orjson.dumps(stack_json, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+        )
         held = {f"{t}.{n}" for t, named in resources.items() for n in named}
         held |= {f"data.{t}.{n}" for t, named in stack_json.get("data", {}).items() for n in named}
-        if dangling := sorted(resolved.references - held):
+        if dangling := sorted(references - held):
             raise ValueError(
                 f"{self._stack_id}: a plain block refers to {dangling[0]}, which the stack does not hold (another "
                 "stack's token? look it up by name or alias, or make the block a binding: infra/plain_resources.py)"
             )
-        return json.dumps(stack_json, indent=2, sort_keys=True, ensure_ascii=False)  # cdktn: safe-stable-stringify
+        return text
 
 
 def merge_into_synthesized(stacks: Mapping[Path, PlainResources]) -> None:
@@ -180,59 +187,43 @@ def merge_into_synthesized(stacks: Mapping[Path, PlainResources]) -> None:
         partial.replace(path)
 
 
-# cdktn encodes a list token as a list element "#{TfToken[...]}" and a number token as a float near -1.9e289.
-_NUMBER_TOKEN_BOUND = 1e288
-_INTEGRAL_AS_INT = 1e21  # JavaScript writes an integral number below this without a fraction or an exponent
+# cdktn's string token, as a string holds it wherever it stands (no JSON escaping needed); a list token is a list
+# element "#{TfToken[...]}", a map token a key "&{TfToken[...]}" (a number token: ``_javascript_numbers``).
 _TOKEN = re.compile(r"\$\{TfToken\[TOKEN\.\d+\]\}")
+_LIST_OR_MAP_TOKEN = re.compile(r"[#&]\{TfToken\[")
 # What an attribute's token resolves to: ${aws_type.name.attribute} or ${data.aws_type.name.attribute}.
 _REFERENCE = re.compile(r"\$\{((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)\.")
 
 
-class _TokenResolver:
-    """Resolves the string tokens in a stack's plain blocks through the kernel, each distinct token once, in one
-    request per stack (a token stands for its ``${...}`` expression wherever a string holds it, as at synth)."""
+def _resolve_tokens(stack: TerraformStack, stack_id: str, text: str) -> tuple[str, set[str]]:
+    """``text`` (a stack's JSON) with its string tokens resolved through the kernel, each distinct token once, in
+    one request (a token stands for its ``${...}`` expression wherever a string holds it, as at synth; escaped once,
+    as the string holding it is); and the addresses the tokens refer to."""
+    if found := _LIST_OR_MAP_TOKEN.search(text):
+        raise ValueError(f"{stack_id}: a plain block holds a list or map token ({found[0]!r}); make it a binding")
+    tokens = sorted(set(_TOKEN.findall(text)))
+    if not tokens:
+        return text, set()
+    from cdktn import DefaultTokenResolver, StringConcat, Tokenization
 
-    def __init__(self, stack: TerraformStack, stack_id: str) -> None:
-        self._stack, self._stack_id = stack, stack_id
-        self._tokens: dict[str, str] = {}
-        self.references: set[str] = set()  # the addresses the resolved tokens refer to
+    answers = Tokenization.resolve(tokens, scope=stack, resolver=DefaultTokenResolver(StringConcat()))
+    escaped = {token: orjson.dumps(answer).decode()[1:-1] for token, answer in zip(tokens, answers, strict=True)}
+    references = {address for answer in answers for address in _REFERENCE.findall(answer)}
+    return _TOKEN.sub(lambda token: escaped[token[0]], text), references
 
-    def __call__(self, value: Any) -> Any:
-        pending: set[str] = set()
-        self._collect(value, pending)
-        pending -= self._tokens.keys()
-        if pending:
-            from cdktn import DefaultTokenResolver, StringConcat, Tokenization
 
-            tokens = sorted(pending)
-            answers = Tokenization.resolve(tokens, scope=self._stack, resolver=DefaultTokenResolver(StringConcat()))
-            for token, answer in zip(tokens, answers, strict=True):
-                self._tokens[token] = answer
-                self.references.update(_REFERENCE.findall(answer))
-        return self._substitute(value)
+def _javascript_numbers(value: Any, where: str) -> Any:
+    """``value`` with its integral floats as integers (JavaScript writes 2, not 2.0); a number token refused."""
+    if isinstance(value, float):
+        if abs(value) > _NUMBER_TOKEN_ABOVE:
+            raise ValueError(f"{where} holds a number token ({value!r}); make it a binding")
+        return int(value) if value.is_integer() and abs(value) < _INTEGRAL_AS_INT else value
+    if isinstance(value, dict):
+        return {key: _javascript_numbers(item, where) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_javascript_numbers(item, where) for item in value]
+    return value
 
-    def _collect(self, value: Any, pending: set[str]) -> None:
-        if isinstance(value, str):
-            if "#{TfToken[" in value:
-                raise ValueError(f"{self._stack_id}: a plain block holds a list token ({value!r}); make it a binding")
-            if "${TfToken[" in value:
-                pending.update(_TOKEN.findall(value))
-        elif isinstance(value, dict):
-            for item in value.values():
-                self._collect(item, pending)
-        elif isinstance(value, list):
-            for item in value:
-                self._collect(item, pending)
-        elif isinstance(value, float) and abs(value) > _NUMBER_TOKEN_BOUND:
-            raise ValueError(f"{self._stack_id}: a plain block holds a number token ({value!r}); make it a binding")
 
-    def _substitute(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return _TOKEN.sub(lambda token: self._tokens[token[0]], value) if "${TfToken[" in value else value
-        if isinstance(value, float) and value.is_integer() and abs(value) < _INTEGRAL_AS_INT:
-            return int(value)  # as JavaScript writes it: 2, not 2.0
-        if isinstance(value, dict):
-            return {key: self._substitute(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self._substitute(item) for item in value]
-        return value
+_INTEGRAL_AS_INT = 1e21  # JavaScript writes an integral number below this without a fraction or an exponent
+_NUMBER_TOKEN_ABOVE = 1e288  # cdktn's number tokens are doubles near -8.1e298 (a list of numbers: -1.9e289)

@@ -236,6 +236,14 @@ def test_a_resource_added_twice_is_refused() -> None:
         resources.add("aws_iam_role", ("execution-a",), {"name": "b"})
 
 
+def test_a_number_token_is_refused_where_it_is_added() -> None:
+    from cdktn import Fn
+
+    resources = PlainResources(stack=None, stack_id="identity")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"identity: aws_sqs_queue\.counted holds a number token"):
+        resources.add("aws_sqs_queue", ("counted",), {"name": "counted", "delay_seconds": Fn.length_of(["a"])})
+
+
 def test_a_path_component_holding_a_slash_is_refused() -> None:
     """constructs turns "/" in an id into "--"; a plain resource names no such path rather than guess the address."""
     with pytest.raises(ValueError, match="'a/b'"):
@@ -289,24 +297,24 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
     from cdktn import Fn
     from cdktn_provider_aws.sqs_queue import SqsQueue
 
+    from infra.stacks.base import BackendSettings, GovernanceStack
+
     app, first, second = two_stacks(tmp_path)
     queue = SqsQueue(first, "queue", name="queue")
     with first.plain_resources() as plain:
         plain.add("aws_sqs_queue", ("spare",), {"name": "spare"})
+    GovernanceStack(app, "third", policy=load_policy(), backend=BackendSettings())
     with second.plain_resources() as plain:
         if fault == "another stack's token":
             plain.add("aws_sqs_queue_policy", ("policy",), {"queue_url": queue.url, "policy": "{}"})
+            expected = r"second: a plain block refers to aws_sqs_queue\.queue, which the stack does not hold"
         elif fault == "a list token":
             plain.add("aws_sqs_queue", ("listed",), {"name": "listed", "tags_all": Fn.split(",", "a,b")})
+            expected = r"second: a plain block holds a list or map token \('#\{TfToken\['\)"
         else:
             SqsQueue(second, "taken", name="taken")
             plain.add("aws_sqs_queue", ("taken",), {"name": "taken"})
-    from infra.stacks.base import BackendSettings, GovernanceStack
-
-    GovernanceStack(app, "third", policy=load_policy(), backend=BackendSettings())
-    expected = {"another stack's token": r"refers to aws_sqs_queue\.queue, which", "a list token": "a list token"}.get(
-        fault, r"aws_sqs_queue\.taken is both a binding and a plain block"
-    )
+            expected = r"second: aws_sqs_queue\.taken is both a binding and a plain block"
     with pytest.raises(ValueError, match=expected):
         app.synth()
     stacks = tmp_path / "stacks"
