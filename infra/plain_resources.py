@@ -26,6 +26,7 @@ override there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -204,12 +205,20 @@ def _resolve_tokens(stack: TerraformStack, stack_id: str, text: str) -> tuple[st
     tokens = sorted(set(_TOKEN.findall(text)))
     if not tokens:
         return text, set()
-    from cdktn import DefaultTokenResolver, StringConcat, Tokenization
+    from cdktn import Tokenization
 
-    answers = Tokenization.resolve(tokens, scope=stack, resolver=DefaultTokenResolver(StringConcat()))
+    answers = Tokenization.resolve(tokens, scope=stack, resolver=_token_resolver())
     escaped = {token: orjson.dumps(answer).decode()[1:-1] for token, answer in zip(tokens, answers, strict=True)}
     references = {address for answer in answers for address in _REFERENCE.findall(answer)}
     return _TOKEN.sub(lambda token: escaped[token[0]], text), references
+
+
+@functools.cache
+def _token_resolver() -> Any:
+    """The resolver cdktn resolves a stack's JSON with (``_tokens.js``), one kernel object for every stack."""
+    from cdktn import DefaultTokenResolver, StringConcat
+
+    return DefaultTokenResolver(StringConcat())
 
 
 def _javascript_numbers(value: Any, where: str) -> Any:
