@@ -148,7 +148,10 @@ class PlainResources:
         if not self._blocks and not self._providers:
             return None
         if synthesized.suffix != ".json":
-            raise RuntimeError(f"{synthesized}: the governance stacks synthesize to Terraform JSON, not HCL (hclOutput)")
+            raise RuntimeError(
+                f"{synthesized}: the governance stacks synthesize to Terraform JSON, not HCL; synthesize without --hcl "
+                "(unset SYNTH_HCL_OUTPUT)"
+            )
         stack_json = orjson.loads(synthesized.read_bytes())
         resources = stack_json.setdefault("resource", {})
         for resource_type, named in self._blocks.items():

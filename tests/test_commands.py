@@ -117,6 +117,17 @@ def test_app_refuses_a_policy_whose_permissions_boundary_iam_would_refuse(tmp_pa
     )
 
 
+def test_app_refuses_hcl_output_in_one_message_and_leaves_no_stack_without_its_plain_blocks(tmp_path: Path) -> None:
+    """`cdktn synth --hcl` (SYNTH_HCL_OUTPUT): the stacks' plain blocks are merged into JSON only (infra/plain_resources.py)."""
+    out = tmp_path / "out"
+    result = run(["infra.app"], {**clean_env(tmp_path), "CDKTF_OUTDIR": str(out), "SYNTH_HCL_OUTPUT": "true"})
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "synthesize to Terraform JSON, not HCL; synthesize without --hcl" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (out / "stacks" / "identity" / "cdk.tf").exists(), "a stack written without its plain blocks"
+    assert (out / "stacks" / "foundation" / "cdk.tf").exists(), "a stack without plain blocks keeps what cdktn wrote"
+
+
 def test_summary_prints_what_the_policy_produced(app_outdir: Path, tmp_path: Path) -> None:
     result = run(["infra.summary", str(app_outdir)], clean_env(tmp_path))
     assert result.returncode == 0, result.stderr
