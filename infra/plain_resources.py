@@ -8,20 +8,23 @@ through its binding and compares, and checks that no block shares an address wit
 ``terraform validate`` checks the arguments against the provider's schema.
 
 How the blocks reach the stack's JSON: in a ``GovernanceApp`` (infra/stacks/base.py; what ``infra.app`` synthesizes
-with), added to the file cdktn wrote, after it wrote it (``merge_into_synthesized``: the tokens they hold resolved by
-the kernel, once per distinct token; the file written as cdktn writes it, keys sorted, two spaces, by orjson). Handing them to
-the kernel instead cost jsii's conversion of every nested value, both ways: 0.9 s of a 1,000-project synth. In any
-other app (cdktn's ``Testing.app()``), the stack hands them to the kernel in one override per section
-(``TerraformStack.add_override``, deep-merged into its JSON at synth), so that ``Testing.synth`` and
-``to_terraform`` see them; that test checks that both ways write the same bytes.
+with), added to the file cdktn wrote, after it wrote it (``merge_into_synthesized``): the string tokens they hold,
+noted as the blocks are added, resolved by the kernel in one request per stack (each token once; a string whose
+tokens the kernel resolves together, whole), the file written as cdktn writes it (keys sorted, two spaces; orjson).
+Handing the blocks to the kernel instead cost jsii's conversion of every nested value, both ways: 0.9 s of a
+1,000-project synth. In any other app (cdktn's ``Testing.app()``), the stack hands them to the kernel in one override
+per section (``TerraformStack.add_override``, deep-merged into its JSON at synth), so that ``Testing.synth`` and
+``to_terraform`` see them; that test checks that both ways write the same bytes. Where they would not: a float
+between 1e-6 and 1e-5 (orjson writes ``1e-6``, JavaScript ``0.000001``) and map keys above U+FFFF (sorted by code
+point, not by UTF-16 unit), the same values to Terraform.
 
 What a block may hold: literals, ``PlainResource.ref`` references, and string tokens of the same stack (its data
 sources' and bindings' attributes). A token of another stack is not: cdktn wires cross-stack references (an output
 there, remote state here) only for the bindings' arguments, so it would render as a reference to a resource this
-stack lacks; ``PlainResources.merged`` refuses a reference to an address the stack does not hold, and list, map
-and number tokens. The stacks look up what other stacks created by name or alias instead (``infra/stack_order.py``).
-The sections ``resource`` and ``provider`` of a stack's overrides are this module's: a stack makes no other
-override there.
+stack lacks; ``PlainResources.merged`` refuses a reference to an address the stack does not hold, and ``add``
+refuses list, map and number tokens, a token in a map's key, a kernel object, an integer beyond 2**53. The stacks
+look up what other stacks created by name or alias instead (``infra/stack_order.py``). The sections ``resource``
+and ``provider`` of a stack's overrides are this module's: a stack makes no other override there.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ class PlainResources:
         self._blocks: dict[str, dict[str, dict[str, Any]]] = {}
         self._providers: dict[str, list[dict[str, Any]]] = {}
         self._unwritten: set[str] = set()  # "resource", "provider": what changed since the last write
+        self._tokened: set[str] = set()  # the strings that hold a string token, resolved when the blocks are merged
         self._provider_settings: dict[str, dict[str, Any]] = {}  # set on every configuration, later ones too
 
     def add(self, resource_type: str, path: tuple[str, ...], arguments: Mapping[str, Any]) -> PlainResource:
@@ -96,7 +100,7 @@ class PlainResources:
             raise ValueError(f"{self._stack_id}: {resource_type}.{name} is added twice ({'/'.join(path)})")
         metadata = {"metadata": {"path": "/".join((self._stack_id, *path)), "uniqueId": name}}
         where = f"{self._stack_id}: {resource_type}.{name}"
-        given = {key: _javascript_numbers(value, where) for key, value in arguments.items() if value is not None}
+        given = {key: _json_value(value, where, self._tokened) for key, value in arguments.items() if value is not None}
         named[name] = {"//": metadata, **given}
         self._unwritten.add("resource")
         return PlainResource(resource_type, name)
@@ -108,14 +112,15 @@ class PlainResources:
         if any(c["alias"] == alias for c in configurations):
             raise ValueError(f"{self._stack_id}: provider {provider}.{alias} is added twice")
         where = f"{self._stack_id}: provider {provider}.{alias}"
-        given = {key: _javascript_numbers(value, where) for key, value in arguments.items() if value is not None}
+        given = {key: _json_value(value, where, self._tokened) for key, value in arguments.items() if value is not None}
         configurations.append({"alias": alias, **given, **self._provider_settings.get(provider, {})})
         self._unwritten.add("provider")
         return f"{provider}.{alias}"
 
     def configure_providers(self, provider: str, arguments: Mapping[str, Any]) -> None:
         """Set ``arguments`` on every configuration of ``provider``, added so far or later (as on the bindings')."""
-        arguments = {key: _javascript_numbers(value, f"{self._stack_id}: {provider}") for key, value in arguments.items()}
+        where = f"{self._stack_id}: provider {provider}"
+        arguments = {key: _json_value(value, where, self._tokened) for key, value in arguments.items()}
         self._provider_settings.setdefault(provider, {}).update(arguments)
         for configuration in self._providers.get(provider, []):
             configuration.update(arguments)
@@ -141,29 +146,26 @@ class PlainResources:
             self._stack.add_override("provider", self._providers)
         self._unwritten.clear()
 
-    def merged(self, synthesized: Path) -> str | None:
+    def merged(self, synthesized: Path) -> str:
         """The stack's JSON that cdktn wrote at ``synthesized`` with the blocks and provider configurations added as
         the kernel merges an override (a block at a taken address refused), formatted as cdktn writes it
-        (safe-stable-stringify: keys sorted, two spaces), its tokens resolved; None when the stack has none."""
-        if not self._blocks and not self._providers:
-            return None
+        (safe-stable-stringify: keys sorted, two spaces), its tokens resolved."""
         if synthesized.suffix != ".json":
-            raise RuntimeError(
-                f"{synthesized}: the governance stacks synthesize to Terraform JSON, not HCL; synthesize without --hcl "
-                "(unset SYNTH_HCL_OUTPUT)"
-            )
-        stack_json = orjson.loads(synthesized.read_bytes())
+            raise RuntimeError(f"{synthesized}: {_JSON_ONLY}")
+        try:
+            stack_json = orjson.loads(synthesized.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise RuntimeError(f"{synthesized} is not JSON ({exc}): {_JSON_ONLY}") from exc
+        resolved, references = _resolve_strings(self._stack, self._tokened)
         resources = stack_json.setdefault("resource", {})
         for resource_type, named in self._blocks.items():
             existing = resources.setdefault(resource_type, {})
             if taken := sorted(set(named) & set(existing)):
                 raise ValueError(f"{self._stack_id}: {resource_type}.{taken[0]} is both a binding and a plain block")
-            existing.update(named)
+            existing.update(_substitute(named, resolved) if resolved else named)
         for provider, configurations in self._providers.items():
-            stack_json.setdefault("provider", {}).setdefault(provider, []).extend(configurations)
-        text, references = _resolve_tokens(
-            self._stack, self._stack_id, orjson.dumps(stack_json, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-        )
+            added = _substitute(configurations, resolved) if resolved else configurations
+            stack_json.setdefault("provider", {}).setdefault(provider, []).extend(added)
         held = {f"{t}.{n}" for t, named in resources.items() for n in named}
         held |= {f"data.{t}.{n}" for t, named in stack_json.get("data", {}).items() for n in named}
         if dangling := sorted(references - held):
@@ -171,49 +173,78 @@ class PlainResources:
                 f"{self._stack_id}: a plain block refers to {dangling[0]}, which the stack does not hold (another "
                 "stack's token? look it up by name or alias, or make the block a binding: infra/plain_resources.py)"
             )
-        return text
+        return orjson.dumps(stack_json, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+
+
+_JSON_ONLY = "the governance stacks synthesize to Terraform JSON, not HCL; synthesize without --hcl (unset SYNTH_HCL_OUTPUT)"
 
 
 def merge_into_synthesized(stacks: Mapping[Path, PlainResources]) -> None:
     """Add each stack's plain blocks to the JSON cdktn wrote for it (``PlainResources.merged``). Every stack's JSON
-    is merged before any is written; if one cannot be, the JSON of every stack with plain blocks is removed, so no
-    stack is left without its blocks for Terraform to apply."""
+    is merged before any is written; if one cannot be merged or written, the JSON of every stack with plain blocks
+    not yet written is removed, so no stack is left without its blocks for Terraform to apply."""
+    unwritten = [path for path, plain in stacks.items() if plain.blocks or plain.providers]
     try:
-        texts = {path: text for path, plain in stacks.items() if (text := plain.merged(path)) is not None}
-    except Exception:
-        for path, plain in stacks.items():
-            if plain.blocks or plain.providers:
-                path.unlink(missing_ok=True)
+        texts = {path: stacks[path].merged(path) for path in unwritten}
+        for path, text in texts.items():
+            partial = path.with_name(f".{path.name}.partial")
+            try:
+                partial.write_text(text, encoding="utf-8")
+                partial.replace(path)
+            except OSError as exc:
+                raise RuntimeError(f"cannot write {path}: {exc}") from exc
+            finally:
+                partial.unlink(missing_ok=True)
+            unwritten.remove(path)
+    except BaseException:
+        remove_synthesized(unwritten)
         raise
-    for path, text in texts.items():
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
 
 
-# cdktn's string token, as a string holds it wherever it stands (no JSON escaping needed); a list token is a list
-# element "#{TfToken[...]}", a map token a key "&{TfToken[...]}" (a number token: ``_javascript_numbers``).
+def remove_synthesized(paths: list[Path]) -> None:
+    """Remove what cdktn wrote for stacks whose plain blocks will not be added (the synth failed)."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+# cdktn's string token, as a string holds it wherever it stands; a list token is a list element "#{TfToken[...]}", a
+# map token "&{TfToken[...]}" (a number token: ``_json_value``).
 _TOKEN = re.compile(r"\$\{TfToken\[TOKEN\.\d+\]\}")
-_LIST_OR_MAP_TOKEN = re.compile(r"[#&]\{TfToken\[")
-# What an attribute's token resolves to: ${aws_type.name.attribute} or ${data.aws_type.name.attribute}.
-_REFERENCE = re.compile(r"\$\{((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)\.")
+_LIST_OR_MAP_TOKEN = ("#{TfToken[", "&{TfToken[")
+# A number token written into a string (str() or json.dumps of one): the kernel resolves it in the string.
+_NUMBER_TOKEN_TEXT = re.compile(r"\d(?:\.\d+)?e\+(?:298|289)")
+# An address in a resolved expression: aws_type.name. or data.type.name., wherever the expression names it.
+_REFERENCE = re.compile(r"(?<![\w.])((?:data\.[a-z][a-z0-9_]*|aws_[a-z0-9_]+)\.[A-Za-z0-9_-]+)\.")
 
 
-def _resolve_tokens(stack: TerraformStack, stack_id: str, text: str) -> tuple[str, set[str]]:
-    """``text`` (a stack's JSON) with its string tokens resolved through the kernel, each distinct token once, in
-    one request (a token stands for its ``${...}`` expression wherever a string holds it, as at synth; escaped once,
-    as the string holding it is); and the addresses the tokens refer to."""
-    if found := _LIST_OR_MAP_TOKEN.search(text):
-        raise ValueError(f"{stack_id}: a plain block holds a list or map token ({found[0]!r}); make it a binding")
-    tokens = sorted(set(_TOKEN.findall(text)))
-    if not tokens:
-        return text, set()
+def _resolve_strings(stack: TerraformStack, tokened: set[str]) -> tuple[dict[str, str], set[str]]:
+    """Each string of ``tokened`` resolved as at synth, through the kernel in one request; and the addresses the
+    answers refer to. A token standing on its own in a string (the common case) is resolved once and put wherever it
+    stands; a string whose tokens the kernel resolves together (one inside a ``${...}`` of the string's own, a number
+    token written into it) is resolved whole."""
+    if not tokened:
+        return {}, set()
+    whole = sorted(s for s in tokened if "${" in _TOKEN.sub("", s) or _NUMBER_TOKEN_TEXT.search(s))
+    tokens = sorted({token for s in tokened.difference(whole) for token in _TOKEN.findall(s)})
     from cdktn import Tokenization
 
-    answers = Tokenization.resolve(tokens, scope=stack, resolver=_token_resolver())
-    escaped = {token: orjson.dumps(answer).decode()[1:-1] for token, answer in zip(tokens, answers, strict=True)}
-    references = {address for answer in answers for address in _REFERENCE.findall(answer)}
-    return _TOKEN.sub(lambda token: escaped[token[0]], text), references
+    answers = Tokenization.resolve([*tokens, *whole], scope=stack, resolver=_token_resolver())
+    by_token = dict(zip(tokens, answers[: len(tokens)], strict=True))
+    resolved = dict(zip(whole, answers[len(tokens) :], strict=True))
+    for string in tokened.difference(whole):
+        resolved[string] = _TOKEN.sub(lambda token: str(by_token[token[0]]), string)
+    references = {address for answer in answers for address in _REFERENCE.findall(str(answer))}
+    return resolved, references
+
+
+def _substitute(value: Any, resolved: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return resolved.get(value, value)
+    if isinstance(value, dict):
+        return {key: _substitute(item, resolved) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substitute(item, resolved) for item in value]
+    return value
 
 
 @functools.cache
@@ -224,18 +255,37 @@ def _token_resolver() -> Any:
     return DefaultTokenResolver(StringConcat())
 
 
-def _javascript_numbers(value: Any, where: str) -> Any:
-    """``value`` with its integral floats as integers (JavaScript writes 2, not 2.0); a number token refused."""
+def _json_value(value: Any, where: str, tokened: set[str]) -> Any:
+    """``value`` as the kernel writes it: None left out of maps and lists, integral floats as integers (JavaScript
+    writes 2, not 2.0); the strings that hold a string token added to ``tokened``. Refused: a list, map or number
+    token, a token in a map's key, an integer JavaScript cannot hold exactly, anything but JSON values and strings
+    (a kernel object: make it a binding)."""
+    if isinstance(value, str):
+        if "{TfToken[" in value:
+            if any(marker in value for marker in _LIST_OR_MAP_TOKEN):
+                raise ValueError(f"{where} holds a list or map token ({value!r}); make it a binding")
+            tokened.add(value)
+        return value
+    if value is None or isinstance(value, bool):
+        return value
     if isinstance(value, float):
         if abs(value) > _NUMBER_TOKEN_ABOVE:
             raise ValueError(f"{where} holds a number token ({value!r}); make it a binding")
-        return int(value) if value.is_integer() and abs(value) < _INTEGRAL_AS_INT else value
+        if not value.is_integer():
+            return value
+        value = int(value)
+    if isinstance(value, int):
+        if abs(value) > _LARGEST_EXACT:
+            raise ValueError(f"{where} holds {value}, which JavaScript does not write exactly; write it as a string")
+        return value
     if isinstance(value, dict):
-        return {key: _javascript_numbers(item, where) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_javascript_numbers(item, where) for item in value]
-    return value
+        if not all(isinstance(key, str) and "{TfToken[" not in key for key in value):
+            raise ValueError(f"{where} holds a map whose key is not a plain string (a token?); make it a binding")
+        return {key: _json_value(item, where, tokened) for key, item in value.items() if item is not None}
+    if isinstance(value, list | tuple):
+        return [_json_value(item, where, tokened) for item in value if item is not None]
+    raise ValueError(f"{where} holds a {type(value).__name__}: a plain block holds JSON values and strings; make it a binding")
 
 
-_INTEGRAL_AS_INT = 1e21  # JavaScript writes an integral number below this without a fraction or an exponent
+_LARGEST_EXACT = 2**53  # JavaScript's largest exact integer
 _NUMBER_TOKEN_ABOVE = 1e288  # cdktn's number tokens are doubles near -8.1e298 (a list of numbers: -1.9e289)

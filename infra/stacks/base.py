@@ -17,7 +17,7 @@ from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from infra.plain_resources import PlainResources, merge_into_synthesized
+from infra.plain_resources import PlainResources, merge_into_synthesized, remove_synthesized
 from policies.model import GovernancePolicy
 from policies.naming import KEY_PURPOSES, STACK_TAG_KEY, Names
 
@@ -69,8 +69,14 @@ class GovernanceApp(App):
         self._stacks.append(stack)
 
     def synth(self) -> None:
-        super().synth()
         outdir = Path(self.outdir)
+        try:
+            super().synth()
+        except BaseException:  # cdktn may have written some stacks: none is left without its plain blocks
+            remove_synthesized(
+                [outdir / "stacks" / s.stack_name / "cdk.tf.json" for s in self._stacks if s.plain.blocks or s.plain.providers]
+            )
+            raise
         written = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))["stacks"]
         merge_into_synthesized(
             {outdir / written[stack.stack_name]["synthesizedStackPath"]: stack.plain for stack in self._stacks}

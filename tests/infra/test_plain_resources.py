@@ -236,12 +236,20 @@ def test_a_resource_added_twice_is_refused() -> None:
         resources.add("aws_iam_role", ("execution-a",), {"name": "b"})
 
 
-def test_a_number_token_is_refused_where_it_is_added() -> None:
-    from cdktn import Fn
+@pytest.mark.parametrize("value", ["a number token", "a list token", "a token as a map key", "a kernel object", "2**60"])
+def test_a_value_a_plain_block_cannot_hold_is_refused_where_it_is_added(value: str) -> None:
+    from cdktn import Fn, Token
 
     resources = PlainResources(stack=None, stack_id="identity")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"identity: aws_sqs_queue\.counted holds a number token"):
-        resources.add("aws_sqs_queue", ("counted",), {"name": "counted", "delay_seconds": Fn.length_of(["a"])})
+    arguments: dict[str, Any] = {
+        "a number token": {"delay_seconds": Fn.length_of(["a"])},
+        "a list token": {"tags_all": Fn.split(",", "a,b")},
+        "a token as a map key": {"tags": {Fn.upper("k"): "v"}},
+        "a kernel object": {"policy": Token.as_any("{}")},
+        "2**60": {"max_message_size": 2**60},
+    }[value]
+    with pytest.raises(ValueError, match=r"identity: aws_sqs_queue\.refused holds "):
+        resources.add("aws_sqs_queue", ("refused",), {"name": "refused", **arguments})
 
 
 def test_a_path_component_holding_a_slash_is_refused() -> None:
@@ -268,8 +276,9 @@ def two_stacks(outdir: Path, *, governance_app: bool = True) -> tuple[Any, Any, 
 
 
 def test_a_governance_app_writes_a_blocks_values_and_tokens_as_the_kernel_does(tmp_path: Path) -> None:
-    """Tokens of the block's own stack resolved (in a policy document too), characters JSON escapes or does not,
-    numbers as JavaScript writes them: the same bytes as the kernel writes with the block handed to it."""
+    """Tokens of the block's own stack resolved (in a policy document too, inside an expression of the string's own,
+    a number token written into a string), characters JSON escapes or does not, numbers as JavaScript writes them,
+    None left out of maps and lists: the same bytes as the kernel writes with the block handed to it."""
     from cdktn_provider_aws.sqs_queue import SqsQueue
 
     for governance_app in (True, False):
@@ -279,7 +288,13 @@ def test_a_governance_app_writes_a_blocks_values_and_tokens_as_the_kernel_does(t
             document = json.dumps({"Statement": [{"Resource": queue.arn, "Account": first.names.account}]})
             plain.add("aws_sqs_queue_policy", ("queue-policy",), {"queue_url": queue.url, "policy": document})
             literals = {"name": 'café – "ü" \\ \t\n <&> \u2028 \x01', "delay_seconds": 2.0, "max_message_size": 1.5}
-            plain.add("aws_sqs_queue", ("literals",), {**literals, "tags": {"z": "1", "a": "", "ß": "2"}})
+            plain.add("aws_sqs_queue", ("literals",), {**literals, "tags": {"z": "1", "a": "", "ß": "2", "n": None}})
+            within = {
+                "name": f"${{upper({queue.name})}}",  # a token inside an expression of the string's own
+                "policy": json.dumps({"Delay": queue.delay_seconds, "Queue": f"{queue.name}-{queue.arn}"}),  # a number token
+                "redrive_allow_policy": [None, queue.url],
+            }
+            plain.add("aws_sqs_queue", ("expressions",), within)
         app.synth()
     written_as_by_the_kernel(tmp_path / "True", tmp_path / "False")
     block = json.loads((tmp_path / "True" / "stacks" / "first" / "cdk.tf.json").read_text())["resource"]
@@ -287,11 +302,12 @@ def test_a_governance_app_writes_a_blocks_values_and_tokens_as_the_kernel_does(t
     assert json.loads(block["aws_sqs_queue_policy"]["queue-policy"]["policy"])["Statement"] == [
         {"Resource": "${aws_sqs_queue.queue.arn}", "Account": "${data.aws_caller_identity.current.account_id}"}
     ]
+    assert block["aws_sqs_queue"]["expressions"]["name"] == "${upper(aws_sqs_queue.queue.name)}"
 
 
-@pytest.mark.parametrize("fault", ["another stack's token", "a list token", "a binding's address"])
+@pytest.mark.parametrize("fault", ["another stack's token", "another stack's token in a function", "a binding's address"])
 def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_blocks(tmp_path: Path, fault: str) -> None:
-    """Another stack's token (cdktn wires no reference for a plain block), a list token, a block at a binding's
+    """Another stack's token (cdktn wires no reference for a plain block; bare or in a function), a block at a binding's
     address: refused, and the JSON of every stack with plain blocks removed, so that Terraform applies none without
     them; a stack without plain blocks keeps its JSON."""
     from cdktn import Fn
@@ -308,9 +324,9 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
         if fault == "another stack's token":
             plain.add("aws_sqs_queue_policy", ("policy",), {"queue_url": queue.url, "policy": "{}"})
             expected = r"second: a plain block refers to aws_sqs_queue\.queue, which the stack does not hold"
-        elif fault == "a list token":
-            plain.add("aws_sqs_queue", ("listed",), {"name": "listed", "tags_all": Fn.split(",", "a,b")})
-            expected = r"second: a plain block holds a list or map token \('#\{TfToken\['\)"
+        elif fault == "another stack's token in a function":
+            plain.add("aws_sqs_queue", ("named",), {"name": Fn.upper(queue.name)})
+            expected = r"second: a plain block refers to aws_sqs_queue\.queue, which the stack does not hold"
         else:
             SqsQueue(second, "taken", name="taken")
             plain.add("aws_sqs_queue", ("taken",), {"name": "taken"})
@@ -321,3 +337,36 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
     assert not (stacks / "first" / "cdk.tf.json").exists()
     assert not (stacks / "second" / "cdk.tf.json").exists()
     assert "resource" not in json.loads((stacks / "third" / "cdk.tf.json").read_text())
+
+
+def test_a_synth_cdktn_fails_leaves_no_stack_without_its_blocks(tmp_path: Path) -> None:
+    """cdktn writes the stacks one by one and may fail after some (an error annotation, a failed validation)."""
+    from cdktn import Annotations
+
+    app, first, second = two_stacks(tmp_path)
+    with first.plain_resources() as plain:
+        plain.add("aws_sqs_queue", ("spare",), {"name": "spare"})
+    Annotations.of(second).add_error("a stack cdktn refuses")
+    with pytest.raises(RuntimeError, match="a stack cdktn refuses"):
+        app.synth()
+    assert not (tmp_path / "stacks" / "first" / "cdk.tf.json").exists()
+
+
+def test_a_stack_that_cannot_be_written_leaves_no_partial_file_and_no_stack_without_its_blocks(tmp_path: Path) -> None:
+    app, first, second = two_stacks(tmp_path)
+    for stack in (first, second):
+        with stack.plain_resources() as plain:
+            plain.add("aws_sqs_queue", ("spare",), {"name": "spare"})
+    replace = Path.replace
+
+    def disk_full_for_the_second(self: Path, target: Any) -> Path:
+        if Path(target).parent.name == "second":
+            raise OSError(28, "No space left on device")
+        return replace(self, target)
+
+    with mock.patch.object(Path, "replace", disk_full_for_the_second), pytest.raises(RuntimeError, match="No space left"):
+        app.synth()
+    stacks = tmp_path / "stacks"
+    assert "aws_sqs_queue" in json.loads((stacks / "first" / "cdk.tf.json").read_text())["resource"]
+    assert not (stacks / "second" / "cdk.tf.json").exists()
+    assert not list(stacks.rglob("*.partial"))
