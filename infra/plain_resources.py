@@ -156,16 +156,16 @@ class PlainResources:
             stack_json = orjson.loads(synthesized.read_bytes())
         except orjson.JSONDecodeError as exc:
             raise RuntimeError(f"{synthesized} is not JSON ({exc}): {_JSON_ONLY}") from exc
-        resolved, references = _resolve_strings(self._stack, self._tokened)
         resources = stack_json.setdefault("resource", {})
         for resource_type, named in self._blocks.items():
             existing = resources.setdefault(resource_type, {})
             if taken := sorted(set(named) & set(existing)):
                 raise ValueError(f"{self._stack_id}: {resource_type}.{taken[0]} is both a binding and a plain block")
-            existing.update(_substitute(named, resolved) if resolved else named)
+            existing.update(named)
         for provider, configurations in self._providers.items():
-            added = _substitute(configurations, resolved) if resolved else configurations
-            stack_json.setdefault("provider", {}).setdefault(provider, []).extend(added)
+            stack_json.setdefault("provider", {}).setdefault(provider, []).extend(configurations)
+        text = orjson.dumps(stack_json, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+        text, references = _resolve_tokens(self._stack, self._tokened, text)
         held = {f"{t}.{n}" for t, named in resources.items() for n in named}
         held |= {f"data.{t}.{n}" for t, named in stack_json.get("data", {}).items() for n in named}
         if dangling := sorted(references - held):
@@ -173,7 +173,7 @@ class PlainResources:
                 f"{self._stack_id}: a plain block refers to {dangling[0]}, which the stack does not hold (another "
                 "stack's token? look it up by name or alias, or make the block a binding: infra/plain_resources.py)"
             )
-        return orjson.dumps(stack_json, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+        return text
 
 
 _JSON_ONLY = "the governance stacks synthesize to Terraform JSON, not HCL; synthesize without --hcl (unset SYNTH_HCL_OUTPUT)"
@@ -217,34 +217,24 @@ _NUMBER_TOKEN_TEXT = re.compile(r"\d(?:\.\d+)?e\+(?:298|289)")
 _REFERENCE = re.compile(r"(?<![\w.])((?:data\.[a-z][a-z0-9_]*|aws_[a-z0-9_]+)\.[A-Za-z0-9_-]+)\.")
 
 
-def _resolve_strings(stack: TerraformStack, tokened: set[str]) -> tuple[dict[str, str], set[str]]:
-    """Each string of ``tokened`` resolved as at synth, through the kernel in one request; and the addresses the
-    answers refer to. A token standing on its own in a string (the common case) is resolved once and put wherever it
-    stands; a string whose tokens the kernel resolves together (one inside a ``${...}`` of the string's own, a number
-    token written into it) is resolved whole."""
+def _resolve_tokens(stack: TerraformStack, tokened: set[str], text: str) -> tuple[str, set[str]]:
+    """``text`` (the stack's JSON) with the tokens of the strings in ``tokened`` resolved as at synth, through the
+    kernel in one request; and the addresses the answers refer to. A token standing on its own in a string (the
+    common case) is resolved once and put wherever it stands, escaped once as the string holding it is (a policy
+    document's string too); a string whose tokens the kernel resolves together (one inside a ``${...}`` of the
+    string's own, a number token written into it) is resolved whole and put in place of that string."""
     if not tokened:
-        return {}, set()
-    whole = sorted(s for s in tokened if "${" in _TOKEN.sub("", s) or _NUMBER_TOKEN_TEXT.search(s))
-    tokens = sorted({token for s in tokened.difference(whole) for token in _TOKEN.findall(s)})
+        return text, set()
+    whole = sorted(s for s in tokened if s.count("${") > s.count("${TfToken[") or _NUMBER_TOKEN_TEXT.search(s))
+    tokens = sorted(set(_TOKEN.findall(text)))
     from cdktn import Tokenization
 
     answers = Tokenization.resolve([*tokens, *whole], scope=stack, resolver=_token_resolver())
-    by_token = dict(zip(tokens, answers[: len(tokens)], strict=True))
-    resolved = dict(zip(whole, answers[len(tokens) :], strict=True))
-    for string in tokened.difference(whole):
-        resolved[string] = _TOKEN.sub(lambda token: str(by_token[token[0]]), string)
+    for string, answer in zip(whole, answers[len(tokens) :], strict=True):
+        text = text.replace(orjson.dumps(string).decode(), orjson.dumps(answer).decode())
+    escaped = {token: orjson.dumps(answer).decode()[1:-1] for token, answer in zip(tokens, answers[: len(tokens)], strict=True)}
     references = {address for answer in answers for address in _REFERENCE.findall(str(answer))}
-    return resolved, references
-
-
-def _substitute(value: Any, resolved: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        return resolved.get(value, value)
-    if isinstance(value, dict):
-        return {key: _substitute(item, resolved) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_substitute(item, resolved) for item in value]
-    return value
+    return _TOKEN.sub(lambda token: escaped[token[0]], text), references
 
 
 @functools.cache
