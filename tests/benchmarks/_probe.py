@@ -6,7 +6,6 @@ import json
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -47,9 +46,9 @@ def provider_modules() -> list[str]:
 
 
 def main() -> None:
-    """``floor <provider module,...>``, ``whole-provider-floor <provider module,...>`` (the floor with the provider
-    loaded through its own index, every resource module at the kernel's start, as before infra/lazy_provider_index.cjs),
-    ``blueprint <projects>`` (0: the shipped policy), or ``modules``."""
+    """``floor <provider module,...> <outdir>``, ``whole-provider-floor <provider module,...> <outdir>`` (the floor
+    with the provider loaded through its own index, every resource module at the kernel's start, as before
+    infra/lazy_provider_index.cjs), ``blueprint <projects> <outdir>`` (0: the shipped policy), or ``modules``."""
     if sys.argv[1] == "modules":
         print(json.dumps(provider_modules()))
         return
@@ -75,26 +74,19 @@ def main() -> None:
 
         stack_classes()
     imported = time.perf_counter()
-    with tempfile.TemporaryDirectory() as outdir:
-        if floor:
-            app = App(outdir=outdir)
-            stack = TerraformStack(app, "empty")
-            AwsProvider(stack, "aws", region="eu-west-1")
-            resources = 0
-        else:
-            from infra.stacks.base import GovernanceApp
-            from policies.loader import load_policy
-            from tests.benchmarks.bench_synth import policy_with_projects
+    outdir = sys.argv[3]  # the caller's; it counts the resources and removes it after this process ends
+    if floor:
+        app = App(outdir=outdir)
+        stack = TerraformStack(app, "empty")
+        AwsProvider(stack, "aws", region="eu-west-1")
+    else:
+        from infra.stacks.base import GovernanceApp
+        from policies.loader import load_policy
+        from tests.benchmarks.bench_synth import policy_with_projects
 
-            app = GovernanceApp(outdir=outdir)  # what infra.app synthesizes with
-            build(app, policy_with_projects(projects) if projects else load_policy())
-        app.synth()
-        if mode == "blueprint":
-            resources = sum(
-                len(items)
-                for stack_dir in (Path(outdir) / "stacks").iterdir()
-                for items in json.loads((stack_dir / "cdk.tf.json").read_text()).get("resource", {}).values()
-            )
+        app = GovernanceApp(outdir=outdir)  # what infra.app synthesizes with
+        build(app, policy_with_projects(projects) if projects else load_policy())
+    app.synth()
     done = time.perf_counter()
     python_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
@@ -102,7 +94,6 @@ def main() -> None:
             {
                 "mode": mode,
                 "projects": projects,
-                "resources": resources,
                 "import_s": round(imported - start, 2),
                 "synth_s": round(done - imported, 2),
                 "python_peak_mib": round(python_peak / 1024),
