@@ -120,7 +120,7 @@ class PlainResources:
     def configure_providers(self, provider: str, arguments: Mapping[str, Any]) -> None:
         """Set ``arguments`` on every configuration of ``provider``, added so far or later (as on the bindings')."""
         where = f"{self._stack_id}: provider {provider}"
-        arguments = {key: _json_value(value, where, self._tokened) for key, value in arguments.items()}
+        arguments = {key: _json_value(value, where, self._tokened) for key, value in arguments.items() if value is not None}
         self._provider_settings.setdefault(provider, {}).update(arguments)
         for configuration in self._providers.get(provider, []):
             configuration.update(arguments)
