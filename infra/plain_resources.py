@@ -230,7 +230,10 @@ def _resolve_tokens(stack: TerraformStack, tokened: set[str], text: str) -> tupl
     from cdktn import Tokenization
 
     answers = Tokenization.resolve([*tokens, *whole], scope=stack, resolver=_token_resolver())
-    for string, answer in zip(whole, answers[len(tokens) :], strict=True):
+    if unwritable := [answer for answer in answers if not isinstance(answer, str)]:
+        raise ValueError(f"a string token in a plain block stands for {unwritable[0]!r}, not a string; make it a binding")
+    # longest first: a whole string is never replaced inside a longer one that ends with it
+    for string, answer in sorted(zip(whole, answers[len(tokens) :], strict=True), key=lambda pair: -len(pair[0])):
         text = text.replace(orjson.dumps(string).decode(), orjson.dumps(answer).decode())
     escaped = {token: orjson.dumps(answer).decode()[1:-1] for token, answer in zip(tokens, answers[: len(tokens)], strict=True)}
     references = {address for answer in answers for address in _REFERENCE.findall(str(answer))}
@@ -251,11 +254,7 @@ def _json_value(value: Any, where: str, tokened: set[str]) -> Any:
     token, a token in a map's key, an integer JavaScript cannot hold exactly, anything but JSON values and strings
     (a kernel object: make it a binding)."""
     if isinstance(value, str):
-        if "{TfToken[" in value:
-            if any(marker in value for marker in _LIST_OR_MAP_TOKEN):
-                raise ValueError(f"{where} holds a list or map token ({value!r}); make it a binding")
-            tokened.add(value)
-        return value
+        return _json_string(value, where, tokened)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, float):
@@ -275,6 +274,16 @@ def _json_value(value: Any, where: str, tokened: set[str]) -> Any:
     if isinstance(value, list | tuple):
         return [_json_value(item, where, tokened) for item in value if item is not None]
     raise ValueError(f"{where} holds a {type(value).__name__}: a plain block holds JSON values and strings; make it a binding")
+
+
+def _json_string(value: str, where: str, tokened: set[str]) -> str:
+    if "{TfToken[" in value:
+        if any(marker in value for marker in _LIST_OR_MAP_TOKEN):
+            raise ValueError(f"{where} holds a list or map token ({value!r}); make it a binding")
+        tokened.add(value)
+    elif "e+2" in value and _NUMBER_TOKEN_TEXT.search(value):  # a number token written into the string
+        tokened.add(value)
+    return value
 
 
 _LARGEST_EXACT = 2**53  # JavaScript's largest exact integer

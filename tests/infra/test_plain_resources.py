@@ -293,6 +293,7 @@ def test_a_governance_app_writes_a_blocks_values_and_tokens_as_the_kernel_does(t
                 "name": f"${{upper({queue.name})}}",  # a token inside an expression of the string's own
                 "policy": json.dumps({"Delay": queue.delay_seconds, "Queue": f"{queue.name}-{queue.arn}"}),  # a number token
                 "redrive_allow_policy": [None, queue.url],
+                "sqs_managed_sse_enabled": f"q {queue.delay_seconds}",  # a number token, no string token
             }
             plain.add("aws_sqs_queue", ("expressions",), within)
         app.synth()
@@ -305,12 +306,14 @@ def test_a_governance_app_writes_a_blocks_values_and_tokens_as_the_kernel_does(t
     assert block["aws_sqs_queue"]["expressions"]["name"] == "${upper(aws_sqs_queue.queue.name)}"
 
 
-@pytest.mark.parametrize("fault", ["another stack's token", "another stack's token in a function", "a binding's address"])
+@pytest.mark.parametrize(
+    "fault", ["another stack's token", "another stack's token in a function", "a token of no string", "a binding's address"]
+)
 def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_blocks(tmp_path: Path, fault: str) -> None:
-    """Another stack's token (cdktn wires no reference for a plain block; bare or in a function), a block at a binding's
-    address: refused, and the JSON of every stack with plain blocks removed, so that Terraform applies none without
+    """Another stack's token (cdktn wires no reference for a plain block; bare or in a function), a string token that
+    stands for no string, a block at a binding's address: refused, and the JSON of every stack with plain blocks removed, so that Terraform applies none without
     them; a stack without plain blocks keeps its JSON."""
-    from cdktn import Fn
+    from cdktn import Fn, Token
     from cdktn_provider_aws.sqs_queue import SqsQueue
 
     from infra.stacks.base import BackendSettings, GovernanceStack
@@ -327,6 +330,9 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
         elif fault == "another stack's token in a function":
             plain.add("aws_sqs_queue", ("named",), {"name": Fn.upper(queue.name)})
             expected = r"second: a plain block refers to aws_sqs_queue\.queue, which the stack does not hold"
+        elif fault == "a token of no string":
+            plain.add("aws_sqs_queue", ("counted",), {"name": "counted", "tags": {"n": Token.as_string(5)}})
+            expected = r"a string token in a plain block stands for 5, not a string"
         else:
             SqsQueue(second, "taken", name="taken")
             plain.add("aws_sqs_queue", ("taken",), {"name": "taken"})
