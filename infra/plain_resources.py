@@ -165,7 +165,7 @@ class PlainResources:
         for provider, configurations in self._providers.items():
             stack_json.setdefault("provider", {}).setdefault(provider, []).extend(configurations)
         text = orjson.dumps(stack_json, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-        text, references = _resolve_tokens(self._stack, self._tokened, text)
+        text, references = _resolve_tokens(self._stack, self._stack_id, self._tokened, text)
         held = {f"{t}.{n}" for t, named in resources.items() for n in named}
         held |= {f"data.{t}.{n}" for t, named in stack_json.get("data", {}).items() for n in named}
         if dangling := sorted(references - held):
@@ -217,7 +217,7 @@ _NUMBER_TOKEN_TEXT = re.compile(r"\d(?:\.\d+)?e\+(?:298|289)")
 _REFERENCE = re.compile(r"(?<![\w.])((?:data\.[a-z][a-z0-9_]*|aws_[a-z0-9_]+)\.[A-Za-z0-9_-]+)\.")
 
 
-def _resolve_tokens(stack: TerraformStack, tokened: set[str], text: str) -> tuple[str, set[str]]:
+def _resolve_tokens(stack: TerraformStack, stack_id: str, tokened: set[str], text: str) -> tuple[str, set[str]]:
     """``text`` (the stack's JSON) with the tokens of the strings in ``tokened`` resolved as at synth, through the
     kernel in one request; and the addresses the answers refer to. A token standing on its own in a string (the
     common case) is resolved once and put wherever it stands, escaped once as the string holding it is (a policy
@@ -231,7 +231,9 @@ def _resolve_tokens(stack: TerraformStack, tokened: set[str], text: str) -> tupl
 
     answers = Tokenization.resolve([*tokens, *whole], scope=stack, resolver=_token_resolver())
     if unwritable := [answer for answer in answers if not isinstance(answer, str)]:
-        raise ValueError(f"a string token in a plain block stands for {unwritable[0]!r}, not a string; make it a binding")
+        raise ValueError(
+            f"{stack_id}: a string token in a plain block stands for {unwritable[0]!r}, not a string; make it a binding"
+        )
     # longest first: a whole string is never replaced inside a longer one that ends with it
     for string, answer in sorted(zip(whole, answers[len(tokens) :], strict=True), key=lambda pair: -len(pair[0])):
         text = text.replace(orjson.dumps(string).decode(), orjson.dumps(answer).decode())

@@ -332,7 +332,7 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
             expected = r"second: a plain block refers to aws_sqs_queue\.queue, which the stack does not hold"
         elif fault == "a token of no string":
             plain.add("aws_sqs_queue", ("counted",), {"name": "counted", "tags": {"n": Token.as_string(5)}})
-            expected = r"a string token in a plain block stands for 5, not a string"
+            expected = r"second: a string token in a plain block stands for 5, not a string"
         else:
             SqsQueue(second, "taken", name="taken")
             plain.add("aws_sqs_queue", ("taken",), {"name": "taken"})
