@@ -99,9 +99,7 @@ class PlainResources:
         if name in named:
             raise ValueError(f"{self._stack_id}: {resource_type}.{name} is added twice ({'/'.join(path)})")
         metadata = {"metadata": {"path": "/".join((self._stack_id, *path)), "uniqueId": name}}
-        where = f"{self._stack_id}: {resource_type}.{name}"
-        given = {key: _json_value(value, where, self._tokened) for key, value in arguments.items() if value is not None}
-        named[name] = {"//": metadata, **given}
+        named[name] = {"//": metadata, **self._json_arguments(arguments, f"{self._stack_id}: {resource_type}.{name}")}
         self._unwritten.add("resource")
         return PlainResource(resource_type, name)
 
@@ -111,20 +109,27 @@ class PlainResources:
         configurations = self._providers.setdefault(provider, [])
         if any(c["alias"] == alias for c in configurations):
             raise ValueError(f"{self._stack_id}: provider {provider}.{alias} is added twice")
-        where = f"{self._stack_id}: provider {provider}.{alias}"
-        given = {key: _json_value(value, where, self._tokened) for key, value in arguments.items() if value is not None}
+        given = self._json_arguments(arguments, f"{self._stack_id}: provider {provider}.{alias}")
         configurations.append({"alias": alias, **given, **self._provider_settings.get(provider, {})})
         self._unwritten.add("provider")
         return f"{provider}.{alias}"
 
     def configure_providers(self, provider: str, arguments: Mapping[str, Any]) -> None:
         """Set ``arguments`` on every configuration of ``provider``, added so far or later (as on the bindings')."""
-        where = f"{self._stack_id}: provider {provider}"
-        arguments = {key: _json_value(value, where, self._tokened) for key, value in arguments.items() if value is not None}
+        arguments = self._json_arguments(arguments, f"{self._stack_id}: provider {provider}")
         self._provider_settings.setdefault(provider, {}).update(arguments)
         for configuration in self._providers.get(provider, []):
             configuration.update(arguments)
             self._unwritten.add("provider")
+
+    def _json_arguments(self, arguments: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """``arguments`` as the kernel writes them (None left out), their tokened strings noted (``_json_value``)."""
+        return {key: _json_value(value, where, self._tokened) for key, value in arguments.items() if value is not None}
+
+    @property
+    def has_blocks(self) -> bool:
+        """Whether there is anything to write: a resource or a provider configuration."""
+        return bool(self._blocks or self._providers)
 
     @property
     def providers(self) -> Mapping[str, list[dict[str, Any]]]:
@@ -140,10 +145,11 @@ class PlainResources:
         """Hand what changed since the last write to the kernel, replacing what that write handed it (a list in an
         override is appended to the bindings' list, so the providers' configurations follow the default's); nothing
         when ``merge_into_synthesized`` adds them after synth."""
-        if "resource" in self._unwritten and not self._merged_after_synth:
-            self._stack.add_override("resource", self._blocks)
-        if "provider" in self._unwritten and not self._merged_after_synth:
-            self._stack.add_override("provider", self._providers)
+        if not self._merged_after_synth:
+            if "resource" in self._unwritten:
+                self._stack.add_override("resource", self._blocks)
+            if "provider" in self._unwritten:
+                self._stack.add_override("provider", self._providers)
         self._unwritten.clear()
 
     def merged(self, synthesized: Path) -> str:
@@ -183,7 +189,7 @@ def merge_into_synthesized(stacks: Mapping[Path, PlainResources]) -> None:
     """Add each stack's plain blocks to the JSON cdktn wrote for it (``PlainResources.merged``). Every stack's JSON
     is merged before any is written; if one cannot be merged or written, the JSON of every stack with plain blocks
     not yet written is removed, so no stack is left without its blocks for Terraform to apply."""
-    unwritten = [path for path, plain in stacks.items() if plain.blocks or plain.providers]
+    unwritten = [path for path, plain in stacks.items() if plain.has_blocks]
     try:
         texts = {path: stacks[path].merged(path) for path in unwritten}
         for path, text in texts.items():

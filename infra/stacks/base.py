@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cdktn import App, LocalBackend, S3Backend, TerraformStack
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -73,9 +72,7 @@ class GovernanceApp(App):
         try:
             super().synth()
         except BaseException:  # cdktn may have written some stacks: none is left without its plain blocks
-            remove_synthesized(
-                [outdir / "stacks" / s.stack_name / "cdk.tf.json" for s in self._stacks if s.plain.blocks or s.plain.providers]
-            )
+            remove_synthesized([outdir / "stacks" / s.stack_name / "cdk.tf.json" for s in self._stacks if s.plain.has_blocks])
             raise
         written = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))["stacks"]
         merge_into_synthesized(
@@ -108,21 +105,14 @@ class GovernanceStack(TerraformStack):
     @contextmanager
     def plain_resources(self) -> Iterator[PlainResources]:
         """Per-project and per-Region resources and provider configurations as Terraform JSON (infra/plain_resources.py),
-        handed to the kernel when the block ends."""
+        handed to the kernel when the block ends, or, in a GovernanceApp, added to the stack's JSON after synth."""
         yield self._plain
         self._plain.write()
 
     @property
     def plain(self) -> PlainResources:
+        """What ``plain_resources()`` added (read by GovernanceApp's synth and the equivalence test)."""
         return self._plain
-
-    @property
-    def plain_blocks(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
-        return self._plain.blocks
-
-    @property
-    def plain_providers(self) -> Mapping[str, list[dict[str, Any]]]:
-        return self._plain.providers
 
     def key_arns(self) -> dict[str, str]:
         """ARNs of the foundation's keys, looked up by alias (the foundation stack is applied first)."""

@@ -154,17 +154,17 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
     reference = App(outdir=str(outdir / "bindings"))
     synthesized: dict[str, Any] = {}
     for stack_name, stack in stacks.items():
-        if not stack.plain_blocks:
+        if not stack.plain.blocks:
             continue
         reference_stack = TerraformStack(reference, stack_name)
         providers = {"aws": AwsProvider(reference_stack, "aws", region=policy.regions.home)}
-        for configuration in stack.plain_providers.get("aws", []):
+        for configuration in stack.plain.providers.get("aws", []):
             alias = configuration["alias"]
             synthesized[f"{stack_name}:provider.{alias}"] = blueprint[f"{stack_name}:provider.{alias}"]
             providers[f"aws.{alias}"] = AwsProvider(
                 reference_stack, f"aws-{alias}", **binding_arguments("provider", configuration, {})
             )
-        for resource_type, named in stack.plain_blocks.items():
+        for resource_type, named in stack.plain.blocks.items():
             module_name = resource_type.removeprefix("aws_")
             binding = getattr(
                 importlib.import_module(f"cdktn_provider_aws.{module_name}"),
