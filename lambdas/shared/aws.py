@@ -26,7 +26,7 @@ RENEW_BEFORE = timedelta(minutes=5)
 
 _clients: dict[tuple[str, str | None, str | None], Any] = {}  # (service, Region, role assumed or None)
 _session: list[Any] = []  # the botocore session every client is created from
-_loader: list[Any] = []  # its data loader, kept across sessions: AWS's service models are read-only files
+_loaders: dict[str | None, Any] = {}  # the sessions' data loaders, by data path (_data_loader)
 _sessions: dict[str, tuple[datetime, dict[str, str]]] = {}
 
 
@@ -39,17 +39,20 @@ def _config() -> Any:
 def _data_loader(session: Any) -> Any:
     """botocore's data loader, but for two things, each a cold start's cost:
 
-    - a service name is checked against the data directories' names: botocore lists every service it has a model of
-      (400+ directories opened, 2,700 files looked for: 13 ms) to find one name among them. A name without a model of
-      the kind asked for is still refused, by botocore's search for its versions (``DataNotFoundError`` instead of
-      ``UnknownServiceError``);
+    - a service name is looked for in its own directory: botocore lists every service it has a model of (400+
+      directories opened, 2,700 files looked for: 13 ms) to find one name among them. A name without a model of the
+      kind asked for is refused with botocore's error (``UnknownServiceError``, on which botocore falls back to its
+      legacy endpoints for a model without endpoint rules); the list itself names the data directories;
     - each JSON object is decoded into a dict: botocore decodes it into an OrderedDict through a Python hook, twice
       as long (an S3 client's files: 21 ms against 9), for an order dicts keep.
 
-    Paths stay strings, as botocore's: pathlib would cost imports."""
-    if not _loader:
+    One loader per data path (``AWS_DATA_PATH``), kept across sessions: the models are read-only files. Paths stay
+    strings, as botocore's: pathlib would cost imports."""
+    data_path = session.get_config_variable("data_path")
+    if data_path not in _loaders:
         import gzip
 
+        from botocore.exceptions import DataNotFoundError, UnknownServiceError
         from botocore.loaders import JSONFileLoader, Loader, create_loader, instance_cache
 
         class JSONFiles(JSONFileLoader):
@@ -74,9 +77,16 @@ def _data_loader(session: Any) -> Any:
                         names.update(entry.name for entry in os.scandir(path) if entry.is_dir())
                 return sorted(names)
 
-        search_paths = create_loader(session.get_config_variable("data_path")).search_paths
-        _loader.append(ServiceDirectories(search_paths, file_loader=JSONFiles(), include_default_search_paths=False))
-    return _loader[0]
+            def list_api_versions(self, service_name: str, type_name: str) -> list[str]:
+                try:
+                    return list(super().list_api_versions(service_name, type_name))
+                except DataNotFoundError:
+                    known = ", ".join(self.list_available_services(type_name))
+                    raise UnknownServiceError(service_name=service_name, known_service_names=known) from None
+
+        search_paths = create_loader(data_path).search_paths
+        _loaders[data_path] = ServiceDirectories(search_paths, file_loader=JSONFiles(), include_default_search_paths=False)
+    return _loaders[data_path]
 
 
 def workload_account(account: str | None) -> str | None:
