@@ -25,9 +25,7 @@ import argparse
 import json
 import shutil
 import sys
-import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +65,7 @@ if TYPE_CHECKING:
 
     from infra.embedded_aws import EmbeddedAws
     from infra.stacks.base import BackendSettings, GovernanceStack
-    from infra.terraform_cli import SharedProviders, StackResult
+    from infra.terraform_cli import StackResult
 
 # Role ARNs in provider blocks cannot read a data source: the commercial partition, as in the SCPs.
 PARTITION = "aws"
@@ -186,43 +184,6 @@ def account_client(aws: EmbeddedAws, account: str, service: str, policy: Governa
     return aws.client(service, region, credentials=credentials)
 
 
-def _apply(
-    source: Path,
-    workdir: Path,
-    *,
-    terraform: str,
-    env: Mapping[str, str],
-    providers: SharedProviders,
-    ou_ids: Mapping[str, str],
-    exclusions: Mapping[str, str],
-) -> StackResult:
-    """``infra.terraform_cli._apply_stack``, with the multi-account provider override and the embedded OU ids."""
-    from infra import terraform_cli
-
-    start = time.monotonic()
-    target = workdir / source.name
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
-    text = (target / "cdk.tf.json").read_text()
-    for ou, embedded in ou_ids.items():
-        text = text.replace(f'"{ou}"', f'"{embedded}"')
-    config = json.loads(text)
-    (target / "cdk.tf.json").write_text(json.dumps(config, indent=2))
-    (target / "embedded_aws_override.tf.json").write_text(json.dumps(embedded_override(config, "terraform.tfstate")))
-    addresses = terraform_cli.resource_addresses(config)
-    excluded = {a: exclusions[a.split(".")[0]] for a in addresses if a.split(".")[0] in exclusions}
-    applied = [a for a in addresses if a not in excluded]
-    env, failed_init = providers.prepare(target, terraform, env)
-    if failed_init is not None:
-        return terraform_cli.StackResult(source.name, False, failed_init.stderr.strip(), time.monotonic() - start)
-    targets = [f"-target={a}" for a in applied] if excluded else []
-    apply = terraform_cli._run(
-        [terraform, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", *targets], target, env, timeout=1800
-    )
-    ok = apply.returncode == 0
-    detail = "" if ok else terraform_cli._error_summary(apply.stdout + apply.stderr)
-    return terraform_cli.StackResult(source.name, ok, detail, time.monotonic() - start, applied if ok else [], excluded)
-
-
 def deploy_local(
     outdir: Path, policy: GovernancePolicy, workdir: Path, aws: EmbeddedAws, *, progress: bool = False
 ) -> list[StackResult]:
@@ -243,29 +204,28 @@ def deploy_local(
     )
     ou_ids = prepare_organization(aws, policy)
     providers = terraform_cli.SharedProviders(workdir / ".terraform-providers", serve=False, backend=True)
-    exclusions = {**terraform_cli.EMBEDDED_AWS_EXCLUSIONS, **MULTI_ACCOUNT_EXCLUSIONS}
-    results: list[StackResult] = []
-    for wave in waves:
-        with phase(f"apply {', '.join(wave)}", enabled=progress) as step, ThreadPoolExecutor(max_workers=len(wave)) as pool:
-            futures = [
-                pool.submit(
-                    _apply,
-                    root / "stacks" / name,
-                    workdir,
-                    terraform=terraform,
-                    env=env,
-                    providers=providers,
-                    ou_ids=ou_ids,
-                    exclusions=exclusions,
-                )
-                for name in wave
-            ]
-            wave_results = [f.result() for f in futures]
-            if not all(r.ok for r in wave_results):
-                step.fail()
-        results += wave_results
-        if not all(r.ok for r in wave_results):
-            break
+
+    def with_embedded_ou_ids(text: str) -> str:
+        for ou, embedded in ou_ids.items():
+            text = text.replace(f'"{ou}"', f'"{embedded}"')
+        return text
+
+    def prepare(name: str) -> terraform_cli.PreparedStack | StackResult:
+        return terraform_cli.prepare_stack(
+            root / "stacks" / name,
+            workdir,
+            terraform=terraform,
+            env=env,
+            providers=providers,
+            exclusions={**terraform_cli.EMBEDDED_AWS_EXCLUSIONS, **MULTI_ACCOUNT_EXCLUSIONS},
+            override=embedded_override,
+            config_text=with_embedded_ou_ids,
+        )
+
+    with phase(f"apply {len(waves)} waves of stacks", enabled=progress) as step:
+        results = terraform_cli.apply_in_waves(waves, prepare, terraform)
+        if not all(r.ok for r in results):
+            step.fail()
     return results
 
 

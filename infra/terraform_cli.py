@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -386,35 +386,121 @@ def local_override(config: Mapping[str, Any], state_path: str) -> dict[str, Any]
     return {"provider": {"aws": providers}, "terraform": {"backend": {"local": {"path": state_path}}}}
 
 
-def _apply_stack(
-    source: Path, workdir: Path, *, terraform: str, env: Mapping[str, str], providers: SharedProviders, progress: bool
-) -> StackResult:
+# What the AWS provider waits on after creating it, and no other stack reads: a stack followed by more waves is
+# applied without these first, and again in full beside those waves, which then do not wait on them.
+SETTLING_RESOURCES: Mapping[str, str] = {
+    "aws_s3_bucket_lifecycle_configuration": "the provider waits for three matching reads ten seconds apart (45 s)",
+}
+
+
+@dataclass
+class PreparedStack:
+    """A stack copied into its working directory with its overrides, its providers installed."""
+
+    name: str
+    directory: Path
+    env: Mapping[str, str]
+    applied: list[str]
+    excluded: dict[str, str]
+    started: float
+
+
+def prepare_stack(
+    source: Path,
+    workdir: Path,
+    *,
+    terraform: str,
+    env: Mapping[str, str],
+    providers: SharedProviders,
+    exclusions: Mapping[str, str],
+    override: Callable[[dict[str, Any], str], dict[str, Any]],
+    config_text: Callable[[str], str] | None = None,
+    progress: bool = False,
+) -> PreparedStack | StackResult:
+    """Copy ``source`` into ``workdir`` with the override ``override(config, state_path)`` beside it (``config_text``
+    rewrites its JSON first) and install its providers; a StackResult if that failed."""
     start = time.monotonic()
     target = workdir / source.name
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"))
+    if config_text is not None:
+        (target / "cdk.tf.json").write_text(config_text((target / "cdk.tf.json").read_text()))
     config = json.loads((target / "cdk.tf.json").read_text())
-    (target / "embedded_aws_override.tf.json").write_text(json.dumps(local_override(config, "terraform.tfstate"), indent=2))
+    (target / "embedded_aws_override.tf.json").write_text(json.dumps(override(config, "terraform.tfstate"), indent=2))
     addresses = resource_addresses(config)
-    excluded = {a: EMBEDDED_AWS_EXCLUSIONS[a.split(".")[0]] for a in addresses if a.split(".")[0] in EMBEDDED_AWS_EXCLUSIONS}
-    applied = [a for a in addresses if a not in excluded]
+    excluded = {a: exclusions[a.split(".")[0]] for a in addresses if a.split(".")[0] in exclusions}
     with phase(f"{source.name}: providers (one terraform init per set)", enabled=progress) as step:
         env, failed_init = providers.prepare(target, terraform, env)
         if failed_init is not None:
             step.fail()
             return StackResult(source.name, False, failed_init.stderr.strip(), time.monotonic() - start)
-    targets: Iterable[str] = [f"-target={a}" for a in applied] if excluded else []
-    with phase(f"{source.name}: terraform apply, {len(applied)} resources ({len(excluded)} excluded)", enabled=progress) as step:
+    return PreparedStack(source.name, target, env, [a for a in addresses if a not in excluded], excluded, start)
+
+
+def _terraform_apply(
+    stack: PreparedStack, terraform: str, *, only: list[str] | None = None, beside: bool = False, progress: bool
+) -> StackResult:
+    """``terraform apply`` of ``stack``: of the addresses ``only`` (and what they depend on), else of all it applies
+    (``beside``: while the next waves apply)."""
+    targets = only if only is not None else (stack.applied if stack.excluded else [])
+    if only is not None:
+        settling = sorted({a.split(".")[0] for a in stack.applied if a not in only})
+        what = f"{len(only)} of {len(stack.applied)} resources (then the rest beside the next waves: {', '.join(settling)})"
+    else:
+        what = f"{len(stack.applied)} resources ({len(stack.excluded)} excluded){', beside the next waves' if beside else ''}"
+    with phase(f"{stack.name}: terraform apply, {what}", enabled=progress) as step:
         apply = _run(
-            [terraform, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", *targets],
-            target,
-            env,
+            [
+                terraform,
+                "apply",
+                "-auto-approve",
+                "-input=false",
+                "-no-color",
+                "-parallelism=20",
+                *(f"-target={a}" for a in targets),
+            ],
+            stack.directory,
+            stack.env,
             timeout=1800,
         )
         ok = apply.returncode == 0
         if not ok:
             step.fail()
     detail = "" if ok else _error_summary(apply.stdout + apply.stderr)
-    return StackResult(source.name, ok, detail, time.monotonic() - start, applied if ok else [], excluded)
+    applied = (stack.applied if only is None else only) if ok else []
+    return StackResult(stack.name, ok, detail, time.monotonic() - stack.started, applied, stack.excluded)
+
+
+def apply_in_waves(waves: Sequence[Sequence[str]], prepare: Any, terraform: str, *, progress: bool = False) -> list[StackResult]:
+    """Apply the stacks wave by wave (a wave's stacks at once), ``prepare(name)`` giving each its PreparedStack.
+
+    A stack followed by more waves that holds SETTLING_RESOURCES is applied without them, then in full beside the
+    next waves (nothing there reads them); its result is that of the full apply, awaited before this returns. A wave
+    that fails stops the waves after it."""
+
+    def first_apply(name: str) -> tuple[StackResult, PreparedStack | None]:
+        stack = prepare(name)
+        if isinstance(stack, StackResult):
+            return stack, None
+        settling = [a for a in stack.applied if a.split(".")[0] in SETTLING_RESOURCES] if name not in waves[-1] else []
+        if not settling:
+            return _terraform_apply(stack, terraform, progress=progress), None
+        result = _terraform_apply(stack, terraform, only=[a for a in stack.applied if a not in settling], progress=progress)
+        return result, stack if result.ok else None
+
+    results: list[StackResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, sum(len(wave) for wave in waves))) as later:
+        completions = []
+        for wave in waves:
+            with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+                outcomes = list(pool.map(first_apply, wave))
+            results += [result for result, _ in outcomes]
+            completions += [
+                later.submit(_terraform_apply, stack, terraform, beside=True, progress=progress) for _, stack in outcomes if stack
+            ]
+            if not all(result.ok for result, _ in outcomes):
+                break
+        completed = {future.result().stack: future.result() for future in completions}
+    return [completed.get(result.stack, result) for result in results]
 
 
 def deploy_local(
@@ -432,26 +518,20 @@ def deploy_local(
     env = _tf_env(cli_config, embedded_aws_env(endpoint))
     # the applies configure their providers, one process per configuration: none is served
     providers = SharedProviders(workdir / ".terraform-providers", serve=False, backend=True)
-    results: list[StackResult] = []
-    for wave in waves:
-        with ThreadPoolExecutor(max_workers=len(wave)) as pool:
-            futures = [
-                pool.submit(
-                    _apply_stack,
-                    stacks_root / "stacks" / name,
-                    workdir,
-                    terraform=terraform,
-                    env=env,
-                    providers=providers,
-                    progress=progress,
-                )
-                for name in wave
-            ]
-            wave_results = [f.result() for f in futures]
-        results += wave_results
-        if not all(r.ok for r in wave_results):
-            break
-    return results
+
+    def prepare(name: str) -> PreparedStack | StackResult:
+        return prepare_stack(
+            stacks_root / "stacks" / name,
+            workdir,
+            terraform=terraform,
+            env=env,
+            providers=providers,
+            exclusions=EMBEDDED_AWS_EXCLUSIONS,
+            override=local_override,
+            progress=progress,
+        )
+
+    return apply_in_waves(waves, prepare, terraform, progress=progress)
 
 
 def _error_summary(output: str) -> str:

@@ -245,6 +245,9 @@ def test_deployed_buckets_keep_the_policy_guarantees(
             "RestrictPublicBuckets": True,
         }
         assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+        # applied by the foundation's second apply, beside the later waves (terraform_cli.SETTLING_RESOURCES)
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        assert [(r["ID"], r["Status"]) for r in rules] == [("governed-retention", "Enabled")]
     lock = s3.get_object_lock_configuration(Bucket=names.audit_bucket)["ObjectLockConfiguration"]
     assert lock["ObjectLockEnabled"] == "Enabled"
     retention = lock["Rule"]["DefaultRetention"]

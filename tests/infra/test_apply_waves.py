@@ -1,0 +1,86 @@
+"""How the embedded deploys order their applies (``infra.terraform_cli.apply_in_waves``): a stack's slow-settling
+resources are applied beside the next waves, never left out, and a failure anywhere fails the deploy."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from infra import terraform_cli
+from infra.terraform_cli import PreparedStack, StackResult, apply_in_waves
+
+LIFECYCLE = "aws_s3_bucket_lifecycle_configuration.audit_lifecycle"
+STACKS = {
+    "foundation": ["aws_kms_key.audit", "aws_s3_bucket.audit", LIFECYCLE],
+    "identity": ["aws_iam_role.engineer"],
+    "enforcement": ["aws_sqs_queue.events", "aws_s3_bucket_lifecycle_configuration.drift_lifecycle"],
+}
+
+
+class FakeTerraform:
+    """Records each apply (stack, addresses targeted or None for all, what had finished before it started)."""
+
+    def __init__(self, fail: frozenset[tuple[str, bool]] = frozenset()) -> None:
+        self.calls: list[tuple[str, list[str] | None, list[str]]] = []
+        self.finished: list[str] = []
+        self.fail = fail
+        self.lock = threading.Lock()
+        self.full_foundation_started = threading.Event()
+        self.next_wave_done = threading.Event()
+
+    def apply(
+        self, stack: PreparedStack, terraform: str, *, only: list[str] | None = None, beside: bool = False, progress: bool
+    ) -> StackResult:
+        with self.lock:
+            self.calls.append((stack.name, only, list(self.finished)))
+        if stack.name == "foundation" and only is None:
+            self.full_foundation_started.set()
+            assert self.next_wave_done.wait(10), "the next waves waited on the settling apply"
+        ok = (stack.name, only is None) not in self.fail
+        with self.lock:
+            self.finished.append(f"{stack.name}{'' if only is None else ' (first)'}")
+        if stack.name == "identity":
+            self.next_wave_done.set()
+        applied = (stack.applied if only is None else only) if ok else []
+        return StackResult(stack.name, ok, "" if ok else "refused", 0.0, applied, {})
+
+
+def prepare(name: str) -> PreparedStack:
+    return PreparedStack(name, Path("/nonexistent") / name, {}, list(STACKS[name]), {}, 0.0)
+
+
+def run(monkeypatch: pytest.MonkeyPatch, fake: FakeTerraform) -> list[StackResult]:
+    monkeypatch.setattr(terraform_cli, "_terraform_apply", fake.apply)
+    return apply_in_waves([["foundation"], ["identity"], ["enforcement"]], prepare, "terraform")
+
+
+def test_settling_resources_are_applied_beside_the_next_waves_and_the_stack_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeTerraform()
+    results = run(monkeypatch, fake)
+    first, *_ = fake.calls
+    assert first == ("foundation", ["aws_kms_key.audit", "aws_s3_bucket.audit"], [])
+    full = next(c for c in fake.calls if c[0] == "foundation" and c[1] is None)
+    identity = next(c for c in fake.calls if c[0] == "identity")
+    assert "foundation" not in identity[2], "identity waited for the foundation's lifecycle configuration"
+    assert full[2] == ["foundation (first)"]
+    # the last wave has no later wave to overlap: its settling resources are applied in its one apply
+    assert [(c[0], c[1]) for c in fake.calls if c[0] == "enforcement"] == [("enforcement", None)]
+    assert [(r.stack, r.ok, sorted(r.applied)) for r in results] == [
+        (name, True, sorted(addresses)) for name, addresses in STACKS.items()
+    ]
+
+
+def test_a_failed_settling_apply_fails_the_deploy(monkeypatch: pytest.MonkeyPatch) -> None:
+    results = run(monkeypatch, FakeTerraform(fail=frozenset({("foundation", True)})))
+    foundation = results[0]
+    assert (foundation.stack, foundation.ok, foundation.applied, foundation.detail) == ("foundation", False, [], "refused")
+    assert [r.ok for r in results[1:]] == [True, True]
+
+
+def test_a_failed_first_apply_stops_the_waves_and_is_not_applied_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeTerraform(fail=frozenset({("foundation", False)}))
+    results = run(monkeypatch, fake)
+    assert [(r.stack, r.ok) for r in results] == [("foundation", False)]
+    assert [(c[0], c[1] is None) for c in fake.calls] == [("foundation", False)]
