@@ -389,7 +389,7 @@ def local_override(config: Mapping[str, Any], state_path: str) -> dict[str, Any]
 # What the AWS provider waits on after creating it, and no other stack reads: a stack followed by more waves is
 # applied without these first, and again in full beside those waves, which then do not wait on them.
 SETTLING_RESOURCES: Mapping[str, str] = {
-    "aws_s3_bucket_lifecycle_configuration": "the provider waits for three matching reads ten seconds apart (45 s)",
+    "aws_s3_bucket_lifecycle_configuration": "the provider reads each new one back every 5 s for about 45 s",
 }
 
 
