@@ -220,10 +220,11 @@ def deploy_local(
             exclusions={**terraform_cli.EMBEDDED_AWS_EXCLUSIONS, **MULTI_ACCOUNT_EXCLUSIONS},
             override=embedded_override,
             config_text=with_embedded_ou_ids,
+            progress=progress,
         )
 
     with phase(f"apply {len(waves)} waves of stacks", enabled=progress) as step:
-        results = terraform_cli.apply_in_waves(waves, prepare, terraform)
+        results = terraform_cli.apply_in_waves(waves, prepare, terraform, progress=progress)
         if not all(r.ok for r in results):
             step.fail()
     return results

@@ -470,7 +470,13 @@ def _terraform_apply(
     return StackResult(stack.name, ok, detail, time.monotonic() - stack.started, applied, stack.excluded)
 
 
-def apply_in_waves(waves: Sequence[Sequence[str]], prepare: Any, terraform: str, *, progress: bool = False) -> list[StackResult]:
+def apply_in_waves(
+    waves: Sequence[Sequence[str]],
+    prepare: Callable[[str], PreparedStack | StackResult],
+    terraform: str,
+    *,
+    progress: bool = False,
+) -> list[StackResult]:
     """Apply the stacks wave by wave (a wave's stacks at once), ``prepare(name)`` giving each its PreparedStack.
 
     A stack followed by more waves that holds SETTLING_RESOURCES is applied without them, then in full beside the
