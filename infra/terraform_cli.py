@@ -488,7 +488,7 @@ def apply_in_waves(
         if isinstance(stack, StackResult):
             return stack, None
         settling = [a for a in stack.applied if a.split(".")[0] in SETTLING_RESOURCES] if name not in waves[-1] else []
-        if not settling:
+        if not settling or len(settling) == len(stack.applied):  # nothing to apply first: one apply
             return _terraform_apply(stack, terraform, progress=progress), None
         result = _terraform_apply(stack, terraform, only=[a for a in stack.applied if a not in settling], progress=progress)
         return result, stack if result.ok else None

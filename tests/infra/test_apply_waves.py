@@ -22,10 +22,11 @@ STACKS = {
 class FakeTerraform:
     """Records each apply (stack, addresses targeted or None for all, what had finished before it started)."""
 
-    def __init__(self, fail: frozenset[tuple[str, bool]] = frozenset()) -> None:
+    def __init__(self, fail: frozenset[tuple[str, bool]] = frozenset(), raises: bool = False) -> None:
         self.calls: list[tuple[str, list[str] | None, list[str]]] = []
         self.finished: list[str] = []
         self.fail = fail
+        self.raises = raises
         self.lock = threading.Lock()
         self.full_foundation_started = threading.Event()
         self.next_wave_done = threading.Event()
@@ -39,6 +40,8 @@ class FakeTerraform:
             self.full_foundation_started.set()
             assert self.next_wave_done.wait(10), "the next waves waited on the settling apply"
         ok = (stack.name, only is None) not in self.fail
+        if self.raises and stack.name == "foundation" and only is None:
+            raise terraform_cli.TerraformError("terraform stopped")
         with self.lock:
             self.finished.append(f"{stack.name}{'' if only is None else ' (first)'}")
         if stack.name == "identity":
@@ -84,3 +87,22 @@ def test_a_failed_first_apply_stops_the_waves_and_is_not_applied_again(monkeypat
     results = run(monkeypatch, fake)
     assert [(r.stack, r.ok) for r in results] == [("foundation", False)]
     assert [(c[0], c[1] is None) for c in fake.calls] == [("foundation", False)]
+
+
+def test_a_failed_wave_still_waits_for_the_settling_apply_and_reports_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    results = run(monkeypatch, FakeTerraform(fail=frozenset({("foundation", True), ("identity", True)})))
+    assert [(r.stack, r.ok) for r in results] == [("foundation", False), ("identity", False)]
+
+
+def test_a_settling_apply_that_raises_fails_the_deploy(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(terraform_cli.TerraformError, match="terraform stopped"):
+        run(monkeypatch, FakeTerraform(raises=True))
+
+
+def test_a_stack_of_settling_resources_only_is_applied_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeTerraform()
+    fake.next_wave_done.set()
+    monkeypatch.setitem(STACKS, "foundation", [LIFECYCLE])
+    results = run(monkeypatch, fake)
+    assert [(c[0], c[1]) for c in fake.calls if c[0] == "foundation"] == [("foundation", None)]
+    assert results[0].applied == [LIFECYCLE]
