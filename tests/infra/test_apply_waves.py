@@ -106,3 +106,66 @@ def test_a_stack_of_settling_resources_only_is_applied_once(monkeypatch: pytest.
     results = run(monkeypatch, fake)
     assert [(c[0], c[1]) for c in fake.calls if c[0] == "foundation"] == [("foundation", None)]
     assert results[0].applied == [LIFECYCLE]
+
+
+# The foundation's full apply after its first, as Terraform printed it into the embedded AWS (shipped policy).
+FULL_APPLY = (Path(__file__).parent / "foundation_full_apply.txt").read_text()
+FOUNDATION = PreparedStack(
+    "foundation",
+    Path("foundation"),
+    {},
+    [
+        "aws_kms_key.audit-key_3E858D94",
+        "aws_s3_bucket.audit_bucket_85D46CD8",
+        "aws_s3_bucket_lifecycle_configuration.access-logs_lifecycle_CF942975",
+        "aws_s3_bucket_lifecycle_configuration.audit_lifecycle_E6B1C193",
+        "aws_s3_bucket_lifecycle_configuration.lineage_lifecycle_912D51DE",
+    ],
+    {},
+    0.0,
+)
+
+
+def test_a_full_apply_that_creates_the_settling_resources_and_updates_only_known_drift_passes() -> None:
+    assert terraform_cli._beyond_the_first_apply(FULL_APPLY, FOUNDATION) == ""
+
+
+@pytest.mark.parametrize(
+    ("edit", "reported"),
+    [
+        (
+            (
+                "# aws_kms_key.ops-key_BB4F91F8 will be updated in-place",
+                "# aws_s3_bucket_policy.audit_policy will be updated in-place",
+            ),
+            "updated aws_s3_bucket_policy.audit_policy",
+        ),
+        (
+            ("# aws_kms_key.ops-key_BB4F91F8 will be updated in-place", "# aws_iam_role.reader will be created"),
+            "created aws_iam_role.reader",
+        ),
+        (
+            ("# aws_kms_key.ops-key_BB4F91F8 will be updated in-place", "# aws_s3_bucket.audit_bucket_85D46CD8 must be replaced"),
+            "replaced, destroyed or read aws_s3_bucket.audit_bucket_85D46CD8",
+        ),
+        (
+            ("Resources: 3 added, 6 changed, 0 destroyed", "Resources: 3 added, 6 changed, 1 destroyed"),
+            "its summary: Apply complete! Resources: 3 added, 6 changed, 1 destroyed",
+        ),
+    ],
+    ids=["other-update", "other-create", "replacement", "destroyed"],
+)
+def test_a_full_apply_that_does_more_is_named(edit: tuple[str, str], reported: str) -> None:
+    assert edit[0] in FULL_APPLY
+    assert reported in terraform_cli._beyond_the_first_apply(FULL_APPLY.replace(*edit), FOUNDATION)
+
+
+def test_a_full_apply_that_did_more_fails_its_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    drifted = FULL_APPLY.replace("aws_kms_key.ops-key_BB4F91F8 will", "aws_s3_bucket_policy.audit_policy will")
+    done = terraform_cli.subprocess.CompletedProcess([], 0, drifted, "")
+    monkeypatch.setattr(terraform_cli, "_run", lambda *args, **kwargs: done)
+    result = terraform_cli._terraform_apply(FOUNDATION, "terraform", beside=True, progress=False)
+    assert (result.ok, result.applied) == (False, [])
+    assert result.detail.startswith(
+        "its full apply did more than create what its first apply left out: updated aws_s3_bucket_policy"
+    )
