@@ -391,12 +391,12 @@ def local_override(config: Mapping[str, Any], state_path: str) -> dict[str, Any]
 SETTLING_RESOURCES: Mapping[str, str] = {
     "aws_s3_bucket_lifecycle_configuration": "the provider reads each new one back every 5 s for about 45 s",
 }
-# What the embedded AWS does not keep, so a second apply of a stack updates it again in place (a plan after any apply
-# shows it): the full apply of a stack applied in two may update these and nothing else, and create only what the
-# first left out.
-EMBEDDED_AWS_DRIFT: Mapping[str, str] = {
-    "aws_kms_key": "moto does not keep rotation_period_in_days (0 read back, 365 set)",
-    "aws_s3_bucket_notification": "moto does not keep the EventBridge notification setting (false read back)",
+# (resource type, argument) the embedded AWS does not keep, so a second apply of a stack updates it again in place (a
+# plan after any apply shows it): the full apply of a stack applied in two may update these and nothing else, and
+# create only what the first left out.
+EMBEDDED_AWS_DRIFT: Mapping[tuple[str, str], str] = {
+    ("aws_kms_key", "rotation_period_in_days"): "moto does not keep it (0 read back, 365 set)",
+    ("aws_s3_bucket_notification", "eventbridge"): "moto does not keep it (false read back)",
 }
 
 
@@ -485,14 +485,24 @@ def _beyond_the_first_apply(output: str, stack: PreparedStack) -> str:
     nothing), from Terraform's plan and summary in ``output``."""
     settling = sorted(a for a in stack.applied if a.split(".")[0] in SETTLING_RESOURCES)
     created = sorted(re.findall(r"^  # (\S+) will be created$", output, re.M))
-    updated = re.findall(r"^  # (\S+) will be updated in-place$", output, re.M)
+    updates = re.findall(r"^  # (\S+) will be updated in-place\n(.*?)^    }$", output, re.M | re.S)
     others = re.findall(r"^  # (\S+) (?:must be replaced|will be destroyed|will be read during apply)$", output, re.M)
     problems = [f"created {', '.join(a for a in created if a not in settling)}"] if created != settling else []
-    if drifted := [a for a in updated if a.split(".")[0] not in EMBEDDED_AWS_DRIFT]:
-        problems.append(f"updated {', '.join(drifted)}")
+    drifted = [
+        f"{address} ({', '.join(changed)})"
+        for address, block in updates
+        # the resource's own arguments and blocks that change: "      ~ name", one level in
+        if (
+            changed := [
+                n for n in re.findall(r"^      [~+-] (\S+)", block, re.M) if (address.split(".")[0], n) not in EMBEDDED_AWS_DRIFT
+            ]
+        )
+    ]
+    if drifted:
+        problems.append(f"updated {'; '.join(drifted)}")
     if others:
         problems.append(f"replaced, destroyed or read {', '.join(others)}")
-    if not re.search(rf"Apply complete! Resources: {len(settling)} added, {len(updated)} changed, 0 destroyed", output):
+    if not re.search(rf"Apply complete! Resources: {len(settling)} added, {len(updates)} changed, 0 destroyed", output):
         problems.append("its summary: " + ", ".join(re.findall(r"Apply complete! Resources: [^.]*", output) or ["none"]))
     return "; ".join(problems)
 

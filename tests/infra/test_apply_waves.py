@@ -152,8 +152,15 @@ def test_a_full_apply_that_creates_the_settling_resources_and_updates_only_known
             ("Resources: 3 added, 6 changed, 0 destroyed", "Resources: 3 added, 6 changed, 1 destroyed"),
             "its summary: Apply complete! Resources: 3 added, 6 changed, 1 destroyed",
         ),
+        (
+            (
+                '      ~ eventbridge = false -> true\n        id          = "acme-ml-audit',
+                '      ~ eventbridge = false -> true\n      + queue {\n        }\n        id          = "acme-ml-audit',
+            ),
+            "updated aws_s3_bucket_notification.audit_events_D3151C7E (queue)",
+        ),
     ],
-    ids=["other-update", "other-create", "replacement", "destroyed"],
+    ids=["other-update", "other-create", "replacement", "destroyed", "other-argument-of-a-drifting-type"],
 )
 def test_a_full_apply_that_does_more_is_named(edit: tuple[str, str], reported: str) -> None:
     assert edit[0] in FULL_APPLY
