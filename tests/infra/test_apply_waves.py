@@ -28,7 +28,6 @@ class FakeTerraform:
         self.fail = fail
         self.raises = raises
         self.lock = threading.Lock()
-        self.full_foundation_started = threading.Event()
         self.next_wave_done = threading.Event()
 
     def apply(
@@ -37,7 +36,6 @@ class FakeTerraform:
         with self.lock:
             self.calls.append((stack.name, only, list(self.finished)))
         if stack.name == "foundation" and only is None:
-            self.full_foundation_started.set()
             assert self.next_wave_done.wait(10), "the next waves waited on the settling apply"
         ok = (stack.name, only is None) not in self.fail
         if self.raises and stack.name == "foundation" and only is None:
