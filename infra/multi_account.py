@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -187,44 +186,30 @@ def account_client(aws: EmbeddedAws, account: str, service: str, policy: Governa
 def deploy_local(
     outdir: Path, policy: GovernancePolicy, workdir: Path, aws: EmbeddedAws, *, progress: bool = False
 ) -> list[StackResult]:
-    """Apply every stack of the layout into the embedded AWS at ``aws``, wave by wave (a wave's stacks at once)."""
+    """Apply every stack of the layout into the embedded AWS at ``aws``, wave by wave (a wave's stacks at once), each
+    reaching its account through the multi-account provider override, the layout's OUs as the embedded ones."""
     from infra import terraform_cli
     from infra.progress import phase
 
-    terraform = terraform_cli.require_terraform()
     waves = deploy_waves(policy)
-    root = outdir.resolve()
-    terraform_cli.stack_dirs(root, [name for wave in waves for name in wave])
-    workdir = workdir.resolve()
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    env = terraform_cli._tf_env(
-        terraform_cli.write_cli_config(workdir / ".terraform-cli"), terraform_cli.embedded_aws_env(aws.endpoint)
-    )
     ou_ids = prepare_organization(aws, policy)
-    providers = terraform_cli.SharedProviders(workdir / ".terraform-providers", serve=False, backend=True)
 
     def with_embedded_ou_ids(text: str) -> str:
         for ou, embedded in ou_ids.items():
             text = text.replace(f'"{ou}"', f'"{embedded}"')
         return text
 
-    def prepare(name: str) -> terraform_cli.PreparedStack | StackResult:
-        return terraform_cli.prepare_stack(
-            root / "stacks" / name,
+    with phase(f"apply {len(waves)} waves of stacks", enabled=progress) as step:
+        results = terraform_cli.deploy_local(
+            outdir,
+            waves,
             workdir,
-            terraform=terraform,
-            env=env,
-            providers=providers,
+            aws.endpoint,
+            progress=progress,
             exclusions={**terraform_cli.EMBEDDED_AWS_EXCLUSIONS, **MULTI_ACCOUNT_EXCLUSIONS},
             override=embedded_override,
             config_text=with_embedded_ou_ids,
-            progress=progress,
         )
-
-    with phase(f"apply {len(waves)} waves of stacks", enabled=progress) as step:
-        results = terraform_cli.apply_in_waves(waves, prepare, terraform, progress=progress)
         if not all(r.ok for r in results):
             step.fail()
     return results

@@ -547,9 +547,18 @@ def apply_in_waves(
 
 
 def deploy_local(
-    outdir: Path, waves: Sequence[Sequence[str]], workdir: Path, endpoint: str, *, progress: bool = False
+    outdir: Path,
+    waves: Sequence[Sequence[str]],
+    workdir: Path,
+    endpoint: str,
+    *,
+    progress: bool = False,
+    exclusions: Mapping[str, str] = EMBEDDED_AWS_EXCLUSIONS,
+    override: Callable[[dict[str, Any], str], dict[str, Any]] = local_override,
+    config_text: Callable[[str], str] | None = None,
 ) -> list[StackResult]:
-    """Apply every stack into the embedded AWS at ``endpoint``, wave by wave (stacks of a wave at once)."""
+    """Apply every stack into the embedded AWS at ``endpoint``, wave by wave (stacks of a wave at once), each with
+    the provider ``override`` beside it (``config_text`` rewrites its JSON first), ``exclusions`` left out."""
     terraform = require_terraform()
     stacks_root = outdir.resolve()
     stack_dirs(stacks_root, [name for wave in waves for name in wave])
@@ -569,8 +578,9 @@ def deploy_local(
             terraform=terraform,
             env=env,
             providers=providers,
-            exclusions=EMBEDDED_AWS_EXCLUSIONS,
-            override=local_override,
+            exclusions=exclusions,
+            override=override,
+            config_text=config_text,
             progress=progress,
         )
 
