@@ -124,8 +124,8 @@ def test_app_refuses_hcl_output_in_one_message_and_leaves_no_stack_without_its_p
     assert result.returncode == 1, result.stderr[-2000:]
     assert "synthesize to Terraform JSON, not HCL; synthesize without --hcl" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (out / "stacks" / "identity" / "cdk.tf").exists(), "a stack written without its plain blocks"
-    assert (out / "stacks" / "foundation" / "cdk.tf").exists(), "a stack without plain blocks keeps what cdktn wrote"
+    assert (out / "stacks" / "identity").is_dir()  # cdktn wrote the stacks before the merge refused them
+    assert not list(out.rglob("cdk.tf")), "a stack written without its plain blocks (every stack has some)"
 
 
 def test_summary_prints_what_the_policy_produced(app_outdir: Path, tmp_path: Path) -> None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from constructs import Construct
+from typing import Any
 
 
-def alarm_on_first(
-    scope: Construct,
-    construct_id: str,
+def first_occurrence_alarm(
     *,
     name: str,
     description: str,
@@ -19,23 +16,22 @@ def alarm_on_first(
     statistic: str = "Sum",
     ok_actions: list[str] | None = None,
     tags: dict[str, str] | None = None,
-) -> CloudwatchMetricAlarm:
-    """Alarm when the metric reaches 1 within five minutes; no data means nothing happened."""
-    return CloudwatchMetricAlarm(
-        scope,
-        construct_id,
-        alarm_name=name,
-        alarm_description=description,
-        namespace=namespace,
-        metric_name=metric,
-        dimensions=dimensions,
-        statistic=statistic,
-        period=300,
-        evaluation_periods=1,
-        threshold=1,
-        comparison_operator="GreaterThanOrEqualToThreshold",
-        treat_missing_data="notBreaching",
-        alarm_actions=alarm_actions,
-        ok_actions=ok_actions,
-        tags=tags,
-    )
+) -> dict[str, Any]:
+    """An ``aws_cloudwatch_metric_alarm``'s arguments (the binding's keyword arguments too): alarm when the metric
+    reaches 1 within five minutes; no data means nothing happened."""
+    return {
+        "alarm_name": name,
+        "alarm_description": description,
+        "namespace": namespace,
+        "metric_name": metric,
+        "dimensions": dimensions,
+        "statistic": statistic,
+        "period": 300,
+        "evaluation_periods": 1,
+        "threshold": 1,
+        "comparison_operator": "GreaterThanOrEqualToThreshold",
+        "treat_missing_data": "notBreaching",
+        "alarm_actions": alarm_actions,
+        "ok_actions": ok_actions,
+        "tags": tags,
+    }

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import json
 
-from cdktn_provider_aws.iam_role import IamRole
-from cdktn_provider_aws.iam_role_policy import IamRolePolicy
-from cdktn_provider_aws.scheduler_schedule_group import SchedulerScheduleGroup
-from constructs import Construct
-
 from iam.documents import Document, document, render, statement
+from infra.constructs.role import role_with_policy
 from infra.plain_resources import PlainResource, PlainResources
 from lambdas.drift_monitor.run import scheduler_input
 from policies.model import MonitoredEndpoint, Project
@@ -54,25 +50,26 @@ def scheduler_policy(names: Names, ops_key_arn: str) -> Document:
     )
 
 
-class DriftScheduler(Construct):
-    """The schedule group holding every drift schedule and the role the schedules run with."""
+class DriftScheduler:
+    """The schedule group holding every drift schedule and the role the schedules run with: plain Terraform JSON
+    (infra/plain_resources.py) at ``<id>/group``, ``<id>/role`` and ``<id>/role-policy``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, names: Names, ops_key_arn: str) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(self, plain: PlainResources, construct_id: str, *, names: Names, ops_key_arn: str) -> None:
         self.construct_id, self.names, self.ops_key_arn = construct_id, names, ops_key_arn
-        self.group = SchedulerScheduleGroup(self, "group", name=names.drift_schedule_group)
-        self.role = IamRole(
-            self,
-            "role",
+        group = plain.add("aws_scheduler_schedule_group", (construct_id, "group"), {"name": names.drift_schedule_group})
+        self.policy_document = scheduler_policy(names, ops_key_arn)
+        role = role_with_policy(
+            plain,
+            (construct_id, "role"),
+            (construct_id, "role-policy"),
             name=names.drift_scheduler_role,
             description="EventBridge Scheduler runs the drift monitor on each drift-job endpoint's schedule",
-            assume_role_policy=render(scheduler_trust(names)),
-            permissions_boundary=names.boundary_policy_arn,
+            trust=render(scheduler_trust(names)),
+            boundary_arn=names.boundary_policy_arn,
+            policy_name="run-drift-monitor",
+            policy=render(self.policy_document),
         )
-        self.policy_document = scheduler_policy(names, ops_key_arn)
-        IamRolePolicy(self, "role-policy", name="run-drift-monitor", role=self.role.name, policy=render(self.policy_document))
-        # Read once for every schedule: each jsii attribute read is a round trip to the Node kernel.
-        self.group_name, self.role_arn = self.group.name, self.role.arn
+        self.group_name, self.role_arn = group.ref("name"), role.ref("arn")
 
     def schedule(self, plain: PlainResources, project: Project, endpoint: MonitoredEndpoint) -> PlainResource:
         """Runs the drift monitor for one endpoint on the endpoint's schedule (UTC, as Model Monitor's): one schedule per

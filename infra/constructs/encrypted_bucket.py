@@ -6,36 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktn_provider_aws.s3_bucket import S3Bucket
-from cdktn_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-    S3BucketLifecycleConfigurationRuleTransition,
-)
-from cdktn_provider_aws.s3_bucket_logging import S3BucketLoggingA
-from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
-from cdktn_provider_aws.s3_bucket_object_lock_configuration import (
-    S3BucketObjectLockConfigurationA,
-    S3BucketObjectLockConfigurationRuleA,
-    S3BucketObjectLockConfigurationRuleDefaultRetentionA,
-)
-from cdktn_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
-from cdktn_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktn_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktn_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
-from constructs import Construct
-
 from iam.documents import render
 from iam.resource_policies import bucket_policy
+from infra.plain_resources import PlainResource, PlainResources
 from policies.naming import Names
 
 
@@ -56,8 +29,9 @@ class ObjectLock:
     years: int
 
 
-class EncryptedBucket(Construct):
-    """Private, versioned bucket with default encryption, TLS-only policy, access logging and lifecycle.
+class EncryptedBucket:
+    """Private, versioned bucket with default encryption, TLS-only policy, access logging and lifecycle: plain
+    Terraform JSON (infra/plain_resources.py) at the construct paths ``<id>/<part>`` it had as bindings.
 
     ``kms_key_arn=None`` means SSE-S3: only for the access-log bucket, because S3 server access
     logging cannot deliver to a bucket whose default encryption is SSE-KMS.
@@ -65,7 +39,7 @@ class EncryptedBucket(Construct):
 
     def __init__(
         self,
-        scope: Construct,
+        plain: PlainResources,
         construct_id: str,
         *,
         names: Names,
@@ -75,110 +49,102 @@ class EncryptedBucket(Construct):
         access_logs_bucket: str | None,
         object_lock: ObjectLock | None = None,
         extra_policy_statements: Sequence[dict[str, Any]] = (),
-        depends_on: Sequence[Any] = (),
+        depends_on: Sequence[PlainResource] = (),
     ) -> None:
-        super().__init__(scope, construct_id)
+        def add(resource_type: str, part: str, arguments: dict[str, Any]) -> PlainResource:
+            return plain.add(resource_type, (construct_id, part), arguments)
+
         name = names.bucket(purpose)
         self.name = name
-        self.bucket = S3Bucket(
-            self,
+        self.bucket = add(
+            "aws_s3_bucket",
             "bucket",
-            bucket=name,
-            object_lock_enabled=object_lock is not None,
-            depends_on=list(depends_on) or None,
+            {
+                "bucket": name,
+                "object_lock_enabled": object_lock is not None,
+                "depends_on": [resource.address for resource in depends_on] or None,
+            },
         )
-        bucket_id = self.bucket.id
+        bucket_id = self.bucket.ref("id")
         self.arn = names.bucket_arn(name)
-        S3BucketOwnershipControls(
-            self, "ownership", bucket=bucket_id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
+        add(
+            "aws_s3_bucket_ownership_controls",
+            "ownership",
+            {"bucket": bucket_id, "rule": {"object_ownership": "BucketOwnerEnforced"}},
         )
-        self.public_access_block = S3BucketPublicAccessBlock(
-            self,
+        public_access_block = add(
+            "aws_s3_bucket_public_access_block",
             "public-access-block",
-            bucket=bucket_id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
+            {
+                "bucket": bucket_id,
+                "block_public_acls": True,
+                "block_public_policy": True,
+                "ignore_public_acls": True,
+                "restrict_public_buckets": True,
+            },
         )
-        self.versioning = S3BucketVersioningA(
-            self,
-            "versioning",
-            bucket=bucket_id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        versioning = add(
+            "aws_s3_bucket_versioning", "versioning", {"bucket": bucket_id, "versioning_configuration": {"status": "Enabled"}}
         )
-        if kms_key_arn is not None:
-            by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-            )
-        else:
-            by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(sse_algorithm="AES256")
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
+        by_default = (
+            {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn} if kms_key_arn else {"sse_algorithm": "AES256"}
+        )
+        add(
+            "aws_s3_bucket_server_side_encryption_configuration",
             "encryption",
-            bucket=bucket_id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=by_default,
-                    bucket_key_enabled=kms_key_arn is not None,
-                )
-            ],
+            {
+                "bucket": bucket_id,
+                "rule": [{"apply_server_side_encryption_by_default": by_default, "bucket_key_enabled": kms_key_arn is not None}],
+            },
         )
         if access_logs_bucket is not None:
-            S3BucketLoggingA(self, "access-logging", bucket=bucket_id, target_bucket=access_logs_bucket, target_prefix=f"{name}/")
-        if object_lock is not None:
-            S3BucketObjectLockConfigurationA(
-                self,
-                "object-lock",
-                bucket=bucket_id,
-                rule=S3BucketObjectLockConfigurationRuleA(
-                    default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
-                        mode=object_lock.mode, years=object_lock.years
-                    )
-                ),
-                depends_on=[self.versioning],
+            add(
+                "aws_s3_bucket_logging",
+                "access-logging",
+                {"bucket": bucket_id, "target_bucket": access_logs_bucket, "target_prefix": f"{name}/"},
             )
-        S3BucketLifecycleConfiguration(
-            self, "lifecycle", bucket=bucket_id, rule=[self._lifecycle_rule(retention)], depends_on=[self.versioning]
+        if object_lock is not None:
+            add(
+                "aws_s3_bucket_object_lock_configuration",
+                "object-lock",
+                {
+                    "bucket": bucket_id,
+                    "rule": {"default_retention": {"mode": object_lock.mode, "years": object_lock.years}},
+                    "depends_on": [versioning.address],
+                },
+            )
+        add(
+            "aws_s3_bucket_lifecycle_configuration",
+            "lifecycle",
+            {"bucket": bucket_id, "rule": [self._lifecycle_rule(retention)], "depends_on": [versioning.address]},
         )
-        S3BucketNotification(self, "events", bucket=bucket_id, eventbridge=True)
-        self.policy = S3BucketPolicy(
-            self,
+        add("aws_s3_bucket_notification", "events", {"bucket": bucket_id, "eventbridge": True})
+        add(
+            "aws_s3_bucket_policy",
             "policy",
-            bucket=bucket_id,
-            policy=render(bucket_policy(self.arn, kms_key_arn, extra_policy_statements)),
-            depends_on=[self.public_access_block],
+            {
+                "bucket": bucket_id,
+                "policy": render(bucket_policy(self.arn, kms_key_arn, extra_policy_statements)),
+                "depends_on": [public_access_block.address],
+            },
         )
 
     @staticmethod
-    def _lifecycle_rule(retention: Retention) -> S3BucketLifecycleConfigurationRule:
-        transitions = []
-        if retention.transition_to_infrequent_access is not None:
-            transitions.append(
-                S3BucketLifecycleConfigurationRuleTransition(
-                    days=retention.transition_to_infrequent_access, storage_class="STANDARD_IA"
-                )
+    def _lifecycle_rule(retention: Retention) -> dict[str, Any]:
+        transitions = [
+            {"days": days, "storage_class": storage_class}
+            for days, storage_class in (
+                (retention.transition_to_infrequent_access, "STANDARD_IA"),
+                (retention.transition_to_glacier, "GLACIER"),
             )
-        if retention.transition_to_glacier is not None:
-            transitions.append(
-                S3BucketLifecycleConfigurationRuleTransition(days=retention.transition_to_glacier, storage_class="GLACIER")
-            )
-        return S3BucketLifecycleConfigurationRule(
-            id="governed-retention",
-            status="Enabled",
-            filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-            abort_incomplete_multipart_upload=[
-                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                    days_after_initiation=retention.abort_incomplete_uploads
-                )
-            ],
-            noncurrent_version_expiration=[
-                S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=retention.expire_noncurrent)
-            ],
-            transition=transitions or None,
-            expiration=(
-                [S3BucketLifecycleConfigurationRuleExpiration(days=retention.expire_current)]
-                if retention.expire_current is not None
-                else None
-            ),
-        )
+            if days is not None
+        ]
+        return {
+            "id": "governed-retention",
+            "status": "Enabled",
+            "filter": [{"prefix": ""}],
+            "abort_incomplete_multipart_upload": [{"days_after_initiation": retention.abort_incomplete_uploads}],
+            "noncurrent_version_expiration": [{"noncurrent_days": retention.expire_noncurrent}],
+            "transition": transitions or None,
+            "expiration": [{"days": retention.expire_current}] if retention.expire_current is not None else None,
+        }

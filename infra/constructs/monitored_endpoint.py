@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktn_provider_aws.sagemaker_data_quality_job_definition import (
     SagemakerDataQualityJobDefinition,
     SagemakerDataQualityJobDefinitionDataQualityAppSpecification,
@@ -30,7 +31,7 @@ from cdktn_provider_aws.sagemaker_monitoring_schedule import (
 )
 from constructs import Construct
 
-from infra.constructs.alarms import alarm_on_first
+from infra.constructs.alarms import first_occurrence_alarm
 from policies.model import MonitoredEndpoint, MonitoringEngine, Project
 from policies.naming import Names
 
@@ -140,14 +141,16 @@ class MonitoredEndpointConstruct(Construct):
                 event_pattern=json.dumps(monitoring_outcome_pattern(schedule_arn, outcome)),
                 tags=tags,
             )
-            alarm_on_first(
+            CloudwatchMetricAlarm(
                 self,
                 f"{outcome}-alarm",
-                name=f"{names.org}-{endpoint.name}-monitoring-{outcome}",
-                description=f"Model Monitor of endpoint {endpoint.name} (project {project.name}) {what}",
-                namespace="AWS/Events",
-                metric="MatchedEvents",
-                dimensions={"RuleName": rule.name},
-                alarm_actions=[alerts_topic_arn],
-                tags=tags,
+                **first_occurrence_alarm(
+                    name=f"{names.org}-{endpoint.name}-monitoring-{outcome}",
+                    description=f"Model Monitor of endpoint {endpoint.name} (project {project.name}) {what}",
+                    namespace="AWS/Events",
+                    metric="MatchedEvents",
+                    dimensions={"RuleName": rule.name},
+                    alarm_actions=[alerts_topic_arn],
+                    tags=tags,
+                ),
             )

@@ -10,21 +10,15 @@ management events in every watched Region; the stack then stays empty.
 
 from __future__ import annotations
 
-from cdktn_provider_aws.cloudtrail import Cloudtrail
-from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktn_provider_aws.cloudwatch_log_metric_filter import (
-    CloudwatchLogMetricFilter,
-    CloudwatchLogMetricFilterMetricTransformation,
-)
-from cdktn_provider_aws.iam_role import IamRole
-from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from iam.boundary import TAMPERING_ALARMS
 from iam.documents import render
 from iam.roles import trail_delivery_policy
 from iam.trust import trust_service
-from infra.constructs.alarms import alarm_on_first
+from infra.constructs.alarms import first_occurrence_alarm
+from infra.constructs.role import role_with_policy
+from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.model import GovernancePolicy
 from policies.naming import CLOUDTRAIL_PREFIX
@@ -46,63 +40,65 @@ class AuditTrailStack(GovernanceStack):
         super().__init__(scope, stack_name, policy=policy, backend=backend)
         if not policy.create_cloudtrail:
             return
-        names = self.names
         keys = self.key_arns()
-        log_group = CloudwatchLogGroup(
-            self,
-            "trail-logs",
-            name=names.trail_log_group,
-            retention_in_days=TRAIL_LOG_RETENTION_DAYS,
-            kms_key_id=keys["ops"],
+        with self.plain_resources() as plain:  # no binding object each: infra/plain_resources.py
+            self._trail(plain, keys)
+
+    def _trail(self, plain: PlainResources, keys: dict[str, str]) -> None:
+        names = self.names
+        log_group = plain.add(
+            "aws_cloudwatch_log_group",
+            ("trail-logs",),
+            {"name": names.trail_log_group, "retention_in_days": TRAIL_LOG_RETENTION_DAYS, "kms_key_id": keys["ops"]},
         )
         log_group_arn = f"arn:{names.partition}:logs:{names.region}:{names.account}:log-group:{names.trail_log_group}"
-        role = IamRole(
-            self,
-            "trail-logs-role",
+        role = role_with_policy(
+            plain,
+            ("trail-logs-role",),
+            ("trail-logs-policy",),
             name=names.trail_delivery_role,
             description="Lets CloudTrail deliver the governance trail to CloudWatch Logs",
-            assume_role_policy=render(trust_service("cloudtrail.amazonaws.com", names.account)),
-            permissions_boundary=names.boundary_policy_arn,
-        )
-        IamRolePolicy(
-            self,
-            "trail-logs-policy",
-            name="deliver-trail-to-logs",
-            role=role.name,
+            trust=render(trust_service("cloudtrail.amazonaws.com", names.account)),
+            boundary_arn=names.boundary_policy_arn,
+            policy_name="deliver-trail-to-logs",
             policy=render(trail_delivery_policy(log_group_arn)),
         )
-        Cloudtrail(
-            self,
-            "trail",
-            name=names.trail,
-            s3_bucket_name=names.audit_bucket,
-            s3_key_prefix=CLOUDTRAIL_PREFIX,
-            kms_key_id=keys["audit"],
-            is_multi_region_trail=True,
-            include_global_service_events=True,
-            enable_log_file_validation=True,
-            cloud_watch_logs_group_arn=f"{log_group.arn}:*",
-            cloud_watch_logs_role_arn=role.arn,
+        plain.add(
+            "aws_cloudtrail",
+            ("trail",),
+            {
+                "name": names.trail,
+                "s3_bucket_name": names.audit_bucket,
+                "s3_key_prefix": CLOUDTRAIL_PREFIX,
+                "kms_key_id": keys["audit"],
+                "is_multi_region_trail": True,
+                "include_global_service_events": True,
+                "enable_log_file_validation": True,
+                "cloud_watch_logs_group_arn": f"{log_group.ref('arn')}:*",
+                "cloud_watch_logs_role_arn": role.ref("arn"),
+            },
         )
         namespace = f"{names.org}/Governance"
         for alarm, (meaning, actions) in TAMPERING_ALARMS.items():
             metric = "".join(part.capitalize() for part in alarm.split("-"))
-            CloudwatchLogMetricFilter(
-                self,
-                f"{alarm}-filter",
-                name=f"{names.org}-{alarm}",
-                log_group_name=log_group.name,
-                pattern=cloudtrail_filter_pattern(actions),
-                metric_transformation=CloudwatchLogMetricFilterMetricTransformation(
-                    name=metric, namespace=namespace, value="1", default_value="0"
-                ),
+            plain.add(
+                "aws_cloudwatch_log_metric_filter",
+                (f"{alarm}-filter",),
+                {
+                    "name": f"{names.org}-{alarm}",
+                    "log_group_name": log_group.ref("name"),
+                    "pattern": cloudtrail_filter_pattern(actions),
+                    "metric_transformation": {"name": metric, "namespace": namespace, "value": "1", "default_value": "0"},
+                },
             )
-            alarm_on_first(
-                self,
-                f"{alarm}-alarm",
-                name=f"{names.org}-{alarm}",
-                description=meaning,
-                namespace=namespace,
-                metric=metric,
-                alarm_actions=[names.alerts_topic_arn],
+            plain.add(
+                "aws_cloudwatch_metric_alarm",
+                (f"{alarm}-alarm",),
+                first_occurrence_alarm(
+                    name=f"{names.org}-{alarm}",
+                    description=meaning,
+                    namespace=namespace,
+                    metric=metric,
+                    alarm_actions=[names.alerts_topic_arn],
+                ),
             )

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from cdktn import TerraformOutput
-from cdktn_provider_aws.sns_topic import SnsTopic
-from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
-from cdktn_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from iam.documents import render
@@ -18,6 +15,7 @@ from iam.resource_policies import (
 )
 from infra.constructs.encrypted_bucket import EncryptedBucket, ObjectLock, Retention
 from infra.constructs.managed_key import ManagedKey
+from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.model import GovernancePolicy
 from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, DRIFT_MONITOR, MODEL_DEPLOYER
@@ -26,18 +24,21 @@ from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, DRIFT_MONITOR, MODE
 class FoundationStack(GovernanceStack):
     def __init__(self, scope: Construct, stack_name: str, *, policy: GovernancePolicy, backend: BackendSettings) -> None:
         super().__init__(scope, stack_name, policy=policy, backend=backend)
-        names = self.names
         retention_days = policy.audit.retention_years * 365
+        with self.plain_resources() as plain:  # no binding object each: infra/plain_resources.py
+            self._build(plain, policy, retention_days)
 
+    def _build(self, plain: PlainResources, policy: GovernancePolicy, retention_days: int) -> None:
+        names = self.names
         self.keys = {
             "data": ManagedKey(
-                self, "data-key", names=names, purpose="data", description="ML lineage data, SageMaker job volumes and outputs"
+                plain, "data-key", names=names, purpose="data", description="ML lineage data, SageMaker job volumes and outputs"
             ),
             "audit": ManagedKey(
-                self, "audit-key", names=names, purpose="audit", description="Governance audit trail and CloudTrail logs"
+                plain, "audit-key", names=names, purpose="audit", description="Governance audit trail and CloudTrail logs"
             ),
             "ops": ManagedKey(
-                self,
+                plain,
                 "ops-key",
                 names=names,
                 purpose="ops",
@@ -47,7 +48,7 @@ class FoundationStack(GovernanceStack):
 
         lineage_name, audit_name = names.lineage_bucket, names.audit_bucket
         self.access_logs = EncryptedBucket(
-            self,
+            plain,
             "access-logs",
             names=names,
             purpose="access-logs",
@@ -57,7 +58,7 @@ class FoundationStack(GovernanceStack):
             extra_policy_statements=[access_log_delivery(names, [lineage_name, audit_name])],
         )
         self.lineage = EncryptedBucket(
-            self,
+            plain,
             "lineage",
             names=names,
             purpose="lineage",
@@ -78,7 +79,7 @@ class FoundationStack(GovernanceStack):
             depends_on=[self.access_logs.bucket],
         )
         self.audit = EncryptedBucket(
-            self,
+            plain,
             "audit",
             names=names,
             purpose="audit",
@@ -93,18 +94,20 @@ class FoundationStack(GovernanceStack):
             depends_on=[self.access_logs.bucket],
         )
 
-        self.alerts = SnsTopic(self, "alerts", name=names.alerts_topic, kms_master_key_id=self.keys["ops"].arn)
-        SnsTopicPolicy(
-            self,
-            "alerts-policy",
-            arn=self.alerts.arn,
-            policy=render(alerts_topic_policy(names)),
+        alerts = plain.add("aws_sns_topic", ("alerts",), {"name": names.alerts_topic, "kms_master_key_id": self.keys["ops"].arn})
+        self.alerts_arn = alerts.ref("arn")
+        plain.add(
+            "aws_sns_topic_policy", ("alerts-policy",), {"arn": self.alerts_arn, "policy": render(alerts_topic_policy(names))}
         )
         for i, email in enumerate(policy.notifications.emails):
-            SnsTopicSubscription(self, f"alerts-email-{i}", topic_arn=self.alerts.arn, protocol="email", endpoint=email)
+            plain.add(
+                "aws_sns_topic_subscription",
+                (f"alerts-email-{i}",),
+                {"topic_arn": self.alerts_arn, "protocol": "email", "endpoint": email},
+            )
 
         for purpose, key in self.keys.items():
             TerraformOutput(self, f"{purpose}-key-arn", value=key.arn)
         TerraformOutput(self, "lineage-bucket", value=self.lineage.name)
         TerraformOutput(self, "audit-bucket", value=self.audit.name)
-        TerraformOutput(self, "alerts-topic-arn", value=self.alerts.arn)
+        TerraformOutput(self, "alerts-topic-arn", value=self.alerts_arn)

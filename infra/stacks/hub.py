@@ -14,20 +14,6 @@ workload accounts' stacks (``infra.multi_account.deploy_waves``).
 from __future__ import annotations
 
 from cdktn import TerraformOutput
-from cdktn_provider_aws.cloudwatch_event_bus_policy import CloudwatchEventBusPolicy
-from cdktn_provider_aws.iam_role import IamRole
-from cdktn_provider_aws.iam_role_policy import IamRolePolicy
-from cdktn_provider_aws.s3_bucket import S3Bucket
-from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
-from cdktn_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
-from cdktn_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktn_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktn_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
 from iam.cross_account import (
@@ -42,6 +28,7 @@ from iam.cross_account import (
 )
 from iam.documents import render
 from iam.resource_policies import bucket_policy
+from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from infra.stacks.registry import add_model_package_group, group_description
 from lambdas.shared.clearance import CLEARED
@@ -139,56 +126,54 @@ class HubRegistryStack(HubStack):
                     readers=unique([*self.serving_roles(project), *self.deployers(project)]),
                 )
                 TerraformOutput(self, hub.artifact_key_output(project.name), value=key.ref("arn"))  # the pipelines' KmsKeyId
-        self._artifact_store(bucket_statements)
+            self._artifact_store(plain, bucket_statements)
 
-    def _artifact_store(self, statements: list[dict[str, object]]) -> None:
+    def _artifact_store(self, plain: PlainResources, statements: list[dict[str, object]]) -> None:
         """Private, versioned, bucket-owner-enforced; every upload names its project's key (the bucket policy)."""
         hub = self.hub
-        bucket = S3Bucket(self, "artifacts", bucket=hub.artifacts_bucket)
-        S3BucketOwnershipControls(
-            self,
-            "artifacts-ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        bucket = plain.add("aws_s3_bucket", ("artifacts",), {"bucket": hub.artifacts_bucket})
+        bucket_id = bucket.ref("id")
+        plain.add(
+            "aws_s3_bucket_ownership_controls",
+            ("artifacts-ownership",),
+            {"bucket": bucket_id, "rule": {"object_ownership": "BucketOwnerEnforced"}},
         )
-        block = S3BucketPublicAccessBlock(
-            self,
-            "artifacts-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
+        block = plain.add(
+            "aws_s3_bucket_public_access_block",
+            ("artifacts-public-access-block",),
+            {
+                "bucket": bucket_id,
+                "block_public_acls": True,
+                "block_public_policy": True,
+                "ignore_public_acls": True,
+                "restrict_public_buckets": True,
+            },
         )
-        S3BucketVersioningA(
-            self,
-            "artifacts-versioning",
-            bucket=bucket.id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        plain.add(
+            "aws_s3_bucket_versioning",
+            ("artifacts-versioning",),
+            {"bucket": bucket_id, "versioning_configuration": {"status": "Enabled"}},
         )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "artifacts-encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms"
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
+        plain.add(
+            "aws_s3_bucket_server_side_encryption_configuration",
+            ("artifacts-encryption",),
+            {
+                "bucket": bucket_id,
+                "rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms"}, "bucket_key_enabled": True}],
+            },
         )
         # writes reach the deployment guard (routing.model_artifact_writes): an approved artifact overwritten
-        S3BucketNotification(self, "artifacts-events", bucket=bucket.id, eventbridge=True)
-        S3BucketPolicy(
-            self,
-            "artifacts-policy",
-            bucket=bucket.id,
-            policy=render(bucket_policy(hub.bucket_arn(hub.artifacts_bucket), None, statements)),
-            depends_on=[block],
+        plain.add("aws_s3_bucket_notification", ("artifacts-events",), {"bucket": bucket_id, "eventbridge": True})
+        plain.add(
+            "aws_s3_bucket_policy",
+            ("artifacts-policy",),
+            {
+                "bucket": bucket_id,
+                "policy": render(bucket_policy(hub.bucket_arn(hub.artifacts_bucket), None, statements)),
+                "depends_on": [block.address],
+            },
         )
-        TerraformOutput(self, "artifacts-bucket", value=bucket.bucket)
+        TerraformOutput(self, "artifacts-bucket", value=bucket.ref("bucket"))
 
 
 class HubCrossAccountStack(HubStack):
@@ -196,41 +181,56 @@ class HubCrossAccountStack(HubStack):
         super().__init__(scope, stack_name, policy=policy, backend=backend)
         hub, accounts = self.hub, self.accounts
         workloads = [self.workload(account) for account in accounts.workload_accounts]
-        CloudwatchEventBusPolicy(
-            self,
-            "bus-policy",
-            event_bus_name="default",
-            policy=render(
-                hub_bus_policy(hub, [w.role_arn(w.event_forwarding_role) for w in workloads], accounts.organization_id)
-            ),
-        )
         keys = self.key_arns()
-        reader = IamRole(
-            self,
-            "clearance-reader",
-            name=hub.clearance_reader_role,
-            description="Assumed by the stages' deployers to read the approval gate's clearances and promotion records",
-            assume_role_policy=render(
-                trust_roles("AssumedByStageDeployers", [w.role_arn(w.deployer_role) for w in workloads], accounts.organization_id)
-            ),
-            permissions_boundary=hub.boundary_policy_arn,
-            max_session_duration=3600,
-        )
-        IamRolePolicy(
-            self,
-            "clearance-reader-policy",
-            name="read-clearances",
-            role=reader.name,
-            policy=render(clearance_reader_policy(hub.idempotency_table_arn, keys["ops"], (CLEARED, PROMOTED), hub.region)),
-        )
-        for spec in HANDLERS:
-            if spec.region_bound:
-                continue  # the deployer runs in each workload account itself
-            IamRolePolicy(
-                self,
-                f"{spec.name}-act-in-workload-accounts",
-                name="act-in-workload-accounts",
-                role=hub.handler_role(spec.name),
-                policy=render(assume_workload_roles_policy([w.role_arn(w.handler_role(spec.name)) for w in workloads])),
+        with self.plain_resources() as plain:  # no binding object each (infra/plain_resources.py)
+            plain.add(
+                "aws_cloudwatch_event_bus_policy",
+                ("bus-policy",),
+                {
+                    "event_bus_name": "default",
+                    "policy": render(
+                        hub_bus_policy(hub, [w.role_arn(w.event_forwarding_role) for w in workloads], accounts.organization_id)
+                    ),
+                },
             )
-        TerraformOutput(self, "clearance-reader-arn", value=reader.arn)
+            reader = plain.add(
+                "aws_iam_role",
+                ("clearance-reader",),
+                {
+                    "name": hub.clearance_reader_role,
+                    "description": "Assumed by the stages' deployers to read the approval gate's clearances and promotion records",
+                    "assume_role_policy": render(
+                        trust_roles(
+                            "AssumedByStageDeployers", [w.role_arn(w.deployer_role) for w in workloads], accounts.organization_id
+                        )
+                    ),
+                    "permissions_boundary": hub.boundary_policy_arn,
+                    "max_session_duration": 3600,
+                },
+            )
+            plain.add(
+                "aws_iam_role_policy",
+                ("clearance-reader-policy",),
+                {
+                    "name": "read-clearances",
+                    "role": reader.ref("name"),
+                    "policy": render(
+                        clearance_reader_policy(hub.idempotency_table_arn, keys["ops"], (CLEARED, PROMOTED), hub.region)
+                    ),
+                },
+            )
+            for spec in HANDLERS:
+                if spec.region_bound:
+                    continue  # the deployer runs in each workload account itself
+                plain.add(
+                    "aws_iam_role_policy",
+                    (f"{spec.name}-act-in-workload-accounts",),
+                    {
+                        "name": "act-in-workload-accounts",
+                        "role": hub.handler_role(spec.name),
+                        "policy": render(
+                            assume_workload_roles_policy([w.role_arn(w.handler_role(spec.name)) for w in workloads])
+                        ),
+                    },
+                )
+        TerraformOutput(self, "clearance-reader-arn", value=reader.ref("arn"))

@@ -8,10 +8,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from constructs import Construct
 
 from infra.constructs.drift_schedule import DriftScheduler
-from infra.constructs.monitored_endpoint import MonitoredEndpointConstruct
 from infra.sagemaker_images import model_monitor_image
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.errors import PolicyError, PolicyIssue
@@ -43,22 +44,26 @@ class MonitoringStack(GovernanceStack):
                 ]
             )
         keys = self.key_arns() if model_monitor or drift_job else {}
-        self.endpoints = [
-            MonitoredEndpointConstruct(
-                self,
-                f"endpoint-{endpoint.name}",
-                names=names,
-                project=project,
-                endpoint=endpoint,
-                image_uri=image or "",
-                data_key_arn=keys.get("data", ""),
-                alerts_topic_arn=names.alerts_topic_arn,
-                tags=policy.project_tags(project),
-            )
-            for project, endpoint in model_monitor
-        ]
+        self.endpoints: list[Any] = []
+        if model_monitor:  # bindings (Model Monitor's nested blocks run four deep), imported only when an endpoint uses it
+            from infra.constructs.monitored_endpoint import MonitoredEndpointConstruct
+
+            self.endpoints = [
+                MonitoredEndpointConstruct(
+                    self,
+                    f"endpoint-{endpoint.name}",
+                    names=names,
+                    project=project,
+                    endpoint=endpoint,
+                    image_uri=image or "",
+                    data_key_arn=keys.get("data", ""),
+                    alerts_topic_arn=names.alerts_topic_arn,
+                    tags=policy.project_tags(project),
+                )
+                for project, endpoint in model_monitor
+            ]
         if drift_job:
-            scheduler = DriftScheduler(self, "drift-scheduler", names=names, ops_key_arn=keys["ops"])
-            with self.plain_resources() as plain:  # per endpoint: no binding object each (infra/plain_resources.py)
+            with self.plain_resources() as plain:  # no binding object each (infra/plain_resources.py)
+                scheduler = DriftScheduler(plain, "drift-scheduler", names=names, ops_key_arn=keys["ops"])
                 for target in drift_job:
                     scheduler.schedule(plain, target.project, target.endpoint)

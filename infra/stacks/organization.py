@@ -8,12 +8,12 @@ Organizations policies. ``iam.organizations`` builds the statements and packs th
 from __future__ import annotations
 
 from cdktn import TerraformOutput
-from cdktn_provider_aws.organizations_policy import OrganizationsPolicy
-from cdktn_provider_aws.organizations_policy_attachment import OrganizationsPolicyAttachment
 from constructs import Construct
 
+from iam.documents import Document
 from iam.organizations import minified, service_control_policies
 from infra.constructs.account_provider import PARTITION
+from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.table import HANDLERS
 from policies.model import GovernancePolicy
@@ -30,22 +30,33 @@ class OrganizationStack(GovernanceStack):
             [spec.name for spec in HANDLERS if not spec.region_bound],
             partition=PARTITION,
         )
-        self.policies: list[OrganizationsPolicy] = []
+        with self.plain_resources() as plain:  # no binding object each (infra/plain_resources.py)
+            self._guardrails(plain, documents)
+
+    def _guardrails(self, plain: PlainResources, documents: list[Document]) -> None:
+        """Each SCP, attached to every target OU."""
+        policy, accounts = self.policy, self.policy.accounts
+        assert accounts is not None
         for index, doc in enumerate(documents, start=1):
             content = minified(doc)
             assert "${" not in content, "an SCP must not hold Terraform interpolations or IAM policy variables"
-            scp = OrganizationsPolicy(
-                self,
-                f"guardrails-{index}",
-                name=self.names.guardrail_policy(index),
-                description=(
-                    f"ML governance guardrails {index}/{len(documents)} (policy {policy.version}): allowed Regions, "
-                    "enforcement only changed by the deployment role"
-                ),
-                type="SERVICE_CONTROL_POLICY",
-                content=content,
+            scp = plain.add(
+                "aws_organizations_policy",
+                (f"guardrails-{index}",),
+                {
+                    "name": self.names.guardrail_policy(index),
+                    "description": (
+                        f"ML governance guardrails {index}/{len(documents)} (policy {policy.version}): allowed Regions, "
+                        "enforcement only changed by the deployment role"
+                    ),
+                    "type": "SERVICE_CONTROL_POLICY",
+                    "content": content,
+                },
             )
             for target in accounts.scp_targets:
-                OrganizationsPolicyAttachment(self, f"guardrails-{index}-{target}", policy_id=scp.id, target_id=target)
-            TerraformOutput(self, f"guardrails-{index}-id", value=scp.id)
-            self.policies.append(scp)
+                plain.add(
+                    "aws_organizations_policy_attachment",
+                    (f"guardrails-{index}-{target}",),
+                    {"policy_id": scp.ref("id"), "target_id": target},
+                )
+            TerraformOutput(self, f"guardrails-{index}-id", value=scp.ref("id"))

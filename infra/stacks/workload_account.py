@@ -13,21 +13,20 @@
 
 from __future__ import annotations
 
-from cdktn import Fn, TerraformOutput
-from cdktn_provider_aws.iam_role import IamRole
-from cdktn_provider_aws.iam_role_policy import IamRolePolicy
-from cdktn_provider_aws.lambda_layer_version import LambdaLayerVersion
+from cdktn import TerraformOutput
 from constructs import Construct
 
 from iam.cross_account import forward_to_hub_policy, stage_deployer_policy, stage_pipeline_policy, workload_enforcement_trust
 from iam.documents import render
 from iam.roles import grant_arns, handler_role_policy
 from iam.trust import trust_service
+from infra.constructs.dependency_layer import dependency_layer
 from infra.constructs.event_forwarding import forward_region, region_provider
 from infra.constructs.governed_function import GovernedFunction
+from infra.constructs.role import role_with_policy
 from infra.constructs.staged_asset import staged_asset
-from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, stage_code, stage_dependencies
-from infra.plain_resources import PlainResources
+from infra.lambda_packaging import stage_code, stage_dependencies
+from infra.plain_resources import PlainResource, PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.shared.settings import handler_environment
 from lambdas.table import HANDLERS, HandlerSpec, handler_spec
@@ -64,8 +63,8 @@ class WorkloadAccountStack(GovernanceStack):
         entry = set(accounts.entry_stages)
         with self.plain_resources() as plain:  # per Region and per project: no binding object each (infra/plain_resources.py)
             self._forward_to_hub(policy, plain)
-            self._enforcement_roles(keys)
-            self._deployer(policy, keys)
+            self._enforcement_roles(plain, keys)
+            self._deployer(plain, policy, keys)
             for project in self.projects:
                 registers = bool(entry & set(self.stages) & set(accounts.stages_of(project.name)))
                 plain.add(
@@ -80,19 +79,19 @@ class WorkloadAccountStack(GovernanceStack):
 
     def _forward_to_hub(self, policy: GovernancePolicy, plain: PlainResources) -> None:
         local, hub = self.local, self.hub
-        role = IamRole(
-            self,
-            "event-forwarding-role",
+        role = role_with_policy(
+            plain,
+            ("event-forwarding-role",),
+            ("event-forwarding-policy",),
             name=local.event_forwarding_role,
             description="Lets EventBridge in every watched Region forward SageMaker events to the governance hub's bus",
-            assume_role_policy=render(trust_service("events.amazonaws.com", self.account)),
-            permissions_boundary=local.boundary_policy_arn,
+            trust=render(trust_service("events.amazonaws.com", self.account)),
+            boundary_arn=local.boundary_policy_arn,
+            policy_name="forward-to-hub-bus",
+            policy=render(forward_to_hub_policy(hub)),
         )
-        IamRolePolicy(
-            self, "event-forwarding-policy", name="forward-to-hub-bus", role=role.name, policy=render(forward_to_hub_policy(hub))
-        )
-        tags = {**policy.standard_tags(), STACK_TAG_KEY: self.node.id}
-        role_arn = role.arn  # read once: each jsii attribute read is a round trip to the Node kernel
+        tags = {**policy.standard_tags(), STACK_TAG_KEY: self.stack_name}
+        role_arn = role.ref("arn")
         for region in policy.regions.watched:
             forward_region(
                 plain,
@@ -105,10 +104,10 @@ class WorkloadAccountStack(GovernanceStack):
                 target_id="governance-hub-bus",
             )
 
-    def _enforcement_roles(self, keys: dict[str, str]) -> None:
+    def _enforcement_roles(self, plain: PlainResources, keys: dict[str, str]) -> None:
         local, accounts = self.local, self.policy.accounts
         assert accounts is not None
-        self.enforcement_roles: dict[str, IamRole] = {}
+        self.enforcement_roles: dict[str, PlainResource] = {}
         for spec in HANDLERS:
             if spec.region_bound:
                 continue
@@ -119,59 +118,62 @@ class WorkloadAccountStack(GovernanceStack):
                 log_group_arn=local.handler_log_group_arn(spec.name),
                 idempotency_table_arn=local.idempotency_table_arn,
             )
-            role = IamRole(
-                self,
-                f"enforcement-{spec.name}",
-                name=local.handler_role(spec.name),
-                description=f"Assumed by the governance hub's {spec.name} to act in this account",
-                assume_role_policy=render(workload_enforcement_trust(self.hub, spec.name, accounts.organization_id)),
-                permissions_boundary=local.enforcement_boundary_policy_arn,
-                max_session_duration=3600,
+            role = plain.add(
+                "aws_iam_role",
+                (f"enforcement-{spec.name}",),
+                {
+                    "name": local.handler_role(spec.name),
+                    "description": f"Assumed by the governance hub's {spec.name} to act in this account",
+                    "assume_role_policy": render(workload_enforcement_trust(self.hub, spec.name, accounts.organization_id)),
+                    "permissions_boundary": local.enforcement_boundary_policy_arn,
+                    "max_session_duration": 3600,
+                },
             )
             grants = acting_grants(spec)
             if grants:
-                IamRolePolicy(
-                    self,
-                    f"enforcement-{spec.name}-policy",
-                    name=f"{spec.name}-in-workload-account",
-                    role=role.name,
-                    policy=render(handler_role_policy(grants, arns)),
+                plain.add(
+                    "aws_iam_role_policy",
+                    (f"enforcement-{spec.name}-policy",),
+                    {
+                        "name": f"{spec.name}-in-workload-account",
+                        "role": role.ref("name"),
+                        "policy": render(handler_role_policy(grants, arns)),
+                    },
                 )
             self.enforcement_roles[spec.name] = role
 
-    def _deployer(self, policy: GovernancePolicy, keys: dict[str, str]) -> None:
+    def _deployer(self, plain: PlainResources, policy: GovernancePolicy, keys: dict[str, str]) -> None:
         local = self.local
         spec = handler_spec(MODEL_DEPLOYER)
-        layer_code = staged_asset(self, "dependencies", stage_dependencies())
-        layer = LambdaLayerVersion(
+        layer = dependency_layer(
             self,
-            "dependencies-layer",
+            plain,
+            "dependencies",
+            staged=stage_dependencies(),
             layer_name=f"{local.org}-governance-dependencies",
             description="aws-lambda-powertools, pydantic and the X-Ray SDK, at the versions in uv.lock",
-            filename=layer_code.path,
-            source_code_hash=Fn.filebase64sha256(layer_code.path),
-            compatible_runtimes=[LAMBDA_RUNTIME],
-            compatible_architectures=[LAMBDA_ARCHITECTURE],
         )
         code = staged_asset(self, "handler-code", stage_code(policy))
         self.deployer = GovernedFunction(
-            self,
+            plain,
             spec.name,
             names=local,
             spec=spec,
             code=code,
-            layer_arns=[layer.arn],
+            layer_arns=[layer.ref("arn")],
             pattern=None,
             keys=keys,
             boundary_arn=local.boundary_policy_arn,
             environment=handler_environment(local, spec.name),
             reserved_concurrency=RESERVED_CONCURRENCY,
         )
-        IamRolePolicy(
-            self,
-            "deployer-hub",
-            name="hub-registry-and-clearances",
-            role=self.deployer.role.name,
-            policy=render(stage_deployer_policy(self.hub, self.projects)),
+        plain.add(
+            "aws_iam_role_policy",
+            ("deployer-hub",),
+            {
+                "name": "hub-registry-and-clearances",
+                "role": self.deployer.role.ref("name"),
+                "policy": render(stage_deployer_policy(self.hub, self.projects)),
+            },
         )
-        TerraformOutput(self, "deployer-function", value=self.deployer.function.arn)
+        TerraformOutput(self, "deployer-function", value=self.deployer.function.ref("arn"))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -15,7 +14,6 @@ from unittest import mock
 import pytest
 
 import infra.node  # noqa: F401  (the bundled Node.js, before cdktn starts jsii)
-from infra.multi_account import account_policy
 from infra.plain_resources import PlainResources, logical_id
 from infra.stack_order import layout
 from policies.loader import load_policy
@@ -46,10 +44,56 @@ NESTED_BLOCKS: dict[tuple[str, str], tuple[str, str, dict[str, str]]] = {
         {"retry_policy": "SchedulerScheduleTargetRetryPolicy", "dead_letter_config": "SchedulerScheduleTargetDeadLetterConfig"},
     ),
     ("aws_cloudwatch_event_target", "retry_policy"): ("cloudwatch_event_target", "CloudwatchEventTargetRetryPolicy", {}),
+    ("aws_cloudwatch_event_target", "dead_letter_config"): (
+        "cloudwatch_event_target",
+        "CloudwatchEventTargetDeadLetterConfig",
+        {},
+    ),
+    ("aws_lambda_function", "tracing_config"): ("lambda_function", "LambdaFunctionTracingConfig", {}),
+    ("aws_lambda_function", "dead_letter_config"): ("lambda_function", "LambdaFunctionDeadLetterConfig", {}),
+    ("aws_lambda_function", "environment"): ("lambda_function", "LambdaFunctionEnvironment", {}),
+    ("aws_dynamodb_table", "attribute"): ("dynamodb_table", "DynamodbTableAttribute", {}),
+    ("aws_dynamodb_table", "ttl"): ("dynamodb_table", "DynamodbTableTtl", {}),
+    ("aws_dynamodb_table", "server_side_encryption"): ("dynamodb_table", "DynamodbTableServerSideEncryption", {}),
+    ("aws_dynamodb_table", "point_in_time_recovery"): ("dynamodb_table", "DynamodbTablePointInTimeRecovery", {}),
+    ("aws_cloudwatch_log_metric_filter", "metric_transformation"): (
+        "cloudwatch_log_metric_filter",
+        "CloudwatchLogMetricFilterMetricTransformation",
+        {},
+    ),
+    ("aws_s3_bucket_ownership_controls", "rule"): ("s3_bucket_ownership_controls", "S3BucketOwnershipControlsRule", {}),
+    ("aws_s3_bucket_versioning", "versioning_configuration"): (
+        "s3_bucket_versioning",
+        "S3BucketVersioningVersioningConfiguration",
+        {},
+    ),
+    ("aws_s3_bucket_server_side_encryption_configuration", "rule"): (
+        "s3_bucket_server_side_encryption_configuration",
+        "S3BucketServerSideEncryptionConfigurationRuleA",
+        {
+            "apply_server_side_encryption_by_default": "S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA"
+        },
+    ),
+    ("aws_s3_bucket_object_lock_configuration", "rule"): (
+        "s3_bucket_object_lock_configuration",
+        "S3BucketObjectLockConfigurationRuleA",
+        {"default_retention": "S3BucketObjectLockConfigurationRuleDefaultRetentionA"},
+    ),
+    ("aws_s3_bucket_lifecycle_configuration", "rule"): (
+        "s3_bucket_lifecycle_configuration",
+        "S3BucketLifecycleConfigurationRule",
+        {
+            "filter": "S3BucketLifecycleConfigurationRuleFilter",
+            "abort_incomplete_multipart_upload": "S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload",
+            "noncurrent_version_expiration": "S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration",
+            "transition": "S3BucketLifecycleConfigurationRuleTransition",
+            "expiration": "S3BucketLifecycleConfigurationRuleExpiration",
+        },
+    ),
     ("provider", "default_tags"): ("provider", "AwsProviderDefaultTags", {}),
     ("provider", "assume_role"): ("provider", "AwsProviderAssumeRole", {}),
 }
-MAPS = {"tags"}  # arguments that are maps of strings, not blocks
+MAPS = {"tags", "dimensions"}  # arguments that are maps of strings, not blocks
 
 
 def binding_arguments(kind: str, body: dict[str, Any], providers: dict[str, Any]) -> dict[str, Any]:
@@ -60,11 +104,17 @@ def binding_arguments(kind: str, body: dict[str, Any], providers: dict[str, Any]
         assert (kind, key) in NESTED_BLOCKS, f"{kind}.{key}: add its struct to NESTED_BLOCKS"
         module_name, class_name, inner = NESTED_BLOCKS[(kind, key)]
         module = importlib.import_module(f"cdktn_provider_aws.{module_name}")
-        return getattr(module, class_name)(**{k: getattr(module, inner[k])(**v) if k in inner else v for k, v in value.items()})
+
+        def nested(k: str, v: Any) -> Any:
+            if k not in inner:
+                return v
+            return [getattr(module, inner[k])(**item) for item in v] if isinstance(v, list) else getattr(module, inner[k])(**v)
+
+        return getattr(module, class_name)(**{k: nested(k, v) for k, v in value.items()})
 
     arguments: dict[str, Any] = {}
     for key, value in body.items():
-        if key == "//":
+        if key in ("//", "depends_on"):  # depends_on: a meta-argument, compared as written (``plain_blocks_and_bindings``)
             continue
         if key == "provider":
             arguments[key] = providers[value]
@@ -153,6 +203,7 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
 
     reference = App(outdir=str(outdir / "bindings"))
     synthesized: dict[str, Any] = {}
+    depends_on: dict[str, list[str]] = {}  # as written; the bindings take objects, not addresses
     for stack_name, stack in stacks.items():
         if not stack.plain.blocks:
             continue
@@ -166,10 +217,10 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
             )
         for resource_type, named in stack.plain.blocks.items():
             module_name = resource_type.removeprefix("aws_")
-            binding = getattr(
-                importlib.import_module(f"cdktn_provider_aws.{module_name}"),
-                "".join(part.capitalize() for part in module_name.split("_")),
-            )
+            module = importlib.import_module(f"cdktn_provider_aws.{module_name}")
+            class_name = "".join(part.capitalize() for part in module_name.split("_"))
+            # a resource class the provider's other names clash with takes an "A" (S3BucketVersioningA)
+            binding = getattr(module, class_name, None) or getattr(module, f"{class_name}A")
             for name, block in named.items():
                 body = blueprint[f"{stack_name}:{resource_type}.{name}"]  # the block, its tokens resolved
                 assert set(body) == set(block), f"{stack_name}: {resource_type}.{name} has more than its block"
@@ -179,50 +230,51 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
                     scope = scope.node.try_find_child(component) or Construct(scope, component)  # type: ignore[assignment]
                 binding(scope, construct_id, **binding_arguments(resource_type, body, providers))
                 synthesized[f"{stack_name}:{resource_type}.{name}"] = body
+                for address in body.get("depends_on", []):
+                    assert f"{stack_name}:{address}" in blueprint, f"{stack_name}: {resource_type}.{name} depends on {address}"
+                    depends_on[f"{stack_name}:{resource_type}.{name}"] = body["depends_on"]
     reference.synth()
     shared = set(synthesized) & set(of_bindings)
     assert not shared, f"plain blocks at a binding's address: {sorted(shared)[:5]}"
     assert set(blueprint) == set(of_bindings) | set(synthesized)
     rendered = {address: body for address, body in addresses(outdir / "bindings").items() if address in synthesized}
+    for address, dependencies in depends_on.items():
+        rendered[address] = rendered[address] | {"depends_on": dependencies}
     return synthesized, rendered
 
 
 def test_plain_blocks_synthesize_as_the_bindings_would(policy: GovernancePolicy, tmp_path: Path) -> None:
-    """Every plain block of the shipped policy's stacks is in the stack's JSON as written (no binding merged into
-    it), and the binding of its type, given the same arguments at the same path, renders the same block."""
+    """Every resource of the shipped policy's stacks is a plain block, in the stack's JSON as written (no binding
+    merged into it), and the binding of its type, given the same arguments at the same path, renders the same block."""
     synthesized, rendered = plain_blocks_and_bindings(policy, tmp_path)
-    endpoints = sum(len(project.endpoints) for project in policy.projects)  # each a drift-job schedule
-    regions = len(policy.regions.forwarded)  # a provider configuration, two rules and two targets each
-    assert len(synthesized) == 6 * len(policy.projects) + endpoints + 5 * regions
-    assert {address.split(":")[0] for address in synthesized} == {"identity", "model-registry", "monitoring", "enforcement"}
+    assert set(synthesized) == set(addresses(tmp_path / "blueprint"))  # every resource, every other Region's provider
+    assert len([address for address in synthesized if ":provider." in address]) == len(policy.regions.forwarded)
+    assert {address.split(":")[0] for address in synthesized} == {
+        "foundation",
+        "identity",
+        "audit-trail",
+        "model-registry",
+        "monitoring",
+        "enforcement",
+    }
     assert rendered == synthesized
 
 
 def test_the_multi_account_stacks_plain_blocks_too(tmp_path: Path) -> None:
-    """The hub's registry (group, its policy, the artifact key and alias per project), the workload accounts'
-    per-project hub grants and forwarding, the identity stacks' project roles, as the bindings render them."""
+    """Every resource of the multi-account example's stacks (the organization's SCPs, the hub's registry, artifact
+    store and cross-account grants, the workload accounts' forwarding, enforcement roles and deployer) is a plain
+    block, as the bindings render it; so are the other Regions' provider configurations."""
     policy = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")
     synthesized, rendered = plain_blocks_and_bindings(policy, tmp_path)
-    watched, forwarded = len(policy.regions.watched), len(policy.regions.forwarded)
-    expected = {}
-    for plan in layout(policy):
-        if plan.kind == "organization":  # the management account: no project, no Region forwarding
-            continue
-        projects = len(account_policy(policy, plan.account).projects)
-        expected[plan.name] = {
-            "hub-registry": 4 * projects,
-            "hub-enforcement": 5 * forwarded,  # a provider configuration, two rules and two targets per other Region
-            "hub-identity": 4 * projects,
-            "spoke-identity": 4 * projects,
-            "spoke-workload": projects + 4 * watched + forwarded,  # the home Region's rules use the default provider
-        }.get(plan.kind, 0)
-    counted = Counter(address.split(":")[0] for address in synthesized)
-    assert counted == +Counter(expected)
+    assert set(synthesized) == set(addresses(tmp_path / "blueprint"))
+    assert {plan.name for plan in layout(policy)} == {address.split(":")[0] for address in synthesized}
     kinds = {address.split(".")[0] for address in synthesized}
     assert {
+        "organization:aws_organizations_policy_attachment",
         "hub-registry:aws_kms_key",
-        "hub-registry:aws_kms_alias",
-        "spoke-prod-workload:aws_iam_role_policy",
+        "hub-registry:aws_s3_bucket_policy",
+        "hub-cross-account:aws_cloudwatch_event_bus_policy",
+        "spoke-prod-workload:aws_lambda_function",
         "spoke-prod-workload:provider",  # each assuming the deployment role in its account
         "hub-enforcement:aws_cloudwatch_event_rule",
     } <= kinds
