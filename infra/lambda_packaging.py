@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib.util import MAGIC_NUMBER
@@ -115,13 +114,20 @@ def compile_for_lambda(staged: Path, lambda_path: str) -> None:
         raise PackagingError(f"compiling {staged} for the Lambda runtime failed:\n{(result.stdout + result.stderr).strip()}")
 
 
-def _shipped(pyc: Path) -> bool:
+def _shipped(pyc: os.DirEntry[str]) -> bool:
+    """Whether ``pyc`` is bytecode the staging wrote: every file it writes has STABLE_MTIME (read without opening
+    the file: a synth checks the layers' thousand files); any other is kept only if it is this version's
+    unchecked-hash bytecode, as the staging writes it."""
+    if not ships_bytecode():
+        return False
     try:
-        with pyc.open("rb") as file:
+        if pyc.stat(follow_symlinks=False).st_mtime == STABLE_MTIME:
+            return True
+        with open(pyc.path, "rb") as file:
             header = file.read(8)
     except OSError:
         return False
-    return ships_bytecode() and header[:4] == MAGIC_NUMBER and int.from_bytes(header[4:8], "little") == UNCHECKED_HASH
+    return header[:4] == MAGIC_NUMBER and int.from_bytes(header[4:8], "little") == UNCHECKED_HASH
 
 
 def _as_staged(staged: Path) -> Path:
@@ -130,10 +136,11 @@ def _as_staged(staged: Path) -> Path:
     for root, dirs, _ in os.walk(staged):
         if "__pycache__" in dirs:
             cache = Path(root, "__pycache__")
-            for pyc in cache.iterdir():
-                if not _shipped(pyc):
-                    pyc.unlink(missing_ok=True)
-            if not any(cache.iterdir()):
+            with os.scandir(cache) as listing:
+                for pyc in listing:
+                    if not _shipped(pyc):
+                        Path(pyc.path).unlink(missing_ok=True)
+            if next(cache.iterdir(), None) is None:
                 cache.rmdir()
             dirs.remove("__pycache__")
     return staged
@@ -187,6 +194,8 @@ def _lock_versions(lockfile: Path) -> dict[str, str]:
         return found
     except (OSError, ValueError):
         pass
+    import tomllib  # only when the lock changed: importing it is about 10 ms of a synth
+
     lock = tomllib.loads(raw.decode())
     versions = {p["name"]: p["version"] for p in lock["package"]}
     cached.parent.mkdir(parents=True, exist_ok=True)

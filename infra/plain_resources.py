@@ -96,22 +96,40 @@ class PlainResources:
         self._stack, self._stack_id = stack, stack_id
         self._merged_after_synth = merged_after_synth  # by ``merge_into_synthesized``, not through the kernel
         self._blocks: dict[str, dict[str, dict[str, Any]]] = {}
+        self._data: dict[str, dict[str, dict[str, Any]]] = {}  # data sources, as the stack's JSON holds them
         self._providers: dict[str, list[dict[str, Any]]] = {}
-        self._unwritten: set[str] = set()  # "resource", "provider": what changed since the last write
+        self._unwritten: set[str] = set()  # "resource", "data", "provider": what changed since the last write
         self._tokened: set[str] = set()  # the strings that hold a string token, resolved when the blocks are merged
         self._provider_settings: dict[str, dict[str, Any]] = {}  # set on every configuration, later ones too
 
     def add(self, resource_type: str, path: tuple[str, ...], arguments: Mapping[str, Any]) -> PlainResource:
         """Add ``resource_type`` at construct ``path`` below the stack; ``arguments`` as the provider's schema names
         them (what the binding's keyword arguments render to), nested blocks as dicts, None left out."""
-        name = logical_id(path)
-        named = self._blocks.setdefault(resource_type, {})
-        if name in named:
-            raise ValueError(f"{self._stack_id}: {resource_type}.{name} is added twice ({'/'.join(path)})")
-        metadata = {"metadata": {"path": "/".join((self._stack_id, *path)), "uniqueId": name}}
-        named[name] = {"//": metadata, **self._json_arguments(arguments, f"{self._stack_id}: {resource_type}.{name}")}
-        self._unwritten.add("resource")
+        name = self._add(self._blocks, "resource", resource_type, path, arguments)
         return PlainResource(resource_type, name)
+
+    def add_data(self, data_type: str, path: tuple[str, ...], arguments: Mapping[str, Any]) -> PlainResource:
+        """Add the data source ``data_type`` at construct ``path``, as ``add`` adds a resource; its ``ref`` reads it."""
+        name = self._add(self._data, "data", data_type, path, arguments)
+        return PlainResource(f"data.{data_type}", name)
+
+    def _add(
+        self,
+        section: dict[str, dict[str, dict[str, Any]]],
+        kind: str,
+        block_type: str,
+        path: tuple[str, ...],
+        arguments: Mapping[str, Any],
+    ) -> str:
+        name = logical_id(path)
+        named = section.setdefault(block_type, {})
+        address = f"{'data.' if kind == 'data' else ''}{block_type}.{name}"
+        if name in named:
+            raise ValueError(f"{self._stack_id}: {address} is added twice ({'/'.join(path)})")
+        metadata = {"metadata": {"path": "/".join((self._stack_id, *path)), "uniqueId": name}}
+        named[name] = {"//": metadata, **self._json_arguments(arguments, f"{self._stack_id}: {address}")}
+        self._unwritten.add(kind)
+        return name
 
     def add_provider(self, provider: str, alias: str, arguments: Mapping[str, Any]) -> str:
         """Another configuration of ``provider`` (the stack's binding configures its default); returns the name a
@@ -139,7 +157,7 @@ class PlainResources:
     @property
     def has_blocks(self) -> bool:
         """Whether there is anything to write: a resource or a provider configuration."""
-        return bool(self._blocks or self._providers)
+        return bool(self._blocks or self._data or self._providers)
 
     @property
     def providers(self) -> Mapping[str, list[dict[str, Any]]]:
@@ -151,6 +169,11 @@ class PlainResources:
         """Type, then logical id, then the block as the stack's JSON holds it (read by the equivalence test)."""
         return self._blocks
 
+    @property
+    def data_blocks(self) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
+        """The data sources, as ``blocks`` holds the resources."""
+        return self._data
+
     def write(self) -> None:
         """Hand what changed since the last write to the kernel, replacing what that write handed it (a list in an
         override is appended to the bindings' list, so the providers' configurations follow the default's); nothing
@@ -158,6 +181,8 @@ class PlainResources:
         if not self._merged_after_synth:
             if "resource" in self._unwritten:
                 self._stack.add_override("resource", self._blocks)
+            if "data" in self._unwritten:
+                self._stack.add_override("data", self._data)
             if "provider" in self._unwritten:
                 self._stack.add_override("provider", self._providers)
         self._unwritten.clear()
@@ -172,12 +197,13 @@ class PlainResources:
             stack_json = orjson.loads(synthesized.read_bytes())
         except orjson.JSONDecodeError as exc:
             raise RuntimeError(f"{synthesized} is not JSON ({exc}): {_JSON_ONLY}") from exc
-        resources = stack_json.setdefault("resource", {})
-        for resource_type, named in self._blocks.items():
-            existing = resources.setdefault(resource_type, {})
-            if taken := sorted(set(named) & set(existing)):
-                raise ValueError(f"{self._stack_id}: {resource_type}.{taken[0]} is both a binding and a plain block")
-            existing.update(named)
+        for section, prefix, blocks in (("resource", "", self._blocks), ("data", "data.", self._data)):
+            for block_type, named in blocks.items():
+                existing = stack_json.setdefault(section, {}).setdefault(block_type, {})
+                if taken := sorted(set(named) & set(existing)):
+                    raise ValueError(f"{self._stack_id}: {prefix}{block_type}.{taken[0]} is both a binding and a plain block")
+                existing.update(named)
+        resources = stack_json.get("resource", {})
         for provider, configurations in self._providers.items():
             stack_json.setdefault("provider", {}).setdefault(provider, []).extend(configurations)
         text = orjson.dumps(stack_json, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cdktn import Fn
 from constructs import Construct
 
-from infra.constructs.staged_asset import staged_asset
+from infra.constructs.staged_asset import lambda_archive
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
 from infra.plain_resources import PlainResource, PlainResources
 
@@ -19,7 +18,7 @@ def dependency_layer(
 ) -> PlainResource:
     """The layer ``<construct_id>-layer`` (a plain resource) from the archive of ``staged`` (asset ``<construct_id>``
     in ``scope``)."""
-    code = staged_asset(scope, construct_id, staged)
+    code = lambda_archive(scope, construct_id, staged)
     return plain.add(
         "aws_lambda_layer_version",
         (f"{construct_id}-layer",),
@@ -27,7 +26,7 @@ def dependency_layer(
             "layer_name": layer_name,
             "description": description,
             "filename": code.path,
-            "source_code_hash": Fn.filebase64sha256(code.path),
+            "source_code_hash": code.source_code_hash,
             "compatible_runtimes": [LAMBDA_RUNTIME],
             "compatible_architectures": [LAMBDA_ARCHITECTURE],
         },

@@ -7,14 +7,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktn import Fn, TerraformAsset
-
 from iam.documents import render
 from iam.resource_policies import dead_letter_queue_policy
 from iam.roles import grant_arns, handler_role_policy
 from iam.trust import trust_service
 from infra.constructs.alarms import first_occurrence_alarm
 from infra.constructs.role import role_with_policy
+from infra.constructs.staged_asset import LambdaArchive
 from infra.lambda_packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME
 from infra.plain_resources import PlainResource, PlainResources
 from lambdas.table import HandlerSpec
@@ -39,7 +38,7 @@ class GovernedFunction:
         *,
         names: Names,
         spec: HandlerSpec,
-        code: TerraformAsset,
+        code: LambdaArchive,
         layer_arns: Sequence[str],
         pattern: Mapping[str, Any] | None,
         schedule: str | None = None,
@@ -132,7 +131,7 @@ class GovernedFunction:
     def _function(
         self,
         *,
-        code: TerraformAsset,
+        code: LambdaArchive,
         layer_arns: Sequence[str],
         ops_key_arn: str,
         environment: Mapping[str, str],
@@ -151,7 +150,7 @@ class GovernedFunction:
                 "architectures": [LAMBDA_ARCHITECTURE],
                 "handler": spec.entrypoint,
                 "filename": code.path,
-                "source_code_hash": Fn.filebase64sha256(code.path),
+                "source_code_hash": code.source_code_hash,
                 "layers": list(layer_arns),
                 "memory_size": spec.memory_mb,
                 "timeout": spec.timeout_seconds,

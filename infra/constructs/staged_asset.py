@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdktn import App, AssetType, TerraformAsset, TerraformStack
+from cdktn import App, AssetType, Fn, TerraformAsset, TerraformStack
 from constructs import Construct
 
 from infra.lambda_packaging import BUILD
@@ -86,3 +86,19 @@ def staged_asset(scope: Construct, construct_id: str, staged: Path) -> Terraform
     """The asset ``TerraformAsset(scope, construct_id, path=staged, type=ARCHIVE)`` would be, without rebuilding it."""
     found = archived(staged, canonical=scope.node.try_get_context(CANONICAL_ASSET_HASHES))
     return TerraformAsset(scope, construct_id, path=str(found.path), type=AssetType.FILE, asset_hash=found.asset_hash)
+
+
+@dataclass(frozen=True)
+class LambdaArchive:
+    """A staged asset as a Lambda function or layer names it, each read once from the kernel."""
+
+    path: str
+    """``filename``: the archive's path in the synthesized stack."""
+    source_code_hash: str
+    """``source_code_hash``: ``filebase64sha256`` of that path."""
+
+
+def lambda_archive(scope: Construct, construct_id: str, staged: Path) -> LambdaArchive:
+    """``staged_asset``, read for a function's or a layer's ``filename`` and ``source_code_hash``."""
+    path = staged_asset(scope, construct_id, staged).path
+    return LambdaArchive(path, Fn.filebase64sha256(path))

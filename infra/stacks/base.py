@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cdktn import App, LocalBackend, S3Backend, TerraformStack
-from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktn_provider_aws.data_aws_kms_alias import DataAwsKmsAlias
-from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -94,13 +91,14 @@ class GovernanceStack(TerraformStack):
         )
         self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
         backend.apply(self, stack_name, policy.regions.home)
-        caller = DataAwsCallerIdentity(self, "current")
-        partition = DataAwsPartition(self, "partition")
-        self.names = Names(policy, account=caller.account_id, partition=partition.partition)
         self.stack_name = stack_name
         self._plain = PlainResources(self, stack_name, merged_after_synth=isinstance(scope, GovernanceApp))
         if isinstance(scope, GovernanceApp):
             scope.adopt(self)
+        with self.plain_resources() as plain:  # the account and partition the stack is applied in
+            account = plain.add_data("aws_caller_identity", ("current",), {}).ref("account_id")
+            partition = plain.add_data("aws_partition", ("partition",), {}).ref("partition")
+        self.names = Names(policy, account=account, partition=partition)
 
     @contextmanager
     def plain_resources(self) -> Iterator[PlainResources]:
@@ -116,7 +114,10 @@ class GovernanceStack(TerraformStack):
 
     def key_arns(self) -> dict[str, str]:
         """ARNs of the foundation's keys, looked up by alias (the foundation stack is applied first)."""
-        return {
-            purpose: DataAwsKmsAlias(self, f"key-{purpose}", name=self.names.key_alias(purpose)).target_key_arn
-            for purpose in KEY_PURPOSES
-        }
+        with self.plain_resources() as plain:
+            return {
+                purpose: plain.add_data("aws_kms_alias", (f"key-{purpose}",), {"name": self.names.key_alias(purpose)}).ref(
+                    "target_key_arn"
+                )
+                for purpose in KEY_PURPOSES
+            }

@@ -13,7 +13,7 @@ from infra.constructs.dependency_layer import dependency_layer
 from infra.constructs.event_forwarding import forward_region, region_provider
 from infra.constructs.governed_function import GovernedFunction
 from infra.constructs.role import role_with_policy
-from infra.constructs.staged_asset import staged_asset
+from infra.constructs.staged_asset import lambda_archive
 from infra.lambda_packaging import (
     NUMERIC_LAYER,
     NUMERIC_LAYER_PINS,
@@ -71,7 +71,7 @@ class EnforcementStack(GovernanceStack):
                 "deletion_protection_enabled": True,
             },
         )
-        code = staged_asset(self, "handler-code", stage_code(policy))
+        code = lambda_archive(self, "handler-code", stage_code(policy))
         self.functions: dict[str, GovernedFunction] = {}
         for spec in HANDLERS:
             self.functions[spec.name] = GovernedFunction(

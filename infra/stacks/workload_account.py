@@ -24,7 +24,7 @@ from infra.constructs.dependency_layer import dependency_layer
 from infra.constructs.event_forwarding import forward_region, region_provider
 from infra.constructs.governed_function import GovernedFunction
 from infra.constructs.role import role_with_policy
-from infra.constructs.staged_asset import staged_asset
+from infra.constructs.staged_asset import lambda_archive
 from infra.lambda_packaging import stage_code, stage_dependencies
 from infra.plain_resources import PlainResource, PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
@@ -153,7 +153,7 @@ class WorkloadAccountStack(GovernanceStack):
             layer_name=f"{local.org}-governance-dependencies",
             description="aws-lambda-powertools, pydantic and the X-Ray SDK, at the versions in uv.lock",
         )
-        code = staged_asset(self, "handler-code", stage_code(policy))
+        code = lambda_archive(self, "handler-code", stage_code(policy))
         self.deployer = GovernedFunction(
             plain,
             spec.name,

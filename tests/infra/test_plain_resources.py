@@ -128,12 +128,15 @@ def binding_arguments(kind: str, body: dict[str, Any], providers: dict[str, Any]
 
 
 def addresses(outdir: Path) -> dict[str, dict[str, Any]]:
-    """``stack:type.name`` of every resource and ``stack:provider.alias`` of every aliased provider, synthesized."""
+    """``stack:type.name`` of every resource, ``stack:data.type.name`` of every data source and ``stack:provider.alias``
+    of every aliased provider, synthesized."""
     found: dict[str, dict[str, Any]] = {}
     for stack_dir in (outdir / "stacks").iterdir():
         stack_json = json.loads((stack_dir / "cdk.tf.json").read_text())
         for resource_type, named in stack_json.get("resource", {}).items():
             found.update({f"{stack_dir.name}:{resource_type}.{name}": body for name, body in named.items()})
+        for data_type, named in stack_json.get("data", {}).items():
+            found.update({f"{stack_dir.name}:data.{data_type}.{name}": body for name, body in named.items()})
         aliased = [c for c in stack_json.get("provider", {}).get("aws", []) if "alias" in c]
         found.update({f"{stack_dir.name}:provider.{c['alias']}": c for c in aliased})
     return found
@@ -168,7 +171,7 @@ def written_as_by_the_kernel(merged: Path, by_the_kernel: Path) -> list[str]:
         if start < 0:
             return text
         end = text.index("]", start)
-        return text[:start] + re.sub(r',\s*"(?:resource|provider)"', "", text[start:end]) + text[end:]
+        return text[:start] + re.sub(r',\s*"(?:resource|data|provider)"', "", text[start:end]) + text[end:]
 
     files = sorted(path.relative_to(by_the_kernel) for path in by_the_kernel.rglob("*.json"))
     assert files == sorted(path.relative_to(merged) for path in merged.rglob("*.json"))
@@ -205,7 +208,7 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
     synthesized: dict[str, Any] = {}
     depends_on: dict[str, list[str]] = {}  # as written; the bindings take objects, not addresses
     for stack_name, stack in stacks.items():
-        if not stack.plain.blocks:
+        if not stack.plain.has_blocks:
             continue
         reference_stack = TerraformStack(reference, stack_name)
         providers = {"aws": AwsProvider(reference_stack, "aws", region=policy.regions.home)}
@@ -215,8 +218,11 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
             providers[f"aws.{alias}"] = AwsProvider(
                 reference_stack, f"aws-{alias}", **binding_arguments("provider", configuration, {})
             )
-        for resource_type, named in stack.plain.blocks.items():
-            module_name = resource_type.removeprefix("aws_")
+        for resource_type, named in [
+            *stack.plain.blocks.items(),
+            *((f"data.{t}", n) for t, n in stack.plain.data_blocks.items()),
+        ]:
+            module_name = resource_type.replace("data.aws_", "data_aws_").removeprefix("aws_")
             module = importlib.import_module(f"cdktn_provider_aws.{module_name}")
             class_name = "".join(part.capitalize() for part in module_name.split("_"))
             # a resource class the provider's other names clash with takes an "A" (S3BucketVersioningA)
@@ -365,16 +371,17 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
     """Another stack's token (cdktn wires no reference for a plain block; bare or in a function), a string token that
     stands for no string, a block at a binding's address: refused, and the JSON of every stack with plain blocks removed, so that Terraform applies none without
     them; a stack without plain blocks keeps its JSON."""
-    from cdktn import Fn, Token
+    from cdktn import Fn, TerraformStack, Token
+    from cdktn_provider_aws.provider import AwsProvider
     from cdktn_provider_aws.sqs_queue import SqsQueue
-
-    from infra.stacks.base import BackendSettings, GovernanceStack
 
     app, first, second = two_stacks(tmp_path)
     queue = SqsQueue(first, "queue", name="queue")
     with first.plain_resources() as plain:
         plain.add("aws_sqs_queue", ("spare",), {"name": "spare"})
-    GovernanceStack(app, "third", policy=load_policy(), backend=BackendSettings())
+    third = TerraformStack(app, "third")  # every governance stack has plain blocks (its lookups at least)
+    AwsProvider(third, "aws", region="eu-west-1")
+    SqsQueue(third, "kept", name="kept")
     with second.plain_resources() as plain:
         if fault == "another stack's token":
             plain.add("aws_sqs_queue_policy", ("policy",), {"queue_url": queue.url, "policy": "{}"})
@@ -394,7 +401,7 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
     stacks = tmp_path / "stacks"
     assert not (stacks / "first" / "cdk.tf.json").exists()
     assert not (stacks / "second" / "cdk.tf.json").exists()
-    assert "resource" not in json.loads((stacks / "third" / "cdk.tf.json").read_text())
+    assert "aws_sqs_queue" in json.loads((stacks / "third" / "cdk.tf.json").read_text())["resource"]
 
 
 def test_a_synth_cdktn_fails_leaves_no_stack_without_its_blocks(tmp_path: Path) -> None:
