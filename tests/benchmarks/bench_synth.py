@@ -10,7 +10,8 @@ imports the provider modules the blueprint imports and synthesizes an empty stac
 provider's resource modules as they are used (infra/lazy_provider_index.cjs, as every synth does); the
 *whole-provider floor* is the same with the kernel loading all of them at its start, as it did before; the blueprint
 rows synthesize every stack for the shipped policy or for N projects with one monitored endpoint
-each. Every row runs once untimed first: the Lambda archives are built once per content
+each, read from a YAML file as ``make synth`` reads the policy (since 2026-11-27 17:10 UTC; before, the N-project
+policies were built in the probe's process, unparsed, unvalidated until the build). Every row runs once untimed first: the Lambda archives are built once per content
 (infra/constructs/staged_asset.py), and the timed runs are the synths that follow.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -47,6 +49,15 @@ def policy_with_projects(count: int) -> GovernancePolicy:
         projects.append(project)
     base["projects"] = projects
     return GovernancePolicy.model_validate(base)
+
+
+def write_policy_with_projects(count: int, path: Path) -> Path:
+    """``policy_with_projects(count)`` as a policy file: YAML, every value written out (no anchors, which the loader
+    refuses)."""
+    import yaml
+
+    path.write_text(yaml.safe_dump(json.loads(json.dumps(policy_with_projects(count).model_dump(mode="json"))), sort_keys=False))
+    return path
 
 
 def probe(*args: str) -> dict[str, float]:
@@ -103,21 +114,30 @@ def main(argv: list[str] | None = None) -> int:
             .splitlines()[-1]
         )
     )
-    rows: list[int | None] = [None, WHOLE_PROVIDER, 0, *(int(n) for n in args.projects.split(","))]
+    rows: list[int | None] = [None, WHOLE_PROVIDER, 0, *(int(n) for n in args.projects.split(",") if int(n))]
+    policies = Path(tempfile.mkdtemp(prefix="bench-policies-"))
+    policy_files = {
+        projects: str(write_policy_with_projects(projects, policies / f"{projects}-projects.yaml"))
+        for projects in rows
+        if projects is not None and projects > 0  # the floors and the shipped policy (its own file) need none
+    }
 
     def run(projects: int | None) -> dict[str, float]:
         if projects is None:
             return probe("floor", modules)
         if projects == WHOLE_PROVIDER:
             return probe("whole-provider-floor", modules)
-        return probe("blueprint", str(projects))
+        return probe("blueprint", policy_files[projects] if projects else "shipped")
 
-    for projects in rows:  # untimed: archives built for new content, caches warm
-        run(projects)
-    samples: dict[int | None, list[dict[str, float]]] = {r: [] for r in rows}
-    for _ in range(args.repeat):
-        for projects in rows:
-            samples[projects].append(run(projects))
+    try:
+        for projects in rows:  # untimed: archives built for new content, caches warm
+            run(projects)
+        samples: dict[int | None, list[dict[str, float]]] = {r: [] for r in rows}
+        for _ in range(args.repeat):
+            for projects in rows:
+                samples[projects].append(run(projects))
+    finally:
+        shutil.rmtree(policies, ignore_errors=True)
 
     def median(projects: int | None, key: str) -> float:
         return statistics.median(s[key] for s in samples[projects])

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from policies.errors import PolicyError
 from policies.limits import bucket_name_problem, name_problem
@@ -610,11 +611,28 @@ def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
 
 
 def test_a_file_of_countless_values_is_refused_early() -> None:
-    many = ", ".join(["eu-west-1"] * 20_000)
+    many = ", ".join(["a"] * 150_000)
     started = time.thread_time()
     problem = only_problem(("allowed: [eu-west-1, eu-central-1]", f"allowed: [{many}]"))
-    assert time.thread_time() - started < 2.0
-    assert problem.startswith("regions.allowed[9981] (line 24): the file holds more than 10,000 values")
+    assert time.thread_time() - started < 5.0
+    assert problem.startswith("regions.allowed[99981] (line 24): the file holds more than 100,000 values")
+
+
+def test_a_policy_of_a_thousand_projects_is_read(tmp_path: Path) -> None:
+    """A policy grows by 28 to 56 values a project (one monitored endpoint): 1,000 projects load (10,000 values refused 354)."""
+    data = load_policy().model_dump(mode="json")
+    template = data["projects"][0]
+    data["projects"] = [
+        {
+            **template,
+            "name": f"project-{i:04d}",
+            "endpoints": [{"name": f"project-{i:04d}-live", "schedule": "cron(0 * ? * * *)"}],
+        }
+        for i in range(1000)
+    ]
+    policy = tmp_path / "governance.yaml"
+    policy.write_text(yaml.safe_dump(json.loads(json.dumps(data)), sort_keys=False))  # no shared values: no anchors
+    assert [p.name for p in load_policy(policy).projects][-1] == "project-0999"
 
 
 def test_a_huge_number_is_refused_without_parsing_it() -> None:
