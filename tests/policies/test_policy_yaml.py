@@ -9,6 +9,7 @@ YAML writer produces, and YAML's awkward corners.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from collections.abc import Callable
@@ -153,9 +154,23 @@ def libyaml_alone(text: str, source: str, lines: dict[Loc, int]) -> dict[Any, An
         raise PolicyError([], source) from error
 
 
+def events_alone(text: str, source: str, lines: dict[Loc, int]) -> dict[Any, Any]:
+    try:
+        return policy_yaml._read_events(text, lines)
+    except policy_yaml._NotAlike:
+        raise
+    except Exception as error:  # plain_data falls back on any error: for this comparison, a refusal
+        raise PolicyError([], source) from error
+
+
 def assert_read_alike(text: str) -> None:
     expected = read(reference, text)
     assert read(policy_yaml.plain_data, text) == expected, f"the policy reader and PyYAML's parser differ on {text!r}"
+    if policy_yaml._libyaml_reads_alike(text):  # the event reader decides only what it reads as the reference does
+        with contextlib.suppress(policy_yaml._NotAlike):  # declined: the composer reads it
+            events = read(events_alone, text)
+            if not isinstance(events, str):  # a refusal falls back to the composer, then to PyYAML's parser
+                assert events == expected, f"libyaml's events and PyYAML's parser read {text!r} differently"
     if policy_yaml._libyaml_reads_alike(text):  # libyaml alone decides what it accepts: it must accept the same
         try:
             fast = read(libyaml_alone, text)
@@ -182,6 +197,25 @@ def test_libyaml_decides_a_valid_policy_without_the_reference_parser(monkeypatch
 
     monkeypatch.setattr(policy_yaml, "_PolicyYamlLoader", Refuses)
     assert parse_policy(DEFAULT_POLICY_PATH.read_text(), "governance.yaml") == expected
+
+
+def test_a_valid_policy_is_read_from_libyamls_events_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither the composer nor PyYAML's parser is asked for a policy that can be used, however many projects it
+    holds: the repository's, and one of 300 projects."""
+    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
+    data["projects"] = [
+        {**copy.deepcopy(data["projects"][0]), "name": f"project-{i:03d}", "endpoints": [{"name": f"p{i:03d}-live"}]}
+        for i in range(300)
+    ]
+    texts = [DEFAULT_POLICY_PATH.read_text(), yaml.safe_dump(data, sort_keys=False)]
+    expected = [parse_policy(text, "governance.yaml") for text in texts]
+
+    def asked(*args: Any) -> Any:
+        raise AssertionError("the composer was asked")
+
+    monkeypatch.setattr(policy_yaml, "read_with", asked)
+    assert [parse_policy(text, "governance.yaml") for text in texts] == expected
+    assert len(expected[1].projects) == 300
 
 
 def test_a_refusal_is_worded_by_the_reference_parser() -> None:
