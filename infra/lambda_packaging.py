@@ -114,14 +114,21 @@ def compile_for_lambda(staged: Path, lambda_path: str) -> None:
         raise PackagingError(f"compiling {staged} for the Lambda runtime failed:\n{(result.stdout + result.stderr).strip()}")
 
 
+_OWN_BYTECODE = f".{BYTECODE_TAG}.pyc"
+
+
 def _shipped(pyc: os.DirEntry[str]) -> bool:
-    """Whether ``pyc`` is bytecode the staging wrote: every file it writes has STABLE_MTIME (read without opening
-    the file: a synth checks the layers' thousand files); any other is kept only if it is this version's
-    unchecked-hash bytecode, as the staging writes it."""
+    """Whether ``pyc`` is bytecode the staging wrote: this version's, not optimized, with STABLE_MTIME as every file
+    the staging writes (read without opening the file: a synth checks the layers' thousand files); any other is kept
+    only if its header says this version's unchecked-hash bytecode, as the staging writes it."""
     if not ships_bytecode():
         return False
     try:
-        if pyc.stat(follow_symlinks=False).st_mtime == STABLE_MTIME:
+        if (
+            pyc.name.endswith(_OWN_BYTECODE)
+            and ".opt-" not in pyc.name
+            and pyc.stat(follow_symlinks=False).st_mtime == STABLE_MTIME
+        ):
             return True
         with open(pyc.path, "rb") as file:
             header = file.read(8)
@@ -219,12 +226,16 @@ NUMERIC_LAYER_PINS: Mapping[str, str] = MappingProxyType({"numpy": "2.2.6"})
 NUMERIC_LAYER = "lambda-numeric-layer"  # its build directory under build/
 
 
+LAYER_RECIPE = 2  # how a layer is staged; a new value builds every layer again (2: no console scripts)
+
+
 def stage_dependencies(pins: Mapping[str, str] | None = None, *, name: str = "lambda-layer") -> Path:
     """A layer directory (``python/`` inside), built once per set of versions (default: the locked handler dependencies)."""
     pins = dict(pins) if pins is not None else locked_versions()
     requirements = "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
     bytecode = sys.implementation.cache_tag if ships_bytecode() else "sources"
-    digest = hashlib.sha256(f"{LAMBDA_PYTHON}|{LAMBDA_PLATFORM}|{bytecode}|{requirements}".encode()).hexdigest()[:16]
+    recipe = f"{LAYER_RECIPE}|{LAMBDA_PYTHON}|{LAMBDA_PLATFORM}|{bytecode}|{requirements}"
+    digest = hashlib.sha256(recipe.encode()).hexdigest()[:16]
     target = BUILD / name / digest
     with _building(target) as needed:
         if not needed:
@@ -256,6 +267,9 @@ def stage_dependencies(pins: Mapping[str, str] | None = None, *, name: str = "la
             raise PackagingError(f"building the Lambda layer failed:\n{result.stderr.strip()}")
         for cache in site.rglob("__pycache__"):
             shutil.rmtree(cache)
+        # console scripts (numpy's f2py): nothing in Lambda runs them, and their first line names the Python that
+        # built the layer, so the archive would differ by the machine that built it
+        shutil.rmtree(site / "bin", ignore_errors=True)
         if ships_bytecode():
             compile_for_lambda(site, f"{LAMBDA_LAYER_ROOT}/python")
         for path in target.rglob("*"):

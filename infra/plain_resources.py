@@ -1,11 +1,13 @@
-"""Resources a stack creates once per project or Region, written as Terraform JSON instead of provider bindings.
+"""Every resource and lookup the stacks create, written as Terraform JSON instead of provider bindings.
 
 Each binding object costs a synth about 1.4 ms: round trips to the jsii Node kernel and jsii's runtime type checks
 of every argument (docs/benchmarks.md), so about 10 ms per project and most of a 1,000-project synth. A block here is
 a plain dict, and the stack synthesizes to the JSON the bindings wrote: the same addresses (cdktn's logical ids,
 ``logical_id``), the same arguments and construct metadata. tests/infra/test_plain_resources.py renders each block
-through its binding and compares, and checks that no block shares an address with a binding; the stack tests'
-``terraform validate`` checks the arguments against the provider's schema.
+through its binding and compares (a wrong argument, type or nested block fails there), pins the depends_on edges
+(which it takes as written), and checks that no block shares an address with a binding; the stack tests'
+``terraform validate`` checks the shipped policy's stacks against the provider's schema. Only Model Monitor's
+resources (infra/constructs/monitored_endpoint.py) are still bindings.
 
 How the blocks reach the stack's JSON: in a ``GovernanceApp`` (infra/stacks/base.py; what ``infra.app`` synthesizes
 with), added to the file cdktn wrote, after it wrote it (``merge_into_synthesized``): the string tokens they hold,
@@ -18,13 +20,14 @@ per section (``TerraformStack.add_override``, deep-merged into its JSON at synth
 between 1e-6 and 1e-5 (orjson writes ``1e-6``, JavaScript ``0.000001``) and map keys above U+FFFF (sorted by code
 point, not by UTF-16 unit), the same values to Terraform.
 
-What a block may hold: literals, ``PlainResource.ref`` references, and string tokens of the same stack (its data
-sources' and bindings' attributes). A token of another stack is not: cdktn wires cross-stack references (an output
-there, remote state here) only for the bindings' arguments, so it would render as a reference to a resource this
-stack lacks; ``PlainResources.merged`` refuses a reference to an address the stack does not hold, and ``add``
-refuses list, map and number tokens, a token in a map's key, a kernel object, an integer beyond 2**53. The stacks
-look up what other stacks created by name or alias instead (``infra/stack_order.py``). The sections ``resource``
-and ``provider`` of a stack's overrides are this module's: a stack makes no other override there.
+What a block may hold: literals, ``PlainResource.ref`` references (a data block's too: ``add_data``), and string
+tokens of the same stack (its bindings' and assets' attributes). A token of another stack is not: cdktn wires
+cross-stack references (an output there, remote state here) only for the bindings' arguments, so it would render as
+a reference to a resource this stack lacks. ``PlainResources.merged`` refuses any reference, from a token or written
+by hand, and any depends_on, to an address the stack does not hold; ``add`` refuses list, map and number tokens, a
+token in a map's key, a kernel object, an integer beyond 2**53. The stacks look up what other stacks created by name
+or alias instead (``infra/stack_order.py``). The sections ``resource``, ``data`` and ``provider`` of a stack's
+overrides are this module's: a stack makes no other override there.
 """
 
 from __future__ import annotations
@@ -156,7 +159,7 @@ class PlainResources:
 
     @property
     def has_blocks(self) -> bool:
-        """Whether there is anything to write: a resource or a provider configuration."""
+        """Whether there is anything to write: a resource, a data source or a provider configuration."""
         return bool(self._blocks or self._data or self._providers)
 
     @property
@@ -207,13 +210,23 @@ class PlainResources:
         for provider, configurations in self._providers.items():
             stack_json.setdefault("provider", {}).setdefault(provider, []).extend(configurations)
         text = orjson.dumps(stack_json, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-        text, references = _resolve_tokens(self._stack, self._stack_id, self._tokened, text)
+        text = _resolve_tokens(self._stack, self._stack_id, self._tokened, text)
         held = {f"{t}.{n}" for t, named in resources.items() for n in named}
         held |= {f"data.{t}.{n}" for t, named in stack_json.get("data", {}).items() for n in named}
+        # every reference in the stack, from a token or written by hand (``ref``, ``Names``' lookups), and every
+        # depends_on: Terraform would refuse the stack at plan time, after the stacks before it were applied
+        references = set(_REFERENCE.findall(text))
+        references |= {
+            dependency
+            for section in ("resource", "data")
+            for named in stack_json.get(section, {}).values()
+            for body in named.values()
+            for dependency in body.get("depends_on", ())
+        }
         if dangling := sorted(references - held):
             raise ValueError(
-                f"{self._stack_id}: a plain block refers to {dangling[0]}, which the stack does not hold (another "
-                "stack's token? look it up by name or alias, or make the block a binding: infra/plain_resources.py)"
+                f"{self._stack_id}: a block refers to {dangling[0]}, which the stack does not hold (a typo, or another "
+                "stack's resource? look it up by name or alias: infra/plain_resources.py)"
             )
         return text
 
@@ -259,14 +272,14 @@ _NUMBER_TOKEN_TEXT = re.compile(r"\d(?:\.\d+)?e\+(?:298|289)")
 _REFERENCE = re.compile(r"(?<![\w.])((?:data\.[a-z][a-z0-9_]*|aws_[a-z0-9_]+)\.[A-Za-z0-9_-]+)\.")
 
 
-def _resolve_tokens(stack: TerraformStack, stack_id: str, tokened: set[str], text: str) -> tuple[str, set[str]]:
+def _resolve_tokens(stack: TerraformStack, stack_id: str, tokened: set[str], text: str) -> str:
     """``text`` (the stack's JSON) with the tokens of the strings in ``tokened`` resolved as at synth, through the
-    kernel in one request; and the addresses the answers refer to. A token standing on its own in a string (the
+    kernel in one request. A token standing on its own in a string (the
     common case) is resolved once and put wherever it stands, escaped once as the string holding it is (a policy
     document's string too); a string whose tokens the kernel resolves together (one inside a ``${...}`` of the
     string's own, a number token written into it) is resolved whole and put in place of that string."""
     if not tokened:
-        return text, set()
+        return text
     whole = sorted(s for s in tokened if s.count("${") > s.count("${TfToken[") or _NUMBER_TOKEN_TEXT.search(s))
     tokens = sorted(set(_TOKEN.findall(text)))
     from cdktn import Tokenization
@@ -280,8 +293,7 @@ def _resolve_tokens(stack: TerraformStack, stack_id: str, tokened: set[str], tex
     for string, answer in sorted(zip(whole, answers[len(tokens) :], strict=True), key=lambda pair: -len(pair[0])):
         text = text.replace(orjson.dumps(string).decode(), orjson.dumps(answer).decode())
     escaped = {token: orjson.dumps(answer).decode()[1:-1] for token, answer in zip(tokens, answers[: len(tokens)], strict=True)}
-    references = {address for answer in answers for address in _REFERENCE.findall(str(answer))}
-    return _TOKEN.sub(lambda token: escaped[token[0]], text), references
+    return _TOKEN.sub(lambda token: escaped[token[0]], text)
 
 
 @functools.cache

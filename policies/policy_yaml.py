@@ -27,8 +27,8 @@ from policies.errors import Loc, PolicyError, PolicyIssue
 MAX_POLICY_BYTES = 1024 * 1024  # the shipped policy is about 4 KiB
 MAX_NESTING = 32  # the policy itself nests 5 levels deep
 # A project with one monitored endpoint holds 28 to 56 values (keys included, by how many of its settings it writes
-# out): 10,000 refused policies of 180 to 350 projects. 100,000: 1,750 projects or more; it bounds parse time (about
-# 1 s here) and memory within MAX_POLICY_BYTES.
+# out): 10,000 refused policies of 180 to 350 projects. At 100,000, MAX_POLICY_BYTES binds first (about 1,700
+# projects with every setting written out); the count still bounds parse time (about 1 s here) and memory.
 MAX_VALUES = 100_000
 MAX_INT_DIGITS = 30  # far beyond any count in a policy, far below Python's int parsing limit
 

@@ -58,7 +58,7 @@ class DriftScheduler:
         self.construct_id, self.names, self.ops_key_arn = construct_id, names, ops_key_arn
         group = plain.add("aws_scheduler_schedule_group", (construct_id, "group"), {"name": names.drift_schedule_group})
         self.policy_document = scheduler_policy(names, ops_key_arn)
-        role = role_with_policy(
+        role, _ = role_with_policy(
             plain,
             (construct_id, "role"),
             (construct_id, "role-policy"),

@@ -115,7 +115,7 @@ class GovernedFunction:
             idempotency_table_arn=names.idempotency_table_arn,
         )
         self.policy_document = handler_role_policy(self.spec.grants, arns)
-        role = role_with_policy(
+        role, policy = role_with_policy(
             self._plain,
             (self._construct_id, "role"),
             (self._construct_id, "role-policy"),
@@ -126,7 +126,7 @@ class GovernedFunction:
             policy_name=f"{handler}-permissions",
             policy=render(self.policy_document),
         )
-        return role, PlainResource.at("aws_iam_role_policy", (self._construct_id, "role-policy"))
+        return role, policy
 
     def _function(
         self,

@@ -17,9 +17,9 @@ def role_with_policy(
     policy_name: str,
     policy: str,
     max_session_duration: int | None = None,
-) -> PlainResource:
+) -> tuple[PlainResource, PlainResource]:
     """The role at construct ``role_path`` (``trust``: its rendered trust policy) and its inline policy ``policy_name``
-    at ``policy_path``; returns the role."""
+    at ``policy_path``; returns both."""
     role = plain.add(
         "aws_iam_role",
         role_path,
@@ -31,5 +31,5 @@ def role_with_policy(
             "max_session_duration": max_session_duration,
         },
     )
-    plain.add("aws_iam_role_policy", policy_path, {"name": policy_name, "role": role.ref("name"), "policy": policy})
-    return role
+    inline = plain.add("aws_iam_role_policy", policy_path, {"name": policy_name, "role": role.ref("name"), "policy": policy})
+    return role, inline

@@ -52,7 +52,7 @@ class AuditTrailStack(GovernanceStack):
             {"name": names.trail_log_group, "retention_in_days": TRAIL_LOG_RETENTION_DAYS, "kms_key_id": keys["ops"]},
         )
         log_group_arn = f"arn:{names.partition}:logs:{names.region}:{names.account}:log-group:{names.trail_log_group}"
-        role = role_with_policy(
+        role, _ = role_with_policy(
             plain,
             ("trail-logs-role",),
             ("trail-logs-policy",),

@@ -94,7 +94,7 @@ class EnforcementStack(GovernanceStack):
 
     def _forward_other_regions(self, plain: PlainResources, policy: GovernancePolicy) -> None:
         names = self.names
-        role = role_with_policy(
+        role, _ = role_with_policy(
             plain,
             ("event-forwarding-role",),
             ("event-forwarding-policy",),

@@ -79,7 +79,7 @@ class WorkloadAccountStack(GovernanceStack):
 
     def _forward_to_hub(self, policy: GovernancePolicy, plain: PlainResources) -> None:
         local, hub = self.local, self.hub
-        role = role_with_policy(
+        role, _ = role_with_policy(
             plain,
             ("event-forwarding-role",),
             ("event-forwarding-policy",),

@@ -1,6 +1,7 @@
-"""Per-project and per-Region resources written as plain Terraform JSON (infra/plain_resources.py) synthesize to what
+"""The stacks' resources and lookups written as plain Terraform JSON (infra/plain_resources.py) synthesize to what
 the provider bindings wrote: the addresses cdktn gives, arguments the binding accepts and renders the same, nothing
-merged into them from a binding at the same address; the same for the plain provider configurations."""
+merged into them from a binding at the same address, the order Terraform cannot infer declared; the same for the
+plain provider configurations."""
 
 from __future__ import annotations
 
@@ -266,6 +267,52 @@ def test_plain_blocks_synthesize_as_the_bindings_would(policy: GovernancePolicy,
     assert rendered == synthesized
 
 
+def test_alert_emails_and_no_trail_as_the_bindings_render_them(tmp_path: Path) -> None:
+    """The blocks only some policies make: the alert topic's email subscriptions; and a policy without the
+    trail, whose audit-trail stack holds only its lookups."""
+    data = load_policy().model_dump(mode="json")
+    data["notifications"]["emails"] = ["ml-platform@example.com", "security@example.com"]
+    data["create_cloudtrail"] = False
+    synthesized, rendered = plain_blocks_and_bindings(GovernancePolicy.model_validate(data), tmp_path)
+    assert len([a for a in synthesized if a.startswith("foundation:aws_sns_topic_subscription.")]) == 2
+    assert {a.split(".")[0] for a in synthesized if a.startswith("audit-trail:")} == {
+        "audit-trail:data",  # its account and partition lookups only
+    }
+    assert rendered == synthesized
+
+
+def test_what_must_exist_first_is_declared(policy: GovernancePolicy, tmp_path: Path) -> None:
+    """The order Terraform cannot infer from references, each edge as written (the equivalence test takes
+    depends_on as written): a function after its log group (else Lambda creates one, unencrypted, on its first
+    run), its role's policy and the idempotency table; a bucket's lifecycle and Object Lock after its versioning,
+    its policy after its public access block; the lineage and audit buckets after the access-log bucket."""
+    from infra.app import synth
+    from lambdas.table import HANDLERS
+
+    edges = set()
+    for path in (synth(policy, tmp_path) / "stacks").glob("*/cdk.tf.json"):
+        stack_json = json.loads(path.read_text())
+        blocks = [
+            (f"{prefix}{block_type}.{name}", body)
+            for section, prefix in (("resource", ""), ("data", "data."))
+            for block_type, named in stack_json.get(section, {}).items()
+            for name, body in named.items()
+        ]
+        construct = {address: body["//"]["metadata"]["path"] for address, body in blocks}
+        edges |= {(construct[a], construct[d]) for a, body in blocks for d in body.get("depends_on", ())}
+    expected = {
+        (f"enforcement/{spec.name}/function", f"enforcement/{dependency}")
+        for spec in HANDLERS
+        for dependency in (f"{spec.name}/logs", f"{spec.name}/role-policy", "idempotency")
+    }
+    buckets = ("access-logs", "lineage", "audit")
+    expected |= {(f"foundation/{b}/lifecycle", f"foundation/{b}/versioning") for b in buckets}
+    expected |= {(f"foundation/{b}/policy", f"foundation/{b}/public-access-block") for b in buckets}
+    expected |= {("foundation/audit/object-lock", "foundation/audit/versioning")}
+    expected |= {(f"foundation/{b}/bucket", "foundation/access-logs/bucket") for b in ("lineage", "audit")}
+    assert edges == expected
+
+
 def test_the_multi_account_stacks_plain_blocks_too(tmp_path: Path) -> None:
     """Every resource of the multi-account example's stacks (the organization's SCPs, the hub's registry, artifact
     store and cross-account grants, the workload accounts' forwarding, enforcement roles and deployer) is a plain
@@ -365,7 +412,15 @@ def test_a_governance_app_writes_a_blocks_values_and_tokens_as_the_kernel_does(t
 
 
 @pytest.mark.parametrize(
-    "fault", ["another stack's token", "another stack's token in a function", "a token of no string", "a binding's address"]
+    "fault",
+    [
+        "another stack's token",
+        "another stack's token in a function",
+        "a reference written by hand to a block the stack lacks",
+        "a depends_on on a block the stack lacks",
+        "a token of no string",
+        "a binding's address",
+    ],
 )
 def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_blocks(tmp_path: Path, fault: str) -> None:
     """Another stack's token (cdktn wires no reference for a plain block; bare or in a function), a string token that
@@ -385,10 +440,18 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
     with second.plain_resources() as plain:
         if fault == "another stack's token":
             plain.add("aws_sqs_queue_policy", ("policy",), {"queue_url": queue.url, "policy": "{}"})
-            expected = r"second: a plain block refers to aws_sqs_queue\.queue, which the stack does not hold"
+            expected = r"second: a block refers to aws_sqs_queue\.queue, which the stack does not hold"
         elif fault == "another stack's token in a function":
             plain.add("aws_sqs_queue", ("named",), {"name": Fn.upper(queue.name)})
-            expected = r"second: a plain block refers to aws_sqs_queue\.queue, which the stack does not hold"
+            expected = r"second: a block refers to aws_sqs_queue\.queue, which the stack does not hold"
+        elif fault == "a reference written by hand to a block the stack lacks":
+            plain.add(
+                "aws_sqs_queue", ("keyed",), {"name": "k", "kms_master_key_id": "${data.aws_kms_alias.key-no.target_key_arn}"}
+            )
+            expected = r"second: a block refers to data\.aws_kms_alias\.key-no, which the stack does not hold"
+        elif fault == "a depends_on on a block the stack lacks":
+            plain.add("aws_sqs_queue", ("late",), {"name": "late", "depends_on": ["aws_dynamodb_table.nowhere"]})
+            expected = r"second: a block refers to aws_dynamodb_table\.nowhere, which the stack does not hold"
         elif fault == "a token of no string":
             plain.add("aws_sqs_queue", ("counted",), {"name": "counted", "tags": {"n": Token.as_string(5)}})
             expected = r"second: a string token in a plain block stands for 5, not a string"

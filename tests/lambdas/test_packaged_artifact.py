@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import py_compile
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from infra.lambda_packaging import (
     LAMBDA_PYTHON,
     NUMERIC_LAYER,
     NUMERIC_LAYER_PINS,
+    STABLE_MTIME,
     compile_for_lambda,
     stage_code,
     stage_dependencies,
@@ -210,9 +212,22 @@ def test_bytecode_written_into_a_staged_package_after_staging_is_not_archived(po
         assert stage_code(policy) == code
         assert [pyc for pyc in foreign if pyc.exists()] == []
         shipped_bytecode(source)
+        # with the staging's own modification time (a time-preserving copy): another version's or -O bytecode still goes
+        for pyc in foreign[:2]:
+            py_compile.compile(str(source), cfile=str(pyc), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+            os.utime(pyc, (STABLE_MTIME, STABLE_MTIME))
+        assert stage_code(policy) == code
+        assert [pyc for pyc in foreign if pyc.exists()] == []
     finally:
         for pyc in foreign:
             pyc.unlink(missing_ok=True)
+
+
+def test_the_layers_carry_no_console_scripts() -> None:
+    """numpy's f2py names the Python that built the layer on its first line: the archive would differ by machine."""
+    for layer in (stage_dependencies(), stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER)):
+        assert not (layer / "python" / "bin").exists()
+        assert (layer / "python").is_dir()
 
 
 STAGE = """
