@@ -215,7 +215,7 @@ class PlainResources:
         held |= {f"data.{t}.{n}" for t, named in stack_json.get("data", {}).items() for n in named}
         # every reference in the stack, from a token or written by hand (``ref``, ``Names``' lookups), and every
         # depends_on: Terraform would refuse the stack at plan time, after the stacks before it were applied
-        references = set(_REFERENCE.findall(text))
+        references = {address for expression in _INTERPOLATION.findall(text) for address in _REFERENCE.findall(expression)}
         references |= {
             dependency
             for section in ("resource", "data")
@@ -268,6 +268,9 @@ _TOKEN = re.compile(r"\$\{TfToken\[TOKEN\.\d+\]\}")
 _LIST_OR_MAP_TOKEN = ("#{TfToken[", "&{TfToken[")
 # A number token written into a string (str() or json.dumps of one): the kernel resolves it in the string.
 _NUMBER_TOKEN_TEXT = re.compile(r"\d(?:\.\d+)?e\+(?:298|289)")
+# A Terraform interpolation, ``${...}`` (not the escaped ``$${``): only there does text refer to a block (a tag value
+# "aws_team.ml.prod" does not).
+_INTERPOLATION = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 # An address in a resolved expression: aws_type.name. or data.type.name., wherever the expression names it.
 _REFERENCE = re.compile(r"(?<![\w.])((?:data\.[a-z][a-z0-9_]*|aws_[a-z0-9_]+)\.[A-Za-z0-9_-]+)\.")
 

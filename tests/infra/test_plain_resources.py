@@ -467,6 +467,17 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
     assert "aws_sqs_queue" in json.loads((stacks / "third" / "cdk.tf.json").read_text())["resource"]
 
 
+def test_text_that_reads_like_an_address_outside_an_interpolation_is_not_a_reference(tmp_path: Path) -> None:
+    """Only a ``${...}`` refers to a block: a tag value or a description may read "aws_team.ml.prod" (tag values allow
+    letters, digits and "_.:/=+-@"), or hold an escaped "$${aws_x.y.z}"."""
+    app, first, _ = two_stacks(tmp_path)
+    with first.plain_resources() as plain:
+        plain.add("aws_sqs_queue", ("tagged",), {"name": "tagged", "tags": {"team": "aws_team.ml.prod", "note": "$${aws_x.y.z}"}})
+    app.synth()
+    queue = json.loads((tmp_path / "stacks" / "first" / "cdk.tf.json").read_text())["resource"]["aws_sqs_queue"]["tagged"]
+    assert queue["tags"] == {"team": "aws_team.ml.prod", "note": "$${aws_x.y.z}"}
+
+
 def test_a_synth_cdktn_fails_leaves_no_stack_without_its_blocks(tmp_path: Path) -> None:
     """cdktn writes the stacks one by one and may fail after some (an error annotation, a failed validation)."""
     from cdktn import Annotations
