@@ -215,14 +215,7 @@ class PlainResources:
         held |= {f"data.{t}.{n}" for t, named in stack_json.get("data", {}).items() for n in named}
         # every reference in the stack, from a token or written by hand (``ref``, ``Names``' lookups), and every
         # depends_on: Terraform would refuse the stack at plan time, after the stacks before it were applied
-        references = {address for expression in _INTERPOLATION.findall(text) for address in _REFERENCE.findall(expression)}
-        references |= {
-            dependency
-            for section in ("resource", "data")
-            for named in stack_json.get(section, {}).values()
-            for body in named.values()
-            for dependency in body.get("depends_on", ())
-        }
+        references = referenced_addresses(orjson.loads(text))
         if dangling := sorted(references - held):
             raise ValueError(
                 f"{self._stack_id}: a block refers to {dangling[0]}, which the stack does not hold (a typo, or another "
@@ -268,11 +261,53 @@ _TOKEN = re.compile(r"\$\{TfToken\[TOKEN\.\d+\]\}")
 _LIST_OR_MAP_TOKEN = ("#{TfToken[", "&{TfToken[")
 # A number token written into a string (str() or json.dumps of one): the kernel resolves it in the string.
 _NUMBER_TOKEN_TEXT = re.compile(r"\d(?:\.\d+)?e\+(?:298|289)")
-# A Terraform interpolation, ``${...}`` (not the escaped ``$${``): only there does text refer to a block (a tag value
-# "aws_team.ml.prod" does not).
-_INTERPOLATION = re.compile(r"(?<!\$)\$\{([^}]*)\}")
-# An address in a resolved expression: aws_type.name. or data.type.name., wherever the expression names it.
-_REFERENCE = re.compile(r"(?<![\w.])((?:data\.[a-z][a-z0-9_]*|aws_[a-z0-9_]+)\.[A-Za-z0-9_-]+)\.")
+# Where a template sequence starts (``${`` or ``%{``, not the escaped ``$${``, ``%%{``), what moves through one, and
+# the root of a reference in it: ``type.name`` or ``data.type.name`` (a resource type has an underscore: ``var``,
+# ``local``, ``each``, ``count``, ``path``, ``self``, ``module`` and functions do not match), followed by anything but
+# a name's character (``.attr``, ``[0]``, ``)``, the end).
+_TEMPLATE_START = re.compile(r"(?<![$%])[$%]\{")
+_IN_TEMPLATE = re.compile(r'[{}"]')
+_IN_LITERAL = re.compile(r'\\.|"')
+_REFERENCE = re.compile(r"(?<![\w.])((?:data\.)?[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)(?![\w-])")
+
+
+def referenced_addresses(stack_json: Any) -> set[str]:
+    """Every block address ``stack_json`` (a stack's JSON, decoded, its tokens resolved) refers to: the roots of the
+    references in its strings' template sequences (string literals inside them left out) and its ``depends_on``
+    entries."""
+    found: set[str] = set()
+    pending: list[Any] = [stack_json]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            found.update(d for d in value.get("depends_on", ()) if isinstance(d, str))
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and ("${" in value or "%{" in value):
+            for expression in _template_expressions(value):
+                found.update(_REFERENCE.findall(expression))
+    return found
+
+
+def _template_expressions(text: str) -> list[str]:
+    """The expressions of ``text``'s template sequences, each up to its matching brace, string literals removed."""
+    expressions = []
+    for start in _TEMPLATE_START.finditer(text):
+        parts, depth, position = [], 1, start.end()
+        while depth and (mark := _IN_TEMPLATE.search(text, position)):
+            parts.append(text[position : mark.start()])
+            position = mark.end()
+            if mark[0] == '"':  # a literal: skip to its closing quote, over escapes
+                while (end := _IN_LITERAL.search(text, position)) and end[0] != '"':
+                    position = end.end()
+                position = end.end() if end else len(text)
+                parts.append(" ")
+            else:
+                depth += 1 if mark[0] == "{" else -1
+                parts.append(mark[0] if depth else "")
+        expressions.append("".join(parts))
+    return expressions
 
 
 def _resolve_tokens(stack: TerraformStack, stack_id: str, tokened: set[str], text: str) -> str:

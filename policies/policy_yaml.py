@@ -101,7 +101,8 @@ def read_with(loader_class: type[_Composing], text: str, source: str, lines: dic
         raise PolicyError([exc.issue], source) from None
     except yaml.YAMLError as exc:
         raise PolicyError([_yaml_issue(exc, text)], source) from None
-    except ValueError as exc:  # PyYAML's scanner turns an escape beyond Unicode into chr()'s ValueError
+    except (ValueError, OverflowError) as exc:  # PyYAML's scanner passes an escape beyond Unicode to chr(): ValueError,
+        # or OverflowError from \U80000000 on
         raise PolicyError([_escape_issue(exc, text)], source) from None
     except RecursionError:  # not reached with MAX_NESTING; kept so that no input can escape as a traceback
         raise PolicyError(
@@ -115,7 +116,7 @@ def read_with(loader_class: type[_Composing], text: str, source: str, lines: dic
     return data
 
 
-def _escape_issue(exc: ValueError, text: str) -> PolicyIssue:
+def _escape_issue(exc: ValueError | OverflowError, text: str) -> PolicyIssue:
     beyond = next((m for m in re.finditer(r"\\U([0-9A-Fa-f]{8})", text) if int(m.group(1), 16) > 0x10FFFF), None)
     if beyond is None:
         return PolicyIssue((), f"not valid YAML: {exc}")

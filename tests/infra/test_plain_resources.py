@@ -417,6 +417,9 @@ def test_a_governance_app_writes_a_blocks_values_and_tokens_as_the_kernel_does(t
         "another stack's token",
         "another stack's token in a function",
         "a reference written by hand to a block the stack lacks",
+        "another stack's token after a map in a function",
+        "another stack's token in a JSON document",
+        "an indexed reference to a block the stack lacks",
         "a depends_on on a block the stack lacks",
         "a token of no string",
         "a binding's address",
@@ -449,6 +452,16 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
                 "aws_sqs_queue", ("keyed",), {"name": "k", "kms_master_key_id": "${data.aws_kms_alias.key-no.target_key_arn}"}
             )
             expected = r"second: a block refers to data\.aws_kms_alias\.key-no, which the stack does not hold"
+        elif fault == "another stack's token after a map in a function":
+            plain.add("aws_sqs_queue", ("merged",), {"name": "m", "tags": Fn.merge([{"team": "ml"}, {"peer": queue.name}])})
+            expected = r"second: a block refers to aws_sqs_queue\.queue, which the stack does not hold"
+        elif fault == "another stack's token in a JSON document":
+            document = Fn.jsonencode({"Statement": [{"Condition": {"Bool": {"a": "true"}}, "Resource": queue.arn}]})
+            plain.add("aws_sqs_queue_policy", ("policy",), {"queue_url": "u", "policy": document})
+            expected = r"second: a block refers to aws_sqs_queue\.queue, which the stack does not hold"
+        elif fault == "an indexed reference to a block the stack lacks":
+            plain.add("aws_sqs_queue", ("indexed",), {"name": "i", "kms_master_key_id": "${aws_kms_key.nowhere[0].arn}"})
+            expected = r"second: a block refers to aws_kms_key\.nowhere, which the stack does not hold"
         elif fault == "a depends_on on a block the stack lacks":
             plain.add("aws_sqs_queue", ("late",), {"name": "late", "depends_on": ["aws_dynamodb_table.nowhere"]})
             expected = r"second: a block refers to aws_dynamodb_table\.nowhere, which the stack does not hold"
@@ -473,6 +486,7 @@ def test_text_that_reads_like_an_address_outside_an_interpolation_is_not_a_refer
     app, first, _ = two_stacks(tmp_path)
     with first.plain_resources() as plain:
         plain.add("aws_sqs_queue", ("tagged",), {"name": "tagged", "tags": {"team": "aws_team.ml.prod", "note": "$${aws_x.y.z}"}})
+        plain.add("aws_sqs_queue", ("literal",), {"name": '${replace("aws_x.y.z", ".", "-")}'})  # a literal in an expression
     app.synth()
     queue = json.loads((tmp_path / "stacks" / "first" / "cdk.tf.json").read_text())["resource"]["aws_sqs_queue"]["tagged"]
     assert queue["tags"] == {"team": "aws_team.ml.prod", "note": "$${aws_x.y.z}"}

@@ -45,6 +45,8 @@ CORNERS = {
     "plain text over lines": "a: one\n  two\n\n  three\nb: 2\n",
     "quoted text over lines": "a: \"one \\\n  two\"\nb: 'x\n\n  y'\n",
     "double-quoted escapes": 'a: "\\x41\\u00e9\\U0001F600\\N\\_\\L\\P\\0\\a\\e"\n',
+    "an escape beyond Unicode": 'a: "\\U00110000"\n',
+    "an escape beyond a C long": 'a: "\\U80000000"\nb: "\\UFFFFFFFF"\n',
     "single-quoted quote": "a: 'it''s'\n",
     "a YAML 1.1 directive": "%YAML 1.1\n---\na: 1\n",
     "a YAML 1.2 directive": "%YAML 1.2\n---\na: 1\n",
