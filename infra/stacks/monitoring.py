@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
@@ -18,6 +18,9 @@ from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.errors import PolicyError, PolicyIssue
 from policies.model import GovernancePolicy, MonitoringEngine
 from policies.rules.drift import drift_targets
+
+if TYPE_CHECKING:
+    from infra.constructs.monitored_endpoint import MonitoredEndpointConstruct
 
 
 class MonitoringStack(GovernanceStack):
@@ -44,7 +47,7 @@ class MonitoringStack(GovernanceStack):
                 ]
             )
         keys = self.key_arns() if model_monitor or drift_job else {}
-        self.endpoints: list[Any] = []
+        self.endpoints: list[MonitoredEndpointConstruct] = []
         if model_monitor:  # bindings (Model Monitor's nested blocks run four deep), imported only when an endpoint uses it
             from infra.constructs.monitored_endpoint import MonitoredEndpointConstruct
 
