@@ -19,7 +19,14 @@ from typing import Any
 
 from iam.documents import Document, document, statement
 from policies.errors import PolicyError, PolicyIssue
-from policies.naming import APPROVAL_GATE, DRIFT_MONITOR, Names
+from policies.naming import (
+    APPROVAL_GATE,
+    BOUNDARY_REMOVAL_ALARM,
+    DRIFT_MONITOR,
+    TAMPER_ALARMS,
+    TRAIL_TAMPERING_ALARM,
+    Names,
+)
 
 # The ceiling of what any governed principal may ever do: ML platform services only.
 # A boundary grants nothing by itself; each role's own policy grants the narrow subset.
@@ -112,9 +119,10 @@ KEY_TAMPERING_ACTIONS: tuple[str, ...] = (
 KEY_ALIAS_TAMPERING_ACTIONS: tuple[str, ...] = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
 # The trail's alarms (named <org>-<alarm>): alarm -> (what it means, the actions it watches, which the boundary denies).
 TAMPERING_ALARMS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "trail-tampering": ("Someone tried to stop, delete or change the governance trail", TRAIL_TAMPERING_ACTIONS),
-    "boundary-removal": ("Someone tried to remove a permissions boundary from a role or user", BOUNDARY_REMOVAL_ACTIONS),
+    TRAIL_TAMPERING_ALARM: ("Someone tried to stop, delete or change the governance trail", TRAIL_TAMPERING_ACTIONS),
+    BOUNDARY_REMOVAL_ALARM: ("Someone tried to remove a permissions boundary from a role or user", BOUNDARY_REMOVAL_ACTIONS),
 }
+assert tuple(TAMPERING_ALARMS) == TAMPER_ALARMS, "policies/naming.py names the tamper alarms"
 # Calls that put a model behind an endpoint: only the deployer makes them (IAM cannot tie them to an approval).
 DEPLOYMENT_ACTIONS: tuple[str, ...] = (
     "sagemaker:CreateEndpoint",

@@ -185,7 +185,7 @@ def guardrail_statements(
             f"arn:{partition}:sns:*:*:{names.alerts_topic}*",  # the topic and its subscriptions (<topic arn>:<id>)
             # a handler's errors and dead-letter alarms (<function>-errors, <function>-dlq-not-empty); the trail's
             *(f"arn:{partition}:cloudwatch:*:*:alarm:{names.handler_function(h)}-*" for h in handlers),
-            *(f"arn:{partition}:cloudwatch:*:*:alarm:{names.org}-{alarm}" for alarm in TAMPERING_ALARMS),
+            *(f"arn:{partition}:cloudwatch:*:*:alarm:{names.tamper_alarm(alarm)}" for alarm in TAMPERING_ALARMS),
             f"arn:{partition}:logs:*:*:log-group:{names.trail_log_group}",
         ],
         effect="Deny",

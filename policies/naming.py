@@ -64,6 +64,13 @@ BOUNDARY_CONSTRUCT_ID = "permissions-boundary"
 ENFORCEMENT_BOUNDARY_CONSTRUCT_ID = "enforcement-permissions-boundary"
 # Tag on every resource naming the stack that created it (provider default tags).
 STACK_TAG_KEY = "governance-stack"
+# The audit trail's tamper alarms (and their metric filters), by id; what each watches is iam.boundary.TAMPERING_ALARMS.
+TRAIL_TAMPERING_ALARM = "trail-tampering"
+BOUNDARY_REMOVAL_ALARM = "boundary-removal"
+TAMPER_ALARMS = (TRAIL_TAMPERING_ALARM, BOUNDARY_REMOVAL_ALARM)
+# The outcomes of a Model Monitor run each monitored endpoint has an alarm on.
+MONITORING_VIOLATIONS, MONITORING_FAILED = "violations", "failed"
+MONITORING_OUTCOMES = (MONITORING_VIOLATIONS, MONITORING_FAILED)
 _HANDLER_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _UNIQUE_SUFFIX = re.compile(r"_[0-9A-F]{8}$")
 
@@ -388,6 +395,20 @@ class Names:
 
     def handler_log_group_arn(self, handler: str) -> str:
         return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{self.handler_log_group(handler)}"
+
+    def tamper_alarm(self, alarm: str) -> str:
+        """A tamper alarm of the audit trail (``TAMPER_ALARMS``), and its metric filter."""
+        return f"{self.org}-{alarm}"
+
+    def dead_letter_alarm(self, handler: str) -> str:
+        return f"{self.dead_letter_queue(handler)}-not-empty"
+
+    def handler_errors_alarm(self, handler: str) -> str:
+        return f"{self.handler_function(handler)}-errors"
+
+    def monitoring_alarm(self, endpoint: str, outcome: str) -> str:
+        """The alarm on a Model Monitor endpoint's runs with ``outcome`` (``MONITORING_OUTCOMES``)."""
+        return f"{self.org}-{endpoint}-monitoring-{outcome}"
 
     def dead_letter_queue(self, handler: str) -> str:
         return f"{self.org}-{_handler(handler)}-dlq"

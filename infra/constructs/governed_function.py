@@ -221,7 +221,7 @@ class GovernedFunction:
             "aws_cloudwatch_metric_alarm",
             "dlq-alarm",
             first_occurrence_alarm(
-                name=f"{queue_name}-not-empty",
+                name=self.names.dead_letter_alarm(handler),
                 description=f"Events the {handler} could not handle are waiting in {queue_name}",
                 namespace="AWS/SQS",
                 metric="ApproximateNumberOfMessagesVisible",
@@ -235,7 +235,7 @@ class GovernedFunction:
             "aws_cloudwatch_metric_alarm",
             "errors-alarm",
             first_occurrence_alarm(
-                name=f"{self.function_name}-errors",
+                name=self.names.handler_errors_alarm(handler),
                 description=f"The {handler} failed on an event (it is retried, then sent to {queue_name})",
                 namespace="AWS/Lambda",
                 metric="Errors",

@@ -33,7 +33,7 @@ from constructs import Construct
 
 from infra.constructs.alarms import first_occurrence_alarm
 from policies.model import MonitoredEndpoint, MonitoringEngine, Project
-from policies.naming import Names
+from policies.naming import MONITORING_OUTCOMES, MONITORING_VIOLATIONS, Names
 
 PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
 
@@ -45,7 +45,7 @@ def monitoring_outcome_pattern(schedule_arn: str, outcome: str) -> dict[str, obj
     violations completes with an ExitMessage starting "CompletedWithViolations".
     """
     detail: dict[str, object] = {"MonitoringScheduleArn": [schedule_arn]}
-    if outcome == "violations":
+    if outcome == MONITORING_VIOLATIONS:
         detail["ProcessingJobStatus"] = ["Completed"]
         detail["ExitMessage"] = [{"prefix": "CompletedWithViolations"}]
     else:
@@ -132,7 +132,7 @@ class MonitoredEndpointConstruct(Construct):
             tags=tags,
         )
         schedule_arn = f"arn:{names.partition}:sagemaker:{names.region}:{names.account}:monitoring-schedule/{schedule_name}"
-        for outcome, what in (("violations", "found data-quality violations"), ("failed", "failed to run")):
+        for outcome, what in zip(MONITORING_OUTCOMES, ("found data-quality violations", "failed to run"), strict=True):
             rule = CloudwatchEventRule(
                 self,
                 f"{outcome}-rule",
@@ -145,7 +145,7 @@ class MonitoredEndpointConstruct(Construct):
                 self,
                 f"{outcome}-alarm",
                 **first_occurrence_alarm(
-                    name=f"{names.org}-{endpoint.name}-monitoring-{outcome}",
+                    name=names.monitoring_alarm(endpoint.name, outcome),
                     description=f"Model Monitor of endpoint {endpoint.name} (project {project.name}) {what}",
                     namespace="AWS/Events",
                     metric="MatchedEvents",

@@ -85,7 +85,7 @@ class AuditTrailStack(GovernanceStack):
                 "aws_cloudwatch_log_metric_filter",
                 (f"{alarm}-filter",),
                 {
-                    "name": f"{names.org}-{alarm}",
+                    "name": names.tamper_alarm(alarm),
                     "log_group_name": log_group.ref("name"),
                     "pattern": cloudtrail_filter_pattern(actions),
                     "metric_transformation": {"name": metric, "namespace": namespace, "value": "1", "default_value": "0"},
@@ -95,7 +95,7 @@ class AuditTrailStack(GovernanceStack):
                 "aws_cloudwatch_metric_alarm",
                 (f"{alarm}-alarm",),
                 first_occurrence_alarm(
-                    name=f"{names.org}-{alarm}",
+                    name=names.tamper_alarm(alarm),
                     description=meaning,
                     namespace=namespace,
                     metric=metric,

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from policies.naming import Names
+from policies.naming import MONITORING_OUTCOMES, TAMPER_ALARMS, Names
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation
-from policies.terms import Mode
+from policies.terms import Mode, MonitoringEngine
 
 if TYPE_CHECKING:
     from policies.model import GovernancePolicy
@@ -215,15 +215,26 @@ def _governed(policy: GovernancePolicy, facts: CallFacts, target: str, handlers:
         "scheduler.amazonaws.com": lambda: target == names.drift_schedule_group,
         # a topic ARN, or a subscription's (<topic ARN>:<id>)
         "sns.amazonaws.com": lambda: target.split(":")[5:6] == [names.alerts_topic],
-        # the blueprint names its alarms and metric filters <org>-...; its log groups are the trail's and the handlers'
-        "monitoring.amazonaws.com": lambda: target.startswith(f"{names.org}-"),
-        "logs.amazonaws.com": lambda: (
-            _log_group(target).startswith(f"{names.org}-")
-            or _log_group(target) in {names.trail_log_group, *(names.handler_log_group(h) for h in handlers)}
+        # by the names the stacks give them (a team's own <org>-... alarm or log group is not the blueprint's)
+        "monitoring.amazonaws.com": lambda: target in governance_alarms(policy, names, handlers),
+        "logs.amazonaws.com": lambda: (  # a log group, or a metric filter (its call names both)
+            _log_group(target) in {names.trail_log_group, *(names.handler_log_group(h) for h in handlers)}
+            or target in {names.tamper_alarm(alarm) for alarm in TAMPER_ALARMS}
         ),
     }
     check = named.get(facts.event_source)
     return check is not None and check()
+
+
+def governance_alarms(policy: GovernancePolicy, names: Names, handlers: Sequence[str]) -> set[str]:
+    """Every alarm the stacks create: the trail's tamper alarms, each handler's dead-letter and errors alarms, and
+    each Model Monitor endpoint's alarms on its runs."""
+    monitored = [e.name for p in policy.projects for e in p.endpoints if e.engine is MonitoringEngine.MODEL_MONITOR]
+    return {
+        *(names.tamper_alarm(alarm) for alarm in TAMPER_ALARMS),
+        *(alarm for h in handlers for alarm in (names.dead_letter_alarm(h), names.handler_errors_alarm(h))),
+        *(names.monitoring_alarm(endpoint, outcome) for endpoint in monitored for outcome in MONITORING_OUTCOMES),
+    }
 
 
 def decide_tampering(policy: GovernancePolicy, facts: CallFacts, *, handlers: Sequence[str]) -> Decision:

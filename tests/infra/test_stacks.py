@@ -14,7 +14,7 @@ from lambdas.table import HANDLERS
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.naming import Names
-from tests.conftest import REPO, Synthesized, SynthesizeFn, policy_variant
+from tests.conftest import REPO, Synthesized, SynthesizeFn, policy_variant, with_engines
 
 BOUNDARY_REF = "${aws_iam_policy.permissions-boundary.arn}"
 
@@ -176,6 +176,34 @@ def test_trail_alarms_watch_exactly_what_the_boundary_denies(synthesized: Synthe
     alarms = synthesized.resources("aws_cloudwatch_metric_alarm", "audit-trail")
     assert sorted(a["alarm_name"] for a in alarms.values()) == sorted(watched)
     assert all(a["alarm_actions"][0].endswith(":acme-governance-alerts") for a in alarms.values())
+
+
+def test_the_tamper_watch_knows_every_alarm_log_group_and_metric_filter_the_stacks_create(
+    synthesize: SynthesizeFn, policy: GovernancePolicy
+) -> None:
+    """Its rule knows them by name (a team's own ``<org>-...`` alarm is not the blueprint's), so each one a stack
+    creates must be one the rule names: the shipped policy's, and a Model Monitor endpoint's alarms."""
+    from policies.rules.tampering import CallFacts, governed_target
+
+    handlers = [spec.name for spec in HANDLERS]
+    variant = with_engines(policy, {"credit-risk-scoring": "model-monitor"})
+    for judged in (policy, variant):
+        out = synthesize(judged)
+        created = {
+            ("monitoring.amazonaws.com", "DeleteAlarms"): [
+                a["alarm_name"] for a in out.resources("aws_cloudwatch_metric_alarm").values()
+            ],
+            ("logs.amazonaws.com", "DeleteLogGroup"): [g["name"] for g in out.resources("aws_cloudwatch_log_group").values()],
+            ("logs.amazonaws.com", "DeleteMetricFilter"): [
+                f["name"] for f in out.resources("aws_cloudwatch_log_metric_filter").values()
+            ],
+        }
+        assert all(created.values())
+        for (source, call), names in created.items():
+            unknown = [n for n in names if not governed_target(judged, CallFacts(source, call, n, "eu-west-1"), handlers)]
+            assert unknown == [], f"{call} of {unknown} would not be seen as tampering"
+    monitored = {a["alarm_name"] for a in synthesize(variant).resources("aws_cloudwatch_metric_alarm", "monitoring").values()}
+    assert monitored == {"acme-credit-risk-scoring-monitoring-violations", "acme-credit-risk-scoring-monitoring-failed"}
 
 
 def test_tokens_do_not_capture_a_javascript_creation_stack(synthesized: Synthesized) -> None:

@@ -67,6 +67,12 @@ def test_a_denied_attempt_is_alerted_as_an_attempt(world: World, lambda_context:
         ("trail-log-group-key-removed", {"logGroupName": "team-logs"}),
         ("trail-log-group-retention-shortened", {"logGroupName": "/aws/lambda/team-etl"}),
         ("failed-events-dropped", {"functionName": "team-etl"}),
+        # a team's own resources named with the organization's prefix: the blueprint's are known by name
+        ("alarms-deleted", {"alarmNames": ["acme-team-latency", "acme-approval-gate-latency"]}),
+        ("alarm-changed", {"alarmName": "acme-team-errors"}),
+        ("metric-filter-deleted", {"logGroupName": "acme-team-logs", "filterName": "acme-team-filter"}),
+        ("trail-log-group-deleted", {"logGroupName": "acme-team-logs"}),
+        ("trail-log-group-retention-shortened", {"logGroupName": "/aws/lambda/acme-team-etl"}),
     ],
 )
 def test_the_same_calls_on_other_resources_are_recorded_as_allowed_without_alert(
