@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from policies.naming import MONITORING_OUTCOMES, TAMPER_ALARMS, Names
+from policies.naming import MONITORING_OUTCOMES, PERSONAS, TAMPER_ALARMS, Names
 from policies.rules.outcome import Action, Decision, RuleSet, Verdict, Violation
 from policies.terms import Mode, MonitoringEngine
 
@@ -199,9 +199,9 @@ def _governed(policy: GovernancePolicy, facts: CallFacts, target: str, handlers:
         case "iam.amazonaws.com":
             if facts.event_name.endswith("PermissionsBoundary"):
                 return True  # any role: dropping or swapping a boundary is the escape hatch itself
-            if "Role" in facts.event_name:  # the blueprint's roles are named <org>-...; the deployer is exempt everywhere
+            if "Role" in facts.event_name:  # the blueprint's roles by name, and the deployment role where it has one
                 deployer = policy.accounts.deployment_role if policy.accounts is not None else None
-                return target.startswith(f"{names.org}-") or target == deployer
+                return target in governance_roles(policy, names, handlers) or target == deployer
             return target.rsplit("/", 1)[-1] in {names.boundary_policy, names.enforcement_boundary_policy}
         case "kms.amazonaws.com":
             prefix = names.key_alias_pattern.removesuffix("*")
@@ -224,6 +224,21 @@ def _governed(policy: GovernancePolicy, facts: CallFacts, target: str, handlers:
     }
     check = named.get(facts.event_source)
     return check is not None and check()
+
+
+def governance_roles(policy: GovernancePolicy, names: Names, handlers: Sequence[str]) -> set[str]:
+    """Every role the stacks create: the personas', the handlers' (in a workload account too, by the same names),
+    each project's execution and experiment roles, and the trail's, the forwarding's, the drift scheduler's and the
+    clearance reader's."""
+    return {
+        *(names.persona_role(persona) for persona in PERSONAS),
+        *(names.handler_role(h) for h in handlers),
+        *(role for project in policy.projects for role in (names.execution_role(project), names.experiment_role(project))),
+        names.trail_delivery_role,
+        names.event_forwarding_role,
+        names.drift_scheduler_role,
+        names.clearance_reader_role,
+    }
 
 
 def governance_alarms(policy: GovernancePolicy, names: Names, handlers: Sequence[str]) -> set[str]:

@@ -178,11 +178,12 @@ def test_trail_alarms_watch_exactly_what_the_boundary_denies(synthesized: Synthe
     assert all(a["alarm_actions"][0].endswith(":acme-governance-alerts") for a in alarms.values())
 
 
-def test_the_tamper_watch_knows_every_alarm_log_group_and_metric_filter_the_stacks_create(
+def test_the_tamper_watch_knows_every_alarm_log_group_metric_filter_and_role_the_stacks_create(
     synthesize: SynthesizeFn, policy: GovernancePolicy
 ) -> None:
-    """Its rule knows them by name (a team's own ``<org>-...`` alarm is not the blueprint's), so each one a stack
-    creates must be one the rule names: the shipped policy's, and a Model Monitor endpoint's alarms."""
+    """Its rule knows them by name (a team's own ``<org>-...`` alarm or role is not the blueprint's), so each one a
+    stack creates must be one the rule names: the shipped policy's, and a Model Monitor endpoint's alarms (the
+    multi-account example's roles: tests/multi_account/test_synth.py)."""
     from policies.rules.tampering import CallFacts, governed_target
 
     handlers = [spec.name for spec in HANDLERS]
@@ -197,6 +198,7 @@ def test_the_tamper_watch_knows_every_alarm_log_group_and_metric_filter_the_stac
             ("logs.amazonaws.com", "DeleteMetricFilter"): [
                 f["name"] for f in out.resources("aws_cloudwatch_log_metric_filter").values()
             ],
+            ("iam.amazonaws.com", "UpdateAssumeRolePolicy"): [r["name"] for r in out.resources("aws_iam_role").values()],
         }
         assert all(created.values())
         for (source, call), names in created.items():

@@ -73,6 +73,8 @@ def test_a_denied_attempt_is_alerted_as_an_attempt(world: World, lambda_context:
         ("metric-filter-deleted", {"logGroupName": "acme-team-logs", "filterName": "acme-team-filter"}),
         ("trail-log-group-deleted", {"logGroupName": "acme-team-logs"}),
         ("trail-log-group-retention-shortened", {"logGroupName": "/aws/lambda/acme-team-etl"}),
+        ("role-trust-rewritten", {"roleName": "acme-team-etl"}),
+        ("role-policy-attached", {"roleName": "acme-team-etl"}),
     ],
 )
 def test_the_same_calls_on_other_resources_are_recorded_as_allowed_without_alert(

@@ -45,6 +45,29 @@ def test_the_example_has_an_organization_stack_hub_stacks_and_spoke_stacks_per_s
     assert sorted(example.stacks) == sorted(stack_names(example.policy))
 
 
+def test_the_tamper_watch_knows_every_role_and_alarm_of_every_account(example: SynthesizedAccounts) -> None:
+    """The hub's tamper watch judges the workload accounts' calls too, by the same names: every role and alarm the
+    organization's stacks create is one its rule names (a team's own ``<org>-...`` role is not)."""
+    from lambdas.table import HANDLERS
+    from policies.rules.tampering import CallFacts, governed_target
+
+    handlers = [spec.name for spec in HANDLERS]
+    created = {
+        ("iam.amazonaws.com", "PutRolePolicy"): {r["name"] for r in example.resources("aws_iam_role").values()},
+        ("monitoring.amazonaws.com", "DeleteAlarms"): {
+            a["alarm_name"] for a in example.resources("aws_cloudwatch_metric_alarm").values()
+        },
+    }
+    assert all(created.values())
+    for (source, call), names in created.items():
+        unknown = sorted(
+            n for n in names if not governed_target(example.policy, CallFacts(source, call, n, "eu-west-1"), handlers)
+        )
+        assert unknown == [], f"{call} of {unknown} would not be seen as tampering"
+    team_role = CallFacts("iam.amazonaws.com", "PutRolePolicy", f"{example.policy.organization.name}-team-etl", "eu-west-1")
+    assert not governed_target(example.policy, team_role, handlers)
+
+
 def test_stages_sharing_an_account_share_its_stacks(small: SynthesizedAccounts) -> None:
     assert [p.name for p in layout(small.policy) if p.account == DEV] == [
         "spoke-dev-staging-foundation",
