@@ -78,11 +78,6 @@ class PlainResource:
     type: str
     name: str
 
-    @classmethod
-    def at(cls, resource_type: str, path: tuple[str, ...]) -> PlainResource:
-        """The address of the resource at construct ``path`` below its stack, a binding's too (for ``depends_on``)."""
-        return cls(resource_type, logical_id(path))
-
     def ref(self, attribute: str) -> str:
         return f"${{{self.type}.{self.name}.{attribute}}}"
 
