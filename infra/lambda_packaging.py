@@ -54,9 +54,8 @@ LAYER_PACKAGES: tuple[str, ...] = (
 )
 
 STABLE_MTIME = 315_532_800  # 1980-01-01, the earliest time a zip entry can carry
-# Authoring-time modules of the core that the handlers never import (they read policy.json). Without the
-# loader beside it, the model skips reading field descriptions from its source (policies/model/base.py).
-AUTHORING_ONLY = ("loader.py", "policy_yaml.py", "schema.py")
+# Authoring-time modules of the core that the handlers never import (they read policy.json).
+AUTHORING_ONLY = ("loader.py", "policy_yaml.py", "schema.py", "descriptions.py")
 
 
 class PackagingError(RuntimeError):

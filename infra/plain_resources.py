@@ -27,7 +27,10 @@ a reference to a resource this stack lacks. ``PlainResources.merged`` refuses an
 by hand, and any depends_on, to an address the stack does not hold; ``add`` refuses list, map and number tokens, a
 token in a map's key, a kernel object, an integer beyond 2**53. The stacks look up what other stacks created by name
 or alias instead (``infra/stack_order.py``). The sections ``resource``, ``data`` and ``provider`` of a stack's
-overrides are this module's: a stack makes no other override there.
+overrides are this module's: a stack makes no other override there. The stacks' outputs (``add_output``) and
+``terraform`` settings (``set_terraform``) are written here too, after synth in a ``GovernanceApp`` (the outputs
+noted under ``//`` as ``TerraformOutput`` notes them, for ``cdktn output``), through ``TerraformOutput`` and
+``add_override`` in any other app.
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ class PlainResources:
         self._blocks: dict[str, dict[str, dict[str, Any]]] = {}
         self._data: dict[str, dict[str, dict[str, Any]]] = {}  # data sources, as the stack's JSON holds them
         self._providers: dict[str, list[dict[str, Any]]] = {}
+        self._outputs: dict[str, dict[str, Any]] = {}
+        self._settings: dict[tuple[str, ...], Any] = {}  # below the stack's ``terraform`` block
         self._unwritten: set[str] = set()  # "resource", "data", "provider": what changed since the last write
         self._tokened: set[str] = set()  # the strings that hold a string token, resolved when the blocks are merged
         self._provider_settings: dict[str, dict[str, Any]] = {}  # set on every configuration, later ones too
@@ -140,6 +145,25 @@ class PlainResources:
         self._unwritten.add("provider")
         return f"{provider}.{alias}"
 
+    def add_output(self, name: str, value: str, *, description: str | None = None) -> None:
+        """The stack's output ``name``, as ``TerraformOutput(stack, name, value=..., description=...)`` writes it."""
+        if not _OUTPUT_NAME.fullmatch(name):
+            raise ValueError(f"{self._stack_id}: {name!r} is not an output name (a letter or _, then letters, digits, _ or -)")
+        if name in self._outputs:
+            raise ValueError(f"{self._stack_id}: output {name} is added twice")
+        self._outputs[name] = self._json_arguments({"value": value, "description": description}, f"output {name}")
+        if not self._merged_after_synth:
+            from cdktn import TerraformOutput
+
+            TerraformOutput(self._stack, name, value=value, description=description)
+
+    def set_terraform(self, path: tuple[str, ...], value: str) -> None:
+        """A setting of the stack's ``terraform`` block at ``path`` (e.g. ``required_providers.aws.version``), as
+        ``TerraformStack.add_override("terraform.<path>", value)`` sets it."""
+        self._settings[path] = value
+        if not self._merged_after_synth:
+            self._stack.add_override(".".join(("terraform", *path)), value)
+
     def configure_providers(self, provider: str, arguments: Mapping[str, Any]) -> None:
         """Set ``arguments`` on every configuration of ``provider``, added so far or later (as on the bindings')."""
         arguments = self._json_arguments(arguments, f"{self._stack_id}: provider {provider}")
@@ -154,8 +178,9 @@ class PlainResources:
 
     @property
     def has_blocks(self) -> bool:
-        """Whether there is anything to write: a resource, a data source or a provider configuration."""
-        return bool(self._blocks or self._data or self._providers)
+        """Whether there is anything to write: a resource, a data source, a provider configuration, an output or a
+        setting."""
+        return bool(self._blocks or self._data or self._providers or self._outputs or self._settings)
 
     @property
     def providers(self) -> Mapping[str, list[dict[str, Any]]]:
@@ -204,6 +229,19 @@ class PlainResources:
         resources = stack_json.get("resource", {})
         for provider, configurations in self._providers.items():
             stack_json.setdefault("provider", {}).setdefault(provider, []).extend(configurations)
+        if self._outputs:  # and the names cdktn's CLI reads them by (``cdktn output``), as TerraformOutput notes them
+            outputs = stack_json.setdefault("output", {})
+            if taken := sorted(set(self._outputs) & set(outputs)):
+                raise ValueError(f"{self._stack_id}: output {taken[0]} is both a TerraformOutput and a plain output")
+            outputs.update(self._outputs)
+            noted = stack_json.setdefault("//", {}).setdefault("outputs", {}).setdefault(self._stack_id, {})
+            noted.update({name: name for name in self._outputs})
+        for path, value in self._settings.items():
+            *parents, last = path
+            setting = stack_json.setdefault("terraform", {})
+            for key in parents:
+                setting = setting.setdefault(key, {})
+            setting[last] = value
         text = orjson.dumps(stack_json, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
         text = _resolve_tokens(self._stack, self._stack_id, self._tokened, text)
         held = {f"{t}.{n}" for t, named in resources.items() for n in named}
@@ -219,6 +257,7 @@ class PlainResources:
         return text
 
 
+_OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _JSON_ONLY = "the governance stacks synthesize to Terraform JSON, not HCL; synthesize without --hcl (unset SYNTH_HCL_OUTPUT)"
 
 

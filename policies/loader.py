@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
 
+from policies.descriptions import field_description
 from policies.errors import Loc, PolicyError, PolicyIssue
 from policies.model import EMAIL, ENDPOINT_NAME, INSTANCE_TYPE, S3_URI, SLUG, GovernancePolicy
 from policies.policy_yaml import MAX_POLICY_BYTES, checked_text, decode, plain_data, too_large
@@ -205,11 +205,12 @@ def _fields_hint(expected: Any) -> str:
     return ""
 
 
-def _meaning(field: FieldInfo | None) -> str:
+def _meaning(field: tuple[type[BaseModel], str] | None) -> str:
     """The first sentence of the field's docstring, as a parenthesis: what the field means."""
-    if field is None or not field.description:
+    description = field_description(*field) if field is not None else None
+    if not description:
         return ""
-    first = re.split(r"(?<=\.)\s", " ".join(field.description.split()), maxsplit=1)[0].rstrip(".")
+    first = re.split(r"(?<=\.)\s", " ".join(description.split()), maxsplit=1)[0].rstrip(".")
     first = re.sub(r"\s*\([^()]*\)$", "", first)
     if first[:1].isupper() and not first[1:2].isupper():
         first = first[0].lower() + first[1:]
@@ -230,18 +231,19 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _field_at(loc: Loc) -> tuple[FieldInfo | None, Any]:
-    """The innermost model field ``loc`` points at or into, and the type expected at ``loc`` (None if unknown)."""
+def _field_at(loc: Loc) -> tuple[tuple[type[BaseModel], str] | None, Any]:
+    """The innermost model field ``loc`` points at or into (its model and name), and the type expected at ``loc`` (None
+    if unknown)."""
     annotation: Any = GovernancePolicy
-    field: FieldInfo | None = None
+    field: tuple[type[BaseModel], str] | None = None
     for part in loc:
         annotation = _unwrap(annotation)
         origin = get_origin(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(part, str):
             if part not in annotation.model_fields:
                 return field, None
-            field = annotation.model_fields[part]
-            annotation = field.annotation
+            field = (annotation, part)
+            annotation = annotation.model_fields[part].annotation
         elif origin is list and isinstance(part, int):
             annotation = get_args(annotation)[0]
         elif origin is dict:

@@ -89,10 +89,10 @@ class GovernanceStack(TerraformStack):
             region=policy.regions.home,
             default_tags=[AwsProviderDefaultTags(tags={**policy.standard_tags(), STACK_TAG_KEY: stack_name})],
         )
-        self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
         backend.apply(self, stack_name, policy.regions.home)
         self.stack_name = stack_name
         self._plain = PlainResources(self, stack_name, merged_after_synth=isinstance(scope, GovernanceApp))
+        self._plain.set_terraform(("required_providers", "aws", "version"), AWS_PROVIDER_CONSTRAINT)
         if isinstance(scope, GovernanceApp):
             scope.adopt(self)
         with self.plain_resources() as plain:  # the account and partition the stack is applied in

@@ -3,7 +3,6 @@ dependency layers, the idempotency table, and forwarding rules that bring events
 
 from __future__ import annotations
 
-from cdktn import TerraformOutput
 from constructs import Construct
 
 from iam.documents import render
@@ -89,7 +88,7 @@ class EnforcementStack(GovernanceStack):
                 reserved_concurrency=RESERVED_CONCURRENCY,
                 depends_on=[idempotency],
             )
-            TerraformOutput(self, f"{spec.name}-function", value=self.functions[spec.name].function.ref("arn"))
+            self.plain.add_output(f"{spec.name}-function", value=self.functions[spec.name].function.ref("arn"))
         self._forward_other_regions(plain, policy)
 
     def _forward_other_regions(self, plain: PlainResources, policy: GovernancePolicy) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cdktn import TerraformOutput
 from constructs import Construct
 
 from iam.documents import render
@@ -107,7 +106,7 @@ class FoundationStack(GovernanceStack):
             )
 
         for purpose, key in self.keys.items():
-            TerraformOutput(self, f"{purpose}-key-arn", value=key.arn)
-        TerraformOutput(self, "lineage-bucket", value=self.lineage.name)
-        TerraformOutput(self, "audit-bucket", value=self.audit.name)
-        TerraformOutput(self, "alerts-topic-arn", value=self.alerts_arn)
+            self.plain.add_output(f"{purpose}-key-arn", value=key.arn)
+        self.plain.add_output("lineage-bucket", value=self.lineage.name)
+        self.plain.add_output("audit-bucket", value=self.audit.name)
+        self.plain.add_output("alerts-topic-arn", value=self.alerts_arn)

@@ -13,7 +13,6 @@ workload accounts' stacks (``infra.multi_account.deploy_waves``).
 
 from __future__ import annotations
 
-from cdktn import TerraformOutput
 from constructs import Construct
 
 from iam.cross_account import (
@@ -125,7 +124,7 @@ class HubRegistryStack(HubStack):
                     writers=self.registrants(project),
                     readers=unique([*self.serving_roles(project), *self.deployers(project)]),
                 )
-                TerraformOutput(self, hub.artifact_key_output(project.name), value=key.ref("arn"))  # the pipelines' KmsKeyId
+                self.plain.add_output(hub.artifact_key_output(project.name), value=key.ref("arn"))  # the pipelines' KmsKeyId
             self._artifact_store(plain, bucket_statements)
 
     def _artifact_store(self, plain: PlainResources, statements: list[dict[str, object]]) -> None:
@@ -173,7 +172,7 @@ class HubRegistryStack(HubStack):
                 "depends_on": [block.address],
             },
         )
-        TerraformOutput(self, "artifacts-bucket", value=bucket.ref("bucket"))
+        self.plain.add_output("artifacts-bucket", value=bucket.ref("bucket"))
 
 
 class HubCrossAccountStack(HubStack):
@@ -233,4 +232,4 @@ class HubCrossAccountStack(HubStack):
                         ),
                     },
                 )
-        TerraformOutput(self, "clearance-reader-arn", value=reader.ref("arn"))
+        self.plain.add_output("clearance-reader-arn", value=reader.ref("arn"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cdktn import TerraformOutput
 from constructs import Construct
 
 from iam.boundary import check_boundary_sizes, enforcement_boundary, partition_of, permissions_boundary
@@ -39,7 +38,7 @@ class IdentityStack(GovernanceStack):
         with self.plain_resources() as plain:  # no binding object each: infra/plain_resources.py
             boundary_arn = self._boundaries_and_personas(plain, keys, handlers, enforcement_actions)
             self._project_roles(plain, keys, boundary_arn)
-        TerraformOutput(self, "permissions-boundary-arn", value=boundary_arn)
+        self.plain.add_output("permissions-boundary-arn", value=boundary_arn)
 
     def _boundaries_and_personas(
         self, plain: PlainResources, keys: dict[str, str], handlers: list[str], enforcement_actions: list[str]

@@ -7,7 +7,6 @@ Organizations policies. ``iam.organizations`` builds the statements and packs th
 
 from __future__ import annotations
 
-from cdktn import TerraformOutput
 from constructs import Construct
 
 from iam.documents import Document
@@ -59,4 +58,4 @@ class OrganizationStack(GovernanceStack):
                     (f"guardrails-{index}-{target}",),
                     {"policy_id": scp.ref("id"), "target_id": target},
                 )
-            TerraformOutput(self, f"guardrails-{index}-id", value=scp.ref("id"))
+            self.plain.add_output(f"guardrails-{index}-id", value=scp.ref("id"))

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from cdktn import TerraformOutput
 from constructs import Construct
 
 from iam.cross_account import forward_to_hub_policy, stage_deployer_policy, stage_pipeline_policy, workload_enforcement_trust
@@ -176,4 +175,4 @@ class WorkloadAccountStack(GovernanceStack):
                 "policy": render(stage_deployer_policy(self.hub, self.projects)),
             },
         )
-        TerraformOutput(self, "deployer-function", value=self.deployer.function.ref("arn"))
+        self.plain.add_output("deployer-function", value=self.deployer.function.ref("arn"))

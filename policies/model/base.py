@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -52,12 +51,6 @@ __all__ = [
 ]
 
 
-# Field descriptions are the attribute docstrings; only the loader (its messages) and the JSON Schema read them.
-# Where those are not shipped (the handlers' package, infra/lambda_packaging.py), the model does not parse its
-# own source for them each time it is loaded.
-DESCRIBED = (Path(__file__).resolve().parents[1] / "loader.py").is_file()
-
-
 class _Strict(BaseModel):
     # defer_build: a model's validator is built on its first validation, not when the class is defined, so
     # loading the model costs little where a policy is only read.
@@ -65,7 +58,6 @@ class _Strict(BaseModel):
         extra="forbid",
         frozen=True,
         str_strip_whitespace=True,
-        use_attribute_docstrings=DESCRIBED,
         strict=True,
         allow_inf_nan=False,
         defer_build=True,

@@ -66,23 +66,26 @@ def main() -> None:
     floor = mode in ("floor", "whole-provider-floor")
     policy_file = None if floor or sys.argv[2] == "shipped" else sys.argv[2]
     start = time.perf_counter()
-    import infra.node  # the bundled Node.js and its options must be set before cdktn loads
-
-    if mode == "whole-provider-floor":
-        lazy = infra.node.node_preload_option(infra.node.LAZY_PROVIDER_INDEX)
-        os.environ["NODE_OPTIONS"] = os.environ["NODE_OPTIONS"].replace(lazy, "").strip()
-    from cdktn import App, TerraformStack
-    from cdktn_provider_aws.provider import AwsProvider
-
     if floor:
+        import infra.node  # the bundled Node.js and its options must be set before cdktn loads
+
+        if mode == "whole-provider-floor":
+            lazy = infra.node.node_preload_option(infra.node.LAZY_PROVIDER_INDEX)
+            os.environ["NODE_OPTIONS"] = os.environ["NODE_OPTIONS"].replace(lazy, "").strip()
         import importlib
+
+        from cdktn import App, TerraformStack
+        from cdktn_provider_aws.provider import AwsProvider
 
         for name in sys.argv[2].split(","):
             importlib.import_module(name)
-    else:
+    else:  # as ``python -m infra.app`` runs (its main()): the policy read and validated, then cdktn and the stacks
         from infra.app import build, stack_classes
+        from policies.loader import load_policy
 
+        policy = load_policy(Path(policy_file)) if policy_file else load_policy()
         stack_classes()
+        from infra.stacks.base import GovernanceApp
     imported = time.perf_counter()
     outdir = sys.argv[3]  # the caller's; it counts the resources and removes it after this process ends
     if floor:
@@ -90,11 +93,8 @@ def main() -> None:
         stack = TerraformStack(app, "empty")
         AwsProvider(stack, "aws", region="eu-west-1")
     else:
-        from infra.stacks.base import GovernanceApp
-        from policies.loader import load_policy
-
         app = GovernanceApp(outdir=outdir)  # what infra.app synthesizes with
-        build(app, load_policy(Path(policy_file)) if policy_file else load_policy())
+        build(app, policy)
     app.synth()
     done = time.perf_counter()
     python_peak = _own_peak_kib()

@@ -6,7 +6,7 @@ import json
 import zipfile
 from pathlib import Path
 
-from infra.lambda_packaging import LAMBDA_RUNTIME
+from infra.lambda_packaging import AUTHORING_ONLY, LAMBDA_RUNTIME
 from lambdas.routing import forwarded_patterns
 from lambdas.table import HANDLERS as TABLE
 from lambdas.table import handler_spec
@@ -118,7 +118,9 @@ def test_each_function_package_carries_the_policy_it_enforces(synthesized: Synth
         assert packaged.version == policy.version
         assert f"lambdas/{handler.replace('-', '_')}/handler.py" in names
         assert "policies/rules/approval.py" in names
-        assert not {"policies/loader.py", "policies/policy_yaml.py"} & names, "the YAML loader stays out of the Lambda package"
+        authoring = {f"policies/{m}" for m in AUTHORING_ONLY}
+        assert {"policies/loader.py", "policies/descriptions.py"} <= authoring
+        assert not authoring & names, "the YAML loader and the field descriptions stay out of the Lambda package"
         assert not any(Path(n).parts[0] in {"pydantic", "aws_lambda_powertools"} for n in names), (
             "third-party code lives in the layer"
         )

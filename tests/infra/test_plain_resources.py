@@ -165,14 +165,15 @@ def test_logical_ids_are_cdktns(tmp_path: Path) -> None:
 
 def written_as_by_the_kernel(merged: Path, by_the_kernel: Path) -> list[str]:
     """The stacks' JSON with the plain blocks added after synth (a GovernanceApp) is the JSON the kernel writes when
-    they are handed to it, byte for byte, but for the list of the stack's overrides that the kernel's holds."""
+    they are handed to it, byte for byte, but for the note of the stack's overrides that the kernel's holds (the
+    sections the blocks and the ``terraform`` settings went through, and nothing else)."""
 
     def without_plain_overrides(text: str) -> str:
-        start = text.find('"overrides"')
-        if start < 0:
+        noted = re.search(r'\n\s*"overrides": \{\s*"stack": \[([^\]]*)\]\s*\},', text)
+        if noted is None:
             return text
-        end = text.index("]", start)
-        return text[:start] + re.sub(r',\s*"(?:resource|data|provider)"', "", text[start:end]) + text[end:]
+        assert set(re.findall(r'"([^"]+)"', noted.group(1))) <= {"resource", "data", "provider", "terraform"}, noted.group(0)
+        return text[: noted.start()] + text[noted.end() :]
 
     files = sorted(path.relative_to(by_the_kernel) for path in by_the_kernel.rglob("*.json"))
     assert files == sorted(path.relative_to(merged) for path in merged.rglob("*.json"))
@@ -339,6 +340,15 @@ def test_a_resource_added_twice_is_refused() -> None:
     resources.add("aws_iam_role", ("execution-a",), {"name": "a"})
     with pytest.raises(ValueError, match=r"identity: aws_iam_role\.execution-a is added twice"):
         resources.add("aws_iam_role", ("execution-a",), {"name": "b"})
+
+
+def test_an_output_added_twice_or_misnamed_is_refused() -> None:
+    outputs = PlainResources(stack=None, stack_id="foundation", merged_after_synth=True)  # type: ignore[arg-type]
+    outputs.add_output("audit-bucket", "acme-ml-audit")
+    with pytest.raises(ValueError, match=r"foundation: output audit-bucket is added twice"):
+        outputs.add_output("audit-bucket", "other")
+    with pytest.raises(ValueError, match=r"'audit bucket' is not an output name"):
+        outputs.add_output("audit bucket", "acme-ml-audit")
 
 
 @pytest.mark.parametrize("value", ["a number token", "a list token", "a token as a map key", "a kernel object", "2**60"])
