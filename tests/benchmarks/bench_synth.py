@@ -12,7 +12,7 @@ provider's resource modules as they are used (infra/lazy_provider_index.cjs, as 
 rows synthesize every stack for the shipped policy or for N projects with one monitored endpoint
 each, read from a YAML file as ``make synth`` reads the policy (since 2026-11-27 17:10 UTC; before, the N-project
 policies were built in the probe's process, unparsed, unvalidated until the build), in the order ``python -m
-infra.app`` takes (the policy read and validated, then cdktn imported; since 2026-11-27 19:40 UTC; before, cdktn
+infra.app`` takes (the policy read and validated, then cdktn imported; since 2026-11-27 19:00 UTC; before, cdktn
 first: the *import* column holds the policy's read since). Every row runs once untimed first: the Lambda archives are built once per content
 (infra/constructs/staged_asset.py), and the timed runs are the synths that follow.
 """
