@@ -300,6 +300,7 @@ _NUMBER_TOKEN_TEXT = re.compile(r"\d(?:\.\d+)?e\+(?:298|289)")
 # ``local``, ``each``, ``count``, ``path``, ``self``, ``module`` and functions do not match), followed by anything but
 # a name's character (``.attr``, ``[0]``, ``)``, the end).
 _TEMPLATE_START = re.compile(r"(?<![$%])[$%]\{")
+_PLAIN_SEQUENCE = re.compile(r'\$\{([^{}"]*)\}')  # no brace or literal inside: it ends at the first "}"
 _IN_TEMPLATE = re.compile(r'[{}"]')
 _IN_LITERAL = re.compile(r'\\.|"')
 _REFERENCE = re.compile(r"(?<![\w.])((?:data\.)?[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)(?![\w-])")
@@ -310,6 +311,7 @@ def referenced_addresses(stack_json: Any) -> set[str]:
     references in its strings' template sequences (string literals inside them left out) and its ``depends_on``
     entries."""
     found: set[str] = set()
+    read: set[str] = set()  # a string met again (a reference, a policy document) is read once
     pending: list[Any] = [stack_json]
     while pending:
         value = pending.pop()
@@ -318,14 +320,18 @@ def referenced_addresses(stack_json: Any) -> set[str]:
             pending.extend(value.values())
         elif isinstance(value, list):
             pending.extend(value)
-        elif isinstance(value, str) and ("${" in value or "%{" in value):
-            for expression in _template_expressions(value):
-                found.update(_REFERENCE.findall(expression))
+        elif isinstance(value, str) and value not in read and ("${" in value or "%{" in value):
+            read.add(value)  # the expressions read at once, apart (a reference is neither "\0" nor next to one)
+            found.update(_REFERENCE.findall("\0".join(_template_expressions(value))))
     return found
 
 
 def _template_expressions(text: str) -> list[str]:
     """The expressions of ``text``'s template sequences, each up to its matching brace, string literals removed."""
+    if "%{" not in text and "$${" not in text and "%${" not in text:  # every "${" starts a sequence
+        plain = _PLAIN_SEQUENCE.findall(text)
+        if len(plain) == text.count("${"):  # and each is a plain one, as most references are
+            return plain
     expressions = []
     for start in _TEMPLATE_START.finditer(text):
         parts, depth, position = [], 1, start.end()

@@ -53,7 +53,9 @@ __all__ = [
 
 class _Strict(BaseModel):
     # defer_build: a model's validator is built on its first validation, not when the class is defined, so
-    # loading the model costs little where a policy is only read.
+    # loading the model costs little where a policy is only read. python-re: the patterns compiled by Python's re
+    # build the validator in 19 ms where the Rust engine's took 33 ms; every pattern here reads any text in linear
+    # time but EMAIL's, whose length is bounded before it runs (test_loader_hardening.py).
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -61,6 +63,7 @@ class _Strict(BaseModel):
         strict=True,
         allow_inf_nan=False,
         defer_build=True,
+        regex_engine="python-re",
     )
 
     def _sibling(self, name: str) -> Callable[..., Any]:

@@ -159,8 +159,9 @@ class Enforcement(_Strict):
 
 
 class Notifications(_Strict):
-    emails: list[Annotated[str, Field(pattern=EMAIL)]] = Field(default_factory=list)
-    """Addresses subscribed to the governance alerts topic (each must confirm the subscription)."""
+    emails: list[Annotated[str, Field(max_length=254, pattern=EMAIL)]] = Field(default_factory=list)
+    """Addresses subscribed to the governance alerts topic (each must confirm the subscription). At most 254
+    characters each, as an address may have."""
 
     @field_validator("emails")
     @classmethod

@@ -384,6 +384,13 @@ def test_tag_keys_and_values_follow_aws_rules(edit: tuple[str, str], expected: s
     assert expected in only_problem(edit)
 
 
+def test_an_address_longer_than_an_address_may_be_is_refused_before_its_pattern_reads_it() -> None:
+    """The address pattern takes time quadratic in the text (Python's re, policies/model/base.py): a 64,000-character
+    address is refused on its length, in a moment, where reading it through the pattern took 6 s."""
+    problem = only_problem(("  emails: []", f"  emails: ['a@{'x.' * 32_000}@']"))
+    assert problem.startswith("notifications.emails[0] (line 97): ") and "characters: must be at most 254 characters" in problem
+
+
 # ---- 7. nothing governed --------------------------------------------------------------------------
 def test_an_empty_project_list_is_refused_with_the_fix() -> None:
     problem = only_problem_of(DEFAULT_TEXT.replace(PROJECTS_BLOCK, "projects: []\n\n"))
