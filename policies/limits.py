@@ -34,8 +34,8 @@ ORG: Loc = ("organization", "name")
 
 # kind of name -> (longest name AWS accepts, characters it accepts)
 NAME_RULES: dict[str, tuple[int, str]] = {
-    "IAM role": (64, r"[\w+=,.@-]+"),
-    "IAM policy": (128, r"[\w+=,.@-]+"),
+    "IAM role": (64, r"[A-Za-z0-9_+=,.@-]+"),
+    "IAM policy": (128, r"[A-Za-z0-9_+=,.@-]+"),
     "Lambda function": (64, r"[a-zA-Z0-9_-]+"),
     "SQS queue": (80, r"[a-zA-Z0-9_-]+"),
     "SNS topic": (256, r"[a-zA-Z0-9_-]+"),

@@ -21,7 +21,9 @@ from pydantic import BaseModel, ValidationError
 from policies.descriptions import field_description
 from policies.errors import Loc, PolicyError, PolicyIssue
 from policies.model import EMAIL, ENDPOINT_NAME, INSTANCE_TYPE, S3_URI, SLUG, GovernancePolicy
+from policies.model.accounts import ACCOUNT_ID, ORGANIZATION_ID, OU_ID, ROLE_NAME
 from policies.policy_yaml import MAX_POLICY_BYTES, checked_text, decode, plain_data, too_large
+from policies.terms import SCHEDULE_EXPRESSION
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("governance.yaml")
 POLICY_PATH_ENV = "GOVERNANCE_POLICY"
@@ -32,6 +34,11 @@ _PATTERN_HELP = {
     INSTANCE_TYPE: "a SageMaker instance type such as 'ml.m5.xlarge'",
     S3_URI: "an S3 URI such as 's3://bucket/prefix/'",
     EMAIL: "an email address such as 'ml-alerts@example.com'",
+    ACCOUNT_ID: "an AWS account id: 12 digits 0-9, in quotes (e.g. '123456789012')",
+    ORGANIZATION_ID: "an AWS Organizations id such as 'o-a1b2c3d4e5'",
+    OU_ID: "an organizational unit id such as 'ou-a1b2-c3d4e5f6'",
+    SCHEDULE_EXPRESSION: "an EventBridge schedule expression such as 'rate(1 hour)' or 'cron(0 6 * * ? *)'",
+    ROLE_NAME: "an IAM role name: 1 to 64 of the letters A-Z and a-z, the digits 0-9 and _+=,.@-",
 }
 
 

@@ -19,9 +19,10 @@ ENDPOINT_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 INSTANCE_TYPE = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
 S3_URI = r"^s3://[a-z0-9.\-]{3,63}/.*$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+SCHEDULE_EXPRESSION = r"^(rate\([0-9]+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$"  # EventBridge's
 # SageMaker accepts only these schedule shapes for monitoring schedules:
 # hourly "cron(0 * ? * * *)", daily at hour H "cron(0 H ? * * *)", every N hours "cron(0 H/N ? * * *)".
-SAGEMAKER_MONITORING_CRON = r"^cron\(0 (\*|(0?\d|1\d|2[0-3])(/([1-9]|1\d|2[0-4]))?) \? \* \* \*\)$"
+SAGEMAKER_MONITORING_CRON = r"^cron\(0 (\*|(0?[0-9]|1[0-9]|2[0-3])(/([1-9]|1[0-9]|2[0-4]))?) \? \* \* \*\)$"
 PROJECT_TAG_KEY = "ml-project"
 # What a project's SageMaker role is for: the governed pipeline (writes evidence, registers) or people's experiments.
 # IAM and bucket policies name these roles by this tag, so that no document lists one ARN per project.

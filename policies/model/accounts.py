@@ -27,10 +27,10 @@ from policies.errors import Loc, PolicyIssue
 from policies.model.base import SLUG, _listed_twice, _Strict
 from policies.reading import AccountsReading
 
-ACCOUNT_ID = r"^\d{12}$"
+ACCOUNT_ID = r"^[0-9]{12}$"  # ASCII digits: \d would take any script's
 ORGANIZATION_ID = r"^o-[a-z0-9]{10,32}$"
 OU_ID = r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"
-ROLE_NAME = r"^[\w+=,.@-]{1,64}$"
+ROLE_NAME = r"^[A-Za-z0-9_+=,.@-]{1,64}$"  # IAM's characters, ASCII only
 DEFAULT_DEPLOYMENT_ROLE = "governance-deployer"
 
 

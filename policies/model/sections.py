@@ -24,7 +24,7 @@ from policies.model.base import (
 )
 from policies.reading import ClassificationReading, RegionsReading
 from policies.regions import DEFAULT_ENABLED_REGIONS, DEFAULT_GLOBAL_SERVICE_ACTIONS, check_global_action
-from policies.terms import Quarantine
+from policies.terms import SCHEDULE_EXPRESSION, Quarantine
 
 
 class Organization(_Strict):
@@ -175,9 +175,7 @@ class Deployment(_Strict):
     'delete-endpoint' deletes it, 'scale-to-zero' sets the offending variants' traffic weight to 0 (a caller that
     names the variant in InvokeEndpoint's TargetVariant still reaches it: AWS lets TargetVariant override the
     weights, so only 'delete-endpoint' stops every request), 'report' only records and alerts."""
-    sweep_schedule: Annotated[str, Field(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")] = (
-        "rate(1 hour)"
-    )
+    sweep_schedule: Annotated[str, Field(pattern=SCHEDULE_EXPRESSION)] = "rate(1 hour)"
     """How often every endpoint is traced back to its model versions, besides the checks on each deployment call."""
     capture_sampling_percent: Annotated[int, Field(ge=1, le=100)] = 100
     """Share of requests the deployer's endpoints capture for drift detection; the deployment guard quarantines an

@@ -160,6 +160,19 @@ REFUSALS: list[tuple[str, tuple[str, str], str]] = [
         "accounts.stages[1].name (line 120): duplicate stage 'dev' (also stages[0])",
     ),
     ("bad-ou", ("ou: ou-a1b2-prodwkld", "ou: prod"), "accounts.stages[2].ou (line 121)"),
+    (  # digits of another script: \d took them, AWS does not
+        "an-account-id-in-arabic-indic-digits",
+        (
+            '{name: prod, account: "444444444444"',
+            '{name: prod, account: "\u0664\u0664\u0664\u0664\u0664\u0664\u0664\u0664\u0664\u0664\u0664\u0664"',
+        ),
+        "accounts.stages[2].account (line 121): '\u0664\u0664",
+    ),
+    (  # IAM's \w is ASCII: a role name the loader took would fail at apply
+        "a-deployment-role-name-iam-refuses",
+        ("deployment_role: governance-deployer", "deployment_role: d\u00e9ployeur"),
+        "accounts.deployment_role (line 116): 'd\u00e9ployeur'",
+    ),
 ]
 
 

@@ -495,6 +495,27 @@ def test_every_refusal_names_the_meaning_and_the_fix(edit: tuple[str, str], expe
     assert only_problem(edit).startswith(expected)
 
 
+def test_every_pattern_of_the_policy_is_worded_when_a_value_misses_it() -> None:
+    """A value that misses a field's pattern is told what the field takes in words (policies/loader.py's help), never
+    shown the regular expression."""
+    from policies.loader import _PATTERN_HELP
+    from policies.schema import policy_schema
+
+    patterns: set[str] = set()
+    pending: list[object] = [policy_schema()]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            patterns.update([value["pattern"]] if isinstance(value.get("pattern"), str) else [])
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    assert len(patterns) >= 9 and patterns <= set(_PATTERN_HELP), sorted(patterns - set(_PATTERN_HELP))
+    assert "must be an EventBridge schedule expression such as 'rate(1 hour)'" in only_problem(
+        ("notifications:\n", "deployment:\n  sweep_schedule: every hour\nnotifications:\n")
+    )
+
+
 def test_a_section_that_is_not_a_mapping_lists_its_fields() -> None:
     start, end = DEFAULT_TEXT.index("audit:\n"), DEFAULT_TEXT.index("enforcement:\n")
     problem = only_problem_of(DEFAULT_TEXT[:start] + "audit: 7\n\n" + DEFAULT_TEXT[end:])
