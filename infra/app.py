@@ -74,13 +74,26 @@ def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings
     return Path(outdir)
 
 
+def prepare_to_synthesize(path: Path | None = None) -> GovernancePolicy:
+    """The policy, read and validated, and the stacks' modules imported, for a process that synthesizes next
+    (``main``). What each step leaves (pydantic, the model and the policy; cdktn, the provider and the stacks) is moved
+    out of the garbage collector's view once it is done: the full collections of the steps that follow no longer walk
+    it (about 60 ms of a 100-project synth here). Its garbage stays until the process ends."""
+    import gc
+
+    policy = load_policy(path)
+    gc.freeze()
+    stack_classes()
+    gc.freeze()
+    return policy
+
+
 def main() -> int:
     try:
-        policy = load_policy()
+        policy = prepare_to_synthesize()
     except PolicyError as exc:
         print(exc, file=sys.stderr)
         return 2
-    stack_classes()
     from infra.stacks.base import GovernanceApp
 
     app = GovernanceApp()

@@ -80,11 +80,9 @@ def main() -> None:
         for name in sys.argv[2].split(","):
             importlib.import_module(name)
     else:  # as ``python -m infra.app`` runs (its main()): the policy read and validated, then cdktn and the stacks
-        from infra.app import build, stack_classes
-        from policies.loader import load_policy
+        from infra.app import build, prepare_to_synthesize
 
-        policy = load_policy(Path(policy_file)) if policy_file else load_policy()
-        stack_classes()
+        policy = prepare_to_synthesize(Path(policy_file) if policy_file else None)
         from infra.stacks.base import GovernanceApp
     imported = time.perf_counter()
     outdir = sys.argv[3]  # the caller's; it counts the resources and removes it after this process ends
