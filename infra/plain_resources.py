@@ -37,7 +37,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +102,7 @@ class PlainResources:
         self._data: dict[str, dict[str, dict[str, Any]]] = {}  # data sources, as the stack's JSON holds them
         self._providers: dict[str, list[dict[str, Any]]] = {}
         self._outputs: dict[str, dict[str, Any]] = {}
+        self._assets: dict[str, tuple[str, Path]] = {}  # logical id -> (path in the stack's directory, file)
         self._settings: dict[tuple[str, ...], Any] = {}  # below the stack's ``terraform`` block
         self._unwritten: set[str] = set()  # "resource", "data", "provider": what changed since the last write
         self._tokened: set[str] = set()  # the strings that hold a string token, resolved when the blocks are merged
@@ -157,6 +160,36 @@ class PlainResources:
 
             TerraformOutput(self._stack, name, value=value, description=description)
 
+    @property
+    def merged_after_synth(self) -> bool:
+        """Whether the blocks are added to the stack's JSON after cdktn wrote it (a ``GovernanceApp``)."""
+        return self._merged_after_synth
+
+    def add_asset(self, construct_id: str, source: Path, asset_hash: str) -> str:
+        """The file ``source`` as the stack's asset ``construct_id``, where ``TerraformAsset(stack, construct_id,
+        path=source, type=FILE, asset_hash=asset_hash)`` puts it: ``assets/<id>/<hash>/<name>`` beside the stack's JSON
+        (returned, for the arguments that name it). Placed when the stack's JSON is merged (only after synth)."""
+        if not self._merged_after_synth:
+            raise ValueError(f"{self._stack_id}: an asset is placed after synth only; in any other app use TerraformAsset")
+        name = logical_id((construct_id,))
+        if name in self._assets:
+            raise ValueError(f"{self._stack_id}: asset {name} is added twice")
+        self._assets[name] = (f"assets/{name}/{asset_hash}/{source.name}", source)
+        return self._assets[name][0]
+
+    def place_assets(self, stack_directory: Path) -> None:
+        """Put each asset where its path says, as cdktn does (the asset's earlier versions removed first): linked to
+        the file when the file system allows (the archives in build/assets are never written again once built),
+        else copied."""
+        for name, (path, source) in self._assets.items():
+            shutil.rmtree(stack_directory / "assets" / name, ignore_errors=True)
+            target = stack_directory / path
+            target.parent.mkdir(parents=True)
+            try:
+                os.link(source, target)
+            except OSError:  # another file system, or one without hard links
+                shutil.copyfile(source, target)
+
     def set_terraform(self, path: tuple[str, ...], value: str) -> None:
         """A setting of the stack's ``terraform`` block at ``path`` (e.g. ``required_providers.aws.version``), as
         ``TerraformStack.add_override("terraform.<path>", value)`` sets it."""
@@ -179,8 +212,8 @@ class PlainResources:
     @property
     def has_blocks(self) -> bool:
         """Whether there is anything to write: a resource, a data source, a provider configuration, an output or a
-        setting."""
-        return bool(self._blocks or self._data or self._providers or self._outputs or self._settings)
+        setting (or an asset)."""
+        return bool(self._blocks or self._data or self._providers or self._outputs or self._settings or self._assets)
 
     @property
     def providers(self) -> Mapping[str, list[dict[str, Any]]]:
@@ -268,6 +301,11 @@ def merge_into_synthesized(stacks: Mapping[Path, PlainResources]) -> None:
     unwritten = [path for path, plain in stacks.items() if plain.has_blocks]
     try:
         texts = {path: stacks[path].merged(path) for path in unwritten}
+        for path in texts:  # before any JSON that names them
+            try:
+                stacks[path].place_assets(path.parent)
+            except OSError as exc:
+                raise RuntimeError(f"cannot place the assets of {path}: {exc}") from exc
         for path, text in texts.items():
             partial = path.with_name(f".{path.name}.partial")
             try:

@@ -20,11 +20,15 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cdktn import App, AssetType, Fn, TerraformAsset, TerraformStack
 from constructs import Construct
 
 from infra.lambda_packaging import BUILD
+
+if TYPE_CHECKING:
+    from infra.stacks.base import GovernanceStack
 
 CANONICAL_ASSET_HASHES = "canonicalAssetHashes"  # cdktn's feature flag for its asset hash scheme
 ARCHIVE_NAME = "archive.zip"  # the name cdktn gives an ARCHIVE asset's file
@@ -98,7 +102,13 @@ class LambdaArchive:
     """``source_code_hash``: ``filebase64sha256`` of that path."""
 
 
-def lambda_archive(scope: Construct, construct_id: str, staged: Path) -> LambdaArchive:
-    """``staged_asset``, read for a function's or a layer's ``filename`` and ``source_code_hash``."""
-    path = staged_asset(scope, construct_id, staged).path
-    return LambdaArchive(path, Fn.filebase64sha256(path))
+def lambda_archive(stack: GovernanceStack, construct_id: str, staged: Path) -> LambdaArchive:
+    """``staged_asset``, read for a function's or a layer's ``filename`` and ``source_code_hash``. In a GovernanceApp
+    the archive is placed beside the stack's JSON after synth (``PlainResources.add_asset``: the same path, linked
+    instead of copied by the kernel), its hash written as ``Fn.filebase64sha256`` writes it."""
+    if stack.governance_app is None:
+        path = staged_asset(stack, construct_id, staged).path
+        return LambdaArchive(path, Fn.filebase64sha256(path))
+    found = archived(staged, canonical=stack.governance_app.context_value(CANONICAL_ASSET_HASHES))
+    path = stack.plain.add_asset(construct_id, found.path, found.asset_hash)
+    return LambdaArchive(path, f'${{filebase64sha256("{path}")}}')

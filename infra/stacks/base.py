@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cdktn import App, LocalBackend, S3Backend, TerraformStack
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
@@ -60,6 +61,13 @@ class GovernanceApp(App):
     def __init__(self, *, outdir: str | None = None) -> None:
         super().__init__(outdir=outdir)
         self._stacks: list[GovernanceStack] = []
+        self._context: dict[str, Any] = {}
+
+    def context_value(self, key: str) -> Any:
+        """The app's context ``key`` (``node.try_get_context``), read from the kernel once."""
+        if key not in self._context:
+            self._context[key] = self.node.try_get_context(key)
+        return self._context[key]
 
     def adopt(self, stack: GovernanceStack) -> None:
         self._stacks.append(stack)
@@ -91,10 +99,11 @@ class GovernanceStack(TerraformStack):
         )
         backend.apply(self, stack_name, policy.regions.home)
         self.stack_name = stack_name
-        self._plain = PlainResources(self, stack_name, merged_after_synth=isinstance(scope, GovernanceApp))
+        self.governance_app = scope if isinstance(scope, GovernanceApp) else None
+        self._plain = PlainResources(self, stack_name, merged_after_synth=self.governance_app is not None)
         self._plain.set_terraform(("required_providers", "aws", "version"), AWS_PROVIDER_CONSTRAINT)
-        if isinstance(scope, GovernanceApp):
-            scope.adopt(self)
+        if self.governance_app is not None:
+            self.governance_app.adopt(self)
         with self.plain_resources() as plain:  # the account and partition the stack is applied in
             account = plain.add_data("aws_caller_identity", ("current",), {}).ref("account_id")
             partition = plain.add_data("aws_partition", ("partition",), {}).ref("partition")

@@ -5,6 +5,7 @@ plain provider configurations."""
 
 from __future__ import annotations
 
+import filecmp
 import importlib
 import json
 import re
@@ -175,6 +176,10 @@ def written_as_by_the_kernel(merged: Path, by_the_kernel: Path) -> list[str]:
         assert set(re.findall(r'"([^"]+)"', noted.group(1))) <= {"resource", "data", "provider", "terraform"}, noted.group(0)
         return text[: noted.start()] + text[noted.end() :]
 
+    assets = sorted(path.relative_to(by_the_kernel) for path in by_the_kernel.glob("stacks/*/assets/**/*") if path.is_file())
+    assert assets == sorted(path.relative_to(merged) for path in merged.glob("stacks/*/assets/**/*") if path.is_file())
+    for asset in assets:  # placed by the kernel, or linked after synth
+        assert filecmp.cmp(merged / asset, by_the_kernel / asset, shallow=False), asset
     files = sorted(path.relative_to(by_the_kernel) for path in by_the_kernel.rglob("*.json"))
     assert files == sorted(path.relative_to(merged) for path in merged.rglob("*.json"))
     for file in files:
@@ -533,3 +538,29 @@ def test_a_stack_that_cannot_be_written_leaves_no_partial_file_and_no_stack_with
     assert "aws_sqs_queue" in json.loads((stacks / "first" / "cdk.tf.json").read_text())["resource"]
     assert not (stacks / "second" / "cdk.tf.json").exists()
     assert not list(stacks.rglob("*.partial"))
+
+
+def test_an_asset_that_cannot_be_placed_leaves_no_stack_naming_it(tmp_path: Path) -> None:
+    """A GovernanceApp places each asset beside its stack's JSON before writing any JSON: an archive gone from
+    build/assets fails the synth, and no stack is left naming an asset that is not there."""
+    from infra.constructs.staged_asset import lambda_archive
+    from infra.lambda_packaging import stage_code
+
+    app, _, second = two_stacks(tmp_path)
+    code = lambda_archive(second, "handler-code", stage_code(load_policy()))
+    with second.plain_resources() as plain:
+        plain.add("aws_lambda_function", ("f",), {"function_name": "f", "role": "r", "filename": code.path})
+    with (
+        mock.patch("infra.plain_resources.os.link", side_effect=OSError(18, "cross-device")),
+        mock.patch("infra.plain_resources.shutil.copyfile", side_effect=FileNotFoundError(2, "No such file", "archive.zip")),
+        pytest.raises(RuntimeError, match=r"cannot place the assets of .*second"),
+    ):
+        app.synth()
+    assert not (tmp_path / "stacks" / "second" / "cdk.tf.json").exists()
+    assert not (tmp_path / "stacks" / "first" / "cdk.tf.json").exists()  # not written yet: every stack's blocks first
+
+    app, _, second = two_stacks(tmp_path / "linked")
+    code = lambda_archive(second, "handler-code", stage_code(load_policy()))
+    app.synth()
+    placed = tmp_path / "linked" / "stacks" / "second" / code.path
+    assert placed.is_file() and code.source_code_hash == f'${{filebase64sha256("{code.path}")}}'
