@@ -137,11 +137,28 @@ class PlainResources:
         self._unwritten.add(kind)
         return name
 
-    def add_provider(self, provider: str, alias: str, arguments: Mapping[str, Any]) -> str:
-        """Another configuration of ``provider`` (the stack's binding configures its default); returns the name a
-        resource's ``provider`` argument gives it. Synthesized after the bindings' configurations, in the order added."""
+    def set_default_provider(self, provider: str, arguments: Mapping[str, Any]) -> None:
+        """The default configuration of ``provider`` (no alias), first of its configurations, as the provider's binding
+        writes it (``drop_default_provider`` when a binding writes it instead)."""
         configurations = self._providers.setdefault(provider, [])
-        if any(c["alias"] == alias for c in configurations):
+        if configurations and "alias" not in configurations[0]:
+            raise ValueError(f"{self._stack_id}: the default {provider} provider is set twice")
+        given = self._json_arguments(arguments, f"{self._stack_id}: provider {provider}")
+        configurations.insert(0, {**given, **self._provider_settings.get(provider, {})})
+        self._unwritten.add("provider")
+
+    def drop_default_provider(self, provider: str) -> None:
+        """Leave the default configuration of ``provider`` to its binding (which writes it first)."""
+        configurations = self._providers.get(provider, [])
+        if configurations and "alias" not in configurations[0]:
+            configurations.pop(0)
+            self._unwritten.add("provider")
+
+    def add_provider(self, provider: str, alias: str, arguments: Mapping[str, Any]) -> str:
+        """Another configuration of ``provider`` (after its default one); returns the name a resource's ``provider``
+        argument gives it. Synthesized after the default configuration, in the order added."""
+        configurations = self._providers.setdefault(provider, [])
+        if any(c.get("alias") == alias for c in configurations):
             raise ValueError(f"{self._stack_id}: provider {provider}.{alias} is added twice")
         given = self._json_arguments(arguments, f"{self._stack_id}: provider {provider}.{alias}")
         configurations.append({"alias": alias, **given, **self._provider_settings.get(provider, {})})
@@ -190,7 +207,7 @@ class PlainResources:
             except OSError:  # another file system, or one without hard links
                 shutil.copyfile(source, target)
 
-    def set_terraform(self, path: tuple[str, ...], value: str) -> None:
+    def set_terraform(self, path: tuple[str, ...], value: Any) -> None:
         """A setting of the stack's ``terraform`` block at ``path`` (e.g. ``required_providers.aws.version``), as
         ``TerraformStack.add_override("terraform.<path>", value)`` sets it."""
         self._settings[path] = value
@@ -217,7 +234,8 @@ class PlainResources:
 
     @property
     def providers(self) -> Mapping[str, list[dict[str, Any]]]:
-        """Provider, then its configurations as the stack's JSON holds them (read by the equivalence test)."""
+        """Provider, then its configurations as the stack's JSON holds them, the default one (no alias) first unless its
+        binding writes it (read by the equivalence test)."""
         return self._providers
 
     @property

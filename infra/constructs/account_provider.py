@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
-
 from infra.multi_account import PARTITION, deployment_role_arn
 from infra.stacks.base import GovernanceStack
 from policies.model import GovernancePolicy
@@ -12,16 +10,15 @@ __all__ = ["PARTITION", "assume_account", "deployment_role_arn"]
 
 
 def assume_account(stack: GovernanceStack, policy: GovernancePolicy, account: str) -> None:
-    """Every provider of ``stack`` (the default one and each Region alias, bindings and plain configurations) assumes
-    the deployment role in ``account`` and refuses credentials of any other account (``allowed_account_ids``). Call it
-    once the stack is built."""
-    providers = [node for node in stack.node.find_all() if isinstance(node, AwsProvider)]
-    if not providers:
-        raise ValueError(f"stack {stack.node.id} has no AWS provider")
+    """Every provider of ``stack`` (the default one and each Region alias, plain configurations and the default's
+    binding if the stack has one) assumes the deployment role in ``account`` and refuses credentials of any other
+    account (``allowed_account_ids``). Call it once the stack is built."""
     role_arn, session_name = deployment_role_arn(policy, account), f"{policy.organization.name}-governance-deploy"
-    for provider in providers:
-        provider.assume_role = [AwsProviderAssumeRole(role_arn=role_arn, session_name=session_name)]
-        provider.allowed_account_ids = [account]
+    if (binding := stack.existing_provider_binding) is not None:
+        from cdktn_provider_aws.provider import AwsProviderAssumeRole
+
+        binding.assume_role = [AwsProviderAssumeRole(role_arn=role_arn, session_name=session_name)]
+        binding.allowed_account_ids = [account]
     with stack.plain_resources() as plain:
         plain.configure_providers(
             "aws", {"assume_role": [{"role_arn": role_arn, "session_name": session_name}], "allowed_account_ids": [account]}

@@ -8,18 +8,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdktn import App, LocalBackend, S3Backend, TerraformStack
-from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from infra.plain_resources import PlainResources, merge_into_synthesized, remove_synthesized
 from policies.model import GovernancePolicy
 from policies.naming import KEY_PURPOSES, STACK_TAG_KEY, Names
 
+if TYPE_CHECKING:
+    from cdktn_provider_aws.provider import AwsProvider
+
 # The prebuilt bindings pin hashicorp/aws 6.x exactly. The offline tests validate and
 # deploy against 5.100.0 (the provider in this machine's mirror); users get 6.x.
+AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_CONSTRAINT = ">= 5.100, < 7"
 
 
@@ -91,17 +94,18 @@ class GovernanceStack(TerraformStack):
     def __init__(self, scope: Construct, stack_name: str, *, policy: GovernancePolicy, backend: BackendSettings) -> None:
         super().__init__(scope, stack_name)
         self.policy = policy
-        self.provider = AwsProvider(
-            self,
-            "aws",
-            region=policy.regions.home,
-            default_tags=[AwsProviderDefaultTags(tags={**policy.standard_tags(), STACK_TAG_KEY: stack_name})],
-        )
         backend.apply(self, stack_name, policy.regions.home)
         self.stack_name = stack_name
         self.governance_app = scope if isinstance(scope, GovernanceApp) else None
         self._plain = PlainResources(self, stack_name, merged_after_synth=self.governance_app is not None)
-        self._plain.set_terraform(("required_providers", "aws", "version"), AWS_PROVIDER_CONSTRAINT)
+        # The default AWS provider, plain as every resource: the provider's bindings (and its 80 ms jsii assembly) load
+        # only for a stack whose bindings need one (``provider_binding``: Model Monitor's).
+        self._default_tags = {**policy.standard_tags(), STACK_TAG_KEY: stack_name}
+        self._plain.set_default_provider("aws", {"region": policy.regions.home, "default_tags": [{"tags": self._default_tags}]})
+        self._plain.set_terraform(
+            ("required_providers", "aws"), {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_CONSTRAINT}
+        )
+        self.existing_provider_binding: AwsProvider | None = None
         if self.governance_app is not None:
             self.governance_app.adopt(self)
         with self.plain_resources() as plain:  # the account and partition the stack is applied in
@@ -115,6 +119,19 @@ class GovernanceStack(TerraformStack):
         handed to the kernel when the block ends, or, in a GovernanceApp, added to the stack's JSON after synth."""
         yield self._plain
         self._plain.write()
+
+    def provider_binding(self) -> AwsProvider:
+        """The stack's default AWS provider as a binding, in place of its plain configuration: what a stack holding
+        provider bindings needs (cdktn refuses a binding without its provider's). Created once."""
+        if self.existing_provider_binding is None:
+            from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+
+            self.existing_provider_binding = AwsProvider(
+                self, "aws", region=self.policy.regions.home, default_tags=[AwsProviderDefaultTags(tags=self._default_tags)]
+            )
+            self._plain.drop_default_provider("aws")
+            self._plain.write()
+        return self.existing_provider_binding
 
     @property
     def plain(self) -> PlainResources:

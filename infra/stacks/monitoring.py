@@ -51,6 +51,7 @@ class MonitoringStack(GovernanceStack):
         if model_monitor:  # bindings (Model Monitor's nested blocks run four deep), imported only when an endpoint uses it
             from infra.constructs.monitored_endpoint import MonitoredEndpointConstruct
 
+            self.provider_binding()
             self.endpoints = [
                 MonitoredEndpointConstruct(
                     self,

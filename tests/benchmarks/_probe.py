@@ -45,6 +45,10 @@ def _own_peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+FLOORS = ("floor", "provider-floor", "whole-provider-floor")
+PROVIDER = "cdktn_provider_aws.provider"
+
+
 def provider_modules() -> list[str]:
     """The provider modules the blueprint imports (what the floor imports too)."""
     import infra.node  # noqa: F401
@@ -55,15 +59,16 @@ def provider_modules() -> list[str]:
 
 
 def main() -> None:
-    """``floor <provider module,...> <outdir>``, ``whole-provider-floor <provider module,...> <outdir>`` (the floor
-    with the provider loaded through its own index, every resource module at the kernel's start, as before
-    infra/lazy_provider_index.cjs), ``blueprint <policy file> <outdir>`` (``shipped``: policies/governance.yaml), or
-    ``modules``."""
+    """``floor <provider module,...> <outdir>`` (the modules may be none: an empty stack, with the AWS provider's
+    binding when its module is listed), ``provider-floor``/``whole-provider-floor <provider module,...> <outdir>`` (the
+    same with the provider's module listed; whole: loaded through its own index, every resource module at the
+    kernel's start, as before infra/lazy_provider_index.cjs), ``blueprint <policy file> <outdir>`` (``shipped``:
+    policies/governance.yaml), or ``modules``."""
     if sys.argv[1] == "modules":
         print(json.dumps(provider_modules()))
         return
     mode = sys.argv[1]
-    floor = mode in ("floor", "whole-provider-floor")
+    floor = mode in FLOORS
     policy_file = None if floor or sys.argv[2] == "shipped" else sys.argv[2]
     start = time.perf_counter()
     if floor:
@@ -75,9 +80,9 @@ def main() -> None:
         import importlib
 
         from cdktn import App, TerraformStack
-        from cdktn_provider_aws.provider import AwsProvider
 
-        for name in sys.argv[2].split(","):
+        modules = [name for name in sys.argv[2].split(",") if name]
+        for name in modules:
             importlib.import_module(name)
     else:  # as ``python -m infra.app`` runs (its main()): the policy read and validated, then cdktn and the stacks
         from infra.app import build, prepare_to_synthesize
@@ -89,7 +94,10 @@ def main() -> None:
     if floor:
         app = App(outdir=outdir)
         stack = TerraformStack(app, "empty")
-        AwsProvider(stack, "aws", region="eu-west-1")
+        if PROVIDER in modules:  # the empty stack's provider, as the app's stacks had one
+            from cdktn_provider_aws.provider import AwsProvider
+
+            AwsProvider(stack, "aws", region="eu-west-1")
     else:
         app = GovernanceApp(outdir=outdir)  # what infra.app synthesizes with
         build(app, policy)

@@ -6,9 +6,12 @@ Each measurement is a fresh process (the provider import and the jsii Node kerne
 cost), synthesizing into a directory the benchmark then reads (the resources counted) and removes, outside the
 process's wall time (since 2026-11-27 14:00 UTC; before, the count, 12 MB of JSON for 1,000 projects, and the
 removal were inside it); rows are interleaved, each repeat runs every row once, the median is reported. The *floor*
-imports the provider modules the blueprint imports and synthesizes an empty stack, its kernel loading the
-provider's resource modules as they are used (infra/lazy_provider_index.cjs, as every synth does); the
-*whole-provider floor* is the same with the kernel loading all of them at its start, as it did before; the blueprint
+imports the provider modules the blueprint imports (issue 16's definition) and synthesizes an empty stack: since
+2026-11-27 19:40 UTC the stacks import none (their providers are plain JSON; only Model Monitor's bindings load the
+AWS provider), so it is cdktn and an empty stack. The *provider floor* is the floor until then: the AWS provider's
+module imported and an empty stack with its provider's binding, the kernel loading the provider's resource modules
+as they are used (infra/lazy_provider_index.cjs); the *whole-provider floor* is the same with the kernel loading all
+of them at its start, as it did before that. The blueprint
 rows synthesize every stack for the shipped policy or for N projects with one monitored endpoint
 each, read from a YAML file as ``make synth`` reads the policy (since 2026-11-27 17:10 UTC; before, the N-project
 policies were built in the probe's process, unparsed, unvalidated until the build), in the order ``python -m
@@ -31,6 +34,7 @@ from pathlib import Path
 
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
+from tests.benchmarks._probe import PROVIDER
 from tests.benchmarks._report import Figure, machine, print_figures
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,13 +92,16 @@ def probe(*args: str) -> dict[str, float]:
 
 
 WHOLE_PROVIDER = -1  # the row of the whole-provider floor
+PROVIDER_FLOOR = -2  # the row of the floor with the AWS provider's module and binding
 
 
 def label(projects: int | None) -> str:
     if projects is None:
-        return "floor (provider modules + empty stack)"
+        return "floor (the provider modules the app imports + empty stack)"
+    if projects == PROVIDER_FLOOR:
+        return "floor with the AWS provider's module and binding (the floor until 2026-11-27 19:40)"
     if projects == WHOLE_PROVIDER:
-        return "floor, the kernel loading the whole provider (as before 2026-11-27)"
+        return "floor with the AWS provider, the kernel loading all of it (as before 2026-11-27)"
     return "shipped policy" if projects == 0 else f"{projects} project{'s' if projects > 1 else ''}"
 
 
@@ -117,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             .splitlines()[-1]
         )
     )
-    rows: list[int | None] = [None, WHOLE_PROVIDER, 0, *(int(n) for n in args.projects.split(",") if int(n))]
+    rows: list[int | None] = [None, PROVIDER_FLOOR, WHOLE_PROVIDER, 0, *(int(n) for n in args.projects.split(",") if int(n))]
     with tempfile.TemporaryDirectory(prefix="bench-policies-") as policies:
         policy_files = {  # the floors and the shipped policy (its own file) need none
             projects: str(write_policy_with_projects(projects, Path(policies, f"{projects}-projects.yaml")))
@@ -128,8 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         def run(projects: int | None) -> dict[str, float]:
             if projects is None:
                 return probe("floor", modules)
+            if projects == PROVIDER_FLOOR:
+                return probe("provider-floor", PROVIDER)
             if projects == WHOLE_PROVIDER:
-                return probe("whole-provider-floor", modules)
+                return probe("whole-provider-floor", PROVIDER)
             return probe("blueprint", policy_files[projects] if projects else "shipped")
 
         for projects in rows:  # untimed: archives built for new content, caches warm
@@ -156,8 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     floor, floor_memory = median(None, "wall_s"), memory(None)
-    blueprints = rows[2:]
+    blueprints = rows[3:]
     figures = [
+        Figure(
+            "synth wall time, shipped policy, against the floor with the AWS provider",
+            median(0, "wall_s"),
+            "s",
+            "provider floor",
+            median(PROVIDER_FLOOR, "wall_s"),
+            "—",
+        ),
         Figure(
             "synth wall time, shipped policy, against the floor of a kernel loading the whole provider",
             median(0, "wall_s"),
@@ -165,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             "whole-provider floor",
             median(WHOLE_PROVIDER, "wall_s"),
             "—",
-        )
+        ),
     ]
     for projects in blueprints:
         goal = GOALS.get(projects)  # type: ignore[arg-type]

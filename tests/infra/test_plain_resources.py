@@ -130,8 +130,8 @@ def binding_arguments(kind: str, body: dict[str, Any], providers: dict[str, Any]
 
 
 def addresses(outdir: Path) -> dict[str, dict[str, Any]]:
-    """``stack:type.name`` of every resource, ``stack:data.type.name`` of every data source and ``stack:provider.alias``
-    of every aliased provider, synthesized."""
+    """``stack:type.name`` of every resource, ``stack:data.type.name`` of every data source, ``stack:provider`` of the
+    default provider and ``stack:provider.alias`` of every aliased one, synthesized."""
     found: dict[str, dict[str, Any]] = {}
     for stack_dir in (outdir / "stacks").iterdir():
         stack_json = json.loads((stack_dir / "cdk.tf.json").read_text())
@@ -139,8 +139,10 @@ def addresses(outdir: Path) -> dict[str, dict[str, Any]]:
             found.update({f"{stack_dir.name}:{resource_type}.{name}": body for name, body in named.items()})
         for data_type, named in stack_json.get("data", {}).items():
             found.update({f"{stack_dir.name}:data.{data_type}.{name}": body for name, body in named.items()})
-        aliased = [c for c in stack_json.get("provider", {}).get("aws", []) if "alias" in c]
-        found.update({f"{stack_dir.name}:provider.{c['alias']}": c for c in aliased})
+        for configuration in stack_json.get("provider", {}).get("aws", []):
+            found[f"{stack_dir.name}:provider" + (f".{configuration['alias']}" if "alias" in configuration else "")] = (
+                configuration
+            )
     return found
 
 
@@ -218,8 +220,13 @@ def plain_blocks_and_bindings(policy: GovernancePolicy, outdir: Path) -> tuple[d
         if not stack.plain.has_blocks:
             continue
         reference_stack = TerraformStack(reference, stack_name)
-        providers = {"aws": AwsProvider(reference_stack, "aws", region=policy.regions.home)}
-        for configuration in stack.plain.providers.get("aws", []):
+        configurations = stack.plain.providers.get("aws", [])
+        default = configurations[0] if configurations and "alias" not in configurations[0] else None
+        if default is not None:  # plain, as the provider's binding would write it
+            synthesized[f"{stack_name}:provider"] = blueprint[f"{stack_name}:provider"]
+        arguments = binding_arguments("provider", default, {}) if default else {"region": policy.regions.home}
+        providers = {"aws": AwsProvider(reference_stack, "aws", **arguments)}
+        for configuration in configurations[1:] if default else configurations:
             alias = configuration["alias"]
             synthesized[f"{stack_name}:provider.{alias}"] = blueprint[f"{stack_name}:provider.{alias}"]
             providers[f"aws.{alias}"] = AwsProvider(
@@ -283,6 +290,7 @@ def test_alert_emails_and_no_trail_as_the_bindings_render_them(tmp_path: Path) -
     assert len([a for a in synthesized if a.startswith("foundation:aws_sns_topic_subscription.")]) == 2
     assert {a.split(".")[0] for a in synthesized if a.startswith("audit-trail:")} == {
         "audit-trail:data",  # its account and partition lookups only
+        "audit-trail:provider",  # and its provider
     }
     assert rendered == synthesized
 
@@ -403,6 +411,7 @@ def test_a_governance_app_writes_a_blocks_values_and_tokens_as_the_kernel_does(t
 
     for governance_app in (True, False):
         app, first, _ = two_stacks(tmp_path / str(governance_app), governance_app=governance_app)
+        first.provider_binding()  # for the queue's binding
         queue = SqsQueue(first, "queue", name="queue")
         with first.plain_resources() as plain:
             document = json.dumps({"Statement": [{"Resource": queue.arn, "Account": first.names.account}]})
@@ -449,6 +458,7 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
     from cdktn_provider_aws.sqs_queue import SqsQueue
 
     app, first, second = two_stacks(tmp_path)
+    first.provider_binding()  # for the queue's binding
     queue = SqsQueue(first, "queue", name="queue")
     with first.plain_resources() as plain:
         plain.add("aws_sqs_queue", ("spare",), {"name": "spare"})
@@ -484,6 +494,7 @@ def test_a_block_a_governance_app_cannot_write_leaves_no_stack_without_its_block
             plain.add("aws_sqs_queue", ("counted",), {"name": "counted", "tags": {"n": Token.as_string(5)}})
             expected = r"second: a string token in a plain block stands for 5, not a string"
         else:
+            second.provider_binding()
             SqsQueue(second, "taken", name="taken")
             plain.add("aws_sqs_queue", ("taken",), {"name": "taken"})
             expected = r"second: aws_sqs_queue\.taken is both a binding and a plain block"
@@ -564,3 +575,28 @@ def test_an_asset_that_cannot_be_placed_leaves_no_stack_naming_it(tmp_path: Path
     app.synth()
     placed = tmp_path / "linked" / "stacks" / "second" / code.path
     assert placed.is_file() and code.source_code_hash == f'${{filebase64sha256("{code.path}")}}'
+
+
+@pytest.mark.parametrize("binding", [False, True])
+def test_the_default_provider_is_plain_unless_a_binding_needs_it_and_is_pointed_at_the_account_either_way(
+    tmp_path: Path, binding: bool
+) -> None:
+    """A governance stack writes its default AWS provider as plain JSON (no provider binding loaded); a stack whose
+    bindings need one (Model Monitor's) gets the binding instead, written first as before; either way the account's
+    deployment role and account id reach every configuration (``assume_account``)."""
+    from infra.constructs.account_provider import assume_account
+
+    policy = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")
+    app, first, _ = two_stacks(tmp_path)
+    if binding:
+        first.provider_binding()
+    with first.plain_resources() as plain:
+        plain.add_provider("aws", "us-east-1", {"region": "us-east-1"})
+    assume_account(first, policy, "444444444444")
+    app.synth()
+    configurations = json.loads((tmp_path / "stacks" / "first" / "cdk.tf.json").read_text())["provider"]["aws"]
+    assert [c.get("alias") for c in configurations] == [None, "us-east-1"]
+    assert configurations[0]["default_tags"][0]["tags"]["governance-stack"] == "first"
+    for configuration in configurations:
+        assert configuration["allowed_account_ids"] == ["444444444444"]
+        assert configuration["assume_role"][0]["role_arn"].endswith(":444444444444:role/governance-deployer")
