@@ -138,17 +138,24 @@ def _shipped(pyc: os.DirEntry[str]) -> bool:
 
 def _as_staged(staged: Path) -> Path:
     """``staged`` as it was staged: without the bytecode an interpreter importing from it may have written since
-    (another version, ``-O``, or a source it could not load from ours); the archive is the directory as it is."""
+    (another version, ``-O``, or a source it could not load from ours); the archive is the directory as it is. A
+    ``__pycache__`` still at the staging's modification time holds what was staged (a file added, removed or renamed
+    there would have changed it, and Python writes bytecode by renaming), so only the others are read; one cleaned
+    gets that time back."""
     for root, dirs, _ in os.walk(staged):
         if "__pycache__" in dirs:
+            dirs.remove("__pycache__")
             cache = Path(root, "__pycache__")
+            if cache.stat().st_mtime == STABLE_MTIME and ships_bytecode():
+                continue
             with os.scandir(cache) as listing:
                 for pyc in listing:
                     if not _shipped(pyc):
                         Path(pyc.path).unlink(missing_ok=True)
             if next(cache.iterdir(), None) is None:
                 cache.rmdir()
-            dirs.remove("__pycache__")
+            else:
+                os.utime(cache, (STABLE_MTIME, STABLE_MTIME))
     return staged
 
 

@@ -211,6 +211,8 @@ def test_bytecode_written_into_a_staged_package_after_staging_is_not_archived(po
             py_compile.compile(str(source), cfile=str(pyc), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
         assert stage_code(policy) == code
         assert [pyc for pyc in foreign if pyc.exists()] == []
+        # the caches cleaned are as staged again, to the modification time: the next synth reads none of them
+        assert {pyc.parent.stat().st_mtime for pyc in foreign if pyc.parent.exists()} <= {STABLE_MTIME}
         shipped_bytecode(source)
         # with the staging's own modification time (a time-preserving copy): another version's or -O bytecode still goes
         for pyc in foreign[:2]:
