@@ -147,12 +147,14 @@ class PlainResources:
         configurations.insert(0, {**given, **self._provider_settings.get(provider, {})})
         self._unwritten.add("provider")
 
-    def drop_default_provider(self, provider: str) -> None:
-        """Leave the default configuration of ``provider`` to its binding (which writes it first)."""
+    def drop_default_provider(self, provider: str) -> dict[str, Any]:
+        """Leave the default configuration of ``provider`` to its binding (which writes it first); returns it, with
+        what ``configure_providers`` set on it, for the binding to take (empty if there was none)."""
         configurations = self._providers.get(provider, [])
         if configurations and "alias" not in configurations[0]:
-            configurations.pop(0)
             self._unwritten.add("provider")
+            return configurations.pop(0)
+        return {}
 
     def add_provider(self, provider: str, alias: str, arguments: Mapping[str, Any]) -> str:
         """Another configuration of ``provider`` (after its default one); returns the name a resource's ``provider``

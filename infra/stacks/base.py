@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 # The prebuilt bindings pin hashicorp/aws 6.x exactly. The offline tests validate and
 # deploy against 5.100.0 (the provider in this machine's mirror); users get 6.x.
+# What the stacks are written for (cdktn's targetVersions; cdktf.json says the same to the cdktn CLI): the S3 backend's
+# native lock file needs Terraform 1.10 (infra/terraform_cli.MIN_TERRAFORM), and cdktn refuses it for an older target.
+TARGET_VERSIONS = {"terraform": ">=1.10.0"}
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_CONSTRAINT = ">= 5.100, < 7"
 
@@ -62,7 +65,7 @@ class GovernanceApp(App):
     them; a stack in any other app hands them to the kernel instead."""
 
     def __init__(self, *, outdir: str | None = None) -> None:
-        super().__init__(outdir=outdir)
+        super().__init__(outdir=outdir, context={"targetVersions": TARGET_VERSIONS})
         self._stacks: list[GovernanceStack] = []
         self._context: dict[str, Any] = {}
 
@@ -100,8 +103,8 @@ class GovernanceStack(TerraformStack):
         self._plain = PlainResources(self, stack_name, merged_after_synth=self.governance_app is not None)
         # The default AWS provider, plain as every resource: the provider's bindings (and its 80 ms jsii assembly) load
         # only for a stack whose bindings need one (``provider_binding``: Model Monitor's).
-        self._default_tags = {**policy.standard_tags(), STACK_TAG_KEY: stack_name}
-        self._plain.set_default_provider("aws", {"region": policy.regions.home, "default_tags": [{"tags": self._default_tags}]})
+        tags = {**policy.standard_tags(), STACK_TAG_KEY: stack_name}
+        self._plain.set_default_provider("aws", {"region": policy.regions.home, "default_tags": [{"tags": tags}]})
         self._plain.set_terraform(
             ("required_providers", "aws"), {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_CONSTRAINT}
         )
@@ -121,15 +124,17 @@ class GovernanceStack(TerraformStack):
         self._plain.write()
 
     def provider_binding(self) -> AwsProvider:
-        """The stack's default AWS provider as a binding, in place of its plain configuration: what a stack holding
-        provider bindings needs (cdktn refuses a binding without its provider's). Created once."""
+        """The stack's default AWS provider as a binding, in place of its plain configuration and with everything
+        that configuration holds (what ``assume_account`` set too): what a stack holding provider bindings needs
+        (cdktn refuses a binding without its provider's). Created once."""
         if self.existing_provider_binding is None:
-            from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+            from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 
-            self.existing_provider_binding = AwsProvider(
-                self, "aws", region=self.policy.regions.home, default_tags=[AwsProviderDefaultTags(tags=self._default_tags)]
-            )
-            self._plain.drop_default_provider("aws")
+            arguments = self._plain.drop_default_provider("aws")
+            for block, struct in (("default_tags", AwsProviderDefaultTags), ("assume_role", AwsProviderAssumeRole)):
+                if block in arguments:
+                    arguments[block] = [struct(**item) for item in arguments[block]]
+            self.existing_provider_binding = AwsProvider(self, "aws", **arguments)
             self._plain.write()
         return self.existing_provider_binding
 

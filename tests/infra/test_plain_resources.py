@@ -577,26 +577,52 @@ def test_an_asset_that_cannot_be_placed_leaves_no_stack_naming_it(tmp_path: Path
     assert placed.is_file() and code.source_code_hash == f'${{filebase64sha256("{code.path}")}}'
 
 
-@pytest.mark.parametrize("binding", [False, True])
+@pytest.mark.parametrize("binding", ["none", "before the account", "after the account"])
 def test_the_default_provider_is_plain_unless_a_binding_needs_it_and_is_pointed_at_the_account_either_way(
-    tmp_path: Path, binding: bool
+    tmp_path: Path, binding: str
 ) -> None:
     """A governance stack writes its default AWS provider as plain JSON (no provider binding loaded); a stack whose
-    bindings need one (Model Monitor's) gets the binding instead, written first as before; either way the account's
-    deployment role and account id reach every configuration (``assume_account``)."""
+    bindings need one (Model Monitor's) gets the binding instead, written first as before; either way, and whichever
+    comes first, the account's deployment role and account id reach every configuration (``assume_account``)."""
     from infra.constructs.account_provider import assume_account
 
     policy = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")
     app, first, _ = two_stacks(tmp_path)
-    if binding:
+    if binding == "before the account":
         first.provider_binding()
     with first.plain_resources() as plain:
         plain.add_provider("aws", "us-east-1", {"region": "us-east-1"})
     assume_account(first, policy, "444444444444")
+    if binding == "after the account":
+        first.provider_binding()
     app.synth()
     configurations = json.loads((tmp_path / "stacks" / "first" / "cdk.tf.json").read_text())["provider"]["aws"]
     assert [c.get("alias") for c in configurations] == [None, "us-east-1"]
     assert configurations[0]["default_tags"][0]["tags"]["governance-stack"] == "first"
+    assert configurations[0]["region"] == "eu-west-1"
     for configuration in configurations:
         assert configuration["allowed_account_ids"] == ["444444444444"]
         assert configuration["assume_role"][0]["role_arn"].endswith(":444444444444:role/governance-deployer")
+
+
+def test_a_synth_over_an_earlier_one_leaves_only_the_current_archive_of_each_asset(tmp_path: Path) -> None:
+    """As cdktn does, placing an asset removes its earlier versions: a synth into the same directory after the
+    handlers' package changed (here: the policy it carries) leaves one archive per asset, the one the JSON names."""
+    from infra.app import synth
+
+    policy = load_policy()
+    data = policy.model_dump(mode="json")
+    data["notifications"]["emails"] = ["ml-platform@example.com"]
+    other = GovernancePolicy.model_validate(data)
+    synth(policy, tmp_path)
+    first = {p.relative_to(tmp_path) for p in tmp_path.glob("stacks/enforcement/assets/*/*/archive.zip")}
+    synth(other, tmp_path)
+    placed = {p.relative_to(tmp_path) for p in tmp_path.glob("stacks/enforcement/assets/*/*/archive.zip")}
+    named = json.loads((tmp_path / "stacks" / "enforcement" / "cdk.tf.json").read_text())["resource"]
+    filenames = {
+        Path("stacks/enforcement") / body["filename"]
+        for kind in ("aws_lambda_function", "aws_lambda_layer_version")
+        for body in named[kind].values()
+    }
+    assert placed == filenames and len(placed) == 3
+    assert placed != first  # the handler package's archive changed with the policy it carries

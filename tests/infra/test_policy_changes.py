@@ -7,7 +7,7 @@ from pathlib import Path
 
 from infra.stacks.base import BackendSettings
 from policies.model import GovernancePolicy
-from tests.conftest import SynthesizeFn, policy_variant, with_engines
+from tests.conftest import REPO, SynthesizeFn, policy_variant, with_engines
 
 
 def boundary_regions(stacks: dict) -> list[str]:  # type: ignore[type-arg]
@@ -91,3 +91,24 @@ def test_s3_backend_with_native_locking_when_a_state_bucket_is_set(policy: Gover
             "use_lockfile": True,
         }
     }
+
+
+def test_a_synth_with_a_state_bucket_writes_the_s3_backend(policy: GovernancePolicy, tmp_path: Path) -> None:
+    """What ``make synth`` and ``make deploy`` run with GOVERNANCE_STATE_BUCKET set: cdktn refused the S3 backend's
+    native lock file for a project targeting Terraform older than 1.10, and the app declared no target."""
+    import infra.node  # noqa: F401
+    from infra.app import synth
+
+    synth(policy, tmp_path, BackendSettings(state_bucket="acme-terraform-state"))
+    config = json.loads((tmp_path / "stacks" / "foundation" / "cdk.tf.json").read_text())
+    assert config["terraform"]["backend"]["s3"]["use_lockfile"] is True
+
+
+def test_the_declared_terraform_target_is_the_one_the_commands_require() -> None:
+    """cdktf.json (read by the cdktn CLI) and the app (``python -m infra.app``) declare the same targets, and the
+    lowest Terraform they admit is the lowest the commands accept (infra/terraform_cli.py)."""
+    from infra.stacks.base import TARGET_VERSIONS
+    from infra.terraform_cli import MIN_TERRAFORM
+
+    assert json.loads((REPO / "cdktf.json").read_text())["targetVersions"] == TARGET_VERSIONS
+    assert TARGET_VERSIONS["terraform"] == ">=" + ".".join(map(str, MIN_TERRAFORM)) + ".0"

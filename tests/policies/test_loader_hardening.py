@@ -391,6 +391,13 @@ def test_an_address_longer_than_an_address_may_be_is_refused_before_its_pattern_
     assert problem.startswith("notifications.emails[0] (line 97): ") and "characters: must be at most 254 characters" in problem
 
 
+def test_an_address_holding_a_control_character_is_refused() -> None:
+    """Python's re (the model's engine since 2026-11-27) counts U+001C-U+001F as white space where Rust's regex did
+    not: an address holding one, which SNS would have been asked to subscribe, is refused now."""
+    problem = only_problem(("  emails: []", '  emails: ["ops\\x1f@example.com"]'))
+    assert problem.startswith("notifications.emails[0] (line 97): 'ops\\x1f@example.com' must be an email address")
+
+
 # ---- 7. nothing governed --------------------------------------------------------------------------
 def test_an_empty_project_list_is_refused_with_the_fix() -> None:
     problem = only_problem_of(DEFAULT_TEXT.replace(PROJECTS_BLOCK, "projects: []\n\n"))
