@@ -76,7 +76,7 @@ def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings
 
 def prepare_to_synthesize(path: Path | None = None) -> GovernancePolicy:
     """The policy, read and validated, and the stacks' modules imported, for a process that synthesizes next
-    (``main``). What each step leaves (pydantic, the model and the policy; cdktn, the provider and the stacks) is moved
+    (``main``). What each step leaves (pydantic, the model and the policy; cdktn and the stacks' modules) is moved
     out of the garbage collector's view once it is done: the full collections of the steps that follow no longer walk
     it (about 60 ms of a 100-project synth here). Its garbage stays until the process ends."""
     import gc

@@ -27,10 +27,12 @@ a reference to a resource this stack lacks. ``PlainResources.merged`` refuses an
 by hand, and any depends_on, to an address the stack does not hold; ``add`` refuses list, map and number tokens, a
 token in a map's key, a kernel object, an integer beyond 2**53. The stacks look up what other stacks created by name
 or alias instead (``infra/stack_order.py``). The sections ``resource``, ``data`` and ``provider`` of a stack's
-overrides are this module's: a stack makes no other override there. The stacks' outputs (``add_output``) and
-``terraform`` settings (``set_terraform``) are written here too, after synth in a ``GovernanceApp`` (the outputs
-noted under ``//`` as ``TerraformOutput`` notes them, for ``cdktn output``), through ``TerraformOutput`` and
-``add_override`` in any other app.
+overrides are this module's: a stack makes no other override there. The stacks' default provider configurations
+(``set_default_provider``: no provider binding is loaded unless a stack's bindings need one), outputs
+(``add_output``), ``terraform`` settings (``set_terraform``) and Lambda archives (``add_asset``) are written here too,
+after synth in a ``GovernanceApp`` (the outputs noted under ``//`` as ``TerraformOutput`` notes them, for ``cdktn
+output``; the archives linked where ``TerraformAsset`` copies them); in any other app through the kernel
+(``TerraformOutput``, ``add_override``, ``TerraformAsset``).
 """
 
 from __future__ import annotations
@@ -178,11 +180,6 @@ class PlainResources:
             from cdktn import TerraformOutput
 
             TerraformOutput(self._stack, name, value=value, description=description)
-
-    @property
-    def merged_after_synth(self) -> bool:
-        """Whether the blocks are added to the stack's JSON after cdktn wrote it (a ``GovernanceApp``)."""
-        return self._merged_after_synth
 
     def add_asset(self, construct_id: str, source: Path, asset_hash: str) -> str:
         """The file ``source`` as the stack's asset ``construct_id``, where ``TerraformAsset(stack, construct_id,
