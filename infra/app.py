@@ -78,13 +78,19 @@ def prepare_to_synthesize(path: Path | None = None) -> GovernancePolicy:
     """The policy, read and validated, and the stacks' modules imported, for a process that synthesizes next
     (``main``). What each step leaves (pydantic, the model and the policy; cdktn and the stacks' modules) is moved
     out of the garbage collector's view once it is done: the full collections of the steps that follow no longer walk
-    it (about 60 ms of a 100-project synth here). Its garbage stays until the process ends."""
+    it (about 60 ms of a 100-project synth here); the young collections are fewer meanwhile (9 ms). Its garbage stays
+    until the process ends."""
     import gc
 
-    policy = load_policy(path)
-    gc.freeze()
-    stack_classes()
-    gc.freeze()
+    threshold = gc.get_threshold()
+    gc.set_threshold(50_000, *threshold[1:])  # few young collections while the imports and the read build objects
+    try:
+        policy = load_policy(path)
+        gc.freeze()
+        stack_classes()
+        gc.freeze()
+    finally:
+        gc.set_threshold(*threshold)
     return policy
 
 
