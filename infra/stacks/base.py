@@ -22,9 +22,7 @@ if TYPE_CHECKING:
 
 # The prebuilt bindings pin hashicorp/aws 6.x exactly. The offline tests validate and
 # deploy against 5.100.0 (the provider in this machine's mirror); users get 6.x.
-# What the stacks are written for (cdktn's targetVersions; cdktf.json says the same to the cdktn CLI): the S3 backend's
-# native lock file needs Terraform 1.10 (infra/terraform_cli.MIN_TERRAFORM), and cdktn refuses it for an older target.
-TARGET_VERSIONS = {"terraform": ">=1.10.0"}
+CDKTF_JSON = Path(__file__).resolve().parents[2] / "cdktf.json"
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_CONSTRAINT = ">= 5.100, < 7"
 
@@ -58,6 +56,14 @@ class BackendSettings:
             LocalBackend(stack, path=f"terraform.{stack_name}.tfstate")
 
 
+def declared_targets() -> dict[str, str] | None:
+    """The Terraform versions the stacks are written for, as cdktf.json declares them to the cdktn CLI (cdktn's
+    ``targetVersions``), for ``python -m infra.app`` to declare the same: cdktn refuses the S3 backend's native lock
+    file for a target below Terraform 1.10 (infra/terraform_cli.MIN_TERRAFORM)."""
+    found: dict[str, str] | None = json.loads(CDKTF_JSON.read_text(encoding="utf-8")).get("targetVersions")
+    return found
+
+
 class GovernanceApp(App):
     """The app the governance stacks synthesize in (``infra.app``): once cdktn has written each stack's JSON, adds
     the stack's plain blocks to it in Python (infra/plain_resources.py), where handing them to the kernel cost a
@@ -65,7 +71,8 @@ class GovernanceApp(App):
     them; a stack in any other app hands them to the kernel instead."""
 
     def __init__(self, *, outdir: str | None = None) -> None:
-        super().__init__(outdir=outdir, context={"targetVersions": TARGET_VERSIONS})
+        targets = declared_targets()
+        super().__init__(outdir=outdir, context={"targetVersions": targets} if targets else None)
         self._stacks: list[GovernanceStack] = []
         self._context: dict[str, Any] = {}
 
