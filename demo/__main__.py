@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     from infra.terraform_cli import TerraformError
     from infra.tooling import ToolMissing
     from policies.errors import PolicyError
-    from policies.loader import policy_path
+    from policies.validated import policy_path
     from review.scan import ScanError
 
     path = (args.policy or policy_path()).resolve()

@@ -21,12 +21,14 @@ Every principal list is deduplicated: stages that share an account share their r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iam.documents import Document, document, statement
 from iam.resource_policies import model_package_group_policy
-from policies.model import Project
 from policies.naming import Names
+
+if TYPE_CHECKING:
+    from policies.model import Project
 
 APPROVAL_STATUS_KEY = "sagemaker:ModelApprovalStatus"
 KEY_ADMINISTRATION_ACTIONS: tuple[str, ...] = (

@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iam.boundary import TAMPERING_ALARMS, governance_guardrails
 from iam.documents import Document, document, statement
-from policies.model import GovernancePolicy
 from policies.naming import Names
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 SCP_MAX_CHARACTERS = 5120
 MAX_SCPS_PER_TARGET = 5

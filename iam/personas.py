@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from iam.documents import Document, document, statement
-from policies.model import PROJECT_TAG_KEY
 from policies.naming import (
     HOLDOUT_PREFIX,
     LINEAGE_PEOPLE_PREFIXES,
@@ -19,7 +18,7 @@ from policies.naming import (
     PEOPLE_JOBS_SEPARATOR,
     Names,
 )
-from policies.terms import EXPERIMENTS_ROLE_KIND, PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
+from policies.terms import EXPERIMENTS_ROLE_KIND, PIPELINE_ROLE_KIND, PROJECT_TAG_KEY, ROLE_KIND_TAG_KEY
 
 Keys = Mapping[str, str]
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iam.boundary import APPROVAL_STATUS_KEY, AUDIT_RECORD_TAMPERING_ACTIONS, approver_principals
 from iam.documents import Document, deny_insecure_transport, document
-from policies.model import PROJECT_TAG_KEY, Project
 from policies.naming import (
     CLOUDTRAIL_PREFIX,
     HOLDOUT_PREFIX,
@@ -18,7 +17,10 @@ from policies.naming import (
     PIPELINE_PUBLISHER,
     Names,
 )
-from policies.terms import PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
+from policies.terms import PIPELINE_ROLE_KIND, PROJECT_TAG_KEY, ROLE_KIND_TAG_KEY
+
+if TYPE_CHECKING:
+    from policies.model import Project
 
 
 def bucket_policy(bucket_arn: str, kms_key_arn: str | None, extra: Sequence[dict[str, Any]] = ()) -> Document:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from iam.documents import Document, document, statement
 from iam.grants import Grant, On
 from iam.personas import Keys, sagemaker_arn
-from policies.model import Project
 from policies.naming import BASELINE_REPORT, EXPERIMENTS_PREFIX, Names
+
+if TYPE_CHECKING:
+    from policies.model import Project
 
 
 def execution_role_policy(names: Names, project: Project, keys: Keys) -> Document:

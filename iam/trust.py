@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from iam.documents import Document, document
-from policies.model import PROJECT_TAG_KEY
 from policies.naming import Names
+from policies.terms import PROJECT_TAG_KEY
 
 
 def trust_service(service: str, account: str) -> Document:

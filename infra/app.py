@@ -3,7 +3,8 @@
 ``python -m infra.app`` is the ``app`` command in cdktf.json (``cdktn synth``) and what
 ``make synth`` runs. The policy file is ``$GOVERNANCE_POLICY`` or policies/governance.yaml.
 The policy is validated before cdktn is imported, so a bad policy fails in a fraction of a
-second and nothing is written.
+second and nothing is written; a file validated before (the same bytes, the same validating code) is read from
+build/validated-policies without pydantic (policies/validated.py).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from infra.stack_order import STACK_NAMES, stack_dependencies
 from policies.errors import PolicyError
-from policies.loader import load_policy
-from policies.model import GovernancePolicy
+from policies.validated import policy_path, validated_policy
 
 if TYPE_CHECKING:
     from constructs import Construct
 
     from infra.stacks.base import BackendSettings, GovernanceStack
+    from policies.model import GovernancePolicy
 
 
 def stack_classes() -> dict[str, type[GovernanceStack]]:
@@ -85,7 +86,10 @@ def prepare_to_synthesize(path: Path | None = None) -> GovernancePolicy:
     threshold = gc.get_threshold()
     gc.set_threshold(50_000, *threshold[1:])  # few young collections while the imports and the read build objects
     try:
-        policy = load_policy(path)
+        from infra.lambda_packaging import BUILD
+
+        # Validated once per content of the file (and of the code that validates it); read unchanged without pydantic.
+        policy = validated_policy(path or policy_path(), BUILD / "validated-policies")
         gc.freeze()
         stack_classes()
         gc.freeze()

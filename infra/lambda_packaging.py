@@ -27,10 +27,13 @@ from contextlib import contextmanager
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from infra.tooling import uv_binary
-from policies.model import GovernancePolicy
-from policies.model.packaged import packaged_files
+from policies.validated import packaged_policy
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = Path(os.environ.get("GOVERNANCE_BUILD_DIR") or REPO / "build")
@@ -55,7 +58,7 @@ LAYER_PACKAGES: tuple[str, ...] = (
 
 STABLE_MTIME = 315_532_800  # 1980-01-01, the earliest time a zip entry can carry
 # Authoring-time modules of the core that the handlers never import (they read policy.json).
-AUTHORING_ONLY = ("loader.py", "policy_yaml.py", "schema.py", "descriptions.py")
+AUTHORING_ONLY = ("loader.py", "policy_yaml.py", "schema.py", "descriptions.py", "validated.py")
 
 
 class PackagingError(RuntimeError):
@@ -177,7 +180,7 @@ def stage_code(policy: GovernancePolicy) -> Path:
     """Directory with the handlers' code and the policy they enforce (zipped by TerraformAsset at synth)."""
     files = [(relative, source.read_bytes()) for relative, source in _code_files()]
     # policy.json, the model's shape and the digest that lets the handlers read it without pydantic (policies/packaged.py).
-    files += list(packaged_files(policy).items())
+    files += list(packaged_policy(policy).items())
     digest = hashlib.sha256(sys.implementation.cache_tag.encode() if ships_bytecode() else b"sources")
     for relative, body in files:
         digest.update(relative.encode() + b"\0" + hashlib.sha256(body).digest())

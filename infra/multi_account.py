@@ -38,7 +38,6 @@ from infra.stack_order import (
     stack_names,
     stacks_of_account,
 )
-from policies.model import GovernancePolicy
 
 __all__ = [
     "HUB",
@@ -65,6 +64,7 @@ if TYPE_CHECKING:
     from infra.embedded_aws import EmbeddedAws
     from infra.stacks.base import BackendSettings, GovernanceStack
     from infra.terraform_cli import StackResult
+    from policies.model import GovernancePolicy
 
 # Role ARNs in provider blocks cannot read a data source: the commercial partition, as in the SCPs.
 PARTITION = "aws"

@@ -11,8 +11,9 @@ from typing import Any
 
 from infra.stack_order import STACK_NAMES
 from policies.errors import PolicyError
-from policies.loader import load_policy, policy_path
+from policies.loader import load_policy
 from policies.model import PROJECT_TAG_KEY, GovernancePolicy
+from policies.validated import policy_path
 
 
 def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:

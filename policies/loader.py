@@ -22,11 +22,9 @@ from policies.descriptions import field_description
 from policies.errors import Loc, PolicyError, PolicyIssue
 from policies.model import EMAIL, ENDPOINT_NAME, INSTANCE_TYPE, S3_URI, SLUG, GovernancePolicy
 from policies.model.accounts import ACCOUNT_ID, ORGANIZATION_ID, OU_ID, ROLE_NAME
-from policies.policy_yaml import MAX_POLICY_BYTES, checked_text, decode, plain_data, too_large
-from policies.terms import SCHEDULE_EXPRESSION
-
-DEFAULT_POLICY_PATH = Path(__file__).with_name("governance.yaml")
-POLICY_PATH_ENV = "GOVERNANCE_POLICY"
+from policies.policy_yaml import checked_text, decode, plain_data, too_large
+from policies.terms import MAX_POLICY_BYTES, SCHEDULE_EXPRESSION
+from policies.validated import policy_path
 
 _PATTERN_HELP = {
     SLUG: "lowercase letters and digits, words joined by single hyphens (e.g. 'credit-risk')",
@@ -40,11 +38,6 @@ _PATTERN_HELP = {
     SCHEDULE_EXPRESSION: "an EventBridge schedule expression such as 'rate(1 hour)' or 'cron(0 6 * * ? *)'",
     ROLE_NAME: "an IAM role name: 1 to 64 of the letters A-Z and a-z, the digits 0-9 and _+=,.@-",
 }
-
-
-def policy_path() -> Path:
-    """The policy file in use: ``$GOVERNANCE_POLICY`` if set, else ``policies/governance.yaml``."""
-    return Path(os.environ.get(POLICY_PATH_ENV) or DEFAULT_POLICY_PATH)
 
 
 def load_policy(path: str | os.PathLike[str] | None = None) -> GovernancePolicy:

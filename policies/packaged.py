@@ -11,6 +11,10 @@ what that model accepted and how the model reads it, and builds a view of it (``
 same fields, enums, lists and dicts, the same derived views (they are the same methods), frozen,
 without importing pydantic or the model. Any other file, or files that do not match, are validated in full. Nothing here
 imports pydantic (an import-linter contract keeps it so).
+
+The synth reads a policy file it validated before through the same view (``policies/validated.py``) and packages a
+view as it packages the model: ``packaged_files`` writes the same bytes for both (``view_data`` is the model's
+``model_dump(mode="json")`` of the policy the view was built from).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +54,22 @@ def packaged_digest(policy_json: bytes, shape_json: bytes) -> str:
     return digest.hexdigest()
 
 
+def policy_json(data: dict[str, Any]) -> bytes:
+    """``policy.json``: the JSON of the policy's dump, one serializer whether a model or a view was dumped."""
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def shape_json(shape: dict[str, Any]) -> bytes:
+    return (json.dumps(shape, indent=1) + "\n").encode()
+
+
+def packaged_files(data: dict[str, Any], shape: dict[str, Any]) -> dict[str, bytes]:
+    """The files synth ships with the handlers: the policy (its dump ``data``), the model's shape and the digest."""
+    policy_bytes, shape_bytes = policy_json(data), shape_json(shape)
+    digest = (packaged_digest(policy_bytes, shape_bytes) + "\n").encode()
+    return {"policy.json": policy_bytes, SHAPE_FILE: shape_bytes, "policy.json" + DIGEST_SUFFIX: digest}
+
+
 def digest_file(policy_file: Path) -> Path:
     return policy_file.with_name(policy_file.name + DIGEST_SUFFIX)
 
@@ -74,6 +95,7 @@ class PartView(Reading):
     _types: dict[str, Any] = {}  # noqa: RUF012 - set per built class, never mutated
     _defaults: dict[str, Any] = {}  # noqa: RUF012 - JSON values, built on use
     _family: dict[str, type[PartView]] = {}  # noqa: RUF012 - every part class of one shape, by name
+    _shape: dict[str, Any] = {}  # noqa: RUF012 - the shape the family was built from
 
     def __init__(self, **values: Any) -> None:
         unknown = sorted(set(values) - set(self._fields))
@@ -92,6 +114,19 @@ class PartView(Reading):
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{self._part} is frozen: the packaged policy is read, never changed")
+
+    def model_copy(self, *, update: dict[str, Any]) -> Any:
+        """A copy with the fields in ``update`` replaced, unvalidated, as the model's ``model_copy(update=...)``; the
+        root's ``fingerprint`` is the copy's own."""
+        unknown = sorted(set(update) - set(self._fields))
+        if unknown:
+            raise NotTheModelsDump(f"{self._part}: unknown fields {unknown}")
+        copied = object.__new__(type(self))
+        for name in self._fields:
+            object.__setattr__(copied, name, update.get(name, getattr(self, name)))
+        if "fingerprint" in vars(self):
+            object.__setattr__(copied, "fingerprint", _fingerprint(view_data(copied), self._shape))
+        return copied
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._fields)
@@ -146,6 +181,7 @@ def _family(shape: dict[str, Any]) -> dict[str, type[PartView]]:
                 "_types": {f: spec["type"] for f, spec in part["fields"].items()},
                 "_defaults": {f: spec["default"] for f, spec in part["fields"].items() if "default" in spec},
                 "_family": family,
+                "_shape": shape,
                 "__module__": __name__,
             },
         )
@@ -160,11 +196,39 @@ def policy_view(data: dict[str, Any], shape: dict[str, Any]) -> Any:
     """
     family = _family(shape)
     view = _build(family, ["part", shape["root"]], data, "")
-    defaults = shape["parts"]
+    object.__setattr__(view, "fingerprint", _fingerprint(data, shape))
+    return view
+
+
+def _fingerprint(data: dict[str, Any], shape: dict[str, Any]) -> str:
+    """The version (fingerprint) of the dump itself, as the model computes it from the same JSON."""
+    parts = shape["parts"]
 
     def defaults_of(name: str) -> dict[str, Any]:
-        return {f: spec["default"] for f, spec in defaults[name]["fields"].items()}
+        return {f: spec["default"] for f, spec in parts[name]["fields"].items()}
 
-    # The version (fingerprint) of the dump itself, as the model computes it from the same JSON.
-    object.__setattr__(view, "fingerprint", policy_fingerprint(data, defaults_of))
-    return view
+    return policy_fingerprint(data, defaults_of)
+
+
+def _dumped(value: Any) -> Any:
+    if isinstance(value, PartView):
+        return {name: _dumped(getattr(value, name)) for name in value._fields}
+    if isinstance(value, list):
+        return [_dumped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dumped(v) for k, v in value.items()}
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def view_data(view: Any) -> dict[str, Any]:
+    """The dump a view was built from (``policy_view``'s ``data``), after any ``model_copy``: the model's
+    ``model_dump(mode="json")`` of the same policy."""
+    data: dict[str, Any] = _dumped(view)
+    return data
+
+
+def view_files(view: Any) -> dict[str, bytes]:
+    """``packaged_files`` of a view: the same bytes as the model's it was built from."""
+    return packaged_files(view_data(view), view._shape)

@@ -23,8 +23,8 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from policies.errors import Loc, PolicyError, PolicyIssue
+from policies.terms import MAX_POLICY_BYTES
 
-MAX_POLICY_BYTES = 1024 * 1024  # the shipped policy is about 4 KiB
 MAX_NESTING = 32  # the policy itself nests 5 levels deep
 # A project with one monitored endpoint holds 28 to 56 values (keys included, by how many of its settings it writes
 # out): 10,000 refused policies of 180 to 350 projects. At 100,000, MAX_POLICY_BYTES binds first (about 1,700

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+MAX_POLICY_BYTES = 1024 * 1024  # a policy file's size at most (the shipped policy is about 4 KiB)
 SLUG = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 METRIC_NAME = r"^[a-z][a-z0-9_]*$"
 ENDPOINT_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"

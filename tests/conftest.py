@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from policies.loader import DEFAULT_POLICY_PATH, load_policy
+from policies.loader import load_policy
 from policies.model import GovernancePolicy
+from policies.validated import DEFAULT_POLICY_PATH
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from infra.multi_account import PARTITION, deployment_role_arn
 from infra.stacks.base import GovernanceStack
-from policies.model import GovernancePolicy
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 __all__ = ["PARTITION", "assume_account", "deployment_role_arn"]
 

@@ -10,13 +10,16 @@ alarm notifies. Why Scheduler and not a scheduled EventBridge rule: docs/drift.m
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from iam.documents import Document, document, render, statement
 from infra.constructs.role import role_with_policy
 from infra.plain_resources import PlainResource, PlainResources
 from lambdas.drift_monitor.run import scheduler_input
-from policies.model import MonitoredEndpoint, Project
 from policies.naming import DRIFT_MONITOR, Names
+
+if TYPE_CHECKING:
+    from policies.model import MonitoredEndpoint, Project
 
 SCHEDULER = "scheduler.amazonaws.com"
 # As the governed functions' EventBridge targets (infra/constructs/governed_function.py).

@@ -5,6 +5,7 @@ violations and failed runs. Endpoints with the ``drift-job`` engine get a drift 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
@@ -32,8 +33,11 @@ from cdktn_provider_aws.sagemaker_monitoring_schedule import (
 from constructs import Construct
 
 from infra.constructs.alarms import first_occurrence_alarm
-from policies.model import MonitoredEndpoint, MonitoringEngine, Project
 from policies.naming import MONITORING_OUTCOMES, MONITORING_VIOLATIONS, Names
+from policies.terms import MonitoringEngine
+
+if TYPE_CHECKING:
+    from policies.model import MonitoredEndpoint, Project
 
 PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
 

@@ -10,6 +10,8 @@ management events in every watched Region; the stack then stays empty.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from iam.boundary import TAMPERING_ALARMS
@@ -20,8 +22,10 @@ from infra.constructs.alarms import first_occurrence_alarm
 from infra.constructs.role import role_with_policy
 from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
-from policies.model import GovernancePolicy
 from policies.naming import CLOUDTRAIL_PREFIX
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 TRAIL_LOG_RETENTION_DAYS = 365
 

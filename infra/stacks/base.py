@@ -14,11 +14,12 @@ from cdktn import App, LocalBackend, S3Backend, TerraformStack
 from constructs import Construct
 
 from infra.plain_resources import PlainResources, merge_into_synthesized, remove_synthesized
-from policies.model import GovernancePolicy
 from policies.naming import KEY_PURPOSES, STACK_TAG_KEY, Names
 
 if TYPE_CHECKING:
     from cdktn_provider_aws.provider import AwsProvider
+
+    from policies.model import GovernancePolicy
 
 # The prebuilt bindings pin hashicorp/aws 6.x exactly. The offline tests validate and
 # deploy against 5.100.0 (the provider in this machine's mirror); users get 6.x.

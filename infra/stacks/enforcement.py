@@ -3,6 +3,8 @@ dependency layers, the idempotency table, and forwarding rules that bring events
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from iam.documents import render
@@ -23,8 +25,10 @@ from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.shared.settings import handler_environment
 from lambdas.table import HANDLERS
-from policies.model import GovernancePolicy
 from policies.naming import STACK_TAG_KEY
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 RESERVED_CONCURRENCY = 10
 

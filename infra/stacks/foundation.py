@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from iam.documents import render
@@ -16,8 +18,10 @@ from infra.constructs.encrypted_bucket import EncryptedBucket, ObjectLock, Reten
 from infra.constructs.managed_key import ManagedKey
 from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
-from policies.model import GovernancePolicy
 from policies.naming import APPROVAL_GATE, DEPLOYMENT_GUARD, DRIFT_MONITOR, MODEL_DEPLOYER
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 
 class FoundationStack(GovernanceStack):

@@ -13,6 +13,8 @@ workload accounts' stacks (``infra.multi_account.deploy_waves``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from iam.cross_account import (
@@ -32,8 +34,10 @@ from infra.stacks.base import BackendSettings, GovernanceStack
 from infra.stacks.registry import add_model_package_group, group_description
 from lambdas.shared.clearance import CLEARED
 from lambdas.table import HANDLERS
-from policies.model import GovernancePolicy, Project
 from policies.naming import PROMOTED, Names
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy, Project
 
 
 class HubStack(GovernanceStack):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from iam.boundary import check_boundary_sizes, enforcement_boundary, partition_of, permissions_boundary
@@ -12,9 +14,11 @@ from iam.trust import trust_people, trust_service
 from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.table import HANDLERS
-from policies.model import GovernancePolicy
 from policies.naming import BOUNDARY_CONSTRUCT_ID, ENFORCEMENT_BOUNDARY_CONSTRUCT_ID, PERSONAS, PIPELINE_PUBLISHER, Names
 from policies.terms import EXPERIMENTS_ROLE_KIND, PIPELINE_ROLE_KIND, ROLE_KIND_TAG_KEY
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 # Personas whose sessions name their project (the ml-project session tag) and are confined to it.
 PROJECT_SCOPED_PERSONAS = ("data-scientist", PIPELINE_PUBLISHER)

@@ -16,11 +16,12 @@ from infra.constructs.drift_schedule import DriftScheduler
 from infra.sagemaker_images import model_monitor_image
 from infra.stacks.base import BackendSettings, GovernanceStack
 from policies.errors import PolicyError, PolicyIssue
-from policies.model import GovernancePolicy, MonitoringEngine
 from policies.rules.drift import drift_targets
+from policies.terms import MonitoringEngine
 
 if TYPE_CHECKING:
     from infra.constructs.monitored_endpoint import MonitoredEndpointConstruct
+    from policies.model import GovernancePolicy
 
 
 class MonitoringStack(GovernanceStack):

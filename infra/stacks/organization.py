@@ -7,6 +7,8 @@ Organizations policies. ``iam.organizations`` builds the statements and packs th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from iam.documents import Document
@@ -15,7 +17,9 @@ from infra.constructs.account_provider import PARTITION
 from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.table import HANDLERS
-from policies.model import GovernancePolicy
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 
 class OrganizationStack(GovernanceStack):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from iam.documents import render
 from iam.resource_policies import model_package_group_policy
 from infra.plain_resources import PlainResource, PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
-from policies.model import GovernancePolicy, Project
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy, Project
 
 
 class ModelRegistryStack(GovernanceStack):

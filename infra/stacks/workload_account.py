@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from iam.cross_account import forward_to_hub_policy, stage_deployer_policy, stage_pipeline_policy, workload_enforcement_trust
@@ -29,8 +31,10 @@ from infra.plain_resources import PlainResource, PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
 from lambdas.shared.settings import handler_environment
 from lambdas.table import HANDLERS, HandlerSpec, handler_spec
-from policies.model import GovernancePolicy
 from policies.naming import MODEL_DEPLOYER, STACK_TAG_KEY, Names
+
+if TYPE_CHECKING:
+    from policies.model import GovernancePolicy
 
 RESERVED_CONCURRENCY = 10
 

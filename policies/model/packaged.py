@@ -9,7 +9,6 @@ handlers never meet a shape they cannot read.
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from enum import Enum
@@ -19,8 +18,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 import policies.terms
+from policies import packaged
 from policies.model import GovernancePolicy
-from policies.packaged import DIGEST_SUFFIX, SHAPE_FILE, packaged_digest
 from policies.reading import Reading
 
 
@@ -78,8 +77,6 @@ def shape_of(model: type[BaseModel] = GovernancePolicy) -> dict[str, Any]:
 
 
 def packaged_files(policy: GovernancePolicy) -> dict[str, bytes]:
-    """The files synth ships with the handlers: the policy, the model's shape, and the digest vouching for both."""
-    policy_json = (policy.model_dump_json(indent=2) + "\n").encode()
-    shape_json = (json.dumps(shape_of(), indent=1) + "\n").encode()
-    digest = (packaged_digest(policy_json, shape_json) + "\n").encode()
-    return {"policy.json": policy_json, SHAPE_FILE: shape_json, "policy.json" + DIGEST_SUFFIX: digest}
+    """The files synth ships with the handlers: the policy, the model's shape and the digest vouching for both (the
+    bytes ``policies.packaged.view_files`` writes for a view of the same policy)."""
+    return packaged.packaged_files(policy.model_dump(mode="json"), shape_of())

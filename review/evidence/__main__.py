@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from policies.loader import DEFAULT_POLICY_PATH
+from policies.validated import DEFAULT_POLICY_PATH
 
 JSON_NAME = "evidence-report.json"
 HTML_NAME = "evidence-report.html"

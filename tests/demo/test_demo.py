@@ -17,8 +17,8 @@ import pytest
 
 from demo.runner import Played, decisions, evidence_report, play_on, project_summary
 from infra.embedded_aws import FAKE_CREDENTIALS
-from policies.loader import DEFAULT_POLICY_PATH
 from policies.model import GovernancePolicy
+from policies.validated import DEFAULT_POLICY_PATH
 from tests.conftest import BackgroundDeployment
 from tests.review.test_evidence_scenario import validate_report
 

@@ -19,8 +19,10 @@ import yaml
 
 from policies.errors import PolicyError
 from policies.limits import bucket_name_problem, name_problem
-from policies.loader import DEFAULT_POLICY_PATH, MAX_POLICY_BYTES, load_policy, parse_policy
+from policies.loader import load_policy, parse_policy
 from policies.model import KNOWN_METRICS, GovernancePolicy
+from policies.terms import MAX_POLICY_BYTES
+from policies.validated import DEFAULT_POLICY_PATH
 from tests.conftest import REPO
 
 DEFAULT_TEXT = DEFAULT_POLICY_PATH.read_text()

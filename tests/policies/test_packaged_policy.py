@@ -13,7 +13,16 @@ import policies.model
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.model.packaged import UnpackageableModel, packaged_files, shape_of
-from policies.packaged import DIGEST_SUFFIX, SHAPE_FILE, NotTheModelsDump, digest_file, policy_view, vouched_shape
+from policies.packaged import (
+    DIGEST_SUFFIX,
+    SHAPE_FILE,
+    NotTheModelsDump,
+    digest_file,
+    policy_view,
+    view_data,
+    view_files,
+    vouched_shape,
+)
 from policies.reading import Reading
 from policies.terms import KNOWN_METRICS
 from tests.conftest import REPO, policy_variant
@@ -196,3 +205,27 @@ def test_the_digest_vouches_only_for_the_files_it_was_made_for(policy: Governanc
     assert vouched_shape(path, files["policy.json"].replace(b'"acme"', b'"acmf"')) is None
     (tmp_path / SHAPE_FILE).write_bytes(files[SHAPE_FILE].replace(b'"default": false', b'"default": true', 1))
     assert vouched_shape(path, files["policy.json"]) is None, "a shape changed after synth is not trusted"
+
+
+def test_a_view_is_packaged_as_the_model_it_was_built_from(policy: GovernancePolicy) -> None:
+    """The synth packages a view read from its store (policies/validated.py): the handlers get the same bytes."""
+    for original in variants(policy):
+        view, _ = packaged(original)
+        assert view_data(view) == original.model_dump(mode="json")
+        assert view_files(view) == packaged_files(original)
+
+
+def test_a_copied_view_is_the_copied_model(policy: GovernancePolicy) -> None:
+    """``model_copy(update=...)`` (a workload account's policy: infra/multi_account.py) on a view: the same fields,
+    the same packaged bytes and the copy's own fingerprint."""
+    many_accounts = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")
+    view, _ = packaged(many_accounts)
+    kept = [p for p in view.projects if p.name == many_accounts.projects[-1].name]
+    copied = view.model_copy(update={"projects": kept})
+    fresh = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")  # no fingerprint computed yet
+    expected = fresh.model_copy(update={"projects": fresh.projects[-1:]})  # the reduced policy, valid only in its account
+    assert view_files(copied) == packaged_files(expected)
+    assert copied.fingerprint == expected.fingerprint != view.fingerprint
+    assert [p.name for p in view.projects] == [p.name for p in many_accounts.projects], "the original is unchanged"
+    with pytest.raises(NotTheModelsDump, match="unknown fields"):
+        view.model_copy(update={"project": kept})

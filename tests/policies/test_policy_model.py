@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from policies.errors import PolicyError
-from policies.loader import DEFAULT_POLICY_PATH, load_policy, parse_policy
+from policies.loader import load_policy, parse_policy
 from policies.model import GovernancePolicy, MetricThreshold
 from policies.schema import SCHEMA_PATH, rendered
+from policies.validated import DEFAULT_POLICY_PATH
 from tests.conftest import REPO
 
 DEFAULT_TEXT = DEFAULT_POLICY_PATH.read_text()

@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policies.errors import PolicyError, format_loc
-from policies.loader import DEFAULT_POLICY_PATH, parse_policy
+from policies.loader import parse_policy
 from policies.model import GovernancePolicy
+from policies.validated import DEFAULT_POLICY_PATH
 
 DEFAULT_TEXT = DEFAULT_POLICY_PATH.read_text()
 DOCUMENT: dict[str, Any] = yaml.safe_load(DEFAULT_TEXT)

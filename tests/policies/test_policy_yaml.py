@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from policies import policy_yaml
 from policies.errors import Loc, PolicyError
-from policies.loader import DEFAULT_POLICY_PATH, parse_policy
+from policies.loader import parse_policy
+from policies.validated import DEFAULT_POLICY_PATH
 from tests.policies.test_policy_mutations import DOCUMENT, JUNK, PATHS, at
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from policies.loader import DEFAULT_POLICY_PATH, load_policy
+from policies.loader import load_policy
 from policies.model import GovernancePolicy
+from policies.validated import DEFAULT_POLICY_PATH
 from review.scan import (
     SUPPRESSIONS,
     UNTOUCHED_JSON,

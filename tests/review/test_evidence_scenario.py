@@ -23,7 +23,7 @@ from lambdas.approval_gate import handler as gate
 from lambdas.classification_tags import handler as classification
 from lambdas.region_guard import handler as guard
 from lambdas.shared import aws
-from policies.loader import DEFAULT_POLICY_PATH
+from policies.validated import DEFAULT_POLICY_PATH
 from tests.events import api_call_event, approval_event
 from tests.lambdas.sagemaker_fixtures import create_endpoint, create_model, create_training_job
 from tests.lambdas.world import APPROVER, CREATOR, REGION, World
