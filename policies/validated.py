@@ -5,9 +5,11 @@ with (``policy.json``, the model's shape and their digest; ``policies/packaged.p
 directory, keyed by the file's bytes and by everything that decides how they are validated: the Python version, every
 file of the ``policies`` package, and the files of the libraries that parse and validate it (pydantic, its core,
 PyYAML...). A later synth of the same bytes under the same code finds the entry, checks its digest, and reads the policy
-through the packaged view: the same fields and derived views, the same synthesized JSON (tests/infra/test_validated_policy.py),
-without importing pydantic or the model. Anything else (another byte of the file, of the package or of a library; an
-entry missing, unreadable or not matching its digest) is validated in full again, and a refusal is never stored.
+through the packaged view: the same fields and derived views, the same synthesized JSON
+(tests/infra/test_synth_from_store.py), without importing pydantic or the model. Anything else (another byte of the
+file, of the package or of a library; an entry missing, unreadable or not matching its digest) is validated in full
+again, and a refusal is never stored. The digest detects damage, not forgery: the store is trusted as the rest of the
+build directory is (the staged Lambda code beside it).
 """
 
 from __future__ import annotations
