@@ -2,13 +2,14 @@
 
 The first synth of a policy file validates it in full (``policies.loader``) and keeps what the handlers are packaged
 with (``policy.json``, the model's shape and their digest; ``policies/packaged.py``) in a store under the build
-directory, keyed by the file's bytes and by everything that decides how they are validated: the Python version, every
-file of the ``policies`` package, and the files of the libraries that parse and validate it (pydantic, its core,
-PyYAML...). A later synth of the same bytes under the same code finds the entry, checks its digest, and reads the policy
+directory, keyed by the file's bytes and by everything that decides how they are validated: the Python version, the
+Python sources of the ``policies`` package, and what the libraries that parse and validate it (pydantic, its core,
+PyYAML...) installed. A later synth of the same bytes under the same code finds the entry, checks its digest, and reads the policy
 through the packaged view: the same fields and derived views, the same synthesized JSON
 (tests/infra/test_synth_from_store.py), without importing pydantic or the model. Anything else (another byte of the
-file, of the package or of a library; an entry missing, unreadable or not matching its digest) is validated in full
-again, and a refusal is never stored. The digest detects damage, not forgery: the store is trusted as the rest of the
+file, of the package's sources or of a library; an entry missing, unreadable or not matching its digest; a source
+that cannot be read) is validated in full again, and a refusal is never stored. Pydantic plugins installed by other
+packages are not in the key. The digest detects damage, not forgery: the store is trusted as the rest of the
 build directory is (the staged Lambda code beside it).
 """
 
@@ -22,6 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,8 +36,16 @@ if TYPE_CHECKING:
 POLICIES = Path(__file__).resolve().parent
 DEFAULT_POLICY_PATH = POLICIES / "governance.yaml"
 POLICY_PATH_ENV = "GOVERNANCE_POLICY"
-VALIDATING_LIBRARIES = ("pydantic", "pydantic_core", "annotated_types", "typing_inspection", "typing_extensions", "yaml")
+VALIDATING_LIBRARIES = {  # module: its distribution
+    "pydantic": "pydantic",
+    "pydantic_core": "pydantic_core",
+    "annotated_types": "annotated_types",
+    "typing_inspection": "typing_inspection",
+    "typing_extensions": "typing_extensions",
+    "yaml": "pyyaml",
+}
 KEPT_ENTRIES = 16  # the most recently used; a synth writes at most one
+WRITING = ".writing-"  # an entry being written
 
 
 def policy_path() -> Path:
@@ -44,35 +54,39 @@ def policy_path() -> Path:
 
 
 def validation_identity() -> bytes:
-    """What decides how a policy file is validated, as a digest: the interpreter, every file of ``policies`` (its
-    content) and of the validating libraries (name, size and modification time: any reinstall changes them)."""
-    digest = hashlib.sha256(sys.version.encode())
+    """What decides how a policy file is validated, as a digest: the interpreter, the Python sources of ``policies``,
+    the validating libraries (each distribution's ``RECORD``, which holds every installed file's SHA-256) and
+    ``PYDANTIC_DISABLE_PLUGINS``. Raises ``OSError`` when a source cannot be read."""
+    digest = hashlib.sha256(f"{sys.version}\0{os.environ.get('PYDANTIC_DISABLE_PLUGINS', '')}".encode())
     for root, dirs, files in os.walk(POLICIES):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
+        for name in sorted(f for f in files if f.endswith(".py")):
             path = Path(root, name)
             digest.update(f"\0{path.relative_to(POLICIES).as_posix()}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
-    for library in VALIDATING_LIBRARIES:
-        digest.update(f"\0{library}\0".encode())
-        for path in _library_files(library):
-            stat = path.stat()
-            digest.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    for module, distribution in VALIDATING_LIBRARIES.items():
+        digest.update(f"\0{module}\0".encode() + _installed(module, distribution))
     return digest.digest()
 
 
-def _library_files(library: str) -> list[Path]:
-    """The files of an installed module or package, found without importing it; none if it is not installed."""
-    spec = importlib.util.find_spec(library)
+def _installed(module: str, distribution: str) -> bytes:
+    """What identifies the installed ``module``: its distribution's RECORD (the SHA-256 of every file it installed),
+    else, for a copy installed without one, the content of its files; nothing if it is not installed. Found without
+    importing it."""
+    spec = importlib.util.find_spec(module)
     if spec is None or not spec.origin:
-        return []
+        return b""
     origin = Path(spec.origin)
-    if not spec.submodule_search_locations:
-        return [origin]
-    found = []
-    for root, dirs, files in os.walk(origin.parent):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        found += [Path(root, name) for name in sorted(files)]
-    return found
+    package = origin.parent if spec.submodule_search_locations else None
+    site = (package or origin).parent
+    prefix = distribution.lower() + "-"
+    with os.scandir(site) as listing:
+        for entry in listing:
+            name = entry.name.lower()
+            if name.startswith(prefix) and name.endswith(".dist-info") and "-" not in name[len(prefix) : -len(".dist-info")]:
+                with contextlib.suppress(OSError):
+                    return hashlib.sha256(Path(entry.path, "RECORD").read_bytes()).digest()
+    files = [origin] if package is None else sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return hashlib.sha256(b"".join(hashlib.sha256(p.read_bytes()).digest() for p in files)).digest()
 
 
 def store_entry(policy_bytes: bytes, store: Path) -> Path:
@@ -92,27 +106,39 @@ def validated_policy(path: Path, store: Path) -> GovernancePolicy:
         from policies.loader import load_policy
 
         return load_policy(path)
-    entry = store_entry(raw, store)
-    stored = _read(entry)
+    try:
+        entry: Path | None = store_entry(raw, store)
+    except OSError:  # a source that cannot be read: validated, not stored
+        entry = None
+    stored = _read(entry) if entry is not None else None
     if stored is not None:
         return stored
     from policies.loader import parse_policy
-    from policies.model.packaged import packaged_files
     from policies.policy_yaml import decode
 
     policy = parse_policy(decode(raw, str(path)), str(path))  # the bytes the key was made of, not a second read
-    _write(entry, packaged_files(policy))
+    if entry is not None:
+        _write(entry, packaged_policy(policy))
     return policy
 
 
 def packaged_policy(policy: GovernancePolicy) -> dict[str, bytes]:
     """The files the handlers are packaged with (``policies/packaged.py``), for the model or its view alike: the same
-    bytes for the same policy."""
+    bytes for the same policy; made once per policy object (the store's entry and the handlers' package)."""
+    known = _PACKAGED.get(id(policy))
+    if known is not None and known[0] is policy:
+        return known[1]
     if isinstance(policy, PartView):
-        return view_files(policy)
-    from policies.model.packaged import packaged_files
+        files = view_files(policy)
+    else:
+        from policies.model.packaged import packaged_files
 
-    return packaged_files(policy)
+        files = packaged_files(policy)
+    _PACKAGED[id(policy)] = (policy, files)  # the entry keeps the policy alive: its id is not reused
+    return files
+
+
+_PACKAGED: dict[int, tuple[GovernancePolicy, dict[str, bytes]]] = {}
 
 
 def _read(entry: Path) -> GovernancePolicy | None:
@@ -137,12 +163,13 @@ def _write(entry: Path, files: dict[str, bytes]) -> None:
     """Written whole or not at all (a directory renamed into place); a store that cannot be written is left as it is."""
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=entry.parent))
+        staging = Path(tempfile.mkdtemp(prefix=WRITING, dir=entry.parent))
     except OSError:
         return
     try:
         for name, body in files.items():
             (staging / name).write_bytes(body)
+        staging.chmod(0o755)  # as the build directory's others: mkdtemp makes it private
         shutil.rmtree(entry, ignore_errors=True)  # an entry that did not match its digest
         staging.rename(entry)
     except OSError:
@@ -152,9 +179,12 @@ def _write(entry: Path, files: dict[str, bytes]) -> None:
 
 
 def _prune(store: Path) -> None:
+    """The ``KEPT_ENTRIES`` most recently used entries are kept, and what an interrupted write left for an hour."""
     try:
-        entries = sorted((p for p in store.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        found = [(p, p.stat().st_mtime) for p in store.iterdir() if p.is_dir()]
     except OSError:
         return
-    for stale in entries[KEPT_ENTRIES:]:
+    entries = sorted((f for f in found if not f[0].name.startswith(WRITING)), key=lambda f: f[1], reverse=True)
+    abandoned = [f for f in found if f[0].name.startswith(WRITING) and f[1] < time.time() - 3600]
+    for stale, _ in [*entries[KEPT_ENTRIES:], *abandoned]:
         shutil.rmtree(stale, ignore_errors=True)

@@ -12,8 +12,9 @@ values, so the YAML file and the packaged ``policy.json`` read the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
@@ -142,6 +143,12 @@ class GovernancePolicy(_Strict, PolicyReading):
         if issues:
             raise PolicyError(issues)
         return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """As pydantic's, but the copy's ``fingerprint`` is its own: pydantic copies a computed one along."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("fingerprint", None)
+        return copied
 
     @cached_property
     def fingerprint(self) -> str:

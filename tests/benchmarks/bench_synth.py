@@ -20,7 +20,7 @@ first: the *import* column holds the policy's read since). Every row runs once u
 (infra/constructs/staged_asset.py), and the timed runs are the synths that follow.
 
 Each blueprint row is measured both ways ``python -m infra.app`` reads a policy (policies/validated.py; since
-2026-11-28): *validated*, the first synth after the file changed (the store of validated policies emptied before the
+2026-11-27 20:47 UTC): *validated*, the first synth after the file changed (the store of validated policies emptied before the
 run, outside its time), and *from the store*, a synth of the file as it was last synthesized (read without pydantic).
 """
 

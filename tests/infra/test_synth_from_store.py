@@ -34,8 +34,8 @@ def same_synth(model: GovernancePolicy, view: GovernancePolicy, outdir: Path) ->
 
 
 def test_the_stored_view_synthesizes_what_the_model_does(tmp_path: Path) -> None:
-    """The single-account policy and the multi-account example (whose workload accounts' stacks package a copy of
-    the policy with their projects only), read back from the store."""
+    """The single-account policy and the multi-account example (whose workload accounts' foundation, identity and
+    audit-trail stacks read a copy of the policy with the account's projects only), read back from the store."""
     for source in (DEFAULT_POLICY_PATH, MULTI_ACCOUNT):
         store = tmp_path / "store"
         validated_policy(source, store)

@@ -222,8 +222,10 @@ def test_a_copied_view_is_the_copied_model(policy: GovernancePolicy) -> None:
     view, _ = packaged(many_accounts)
     kept = [p for p in view.projects if p.name == many_accounts.projects[-1].name]
     copied = view.model_copy(update={"projects": kept})
-    fresh = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")  # no fingerprint computed yet
-    expected = fresh.model_copy(update={"projects": fresh.projects[-1:]})  # the reduced policy, valid only in its account
+    assert many_accounts.fingerprint, "computed before the copy: the model's copy must not carry it along"
+    expected = many_accounts.model_copy(update={"projects": many_accounts.projects[-1:]})  # valid only in its account
+    fresh = load_policy(REPO / "examples" / "multi-account" / "governance.yaml")
+    assert expected.fingerprint == fresh.model_copy(update={"projects": fresh.projects[-1:]}).fingerprint
     assert view_files(copied) == packaged_files(expected)
     assert copied.fingerprint == expected.fingerprint != view.fingerprint
     assert [p.name for p in view.projects] == [p.name for p in many_accounts.projects], "the original is unchanged"

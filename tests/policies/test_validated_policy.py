@@ -83,26 +83,53 @@ def test_a_refused_policy_is_refused_as_the_loader_refuses_it_and_never_stored(t
 
 
 def test_a_change_in_the_validating_code_is_a_new_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The interpreter, any file of the policies package and the validating libraries' files decide the key."""
+    """The Python sources of the policies package and the validating libraries' installed files decide the key; an
+    editor's files beside the sources do not."""
     package = tmp_path / "policies"
     shutil.copytree(REPO / "policies", package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(policies.validated, "POLICIES", package)
     before = validation_identity()
+    (package / ".#governance.yaml").symlink_to(tmp_path / "nowhere")  # what Emacs leaves while a file is edited
+    (package / ".governance.yaml.swp").write_bytes(b"\0" * 64)
+    (package / "governance.yaml").write_text("edited: true\n")
     assert validation_identity() == before
     limits = package / "limits.py"
     limits.write_text(limits.read_text() + "\n# another bound\n")
-    after_source = validation_identity()
-    assert after_source != before
-    import yaml
+    assert validation_identity() != before
 
-    library = Path(yaml.__file__).parent / "__init__.py"
-    stat = library.stat()
-    try:
-        os.utime(library, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # as a reinstall leaves it
-        assert validation_identity() != after_source
-    finally:
-        os.utime(library, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert validation_identity() == after_source
+
+def test_a_validating_library_is_known_by_what_it_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its distribution's RECORD (every installed file's SHA-256), else its files' content: a reinstall that kept the
+    files' sizes and times (wheels install at 1980-01-01) still changes the key."""
+    site = tmp_path / "site"
+    (site / "validator").mkdir(parents=True)
+    (site / "validator" / "__init__.py").write_text("VERSION = '1.0.0'\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(policies.validated, "VALIDATING_LIBRARIES", {"validator": "validator"})
+    without_record = validation_identity()
+    (site / "validator" / "__init__.py").write_text("VERSION = '1.0.1'\n")  # same size
+    assert validation_identity() != without_record
+    record = site / "validator-1.0.1.dist-info" / "RECORD"
+    record.parent.mkdir()
+    record.write_text("validator/__init__.py,sha256=one,19\n")
+    with_record = validation_identity()
+    record.write_text("validator/__init__.py,sha256=two,19\n")
+    assert validation_identity() != with_record
+    monkeypatch.setattr(policies.validated, "VALIDATING_LIBRARIES", {"absent_validator": "absent_validator"})
+    assert validation_identity() != with_record
+
+
+def test_a_source_that_cannot_be_read_means_a_full_validation_and_nothing_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "broken.py").symlink_to(tmp_path / "nowhere")
+    monkeypatch.setattr(policies.validated, "POLICIES", package)
+    store = tmp_path / "store"
+    for _ in range(2):
+        assert isinstance(validated_policy(DEFAULT_POLICY_PATH, store), GovernancePolicy)
+    assert entries(store) == []
 
 
 def test_a_store_that_cannot_be_written_still_gives_the_policy(tmp_path: Path) -> None:
@@ -125,3 +152,16 @@ def test_the_store_keeps_the_most_recently_used_entries(tmp_path: Path) -> None:
     assert len(entries(store)) == KEPT_ENTRIES
     assert first not in entries(store)
     assert not [p for p in store.iterdir() if p.name.startswith(".writing-")], "no staging directory left behind"
+    assert {p.stat().st_mode & 0o777 for p in entries(store)} == {0o755}, "readable as the rest of the build directory"
+
+
+def test_what_an_interrupted_write_left_is_removed_after_an_hour(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    recent, abandoned = store / ".writing-recent", store / ".writing-abandoned"
+    for left in (recent, abandoned):
+        left.mkdir(parents=True)
+        (left / "policy.json").write_text("{")
+    os.utime(abandoned, (1, 1))
+    validated_policy(DEFAULT_POLICY_PATH, store)
+    assert recent.exists() and not abandoned.exists()
+    assert isinstance(validated_policy(DEFAULT_POLICY_PATH, store), PartView)
