@@ -20,8 +20,9 @@ first: the *import* column holds the policy's read since). Every row runs once u
 (infra/constructs/staged_asset.py), and the timed runs are the synths that follow.
 
 Each blueprint row is measured both ways ``python -m infra.app`` reads a policy (policies/validated.py; since
-2026-11-27 20:47 UTC): *validated*, the first synth after the file changed (the store of validated policies emptied before the
-run, outside its time), and *from the store*, a synth of the file as it was last synthesized (read without pydantic).
+2026-11-27 20:47 UTC): *validated*, the file's bytes not in the store of validated policies (its entry removed before the
+run, outside its time), and *from the store*, the same bytes synthesized before (read without pydantic). Both find the
+handler package of the policy built: a change of what the policy says also stages and archives a new one (not a row).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def label(row: Row) -> str:
     if projects == WHOLE_PROVIDER:
         return "floor with the AWS provider, the kernel loading all of it (as before 2026-11-27)"
     policy = "shipped policy" if projects == 0 else f"{projects} project{'s' if projects > 1 else ''}"
-    return f"{policy}, {'validated (the file changed)' if validated else 'from the store (the file as last synthesized)'}"
+    return f"{policy}, {'validated (not in the store)' if validated else 'from the store (these bytes synthesized before)'}"
 
 
 def main(argv: list[str] | None = None) -> int:
