@@ -177,27 +177,61 @@ def _building(target: Path) -> Iterator[bool]:
 
 
 def stage_code(policy: GovernancePolicy) -> Path:
-    """Directory with the handlers' code and the policy they enforce (zipped by TerraformAsset at synth)."""
-    files = [(relative, source.read_bytes()) for relative, source in _code_files()]
+    """Directory with the handlers' code and the policy they enforce (zipped by TerraformAsset at synth). The code and
+    its bytecode are linked from the code's own staging (``_compiled_code``): a policy's change compiles nothing."""
+    code = [(relative, source.read_bytes()) for relative, source in _code_files()]
     # policy.json, the model's shape and the digest that lets the handlers read it without pydantic (policies/packaged.py).
-    files += list(packaged_policy(policy).items())
-    digest = hashlib.sha256(sys.implementation.cache_tag.encode() if ships_bytecode() else b"sources")
-    for relative, body in files:
-        digest.update(relative.encode() + b"\0" + hashlib.sha256(body).digest())
-    target = BUILD / "lambda" / digest.hexdigest()[:16]
+    policy_files = list(packaged_policy(policy).items())
+    target = BUILD / "lambda" / _content_digest([*code, *policy_files])
     with _building(target) as needed:
         if not needed:
             return _as_staged(target)
-        for relative, body in files:
-            path = target / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(body)
-        if ships_bytecode():
-            compile_for_lambda(target, LAMBDA_CODE_ROOT)
+        _link_tree(_compiled_code(code), target)
+        for relative, body in policy_files:
+            (target / relative).write_bytes(body)
         for path in target.rglob("*"):
             os.utime(path, (STABLE_MTIME, STABLE_MTIME))  # stable archive content regardless of checkout time
         target.with_suffix(".complete").write_text("")
     return target
+
+
+def _content_digest(files: list[tuple[str, bytes]]) -> str:
+    digest = hashlib.sha256(sys.implementation.cache_tag.encode() if ships_bytecode() else b"sources")
+    for relative, body in files:
+        digest.update(relative.encode() + b"\0" + hashlib.sha256(body).digest())
+    return digest.hexdigest()[:16]
+
+
+def _compiled_code(code: list[tuple[str, bytes]]) -> Path:
+    """The handlers' code alone and its bytecode for Lambda, staged once per content of the code (build/lambda-code/):
+    what every policy's package holds besides the policy."""
+    base = BUILD / "lambda-code" / _content_digest(code)
+    with _building(base) as needed:
+        if not needed:
+            return _as_staged(base)
+        for relative, body in code:
+            path = base / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+        if ships_bytecode():
+            compile_for_lambda(base, LAMBDA_CODE_ROOT)
+        for path in base.rglob("*"):
+            os.utime(path, (STABLE_MTIME, STABLE_MTIME))
+        base.with_suffix(".complete").write_text("")
+    return base
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """``source``'s files in ``target``, hard-linked (nothing in a staged directory is written in place: bytecode an
+    interpreter adds is written beside, and ``_as_staged`` removes it), copied across file systems."""
+    for root, _, names in os.walk(source):
+        into = target / Path(root).relative_to(source)
+        into.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            try:
+                os.link(Path(root, name), into / name)
+            except OSError:
+                shutil.copy2(Path(root, name), into / name)
 
 
 def _lock_versions(lockfile: Path) -> dict[str, str]:

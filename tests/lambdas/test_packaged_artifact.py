@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import infra.lambda_packaging
 from infra.lambda_packaging import (
     LAMBDA_CODE_ROOT,
     LAMBDA_LAYER_ROOT,
@@ -22,11 +23,13 @@ from infra.lambda_packaging import (
     NUMERIC_LAYER_PINS,
     STABLE_MTIME,
     compile_for_lambda,
+    ships_bytecode,
     stage_code,
     stage_dependencies,
 )
 from lambdas.table import HANDLERS, handler_spec
 from policies.model import GovernancePolicy
+from tests.conftest import policy_variant
 
 # What the AWS Lambda Python runtime provides besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
@@ -223,6 +226,34 @@ def test_bytecode_written_into_a_staged_package_after_staging_is_not_archived(po
     finally:
         for pyc in foreign:
             pyc.unlink(missing_ok=True)
+
+
+def test_a_change_of_the_policy_compiles_nothing(
+    policy: GovernancePolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every policy's package links the code and its bytecode from the code's own staging: another policy stages the
+    same code without compiling it, and only the policy's files differ."""
+    monkeypatch.setattr(infra.lambda_packaging, "BUILD", tmp_path)
+    first = stage_code(policy)
+
+    def compiled(*_: object) -> None:
+        raise AssertionError("the code was compiled again for another policy")
+
+    monkeypatch.setattr(infra.lambda_packaging, "compile_for_lambda", compiled)
+    other = stage_code(policy_variant(policy, audit={"retention_years": policy.audit.retention_years + 1}))
+    assert other != first
+    assert json.loads((other / "policy.json").read_text())["audit"]["retention_years"] == policy.audit.retention_years + 1
+
+    def files(staged: Path) -> dict[str, Path]:
+        return {str(p.relative_to(staged)): p for p in staged.rglob("*") if p.is_file()}
+
+    assert files(first).keys() == files(other).keys()
+    differ = sorted(name for name, path in files(first).items() if path.read_bytes() != files(other)[name].read_bytes())
+    assert differ == ["policy.json", "policy.json.sha256"]
+    if ships_bytecode():
+        [pyc] = (first / "lambdas" / "__pycache__").glob("table.*.pyc")
+        assert pyc.stat().st_ino == (other / pyc.relative_to(first)).stat().st_ino, "linked, not written again"
+    assert {p.stat().st_mtime for p in other.rglob("*")} == {STABLE_MTIME}
 
 
 def test_the_layers_carry_no_console_scripts() -> None:
