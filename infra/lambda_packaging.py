@@ -24,7 +24,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from importlib.util import MAGIC_NUMBER
+from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -186,11 +186,13 @@ def stage_code(policy: GovernancePolicy) -> Path:
     with _building(target) as needed:
         if not needed:
             return _as_staged(target)
-        _link_tree(_compiled_code(code), target)
+        directories = _link_tree(_compiled_code(code), target)
         for relative, body in policy_files:
             (target / relative).write_bytes(body)
-        for path in target.rglob("*"):
-            os.utime(path, (STABLE_MTIME, STABLE_MTIME))  # stable archive content regardless of checkout time
+        # stable archive content regardless of checkout time; the linked files carry it already (their times are
+        # the code staging's: set here they would be set for every package that links them)
+        for path in [*directories, *(target / relative for relative, _ in policy_files)]:
+            os.utime(path, (STABLE_MTIME, STABLE_MTIME))
         target.with_suffix(".complete").write_text("")
     return target
 
@@ -204,11 +206,13 @@ def _content_digest(files: list[tuple[str, bytes]]) -> str:
 
 def _compiled_code(code: list[tuple[str, bytes]]) -> Path:
     """The handlers' code alone and its bytecode for Lambda, staged once per content of the code (build/lambda-code/):
-    what every policy's package holds besides the policy."""
+    what every policy's package holds besides the policy. Checked before each new package links it: a source that
+    differs from ``code`` or bytecode that is missing or not its source's is staged again."""
     base = BUILD / "lambda-code" / _content_digest(code)
     with _building(base) as needed:
-        if not needed:
-            return _as_staged(base)
+        if not needed and _intact(_as_staged(base), code):
+            return base
+        shutil.rmtree(base, ignore_errors=True)
         for relative, body in code:
             path = base / relative
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,17 +225,40 @@ def _compiled_code(code: list[tuple[str, bytes]]) -> Path:
     return base
 
 
-def _link_tree(source: Path, target: Path) -> None:
+def _intact(base: Path, code: list[tuple[str, bytes]]) -> bool:
+    """Whether ``base`` holds exactly ``code``'s sources, at the staging's time, and (when this interpreter ships
+    bytecode) each source's unchecked-hash bytecode."""
+    try:
+        for relative, body in code:
+            path = base / relative
+            if path.stat().st_mtime != STABLE_MTIME or path.read_bytes() != body:
+                return False
+            if ships_bytecode() and relative.endswith(".py"):
+                with open(cache_from_source(str(path)), "rb") as pyc:
+                    header = pyc.read(16)
+                flags = int.from_bytes(header[4:8], "little")
+                if header[:4] != MAGIC_NUMBER or flags != UNCHECKED_HASH or header[8:16] != source_hash(body):
+                    return False
+    except OSError:
+        return False
+    return True
+
+
+def _link_tree(source: Path, target: Path) -> list[Path]:
     """``source``'s files in ``target``, hard-linked (nothing in a staged directory is written in place: bytecode an
-    interpreter adds is written beside, and ``_as_staged`` removes it), copied across file systems."""
+    interpreter adds is written beside, and ``_as_staged`` removes it), copied with their times across file systems;
+    returns the directories it made."""
+    directories = []
     for root, _, names in os.walk(source):
         into = target / Path(root).relative_to(source)
         into.mkdir(parents=True, exist_ok=True)
+        directories.append(into)
         for name in names:
             try:
                 os.link(Path(root, name), into / name)
             except OSError:
                 shutil.copy2(Path(root, name), into / name)
+    return directories
 
 
 def _lock_versions(lockfile: Path) -> dict[str, str]:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from importlib.util import MAGIC_NUMBER, source_hash
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -254,6 +255,33 @@ def test_a_change_of_the_policy_compiles_nothing(
         [pyc] = (first / "lambdas" / "__pycache__").glob("table.*.pyc")
         assert pyc.stat().st_ino == (other / pyc.relative_to(first)).stat().st_ino, "linked, not written again"
     assert {p.stat().st_mtime for p in other.rglob("*")} == {STABLE_MTIME}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda code: (code / "lambdas" / "table.py").open("a").write("# edited in place\n"),  # through every link
+        lambda code: next((code / "lambdas" / "__pycache__").glob("table.*.pyc")).unlink(),
+        lambda code: os.utime(code / "policies" / "naming.py"),
+    ],
+    ids=["a source edited in place", "bytecode removed", "a source touched"],
+)
+def test_a_damaged_code_staging_is_staged_again_before_a_new_package_links_it(
+    policy: GovernancePolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Any
+) -> None:
+    monkeypatch.setattr(infra.lambda_packaging, "BUILD", tmp_path / "fresh")
+    clean = stage_code(policy_variant(policy, audit={"retention_years": policy.audit.retention_years + 2}))
+    monkeypatch.setattr(infra.lambda_packaging, "BUILD", tmp_path / "damaged")
+    first = stage_code(policy)
+    [code] = [p for p in (tmp_path / "damaged" / "lambda-code").iterdir() if p.is_dir()]
+    damage(code)
+    other = stage_code(policy_variant(policy, audit={"retention_years": policy.audit.retention_years + 2}))
+    assert other != first
+
+    def tree(staged: Path) -> dict[str, tuple[bytes, float]]:
+        return {str(p.relative_to(staged)): (p.read_bytes(), p.stat().st_mtime) for p in staged.rglob("*") if p.is_file()}
+
+    assert tree(other) == tree(clean)
 
 
 def test_the_layers_carry_no_console_scripts() -> None:
