@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import json
 import os
 import shutil
 import sys
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from policies.packaged import NotTheModelsDump, PartView, policy_view, view_files, vouched_shape
+from policies.packaged import PartView, view_files, vouched_view
 from policies.terms import MAX_POLICY_BYTES
 
 if TYPE_CHECKING:
@@ -147,12 +146,8 @@ def _read(entry: Path) -> GovernancePolicy | None:
         policy_json = policy_file.read_bytes()
     except OSError:
         return None
-    shape = vouched_shape(policy_file, policy_json)
-    if shape is None:
-        return None
-    try:
-        view: GovernancePolicy = policy_view(json.loads(policy_json), shape)
-    except (NotTheModelsDump, ValueError, KeyError, TypeError):
+    view: GovernancePolicy | None = vouched_view(policy_file, policy_json)
+    if view is None:
         return None
     with contextlib.suppress(OSError):
         os.utime(entry)  # recently used: kept when the store is pruned

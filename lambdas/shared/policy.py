@@ -10,13 +10,12 @@ policy.json that is not exactly a dump of it.
 
 from __future__ import annotations
 
-import json
 import os
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from policies.packaged import NotTheModelsDump, policy_view, vouched_shape
+from policies.packaged import vouched_view
 
 if TYPE_CHECKING:
     from policies.model import GovernancePolicy
@@ -28,15 +27,10 @@ PACKAGED_POLICY = Path(__file__).resolve().parents[2] / "policy.json"
 @cache
 def _load(path: str) -> GovernancePolicy:
     raw = Path(path).read_bytes()
-    shape = vouched_shape(Path(path), raw)
-    if shape is not None:
-        try:
-            view: GovernancePolicy = policy_view(json.loads(raw), shape)  # the same fields and derived views
-        except NotTheModelsDump:
-            pass  # validated in full below
-        else:
-            return view
-    from policies.model import GovernancePolicy
+    view: GovernancePolicy | None = vouched_view(Path(path), raw)  # the same fields and derived views
+    if view is not None:
+        return view
+    from policies.model import GovernancePolicy  # validated in full
 
     return GovernancePolicy.model_validate_json(raw)
 

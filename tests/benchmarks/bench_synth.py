@@ -188,21 +188,16 @@ def main(argv: list[str] | None = None) -> int:
     floor, floor_memory = median(floor_row, "wall_s"), memory(floor_row)
     figures = [
         Figure(
-            f"synth wall time, {label((0, True))}, against the floor with the AWS provider",
+            f"synth wall time, {label((0, True))}, against {against}",
             median((0, True), "wall_s"),
             "s",
-            "provider floor",
-            median((PROVIDER_FLOOR, False), "wall_s"),
-            "—",
-        ),
-        Figure(
-            f"synth wall time, {label((0, True))}, against the floor of a kernel loading the whole provider",
-            median((0, True), "wall_s"),
-            "s",
-            "whole-provider floor",
-            median((WHOLE_PROVIDER, False), "wall_s"),
-            "—",
-        ),
+            name,
+            median((row, False), "wall_s"),
+        )
+        for against, name, row in (
+            ("the floor with the AWS provider", "provider floor", PROVIDER_FLOOR),
+            ("the floor of a kernel loading the whole provider", "whole-provider floor", WHOLE_PROVIDER),
+        )
     ]
     for row in blueprints:
         goal = GOALS.get(row[0])

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import infra.lambda_packaging
+import policies.packaged
 from infra.lambda_packaging import (
     LAMBDA_CODE_ROOT,
     LAMBDA_LAYER_ROOT,
@@ -126,13 +127,12 @@ def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, po
 def test_the_packaged_policy_skips_validation_only_when_its_digest_vouches_for_it(
     policy: GovernancePolicy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lambdas.shared.policy
     from lambdas.shared.policy import _load
     from policies.packaged import SHAPE_FILE, digest_file
 
     built: list[object] = []
-    original = lambdas.shared.policy.policy_view
-    monkeypatch.setattr(lambdas.shared.policy, "policy_view", lambda data, shape: built.append(data) or original(data, shape))
+    original = policies.packaged.policy_view
+    monkeypatch.setattr(policies.packaged, "policy_view", lambda data, shape: built.append(data) or original(data, shape))
     staged = stage_code(policy) / "policy.json"
     copy = tmp_path / "policy.json"
     for source in (staged, staged.with_name(SHAPE_FILE), digest_file(staged)):

@@ -22,13 +22,13 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.sns import models as moto_sns
 
+import policies.validated
 from infra.embedded_extensions import install_missing_sagemaker_operations, record_user_context
 from lambdas.shared import aws
 from lambdas.shared import policy as packaged_policy
 from lambdas.shared.policy import POLICY_FILE_ENV
 from lambdas.shared.settings import handler_environment, settings
 from policies.model import GovernancePolicy
-from policies.model.packaged import packaged_files
 from policies.naming import Names
 from policies.rules.approval import (
     BASELINE_SHA256_KEY,
@@ -277,14 +277,9 @@ def _setup_client(service: str) -> Any:
     return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
 
-_packaged: dict[int, tuple[GovernancePolicy, dict[str, bytes]]] = {}
-
-
 def packaged(policy: GovernancePolicy) -> dict[str, bytes]:
-    """``packaged_files(policy)``, rendered once per policy (a policy is immutable; the entry keeps it alive)."""
-    if id(policy) not in _packaged:
-        _packaged[id(policy)] = (policy, packaged_files(policy))
-    return _packaged[id(policy)][1]
+    """The files synth packages with the handlers, rendered once per policy (``policies.validated.packaged_policy``)."""
+    return policies.validated.packaged_policy(policy)
 
 
 def build_world(policy: GovernancePolicy, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> World:
