@@ -2,8 +2,8 @@
 
 ``python -m infra.app`` is the ``app`` command in cdktf.json (``cdktn synth``) and what
 ``make synth`` runs. The policy file is ``$GOVERNANCE_POLICY`` or policies/governance.yaml.
-The policy is validated before cdktn is imported, so a bad policy fails in a fraction of a
-second and nothing is written; a file validated before (the same bytes, the same validating code) is read from
+The policy is validated (and the Lambda packages staged) while cdktn starts its Node kernel on
+another thread: a bad policy fails in a fraction of a second and nothing is written; a file validated before (the same bytes, the same validating code) is read from
 build/validated-policies without pydantic (policies/validated.py).
 """
 
@@ -18,6 +18,8 @@ from policies.errors import PolicyError
 from policies.validated import policy_path, validated_policy
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from constructs import Construct
 
     from infra.stacks.base import BackendSettings, GovernanceStack
@@ -75,22 +77,69 @@ def synth(policy: GovernancePolicy, outdir: str | Path, backend: BackendSettings
     return Path(outdir)
 
 
+# Imported before cdktn's thread starts, so that the thread starts the Node kernel at once and the two threads never
+# import the same module (tests/infra/test_synth_process.py lists what each imports): the bundled Node.js, jsii, what
+# cdktn's modules import before they load their assemblies, and what both cdktn and a policy's validation import
+# (pydantic's plugin discovery reads the installed distributions' metadata, as cdktn reads typeguard's version).
+BEFORE_THE_KERNEL = (
+    "infra.node",
+    "jsii",
+    "typeguard",
+    "publication",
+    "pkgutil",
+    "typing_extensions",
+    "csv",
+    "difflib",
+    "importlib.metadata",
+    "socket",
+    "infra.lambda_packaging",
+)
+# The stacks' modules that import no cdktn (IAM documents, plain Terraform JSON, the handler table): imported while
+# the kernel starts.
+PLAIN_MODULES = (
+    "iam.boundary",
+    "iam.documents",
+    "iam.personas",
+    "iam.resource_policies",
+    "iam.roles",
+    "iam.trust",
+    "infra.constructs.alarms",
+    "infra.constructs.drift_schedule",
+    "infra.constructs.encrypted_bucket",
+    "infra.constructs.event_forwarding",
+    "infra.constructs.managed_key",
+    "infra.constructs.role",
+    "infra.plain_resources",
+    "infra.sagemaker_images",
+    "lambdas.shared.settings",
+    "lambdas.table",
+)
+
+
 def prepare_to_synthesize(path: Path | None = None) -> GovernancePolicy:
-    """The policy, read and validated, and the stacks' modules imported, for a process that synthesizes next
-    (``main``). What each step leaves (pydantic, the model and the policy; cdktn and the stacks' modules) is moved
-    out of the garbage collector's view once it is done: the full collections of the steps that follow no longer walk
-    it (about 60 ms of a 100-project synth here); the young collections are fewer meanwhile (9 ms). Its garbage stays
-    until the process ends."""
+    """The policy, read and validated, the Lambda packages staged and the stacks' modules imported, for a process that
+    synthesizes next (``main``; within ``infra.lambda_packaging.staged_once()``, where the stacks find the packages
+    staged).
+
+    cdktn is imported on a thread of its own (``import_cdktn``) while this one reads the policy, stages the packages
+    and imports ``PLAIN_MODULES``: the Node kernel starts and loads cdktn's assemblies, about 0.13 s this process
+    would otherwise only wait for. What each step leaves (pydantic, the model and the policy; cdktn and the stacks'
+    modules) is moved out of the garbage collector's view once it is done: the full collections of the steps that
+    follow no longer walk it (about 60 ms of a 100-project synth here); the young collections are fewer meanwhile
+    (9 ms). Its garbage stays until the process ends."""
     import gc
 
     threshold = gc.get_threshold()
     gc.set_threshold(50_000, *threshold[1:])  # few young collections while the imports and the read build objects
     try:
-        from infra.lambda_packaging import BUILD
-
-        # Validated once per content of the file (and of the code that validates it); read unchanged without pydantic.
-        policy = validated_policy(path or policy_path(), BUILD / "validated-policies")
-        gc.freeze()
+        import_all(BEFORE_THE_KERNEL)
+        kernel = Background(import_cdktn)
+        try:
+            policy = read_and_stage(path or policy_path())
+        except BaseException:
+            kernel.join()  # the policy's refusal (or the staging's failure) is what the user reads
+            raise
+        kernel.result()
         stack_classes()
         gc.freeze()
     finally:
@@ -98,27 +147,89 @@ def prepare_to_synthesize(path: Path | None = None) -> GovernancePolicy:
     return policy
 
 
-def main() -> int:
-    try:
-        policy = prepare_to_synthesize()
-    except PolicyError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    from infra.stacks.base import GovernanceApp
+def read_and_stage(path: Path) -> GovernancePolicy:
+    """The policy in ``path`` (validated once per content of the file and of the code that validates it; read
+    unchanged without pydantic), the Lambda packages staged for it and ``PLAIN_MODULES`` imported."""
+    import gc
 
-    app = GovernanceApp()
+    from infra.lambda_packaging import BUILD, stage_for_synth
+
+    policy = validated_policy(path, BUILD / "validated-policies")
+    gc.freeze()
+    stage_for_synth(policy)
+    import_all(PLAIN_MODULES)
+    return policy
+
+
+def import_all(names: tuple[str, ...]) -> None:
+    import importlib
+
+    for name in names:
+        importlib.import_module(name)
+
+
+def import_cdktn() -> None:
+    """cdktn and constructs imported: the Node kernel started and their assemblies loaded."""
     try:
-        build(app, policy)
-        app.synth()
-    except PolicyError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except RuntimeError as exc:  # uv missing, the Lambda layer build failed, or jsii could not write the output
-        message = str(exc).strip().splitlines()
-        print(f"synth failed: {message[0] if message else type(exc).__name__}", file=sys.stderr)
-        if len(message) > 1:  # a failed layer build: uv's own lines say which package
-            print("\n".join(message[1:20]), file=sys.stderr)
-        return 1
+        import cdktn  # noqa: F401
+    except BaseException:
+        # A kernel that could not start leaves jsii a half-made process whose __del__ fails when it is collected
+        # ("Exception ignored in: _NodeProcess.__del__", a traceback): the failure itself is what the user reads.
+        sys.unraisablehook = _not_the_half_started_kernel
+        raise
+
+
+def _not_the_half_started_kernel(unraisable: sys.UnraisableHookArgs) -> None:
+    if getattr(unraisable.object, "__qualname__", "") != "_NodeProcess.__del__":
+        sys.__unraisablehook__(unraisable)
+
+
+class Background:
+    """``work`` run on a thread of its own (a daemon: a process that ends meanwhile does not wait for it)."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        import threading
+
+        self._failed: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(work,), name=work.__name__, daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - raised again by result()
+            self._failed.append(exc)
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> None:
+        """Waits for the work; raises what it raised."""
+        self.join()
+        if self._failed:
+            raise self._failed[0]
+
+
+def main() -> int:
+    from infra.lambda_packaging import staged_once
+
+    with staged_once():
+        try:
+            policy = prepare_to_synthesize()
+            from infra.stacks.base import GovernanceApp
+
+            app = GovernanceApp()
+            build(app, policy)
+            app.synth()
+        except PolicyError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        except (RuntimeError, OSError) as exc:  # uv or Node.js missing, the layer build failed, jsii could not write
+            message = str(exc).strip().splitlines()
+            print(f"synth failed: {message[0] if message else type(exc).__name__}", file=sys.stderr)
+            if len(message) > 1:  # a failed layer build: uv's own lines say which package
+                print("\n".join(message[1:20]), file=sys.stderr)
+            return 1
     return 0
 
 

@@ -22,12 +22,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from infra.tooling import uv_binary
 from policies.validated import packaged_policy
@@ -59,6 +60,9 @@ LAYER_PACKAGES: tuple[str, ...] = (
 STABLE_MTIME = 315_532_800  # 1980-01-01, the earliest time a zip entry can carry
 # Authoring-time modules of the core that the handlers never import (they read policy.json).
 AUTHORING_ONLY = ("loader.py", "policy_yaml.py", "schema.py", "descriptions.py", "validated.py")
+
+
+_Staged = TypeVar("_Staged", Path, bytes)
 
 
 class PackagingError(RuntimeError):
@@ -176,9 +180,73 @@ def _building(target: Path) -> Iterator[bool]:
         yield not done
 
 
+# Within ``staged_once()``: what each staging and each listing gave, by its inputs (None outside the block).
+_STAGED: ContextVar[dict[tuple[object, ...], tuple[object, Path | bytes]] | None] = ContextVar("staged", default=None)
+
+
+@contextmanager
+def staged_once() -> Iterator[None]:
+    """Within the block, each package is staged and each staged directory listed once, then reused: ``python -m
+    infra.app`` stages the packages while the Node kernel starts (``stage_for_synth``) and its stacks find them
+    staged. Outside it every call checks the directories again (a staging damaged between two calls is staged anew)."""
+    token = _STAGED.set({})
+    try:
+        yield
+    finally:
+        _STAGED.reset(token)
+
+
+def _once(key: tuple[object, ...], owner: object, make: Callable[[], _Staged]) -> _Staged:
+    """``make()``, or within ``staged_once()`` what it gave for ``key`` before (``owner`` is kept with it: a key
+    holding its ``id`` is not reused)."""
+    staged = _STAGED.get()
+    if staged is None:
+        return make()
+    known = staged.get(key)
+    if known is None or known[0] is not owner:
+        known = staged[key] = (owner, make())
+    return cast(_Staged, known[1])
+
+
+def stage_for_synth(policy: GovernancePolicy) -> None:
+    """Stage and list, within ``staged_once()``, what a synth of ``policy`` packages: the handlers' code with the
+    policy and both dependency layers (the enforcement stack's and a workload account's packages; a package asked
+    for that is not here is staged when asked)."""
+    for staged in (stage_dependencies(), stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER), stage_code(policy)):
+        staged_listing(staged)
+
+
+def staged_listing(staged: Path) -> bytes:
+    """Every entry under ``staged``: its path, mode, size, modification time and link target, one line each in
+    name order (what ``infra/constructs/staged_asset.py`` keys an archive by)."""
+    return _once(("listing", str(staged)), None, lambda: _listing(staged))
+
+
+def _listing(staged: Path) -> bytes:
+    lines: list[bytes] = []
+
+    def walk(directory: str, relative: str) -> None:
+        with os.scandir(directory) as found:
+            entries = sorted(found, key=lambda e: e.name)
+        for entry in entries:
+            info = entry.stat(follow_symlinks=False)
+            link = str(Path(entry.path).readlink()) if entry.is_symlink() else ""
+            path = f"{relative}{entry.name}"
+            lines.append(f"{path}\0{info.st_mode}\0{info.st_size}\0{info.st_mtime_ns}\0{link}\n".encode())
+            if entry.is_dir(follow_symlinks=False):
+                walk(entry.path, f"{path}/")
+
+    walk(str(staged), "")
+    return b"".join(lines)
+
+
 def stage_code(policy: GovernancePolicy) -> Path:
     """Directory with the handlers' code and the policy they enforce (zipped by TerraformAsset at synth). The code and
     its bytecode are linked from the code's own staging (``_compiled_code``): a policy's change compiles nothing."""
+    return _once(("code", id(policy)), policy, lambda: _stage_code(policy))
+
+
+def _stage_code(policy: GovernancePolicy) -> Path:
     code = [(relative, source.read_bytes()) for relative, source in _code_files()]
     # policy.json, the model's shape and the digest that lets the handlers read it without pydantic (policies/packaged.py).
     policy_files = list(packaged_policy(policy).items())
@@ -301,6 +369,11 @@ LAYER_RECIPE = 2  # how a layer is staged; a new value builds every layer again 
 
 def stage_dependencies(pins: Mapping[str, str] | None = None, *, name: str = "lambda-layer") -> Path:
     """A layer directory (``python/`` inside), built once per set of versions (default: the locked handler dependencies)."""
+    key = ("layer", name, None if pins is None else tuple(sorted(pins.items())))
+    return _once(key, None, lambda: _stage_dependencies(pins, name))
+
+
+def _stage_dependencies(pins: Mapping[str, str] | None, name: str) -> Path:
     pins = dict(pins) if pins is not None else locked_versions()
     requirements = "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
     bytecode = sys.implementation.cache_tag if ships_bytecode() else "sources"

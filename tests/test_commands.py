@@ -100,6 +100,20 @@ def test_app_refuses_a_bad_or_missing_policy_in_one_message(case: str, bad_polic
     assert not (tmp_path / "out").exists(), "nothing is written for a policy that cannot be used"
 
 
+def test_app_without_node_says_so_in_one_line(bad_policy: Path, tmp_path: Path) -> None:
+    """cdktn's Node kernel starts on a thread of its own (infra/app.py): its failure reaches the user as the synth's,
+    without a traceback, and a bad policy's refusal still comes first."""
+    env = {**clean_env(tmp_path), "CDKTF_OUTDIR": str(tmp_path / "out"), "JSII_NODE": str(tmp_path / "no-node")}
+    result = run(["infra.app"], env)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert f"synth failed: [Errno 2] No such file or directory: '{tmp_path / 'no-node'}'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    refused = run(["infra.app"], {**env, **clean_env(tmp_path, policy=bad_policy)})
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "invalid governance policy" in refused.stderr and "Traceback" not in refused.stderr
+
+
 def test_app_refuses_a_policy_whose_permissions_boundary_iam_would_refuse(tmp_path: Path) -> None:
     """IAM refuses a managed policy over 6,144 characters at deploy (LimitExceeded), which moto does not check: synth
     says so first, naming the field to change."""

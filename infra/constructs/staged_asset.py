@@ -15,7 +15,6 @@ builds a new archive.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 from cdktn import App, AssetType, Fn, TerraformAsset, TerraformStack
 from constructs import Construct
 
-from infra.lambda_packaging import BUILD
+from infra.lambda_packaging import BUILD, staged_listing
 
 if TYPE_CHECKING:
     from infra.stacks.base import GovernanceStack
@@ -43,21 +42,8 @@ class Archived:
 
 
 def _fingerprint(staged: Path, canonical: object) -> str:
-    digest = hashlib.sha256(f"{staged.resolve()}\0{canonical!r}\0".encode())
-
-    def walk(directory: str, relative: str) -> None:
-        with os.scandir(directory) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
-        for entry in entries:
-            info = entry.stat(follow_symlinks=False)
-            link = str(Path(entry.path).readlink()) if entry.is_symlink() else ""
-            path = f"{relative}{entry.name}"
-            digest.update(f"{path}\0{info.st_mode}\0{info.st_size}\0{info.st_mtime_ns}\0{link}\n".encode())
-            if entry.is_dir(follow_symlinks=False):
-                walk(entry.path, f"{path}/")
-
-    walk(str(staged), "")
-    return digest.hexdigest()[:32]
+    prefix = f"{staged.resolve()}\0{canonical!r}\0".encode()
+    return hashlib.sha256(prefix + staged_listing(staged)).hexdigest()[:32]
 
 
 def archived(staged: Path, *, canonical: object = None) -> Archived:

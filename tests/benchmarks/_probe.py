@@ -7,6 +7,7 @@ import os
 import resource
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 
@@ -67,7 +68,11 @@ def main() -> None:
     if sys.argv[1] == "modules":
         print(json.dumps(provider_modules()))
         return
-    mode = sys.argv[1]
+    with ExitStack() as staging:
+        _probe(sys.argv[1], staging)
+
+
+def _probe(mode: str, staging: ExitStack) -> None:
     floor = mode in FLOORS
     policy_file = None if floor or sys.argv[2] == "shipped" else sys.argv[2]
     start = time.perf_counter()
@@ -86,7 +91,10 @@ def main() -> None:
             importlib.import_module(name)
     else:  # as ``python -m infra.app`` runs (its main()): the policy read and validated, then cdktn and the stacks
         from infra.app import build, prepare_to_synthesize
+        from infra.lambda_packaging import staged_once
 
+        # the packages staged while the kernel starts, found staged by the build (main() holds them the same way)
+        staging.enter_context(staged_once())
         policy = prepare_to_synthesize(Path(policy_file) if policy_file else None)
         from infra.stacks.base import GovernanceApp
     imported = time.perf_counter()
