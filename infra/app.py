@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.stack_order import STACK_NAMES, stack_dependencies
+from infra.stack_order import STACK_NAMES, monitoring_notice, stack_dependencies
 from policies.errors import PolicyError
 from policies.validated import policy_path, validated_policy
 
@@ -230,6 +230,9 @@ def main() -> int:
             if len(message) > 1:  # a failed layer build: uv's own lines say which package
                 print("\n".join(message[1:20]), file=sys.stderr)
             return 1
+    notice = monitoring_notice(policy)
+    if notice:
+        print(notice, file=sys.stderr)
     return 0
 
 

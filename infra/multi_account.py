@@ -35,6 +35,7 @@ from infra.stack_order import (
     account_prefix,
     deploy_waves,
     layout,
+    monitoring_notice,
     stack_names,
     stacks_of_account,
 )
@@ -367,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         policy = load_policy()
+        notice = monitoring_notice(policy)
+        if notice:  # every command's user should know, before the layout, the synth or the deploy
+            print(notice, file=sys.stderr)
         if args.command == "layout":
             for wave, names in enumerate(deploy_waves(policy), start=1):
                 accounts = {p.name: p.account for p in layout(policy)}

@@ -95,5 +95,26 @@ def stack_names(policy: GovernancePolicy) -> tuple[str, ...]:
     return tuple(p.name for p in layout(policy))
 
 
+def unmonitored_endpoints(policy: GovernancePolicy) -> list[str]:
+    """``<project>/<endpoint>`` of every endpoint the policy declares that its stacks do not monitor for drift: in the
+    multi-account layout, every one (it has no monitoring stack yet: docs/multi-account.md, "Not done yet"); the model
+    deployer still deploys them and the deployment guard still judges what they serve."""
+    if policy.accounts is None:
+        return []
+    return [f"{project.name}/{endpoint.name}" for project in policy.projects for endpoint in project.endpoints]
+
+
+def monitoring_notice(policy: GovernancePolicy) -> str | None:
+    """What a synth of ``policy`` tells its user about the endpoints its stacks do not monitor (None: every one is)."""
+    unmonitored = unmonitored_endpoints(policy)
+    if not unmonitored:
+        return None
+    return (
+        f"note: the multi-account layout does not monitor endpoints for drift yet; {len(unmonitored)} declared "
+        f"endpoint(s) get no drift job or Model Monitor schedule: {', '.join(unmonitored)} (they are deployed and "
+        "guarded as the policy says; docs/multi-account.md, 'Not done yet')"
+    )
+
+
 def stacks_of_account(policy: GovernancePolicy, account: str) -> list[str]:
     return [p.name for p in layout(policy) if p.account == account and p.kind != ORGANIZATION]

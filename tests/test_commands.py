@@ -21,7 +21,7 @@ import pytest
 
 from infra.progress import Check, checklist, phase
 from infra.readback import GAP_GROUPS, GUARANTEES, verify_groups
-from infra.stack_order import STACK_NAMES, stack_dependencies
+from infra.stack_order import STACK_NAMES, monitoring_notice, stack_dependencies
 from infra.terraform_cli import _tf_env, embedded_aws_env, guarantee_checklist
 from policies.loader import load_policy
 
@@ -112,6 +112,21 @@ def test_app_without_node_says_so_in_one_line(bad_policy: Path, tmp_path: Path) 
     refused = run(["infra.app"], {**env, **clean_env(tmp_path, policy=bad_policy)})
     assert refused.returncode == 2, refused.stderr[-2000:]
     assert "invalid governance policy" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_app_names_the_endpoints_the_multi_account_layout_does_not_monitor(tmp_path: Path) -> None:
+    """The multi-account layout has no monitoring stack yet: a synth says which declared endpoints get no drift job
+    or Model Monitor schedule (a single-account synth monitors every one and says nothing)."""
+    example = REPO / "examples" / "multi-account" / "governance.yaml"
+    declared = [f"{p.name}/{e.name}" for p in load_policy(example).projects for e in p.endpoints]
+    assert declared, "the example declares endpoints"
+    result = run(["infra.app"], {**clean_env(tmp_path, policy=example), "CDKTF_OUTDIR": str(tmp_path / "out")})
+    assert result.returncode == 0, result.stderr[-2000:]
+    notice = [line for line in result.stderr.splitlines() if "does not monitor endpoints for drift yet" in line]
+    assert len(notice) == 1 and notice[0].endswith(
+        f"{', '.join(declared)} (they are deployed and guarded as the policy says; docs/multi-account.md, 'Not done yet')"
+    )
+    assert monitoring_notice(load_policy(GOOD_POLICY)) is None
 
 
 def test_app_refuses_a_policy_whose_permissions_boundary_iam_would_refuse(tmp_path: Path) -> None:

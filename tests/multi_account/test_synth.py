@@ -22,9 +22,10 @@ from iam.organizations import (
     service_control_policies,
 )
 from infra.multi_account import deploy_waves, layout, stack_names
-from infra.stack_order import STACK_NAMES
+from infra.stack_order import STACK_NAMES, monitoring_notice
 from lambdas.table import HANDLERS
 from pipelines.definition import HUB_REGISTRY_STACK
+from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.naming import Names
 from tests.conftest import Synthesized
@@ -372,8 +373,9 @@ def test_the_synth_command_says_why_it_cannot_write_its_output(
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     assert main(["synth", "--outdir", str(blocked / "cdktf.out")]) == 2
-    error = capsys.readouterr().err
-    assert error == f"cannot write {blocked / 'cdktf.out'}: Not a directory\n"
+    error = capsys.readouterr().err.splitlines()
+    assert error[-1] == f"cannot write {blocked / 'cdktf.out'}: Not a directory"
+    assert error[:-1] == [monitoring_notice(load_policy(EXAMPLE))], "the endpoints it does not monitor, said first"
 
 
 @pytest.mark.parametrize("call", ["UpdateAssumeRolePolicy", "AttachRolePolicy", "PutRolePolicy"])
