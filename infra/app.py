@@ -91,6 +91,7 @@ BEFORE_THE_KERNEL = (
     "csv",
     "difflib",
     "importlib.metadata",
+    "email.parser",
     "socket",
     "infra.lambda_packaging",
 )
@@ -137,9 +138,16 @@ def prepare_to_synthesize(path: Path | None = None) -> GovernancePolicy:
         try:
             policy = read_and_stage(path or policy_path())
         except BaseException:
-            kernel.join()  # the policy's refusal (or the staging's failure) is what the user reads
+            # The policy's refusal (or the staging's failure) is what the user reads, at once: the kernel is not waited
+            # for (a Node that never answers would hold it back), and jsii's clean-up of a kernel left half-started
+            # when the process ends is not reported.
+            sys.unraisablehook = _not_the_abandoned_kernel
             raise
-        kernel.result()
+        try:
+            kernel.result()
+        except Exception as exc:  # Node missing, not runnable, or not answering as the jsii kernel does
+            sys.unraisablehook = _not_the_abandoned_kernel
+            raise KernelStartError(f"the Node.js kernel did not start: {exc}") from exc
         stack_classes()
         gc.freeze()
     finally:
@@ -170,17 +178,18 @@ def import_all(names: tuple[str, ...]) -> None:
 
 def import_cdktn() -> None:
     """cdktn and constructs imported: the Node kernel started and their assemblies loaded."""
-    try:
-        import cdktn  # noqa: F401
-    except BaseException:
-        # A kernel that could not start leaves jsii a half-made process whose __del__ fails when it is collected
-        # ("Exception ignored in: _NodeProcess.__del__", a traceback): the failure itself is what the user reads.
-        sys.unraisablehook = _not_the_half_started_kernel
-        raise
+    import cdktn  # noqa: F401
 
 
-def _not_the_half_started_kernel(unraisable: sys.UnraisableHookArgs) -> None:
-    if getattr(unraisable.object, "__qualname__", "") != "_NodeProcess.__del__":
+class KernelStartError(RuntimeError):
+    """cdktn's Node.js kernel could not be started (``main`` reports it in one line)."""
+
+
+def _not_the_abandoned_kernel(unraisable: sys.UnraisableHookArgs) -> None:
+    """Every unraisable error but jsii's, from a kernel that did not start or was left starting: its process object's
+    ``__del__`` and its exit hook ``stop`` fail on a process that never answered (an attribute missing, a broken
+    pipe), after the failure that left it was reported."""
+    if getattr(unraisable.object, "__qualname__", "") not in ("_NodeProcess.__del__", "_NodeProcess.stop"):
         sys.__unraisablehook__(unraisable)
 
 

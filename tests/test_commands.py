@@ -100,13 +100,18 @@ def test_app_refuses_a_bad_or_missing_policy_in_one_message(case: str, bad_polic
     assert not (tmp_path / "out").exists(), "nothing is written for a policy that cannot be used"
 
 
-def test_app_without_node_says_so_in_one_line(bad_policy: Path, tmp_path: Path) -> None:
-    """cdktn's Node kernel starts on a thread of its own (infra/app.py): its failure reaches the user as the synth's,
-    without a traceback, and a bad policy's refusal still comes first."""
-    env = {**clean_env(tmp_path), "CDKTF_OUTDIR": str(tmp_path / "out"), "JSII_NODE": str(tmp_path / "no-node")}
+@pytest.mark.parametrize("node", ["missing", "not-node"])
+def test_app_without_node_says_so_in_one_line(node: str, bad_policy: Path, tmp_path: Path) -> None:
+    """cdktn's Node kernel starts on a thread of its own (infra/app.py): a Node.js that is missing, or a program that
+    is not Node, is reported as the synth's failure in one line, without a traceback; a bad policy's refusal is
+    still what the user reads."""
+    program = str(tmp_path / "no-node") if node == "missing" else shutil.which("true")
+    assert program is not None
+    env = {**clean_env(tmp_path), "CDKTF_OUTDIR": str(tmp_path / "out"), "JSII_NODE": program}
     result = run(["infra.app"], env)
     assert result.returncode == 1, result.stderr[-2000:]
-    assert f"synth failed: [Errno 2] No such file or directory: '{tmp_path / 'no-node'}'" in result.stderr
+    reason = f"[Errno 2] No such file or directory: '{program}'" if node == "missing" else "Expecting value"
+    assert f"synth failed: the Node.js kernel did not start: {reason}" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
     refused = run(["infra.app"], {**env, **clean_env(tmp_path, policy=bad_policy)})
