@@ -3,8 +3,9 @@
 ``python -m infra.app`` is the ``app`` command in cdktf.json (``cdktn synth``) and what
 ``make synth`` runs. The policy file is ``$GOVERNANCE_POLICY`` or policies/governance.yaml.
 The policy is validated (and the Lambda packages staged) while cdktn starts its Node kernel on
-another thread: a bad policy fails in a fraction of a second and nothing is written; a file validated before (the same bytes, the same validating code) is read from
-build/validated-policies without pydantic (policies/validated.py).
+another thread: a bad policy fails in a fraction of a second and nothing is written; a file
+validated before (the same bytes, the same validating code) is read from build/validated-policies
+without pydantic (policies/validated.py).
 """
 
 from __future__ import annotations

@@ -38,8 +38,8 @@ from pathlib import Path
 from infra.app import BEFORE_THE_KERNEL, import_all, read_and_stage
 import_all(BEFORE_THE_KERNEL)
 from infra.lambda_packaging import staged_once
-before = set(sys.modules)
 from policies.errors import PolicyError
+before = set(sys.modules)
 with staged_once():
     try:
         read_and_stage(Path(sys.argv[1]))
