@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 def stack_classes() -> dict[str, type[GovernanceStack]]:
     """Stacks in deployment order: each only looks up what the stacks before it created."""
-    import infra.node  # noqa: F401  (selects the bundled Node.js before cdktn starts jsii)
+    import_cdktn()
     from infra.stacks.audit_trail import AuditTrailStack
     from infra.stacks.enforcement import EnforcementStack
     from infra.stacks.foundation import FoundationStack
@@ -144,11 +144,7 @@ def prepare_to_synthesize(path: Path | None = None) -> GovernancePolicy:
             # when the process ends is not reported.
             sys.unraisablehook = _not_the_abandoned_kernel
             raise
-        try:
-            kernel.result()
-        except Exception as exc:  # Node missing, not runnable, or not answering as the jsii kernel does
-            sys.unraisablehook = _not_the_abandoned_kernel
-            raise KernelStartError(f"the Node.js kernel did not start: {exc}") from exc
+        kernel.result()
         stack_classes()
         gc.freeze()
     finally:
@@ -178,8 +174,16 @@ def import_all(names: tuple[str, ...]) -> None:
 
 
 def import_cdktn() -> None:
-    """cdktn and constructs imported: the Node kernel started and their assemblies loaded."""
-    import cdktn  # noqa: F401
+    """cdktn and constructs imported with the bundled Node.js: the Node kernel started and their assemblies loaded.
+    A kernel that cannot start (Node missing or not runnable, or a program that does not answer as the jsii kernel
+    does) raises ``KernelStartError``."""
+    import infra.node  # noqa: F401  (selects the bundled Node.js before cdktn starts jsii)
+
+    try:
+        import cdktn  # noqa: F401
+    except (OSError, ValueError, AssertionError) as exc:  # the process, its first answer, its runtime's version
+        sys.unraisablehook = _not_the_abandoned_kernel
+        raise KernelStartError(f"the Node.js kernel did not start: {exc}") from exc
 
 
 class KernelStartError(RuntimeError):
@@ -241,8 +245,8 @@ def main() -> int:
                 print("\n".join(message[1:20]), file=sys.stderr)
             return 1
     notice = monitoring_notice(policy)
-    if notice:
-        print(notice, file=sys.stderr)
+    if notice:  # on stdout: the cdktn CLI shows the app's stderr as errors
+        print(notice)
     return 0
 
 

@@ -361,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--outdir", default="cdktf.out", type=Path)
     parser.add_argument("--workdir", default=".local-aws-accounts", type=Path)
     args = parser.parse_args(argv)
+    from infra.app import KernelStartError
     from infra.embedded_aws import embedded_aws, retried_calls_report
     from infra.terraform_cli import TerraformError, _print_results, validate
     from policies.errors import PolicyError
@@ -402,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for gap, reason in MULTI_ACCOUNT_GAPS.items():
             print(f"  not verifiable here: {gap}: {reason}")
         return 0 if ok and not problems else 1
-    except (PolicyError, TerraformError, ValueError) as exc:
+    except (PolicyError, TerraformError, ValueError, KernelStartError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except OSError as exc:  # an output or work directory that cannot be written

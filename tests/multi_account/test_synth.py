@@ -5,6 +5,9 @@ left as it was."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +31,7 @@ from pipelines.definition import HUB_REGISTRY_STACK
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
 from policies.naming import Names
-from tests.conftest import Synthesized
+from tests.conftest import REPO, Synthesized
 from tests.multi_account.conftest import ADMIN, DEV, EXAMPLE, HUB, ORGANIZATION_ID, PROD, STAGING, SynthesizedAccounts
 
 ALL_HANDLERS = [s.name for s in HANDLERS]
@@ -376,6 +379,24 @@ def test_the_synth_command_says_why_it_cannot_write_its_output(
     error = capsys.readouterr().err.splitlines()
     assert error[-1] == f"cannot write {blocked / 'cdktf.out'}: Not a directory"
     assert error[:-1] == [monitoring_notice(load_policy(EXAMPLE))], "the endpoints it does not monitor, said first"
+
+
+def test_the_synth_command_without_node_says_so_in_one_line(tmp_path: Path) -> None:
+    """A Node.js that is missing is the kernel's failure, not an output directory that cannot be written."""
+    env = {**os.environ, "GOVERNANCE_POLICY": str(EXAMPLE), "JSII_NODE": str(tmp_path / "no-node")}
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.multi_account", "synth", "--outdir", str(tmp_path / "out")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    missing = f"the Node.js kernel did not start: [Errno 2] No such file or directory: '{tmp_path / 'no-node'}'"
+    assert result.stderr.splitlines()[-1] == missing
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "stacks").exists()
 
 
 @pytest.mark.parametrize("call", ["UpdateAssumeRolePolicy", "AttachRolePolicy", "PutRolePolicy"])
