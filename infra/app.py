@@ -214,12 +214,9 @@ class Background:
         except BaseException as exc:  # noqa: BLE001 - raised again by result()
             self._failed.append(exc)
 
-    def join(self) -> None:
-        self._thread.join()
-
     def result(self) -> None:
         """Waits for the work; raises what it raised."""
-        self.join()
+        self._thread.join()
         if self._failed:
             raise self._failed[0]
 

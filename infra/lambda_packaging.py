@@ -212,7 +212,7 @@ def stage_for_synth(policy: GovernancePolicy) -> None:
     """Stage and list, within ``staged_once()``, what a synth of ``policy`` packages: the handlers' code with the
     policy and both dependency layers (the enforcement stack's and a workload account's packages; a package asked
     for that is not here is staged when asked)."""
-    for staged in (stage_dependencies(), stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER), stage_code(policy)):
+    for staged in (stage_dependencies(), stage_numeric_dependencies(), stage_code(policy)):
         staged_listing(staged)
 
 
@@ -371,6 +371,11 @@ def stage_dependencies(pins: Mapping[str, str] | None = None, *, name: str = "la
     """A layer directory (``python/`` inside), built once per set of versions (default: the locked handler dependencies)."""
     key = ("layer", name, None if pins is None else tuple(sorted(pins.items())))
     return _once(key, None, lambda: _stage_dependencies(pins, name))
+
+
+def stage_numeric_dependencies() -> Path:
+    """The drift monitor's layer: numpy at ``NUMERIC_LAYER_PINS`` (``stage_dependencies``)."""
+    return stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER)
 
 
 def _stage_dependencies(pins: Mapping[str, str] | None, name: str) -> Path:

@@ -16,10 +16,9 @@ from infra.constructs.governed_function import GovernedFunction
 from infra.constructs.role import role_with_policy
 from infra.constructs.staged_asset import lambda_archive
 from infra.lambda_packaging import (
-    NUMERIC_LAYER,
-    NUMERIC_LAYER_PINS,
     stage_code,
     stage_dependencies,
+    stage_numeric_dependencies,
 )
 from infra.plain_resources import PlainResources
 from infra.stacks.base import BackendSettings, GovernanceStack
@@ -56,7 +55,7 @@ class EnforcementStack(GovernanceStack):
             self,
             plain,
             "numeric-dependencies",
-            staged=stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER),
+            staged=stage_numeric_dependencies(),
             layer_name=f"{names.org}-governance-numeric",
             description="numpy for the drift monitor (manylinux2014 wheels for the python3.11 runtime)",
         )

@@ -50,7 +50,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-from infra.lambda_packaging import NUMERIC_LAYER, NUMERIC_LAYER_PINS, stage_code, stage_dependencies
+from infra.lambda_packaging import stage_code, stage_dependencies, stage_numeric_dependencies
 from lambdas.table import HANDLERS, HandlerSpec, handler_spec
 from policies.loader import load_policy
 from policies.model import GovernancePolicy
@@ -145,7 +145,7 @@ class ColdStart:
     def __init__(self, policy: GovernancePolicy, tmp: Path) -> None:
         self.code = stage_code(policy)
         self.layer = stage_dependencies() / "python"
-        self.numeric = stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER) / "python"
+        self.numeric = stage_numeric_dependencies() / "python"
         self.runtime = tmp / "runtime"
         self.runtime.mkdir()
         for name in RUNTIME_PACKAGES:

@@ -21,13 +21,12 @@ from infra.lambda_packaging import (
     LAMBDA_CODE_ROOT,
     LAMBDA_LAYER_ROOT,
     LAMBDA_PYTHON,
-    NUMERIC_LAYER,
-    NUMERIC_LAYER_PINS,
     STABLE_MTIME,
     compile_for_lambda,
     ships_bytecode,
     stage_code,
     stage_dependencies,
+    stage_numeric_dependencies,
 )
 from lambdas.table import HANDLERS, handler_spec
 from policies.model import GovernancePolicy
@@ -91,7 +90,7 @@ RUNTIME_VERSION = pytest.mark.skipif(
 @pytest.mark.parametrize("handler", sorted(spec.name for spec in HANDLERS))
 def test_packaged_handler_imports_and_rejects_a_malformed_event(handler: str, policy: GovernancePolicy, tmp_path: Path) -> None:
     spec = handler_spec(handler)
-    layers = [stage_dependencies()] + ([stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER)] if spec.numeric else [])
+    layers = [stage_dependencies()] + ([stage_numeric_dependencies()] if spec.numeric else [])
     paths = [str(stage_code(policy)), *(str(layer / "python") for layer in layers), str(runtime_dir(tmp_path))]
     module = spec.entrypoint.rsplit(".", 1)[0]
     env = {
@@ -169,7 +168,7 @@ def test_the_packages_ship_the_bytecode_lambda_loads_for_every_source(policy: Go
     code, layer, numeric = (
         stage_code(policy),
         stage_dependencies() / "python",
-        stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER) / "python",
+        stage_numeric_dependencies() / "python",
     )
     for root in (code, layer, numeric):
         sources = sorted(root.rglob("*.py"))
@@ -286,7 +285,7 @@ def test_a_damaged_code_staging_is_staged_again_before_a_new_package_links_it(
 
 def test_the_layers_carry_no_console_scripts() -> None:
     """numpy's f2py names the Python that built the layer on its first line: the archive would differ by machine."""
-    for layer in (stage_dependencies(), stage_dependencies(NUMERIC_LAYER_PINS, name=NUMERIC_LAYER)):
+    for layer in (stage_dependencies(), stage_numeric_dependencies()):
         assert not (layer / "python" / "bin").exists()
         assert (layer / "python").is_dir()
 
